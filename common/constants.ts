@@ -1,0 +1,58 @@
+// Every default, limit and timeout of the product in one place.
+
+export const PRODUCT = 'hostwatch';
+export const VERSION = '0.1.0';
+export const PROTOCOL_VERSION = 1;
+
+export const DEFAULT_TCP_PORT = 5005;
+export const DEFAULT_UDP_PORT = 5006;
+export const DEFAULT_API = '127.0.0.1:5007';
+export const DEFAULT_DATA_DIR = './manager-data';
+export const DEFAULT_STATE_DIR = './agent-state';
+
+/** Largest frame body accepted on the wire (header excluded). File chunks are far smaller. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+/** Largest UDP datagram we accept or send. */
+export const MAX_DATAGRAM_BYTES = 8 * 1024;
+/** File transfer: bytes per data frame and bytes in flight before the agent waits for credit. */
+export const FILE_CHUNK_BYTES = 64 * 1024;
+export const FILE_WINDOW_BYTES = 1024 * 1024;
+
+export const DEFAULT_INTERVAL_S = 5;
+export const DEFAULT_CPU_THRESHOLD = 80;
+export const DEFAULT_CPU_FOR_S = 3;
+/** CPU_NORMAL needs usage below threshold minus this many points, so 79-81% does not flap. */
+export const CPU_HYSTERESIS = 5;
+export const CPU_SAMPLE_MS = 1000;
+
+/** Heartbeat: a ping after this much send silence; the peer is dead after HEARTBEAT_MISSES of them. */
+export const HEARTBEAT_MS = 10_000;
+export const HEARTBEAT_MISSES = 3;
+/** The first frame (hello) must arrive within this time of the TCP accept. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Reconnect backoff: min(base * 2^n, cap) with full jitter. */
+export const BACKOFF_BASE_MS = 500;
+export const BACKOFF_CAP_MS = 30_000;
+
+/** Command timeouts (the manager gives up waiting on the agent). */
+export const COMMAND_TIMEOUT_MS = 30_000;
+/** A file transfer fails if no chunk arrives for this long. */
+export const FETCH_IDLE_TIMEOUT_MS = 30_000;
+
+export const DEFAULT_LOG_LINES = 50;
+export const MAX_LOG_LINES = 5000;
+export const MAX_LOG_BYTES = 512 * 1024;
+
+/** Alert retransmission over UDP until acknowledged (TCP copy is sent at once too). */
+export const ALERT_RETRY_MS = 2000;
+/** In-memory alerts kept by the manager for `alerts` (the event log keeps all). */
+export const ALERTS_KEPT = 10_000;
+/** Per-agent seqs remembered for duplicate suppression. */
+export const ALERT_DEDUPE_WINDOW = 4096;
+
+/** A refused address is logged once per this period, with a count of what was dropped since. */
+export const REFUSED_LOG_PERIOD_MS = 60_000;
+
+/** Largest HTTP request body the control API reads. */
+export const API_MAX_BODY = 64 * 1024;

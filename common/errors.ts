@@ -1,0 +1,60 @@
+// One error class for the whole product: a stable `code` that callers and tests switch on.
+
+export type ErrorCode =
+  | 'FRAME_TOO_LARGE'
+  | 'FRAME_EMPTY'
+  | 'FRAME_KIND'
+  | 'BAD_JSON'
+  | 'BAD_MESSAGE'
+  | 'UNKNOWN_TYPE'
+  | 'PROTOCOL_VERSION'
+  | 'HANDSHAKE_TIMEOUT'
+  | 'HEARTBEAT_TIMEOUT'
+  | 'NOT_ALLOWED'
+  | 'BAD_ALLOW'
+  | 'BAD_ADDRESS'
+  | 'BAD_FLAG'
+  | 'AGENT_NOT_FOUND'
+  | 'AGENT_AMBIGUOUS'
+  | 'AGENT_OFFLINE'
+  | 'TIMEOUT'
+  | 'DISCONNECTED'
+  | 'UNKNOWN_COMMAND'
+  | 'BAD_ARGS'
+  | 'RESTART_DISABLED'
+  | 'RESTART_FAILED'
+  | 'FILE_NOT_FOUND'
+  | 'FILE_NOT_REGULAR'
+  | 'FILE_UNREADABLE'
+  | 'FILE_CHANGED'
+  | 'FILE_CORRUPT'
+  | 'TRANSFER_ABORTED'
+  | 'LOGS_UNAVAILABLE'
+  | 'UNAVAILABLE'
+  | 'UNAUTHORIZED'
+  | 'API_UNREACHABLE'
+  | 'NOT_FOUND'
+  | 'INTERNAL';
+
+export class HwError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HwError';
+    this.code = code;
+  }
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isHwError(err: unknown): err is HwError {
+  return err instanceof HwError;
+}
+
+/** Turns anything thrown into `{ code, message }` for the wire or the API. */
+export function toWireError(err: unknown): { code: ErrorCode; message: string } {
+  if (err instanceof HwError) return err.toJSON();
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'INTERNAL', message };
+}

@@ -1,0 +1,37 @@
+// Bundles the entry files and every test file with esbuild into .build/ (ESM, packages left
+// external), so that the programs and the tests run on plain Node from a checkout.
+import { build } from 'esbuild';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (p.endsWith('.test.ts') || p.endsWith('.helper.ts')) out.push(p);
+  }
+  return out;
+}
+
+export async function buildDev({ tests = true } = {}) {
+  const entryPoints = ['manager.ts', 'agent.ts', 'scripts/demo.ts'];
+  if (tests) entryPoints.push(...walk('test'));
+  await build({
+    entryPoints,
+    outdir: '.build',
+    outbase: '.',
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+    define: { 'process.env.HOSTWATCH_COMMIT': JSON.stringify(process.env.HOSTWATCH_COMMIT ?? '') },
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await buildDev({ tests: !process.argv.includes('--no-tests') });
+}

@@ -1,0 +1,41 @@
+// Shared test helpers: a deadline for async tests (uvu has none) and temp folders.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Wraps an async test body so a hang fails after `ms` instead of at CI's limit. */
+export function timed<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {
+  return () => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`test timed out after ${ms} ms`)), ms);
+    });
+    return Promise.race([fn(), deadline]).finally(() => clearTimeout(timer));
+  };
+}
+
+const made: string[] = [];
+export function tempDir(prefix = 'hw-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+export function cleanTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Polls `check` until it returns a truthy value or `ms` passes. */
+export async function waitFor<T>(check: () => T | Promise<T>, ms = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
