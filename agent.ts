@@ -1,0 +1,72 @@
+// The agent program: flags, then start().
+
+import { cac } from 'cac';
+import { startAgent } from './common/agent/start.ts';
+import { runCli } from './common/cli/run.ts';
+import {
+  DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION,
+} from './common/constants.ts';
+import { HwError } from './common/errors.ts';
+import { parseHostList, parsePort } from './common/net/address.ts';
+
+const commit = process.env.HOSTWATCH_COMMIT;
+const cli = cac('agent');
+cli.version(`${VERSION}${commit ? ` (${commit})` : ''}`);
+
+function number(v: unknown, flag: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be a number from ${min} to ${max}`);
+  return n;
+}
+
+cli.command('', 'Report this host to a manager and answer its commands')
+  .option('--manager <host[:port],...>', `Manager address(es), tried in turn (default port ${DEFAULT_TCP_PORT})`)
+  .option('--udp-port <port>', 'Manager\'s UDP port for alerts', { default: DEFAULT_UDP_PORT })
+  .option('--name <name>', 'Name shown by the manager (default: host name)')
+  .option('--interval <seconds>', 'Seconds between metric reports', { default: DEFAULT_INTERVAL_S })
+  .option('--cpu-threshold <percent>', 'CPU_HIGH above this CPU use', { default: DEFAULT_CPU_THRESHOLD })
+  .option('--cpu-for <seconds>', 'How long CPU must stay above (or back below) before alerting', { default: DEFAULT_CPU_FOR_S })
+  .option('--allow-restart', 'Let the manager restart this host')
+  .option('--restart-command <cmd>', 'Run this instead of the platform\'s restart (shutdown -r now / shutdown /r /t 0)')
+  .option('--log-file <path>', 'Answer `logs` from this file instead of the system log (repeatable)')
+  .option('--no-files', 'Refuse file downloads')
+  .option('--bind <address>', 'Local address to connect from')
+  .option('--state-dir <dir>', 'Where the agent keeps its id and unsent alerts', { default: DEFAULT_STATE_DIR })
+  .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
+  .example('agent --manager 10.0.0.5')
+  .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
+  .action(async (opts) => {
+    if (opts.manager === undefined || opts.manager === true) throw new HwError('BAD_FLAG', '--manager <host> is required, e.g. agent --manager 10.0.0.5');
+    const managers = parseHostList(String(opts.manager), DEFAULT_TCP_PORT, '--manager');
+    const cpuFor = number(opts.cpuFor, '--cpu-for', 1, 3600);
+    const agent = startAgent({
+      managers,
+      udpPort: parsePort(opts.udpPort, '--udp-port', false),
+      ...(opts.name !== undefined ? { name: String(opts.name) } : {}),
+      stateDir: String(opts.stateDir),
+      intervalS: number(opts.interval, '--interval', 0.1, 86400),
+      cpuThreshold: number(opts.cpuThreshold, '--cpu-threshold', 0, 100),
+      cpuForS: cpuFor,
+      allowRestart: !!opts.allowRestart,
+      ...(opts.restartCommand ? { restartCommand: String(opts.restartCommand) } : {}),
+      logFiles: opts.logFile === undefined ? [] : [opts.logFile].flat().map(String),
+      noFiles: opts.files === false,
+      ...(opts.bind ? { bind: String(opts.bind) } : {}),
+      ...(opts.heartbeat ? { heartbeatMs: number(opts.heartbeat, '--heartbeat', 10, 3_600_000) } : {}),
+      log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+    });
+    process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${opts.interval} s\n`);
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`${sig}: stopping\n`);
+      void agent.stop().then(() => process.exit(0));
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+cli.help();
+
+void runCli(cli, process.argv, 'agent');

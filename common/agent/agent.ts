@@ -1,0 +1,343 @@
+// The agent: keeps one connection to a manager (retrying the list with jittered backoff forever),
+// reports every interval, watches CPU every second, sends alerts over UDP and TCP until
+// acknowledged, and answers commands — each in its own task, so none blocks another.
+
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { connect, isIP, type Socket } from 'node:net';
+import { hostname as osHostname } from 'node:os';
+import {
+  ALERT_RETRY_MS, CPU_SAMPLE_MS, DEFAULT_LOG_LINES, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_LOG_LINES, PROTOCOL_VERSION, VERSION,
+} from '../constants.ts';
+import { HwError, toWireError } from '../errors.ts';
+import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
+import { parseAckDatagram, parseManagerMessage, type AgentMessage, type ManagerMessage, type Request } from '../wire/messages.ts';
+import { Peer } from '../wire/peer.ts';
+import { AlertQueue } from './alert-queue.ts';
+import { Backoff } from './backoff.ts';
+import { CpuAlertMonitor } from './cpu-alert.ts';
+import { FileSender } from './file-sender.ts';
+
+export interface ManagerAddress {
+  host: string;
+  port: number;
+}
+
+/** What the agent measures and does, injected so tests can drive CPU and stub the host's reboot. */
+export interface AgentDeps {
+  sample(): Promise<Sample>;
+  status(): Promise<FullStatus>;
+  processCount(): Promise<{ processCount: number | null; reason?: string }>;
+  /** CPU busy percent since the previous call (null when unreadable) */
+  cpuPercent(): number | null;
+  readLogs(opts: { lines: number; logFiles?: string[] }): Promise<LogsResult>;
+  /** Reboots the host (or runs --restart-command). Called after the ack is written. */
+  restart(): Promise<void>;
+  close?(): void;
+}
+
+export interface AgentConfig {
+  managers: ManagerAddress[];
+  udpPort: number;
+  id: string;
+  name: string;
+  stateDir?: string;
+  intervalS: number;
+  cpuThreshold: number;
+  cpuForS: number;
+  allowRestart: boolean;
+  restartCommand?: string;
+  logFiles: string[];
+  bind?: string;
+  noFiles?: boolean;
+  heartbeatMs?: number;
+  backoff?: Backoff;
+  cpuSampleMs?: number;
+  alertRetryMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface AgentEvents {
+  connected: [ManagerAddress];
+  disconnected: [string];
+  alert: [AgentMessage];
+  error: [Error];
+}
+
+export class Agent extends EventEmitter<AgentEvents> {
+  private readonly cfg: AgentConfig;
+  private readonly deps: AgentDeps;
+  private readonly backoff: Backoff;
+  private readonly queue: AlertQueue;
+  private readonly files = new FileSender();
+  private readonly cpuMonitor: CpuAlertMonitor;
+  private peer: Peer<ManagerMessage, AgentMessage> | undefined;
+  private welcomed = false;
+  private current: ManagerAddress | undefined;
+  private next = 0;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private cpuTimer: NodeJS.Timeout | undefined;
+  private alertTimer: NodeJS.Timeout | undefined;
+  private udp: UdpSocket | undefined;
+  private lastDisconnect = '';
+
+  constructor(cfg: AgentConfig, deps: AgentDeps) {
+    super();
+    this.cfg = cfg;
+    this.deps = deps;
+    this.backoff = cfg.backoff ?? new Backoff();
+    this.queue = new AlertQueue(cfg.stateDir);
+    this.cpuMonitor = new CpuAlertMonitor({ threshold: cfg.cpuThreshold, forSamples: cfg.cpuForS * 1000 / (cfg.cpuSampleMs ?? CPU_SAMPLE_MS) });
+  }
+
+  get connected(): boolean {
+    return this.welcomed;
+  }
+
+  /** Alerts raised but not yet acknowledged by the manager. */
+  pendingAlerts(): number {
+    return this.queue.pending().length;
+  }
+
+  start(): void {
+    this.openUdp();
+    this.cpuTimer = setInterval(() => this.onCpuTick(), this.cfg.cpuSampleMs ?? CPU_SAMPLE_MS);
+    this.alertTimer = setInterval(() => this.resendAlerts(), this.cfg.alertRetryMs ?? ALERT_RETRY_MS);
+    this.reportTimer = setInterval(() => void this.report(), this.cfg.intervalS * 1000);
+    this.connectNext();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.cpuTimer);
+    clearInterval(this.alertTimer);
+    clearInterval(this.reportTimer);
+    this.files.cancelAll();
+    const peer = this.peer;
+    if (peer && !peer.closed) {
+      peer.post({ type: 'bye', reason: 'agent stopping' });
+      peer.end();
+      await new Promise<void>((r) => {
+        if (peer.closed) r();
+        else peer.once('close', () => r());
+        setTimeout(r, 1000).unref();
+      });
+    }
+    this.udp?.close();
+    this.deps.close?.();
+  }
+
+  private log(line: string): void {
+    this.cfg.log?.(line);
+  }
+
+  // ---- connection ------------------------------------------------------------------------------
+
+  private connectNext(): void {
+    if (this.stopped) return;
+    const target = this.cfg.managers[this.next % this.cfg.managers.length]!;
+    this.next++;
+    this.current = target;
+    const socket: Socket = connect({
+      host: target.host, port: target.port, noDelay: true, ...(this.cfg.bind ? { localAddress: this.cfg.bind } : {}),
+    });
+    socket.setKeepAlive(true, 30_000);
+    const peer = new Peer<ManagerMessage, AgentMessage>(socket, { parse: parseManagerMessage, heartbeatMs: this.cfg.heartbeatMs ?? HEARTBEAT_MS });
+    this.peer = peer;
+    this.welcomed = false;
+    const handshake = setTimeout(() => peer.fail(new HwError('HANDSHAKE_TIMEOUT', 'no welcome from the manager')), HANDSHAKE_TIMEOUT_MS);
+    socket.once('connect', () => {
+      peer.post({
+        type: 'hello', v: PROTOCOL_VERSION, id: this.cfg.id, name: this.cfg.name, hostname: osHostname(), platform: process.platform,
+        arch: process.arch, version: VERSION, interval: this.cfg.intervalS, restartAllowed: this.cfg.allowRestart,
+        filesEnabled: !this.cfg.noFiles,
+      });
+    });
+    peer.on('message', (msg) => {
+      if (!this.welcomed) {
+        if (msg.type === 'bye') {
+          this.lastDisconnect = `manager refused: ${msg.reason}`;
+          return;
+        }
+        if (msg.type !== 'welcome') {
+          peer.fail(new HwError('BAD_MESSAGE', `expected welcome, got ${msg.type}`));
+          return;
+        }
+        clearTimeout(handshake);
+        this.onWelcome(peer, target, msg.heartbeatMs);
+        return;
+      }
+      this.onMessage(peer, msg);
+    });
+    peer.on('close', (err) => {
+      clearTimeout(handshake);
+      const was = this.welcomed;
+      if (this.peer === peer) {
+        this.peer = undefined;
+        this.welcomed = false;
+      }
+      this.files.cancelAll();
+      const reason = this.lastDisconnect || (err ? describe(err) : 'closed by the manager');
+      this.lastDisconnect = '';
+      if (was) {
+        this.log(`disconnected from ${fmt(target)}: ${reason}`);
+        this.emit('disconnected', reason);
+      }
+      if (this.stopped) return;
+      const delay = this.backoff.next();
+      if (!was) this.log(`cannot reach manager ${fmt(target)}: ${reason}; retrying in ${(delay / 1000).toFixed(1)} s`);
+      this.retryTimer = setTimeout(() => this.connectNext(), delay);
+    });
+  }
+
+  private onWelcome(peer: Peer<ManagerMessage, AgentMessage>, target: ManagerAddress, heartbeatMs: number): void {
+    this.welcomed = true;
+    this.backoff.reset();
+    this.next--; // stay on this manager next time
+    peer.setHeartbeat(heartbeatMs);
+    this.log(`connected to manager ${fmt(target)}`);
+    this.emit('connected', target);
+    // Replay unacknowledged alerts in order, then an immediate report so the manager has metrics.
+    for (const a of this.queue.pending()) peer.post(a);
+    void this.report();
+  }
+
+  private onMessage(peer: Peer<ManagerMessage, AgentMessage>, msg: ManagerMessage): void {
+    switch (msg.type) {
+      case 'req':
+        void this.handle(peer, msg);
+        return;
+      case 'credit':
+        this.files.credit(msg.id, msg.bytes);
+        return;
+      case 'cancel':
+        this.files.cancel(msg.id);
+        return;
+      case 'ack':
+        this.queue.ack(msg.seq);
+        return;
+      case 'bye':
+        this.lastDisconnect = `manager said: ${msg.reason}`;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async report(): Promise<void> {
+    const peer = this.peer;
+    if (!peer || !this.welcomed) return;
+    try {
+      const s = await this.deps.sample();
+      if (peer.closed) return;
+      peer.post({ type: 'report', at: s.at, metrics: s.metrics, ...(s.interfaces ? { interfaces: s.interfaces } : {}) });
+    } catch (err) {
+      this.log(`sampling failed: ${(err as Error).message}`);
+    }
+  }
+
+  // ---- commands --------------------------------------------------------------------------------
+
+  private async handle(peer: Peer<ManagerMessage, AgentMessage>, req: Request): Promise<void> {
+    try {
+      if (req.cmd === 'fetch') {
+        if (this.cfg.noFiles) throw new HwError('FILE_UNREADABLE', 'file download is switched off on this agent (--no-files)');
+        const path = req.args.path;
+        if (typeof path !== 'string' || !path) throw new HwError('BAD_ARGS', 'fetch needs a path');
+        await this.files.send(peer, req.id, path);
+        return;
+      }
+      const result = await this.run(req);
+      await peer.send({ type: 'res', id: req.id, ok: true, result });
+      if (req.cmd === 'restart') {
+        this.log('restart requested by the manager: restarting the host');
+        this.deps.restart().catch((err) => this.log(`restart failed: ${(err as Error).message}`));
+      }
+    } catch (err) {
+      if (!peer.closed) peer.post({ type: 'res', id: req.id, ok: false, error: toWireError(err) });
+    }
+  }
+
+  private async run(req: Request): Promise<unknown> {
+    switch (req.cmd) {
+      case 'status':
+        return this.deps.status();
+      case 'procs':
+        return this.deps.processCount();
+      case 'logs': {
+        const n = req.args.lines === undefined ? DEFAULT_LOG_LINES : req.args.lines;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LOG_LINES) {
+          throw new HwError('BAD_ARGS', `lines must be a whole number from 1 to ${MAX_LOG_LINES}`);
+        }
+        return this.deps.readLogs({ lines: n, ...(this.cfg.logFiles.length ? { logFiles: this.cfg.logFiles } : {}) });
+      }
+      case 'restart':
+        if (!this.cfg.allowRestart) {
+          throw new HwError('RESTART_DISABLED', 'this agent does not allow restarts: start it with --allow-restart');
+        }
+        return { restarting: true, command: this.cfg.restartCommand ?? 'system default' };
+      default:
+        throw new HwError('UNKNOWN_COMMAND', `unknown command ${String(req.cmd)}`);
+    }
+  }
+
+  // ---- alerts ----------------------------------------------------------------------------------
+
+  private onCpuTick(): void {
+    const decision = this.cpuMonitor.push(this.deps.cpuPercent());
+    if (!decision) return;
+    const msg = this.queue.add({ alert: decision.alert, value: decision.value, threshold: decision.threshold, at: Date.now() });
+    this.log(`${msg.alert}: CPU ${msg.value}% (threshold ${msg.threshold}%)`);
+    this.emit('alert', msg);
+    this.sendUdp(msg);
+    if (this.peer && this.welcomed) this.peer.post(msg);
+  }
+
+  private resendAlerts(): void {
+    const pending = this.queue.pending();
+    // Over UDP only: the TCP copy was sent when raised or replayed after the last reconnect.
+    for (const a of pending.slice(0, 50)) this.sendUdp(a);
+  }
+
+  private openUdp(): void {
+    const host = this.cfg.bind ?? this.cfg.managers[0]!.host;
+    const udp = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
+    udp.on('error', (err) => this.log(`alert socket: ${err.message}`));
+    udp.on('message', (buf) => {
+      try {
+        const ack = parseAckDatagram(buf);
+        if (ack.agentId === this.cfg.id) this.queue.ack(ack.seq);
+      } catch {
+        // not ours
+      }
+    });
+    if (this.cfg.bind) udp.bind(0, this.cfg.bind);
+    this.udp = udp;
+  }
+
+  private sendUdp(a: AgentMessage & { type: 'alert' }): void {
+    const target = this.current ?? this.cfg.managers[0]!;
+    const buf = Buffer.from(JSON.stringify({ type: 'alert', agentId: this.cfg.id, seq: a.seq, alert: a.alert, value: a.value, threshold: a.threshold, at: a.at }));
+    this.udp?.send(buf, this.cfg.udpPort, target.host, (err) => {
+      if (err) this.log(`alert datagram to ${target.host}:${this.cfg.udpPort} failed: ${err.message}`);
+    });
+  }
+}
+
+function fmt(a: ManagerAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+function describe(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'connection refused (is the manager running on that port?)';
+  if (code === 'ECONNRESET') return 'connection reset (not in the manager\'s --allow list?)';
+  if (code === 'ETIMEDOUT') return 'connection timed out';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name not found';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
+  if (code === 'EADDRNOTAVAIL') return '--bind address is not on this host';
+  return code ? `${code}: ${err.message}` : err.message;
+}

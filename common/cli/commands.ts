@@ -1,0 +1,100 @@
+// The administrator's commands, shared by the CLI subcommands and the interactive console: each
+// takes a Client and prints to `io`. Errors are thrown as HwError for the caller to print.
+
+import { basename, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
+import { HwError, type ErrorCode } from '../errors.ts';
+import type { Client } from './client.ts';
+import { agentsTable, alertLine, bytes, statusText } from './format.ts';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** a terminal to draw progress on, if any */
+  progress?: (line: string | null) => void;
+  /** asks a yes/no question; absent when nobody can answer */
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+export const EXIT: Partial<Record<ErrorCode, number>> & { default: number } = {
+  default: 1, BAD_FLAG: 2, BAD_ARGS: 2, BAD_ALLOW: 2, BAD_ADDRESS: 2, AGENT_NOT_FOUND: 3, AGENT_AMBIGUOUS: 3,
+  AGENT_OFFLINE: 4, API_UNREACHABLE: 5, UNAUTHORIZED: 5, TIMEOUT: 6,
+};
+
+export function exitCodeFor(code: string): number {
+  return (EXIT as Record<string, number>)[code] ?? EXIT.default;
+}
+
+const print = (io: Io, json: boolean, value: unknown, text: () => string) => io.out(json ? JSON.stringify(value, null, 2) : text());
+
+export async function agentsCmd(c: Client, o: { json?: boolean }, io: Io): Promise<void> {
+  const list = await c.agents();
+  print(io, !!o.json, list, () => agentsTable(list));
+}
+
+export async function statusCmd(c: Client, ref: string, o: { json?: boolean }, io: Io): Promise<void> {
+  const s = await c.command(ref, 'status');
+  print(io, !!o.json, s, () => statusText(s));
+}
+
+export async function procsCmd(c: Client, ref: string, o: { json?: boolean }, io: Io): Promise<void> {
+  const r = await c.command(ref, 'procs');
+  print(io, !!o.json, r, () => (r.processCount == null ? `process count unavailable: ${r.reason ?? 'unknown reason'}` : `${r.processCount} processes`));
+}
+
+export function parseLines(v: unknown): number {
+  if (v === undefined) return DEFAULT_LOG_LINES;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LOG_LINES) throw new HwError('BAD_ARGS', `--lines must be a whole number from 1 to ${MAX_LOG_LINES}`);
+  return n;
+}
+
+export async function logsCmd(c: Client, ref: string, o: { json?: boolean; lines?: unknown }, io: Io): Promise<void> {
+  const r = await c.command(ref, 'logs', { lines: parseLines(o.lines) });
+  print(io, !!o.json, r, () => [`# ${r.source}${r.truncated ? ' (truncated)' : ''}`, ...(r.lines as string[])].join('\n'));
+}
+
+export async function fetchCmd(c: Client, ref: string, remote: string, local: string | undefined, o: { force?: boolean; json?: boolean }, io: Io): Promise<void> {
+  if (!remote) throw new HwError('BAD_ARGS', 'fetch needs the path of the file on the agent');
+  let target = resolve(local ?? basename(remote.replace(/\\/g, '/')));
+  if (existsSync(target) && statSync(target).isDirectory()) target = resolve(target, basename(remote.replace(/\\/g, '/')));
+  if (existsSync(target) && !o.force) throw new HwError('BAD_ARGS', `${target} already exists: choose another local path or add --force`);
+  const started = Date.now();
+  let lastDraw = 0;
+  const r = await c.fetch(ref, remote, target, io.progress ? (got, size) => {
+    const t = Date.now();
+    if (t - lastDraw < 100 && got !== size) return;
+    lastDraw = t;
+    const secs = Math.max(0.001, (t - started) / 1000);
+    const share = size > 0 ? got / size : 1;
+    const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
+    io.progress!(`[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${bytes(got)} of ${bytes(size)}  ${bytes(Math.round(got / secs))}/s`);
+  } : undefined);
+  io.progress?.(null);
+  const secs = (Date.now() - started) / 1000;
+  print(io, !!o.json, r, () => `${r.path}: ${r.bytes} bytes in ${secs.toFixed(1)} s, sha256 ${r.sha256}`);
+}
+
+export async function restartCmd(c: Client, ref: string, o: { yes?: boolean }, io: Io): Promise<void> {
+  if (!o.yes) {
+    if (!io.confirm) throw new HwError('BAD_ARGS', 'restart asks for confirmation: add --yes when no one is at a terminal');
+    const ok = await io.confirm(`Restart the host of agent "${ref}" now? [y/N] `);
+    if (!ok) {
+      io.out('not restarted');
+      return;
+    }
+  }
+  const r = await c.command(ref, 'restart');
+  io.out(`restart acknowledged by ${ref}${r.command ? ` (${r.command})` : ''}; the manager shows it as restarting until it is back`);
+}
+
+export async function alertsCmd(c: Client, o: { json?: boolean; follow?: boolean }, io: Io, signal?: AbortSignal): Promise<void> {
+  if (!o.follow) {
+    const list = await c.alerts();
+    print(io, !!o.json, list, () => (list.length ? list.map(alertLine).join('\n') : 'no alerts'));
+    return;
+  }
+  if (!signal) throw new HwError('BAD_ARGS', '--follow needs a way to stop');
+  await c.follow(0, (a) => io.out(o.json ? JSON.stringify(a) : alertLine(a)), signal);
+}

@@ -1,0 +1,92 @@
+// Human-readable output for the CLI and the console (both print the same thing).
+
+export type Json = Record<string, any>;
+
+export function pct(v: unknown): string {
+  return typeof v === 'number' ? `${v.toFixed(1)}%` : '-';
+}
+
+export function bytes(v: unknown): string {
+  if (typeof v !== 'number') return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let x = v;
+  let i = 0;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return i === 0 ? `${x} B` : `${x.toFixed(1)} ${units[i]}`;
+}
+
+export function rate(v: unknown): string {
+  return typeof v === 'number' ? `${bytes(Math.round(v))}/s` : '-';
+}
+
+export function duration(seconds: unknown): string {
+  if (typeof seconds !== 'number') return '-';
+  const s = Math.floor(seconds);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}
+
+export function ago(iso: unknown, now = Date.now()): string {
+  if (typeof iso !== 'string') return 'never';
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  return s < 2 ? 'now' : `${duration(s)} ago`;
+}
+
+export function table(rows: string[][]): string {
+  if (!rows.length) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+export function agentsTable(agents: Json[]): string {
+  if (!agents.length) return 'no agents yet: start one with `agent --manager <this host>`';
+  const rows = [['NAME', 'ADDRESS', 'STATE', 'CPU', 'MEM', 'DISK', 'NET IN', 'NET OUT', 'UPTIME', 'PROCS', 'LAST SEEN', 'ID']];
+  for (const a of agents) {
+    const m = a.metrics ?? {};
+    rows.push([
+      a.name, a.address, a.restarting ? 'restarting' : a.online ? 'online' : 'offline', pct(m.cpuPercent), pct(m.memPercent),
+      pct(m.diskPercent), rate(m.netRxRate), rate(m.netTxRate), duration(m.uptimeSeconds),
+      m.processCount == null ? '-' : String(m.processCount), ago(a.lastSeen), String(a.id).slice(0, 8),
+    ]);
+  }
+  return table(rows);
+}
+
+export function statusText(s: Json): string {
+  const m = s.metrics ?? {};
+  const lines = [
+    `host      ${s.hostname} (${s.platform}${s.os?.distro ? `, ${s.os.distro} ${s.os.release ?? ''}`.trimEnd() : ''}${s.arch ? `, ${s.arch}` : ''})`,
+    `uptime    ${duration(m.uptimeSeconds)}`,
+    `cpu       ${pct(m.cpuPercent)}${s.cpu ? `  (${s.cpu.cores} cores, ${s.cpu.model})` : ''}`,
+    `memory    ${pct(m.memPercent)}${s.memory?.totalBytes ? `  of ${bytes(s.memory.totalBytes)}` : ''}`,
+    `disk      ${pct(m.diskPercent)}`,
+    `network   in ${bytes(m.netRxBytes)} (${rate(m.netRxRate)})  out ${bytes(m.netTxBytes)} (${rate(m.netTxRate)})`,
+    `processes ${m.processCount ?? '-'}`,
+  ];
+  if (Array.isArray(s.disks) && s.disks.length) {
+    lines.push('', table([['MOUNT', 'SIZE', 'USED', 'USE%', 'FS'], ...s.disks.map((d: Json) => [d.mount, bytes(d.size), bytes(d.used), `${d.percent}%`, d.fs ?? ''])]));
+  }
+  if (Array.isArray(s.interfaces) && s.interfaces.length) {
+    lines.push('', table([['INTERFACE', 'RX', 'TX', 'RX RATE', 'TX RATE'], ...s.interfaces.map((i: Json) => [i.name, bytes(i.rxBytes), bytes(i.txBytes), rate(i.rxRate), rate(i.txRate)])]));
+  }
+  const un = { ...(m.unavailable ?? {}), ...(s.unavailable ?? {}) };
+  const keys = Object.keys(un);
+  if (keys.length) lines.push('', 'unavailable:', ...keys.map((k) => `  ${k}: ${un[k]}`));
+  return lines.join('\n');
+}
+
+export function alertLine(a: Json): string {
+  const when = typeof a.at === 'string' ? a.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
+  const what = a.type === 'CPU_HIGH' ? `CPU high: ${a.value}% (threshold ${a.threshold}%)`
+    : a.type === 'CPU_NORMAL' ? `CPU back to normal: ${a.value}%`
+    : `${a.type}${a.value != null ? ` ${a.value}` : ''}`;
+  return `${when}  ${a.agent}  ${a.type}  ${what}`;
+}

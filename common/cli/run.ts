@@ -1,0 +1,31 @@
+// Runs a cac program the way every command of ours behaves: one-line errors with a code, no stack
+// for expected ones, and an exit code per kind of failure.
+
+import type { CAC } from 'cac';
+import { HwError, isHwError } from '../errors.ts';
+import { exitCodeFor } from './commands.ts';
+
+export async function runCli(cli: CAC, argv: string[], program: string): Promise<void> {
+  try {
+    cli.parse(argv, { run: false });
+    if (cli.options.help || cli.options.version) return;
+    await cli.runMatchedCommand();
+  } catch (err) {
+    const e = isHwError(err) ? err : fromCac(err);
+    process.stderr.write(`${program}: ${e.message} [${e.code}]\n`);
+    if (e.code === 'INTERNAL' && process.env.HOSTWATCH_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    process.exitCode = exitCodeFor(e.code);
+  }
+}
+
+function fromCac(err: unknown): HwError {
+  const e = err as Error;
+  if (e?.name === 'CACError') {
+    let msg = e.message.replace(/`/g, '');
+    const unused = /^Unused args: (.*)$/.exec(msg);
+    if (unused) msg = `unexpected argument(s) ${unused[1]}: see --help`;
+    else msg = `${msg.charAt(0).toLowerCase()}${msg.slice(1)}: see --help`;
+    return new HwError('BAD_FLAG', msg);
+  }
+  return new HwError('INTERNAL', e?.message ?? String(err));
+}

@@ -1,0 +1,184 @@
+// One connected agent, seen from the manager: requests with ids (several in flight), their
+// timeouts, and file streams with credit-based flow control so a slow download never holds up
+// reports, alerts or other commands on the same connection.
+
+import { createHash, type Hash } from 'node:crypto';
+import { COMMAND_TIMEOUT_MS, FETCH_IDLE_TIMEOUT_MS } from '../constants.ts';
+import { HwError, type ErrorCode } from '../errors.ts';
+import type { AgentMessage, CommandName, ManagerMessage } from '../wire/messages.ts';
+import type { Peer } from '../wire/peer.ts';
+
+export interface FileSink {
+  /** called once with the size the agent announced */
+  start(size: number, path: string): void;
+  /** consume a chunk; resolve when it is written (this is what grants the agent more credit) */
+  write(chunk: Buffer): Promise<void> | void;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  cmd: CommandName;
+  stream?: {
+    sink: FileSink;
+    hash: Hash;
+    bytes: number;
+    size: number;
+    chain: Promise<void>;
+    idleMs: number;
+  };
+}
+
+export class AgentLink {
+  readonly agentId: string;
+  readonly peer: Peer<AgentMessage, ManagerMessage>;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(agentId: string, peer: Peer<AgentMessage, ManagerMessage>) {
+    this.agentId = agentId;
+    this.peer = peer;
+  }
+
+  /** Sends a command and waits for its answer. */
+  request(cmd: CommandName, args: Record<string, unknown> = {}, timeoutMs = COMMAND_TIMEOUT_MS): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const id = this.allocId();
+      const timer = setTimeout(() => this.settle(id, new HwError('TIMEOUT', `agent did not answer "${cmd}" within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, cmd });
+      this.peer.send({ type: 'req', id, cmd, args }).catch((err) => this.settle(id, err));
+    });
+  }
+
+  /**
+   * Streams a file from the agent into `sink`. Resolves with bytes and sha256 once the agent's
+   * checksum matches what arrived; rejects with a coded error otherwise (the sink must then discard
+   * what it wrote). `signal` cancels the transfer on both sides.
+   */
+  fetch(path: string, sink: FileSink, signal?: AbortSignal, idleMs = FETCH_IDLE_TIMEOUT_MS): Promise<{ bytes: number; sha256: string }> {
+    return new Promise((resolve, reject) => {
+      const id = this.allocId();
+      const timer = setTimeout(() => this.settle(id, new HwError('TIMEOUT', `no data from the agent for ${Math.round(idleMs / 1000)} s`)), idleMs);
+      const p: Pending = {
+        resolve: resolve as (v: unknown) => void, reject, timer, cmd: 'fetch',
+        stream: { sink, hash: createHash('sha256'), bytes: 0, size: -1, chain: Promise.resolve(), idleMs },
+      };
+      this.pending.set(id, p);
+      signal?.addEventListener('abort', () => {
+        if (!this.pending.has(id)) return;
+        this.peer.post({ type: 'cancel', id });
+        this.settle(id, new HwError('TRANSFER_ABORTED', 'the transfer was cancelled by the receiver'));
+      }, { once: true });
+      this.peer.send({ type: 'req', id, cmd: 'fetch', args: { path } }).catch((err) => this.settle(id, err));
+    });
+  }
+
+  /** Routes a message from the agent that belongs to a request. Returns false if it was not one. */
+  onMessage(msg: AgentMessage): boolean {
+    switch (msg.type) {
+      case 'res': {
+        const p = this.pending.get(msg.id);
+        if (!p) return true; // late answer after a timeout: nothing waits for it
+        if (msg.ok) {
+          if (p.stream) return true; // a fetch ends with file-end, not res ok
+          this.settle(msg.id, undefined, msg.result);
+        } else {
+          const e = msg.error!;
+          this.settle(msg.id, new HwError(e.code as ErrorCode, e.message));
+        }
+        return true;
+      }
+      case 'file': {
+        const s = this.pending.get(msg.id)?.stream;
+        if (!s) {
+          this.peer.post({ type: 'cancel', id: msg.id });
+          return true;
+        }
+        s.size = msg.size;
+        try {
+          s.sink.start(msg.size, msg.path);
+        } catch (err) {
+          this.peer.post({ type: 'cancel', id: msg.id });
+          this.settle(msg.id, err as Error);
+        }
+        return true;
+      }
+      case 'file-end': {
+        const p = this.pending.get(msg.id);
+        if (!p?.stream) return true;
+        const s = p.stream;
+        // Wait until every chunk before the end is written, then compare.
+        s.chain = s.chain.then(() => {
+          if (!this.pending.has(msg.id)) return;
+          const sha = s.hash.digest('hex');
+          if (s.bytes !== msg.bytes) {
+            this.settle(msg.id, new HwError('FILE_CORRUPT', `received ${s.bytes} bytes, the agent sent ${msg.bytes}`));
+          } else if (sha !== msg.sha256) {
+            this.settle(msg.id, new HwError('FILE_CORRUPT', `sha256 mismatch: received ${sha}, the agent read ${msg.sha256}`));
+          } else {
+            this.settle(msg.id, undefined, { bytes: s.bytes, sha256: sha });
+          }
+        });
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** A data chunk of stream `id`. */
+  onData(id: number, chunk: Buffer): void {
+    const p = this.pending.get(id);
+    if (!p?.stream || p.stream.size < 0) {
+      // Unknown or finished stream (cancelled, timed out): tell the agent to stop.
+      if (!p) this.peer.post({ type: 'cancel', id });
+      return;
+    }
+    const s = p.stream;
+    s.bytes += chunk.length;
+    s.hash.update(chunk);
+    p.timer.refresh();
+    if (s.bytes > s.size) {
+      this.peer.post({ type: 'cancel', id });
+      this.settle(id, new HwError('FILE_CHANGED', `the file grew during the transfer (over ${s.size} bytes)`));
+      return;
+    }
+    s.chain = s.chain.then(async () => {
+      if (!this.pending.has(id)) return;
+      try {
+        await s.sink.write(chunk);
+        this.peer.post({ type: 'credit', id, bytes: chunk.length });
+      } catch (err) {
+        this.peer.post({ type: 'cancel', id });
+        this.settle(id, err as Error);
+      }
+    });
+  }
+
+  /** The connection is gone: every waiting request fails with DISCONNECTED. */
+  close(reason: string): void {
+    for (const id of [...this.pending.keys()]) {
+      this.settle(id, new HwError('DISCONNECTED', `the agent disconnected (${reason})`));
+    }
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private allocId(): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
+    return id;
+  }
+
+  private settle(id: number, err?: Error, value?: unknown): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (err) p.reject(err);
+    else p.resolve(value);
+  }
+}

@@ -1,0 +1,149 @@
+// The control API: HTTP with JSON on loopback, every request carrying the token. The CLI's
+// subcommands use it; so can scripts.
+//
+//   GET  /api/agents                      list (agents --json shape)
+//   GET  /api/agents/:agent               one agent
+//   POST /api/agents/:agent/:command      status | procs | logs | restart, JSON body = args
+//   GET  /api/agents/:agent/fetch?path=P  the file's bytes; trailers x-sha256 or x-error-code
+//   GET  /api/alerts?after=N              alerts after arrival number N
+//   GET  /api/alerts/follow?after=N       the same, then each new one, as JSON lines
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { API_MAX_BODY, VERSION } from '../constants.ts';
+import { HwError, toWireError, type ErrorCode } from '../errors.ts';
+import { drained } from '../wire/drain.ts';
+import type { Manager } from './manager.ts';
+import { agentJson, alertJson, type AlertRecord } from './state.ts';
+import { tokenMatches } from './token.ts';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  UNAUTHORIZED: 401, NOT_FOUND: 404, AGENT_NOT_FOUND: 404, AGENT_AMBIGUOUS: 409, AGENT_OFFLINE: 409,
+  BAD_ARGS: 400, BAD_JSON: 400, TIMEOUT: 504, DISCONNECTED: 502, RESTART_DISABLED: 403, FILE_NOT_FOUND: 404,
+  FILE_NOT_REGULAR: 422, FILE_UNREADABLE: 403, LOGS_UNAVAILABLE: 422, UNKNOWN_COMMAND: 400,
+};
+
+export function startApi(manager: Manager, token: string): Server {
+  const server = createServer((req, res) => {
+    handle(manager, token, req, res).catch((err) => sendError(res, err));
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 0; // follow and fetch stream for as long as they need
+  return server;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const e = toWireError(err);
+  sendJson(res, STATUS[e.code] ?? (e.code === 'INTERNAL' ? 500 : 422), { error: e });
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let size = 0;
+  const parts: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > API_MAX_BODY) throw new HwError('BAD_ARGS', `request body over ${API_MAX_BODY} bytes`);
+    parts.push(chunk);
+  }
+  if (!size) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.concat(parts).toString('utf8'));
+  } catch {
+    throw new HwError('BAD_JSON', 'request body is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HwError('BAD_ARGS', 'request body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+async function handle(manager: Manager, token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const auth = req.headers.authorization ?? '';
+  const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+  if (!tokenMatches(given, token)) {
+    manager.state.record({ at: manager.now(), event: 'api-unauthorized', address: req.socket.remoteAddress, path: req.url?.slice(0, 200) });
+    throw new HwError('UNAUTHORIZED', 'missing or wrong API token');
+  }
+  const url = new URL(req.url ?? '/', 'http://x');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const method = req.method ?? 'GET';
+  if (parts[0] !== 'api') throw new HwError('NOT_FOUND', `no such endpoint ${url.pathname}`);
+
+  if (parts[1] === 'version' && parts.length === 2) return sendJson(res, 200, { version: VERSION });
+
+  if (parts[1] === 'agents') {
+    if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.agents().map(agentJson));
+    const ref = parts[2]!;
+    if (parts.length === 3 && method === 'GET') return sendJson(res, 200, agentJson(manager.state.find(ref)));
+    const cmd = parts[3];
+    if (parts.length === 4 && cmd === 'fetch' && method === 'GET') return fetchFile(manager, ref, url, req, res);
+    if (parts.length === 4 && method === 'POST' && (cmd === 'status' || cmd === 'procs' || cmd === 'logs' || cmd === 'restart')) {
+      const args = await readBody(req);
+      const result = await manager.command(ref, cmd, args, `api ${req.socket.remoteAddress ?? ''}`.trim());
+      return sendJson(res, 200, result ?? {});
+    }
+  }
+
+  if (parts[1] === 'alerts' && method === 'GET') {
+    const after = Number(url.searchParams.get('after') ?? 0) || 0;
+    if (parts.length === 2) return sendJson(res, 200, manager.state.alerts(after).map(alertJson));
+    if (parts.length === 3 && parts[2] === 'follow') return followAlerts(manager, after, res);
+  }
+  throw new HwError('NOT_FOUND', `no such endpoint ${method} ${url.pathname}`);
+}
+
+async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = url.searchParams.get('path');
+  if (!path) throw new HwError('BAD_ARGS', 'fetch needs ?path=');
+  const ac = new AbortController();
+  res.on('close', () => { if (!res.writableFinished) ac.abort(); });
+  try {
+    const r = await manager.fetch(ref, path, {
+      start(size, remotePath) {
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream', 'x-file-size': String(size), 'x-file-path': encodeURIComponent(remotePath),
+          trailer: 'x-sha256, x-bytes, x-error-code, x-error-message',
+        });
+        res.flushHeaders();
+      },
+      async write(chunk) {
+        if (!res.write(chunk) && !(await drained(res))) {
+          throw new HwError('TRANSFER_ABORTED', 'the API client went away');
+        }
+      },
+    }, ac.signal, `api ${req.socket.remoteAddress ?? ''}`.trim());
+    res.addTrailers({ 'x-sha256': r.sha256, 'x-bytes': String(r.bytes) });
+    res.end();
+  } catch (err) {
+    if (!res.headersSent) throw err;
+    const e = toWireError(err);
+    res.addTrailers({ 'x-error-code': e.code, 'x-error-message': encodeURIComponent(e.message) });
+    res.end();
+  }
+}
+
+function followAlerts(manager: Manager, after: number, res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  let last = after;
+  const write = (a: AlertRecord) => {
+    if (a.n <= last) return;
+    last = a.n;
+    res.write(JSON.stringify(alertJson(a)) + '\n');
+  };
+  for (const a of manager.state.alerts(after)) write(a);
+  manager.state.on('alert', write);
+  // A blank line now and then lets the client notice a dead manager and the server a dead client.
+  const keepalive = setInterval(() => res.write('\n'), 15_000);
+  res.on('close', () => {
+    clearInterval(keepalive);
+    manager.state.off('alert', write);
+  });
+}

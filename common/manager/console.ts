@@ -1,0 +1,193 @@
+// The interactive console of a serving manager: the same commands as the CLI, with history, tab
+// completion of commands and agent names, and alerts printed above the line being typed.
+
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
+import { LocalClient } from '../cli/client.ts';
+import {
+  agentsCmd, alertsCmd, fetchCmd, logsCmd, procsCmd, restartCmd, statusCmd, type Io,
+} from '../cli/commands.ts';
+import { agentsTable, alertLine } from '../cli/format.ts';
+import { HwError, toWireError } from '../errors.ts';
+import type { Manager } from './manager.ts';
+import { agentJson, alertJson } from './state.ts';
+
+export const CONSOLE_COMMANDS = ['help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'watch', 'quit'];
+
+const HELP = `commands:
+  agents                          every agent with its latest metrics
+  status <agent>                  complete system status, asked from the agent now
+  procs <agent>                   number of running processes
+  logs <agent> [lines]            latest system log lines (default 50)
+  fetch <agent> <remote> [local]  download a file (sha256 checked)
+  restart <agent>                 restart the agent's host (asks first)
+  alerts                          alerts so far
+  watch [seconds]                 redraw the agents table until Enter (default every 2 s)
+  help, quit
+<agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
+
+export class ManagerConsole {
+  private readonly rl: Interface;
+  private readonly manager: Manager;
+  private readonly client: LocalClient;
+  private readonly out: NodeJS.WriteStream;
+  private busy = false;
+  private watching: (() => void) | undefined;
+  private readonly onQuit: () => void;
+
+  constructor(manager: Manager, opts: { input: NodeJS.ReadStream; output: NodeJS.WriteStream; onQuit: () => void }) {
+    this.manager = manager;
+    this.client = new LocalClient(manager);
+    this.out = opts.output;
+    this.onQuit = opts.onQuit;
+    this.rl = createInterface({
+      input: opts.input, output: opts.output, prompt: 'manager> ', historySize: 500, terminal: true,
+      completer: (line: string) => this.complete(line),
+    });
+    this.rl.on('line', (line) => void this.onLine(line));
+    this.rl.on('close', () => this.onQuit());
+    this.rl.on('SIGINT', () => {
+      if (this.watching) this.watching();
+      else if (this.rl.line) {
+        this.rl.write(null, { ctrl: true, name: 'u' });
+        this.out.write('\n');
+        this.rl.prompt();
+      } else {
+        this.print('(use quit or Ctrl-D to stop the manager)');
+      }
+    });
+    manager.state.on('alert', (a) => this.print(`ALERT ${alertLine(alertJson(a))}`));
+  }
+
+  start(): void {
+    this.print('type help for commands');
+  }
+
+  /** Prints a line above the prompt without disturbing what is being typed. */
+  print(text: string): void {
+    if (this.busy) {
+      this.out.write(text + '\n');
+      return;
+    }
+    clearLine(this.out, 0);
+    cursorTo(this.out, 0);
+    this.out.write(text + '\n');
+    this.rl.prompt(true);
+  }
+
+  close(): void {
+    this.rl.close();
+  }
+
+  private complete(line: string): [string[], string] {
+    const words = line.split(/\s+/);
+    if (words.length <= 1) {
+      const hits = CONSOLE_COMMANDS.filter((c) => c.startsWith(words[0] ?? ''));
+      return [hits.map((h) => h + ' '), line];
+    }
+    if (words.length === 2 && CONSOLE_COMMANDS.includes(words[0]!)) {
+      const names = this.manager.state.agents().map((a) => a.name);
+      const hits = [...new Set(names)].filter((n) => n.startsWith(words[1]!));
+      return [hits.map((h) => h + ' '), words[1]!];
+    }
+    return [[], line];
+  }
+
+  private io(): Io {
+    return {
+      out: (t) => this.out.write(t + '\n'),
+      err: (t) => this.out.write(t + '\n'),
+      progress: (l) => {
+        clearLine(this.out, 0);
+        cursorTo(this.out, 0);
+        if (l !== null) this.out.write(l);
+      },
+      confirm: (q) => new Promise((resolve) => this.rl.question(q, (a) => resolve(/^y(es)?$/i.test(a.trim())))),
+    };
+  }
+
+  private async onLine(line: string): Promise<void> {
+    if (this.watching) {
+      this.watching();
+      return;
+    }
+    const words = line.trim().split(/\s+/).filter(Boolean);
+    const json = words.includes('--json');
+    const yes = words.includes('--yes') || words.includes('-y');
+    const force = words.includes('--force');
+    const args = words.filter((w) => !w.startsWith('-'));
+    const [cmd, a1, a2, a3] = args;
+    if (!cmd) {
+      this.rl.prompt();
+      return;
+    }
+    this.busy = true;
+    const io = this.io();
+    try {
+      const need = (v: string | undefined, what: string): string => {
+        if (!v) throw new HwError('BAD_ARGS', `${cmd} needs ${what} (try help)`);
+        return v;
+      };
+      switch (cmd) {
+        case 'help':
+        case '?':
+          io.out(HELP);
+          break;
+        case 'agents':
+        case 'ls':
+          await agentsCmd(this.client, { json }, io);
+          break;
+        case 'status':
+          await statusCmd(this.client, need(a1, 'an agent'), { json }, io);
+          break;
+        case 'procs':
+          await procsCmd(this.client, need(a1, 'an agent'), { json }, io);
+          break;
+        case 'logs':
+          await logsCmd(this.client, need(a1, 'an agent'), { json, lines: a2 }, io);
+          break;
+        case 'fetch':
+          await fetchCmd(this.client, need(a1, 'an agent'), need(a2, 'a remote path'), a3, { force, json }, io);
+          break;
+        case 'restart':
+          await restartCmd(this.client, need(a1, 'an agent'), { yes }, io);
+          break;
+        case 'alerts':
+          await alertsCmd(this.client, { json }, io);
+          break;
+        case 'watch':
+          this.busy = false;
+          await this.watch(Number(a1) || 2);
+          break;
+        case 'quit':
+        case 'exit':
+          this.busy = false;
+          this.rl.close();
+          return;
+        default:
+          io.out(`unknown command "${cmd}": type help`);
+      }
+    } catch (err) {
+      const e = toWireError(err);
+      io.out(`error ${e.code}: ${e.message}`);
+    }
+    this.busy = false;
+    this.rl.prompt();
+  }
+
+  private watch(seconds: number): Promise<void> {
+    return new Promise((resolve) => {
+      const draw = () => {
+        this.out.write('\x1b[2J\x1b[H');
+        this.out.write(`${new Date().toISOString()}  every ${seconds} s, Enter to stop\n\n`);
+        this.out.write(agentsTable(this.manager.state.agents().map(agentJson)) + '\n');
+      };
+      draw();
+      const timer = setInterval(draw, seconds * 1000);
+      this.watching = () => {
+        clearInterval(timer);
+        this.watching = undefined;
+        resolve();
+      };
+    });
+  }
+}

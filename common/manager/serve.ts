@@ -1,0 +1,116 @@
+// `manager` with no subcommand: listen for agents and alerts, serve the control API, write
+// manager.json for the CLI, print how to connect an agent, and open the console on a terminal.
+
+import { once } from 'node:events';
+import { rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
+import { HwError } from '../errors.ts';
+import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
+import type { Allowlist } from '../security/allowlist.ts';
+import { startApi } from './api.ts';
+import { ManagerConsole } from './console.ts';
+import { Manager } from './manager.ts';
+import { loadOrCreateToken } from './token.ts';
+
+export const MANAGER_FILE = 'manager.json';
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  udpPort: number;
+  allow: Allowlist;
+  api: HostPort;
+  apiPublic: boolean;
+  dataDir: string;
+  heartbeatMs?: number;
+  console?: boolean;
+  out?: (line: string) => void;
+}
+
+export interface Serving {
+  manager: Manager;
+  api: Server;
+  tcpPort: number;
+  udpPort: number;
+  apiPort: number;
+  close(): Promise<void>;
+}
+
+export async function serve(cfg: ServeConfig): Promise<Serving> {
+  const out = cfg.out ?? ((l: string) => process.stdout.write(l + '\n'));
+  if (!isLoopback(cfg.api.host) && !cfg.apiPublic) {
+    throw new HwError('BAD_FLAG', `--api ${formatHostPort(cfg.api)} is not on loopback: anyone who can reach it and steals the token controls every agent; add --api-public to do it anyway`);
+  }
+  const dataDir = resolve(cfg.dataDir);
+  let console: ManagerConsole | undefined;
+  const stamp = () => new Date().toISOString().slice(11, 19);
+  const manager = new Manager({
+    host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir,
+    ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),
+    notice: (line) => (console ? console.print(line) : out(`${stamp()} ${line}`)),
+  });
+  const token = loadOrCreateToken(dataDir);
+  const bound = await manager.listen();
+  const api = startApi(manager, token);
+  api.listen(cfg.api.port, cfg.api.host);
+  try {
+    await once(api, 'listening');
+  } catch (err) {
+    await manager.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new HwError('BAD_ADDRESS', `control API ${formatHostPort(cfg.api)}: ${code === 'EADDRINUSE' ? 'already in use (another manager?); choose another with --api' : (err as Error).message}`);
+  }
+  const apiPort = (api.address() as { port: number }).port;
+  if (!isLoopback(cfg.api.host)) out(`WARNING: the control API listens on ${cfg.api.host}, outside loopback (--api-public)`);
+
+  const infoPath = join(dataDir, MANAGER_FILE);
+  writeFileSync(infoPath, JSON.stringify({
+    tcp: formatHostPort({ host: bound.tcp.address, port: bound.tcp.port }),
+    udp: formatHostPort({ host: bound.udp.address, port: bound.udp.port }),
+    api: formatHostPort({ host: cfg.api.host, port: apiPort }),
+    pid: process.pid, version: VERSION,
+  }, null, 2) + '\n', { mode: 0o600 });
+
+  out(`${PRODUCT} manager ${VERSION}`);
+  out(`  agents connect to  TCP ${formatHostPort({ host: bound.tcp.address, port: bound.tcp.port })}, alerts on UDP ${bound.udp.port}`);
+  out(`  allowed hosts      ${cfg.allow.entries.join(', ')}${cfg.allow.entries.join(',') === '127.0.0.0/8,::1' ? '  (loopback only: add --allow <ip|cidr> for other hosts)' : ''}`);
+  out(`  control API        http://${formatHostPort({ host: cfg.api.host, port: apiPort })} (token in ${join(dataDir, 'api-token')})`);
+  out(`  record             ${join(dataDir, 'events.jsonl')}`);
+  out(`  start an agent with:`);
+  out(`    ${agentCommandLine(cfg.host, bound.tcp.port, bound.udp.port)}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      console?.close();
+      api.close();
+      api.closeAllConnections();
+      await manager.close();
+      rmSync(infoPath, { force: true });
+    })();
+    return closing;
+  };
+
+  if (cfg.console) {
+    console = new ManagerConsole(manager, {
+      input: process.stdin, output: process.stdout,
+      onQuit: () => void close().then(() => process.exit(0)),
+    });
+    console.start();
+  }
+  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, close };
+}
+
+/** The exact command line an administrator runs on a host to connect it. */
+export function agentCommandLine(host: string, tcpPort: number, udpPort: number): string {
+  let addr = host;
+  if (host === '0.0.0.0' || host === '::') {
+    const ips = Object.values(networkInterfaces()).flat().filter((i) => i && !i.internal && i.family === 'IPv4');
+    addr = ips[0]?.address ?? '127.0.0.1';
+  }
+  const hp = tcpPort === DEFAULT_TCP_PORT ? addr : formatHostPort({ host: addr, port: tcpPort });
+  return `agent --manager ${hp}${udpPort === DEFAULT_UDP_PORT ? '' : ` --udp-port ${udpPort}`}`;
+}

@@ -1,0 +1,256 @@
+// The manager's state: known agents, their latest metrics, alerts and the event stream. The
+// console, the control API (and later the dashboard and /metrics) all read it through this class.
+
+import { EventEmitter } from 'node:events';
+import { ALERT_DEDUPE_WINDOW, ALERTS_KEPT } from '../constants.ts';
+import { HwError } from '../errors.ts';
+import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
+import type { EventLog, LoggedEvent } from './event-log.ts';
+
+export interface AgentRecord {
+  id: string;
+  name: string;
+  hostname: string;
+  address: string;
+  platform: string;
+  arch: string;
+  version: string;
+  interval: number;
+  online: boolean;
+  /** set after a restart command was acknowledged, cleared when the agent is back */
+  restarting: boolean;
+  restartAllowed: boolean;
+  filesEnabled: boolean;
+  connectedAt: number | null;
+  lastSeen: number | null;
+  metrics: Metrics | null;
+  interfaces: InterfaceCounters[];
+}
+
+export interface AlertRecord {
+  /** the agent's name at the time (stable id in agentId) */
+  agent: string;
+  agentId: string;
+  type: string;
+  value: number;
+  threshold?: number;
+  /** when the agent raised it (ms since epoch) */
+  at: number;
+  /** the agent's own sequence number; CPU_HIGH/CPU_NORMAL only */
+  seq: number;
+  /** manager-wide order of arrival, for `alerts --follow` */
+  n: number;
+  receivedAt: number;
+  via: 'udp' | 'tcp' | 'manager';
+}
+
+export interface StateEvents {
+  alert: [AlertRecord];
+  agent: [AgentRecord, 'up' | 'down' | 'new' | 'report'];
+  event: [LoggedEvent];
+}
+
+const EMPTY_METRICS_KEYS = ['cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount'] as const;
+
+export class ManagerState extends EventEmitter<StateEvents> {
+  private readonly agentsById = new Map<string, AgentRecord>();
+  private readonly alertList: AlertRecord[] = [];
+  private readonly seen = new Map<string, { max: number; set: Set<number> }>();
+  private alertCounter = 0;
+  private readonly log: EventLog | undefined;
+  private readonly now: () => number;
+
+  constructor(opts: { log?: EventLog; now?: () => number } = {}) {
+    super();
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+    this.setMaxListeners(0);
+  }
+
+  /** Rebuilds agents (as offline), alerts and the duplicate filter from the event log. */
+  restore(events: LoggedEvent[]): void {
+    for (const e of events) {
+      const a = e.agent as Partial<AgentRecord> | undefined;
+      if ((e.event === 'connect' || e.event === 'disconnect') && a?.id) {
+        const rec = this.agentsById.get(a.id) ?? blankAgent(a.id);
+        Object.assign(rec, pick(a), { online: false, connectedAt: null });
+        if (typeof e.at === 'number') rec.lastSeen = e.at;
+        this.agentsById.set(rec.id, rec);
+      } else if (e.event === 'alert' && e.alert && typeof e.alert === 'object') {
+        const al = e.alert as AlertRecord;
+        if (typeof al.agentId !== 'string' || typeof al.seq !== 'number') continue;
+        if (al.via !== 'manager') this.markSeen(al.agentId, al.seq);
+        this.pushAlert({ ...al, n: ++this.alertCounter });
+      }
+    }
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  agents(): AgentRecord[] {
+    return [...this.agentsById.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  agent(id: string): AgentRecord | undefined {
+    return this.agentsById.get(id);
+  }
+
+  /** Finds an agent by id, name or IP address. Throws AGENT_NOT_FOUND or AGENT_AMBIGUOUS. */
+  find(ref: string): AgentRecord {
+    const byId = this.agentsById.get(ref);
+    if (byId) return byId;
+    const all = this.agents();
+    for (const match of [
+      (a: AgentRecord) => a.name === ref,
+      (a: AgentRecord) => a.address === ref,
+      (a: AgentRecord) => a.hostname === ref,
+      (a: AgentRecord) => ref.length >= 4 && a.id.startsWith(ref),
+    ]) {
+      const hits = all.filter(match);
+      if (hits.length === 1) return hits[0]!;
+      if (hits.length > 1) {
+        const online = hits.filter((h) => h.online);
+        if (online.length === 1) return online[0]!;
+        throw new HwError('AGENT_AMBIGUOUS', `"${ref}" matches ${hits.length} agents (${hits.map((h) => h.id).join(', ')}): use the id`);
+      }
+    }
+    throw new HwError('AGENT_NOT_FOUND', `no agent is named "${ref}" or has that id or address (see \`agents\`)`);
+  }
+
+  /** Alerts after `afterN` (manager-wide order), oldest first. */
+  alerts(afterN = 0, limit = ALERTS_KEPT): AlertRecord[] {
+    const out = afterN > 0 ? this.alertList.filter((a) => a.n > afterN) : this.alertList;
+    return out.slice(-limit);
+  }
+
+  // ---- changes (called by the server) -----------------------------------------------------------
+
+  /** An agent finished its hello. Returns the record, now online. */
+  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'interfaces'>): AgentRecord {
+    const t = this.now();
+    let rec = this.agentsById.get(info.id);
+    const isNew = !rec;
+    if (!rec) {
+      rec = blankAgent(info.id);
+      this.agentsById.set(info.id, rec);
+    }
+    const wasRestarting = rec.restarting;
+    Object.assign(rec, info, { online: true, restarting: false, connectedAt: t, lastSeen: t });
+    this.record({ at: t, event: 'connect', agent: summary(rec), ...(wasRestarting ? { afterRestart: true } : {}) });
+    this.emit('agent', rec, isNew ? 'new' : 'up');
+    return rec;
+  }
+
+  agentDown(id: string, reason: string): void {
+    const rec = this.agentsById.get(id);
+    if (!rec || !rec.online) return;
+    rec.online = false;
+    rec.connectedAt = null;
+    this.record({ at: this.now(), event: 'disconnect', agent: summary(rec), reason });
+    this.emit('agent', rec, 'down');
+  }
+
+  report(id: string, metrics: Metrics, interfaces: InterfaceCounters[] | undefined, at: number): void {
+    const rec = this.agentsById.get(id);
+    if (!rec) return;
+    rec.metrics = metrics;
+    if (interfaces) rec.interfaces = interfaces;
+    rec.lastSeen = this.now();
+    void at;
+    this.emit('agent', rec, 'report');
+  }
+
+  touch(id: string): void {
+    const rec = this.agentsById.get(id);
+    if (rec) rec.lastSeen = this.now();
+  }
+
+  markRestarting(id: string): void {
+    const rec = this.agentsById.get(id);
+    if (rec) rec.restarting = true;
+  }
+
+  /**
+   * An alert from an agent, over UDP or TCP. Returns false for a duplicate (already shown once).
+   * A new alert is flushed to the event log before this returns, so the caller may then ack it.
+   */
+  alert(agentId: string, a: { seq: number; alert: string; value: number; threshold: number; at: number }, via: 'udp' | 'tcp'): boolean {
+    if (this.hasSeen(agentId, a.seq)) return false;
+    this.markSeen(agentId, a.seq);
+    const rec = this.agentsById.get(agentId);
+    const alert: AlertRecord = {
+      agent: rec?.name ?? agentId, agentId, type: a.alert, value: a.value, threshold: a.threshold, at: a.at, seq: a.seq,
+      n: ++this.alertCounter, receivedAt: this.now(), via,
+    };
+    this.record({ at: alert.receivedAt, event: 'alert', alert }, true);
+    this.pushAlert(alert);
+    this.emit('alert', alert);
+    return true;
+  }
+
+  /** Writes an event to the log and tells subscribers. */
+  record(e: LoggedEvent, flush = false): void {
+    this.log?.append(e, flush);
+    this.emit('event', e);
+  }
+
+  private pushAlert(a: AlertRecord): void {
+    this.alertList.push(a);
+    if (this.alertList.length > ALERTS_KEPT) this.alertList.splice(0, this.alertList.length - ALERTS_KEPT);
+  }
+
+  private hasSeen(agentId: string, seq: number): boolean {
+    const s = this.seen.get(agentId);
+    if (!s) return false;
+    if (seq <= s.max - ALERT_DEDUPE_WINDOW) return true; // older than the window: long since handled
+    return s.set.has(seq);
+  }
+
+  private markSeen(agentId: string, seq: number): void {
+    let s = this.seen.get(agentId);
+    if (!s) this.seen.set(agentId, (s = { max: 0, set: new Set() }));
+    s.set.add(seq);
+    if (seq > s.max) {
+      s.max = seq;
+      if (s.set.size > ALERT_DEDUPE_WINDOW * 2) {
+        for (const v of s.set) if (v <= s.max - ALERT_DEDUPE_WINDOW) s.set.delete(v);
+      }
+    }
+  }
+}
+
+function blankAgent(id: string): AgentRecord {
+  return {
+    id, name: id.slice(0, 8), hostname: '', address: '', platform: '', arch: '', version: '', interval: 0,
+    online: false, restarting: false, restartAllowed: false, filesEnabled: true, connectedAt: null, lastSeen: null,
+    metrics: null, interfaces: [],
+  };
+}
+
+function pick(a: Partial<AgentRecord>): Partial<AgentRecord> {
+  const out: Partial<AgentRecord> = {};
+  for (const k of ['name', 'hostname', 'address', 'platform', 'arch', 'version'] as const) {
+    if (typeof a[k] === 'string') out[k] = a[k];
+  }
+  return out;
+}
+
+export function summary(a: AgentRecord): Pick<AgentRecord, 'id' | 'name' | 'hostname' | 'address' | 'platform' | 'arch' | 'version'> {
+  return { id: a.id, name: a.name, hostname: a.hostname, address: a.address, platform: a.platform, arch: a.arch, version: a.version };
+}
+
+/** The public JSON shape of `agents --json`. */
+export function agentJson(a: AgentRecord): Record<string, unknown> {
+  const metrics: Record<string, unknown> = {};
+  for (const k of EMPTY_METRICS_KEYS) metrics[k] = a.metrics ? a.metrics[k] : null;
+  if (a.metrics) Object.assign(metrics, a.metrics);
+  return {
+    id: a.id, name: a.name, hostname: a.hostname, address: a.address, platform: a.platform, version: a.version,
+    online: a.online, restarting: a.restarting, lastSeen: a.lastSeen ? new Date(a.lastSeen).toISOString() : null,
+    connectedAt: a.connectedAt ? new Date(a.connectedAt).toISOString() : null, interval: a.interval, metrics,
+  };
+}
+
+export function alertJson(a: AlertRecord): Record<string, unknown> {
+  return { agent: a.agent, agentId: a.agentId, type: a.type, value: a.value, threshold: a.threshold, at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via };
+}

@@ -1,0 +1,43 @@
+// The control API's token: random, written once to <data-dir>/api-token with mode 0600, compared
+// in constant time.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HwError } from '../errors.ts';
+
+export const TOKEN_FILE = 'api-token';
+
+export function loadOrCreateToken(dataDir: string): string {
+  const path = join(dataDir, TOKEN_FILE);
+  if (existsSync(path)) {
+    const t = readFileSync(path, 'utf8').trim();
+    if (t.length >= 32) {
+      chmodSync(path, 0o600);
+      return t;
+    }
+  }
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(path, token + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return token;
+}
+
+export function readToken(dataDir: string): string {
+  const path = join(dataDir, TOKEN_FILE);
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new HwError('UNAUTHORIZED', code === 'EACCES'
+      ? `cannot read the API token ${path}: permission denied (run as the manager's user)`
+      : `no API token at ${path}: is the manager running with --data-dir ${dataDir}?`);
+  }
+}
+
+/** Constant-time comparison (hashing first makes the lengths equal). */
+export function tokenMatches(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}

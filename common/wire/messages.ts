@@ -1,0 +1,183 @@
+// Every message of the protocol, its type, and its validation at the boundary. See PROTOCOL.md.
+
+import { HwError } from '../errors.ts';
+import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
+import {
+  arr, bool, int, isObj, num, numOrNull, obj, oneOf, optBool, str, strRecord, type Obj,
+} from './validate.ts';
+
+export const ALERT_TYPES = ['CPU_HIGH', 'CPU_NORMAL'] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+
+export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+export interface Hello {
+  type: 'hello';
+  v: number;
+  id: string;
+  name: string;
+  hostname: string;
+  platform: string;
+  arch: string;
+  version: string;
+  interval: number;
+  restartAllowed: boolean;
+  filesEnabled: boolean;
+}
+export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; backfill?: boolean }
+export interface AlertMsg { type: 'alert'; seq: number; alert: AlertType; value: number; threshold: number; at: number }
+export interface Response {
+  type: 'res';
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+}
+export interface FileStart { type: 'file'; id: number; size: number; path: string }
+export interface FileEnd { type: 'file-end'; id: number; bytes: number; sha256: string }
+export interface Ping { type: 'ping'; at: number }
+export interface Pong { type: 'pong'; at: number }
+export interface Bye { type: 'bye'; reason: string }
+
+export interface Welcome { type: 'welcome'; v: number; agentId: string; heartbeatMs: number }
+export interface Request { type: 'req'; id: number; cmd: CommandName; args: Obj }
+export interface Credit { type: 'credit'; id: number; bytes: number }
+export interface Cancel { type: 'cancel'; id: number }
+export interface Ack { type: 'ack'; seq: number }
+
+export type AgentMessage = Hello | Report | AlertMsg | Response | FileStart | FileEnd | Ping | Pong | Bye;
+export type ManagerMessage = Welcome | Request | Credit | Cancel | Ack | Ping | Pong | Bye;
+
+/** UDP: the agent's alert datagram and the manager's acknowledgement. */
+export interface AlertDatagram { type: 'alert'; agentId: string; seq: number; alert: AlertType; value: number; threshold: number; at: number }
+export interface AckDatagram { type: 'ack'; agentId: string; seq: number }
+
+const ID_MAX = 64;
+const REQ_ID_MAX = 0xffffffff;
+
+function parseJson(body: Buffer | string): Obj {
+  let v: unknown;
+  try {
+    v = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+  } catch {
+    throw new HwError('BAD_JSON', 'message is not valid JSON');
+  }
+  if (!isObj(v)) throw new HwError('BAD_MESSAGE', 'message must be a JSON object');
+  if (typeof v.type !== 'string') throw new HwError('BAD_MESSAGE', 'message has no "type"');
+  return v;
+}
+
+const METRIC_KEYS = [
+  'cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount',
+  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1',
+] as const;
+
+export function checkMetrics(o: Obj): Metrics {
+  const m: Record<string, unknown> = {};
+  for (const k of METRIC_KEYS) m[k] = numOrNull(o, k);
+  const unavailable = strRecord(o, 'unavailable');
+  if (unavailable) m.unavailable = unavailable;
+  return m as unknown as Metrics;
+}
+
+function checkInterfaces(list: unknown[]): InterfaceCounters[] {
+  return list.map((x) => {
+    if (!isObj(x)) throw new HwError('BAD_MESSAGE', 'interface entry must be an object');
+    return {
+      name: str(x, 'name', 64),
+      rxBytes: num(x, 'rxBytes'),
+      txBytes: num(x, 'txBytes'),
+      rxRate: numOrNull(x, 'rxRate'),
+      txRate: numOrNull(x, 'txRate'),
+    };
+  });
+}
+
+/** Validates a message from an agent. Throws HwError with BAD_JSON, BAD_MESSAGE or UNKNOWN_TYPE. */
+export function parseAgentMessage(body: Buffer | string): AgentMessage {
+  const o = parseJson(body);
+  switch (o.type) {
+    case 'hello':
+      return {
+        type: 'hello', v: int(o, 'v', 0, 1000), id: str(o, 'id', ID_MAX), name: str(o, 'name', 128),
+        hostname: str(o, 'hostname', 256), platform: str(o, 'platform', 32), arch: str(o, 'arch', 32),
+        version: str(o, 'version', 64), interval: num(o, 'interval'), restartAllowed: bool(o, 'restartAllowed'),
+        filesEnabled: bool(o, 'filesEnabled'),
+      };
+    case 'report': {
+      const r: Report = { type: 'report', at: num(o, 'at'), metrics: checkMetrics(obj(o, 'metrics')) };
+      if (o.interfaces !== undefined) r.interfaces = checkInterfaces(arr(o, 'interfaces', 1024));
+      const backfill = optBool(o, 'backfill');
+      if (backfill) r.backfill = true;
+      return r;
+    }
+    case 'alert':
+      return {
+        type: 'alert', seq: int(o, 'seq', 1), alert: oneOf(o, 'alert', ALERT_TYPES), value: num(o, 'value'),
+        threshold: num(o, 'threshold'), at: num(o, 'at'),
+      };
+    case 'res': {
+      const id = int(o, 'id', 1, REQ_ID_MAX);
+      const ok = bool(o, 'ok');
+      if (ok) return { type: 'res', id, ok, result: o.result };
+      const e = obj(o, 'error');
+      return { type: 'res', id, ok, error: { code: str(e, 'code', 64), message: str(e, 'message', 4096) } };
+    }
+    case 'file':
+      return { type: 'file', id: int(o, 'id', 1, REQ_ID_MAX), size: int(o, 'size'), path: str(o, 'path', 4096) };
+    case 'file-end': {
+      const sha256 = str(o, 'sha256', 64);
+      if (!/^[0-9a-f]{64}$/.test(sha256)) throw new HwError('BAD_MESSAGE', 'field "sha256" must be 64 hex digits');
+      return { type: 'file-end', id: int(o, 'id', 1, REQ_ID_MAX), bytes: int(o, 'bytes'), sha256 };
+    }
+    case 'ping':
+    case 'pong':
+      return { type: o.type, at: num(o, 'at') };
+    case 'bye':
+      return { type: 'bye', reason: str(o, 'reason', 512) };
+    default:
+      throw new HwError('UNKNOWN_TYPE', `unknown message type "${String(o.type).slice(0, 32)}"`);
+  }
+}
+
+/** Validates a message from the manager. */
+export function parseManagerMessage(body: Buffer | string): ManagerMessage {
+  const o = parseJson(body);
+  switch (o.type) {
+    case 'welcome':
+      return { type: 'welcome', v: int(o, 'v', 0, 1000), agentId: str(o, 'agentId', ID_MAX), heartbeatMs: int(o, 'heartbeatMs', 10, 3_600_000) };
+    case 'req': {
+      const args = o.args === undefined ? {} : obj(o, 'args');
+      return { type: 'req', id: int(o, 'id', 1, REQ_ID_MAX), cmd: oneOf(o, 'cmd', COMMANDS), args };
+    }
+    case 'credit':
+      return { type: 'credit', id: int(o, 'id', 1, REQ_ID_MAX), bytes: int(o, 'bytes', 1) };
+    case 'cancel':
+      return { type: 'cancel', id: int(o, 'id', 1, REQ_ID_MAX) };
+    case 'ack':
+      return { type: 'ack', seq: int(o, 'seq', 1) };
+    case 'ping':
+    case 'pong':
+      return { type: o.type, at: num(o, 'at') };
+    case 'bye':
+      return { type: 'bye', reason: str(o, 'reason', 512) };
+    default:
+      throw new HwError('UNKNOWN_TYPE', `unknown message type "${String(o.type).slice(0, 32)}"`);
+  }
+}
+
+export function parseAlertDatagram(buf: Buffer): AlertDatagram {
+  const o = parseJson(buf);
+  if (o.type !== 'alert') throw new HwError('UNKNOWN_TYPE', 'datagram is not an alert');
+  return {
+    type: 'alert', agentId: str(o, 'agentId', ID_MAX), seq: int(o, 'seq', 1), alert: oneOf(o, 'alert', ALERT_TYPES),
+    value: num(o, 'value'), threshold: num(o, 'threshold'), at: num(o, 'at'),
+  };
+}
+
+export function parseAckDatagram(buf: Buffer): AckDatagram {
+  const o = parseJson(buf);
+  if (o.type !== 'ack') throw new HwError('UNKNOWN_TYPE', 'datagram is not an ack');
+  return { type: 'ack', agentId: str(o, 'agentId', ID_MAX), seq: int(o, 'seq', 1) };
+}

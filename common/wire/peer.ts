@@ -1,0 +1,159 @@
+// A framed connection to one peer over any Duplex stream: decodes frames, validates messages,
+// answers pings, detects a silent peer, and writes with backpressure.
+
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { HEARTBEAT_MISSES, HEARTBEAT_MS, MAX_FRAME_BYTES } from '../constants.ts';
+import { HwError } from '../errors.ts';
+import { drained } from './drain.ts';
+import { FrameDecoder, KIND_JSON, encodeDataHeader, encodeJson } from './frame.ts';
+
+export interface PeerOptions<In> {
+  /** Validates one JSON body; throws HwError on anything wrong. */
+  parse: (body: Buffer) => In;
+  heartbeatMs?: number;
+  heartbeatMisses?: number;
+  maxFrameBytes?: number;
+  now?: () => number;
+}
+
+type PingLike = { type: string; at?: number };
+
+export interface PeerEvents<In> {
+  message: [In];
+  data: [number, Buffer];
+  /** err is set when the connection ended because of a fault (bad frame, heartbeat, socket error). */
+  close: [HwError | Error | undefined];
+}
+
+export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitter<PeerEvents<In>> {
+  readonly stream: Duplex;
+  private readonly decoder: FrameDecoder;
+  private readonly parse: (body: Buffer) => In;
+  private readonly now: () => number;
+  private heartbeatMs: number;
+  private readonly misses: number;
+  private timer: NodeJS.Timeout | undefined;
+  private lastRx: number;
+  private lastTx: number;
+  private failure: HwError | Error | undefined;
+  closed = false;
+
+  constructor(stream: Duplex, opts: PeerOptions<In>) {
+    super();
+    this.stream = stream;
+    this.parse = opts.parse;
+    this.now = opts.now ?? Date.now;
+    this.heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
+    this.misses = opts.heartbeatMisses ?? HEARTBEAT_MISSES;
+    this.decoder = new FrameDecoder(opts.maxFrameBytes ?? MAX_FRAME_BYTES);
+    this.lastRx = this.lastTx = this.now();
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('error', (err) => { this.failure ??= err; });
+    stream.on('close', () => this.onClose());
+    stream.on('end', () => stream.end());
+    this.armHeartbeat();
+  }
+
+  /** Changes the heartbeat period (the manager tells the agent its own in the welcome). */
+  setHeartbeat(ms: number): void {
+    this.heartbeatMs = ms;
+    this.armHeartbeat();
+  }
+
+  /** Sends a message; resolves once the stream accepted it without exceeding its buffer. */
+  async send(msg: Out): Promise<void> {
+    if (this.closed) throw new HwError('DISCONNECTED', 'connection is closed');
+    this.lastTx = this.now();
+    if (!this.stream.write(encodeJson(msg))) await this.drain();
+  }
+
+  /** Sends without waiting for drain: for small control messages where order matters more. */
+  post(msg: Out): void {
+    if (this.closed) return;
+    this.lastTx = this.now();
+    this.stream.write(encodeJson(msg));
+  }
+
+  /** Sends a data chunk of stream `id`, waiting for drain when the socket buffer is full. */
+  async sendData(id: number, data: Buffer): Promise<void> {
+    if (this.closed) throw new HwError('DISCONNECTED', 'connection is closed');
+    this.lastTx = this.now();
+    this.stream.write(encodeDataHeader(id, data.length));
+    if (!this.stream.write(data)) await this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.closed || !(await drained(this.stream)) || this.closed) {
+      throw new HwError('DISCONNECTED', 'connection closed while sending');
+    }
+  }
+
+  /** Closes with an error (logged by the owner through the close event). */
+  fail(err: HwError | Error): void {
+    this.failure ??= err;
+    this.stream.destroy();
+  }
+
+  /** Ends the connection cleanly after what was queued is written. */
+  end(): void {
+    this.stream.end();
+    // A peer that never closes its side must not keep us waiting.
+    setTimeout(() => this.stream.destroy(), 2000).unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.lastRx = this.now();
+    let frames;
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(err as HwError);
+      return;
+    }
+    for (const f of frames) {
+      if (this.closed) return;
+      if (f.kind === KIND_JSON) {
+        let msg: In;
+        try {
+          msg = this.parse(f.body);
+        } catch (err) {
+          this.fail(err as Error);
+          return;
+        }
+        if (msg.type === 'ping') {
+          this.post({ type: 'pong', at: msg.at ?? 0 } as Out);
+          continue;
+        }
+        if (msg.type === 'pong') continue;
+        this.emit('message', msg);
+      } else {
+        this.emit('data', f.stream, f.data);
+      }
+    }
+  }
+
+  private armHeartbeat(): void {
+    if (this.timer) clearInterval(this.timer);
+    const tick = Math.max(5, Math.floor(this.heartbeatMs / 2));
+    this.timer = setInterval(() => this.onTick(), tick);
+    this.timer.unref();
+  }
+
+  private onTick(): void {
+    const t = this.now();
+    if (t - this.lastRx > this.heartbeatMs * this.misses) {
+      this.fail(new HwError('HEARTBEAT_TIMEOUT', `no data from peer for ${t - this.lastRx} ms`));
+      return;
+    }
+    if (t - this.lastTx >= this.heartbeatMs) this.post({ type: 'ping', at: t } as Out);
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.emit('close', this.failure);
+  }
+}

@@ -1,0 +1,131 @@
+// The manager program: flags, then either serve (no subcommand) or one client subcommand that
+// talks to the running manager through its control API.
+
+import { cac } from 'cac';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HttpClient } from './common/cli/client.ts';
+import { agentsCmd, alertsCmd, fetchCmd, logsCmd, procsCmd, restartCmd, statusCmd, type Io } from './common/cli/commands.ts';
+import { runCli } from './common/cli/run.ts';
+import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION } from './common/constants.ts';
+import { serve, MANAGER_FILE } from './common/manager/serve.ts';
+import { readToken } from './common/manager/token.ts';
+import { parseHostPort, parsePort } from './common/net/address.ts';
+import { Allowlist } from './common/security/allowlist.ts';
+import { createInterface } from 'node:readline';
+
+const commit = process.env.HOSTWATCH_COMMIT;
+const cli = cac('manager');
+cli.version(`${VERSION}${commit ? ` (${commit})` : ''}`);
+cli.usage(`[options]            serve: listen for agents, open the console
+  $ manager <command> [options]  ask the running manager`);
+cli.option('--api <host:port>', `Control API address (default: from <data-dir>/${MANAGER_FILE}, else ${DEFAULT_API})`);
+cli.option('--data-dir <dir>', 'Manager data folder: record, API token, manager.json', { default: DEFAULT_DATA_DIR });
+
+cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the control API and a console')
+  .option('--host <address>', 'Address to listen on for agents', { default: '0.0.0.0' })
+  .option('--port <port>', 'TCP port for agents', { default: DEFAULT_TCP_PORT })
+  .option('--udp-port <port>', 'UDP port for alerts', { default: DEFAULT_UDP_PORT })
+  .option('--allow <ip|cidr,...>', 'Hosts allowed to connect, IPv4/IPv6 addresses or CIDR ranges (default: loopback only; repeatable)')
+  .option('--api-public', 'Allow --api on an address outside loopback')
+  .option('--no-console', 'No interactive console even on a terminal')
+  .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
+  .example('manager --allow 10.0.0.0/24')
+  .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
+  .action(async (opts) => {
+    const srv = await serve({
+      host: String(opts.host), port: parsePort(opts.port, '--port'), udpPort: parsePort(opts.udpPort, '--udp-port'),
+      allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
+      api: parseHostPort(String(opts.api ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
+      dataDir: String(opts.dataDir),
+      console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
+      ...(opts.heartbeat ? { heartbeatMs: Number(opts.heartbeat) } : {}),
+    });
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`\n${sig}: stopping (telling agents, flushing the record)\n`);
+      void srv.close().then(() => process.exit(0));
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+/** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
+function client(opts: { api?: unknown; dataDir: string }): HttpClient {
+  let api = opts.api === undefined ? undefined : String(opts.api);
+  const info = join(opts.dataDir, MANAGER_FILE);
+  if (!api && existsSync(info)) {
+    try {
+      api = JSON.parse(readFileSync(info, 'utf8')).api;
+    } catch {
+      // a torn file: fall back to the default
+    }
+  }
+  const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
+  return new HttpClient(hp, readToken(opts.dataDir));
+}
+
+function io(): Io {
+  const tty = !!process.stderr.isTTY;
+  return {
+    out: (t) => process.stdout.write(t + '\n'),
+    err: (t) => process.stderr.write(t + '\n'),
+    ...(tty ? { progress: (l: string | null) => process.stderr.write(l === null ? '\r\x1b[K' : `\r\x1b[K${l}`) } : {}),
+    ...(process.stdin.isTTY ? {
+      confirm: (q: string) => new Promise<boolean>((resolve) => {
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        rl.question(q, (a) => {
+          rl.close();
+          resolve(/^y(es)?$/i.test(a.trim()));
+        });
+      }),
+    } : {}),
+  };
+}
+
+cli.command('agents', 'Every agent: name, id, address, online, last seen, latest metrics')
+  .option('--json', 'JSON output')
+  .action((o) => agentsCmd(client(o), o, io()));
+cli.command('status <agent>', 'Complete system status, asked from the agent now')
+  .option('--json', 'JSON output')
+  .action((ref, o) => statusCmd(client(o), String(ref), o, io()));
+cli.command('procs <agent>', 'Number of running processes')
+  .option('--json', 'JSON output')
+  .action((ref, o) => procsCmd(client(o), String(ref), o, io()));
+cli.command('logs <agent>', 'Latest lines of the system log (or of the agent\'s --log-file)')
+  .option('--lines <n>', 'How many lines', { default: 50 })
+  .option('--json', 'JSON output')
+  .action((ref, o) => logsCmd(client(o), String(ref), o, io()));
+cli.command('fetch <agent> <remote-path> [local-path]', 'Download a file from the agent (sha256 checked; progress on a terminal)')
+  .option('--force', 'Overwrite the local file')
+  .option('--json', 'JSON output')
+  .action((ref, remote, local, o) => fetchCmd(client(o), String(ref), String(remote), local === undefined ? undefined : String(local), o, io()));
+cli.command('restart <agent>', 'Restart the agent\'s host (the agent must run with --allow-restart)')
+  .option('--yes', 'Do not ask for confirmation')
+  .action((ref, o) => restartCmd(client(o), String(ref), o, io()));
+cli.command('alerts', 'Alerts received (CPU_HIGH, CPU_NORMAL)')
+  .option('--json', 'JSON output (with --follow: one JSON object a line)')
+  .option('--follow', 'Keep printing new alerts until interrupted')
+  .action(async (o) => {
+    const ac = new AbortController();
+    process.once('SIGINT', () => ac.abort());
+    process.once('SIGTERM', () => ac.abort());
+    await alertsCmd(client(o), o, io(), ac.signal);
+  });
+
+cli.help((sections) => {
+  sections.push({
+    title: 'Agents',
+    body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address.
+  Client commands find the running manager through <data-dir>/${MANAGER_FILE} and its token in
+  <data-dir>/api-token: run them as the manager's user, with the same --data-dir.`,
+  });
+  sections.push({
+    title: 'Exit codes',
+    body: '  0 ok, 1 failed, 2 bad usage, 3 unknown agent, 4 agent offline, 5 manager unreachable or token refused, 6 timeout',
+  });
+});
+
+void runCli(cli, process.argv, 'manager');
