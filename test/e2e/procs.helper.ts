@@ -1,0 +1,109 @@
+// Starts the real programs (the dev bundles in .build/, as `npm run manager|agent` does) on
+// loopback with port 0, and runs CLI subcommands against them.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir, waitFor } from '../harness.helper.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** .build/ (the tests run from .build/test/e2e/) */
+export const BUILD = resolve(here, '..', '..');
+export const MANAGER_JS = join(BUILD, 'manager.mjs');
+export const AGENT_JS = join(BUILD, 'agent.mjs');
+
+export interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  kill: (sig?: NodeJS.Signals) => Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+
+export function run(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
+  const child = spawn(process.execPath, [file, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code, sig) => {
+    running.delete(child);
+    r(code ?? (sig ? -1 : null));
+  }));
+  return {
+    child, output: () => out, exited,
+    kill: async (sig = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+      return exited;
+    },
+  };
+}
+
+export async function killAll(): Promise<void> {
+  for (const c of running) c.kill('SIGKILL');
+  running.clear();
+}
+
+export interface ManagerProc extends Proc {
+  dataDir: string;
+  tcpPort: number;
+  udpPort: number;
+  apiPort: number;
+}
+
+export async function startManager(extra: string[] = [], dataDir = tempDir('hw-mgr-')): Promise<ManagerProc> {
+  const info = join(dataDir, 'manager.json');
+  const p = run(MANAGER_JS, ['--host', '127.0.0.1', '--port', '0', '--udp-port', '0', '--api', '127.0.0.1:0', '--data-dir', dataDir, ...extra]);
+  // manager.json may be left from a previous run in the same folder: wait for our pid in it.
+  const m = await waitFor(() => {
+    if (p.child.exitCode !== null) throw new Error(`manager exited: ${p.output()}`);
+    if (!existsSync(info)) return null;
+    const v = JSON.parse(readFileSync(info, 'utf8'));
+    return v.pid === p.child.pid ? v : null;
+  }, 10_000, 'manager.json');
+  const port = (hp: string) => Number(hp.slice(hp.lastIndexOf(':') + 1));
+  return { ...p, dataDir, tcpPort: port(m.tcp), udpPort: port(m.udp), apiPort: port(m.api) };
+}
+
+export function startAgent(mgr: { tcpPort: number; udpPort: number }, extra: string[] = [], stateDir = tempDir('hw-agent-')): Proc & { stateDir: string } {
+  const p = run(AGENT_JS, ['--manager', `127.0.0.1:${mgr.tcpPort}`, '--udp-port', String(mgr.udpPort), '--interval', '1', '--state-dir', stateDir, ...extra]);
+  return { ...p, stateDir };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `manager <args> --data-dir <dir>` to completion. */
+export function cli(dataDir: string, args: string[], timeoutMs = 20_000): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [MANAGER_JS, ...args, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+export async function cliJson<T = any>(dataDir: string, args: string[]): Promise<T> {
+  const r = await cli(dataDir, [...args, '--json']);
+  if (r.code !== 0) throw new Error(`manager ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Waits until `manager agents` lists an online agent named `name` with metrics. */
+export async function waitOnline(dataDir: string, name: string, ms = 15_000): Promise<any> {
+  return waitFor(async () => {
+    const list = await cliJson<any[]>(dataDir, ['agents']);
+    return list.find((a) => a.name === name && a.online && a.metrics?.memPercent != null);
+  }, ms, `agent ${name} online`);
+}
