@@ -2,7 +2,7 @@
 
 import { cac } from 'cac';
 import { startAgent } from './common/agent/start.ts';
-import { runCli } from './common/cli/run.ts';
+import { last, runCli } from './common/cli/run.ts';
 import {
   DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION,
 } from './common/constants.ts';
@@ -37,25 +37,25 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
   .action(async (opts) => {
     if (opts.manager === undefined || opts.manager === true) throw new HwError('BAD_FLAG', '--manager <host> is required, e.g. agent --manager 10.0.0.5');
-    const managers = parseHostList(String(opts.manager), DEFAULT_TCP_PORT, '--manager');
-    const cpuFor = number(opts.cpuFor, '--cpu-for', 1, 3600);
+    const managers = parseHostList([opts.manager].flat().map(String).join(','), DEFAULT_TCP_PORT, '--manager');
+    const cpuFor = number(last(opts.cpuFor), '--cpu-for', 1, 3600);
     const agent = startAgent({
       managers,
-      udpPort: parsePort(opts.udpPort, '--udp-port', false),
-      ...(opts.name !== undefined ? { name: String(opts.name) } : {}),
-      stateDir: String(opts.stateDir),
-      intervalS: number(opts.interval, '--interval', 0.1, 86400),
-      cpuThreshold: number(opts.cpuThreshold, '--cpu-threshold', 0, 100),
+      udpPort: parsePort(last(opts.udpPort), '--udp-port', false),
+      ...(last(opts.name) !== undefined ? { name: String(last(opts.name)) } : {}),
+      stateDir: String(last(opts.stateDir)),
+      intervalS: number(last(opts.interval), '--interval', 0.1, 86400),
+      cpuThreshold: number(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
       cpuForS: cpuFor,
       allowRestart: !!opts.allowRestart,
-      ...(opts.restartCommand ? { restartCommand: String(opts.restartCommand) } : {}),
+      ...(last(opts.restartCommand) ? { restartCommand: String(last(opts.restartCommand)) } : {}),
       logFiles: opts.logFile === undefined ? [] : [opts.logFile].flat().map(String),
       noFiles: opts.files === false,
-      ...(opts.bind ? { bind: String(opts.bind) } : {}),
-      ...(opts.heartbeat ? { heartbeatMs: number(opts.heartbeat, '--heartbeat', 10, 3_600_000) } : {}),
+      ...(last(opts.bind) ? { bind: String(last(opts.bind)) } : {}),
+      ...(last(opts.heartbeat) ? { heartbeatMs: number(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
       log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
     });
-    process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${opts.interval} s\n`);
+    process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${last(opts.interval)} s\n`);
     let stopping = false;
     const stop = (sig: string) => {
       if (stopping) return;

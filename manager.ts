@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
 import { agentsCmd, alertsCmd, fetchCmd, logsCmd, procsCmd, restartCmd, statusCmd, type Io } from './common/cli/commands.ts';
-import { runCli } from './common/cli/run.ts';
+import { last, runCli } from './common/cli/run.ts';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION } from './common/constants.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
@@ -34,12 +34,12 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
   .action(async (opts) => {
     const srv = await serve({
-      host: String(opts.host), port: parsePort(opts.port, '--port'), udpPort: parsePort(opts.udpPort, '--udp-port'),
+      host: String(last(opts.host)), port: parsePort(last(opts.port), '--port'), udpPort: parsePort(last(opts.udpPort), '--udp-port'),
       allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
-      api: parseHostPort(String(opts.api ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
-      dataDir: String(opts.dataDir),
+      api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
+      dataDir: String(last(opts.dataDir)),
       console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
-      ...(opts.heartbeat ? { heartbeatMs: Number(opts.heartbeat) } : {}),
+      ...(last(opts.heartbeat) ? { heartbeatMs: Number(last(opts.heartbeat)) } : {}),
     });
     let stopping = false;
     const stop = (sig: string) => {
@@ -54,8 +54,9 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string }): HttpClient {
-  let api = opts.api === undefined ? undefined : String(opts.api);
-  const info = join(opts.dataDir, MANAGER_FILE);
+  let api = opts.api === undefined ? undefined : String(last(opts.api));
+  const dataDir = String(last(opts.dataDir));
+  const info = join(dataDir, MANAGER_FILE);
   if (!api && existsSync(info)) {
     try {
       api = JSON.parse(readFileSync(info, 'utf8')).api;
@@ -64,7 +65,7 @@ function client(opts: { api?: unknown; dataDir: string }): HttpClient {
     }
   }
   const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
-  return new HttpClient(hp, readToken(opts.dataDir));
+  return new HttpClient(hp, readToken(dataDir));
 }
 
 function io(): Io {

@@ -29,3 +29,8 @@ function fromCac(err: unknown): HwError {
   }
   return new HwError('INTERNAL', e?.message ?? String(err));
 }
+
+/** A flag given twice arrives as an array; for single-valued flags the last one wins, as usual. */
+export function last(v: unknown): unknown {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}

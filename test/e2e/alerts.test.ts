@@ -1,0 +1,86 @@
+// The CPU alert and its recovery, over UDP with the TCP copy, shown exactly once; with UDP lost,
+// TCP alone delivers it.
+
+import { readFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Agent } from '../../common/agent/agent.ts';
+import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
+import { cliJson } from './procs.helper.ts';
+import { fakeDeps, serveTest, testAgent } from './inproc.helper.ts';
+
+const agents: Agent[] = [];
+const closers: (() => Promise<void>)[] = [];
+test.after.each(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+  for (const c of closers.splice(0)) await c();
+});
+test.after(() => cleanTempDirs());
+
+test('CPU_HIGH when above the threshold for --cpu-for, CPU_NORMAL when back below, each shown once', timed(20_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  const deps = fakeDeps();
+  const agent = testAgent(s, deps, { name: 'hot' });
+  agents.push(agent);
+  await waitFor(() => agent.connected, 5000, 'connected');
+  deps.cpu = 81; // hovering just above: high after the window
+  await waitFor(() => s.manager.state.alerts().length === 1, 5000, 'CPU_HIGH');
+  deps.cpu = 79; // below the threshold but within the hysteresis: no recovery, no flapping
+  await new Promise((r) => setTimeout(r, 600));
+  assert.is(s.manager.state.alerts().length, 1, 'no CPU_NORMAL inside the hysteresis band');
+  deps.cpu = 20;
+  await waitFor(() => s.manager.state.alerts().length === 2, 5000, 'CPU_NORMAL');
+  await waitFor(() => agent.pendingAlerts() === 0, 5000, 'all acknowledged');
+  await new Promise((r) => setTimeout(r, 400)); // the UDP and TCP copies have both arrived by now
+  const list = await cliJson<any[]>(s.dataDir, ['alerts']);
+  assert.equal(list.map((a) => [a.agent, a.type, a.seq]), [['hot', 'CPU_HIGH', 1], ['hot', 'CPU_NORMAL', 2]]);
+  assert.is(list[0].value, 81);
+  assert.is(list[1].value, 20);
+  assert.type(list[0].at, 'string');
+  const logged = readFileSync(join(s.dataDir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"event":"alert"'));
+  assert.is(logged.length, 2, 'event log has each alert once');
+}));
+
+test('with every datagram lost, the TCP copy delivers the alert once', timed(20_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  // A UDP port where nobody listens: the datagrams go nowhere.
+  const sink = createSocket('udp4');
+  await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+  const deadPort = sink.address().port;
+  sink.close();
+  const deps = fakeDeps();
+  const agent = testAgent({ tcpPort: s.tcpPort, udpPort: deadPort }, deps, { name: 'tcp-only' });
+  agents.push(agent);
+  await waitFor(() => agent.connected, 5000, 'connected');
+  deps.cpu = 99;
+  await waitFor(() => s.manager.state.alerts().length === 1, 5000, 'alert over TCP');
+  const a = s.manager.state.alerts()[0]!;
+  assert.is(a.type, 'CPU_HIGH');
+  assert.is(a.via, 'tcp');
+  await waitFor(() => agent.pendingAlerts() === 0, 5000, 'acknowledged over TCP');
+}));
+
+test('an alert raised while the manager is away is delivered after reconnecting, once', timed(20_000, async () => {
+  const s = await serveTest();
+  const deps = fakeDeps();
+  const agent = testAgent(s, deps, { name: 'later' });
+  agents.push(agent);
+  await waitFor(() => agent.connected, 5000, 'connected');
+  const { tcpPort, udpPort, dataDir } = s;
+  await s.close();
+  await waitFor(() => !agent.connected, 5000, 'disconnected');
+  deps.cpu = 95;
+  await waitFor(() => agent.pendingAlerts() === 1, 5000, 'queued while away');
+  const s2 = await serveTest({ dataDir, port: tcpPort, udpPort });
+  closers.push(s2.close);
+  await waitFor(() => s2.manager.state.alerts().some((a) => a.agent === 'later'), 10_000, 'delivered after reconnect');
+  await waitFor(() => agent.pendingAlerts() === 0, 5000, 'acknowledged');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.is(s2.manager.state.alerts().filter((a) => a.agent === 'later').length, 1);
+}));
+
+test.run();

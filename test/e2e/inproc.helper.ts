@@ -1,0 +1,42 @@
+// A real manager (sockets, API, event log) and real Agent objects in the test's own process, so a
+// test can drive the agent's CPU reading and watch the state directly.
+
+import { Agent, type AgentConfig, type AgentDeps } from '../../common/agent/agent.ts';
+import { Backoff } from '../../common/agent/backoff.ts';
+import { Allowlist } from '../../common/security/allowlist.ts';
+import { serve, type Serving } from '../../common/manager/serve.ts';
+import { tempDir } from '../harness.helper.ts';
+
+export async function serveTest(opts: { allow?: string[]; dataDir?: string; port?: number; udpPort?: number; heartbeatMs?: number } = {}): Promise<Serving & { dataDir: string }> {
+  const dataDir = opts.dataDir ?? tempDir('hw-mgr-');
+  const s = await serve({
+    host: '127.0.0.1', port: opts.port ?? 0, udpPort: opts.udpPort ?? 0, allow: Allowlist.parse(opts.allow), api: { host: '127.0.0.1', port: 0 },
+    apiPublic: false, dataDir, console: false, out: () => {}, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+  });
+  return { ...s, dataDir };
+}
+
+/** Deps with a CPU value the test sets, and cheap fixed answers for the rest. */
+export function fakeDeps(): AgentDeps & { cpu: number | null; restarts: number } {
+  const d = {
+    cpu: 5 as number | null,
+    restarts: 0,
+    sample: async () => ({ at: Date.now(), metrics: { cpuPercent: d.cpu, memPercent: 10, diskPercent: 20, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 } }),
+    status: async () => { throw new Error('not in this test'); },
+    processCount: async () => ({ processCount: 4 }),
+    cpuPercent: () => d.cpu,
+    readLogs: async () => ({ source: 'test', lines: [] }),
+    restart: async () => { d.restarts++; },
+  };
+  return d;
+}
+
+export function testAgent(s: { tcpPort: number; udpPort: number }, deps: AgentDeps, extra: Partial<AgentConfig> = {}): Agent {
+  const agent = new Agent({
+    managers: [{ host: '127.0.0.1', port: s.tcpPort }], udpPort: s.udpPort, id: `test-${Math.random().toString(36).slice(2, 10)}`,
+    name: 'inproc', stateDir: tempDir('hw-agent-'), intervalS: 0.2, cpuThreshold: 80, cpuForS: 0.3, allowRestart: false, logFiles: [],
+    cpuSampleMs: 50, alertRetryMs: 100, backoff: new Backoff({ baseMs: 50, capMs: 500 }), ...extra,
+  }, deps);
+  agent.start();
+  return agent;
+}
