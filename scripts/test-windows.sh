@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Runs the Windows executables under Wine against the Linux ones, on loopback:
+#   1. Linux manager + agent-win-x64.exe: the agent comes online; `status` and `procs` answer.
+#   2. manager-win-x64.exe + Linux agent: the agent comes online; `agents` and `status` answer
+#      through the Windows manager's own client.
+# Needs dist/ from `npm run build`. Installs Wine (Debian's wine64 + wine) when missing and root.
+# Exits non-zero with a FAIL line (and the programs' output) when anything does not work.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DIST=$ROOT/dist
+TIMEOUT=${HOSTWATCH_WINE_TIMEOUT:-60}   # seconds for each wait
+
+say() { echo "test-windows: $*"; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hw-wine-XXXXXX")
+PIDS=()
+OWN_PREFIX=0
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Our own prefix: end its wineserver so nothing lingers. A prefix given by the caller is left alone.
+  if [ "$OWN_PREFIX" = 1 ]; then wineserver -k 2>/dev/null || true; fi
+  if [ -z "${HOSTWATCH_KEEP_TMP:-}" ]; then rm -rf "$TMP"; else say "kept $TMP"; fi
+}
+trap cleanup EXIT
+
+fail() {
+  echo "test-windows: FAIL: $*" >&2
+  local f
+  for f in "$TMP"/*.log; do
+    [ -s "$f" ] || continue
+    echo "--- $(basename "$f"):" >&2
+    tail -n 20 "$f" >&2
+  done
+  exit 1
+}
+
+# JSON from a file, through an expression on `j`; prints the result, fails on bad JSON.
+json() { node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = (0, eval)("(j) => " + process.argv[2])(j); if (v === undefined || v === false) process.exit(1); console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" "$2"; }
+
+for f in manager-linux-x64 agent-linux-x64 manager-win-x64.exe agent-win-x64.exe; do
+  [ -f "$DIST/$f" ] || fail "$DIST/$f missing: run \`npm run build\` first"
+done
+command -v node >/dev/null || fail "node is needed to read JSON"
+
+# --- Wine -----------------------------------------------------------------------------------
+if ! command -v wine >/dev/null; then
+  [ "$(id -u)" = 0 ] || fail "Wine is not installed and this is not root: apt-get install --no-install-recommends wine64 wine"
+  say "installing Wine (apt-get install --no-install-recommends wine64 wine, ~100 MB)..."
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -q --no-install-recommends wine64 wine >"$TMP/apt.log" 2>&1; then
+    apt-get update -q >>"$TMP/apt.log" 2>&1 || true
+    apt-get install -y -q --no-install-recommends wine64 wine >>"$TMP/apt.log" 2>&1 || fail "apt-get install wine64 wine failed (see apt.log)"
+  fi
+fi
+if [ -z "${WINEPREFIX:-}" ]; then
+  export WINEPREFIX="${XDG_CACHE_HOME:-$HOME/.cache}/hostwatch-wine"
+  OWN_PREFIX=1
+fi
+export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="   # no Mono/Gecko install prompts
+if [ ! -f "$WINEPREFIX/system.reg" ]; then
+  say "creating the Wine prefix $WINEPREFIX..."
+  mkdir -p "$WINEPREFIX"
+  wineboot -i >"$TMP/wineboot.log" 2>&1 || fail "wineboot failed"
+fi
+# Node refuses to start unless Windows reports version 10 or later.
+if ! grep -qs '"Version"="win10"' "$WINEPREFIX/user.reg"; then
+  wine reg add 'HKCU\Software\Wine' /v Version /t REG_SZ /d win10 /f >"$TMP/reg.log" 2>&1 || fail "wine reg add failed"
+fi
+say "$(wine --version)"
+
+# Under Wine a program's stdout must be a file or a terminal: a pipe gives EBADF. So every Windows
+# program here writes to a file, and its output is read back from there.
+winrun() { # winrun <outfile> <exe> <args...>
+  local out=$1; shift
+  wine "$@" >"$out" 2>"$out.err"
+}
+
+mkdir -p "$TMP/bin"
+cp "$DIST/manager-linux-x64" "$DIST/agent-linux-x64" "$TMP/bin/"
+LMANAGER="$TMP/bin/manager-linux-x64"
+LAGENT="$TMP/bin/agent-linux-x64"
+WMANAGER="$DIST/manager-win-x64.exe"
+WAGENT="$DIST/agent-win-x64.exe"
+
+winrun "$TMP/v.txt" "$WAGENT" --version || fail "agent-win-x64.exe --version under Wine: $(cat "$TMP/v.txt.err")"
+say "agent-win-x64.exe --version: $(head -n1 "$TMP/v.txt")"
+
+wait_for_file() { # wait_for_file <file> <pid> <what>
+  local deadline=$((SECONDS + TIMEOUT))
+  until [ -s "$1" ]; do
+    kill -0 "$2" 2>/dev/null || fail "$3 exited"
+    [ $SECONDS -lt $deadline ] || fail "no $1 after ${TIMEOUT}s ($3)"
+    sleep 0.2
+  done
+}
+
+port_of() { echo "${1##*:}"; }
+
+# --- 1. Linux manager, Windows agent ---------------------------------------------------------
+say "1/2: Linux manager, agent-win-x64.exe under Wine"
+M1="$TMP/m1"
+env -i PATH=/usr/bin:/bin "$LMANAGER" --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir "$M1" \
+  >"$TMP/linux-manager.log" 2>&1 &
+MPID=$!; PIDS+=("$MPID")
+wait_for_file "$M1/manager.json" "$MPID" "the Linux manager"
+TCP=$(port_of "$(json "$M1/manager.json" 'j.tcp')") || fail "no tcp in manager.json"
+UDP=$(port_of "$(json "$M1/manager.json" 'j.udp')") || fail "no udp in manager.json"
+mkdir -p "$TMP/wine-agent-state"
+wine "$WAGENT" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name wine-agent --interval 1 \
+  --state-dir "$(winepath -w "$TMP/wine-agent-state")" >"$TMP/wine-agent.log" 2>&1 &
+APID=$!; PIDS+=("$APID")
+
+deadline=$((SECONDS + TIMEOUT))
+until "$LMANAGER" agents --json --data-dir "$M1" >"$TMP/agents1.json" 2>"$TMP/agents1.err" \
+  && json "$TMP/agents1.json" 'j.find((a) => a.name === "wine-agent" && a.online === true && a.metrics)' >"$TMP/agent1.json"; do
+  kill -0 "$APID" 2>/dev/null || fail "agent-win-x64.exe exited"
+  kill -0 "$MPID" 2>/dev/null || fail "the Linux manager exited"
+  [ $SECONDS -lt $deadline ] || fail "wine-agent not online with metrics after ${TIMEOUT}s: $(cat "$TMP/agents1.json" "$TMP/agents1.err")"
+  sleep 0.5
+done
+say "  agents: $(json "$TMP/agent1.json" '({ online: j.online, metrics: j.metrics })')"
+
+"$LMANAGER" status wine-agent --json --data-dir "$M1" >"$TMP/status1.json" 2>"$TMP/status1.err" \
+  || fail "status wine-agent: $(cat "$TMP/status1.err")"
+json "$TMP/status1.json" 'j.platform === "win32"' >/dev/null || fail "status wine-agent: platform is not win32: $(cat "$TMP/status1.json")"
+say "  status: $(json "$TMP/status1.json" '({ hostname: j.hostname, platform: j.platform, disks: (j.disks || []).length, interfaces: (j.interfaces || []).length, unavailable: j.unavailable ?? j.metrics?.unavailable })')"
+
+"$LMANAGER" procs wine-agent --json --data-dir "$M1" >"$TMP/procs1.json" 2>"$TMP/procs1.err" \
+  || fail "procs wine-agent: $(cat "$TMP/procs1.err")"
+json "$TMP/procs1.json" '"processCount" in j' >/dev/null || fail "procs wine-agent: no processCount: $(cat "$TMP/procs1.json")"
+say "  procs: $(cat "$TMP/procs1.json")"
+
+kill "$APID" "$MPID" 2>/dev/null || true
+wait "$APID" "$MPID" 2>/dev/null || true
+
+# --- 2. Windows manager, Linux agent ---------------------------------------------------------
+say "2/2: manager-win-x64.exe under Wine, Linux agent"
+M2="$TMP/m2"
+M2W=$(winepath -w "$M2")
+wine "$WMANAGER" --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir "$M2W" \
+  >"$TMP/wine-manager.log" 2>&1 &
+MPID=$!; PIDS+=("$MPID")
+wait_for_file "$M2/manager.json" "$MPID" "manager-win-x64.exe"
+TCP=$(port_of "$(json "$M2/manager.json" 'j.tcp')") || fail "no tcp in manager.json"
+UDP=$(port_of "$(json "$M2/manager.json" 'j.udp')") || fail "no udp in manager.json"
+mkdir -p "$TMP/linux-agent-state"
+env -i PATH=/usr/bin:/bin "$LAGENT" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name linux-agent --interval 1 \
+  --state-dir "$TMP/linux-agent-state" >"$TMP/linux-agent.log" 2>&1 &
+APID=$!; PIDS+=("$APID")
+
+deadline=$((SECONDS + TIMEOUT))
+until winrun "$TMP/agents2.json" "$WMANAGER" agents --json --data-dir "$M2W" \
+  && json "$TMP/agents2.json" 'j.find((a) => a.name === "linux-agent" && a.online === true && a.metrics)' >"$TMP/agent2.json"; do
+  kill -0 "$APID" 2>/dev/null || fail "the Linux agent exited"
+  kill -0 "$MPID" 2>/dev/null || fail "manager-win-x64.exe exited"
+  [ $SECONDS -lt $deadline ] || fail "linux-agent not online with metrics after ${TIMEOUT}s: $(cat "$TMP/agents2.json" "$TMP/agents2.json.err")"
+  sleep 0.5
+done
+say "  agents: $(json "$TMP/agent2.json" '({ online: j.online, metrics: j.metrics })')"
+
+winrun "$TMP/status2.json" "$WMANAGER" status linux-agent --json --data-dir "$M2W" \
+  || fail "status linux-agent through manager-win-x64.exe: $(cat "$TMP/status2.json.err")"
+json "$TMP/status2.json" 'j.platform === "linux"' >/dev/null || fail "status linux-agent: platform is not linux: $(cat "$TMP/status2.json")"
+say "  status: $(json "$TMP/status2.json" '({ hostname: j.hostname, platform: j.platform, disks: (j.disks || []).length, interfaces: (j.interfaces || []).length })')"
+
+say "PASS"
