@@ -81,4 +81,11 @@ export type Runner = (
   file: string,
   args: string[],
   options?: { timeoutMs?: number; maxBytes?: number },
-) => Promise<{ stdout: string; stderr: string; code: number | null }>;
+) => Promise<{
+  stdout: string;
+  stderr: string;
+  /** exit code; null when the program was killed (timeout, output too large, signal) */
+  code: number | null;
+  /** why `code` is null, e.g. "timed out after 10000 ms" */
+  error?: string;
+}>;

@@ -1,0 +1,70 @@
+// CPU busy percent between two readings of cumulative CPU time. Each caller owns a CpuMeter (the
+// 1 s alert sampler and the interval report each keep their own previous reading), so neither
+// shortens the other's window.
+import os from 'node:os';
+import { DEFAULT_PROC_ROOT, parseCpuTimes, readProc, type CpuTimes } from './proc-linux.ts';
+
+export type { CpuTimes };
+
+/** Reads cumulative CPU times: /proc/stat on Linux (no spawn), os.cpus() elsewhere. Throws HwError. */
+export function readCpuTimes(platform: NodeJS.Platform = process.platform, procRoot = DEFAULT_PROC_ROOT): CpuTimes {
+  if (platform === 'linux') return parseCpuTimes(readProc(procRoot, 'stat'));
+  let idle = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    idle += c.times.idle;
+    total += c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle;
+  }
+  return { idle, total };
+}
+
+export type CpuResult =
+  | { percent: number; reason?: undefined; tooSoon?: undefined }
+  /** `tooSoon`: no CPU time elapsed between the readings; calling again a little later will work. */
+  | { percent: null; reason: string; tooSoon?: boolean };
+
+/** Busy percent (one decimal) between two readings, or why there is none. */
+export function busyPercent(prev: CpuTimes, cur: CpuTimes): CpuResult {
+  const dTotal = cur.total - prev.total;
+  const dIdle = cur.idle - prev.idle;
+  if (dTotal === 0) return { percent: null, reason: 'no CPU time elapsed since the previous reading', tooSoon: true };
+  // Counters go backwards when a CPU goes offline (the aggregate drops its share) or the source resets.
+  if (dTotal < 0 || dIdle < 0 || dIdle > dTotal) return { percent: null, reason: 'CPU counters went backwards' };
+  return { percent: Math.round(((dTotal - dIdle) / dTotal) * 1000) / 10 };
+}
+
+export class CpuMeter {
+  private prev: CpuTimes | null = null;
+  private readonly read: () => CpuTimes;
+
+  /** Takes the first reading at once, so the first measure() already has a window. */
+  constructor(opts: { platform?: NodeJS.Platform; procRoot?: string; read?: () => CpuTimes } = {}) {
+    const platform = opts.platform ?? process.platform;
+    const procRoot = opts.procRoot ?? DEFAULT_PROC_ROOT;
+    this.read = opts.read ?? (() => readCpuTimes(platform, procRoot));
+    try {
+      this.prev = this.read();
+    } catch {
+      // measure() reports the failure when it is asked for a value.
+    }
+  }
+
+  /** Busy percent since the previous successful measure() (or construction). */
+  measure(): CpuResult {
+    let cur: CpuTimes;
+    try {
+      cur = this.read();
+    } catch (err) {
+      return { percent: null, reason: (err as Error).message };
+    }
+    const prev = this.prev;
+    if (!prev) {
+      this.prev = cur;
+      return { percent: null, reason: 'first CPU reading: no previous one to compare', tooSoon: true };
+    }
+    const r = busyPercent(prev, cur);
+    // Keep the old baseline when nothing elapsed, so a retry measures a real window.
+    if (!r.tooSoon) this.prev = cur;
+    return r;
+  }
+}
