@@ -5,7 +5,14 @@
 #      through the Windows manager's own client.
 # Needs dist/ from `npm run build`. Installs Wine (Debian's wine64 + wine) when missing and root.
 # Exits non-zero with a FAIL line (and the programs' output) when anything does not work.
+#   scripts/test-windows.sh [1] [2]    (only the given scenarios; default both)
 set -euo pipefail
+
+SCENARIOS=${*:-1 2}
+for s in $SCENARIOS; do
+  case $s in 1|2) ;; *) echo "usage: $0 [1] [2]" >&2; exit 2 ;; esac
+done
+wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIST=$ROOT/dist
@@ -100,6 +107,7 @@ wait_for_file() { # wait_for_file <file> <pid> <what>
 port_of() { echo "${1##*:}"; }
 
 # --- 1. Linux manager, Windows agent ---------------------------------------------------------
+scenario1() {
 say "1/2: Linux manager, agent-win-x64.exe under Wine"
 M1="$TMP/m1"
 env -i PATH=/usr/bin:/bin "$LMANAGER" --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir "$M1" \
@@ -135,8 +143,10 @@ say "  procs: $(cat "$TMP/procs1.json")"
 
 kill "$APID" "$MPID" 2>/dev/null || true
 wait "$APID" "$MPID" 2>/dev/null || true
+}
 
 # --- 2. Windows manager, Linux agent ---------------------------------------------------------
+scenario2() {
 say "2/2: manager-win-x64.exe under Wine, Linux agent"
 M2="$TMP/m2"
 M2W=$(winepath -w "$M2")
@@ -165,5 +175,8 @@ winrun "$TMP/status2.json" "$WMANAGER" status linux-agent --json --data-dir "$M2
   || fail "status linux-agent through manager-win-x64.exe: $(cat "$TMP/status2.json.err")"
 json "$TMP/status2.json" 'j.platform === "linux"' >/dev/null || fail "status linux-agent: platform is not linux: $(cat "$TMP/status2.json")"
 say "  status: $(json "$TMP/status2.json" '({ hostname: j.hostname, platform: j.platform, disks: (j.disks || []).length, interfaces: (j.interfaces || []).length })')"
+}
 
-say "PASS"
+if wants 1; then scenario1; fi
+if wants 2; then scenario2; fi
+say "PASS ($SCENARIOS)"
