@@ -8,6 +8,7 @@ import {
 } from './common/constants.ts';
 import { HwError } from './common/errors.ts';
 import { parseHostList, parsePort } from './common/net/address.ts';
+import { normalizeFingerprint } from './common/security/tls-identity.ts';
 
 const commit = process.env.HOSTWATCH_COMMIT;
 const cli = cac('agent');
@@ -31,6 +32,8 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--log-file <path>', 'Answer `logs` from this file instead of the system log (repeatable)')
   .option('--no-files', 'Refuse file downloads')
   .option('--bind <address>', 'Local address to connect from')
+  .option('--manager-fingerprint <sha256>', 'Accept only a manager with this certificate fingerprint (printed by the manager); otherwise the first one seen is pinned')
+  .option('--enroll-token <token>', 'The manager\'s enroll token: accepted at once instead of waiting for `manager accept`')
   .option('--state-dir <dir>', 'Where the agent keeps its id and unsent alerts', { default: DEFAULT_STATE_DIR })
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
   .example('agent --manager 10.0.0.5')
@@ -39,7 +42,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
     if (opts.manager === undefined || opts.manager === true) throw new HwError('BAD_FLAG', '--manager <host> is required, e.g. agent --manager 10.0.0.5');
     const managers = parseHostList([opts.manager].flat().map(String).join(','), DEFAULT_TCP_PORT, '--manager');
     const cpuFor = number(last(opts.cpuFor), '--cpu-for', 1, 3600);
-    const agent = startAgent({
+    const agent = await startAgent({
       managers,
       udpPort: parsePort(last(opts.udpPort), '--udp-port', false),
       ...(last(opts.name) !== undefined ? { name: String(last(opts.name)) } : {}),
@@ -52,6 +55,8 @@ cli.command('', 'Report this host to a manager and answer its commands')
       logFiles: opts.logFile === undefined ? [] : [opts.logFile].flat().map(String),
       noFiles: opts.files === false,
       ...(last(opts.bind) ? { bind: String(last(opts.bind)) } : {}),
+      ...(opts.managerFingerprint ? { managerFingerprints: [opts.managerFingerprint].flat().flatMap((f) => String(f).split(',')).map(normalizeFingerprint) } : {}),
+      ...(last(opts.enrollToken) ? { enrollToken: String(last(opts.enrollToken)) } : {}),
       ...(last(opts.heartbeat) ? { heartbeatMs: number(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
       log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
     });

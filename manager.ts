@@ -5,7 +5,9 @@ import { cac } from 'cac';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
-import { agentsCmd, alertsCmd, fetchCmd, logsCmd, procsCmd, restartCmd, statusCmd, type Io } from './common/cli/commands.ts';
+import {
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
+} from './common/cli/commands.ts';
 import { last, runCli } from './common/cli/run.ts';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION } from './common/constants.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
@@ -28,6 +30,7 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .option('--udp-port <port>', 'UDP port for alerts', { default: DEFAULT_UDP_PORT })
   .option('--allow <ip|cidr,...>', 'Hosts allowed to connect, IPv4/IPv6 addresses or CIDR ranges (default: loopback only; repeatable)')
   .option('--api-public', 'Allow --api on an address outside loopback')
+  .option('--auto-accept', 'Accept every new agent at once (trusted networks, demos); otherwise new agents wait for `manager accept`')
   .option('--no-console', 'No interactive console even on a terminal')
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
   .example('manager --allow 10.0.0.0/24')
@@ -37,7 +40,7 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
       host: String(last(opts.host)), port: parsePort(last(opts.port), '--port'), udpPort: parsePort(last(opts.udpPort), '--udp-port'),
       allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
       api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
-      dataDir: String(last(opts.dataDir)),
+      dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept,
       console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
       ...(last(opts.heartbeat) ? { heartbeatMs: Number(last(opts.heartbeat)) } : {}),
     });
@@ -116,6 +119,15 @@ cli.command('alerts', 'Alerts received (CPU_HIGH, CPU_NORMAL)')
     await alertsCmd(client(o), o, io(), ac.signal);
   });
 
+cli.command('pending', 'Agents waiting to be accepted, with their key fingerprints')
+  .option('--json', 'JSON output')
+  .action((o) => pendingCmd(client(o), o, io()));
+cli.command('accept [agent]', 'Accept a pending agent (check its fingerprint first), or every one with --all')
+  .option('--all', 'Accept every pending agent')
+  .action((ref, o) => acceptCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
+cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (it is disconnected)')
+  .action((ref, o) => revokeCmd(client(o), String(ref), io()));
+
 cli.help((sections) => {
   sections.push({
     title: 'Agents',
@@ -125,7 +137,7 @@ cli.help((sections) => {
   });
   sections.push({
     title: 'Exit codes',
-    body: '  0 ok, 1 failed, 2 bad usage, 3 unknown agent, 4 agent offline, 5 manager unreachable or token refused, 6 timeout',
+    body: '  0 ok, 1 failed, 2 bad usage, 3 unknown agent, 4 agent offline or pending, 5 manager unreachable or token refused, 6 timeout',
   });
 });
 

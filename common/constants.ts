@@ -56,3 +56,8 @@ export const REFUSED_LOG_PERIOD_MS = 60_000;
 
 /** Largest HTTP request body the control API reads. */
 export const API_MAX_BODY = 64 * 1024;
+
+/** Connections accepted but not through TLS and hello yet; past this new ones are dropped. */
+export const MAX_HANDSHAKING = 256;
+/** New TCP connections a second from one address (a burst of twice this is allowed). */
+export const CONNECTS_PER_SECOND = 20;

@@ -34,6 +34,17 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'API_UNREACHABLE'
   | 'NOT_FOUND'
+  | 'IDENTITY_MISMATCH'
+  | 'NAME_TAKEN'
+  | 'REVOKED'
+  | 'PENDING'
+  | 'MANAGER_CHANGED'
+  | 'BAD_MAC'
+  | 'RATE_LIMITED'
+  | 'TOO_MANY_HANDSHAKES'
+  | 'FILES_DISABLED'
+  | 'OUTSIDE_FILES_ROOT'
+  | 'TLS'
   | 'INTERNAL';
 
 export class HwError extends Error {

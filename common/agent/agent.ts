@@ -4,7 +4,10 @@
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { connect, isIP, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { hostname as osHostname } from 'node:os';
 import {
   ALERT_RETRY_MS, CPU_SAMPLE_MS, DEFAULT_LOG_LINES, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_LOG_LINES, PROTOCOL_VERSION, VERSION,
@@ -13,6 +16,9 @@ import { HwError, toWireError } from '../errors.ts';
 import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
 import { parseAckDatagram, parseManagerMessage, type AgentMessage, type ManagerMessage, type Request } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
+import type { TlsIdentity } from '../security/tls-identity.ts';
+import { seal } from '../security/udp-mac.ts';
+import { writeAtomic } from './identity.ts';
 import { AlertQueue } from './alert-queue.ts';
 import { Backoff } from './backoff.ts';
 import { CpuAlertMonitor } from './cpu-alert.ts';
@@ -39,6 +45,11 @@ export interface AgentDeps {
 export interface AgentConfig {
   managers: ManagerAddress[];
   udpPort: number;
+  /** this agent's key and certificate (client certificate in TLS) */
+  tls: TlsIdentity;
+  /** accept only managers with one of these fingerprints; otherwise the first one seen is pinned */
+  managerFingerprints?: string[];
+  enrollToken?: string;
   id: string;
   name: string;
   stateDir?: string;
@@ -81,7 +92,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   private cpuTimer: NodeJS.Timeout | undefined;
   private alertTimer: NodeJS.Timeout | undefined;
   private udp: UdpSocket | undefined;
+  private udpKey: Buffer | undefined;
+  private accepted = false;
   private lastDisconnect = '';
+  private pins: Record<string, string> = {};
 
   constructor(cfg: AgentConfig, deps: AgentDeps) {
     super();
@@ -90,6 +104,35 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.backoff = cfg.backoff ?? new Backoff();
     this.queue = new AlertQueue(cfg.stateDir);
     this.cpuMonitor = new CpuAlertMonitor({ threshold: cfg.cpuThreshold, forSamples: cfg.cpuForS * 1000 / (cfg.cpuSampleMs ?? CPU_SAMPLE_MS) });
+    if (cfg.stateDir) {
+      try {
+        this.pins = JSON.parse(readFileSync(join(cfg.stateDir, PINS_FILE), 'utf8'));
+      } catch {
+        // nothing pinned yet
+      }
+    }
+  }
+
+  /**
+   * Checks the manager's certificate: against --manager-fingerprint when given, else against the
+   * fingerprint pinned at first contact (pinning it now if this is the first contact).
+   */
+  private checkManager(target: ManagerAddress, fingerprint: string): HwError | undefined {
+    const key = fmt(target);
+    const expected = this.cfg.managerFingerprints;
+    if (expected?.length) {
+      if (expected.includes(fingerprint)) return undefined;
+      return new HwError('MANAGER_CHANGED', `manager ${key} presented certificate ${fingerprint}, not the one given with --manager-fingerprint: refusing to talk to it`);
+    }
+    const pinned = this.pins[key];
+    if (pinned === fingerprint) return undefined;
+    if (pinned) {
+      return new HwError('MANAGER_CHANGED', `manager ${key} presented certificate ${fingerprint} but ${pinned} was pinned at first contact: refusing to talk to it. If the manager was reinstalled on purpose, remove ${key} from ${this.cfg.stateDir ? join(this.cfg.stateDir, PINS_FILE) : PINS_FILE} or start with --manager-fingerprint`);
+    }
+    this.pins[key] = fingerprint;
+    if (this.cfg.stateDir) writeAtomic(join(this.cfg.stateDir, PINS_FILE), JSON.stringify(this.pins, null, 2) + '\n');
+    this.log(`pinned manager ${key} certificate ${fingerprint}`);
+    return undefined;
   }
 
   get connected(): boolean {
@@ -141,19 +184,32 @@ export class Agent extends EventEmitter<AgentEvents> {
     const target = this.cfg.managers[this.next % this.cfg.managers.length]!;
     this.next++;
     this.current = target;
-    const socket: Socket = connect({
-      host: target.host, port: target.port, noDelay: true, ...(this.cfg.bind ? { localAddress: this.cfg.bind } : {}),
+    // The manager's certificate is self-signed: no CA can vouch for it, so it is checked by
+    // fingerprint in checkManager() before a single byte of ours is sent.
+    const socket: TLSSocket = tlsConnect({
+      host: target.host, port: target.port, key: this.cfg.tls.key, cert: this.cfg.tls.cert, rejectUnauthorized: false,
+      minVersion: 'TLSv1.3', ...(isIP(target.host) ? {} : { servername: target.host }),
+      ...(this.cfg.bind ? { localAddress: this.cfg.bind } : {}),
     });
     socket.setKeepAlive(true, 30_000);
+    socket.setNoDelay(true);
     const peer = new Peer<ManagerMessage, AgentMessage>(socket, { parse: parseManagerMessage, heartbeatMs: this.cfg.heartbeatMs ?? HEARTBEAT_MS });
     this.peer = peer;
     this.welcomed = false;
     const handshake = setTimeout(() => peer.fail(new HwError('HANDSHAKE_TIMEOUT', 'no welcome from the manager')), HANDSHAKE_TIMEOUT_MS);
-    socket.once('connect', () => {
+    socket.once('secureConnect', () => {
+      const fp = socket.getPeerCertificate().fingerprint256 ?? '';
+      const bad = this.checkManager(target, fp);
+      if (bad) {
+        this.lastDisconnect = bad.message;
+        this.emit('error', bad);
+        peer.fail(bad);
+        return;
+      }
       peer.post({
         type: 'hello', v: PROTOCOL_VERSION, id: this.cfg.id, name: this.cfg.name, hostname: osHostname(), platform: process.platform,
         arch: process.arch, version: VERSION, interval: this.cfg.intervalS, restartAllowed: this.cfg.allowRestart,
-        filesEnabled: !this.cfg.noFiles,
+        filesEnabled: !this.cfg.noFiles, ...(this.cfg.enrollToken ? { enrollToken: this.cfg.enrollToken } : {}),
       });
     });
     peer.on('message', (msg) => {
@@ -167,7 +223,7 @@ export class Agent extends EventEmitter<AgentEvents> {
           return;
         }
         clearTimeout(handshake);
-        this.onWelcome(peer, target, msg.heartbeatMs);
+        this.onWelcome(peer, target, msg);
         return;
       }
       this.onMessage(peer, msg);
@@ -193,14 +249,22 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
   }
 
-  private onWelcome(peer: Peer<ManagerMessage, AgentMessage>, target: ManagerAddress, heartbeatMs: number): void {
+  private onWelcome(peer: Peer<ManagerMessage, AgentMessage>, target: ManagerAddress, w: { heartbeatMs: number; status: string; udpKey: string }): void {
     this.welcomed = true;
     this.backoff.reset();
     this.next--; // stay on this manager next time
-    peer.setHeartbeat(heartbeatMs);
-    this.log(`connected to manager ${fmt(target)}`);
+    peer.setHeartbeat(w.heartbeatMs);
+    this.udpKey = Buffer.from(w.udpKey, 'base64');
+    this.accepted = w.status === 'accepted';
+    if (this.accepted) this.log(`connected to manager ${fmt(target)}`);
+    else this.log(`connected to manager ${fmt(target)}, waiting to be accepted: on the manager run \`manager accept ${this.cfg.name}\``);
     this.emit('connected', target);
-    // Replay unacknowledged alerts in order, then an immediate report so the manager has metrics.
+    if (this.accepted) this.onAccepted(peer);
+  }
+
+  /** Replays unacknowledged alerts in order, then reports at once so the manager has metrics. */
+  private onAccepted(peer: Peer<ManagerMessage, AgentMessage>): void {
+    this.accepted = true;
     for (const a of this.queue.pending()) peer.post(a);
     void this.report();
   }
@@ -219,6 +283,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       case 'ack':
         this.queue.ack(msg.seq);
         return;
+      case 'accepted':
+        this.log('accepted by the manager');
+        this.onAccepted(peer);
+        return;
       case 'bye':
         this.lastDisconnect = `manager said: ${msg.reason}`;
         return;
@@ -229,7 +297,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private async report(): Promise<void> {
     const peer = this.peer;
-    if (!peer || !this.welcomed) return;
+    if (!peer || !this.welcomed || !this.accepted) return;
     try {
       const s = await this.deps.sample();
       if (peer.closed) return;
@@ -293,7 +361,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.log(`${msg.alert}: CPU ${msg.value}% (threshold ${msg.threshold}%)`);
     this.emit('alert', msg);
     this.sendUdp(msg);
-    if (this.peer && this.welcomed) this.peer.post(msg);
+    if (this.peer && this.welcomed && this.accepted) this.peer.post(msg);
   }
 
   private resendAlerts(): void {
@@ -319,13 +387,18 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private sendUdp(a: AgentMessage & { type: 'alert' }): void {
+    // Without a session key the manager could not check it: TCP delivers it after reconnecting.
+    if (!this.udpKey) return;
     const target = this.current ?? this.cfg.managers[0]!;
-    const buf = Buffer.from(JSON.stringify({ type: 'alert', agentId: this.cfg.id, seq: a.seq, alert: a.alert, value: a.value, threshold: a.threshold, at: a.at }));
+    const body = Buffer.from(JSON.stringify({ type: 'alert', agentId: this.cfg.id, seq: a.seq, alert: a.alert, value: a.value, threshold: a.threshold, at: a.at }));
+    const buf = seal(this.udpKey, body);
     this.udp?.send(buf, this.cfg.udpPort, target.host, (err) => {
       if (err) this.log(`alert datagram to ${target.host}:${this.cfg.udpPort} failed: ${err.message}`);
     });
   }
 }
+
+export const PINS_FILE = 'manager-pins.json';
 
 function fmt(a: ManagerAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;

@@ -6,10 +6,12 @@ import { readLogs } from '../commands/logs.ts';
 import { runRestart } from '../commands/restart.ts';
 import { Collector } from '../metrics/collector.ts';
 import { CpuMeter } from '../metrics/cpu.ts';
+import { PRODUCT } from '../constants.ts';
+import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { Agent, type AgentConfig, type AgentDeps } from './agent.ts';
 import { ensureStateDir, loadOrCreateId } from './identity.ts';
 
-export type StartConfig = Omit<AgentConfig, 'id' | 'name'> & { name?: string; stateDir: string };
+export type StartConfig = Omit<AgentConfig, 'id' | 'name' | 'tls'> & { name?: string; stateDir: string };
 
 export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
   const collector = new Collector();
@@ -30,10 +32,13 @@ export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
   };
 }
 
-export function startAgent(cfg: StartConfig, deps?: AgentDeps): Agent {
+export async function startAgent(cfg: StartConfig, deps?: AgentDeps): Promise<Agent> {
   ensureStateDir(cfg.stateDir);
   const id = loadOrCreateId(cfg.stateDir);
-  const agent = new Agent({ ...cfg, id, name: cfg.name ?? hostname() }, deps ?? realDeps(cfg));
+  const name = cfg.name ?? hostname();
+  const tls = await loadOrCreateIdentity(cfg.stateDir, 'agent', `${PRODUCT}-agent-${name}`);
+  if (tls.created) cfg.log?.(`created this agent's key and certificate, fingerprint ${tls.fingerprint}`);
+  const agent = new Agent({ ...cfg, id, name, tls }, deps ?? realDeps(cfg));
   agent.start();
   return agent;
 }

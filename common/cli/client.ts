@@ -23,6 +23,10 @@ export interface Client {
   /** Downloads to `localPath` (through a temporary name, renamed only when the sha256 matched). */
   fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }>;
   alerts(after?: number): Promise<Json[]>;
+  pending(): Promise<Json[]>;
+  /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */
+  accept(ref: string | undefined): Promise<Json[]>;
+  revoke(ref: string): Promise<Json>;
   /** Calls `onAlert` for each alert after `after`, then for each new one, until `signal` aborts. */
   follow(after: number, onAlert: (a: Json) => void, signal: AbortSignal): Promise<void>;
 }
@@ -116,6 +120,18 @@ export class HttpClient implements Client {
     return this.json('GET', `/api/alerts?after=${after}`);
   }
 
+  pending(): Promise<Json[]> {
+    return this.json('GET', '/api/pending');
+  }
+
+  accept(ref: string | undefined): Promise<Json[]> {
+    return this.json('POST', ref === undefined ? '/api/pending/accept-all' : `/api/agents/${encodeURIComponent(ref)}/accept`);
+  }
+
+  revoke(ref: string): Promise<Json> {
+    return this.json('POST', `/api/agents/${encodeURIComponent(ref)}/revoke`);
+  }
+
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {
     const res = await this.open('GET', `/api/agents/${encodeURIComponent(ref)}/fetch?path=${encodeURIComponent(remotePath)}`, undefined, signal);
     if ((res.statusCode ?? 500) >= 400) {
@@ -202,6 +218,18 @@ export class LocalClient implements Client {
 
   async alerts(after = 0): Promise<Json[]> {
     return this.manager.state.alerts(after).map(alertJson);
+  }
+
+  async pending(): Promise<Json[]> {
+    return this.manager.state.pending().map(agentJson);
+  }
+
+  async accept(ref: string | undefined): Promise<Json[]> {
+    return (ref === undefined ? this.manager.acceptAll('console') : [this.manager.accept(ref, 'console')]).map(agentJson);
+  }
+
+  async revoke(ref: string): Promise<Json> {
+    return agentJson(this.manager.revoke(ref, 'console'));
   }
 
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {

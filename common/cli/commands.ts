@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
 import type { Client } from './client.ts';
-import { agentsTable, alertLine, bytes, statusText } from './format.ts';
+import { agentsTable, alertLine, bytes, statusText, table } from './format.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -19,7 +19,7 @@ export interface Io {
 
 export const EXIT: Partial<Record<ErrorCode, number>> & { default: number } = {
   default: 1, BAD_FLAG: 2, BAD_ARGS: 2, BAD_ALLOW: 2, BAD_ADDRESS: 2, AGENT_NOT_FOUND: 3, AGENT_AMBIGUOUS: 3,
-  AGENT_OFFLINE: 4, API_UNREACHABLE: 5, UNAUTHORIZED: 5, TIMEOUT: 6,
+  AGENT_OFFLINE: 4, PENDING: 4, API_UNREACHABLE: 5, UNAUTHORIZED: 5, TIMEOUT: 6,
 };
 
 export function exitCodeFor(code: string): number {
@@ -97,4 +97,23 @@ export async function alertsCmd(c: Client, o: { json?: boolean; follow?: boolean
   }
   if (!signal) throw new HwError('BAD_ARGS', '--follow needs a way to stop');
   await c.follow(0, (a) => io.out(o.json ? JSON.stringify(a) : alertLine(a)), signal);
+}
+
+export async function pendingCmd(c: Client, o: { json?: boolean }, io: Io): Promise<void> {
+  const list = await c.pending();
+  print(io, !!o.json, list, () => (list.length
+    ? table([['NAME', 'ADDRESS', 'STATE', 'ID', 'FINGERPRINT (SHA-256)'], ...list.map((a) => [a.name, a.address, a.online ? 'online' : 'offline', String(a.id).slice(0, 8), a.fingerprint])])
+    : 'no agent is waiting to be accepted'));
+}
+
+export async function acceptCmd(c: Client, ref: string | undefined, o: { all?: boolean }, io: Io): Promise<void> {
+  if (!ref && !o.all) throw new HwError('BAD_ARGS', 'accept needs an agent, or --all');
+  if (ref && o.all) throw new HwError('BAD_ARGS', 'give an agent or --all, not both');
+  const done = await c.accept(o.all ? undefined : ref);
+  io.out(done.length ? done.map((a) => `accepted ${a.name} (${a.address}, key ${a.fingerprint})`).join('\n') : 'no agent was pending');
+}
+
+export async function revokeCmd(c: Client, ref: string, io: Io): Promise<void> {
+  const a = await c.revoke(ref);
+  io.out(`revoked ${a.name}: its key ${a.fingerprint} is refused from now on`);
 }

@@ -5,6 +5,9 @@
 //   GET  /api/agents/:agent               one agent
 //   POST /api/agents/:agent/:command      status | procs | logs | restart, JSON body = args
 //   GET  /api/agents/:agent/fetch?path=P  the file's bytes; trailers x-sha256 or x-error-code
+//   GET  /api/pending                     agents waiting to be accepted
+//   POST /api/agents/:agent/accept|revoke  trust an agent's key, or forget it and refuse it
+//   POST /api/pending/accept-all          accept every pending agent
 //   GET  /api/alerts?after=N              alerts after arrival number N
 //   GET  /api/alerts/follow?after=N       the same, then each new one, as JSON lines
 
@@ -18,7 +21,7 @@ import { tokenMatches } from './token.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401, NOT_FOUND: 404, AGENT_NOT_FOUND: 404, AGENT_AMBIGUOUS: 409, AGENT_OFFLINE: 409,
-  BAD_ARGS: 400, BAD_JSON: 400, TIMEOUT: 504, DISCONNECTED: 502, RESTART_DISABLED: 403, FILE_NOT_FOUND: 404,
+  BAD_ARGS: 400, BAD_JSON: 400, PENDING: 409, TIMEOUT: 504, DISCONNECTED: 502, RESTART_DISABLED: 403, FILE_NOT_FOUND: 404,
   FILE_NOT_REGULAR: 422, FILE_UNREADABLE: 403, LOGS_UNAVAILABLE: 422, UNKNOWN_COMMAND: 400,
 };
 
@@ -84,6 +87,8 @@ async function handle(manager: Manager, token: string, req: IncomingMessage, res
     const ref = parts[2]!;
     if (parts.length === 3 && method === 'GET') return sendJson(res, 200, agentJson(manager.state.find(ref)));
     const cmd = parts[3];
+    if (parts.length === 4 && method === 'POST' && cmd === 'accept') return sendJson(res, 200, [agentJson(manager.accept(ref, apiWho(req)))]);
+    if (parts.length === 4 && method === 'POST' && cmd === 'revoke') return sendJson(res, 200, agentJson(manager.revoke(ref, apiWho(req))));
     if (parts.length === 4 && cmd === 'fetch' && method === 'GET') return fetchFile(manager, ref, url, req, res);
     if (parts.length === 4 && method === 'POST' && (cmd === 'status' || cmd === 'procs' || cmd === 'logs' || cmd === 'restart')) {
       const args = await readBody(req);
@@ -92,12 +97,21 @@ async function handle(manager: Manager, token: string, req: IncomingMessage, res
     }
   }
 
+  if (parts[1] === 'pending') {
+    if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.pending().map(agentJson));
+    if (parts.length === 3 && parts[2] === 'accept-all' && method === 'POST') return sendJson(res, 200, manager.acceptAll(apiWho(req)).map(agentJson));
+  }
+
   if (parts[1] === 'alerts' && method === 'GET') {
     const after = Number(url.searchParams.get('after') ?? 0) || 0;
     if (parts.length === 2) return sendJson(res, 200, manager.state.alerts(after).map(alertJson));
     if (parts.length === 3 && parts[2] === 'follow') return followAlerts(manager, after, res);
   }
   throw new HwError('NOT_FOUND', `no such endpoint ${method} ${url.pathname}`);
+}
+
+function apiWho(req: IncomingMessage): string {
+  return `api ${req.socket.remoteAddress ?? ''}`.trim();
 }
 
 async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {

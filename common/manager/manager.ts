@@ -2,21 +2,29 @@
 // alerts on UDP, keeps the state and the record, and runs commands on agents for the console and
 // the control API.
 
+import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { join } from 'node:path';
 import {
-  DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_DATAGRAM_BYTES, PROTOCOL_VERSION,
+  CONNECTS_PER_SECOND, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_DATAGRAM_BYTES, MAX_HANDSHAKING,
+  PROTOCOL_VERSION,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
 import { Allowlist, normalizeAddress } from '../security/allowlist.ts';
+import { RateLimiter } from '../security/rate-limit.ts';
+import type { TlsIdentity } from '../security/tls-identity.ts';
+import { tokenMatches } from './token.ts';
+import { split, verify } from '../security/udp-mac.ts';
 import {
   parseAgentMessage, parseAlertDatagram, type AgentMessage, type CommandName, type Hello, type ManagerMessage,
 } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
 import { AgentLink, type FileSink } from './agent-link.ts';
+import { Enrollment } from './enrollment.ts';
 import { EventLog } from './event-log.ts';
 import { RefusedLog } from './refused-log.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
@@ -27,8 +35,15 @@ export interface ManagerOptions {
   udpPort?: number;
   allow?: Allowlist;
   dataDir: string;
+  tls: TlsIdentity;
+  /** accept every new agent at once (demo, tests) */
+  autoAccept?: boolean;
+  /** a new agent that presents this token is accepted at once */
+  enrollToken?: string;
   heartbeatMs?: number;
   handshakeTimeoutMs?: number;
+  maxHandshaking?: number;
+  connectsPerSecond?: number;
   /** where human-readable notices go (the console prints them above the prompt) */
   notice?: (line: string) => void;
   now?: () => number;
@@ -42,6 +57,13 @@ export class Manager {
   private readonly sockets = new Set<Socket>();
   private readonly log: EventLog;
   private readonly refused = new RefusedLog();
+  readonly enrollment: Enrollment;
+  private readonly secureContext: SecureContext;
+  private readonly limiter: RateLimiter;
+  private handshaking = 0;
+  /** per-session UDP keys, by agent id */
+  private readonly udpKeys = new Map<string, Buffer>();
+  private readonly fingerprints = new Map<string, string>();
   private tcp: Server | undefined;
   private udp: UdpSocket | undefined;
   private offlineTimer: NodeJS.Timeout | undefined;
@@ -55,6 +77,13 @@ export class Manager {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     this.log = new EventLog(join(opts.dataDir, 'events.jsonl'));
     this.state = new ManagerState({ log: this.log, now: this.now });
+    this.enrollment = new Enrollment(opts.dataDir);
+    this.secureContext = createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.3' });
+    this.limiter = new RateLimiter({ rate: opts.connectsPerSecond ?? CONNECTS_PER_SECOND, now: this.now });
+  }
+
+  get fingerprint(): string {
+    return this.opts.tls.fingerprint;
   }
 
   private notice(line: string): void {
@@ -63,6 +92,15 @@ export class Manager {
 
   async listen(): Promise<{ tcp: { address: string; port: number }; udp: { address: string; port: number } }> {
     this.state.restore(this.log.readBack());
+    // Trust comes from the enrollment file, not from the record: drop what is no longer enrolled.
+    for (const rec of this.state.agents(true)) {
+      const e = this.enrollment.get(rec.id);
+      if (!e) this.state.remove(rec.id);
+      else {
+        this.state.setTrust(rec.id, e.status);
+        rec.fingerprint = e.fingerprint;
+      }
+    }
     this.log.open();
     const host = this.opts.host ?? '0.0.0.0';
 
@@ -99,60 +137,117 @@ export class Manager {
     }
     if (!this.allow.allows(address)) {
       socket.destroy(); // nothing was read: pauseOnConnect
-      this.refuse(address, 'tcp');
+      this.refuse(address, 'tcp', 'NOT_ALLOWED');
       return;
     }
+    if (!this.limiter.take(address)) {
+      socket.destroy();
+      this.refuse(address, 'tcp', 'RATE_LIMITED');
+      return;
+    }
+    if (this.handshaking >= (this.opts.maxHandshaking ?? MAX_HANDSHAKING)) {
+      socket.destroy();
+      this.refuse(address, 'tcp', 'TOO_MANY_HANDSHAKES');
+      return;
+    }
+    this.handshaking++;
+    let counted = true;
+    const handshakeDone = () => {
+      if (counted) this.handshaking--;
+      counted = false;
+    };
     this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.setKeepAlive(true, 30_000);
-    const peer = new Peer<AgentMessage, ManagerMessage>(socket, {
-      parse: parseAgentMessage,
-      heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS,
-      now: this.now,
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      handshakeDone();
     });
+    socket.setKeepAlive(true, 30_000);
+    socket.on('error', () => {}); // reported through the TLS socket
+    const tls = new TLSSocket(socket, { isServer: true, secureContext: this.secureContext, requestCert: true, rejectUnauthorized: false });
+    const handshake = setTimeout(() => {
+      this.protocolError(address, new HwError('HANDSHAKE_TIMEOUT', 'no TLS handshake and hello within the time allowed'));
+      tls.destroy();
+    }, this.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    tls.on('error', (err) => {
+      if (!tls.getPeerCertificate || !link) this.protocolError(address, new HwError('TLS', `TLS: ${err.message}`));
+    });
+    tls.on('close', () => clearTimeout(handshake));
     let link: AgentLink | undefined;
-    const handshake = setTimeout(() => peer.fail(new HwError('HANDSHAKE_TIMEOUT', 'no hello within the handshake timeout')), this.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
-
-    peer.on('message', (msg) => {
-      if (!link) {
-        if (msg.type !== 'hello') {
-          peer.fail(new HwError('BAD_MESSAGE', `expected hello, got ${msg.type}`));
-          return;
-        }
-        clearTimeout(handshake);
-        link = this.onHello(peer, msg, address);
+    tls.once('secure', () => {
+      const cert = tls.getPeerCertificate();
+      const fingerprint = cert && 'fingerprint256' in cert ? cert.fingerprint256 : '';
+      if (!fingerprint) {
+        this.protocolError(address, new HwError('TLS', 'the agent presented no client certificate'));
+        tls.destroy();
         return;
       }
-      this.onAgentMessage(link, msg);
-    });
-    peer.on('data', (id, chunk) => link?.onData(id, chunk));
-    peer.on('close', (err) => {
-      clearTimeout(handshake);
-      if (err && !link) {
-        const e = toWireError(err);
-        this.state.record({ at: this.now(), event: 'protocol-error', address, code: e.code, message: e.message });
-      }
-      if (!link) return;
-      const reason = err ? toWireError(err).code : 'closed';
-      link.close(reason);
-      if (this.links.get(link.agentId) === link) {
-        this.links.delete(link.agentId);
-        this.state.agentDown(link.agentId, reason);
-        const rec = this.state.agent(link.agentId);
-        if (rec && !this.stopping) this.notice(`agent ${rec.name} (${rec.address}) disconnected: ${reason}`);
-      }
+      const peer = new Peer<AgentMessage, ManagerMessage>(tls, {
+        parse: parseAgentMessage,
+        heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS,
+        now: this.now,
+      });
+      peer.on('message', (msg) => {
+        if (!link) {
+          if (msg.type !== 'hello') {
+            peer.fail(new HwError('BAD_MESSAGE', `expected hello, got ${msg.type}`));
+            return;
+          }
+          clearTimeout(handshake);
+          handshakeDone();
+          link = this.onHello(peer, msg, address, fingerprint);
+          return;
+        }
+        this.onAgentMessage(link, msg);
+      });
+      peer.on('data', (id, chunk) => link?.onData(id, chunk));
+      peer.on('close', (err) => {
+        clearTimeout(handshake);
+        if (err && !link) this.protocolError(address, err);
+        if (!link) return;
+        const reason = err ? toWireError(err).code : 'closed';
+        if (err && (err as HwError).code && (err as HwError).code !== 'HEARTBEAT_TIMEOUT' && (err as HwError).code !== 'DISCONNECTED') {
+          this.protocolError(address, err, link.agentId);
+        }
+        link.close(reason);
+        if (this.links.get(link.agentId) === link) {
+          this.links.delete(link.agentId);
+          this.udpKeys.delete(link.agentId);
+          this.state.agentDown(link.agentId, reason);
+          const rec = this.state.agent(link.agentId);
+          if (rec && !this.stopping && rec.trust === 'accepted') this.notice(`agent ${rec.name} (${rec.address}) disconnected: ${reason}`);
+        }
+      });
     });
     socket.resume();
   }
 
-  private onHello(peer: Peer<AgentMessage, ManagerMessage>, hello: Hello, address: string): AgentLink | undefined {
-    if (hello.v !== PROTOCOL_VERSION) {
-      peer.post({ type: 'bye', reason: `protocol version ${hello.v} is not supported (manager speaks ${PROTOCOL_VERSION})` });
-      peer.fail(new HwError('PROTOCOL_VERSION', `agent speaks protocol ${hello.v}`));
+  private protocolError(address: string, err: Error, agentId?: string): void {
+    const e = toWireError(err);
+    const n = this.refused.note(`proto:${address}:${e.code}`);
+    if (n) this.state.record({ at: this.now(), event: 'protocol-error', address, code: e.code, message: e.message, count: n, ...(agentId ? { agent: { id: agentId } } : {}) });
+  }
+
+  private onHello(peer: Peer<AgentMessage, ManagerMessage>, hello: Hello, address: string, fingerprint: string): AgentLink | undefined {
+    const refuse = (err: HwError) => {
+      peer.post({ type: 'bye', reason: `${err.code}: ${err.message}` });
+      this.state.record({ at: this.now(), event: 'refused', address, proto: 'tls', code: err.code, message: err.message, agent: { id: hello.id, name: hello.name }, fingerprint });
+      this.notice(`refused agent "${hello.name}" from ${address}: ${err.message}`);
+      peer.end();
       return undefined;
+    };
+    if (hello.v !== PROTOCOL_VERSION) {
+      return refuse(new HwError('PROTOCOL_VERSION', `protocol version ${hello.v} is not supported (manager speaks ${PROTOCOL_VERSION})`));
     }
-    // A second connection with the same id replaces the first (the agent reconnected before the
-    // old socket timed out).
+    const token = this.opts.enrollToken;
+    const tokenOk = !!token && !!hello.enrollToken && tokenMatches(hello.enrollToken, token);
+    let trust;
+    try {
+      trust = this.enrollment.admit({ id: hello.id, name: hello.name, fingerprint, address }, !!this.opts.autoAccept || tokenOk);
+    } catch (err) {
+      return refuse(err as HwError);
+    }
+    // A second connection with the same id (and key) replaces the first: the agent reconnected
+    // before the old socket timed out.
     const old = this.links.get(hello.id);
     if (old) {
       this.links.delete(hello.id);
@@ -161,23 +256,61 @@ export class Manager {
     }
     const link = new AgentLink(hello.id, peer);
     this.links.set(hello.id, link);
+    const udpKey = randomBytes(32);
+    this.udpKeys.set(hello.id, udpKey);
+    this.fingerprints.set(hello.id, fingerprint);
     const rec = this.state.agentUp({
       id: hello.id, name: hello.name, hostname: hello.hostname, address, platform: hello.platform, arch: hello.arch,
       version: hello.version, interval: hello.interval, restartAllowed: hello.restartAllowed, filesEnabled: hello.filesEnabled,
+      trust, fingerprint,
     });
-    peer.post({ type: 'welcome', v: PROTOCOL_VERSION, agentId: hello.id, heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS });
-    this.notice(`agent ${rec.name} connected from ${address} (${rec.platform}, id ${rec.id.slice(0, 8)})`);
+    peer.post({ type: 'welcome', v: PROTOCOL_VERSION, agentId: hello.id, heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS, status: trust, udpKey: udpKey.toString('base64') });
+    if (trust === 'pending') {
+      this.notice(`agent ${rec.name} from ${address} is PENDING (key ${fingerprint.slice(0, 23)}...): accept it with \`manager accept ${rec.name}\``);
+    } else {
+      this.notice(`agent ${rec.name} connected from ${address} (${rec.platform}, id ${rec.id.slice(0, 8)})`);
+    }
     return link;
+  }
+
+  /** An administrator accepts a pending agent: it is told at once and starts reporting. */
+  accept(ref: string, by = 'api'): AgentRecord {
+    const rec = this.state.find(ref, true);
+    this.enrollment.accept(rec.id);
+    this.state.setTrust(rec.id, 'accepted');
+    this.state.record({ at: this.now(), event: 'accept', agent: { id: rec.id, name: rec.name }, fingerprint: rec.fingerprint, by });
+    this.links.get(rec.id)?.peer.post({ type: 'accepted' });
+    return rec;
+  }
+
+  acceptAll(by = 'api'): AgentRecord[] {
+    return this.state.agents(true).filter((a) => a.trust === 'pending').map((a) => this.accept(a.id, by));
+  }
+
+  /** Forgets an agent and refuses its key from now on; it is disconnected at once. */
+  revoke(ref: string, by = 'api'): AgentRecord {
+    const rec = this.state.find(ref, true);
+    this.enrollment.revoke(rec.id);
+    this.state.record({ at: this.now(), event: 'revoke', agent: { id: rec.id, name: rec.name }, fingerprint: rec.fingerprint, by });
+    const link = this.links.get(rec.id);
+    if (link) {
+      link.peer.post({ type: 'bye', reason: 'REVOKED: this agent\'s key was revoked by the administrator' });
+      link.peer.end();
+    }
+    this.state.remove(rec.id);
+    return rec;
   }
 
   private onAgentMessage(link: AgentLink, msg: AgentMessage): void {
     this.state.touch(link.agentId);
     if (link.onMessage(msg)) return;
+    const trusted = this.state.agent(link.agentId)?.trust === 'accepted';
     switch (msg.type) {
       case 'report':
-        this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at);
+        if (trusted) this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at);
         return;
       case 'alert':
+        if (!trusted) return; // not acknowledged: the agent keeps it until it is accepted
         this.state.alert(link.agentId, msg, 'tcp');
         link.peer.post({ type: 'ack', seq: msg.seq });
         return;
@@ -197,31 +330,46 @@ export class Manager {
   private onDatagram(buf: Buffer, from: string, port: number): void {
     const address = normalizeAddress(from);
     if (!this.allow.allows(address)) {
-      this.refuse(address, 'udp');
+      this.dropped('not-allowed', address);
+      this.refuse(address, 'udp', 'NOT_ALLOWED');
       return;
     }
-    if (buf.length > MAX_DATAGRAM_BYTES) return;
+    if (buf.length > MAX_DATAGRAM_BYTES) {
+      this.dropped('oversized', address);
+      return;
+    }
+    const parts = split(buf);
     let d;
     try {
-      d = parseAlertDatagram(buf);
+      if (!parts) throw new HwError('BAD_MAC', 'no MAC');
+      d = parseAlertDatagram(parts.body);
     } catch {
       this.dropped('malformed', address);
       return;
     }
-    // Only agents that have completed a TCP hello are known; a datagram for any other id is dropped.
-    const rec = this.state.agent(d.agentId);
-    if (!rec) {
+    // Only a connected, accepted agent has a key; anything else cannot be checked and is dropped.
+    const key = this.udpKeys.get(d.agentId);
+    if (!key || this.state.agent(d.agentId)?.trust !== 'accepted') {
       this.dropped('unknown-agent', address);
       return;
     }
-    this.state.alert(d.agentId, d, 'udp');
-    // Ack every copy, new or duplicate, after the event log has it on disk (state.alert flushed).
+    if (!verify(key, parts!.body, parts!.mac)) {
+      this.dropped('bad-mac', address);
+      return;
+    }
+    if (!this.state.alert(d.agentId, d, 'udp')) {
+      // Already shown: a retransmission or a replay. Either way nothing happens but the count.
+      this.dropped('replay', address);
+      return;
+    }
+    // Acked after the event log has it on disk (state.alert flushed it).
     this.udp?.send(Buffer.from(JSON.stringify({ type: 'ack', agentId: d.agentId, seq: d.seq })), port, from);
   }
 
   private readonly droppedCounts = new Map<string, number>();
   private dropped(kind: string, address: string): void {
     this.droppedCounts.set(kind, (this.droppedCounts.get(kind) ?? 0) + 1);
+    if (kind === 'not-allowed' || kind === 'replay') return; // logged as a refusal / harmless
     const n = this.refused.note(`${kind}:${address}`);
     if (n) this.state.record({ at: this.now(), event: 'udp-dropped', reason: kind, address, count: n });
   }
@@ -231,11 +379,14 @@ export class Manager {
     return Object.fromEntries(this.droppedCounts);
   }
 
-  private refuse(address: string, proto: 'tcp' | 'udp'): void {
-    const n = this.refused.note(`${proto}:${address}`);
+  private refuse(address: string, proto: 'tcp' | 'udp', code: 'NOT_ALLOWED' | 'RATE_LIMITED' | 'TOO_MANY_HANDSHAKES'): void {
+    const n = this.refused.note(`${proto}:${code}:${address}`);
     if (!n) return;
-    this.state.record({ at: this.now(), event: 'refused', address, proto, count: n });
-    this.notice(`refused ${proto.toUpperCase()} from ${address}${n > 1 ? ` (${n} times)` : ''}: not in the allowlist; add it with --allow ${address}`);
+    this.state.record({ at: this.now(), event: 'refused', address, proto, code, count: n });
+    const why = code === 'NOT_ALLOWED' ? `not in the allowlist; add it with --allow ${address}`
+      : code === 'RATE_LIMITED' ? 'too many new connections a second from that address'
+      : 'too many connections still in their handshake';
+    this.notice(`refused ${proto.toUpperCase()} from ${address}${n > 1 ? ` (${n} times)` : ''}: ${why}`);
   }
 
   private checkSilent(): void {
@@ -253,6 +404,7 @@ export class Manager {
   private linkFor(ref: string): { rec: AgentRecord; link: AgentLink } {
     const rec = this.state.find(ref);
     const link = this.links.get(rec.id);
+    if (rec.trust !== 'accepted') throw new HwError('PENDING', `agent ${rec.name} is pending: accept it first (manager accept ${rec.name})`);
     if (!link || !rec.online) {
       throw new HwError('AGENT_OFFLINE', `agent ${rec.name} is offline${rec.lastSeen ? ` (last seen ${new Date(rec.lastSeen).toISOString()})` : ''}`);
     }

@@ -2,18 +2,19 @@
 // manager.json for the CLI, print how to connect an agent, and open the console on a terminal.
 
 import { once } from 'node:events';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
 import type { Allowlist } from '../security/allowlist.ts';
+import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { startApi } from './api.ts';
 import { ManagerConsole } from './console.ts';
 import { Manager } from './manager.ts';
-import { loadOrCreateToken } from './token.ts';
+import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
 
 export const MANAGER_FILE = 'manager.json';
 
@@ -25,6 +26,8 @@ export interface ServeConfig {
   api: HostPort;
   apiPublic: boolean;
   dataDir: string;
+  /** accept every new agent at once, without `manager accept` (demo, tests) */
+  autoAccept?: boolean;
   heartbeatMs?: number;
   console?: boolean;
   out?: (line: string) => void;
@@ -47,8 +50,11 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const dataDir = resolve(cfg.dataDir);
   let console: ManagerConsole | undefined;
   const stamp = () => new Date().toISOString().slice(11, 19);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const tls = await loadOrCreateIdentity(dataDir, 'manager', `${PRODUCT}-manager-${hostname()}`);
+  const enrollToken = loadOrCreateToken(dataDir, ENROLL_TOKEN_FILE);
   const manager = new Manager({
-    host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir,
+    host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir, tls, enrollToken, autoAccept: !!cfg.autoAccept,
     ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),
     notice: (line) => (console ? console.print(line) : out(`${stamp()} ${line}`)),
   });
@@ -71,7 +77,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     tcp: formatHostPort({ host: bound.tcp.address, port: bound.tcp.port }),
     udp: formatHostPort({ host: bound.udp.address, port: bound.udp.port }),
     api: formatHostPort({ host: cfg.api.host, port: apiPort }),
-    pid: process.pid, version: VERSION,
+    pid: process.pid, version: VERSION, fingerprint: tls.fingerprint,
   }, null, 2) + '\n', { mode: 0o600 });
 
   out(`${PRODUCT} manager ${VERSION}`);
@@ -79,8 +85,10 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   out(`  allowed hosts      ${cfg.allow.entries.join(', ')}${cfg.allow.entries.join(',') === '127.0.0.0/8,::1' ? '  (loopback only: add --allow <ip|cidr> for other hosts)' : ''}`);
   out(`  control API        http://${formatHostPort({ host: cfg.api.host, port: apiPort })} (token in ${join(dataDir, 'api-token')})`);
   out(`  record             ${join(dataDir, 'events.jsonl')}`);
-  out(`  start an agent with:`);
-  out(`    ${agentCommandLine(cfg.host, bound.tcp.port, bound.udp.port)}`);
+  out(`  TLS fingerprint    ${tls.fingerprint}`);
+  out(`  new agents         ${cfg.autoAccept ? 'accepted at once (--auto-accept)' : 'pending until `manager accept <agent>`, or at once with the enroll token'}`);
+  out(`  start an agent with (the token enrolls it at once; without it, it waits to be accepted):`);
+  out(`    ${agentCommandLine(cfg.host, bound.tcp.port, bound.udp.port)} --manager-fingerprint ${tls.fingerprint.replace(/:/g, '')} --enroll-token ${enrollToken}`);
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -21,6 +21,10 @@ export interface AgentRecord {
   restarting: boolean;
   restartAllowed: boolean;
   filesEnabled: boolean;
+  /** accepted: trusted; pending: waiting for an administrator (no commands, reports dropped) */
+  trust: 'accepted' | 'pending';
+  /** SHA-256 of the agent's certificate */
+  fingerprint: string;
   connectedAt: number | null;
   lastSeen: number | null;
   metrics: Metrics | null;
@@ -87,8 +91,25 @@ export class ManagerState extends EventEmitter<StateEvents> {
 
   // ---- reading -------------------------------------------------------------------------------
 
-  agents(): AgentRecord[] {
-    return [...this.agentsById.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  /** Accepted agents (and pending ones too with `withPending`), by name. */
+  agents(withPending = false): AgentRecord[] {
+    return [...this.agentsById.values()]
+      .filter((a) => withPending || a.trust === 'accepted')
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  pending(): AgentRecord[] {
+    return this.agents(true).filter((a) => a.trust === 'pending');
+  }
+
+  setTrust(id: string, trust: AgentRecord['trust']): void {
+    const rec = this.agentsById.get(id);
+    if (rec) rec.trust = trust;
+  }
+
+  /** Forgets an agent (revoked, or no longer enrolled). */
+  remove(id: string): void {
+    this.agentsById.delete(id);
   }
 
   agent(id: string): AgentRecord | undefined {
@@ -96,10 +117,10 @@ export class ManagerState extends EventEmitter<StateEvents> {
   }
 
   /** Finds an agent by id, name or IP address. Throws AGENT_NOT_FOUND or AGENT_AMBIGUOUS. */
-  find(ref: string): AgentRecord {
+  find(ref: string, withPending = false): AgentRecord {
     const byId = this.agentsById.get(ref);
-    if (byId) return byId;
-    const all = this.agents();
+    if (byId && (withPending || byId.trust === 'accepted')) return byId;
+    const all = this.agents(withPending);
     for (const match of [
       (a: AgentRecord) => a.name === ref,
       (a: AgentRecord) => a.address === ref,
@@ -222,7 +243,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
 function blankAgent(id: string): AgentRecord {
   return {
     id, name: id.slice(0, 8), hostname: '', address: '', platform: '', arch: '', version: '', interval: 0,
-    online: false, restarting: false, restartAllowed: false, filesEnabled: true, connectedAt: null, lastSeen: null,
+    online: false, restarting: false, restartAllowed: false, filesEnabled: true, trust: 'pending', fingerprint: '', connectedAt: null, lastSeen: null,
     metrics: null, interfaces: [],
   };
 }
@@ -246,7 +267,7 @@ export function agentJson(a: AgentRecord): Record<string, unknown> {
   if (a.metrics) Object.assign(metrics, a.metrics);
   return {
     id: a.id, name: a.name, hostname: a.hostname, address: a.address, platform: a.platform, version: a.version,
-    online: a.online, restarting: a.restarting, lastSeen: a.lastSeen ? new Date(a.lastSeen).toISOString() : null,
+    online: a.online, restarting: a.restarting, trust: a.trust, fingerprint: a.fingerprint, lastSeen: a.lastSeen ? new Date(a.lastSeen).toISOString() : null,
     connectedAt: a.connectedAt ? new Date(a.connectedAt).toISOString() : null, interval: a.interval, metrics,
   };
 }

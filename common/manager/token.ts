@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { HwError } from '../errors.ts';
 
 export const TOKEN_FILE = 'api-token';
+export const ENROLL_TOKEN_FILE = 'enroll-token';
 
-export function loadOrCreateToken(dataDir: string): string {
-  const path = join(dataDir, TOKEN_FILE);
+export function loadOrCreateToken(dataDir: string, file = TOKEN_FILE): string {
+  const path = join(dataDir, file);
   if (existsSync(path)) {
     const t = readFileSync(path, 'utf8').trim();
     if (t.length >= 32) {

@@ -24,6 +24,8 @@ export interface Hello {
   interval: number;
   restartAllowed: boolean;
   filesEnabled: boolean;
+  /** proves the right to be accepted at once (manager's --enroll-token) */
+  enrollToken?: string;
 }
 export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; backfill?: boolean }
 export interface AlertMsg { type: 'alert'; seq: number; alert: AlertType; value: number; threshold: number; at: number }
@@ -40,14 +42,18 @@ export interface Ping { type: 'ping'; at: number }
 export interface Pong { type: 'pong'; at: number }
 export interface Bye { type: 'bye'; reason: string }
 
-export interface Welcome { type: 'welcome'; v: number; agentId: string; heartbeatMs: number }
+export type Trust = 'accepted' | 'pending';
+/** udpKey: base64 of the 32-byte HMAC key for this session's alert datagrams. */
+export interface Welcome { type: 'welcome'; v: number; agentId: string; heartbeatMs: number; status: Trust; udpKey: string }
+/** An administrator accepted the pending agent. */
+export interface Accepted { type: 'accepted' }
 export interface Request { type: 'req'; id: number; cmd: CommandName; args: Obj }
 export interface Credit { type: 'credit'; id: number; bytes: number }
 export interface Cancel { type: 'cancel'; id: number }
 export interface Ack { type: 'ack'; seq: number }
 
 export type AgentMessage = Hello | Report | AlertMsg | Response | FileStart | FileEnd | Ping | Pong | Bye;
-export type ManagerMessage = Welcome | Request | Credit | Cancel | Ack | Ping | Pong | Bye;
+export type ManagerMessage = Welcome | Accepted | Request | Credit | Cancel | Ack | Ping | Pong | Bye;
 
 /** UDP: the agent's alert datagram and the manager's acknowledgement. */
 export interface AlertDatagram { type: 'alert'; agentId: string; seq: number; alert: AlertType; value: number; threshold: number; at: number }
@@ -103,7 +109,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
         type: 'hello', v: int(o, 'v', 0, 1000), id: str(o, 'id', ID_MAX), name: str(o, 'name', 128),
         hostname: str(o, 'hostname', 256), platform: str(o, 'platform', 32), arch: str(o, 'arch', 32),
         version: str(o, 'version', 64), interval: num(o, 'interval'), restartAllowed: bool(o, 'restartAllowed'),
-        filesEnabled: bool(o, 'filesEnabled'),
+        filesEnabled: bool(o, 'filesEnabled'), ...(o.enrollToken !== undefined ? { enrollToken: str(o, 'enrollToken', 256) } : {}),
       };
     case 'report': {
       const r: Report = { type: 'report', at: num(o, 'at'), metrics: checkMetrics(obj(o, 'metrics')) };
@@ -146,7 +152,12 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
   const o = parseJson(body);
   switch (o.type) {
     case 'welcome':
-      return { type: 'welcome', v: int(o, 'v', 0, 1000), agentId: str(o, 'agentId', ID_MAX), heartbeatMs: int(o, 'heartbeatMs', 10, 3_600_000) };
+      return {
+        type: 'welcome', v: int(o, 'v', 0, 1000), agentId: str(o, 'agentId', ID_MAX), heartbeatMs: int(o, 'heartbeatMs', 10, 3_600_000),
+        status: oneOf(o, 'status', ['accepted', 'pending'] as const), udpKey: str(o, 'udpKey', 64),
+      };
+    case 'accepted':
+      return { type: 'accepted' };
     case 'req': {
       const args = o.args === undefined ? {} : obj(o, 'args');
       return { type: 'req', id: int(o, 'id', 1, REQ_ID_MAX), cmd: oneOf(o, 'cmd', COMMANDS), args };

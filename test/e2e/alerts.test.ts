@@ -23,7 +23,7 @@ test('CPU_HIGH when above the threshold for --cpu-for, CPU_NORMAL when back belo
   const s = await serveTest();
   closers.push(s.close);
   const deps = fakeDeps();
-  const agent = testAgent(s, deps, { name: 'hot' });
+  const agent = await testAgent(s, deps, { name: 'hot' });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
   deps.cpu = 81; // hovering just above: high after the window
@@ -53,7 +53,7 @@ test('with every datagram lost, the TCP copy delivers the alert once', timed(20_
   const deadPort = sink.address().port;
   sink.close();
   const deps = fakeDeps();
-  const agent = testAgent({ tcpPort: s.tcpPort, udpPort: deadPort }, deps, { name: 'tcp-only' });
+  const agent = await testAgent({ tcpPort: s.tcpPort, udpPort: deadPort }, deps, { name: 'tcp-only' });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
   deps.cpu = 99;
@@ -67,7 +67,7 @@ test('with every datagram lost, the TCP copy delivers the alert once', timed(20_
 test('an alert raised while the manager is away is delivered after reconnecting, once', timed(20_000, async () => {
   const s = await serveTest();
   const deps = fakeDeps();
-  const agent = testAgent(s, deps, { name: 'later' });
+  const agent = await testAgent(s, deps, { name: 'later' });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
   const { tcpPort, udpPort, dataDir } = s;

@@ -43,7 +43,7 @@ test('refused from 127.0.0.2 with only 127.0.0.1 allowed; accepted once added (r
 test('UDP alerts from outside the allowlist are dropped, counted, and logged once', timed(20_000, async () => {
   const s = await serveTest({ allow: ['127.0.0.1'] });
   const deps = fakeDeps();
-  const agent = testAgent(s, deps, { name: 'inside' });
+  const agent = await testAgent(s, deps, { name: 'inside' });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
   const id = s.manager.state.agents()[0]!.id;

@@ -4,14 +4,15 @@
 import { Agent, type AgentConfig, type AgentDeps } from '../../common/agent/agent.ts';
 import { Backoff } from '../../common/agent/backoff.ts';
 import { Allowlist } from '../../common/security/allowlist.ts';
+import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tls-identity.ts';
 import { serve, type Serving } from '../../common/manager/serve.ts';
 import { tempDir } from '../harness.helper.ts';
 
-export async function serveTest(opts: { allow?: string[]; dataDir?: string; port?: number; udpPort?: number; heartbeatMs?: number } = {}): Promise<Serving & { dataDir: string }> {
+export async function serveTest(opts: { allow?: string[]; dataDir?: string; port?: number; udpPort?: number; heartbeatMs?: number; autoAccept?: boolean } = {}): Promise<Serving & { dataDir: string }> {
   const dataDir = opts.dataDir ?? tempDir('hw-mgr-');
   const s = await serve({
     host: '127.0.0.1', port: opts.port ?? 0, udpPort: opts.udpPort ?? 0, allow: Allowlist.parse(opts.allow), api: { host: '127.0.0.1', port: 0 },
-    apiPublic: false, dataDir, console: false, out: () => {}, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+    apiPublic: false, dataDir, console: false, out: () => {}, autoAccept: opts.autoAccept ?? true, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
   });
   return { ...s, dataDir };
 }
@@ -31,8 +32,16 @@ export function fakeDeps(): AgentDeps & { cpu: number | null; restarts: number }
   return d;
 }
 
-export function testAgent(s: { tcpPort: number; udpPort: number }, deps: AgentDeps, extra: Partial<AgentConfig> = {}): Agent {
+let shared: Promise<TlsIdentity> | undefined;
+/** One key for the test process's agents (each has its own id): making keys takes ~20 ms each. */
+export function testIdentity(): Promise<TlsIdentity> {
+  shared ??= loadOrCreateIdentity(tempDir('hw-id-'), 'agent', 'test-agent');
+  return shared;
+}
+
+export async function testAgent(s: { tcpPort: number; udpPort: number }, deps: AgentDeps, extra: Partial<AgentConfig> = {}): Promise<Agent> {
   const agent = new Agent({
+    tls: await testIdentity(),
     managers: [{ host: '127.0.0.1', port: s.tcpPort }], udpPort: s.udpPort, id: `test-${Math.random().toString(36).slice(2, 10)}`,
     name: 'inproc', stateDir: tempDir('hw-agent-'), intervalS: 0.2, cpuThreshold: 80, cpuForS: 0.3, allowRestart: false, logFiles: [],
     cpuSampleMs: 50, alertRetryMs: 100, backoff: new Backoff({ baseMs: 50, capMs: 500 }), ...extra,

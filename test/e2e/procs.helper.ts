@@ -67,8 +67,10 @@ export async function startManager(extra: string[] = [], dataDir = tempDir('hw-m
   return { ...p, dataDir, tcpPort: port(m.tcp), udpPort: port(m.udp), apiPort: port(m.api) };
 }
 
-export function startAgent(mgr: { tcpPort: number; udpPort: number }, extra: string[] = [], stateDir = tempDir('hw-agent-')): Proc & { stateDir: string } {
-  const p = run(AGENT_JS, ['--manager', `127.0.0.1:${mgr.tcpPort}`, '--udp-port', String(mgr.udpPort), '--interval', '1', '--state-dir', stateDir, ...extra]);
+/** Starts an agent; with `enroll` (the default) it shows the manager's enroll token and is accepted at once. */
+export function startAgent(mgr: { tcpPort: number; udpPort: number; dataDir?: string }, extra: string[] = [], stateDir = tempDir('hw-agent-'), enroll = true): Proc & { stateDir: string } {
+  const token = enroll && mgr.dataDir ? ['--enroll-token', readFileSync(join(mgr.dataDir, 'enroll-token'), 'utf8').trim()] : [];
+  const p = run(AGENT_JS, ['--manager', `127.0.0.1:${mgr.tcpPort}`, '--udp-port', String(mgr.udpPort), '--interval', '1', '--state-dir', stateDir, ...token, ...extra]);
   return { ...p, stateDir };
 }
 

@@ -1,0 +1,52 @@
+// Each program's TLS identity: an EC P-256 key and a self-signed certificate, made on first start
+// and kept in its folder (key 0600). Peers are recognised by the certificate's SHA-256 fingerprint,
+// like SSH host keys: no CA to run.
+
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import selfsigned from 'selfsigned';
+import { HwError } from '../errors.ts';
+
+export interface TlsIdentity {
+  key: string;
+  cert: string;
+  /** SHA-256 of the certificate, hex pairs separated by colons (as openssl and Node print it) */
+  fingerprint: string;
+}
+
+export function fingerprintOf(certPem: string): string {
+  return new X509Certificate(certPem).fingerprint256;
+}
+
+/** Normalises a fingerprint typed by a person: case, colons and spaces do not matter. */
+export function normalizeFingerprint(fp: string): string {
+  const hex = fp.replace(/^sha256:/i, '').replace(/[\s:]/g, '').toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) throw new HwError('BAD_FLAG', `"${fp}" is not a SHA-256 fingerprint (64 hex digits)`);
+  return hex.match(/../g)!.join(':');
+}
+
+export async function loadOrCreateIdentity(dir: string, prefix: string, commonName: string): Promise<TlsIdentity & { created: boolean }> {
+  const keyPath = join(dir, `${prefix}-key.pem`);
+  const certPath = join(dir, `${prefix}-cert.pem`);
+  if (existsSync(keyPath) && existsSync(certPath)) {
+    const key = readFileSync(keyPath, 'utf8');
+    const cert = readFileSync(certPath, 'utf8');
+    try {
+      return { key, cert, fingerprint: fingerprintOf(cert), created: false };
+    } catch (err) {
+      throw new HwError('BAD_FLAG', `${certPath} is not a valid certificate (${(err as Error).message}); move it away to make a new identity`);
+    }
+  }
+  const notBefore = new Date(Date.now() - 86400_000);
+  const notAfter = new Date(Date.now() + 100 * 365 * 86400_000); // pinned by fingerprint: expiry adds nothing
+  const pems = await selfsigned.generate([{ name: 'commonName', value: commonName.slice(0, 64) || prefix }], {
+    keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate: notBefore, notAfterDate: notAfter,
+  });
+  writeFileSync(`${keyPath}.tmp`, pems.private, { mode: 0o600 });
+  chmodSync(`${keyPath}.tmp`, 0o600);
+  renameSync(`${keyPath}.tmp`, keyPath);
+  writeFileSync(`${certPath}.tmp`, pems.cert, { mode: 0o644 });
+  renameSync(`${certPath}.tmp`, certPath);
+  return { key: pems.private, cert: pems.cert, fingerprint: fingerprintOf(pems.cert), created: true };
+}
