@@ -312,7 +312,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private async handle(peer: Peer<ManagerMessage, AgentMessage>, req: Request): Promise<void> {
     try {
       if (req.cmd === 'fetch') {
-        if (this.cfg.noFiles) throw new HwError('FILE_UNREADABLE', 'file download is switched off on this agent (--no-files)');
+        if (this.cfg.noFiles) throw new HwError('FILES_DISABLED', 'file download is switched off on this agent (--no-files)');
         const path = req.args.path;
         if (typeof path !== 'string' || !path) throw new HwError('BAD_ARGS', 'fetch needs a path');
         await this.files.send(peer, req.id, path);
