@@ -106,6 +106,11 @@ wait_for_file() { # wait_for_file <file> <pid> <what>
 
 port_of() { echo "${1##*:}"; }
 
+# The manager's enroll token lets an agent in at once, without `manager accept`.
+enroll_args() { # enroll_args <data-dir>
+  if [ -s "$1/enroll-token" ]; then echo "--enroll-token $(tr -d '[:space:]' <"$1/enroll-token")"; fi
+}
+
 # --- 1. Linux manager, Windows agent ---------------------------------------------------------
 scenario1() {
 say "1/2: Linux manager, agent-win-x64.exe under Wine"
@@ -117,13 +122,14 @@ wait_for_file "$M1/manager.json" "$MPID" "the Linux manager"
 TCP=$(port_of "$(json "$M1/manager.json" 'j.tcp')") || fail "no tcp in manager.json"
 UDP=$(port_of "$(json "$M1/manager.json" 'j.udp')") || fail "no udp in manager.json"
 mkdir -p "$TMP/wine-agent-state"
-wine "$WAGENT" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name wine-agent --interval 1 \
+# shellcheck disable=SC2046
+wine "$WAGENT" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name wine-agent --interval 1 $(enroll_args "$M1") \
   --state-dir "$(winepath -w "$TMP/wine-agent-state")" >"$TMP/wine-agent.log" 2>&1 &
 APID=$!; PIDS+=("$APID")
 
 deadline=$((SECONDS + TIMEOUT))
 until "$LMANAGER" agents --json --data-dir "$M1" >"$TMP/agents1.json" 2>"$TMP/agents1.err" \
-  && json "$TMP/agents1.json" 'j.find((a) => a.name === "wine-agent" && a.online === true && a.metrics)' >"$TMP/agent1.json"; do
+  && json "$TMP/agents1.json" 'j.find((a) => a.name === "wine-agent" && a.online === true && typeof a.metrics?.cpuPercent === "number")' >"$TMP/agent1.json"; do
   kill -0 "$APID" 2>/dev/null || fail "agent-win-x64.exe exited"
   kill -0 "$MPID" 2>/dev/null || fail "the Linux manager exited"
   [ $SECONDS -lt $deadline ] || fail "wine-agent not online with metrics after ${TIMEOUT}s: $(cat "$TMP/agents1.json" "$TMP/agents1.err")"
@@ -157,13 +163,14 @@ wait_for_file "$M2/manager.json" "$MPID" "manager-win-x64.exe"
 TCP=$(port_of "$(json "$M2/manager.json" 'j.tcp')") || fail "no tcp in manager.json"
 UDP=$(port_of "$(json "$M2/manager.json" 'j.udp')") || fail "no udp in manager.json"
 mkdir -p "$TMP/linux-agent-state"
-env -i PATH=/usr/bin:/bin "$LAGENT" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name linux-agent --interval 1 \
+# shellcheck disable=SC2046
+env -i PATH=/usr/bin:/bin "$LAGENT" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name linux-agent --interval 1 $(enroll_args "$M2") \
   --state-dir "$TMP/linux-agent-state" >"$TMP/linux-agent.log" 2>&1 &
 APID=$!; PIDS+=("$APID")
 
 deadline=$((SECONDS + TIMEOUT))
 until winrun "$TMP/agents2.json" "$WMANAGER" agents --json --data-dir "$M2W" \
-  && json "$TMP/agents2.json" 'j.find((a) => a.name === "linux-agent" && a.online === true && a.metrics)' >"$TMP/agent2.json"; do
+  && json "$TMP/agents2.json" 'j.find((a) => a.name === "linux-agent" && a.online === true && typeof a.metrics?.cpuPercent === "number")' >"$TMP/agent2.json"; do
   kill -0 "$APID" 2>/dev/null || fail "the Linux agent exited"
   kill -0 "$MPID" 2>/dev/null || fail "manager-win-x64.exe exited"
   [ $SECONDS -lt $deadline ] || fail "linux-agent not online with metrics after ${TIMEOUT}s: $(cat "$TMP/agents2.json" "$TMP/agents2.json.err")"

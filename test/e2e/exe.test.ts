@@ -248,10 +248,13 @@ if (linuxMissing.length && !REQUIRE) {
     writeFileSync(s.logFile, `${s.logLines.join('\n')}\n`);
     const state = join(s.work, 'agent-state');
     mkdirSync(state);
+    // The manager's enroll token lets the agent in at once, without `manager accept`.
+    const tokenFile = join(s.data, 'enroll-token');
+    const enroll = existsSync(tokenFile) ? ['--enroll-token', readFileSync(tokenFile, 'utf8').trim()] : [];
     // --cpu-threshold 0 --cpu-for 1: any CPU use raises CPU_HIGH, checked by the alerts test.
     s.agent = start(exe.agent, [
       '--manager', `127.0.0.1:${port(s.info.tcp)}`, '--udp-port', String(port(s.info.udp)), '--name', AGENT_NAME,
-      '--interval', '1', '--state-dir', state, '--log-file', s.logFile, '--cpu-threshold', '0', '--cpu-for', '1',
+      '--interval', '1', '--state-dir', state, '--log-file', s.logFile, '--cpu-threshold', '0', '--cpu-for', '1', ...enroll,
     ], bin);
     const agent = await waitFor(async () => {
       if (exited(s.agent) || exited(s.manager)) return { exited: true };
