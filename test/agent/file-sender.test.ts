@@ -1,0 +1,219 @@
+// Streaming a file to the manager over a real loopback connection: coded errors before the first
+// byte (missing, directory, device, FIFO, unreadable), the sha256 of what arrives, the credit window,
+// cancel, and a file that changes size during the transfer.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, chmodSync, mkdirSync, realpathSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FILE_CHUNK_BYTES } from '../../common/constants.ts';
+import { HwError } from '../../common/errors.ts';
+import { FileSender } from '../../common/agent/file-sender.ts';
+import {
+  parseAgentMessage, parseManagerMessage, type AgentMessage, type ManagerMessage,
+} from '../../common/wire/messages.ts';
+import { Peer } from '../../common/wire/peer.ts';
+import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
+import { socketPair, type SocketPair } from '../wire/loopback.helper.ts';
+
+const test = suite('agent/file-sender');
+
+interface Rig {
+  agent: Peer<ManagerMessage, AgentMessage>;
+  manager: Peer<AgentMessage, ManagerMessage>;
+  sender: FileSender;
+  /** what the manager side received */
+  messages: AgentMessage[];
+  bytes: number;
+  hash: ReturnType<typeof createHash>;
+  /** grant credit for every chunk as it arrives */
+  autoCredit: boolean;
+}
+
+const pairs: SocketPair[] = [];
+test.after.each(async () => {
+  for (const p of pairs.splice(0)) await p.close();
+  cleanTempDirs();
+});
+
+async function rig(window?: number): Promise<Rig> {
+  const p = await socketPair();
+  pairs.push(p);
+  const r: Rig = {
+    agent: new Peer<ManagerMessage, AgentMessage>(p.client, { parse: parseManagerMessage }),
+    manager: new Peer<AgentMessage, ManagerMessage>(p.server, { parse: parseAgentMessage }),
+    sender: new FileSender(window),
+    messages: [], bytes: 0, hash: createHash('sha256'), autoCredit: true,
+  };
+  r.manager.on('message', (m) => r.messages.push(m));
+  r.manager.on('data', (id, data) => {
+    r.bytes += data.length;
+    r.hash.update(data);
+    if (r.autoCredit) r.manager.post({ type: 'credit', id, bytes: data.length });
+  });
+  r.agent.on('message', (m) => {
+    if (m.type === 'credit') r.sender.credit(m.id, m.bytes);
+    if (m.type === 'cancel') r.sender.cancel(m.id);
+  });
+  return r;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, HwError, `expected an HwError, got ${String(err)}`);
+    return (err as HwError).code;
+  }
+  assert.unreachable('expected a rejection');
+  return '';
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+test('a file arrives whole: size, real path, bytes and sha256 match', timed(10_000, async () => {
+  const r = await rig(128 * 1024);
+  const dir = tempDir();
+  const content = randomBytes(5 * FILE_CHUNK_BYTES + 123); // several chunks and a partial one
+  writeFileSync(join(dir, 'data.bin'), content);
+  symlinkSync(join(dir, 'data.bin'), join(dir, 'link'));
+  await r.sender.send(r.agent, 7, join(dir, 'link'));
+  const end = await waitFor(() => r.messages.find((m) => m.type === 'file-end'), 5000, 'file-end');
+  assert.equal(r.messages[0], { type: 'file', id: 7, size: content.length, path: realpathSync(join(dir, 'data.bin')) });
+  assert.equal(end, { type: 'file-end', id: 7, bytes: content.length, sha256: sha(content) });
+  assert.is(r.bytes, content.length);
+  assert.is(r.hash.digest('hex'), sha(content));
+}));
+
+test('an empty file: a file message of size 0 and the empty sha256', timed(5000, async () => {
+  const r = await rig();
+  const path = join(tempDir(), 'empty');
+  writeFileSync(path, '');
+  await r.sender.send(r.agent, 1, path);
+  const end = await waitFor(() => r.messages.find((m) => m.type === 'file-end'), 3000, 'file-end');
+  assert.equal(end, { type: 'file-end', id: 1, bytes: 0, sha256: sha(Buffer.alloc(0)) });
+  assert.is(r.bytes, 0);
+}));
+
+test('never more than the window in flight without credit; credit resumes it', timed(10_000, async () => {
+  const window = 2 * FILE_CHUNK_BYTES;
+  const r = await rig(window);
+  r.autoCredit = false;
+  const path = join(tempDir(), 'big');
+  const content = randomBytes(10 * FILE_CHUNK_BYTES);
+  writeFileSync(path, content);
+  let finished = false;
+  const sending = r.sender.send(r.agent, 3, path).then(() => { finished = true; });
+  await waitFor(() => r.bytes >= window, 3000, 'the first window');
+  await sleep(150); // give it every chance to overrun
+  assert.is(r.bytes, window, `${r.bytes} bytes sent with a window of ${window}`);
+  assert.not.ok(finished);
+  r.autoCredit = true;
+  r.manager.post({ type: 'credit', id: 3, bytes: window });
+  await sending;
+  await waitFor(() => r.messages.some((m) => m.type === 'file-end'), 3000, 'file-end');
+  assert.is(r.bytes, content.length);
+  assert.is(r.hash.digest('hex'), sha(content));
+}));
+
+test('cancel while waiting for credit ends the transfer without a file-end', timed(5000, async () => {
+  const r = await rig(FILE_CHUNK_BYTES);
+  r.autoCredit = false;
+  const path = join(tempDir(), 'big');
+  writeFileSync(path, randomBytes(4 * FILE_CHUNK_BYTES));
+  const sending = r.sender.send(r.agent, 4, path);
+  await waitFor(() => r.bytes >= FILE_CHUNK_BYTES, 3000, 'the first chunk');
+  r.manager.post({ type: 'cancel', id: 4 });
+  await sending; // resolves: the manager asked for it
+  await sleep(50);
+  assert.not.ok(r.messages.some((m) => m.type === 'file-end'));
+  assert.is(r.bytes, FILE_CHUNK_BYTES);
+}));
+
+test('a file that grows or shrinks during the transfer is FILE_CHANGED', timed(10_000, async () => {
+  for (const change of ['grow', 'shrink'] as const) {
+    const r = await rig(FILE_CHUNK_BYTES);
+    r.autoCredit = false;
+    const path = join(tempDir(), `${change}.bin`);
+    writeFileSync(path, randomBytes(3 * FILE_CHUNK_BYTES));
+    const outcome = codeOf(r.sender.send(r.agent, 5, path));
+    await waitFor(() => r.bytes >= FILE_CHUNK_BYTES, 3000, 'the first chunk');
+    if (change === 'grow') appendFileSync(path, 'more');
+    else truncateSync(path, FILE_CHUNK_BYTES + 10);
+    r.autoCredit = true;
+    r.manager.post({ type: 'credit', id: 5, bytes: FILE_CHUNK_BYTES });
+    assert.is(await outcome, 'FILE_CHANGED', change);
+    assert.not.ok(r.messages.some((m) => m.type === 'file-end'), change);
+  }
+}));
+
+test('missing file: FILE_NOT_FOUND, nothing sent', timed(5000, async () => {
+  const r = await rig();
+  const dir = tempDir();
+  writeFileSync(join(dir, 'plain'), 'x');
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+  for (const p of [join(dir, 'nope'), join(dir, 'dangling'), join(dir, 'plain', 'under-a-file')]) {
+    assert.is(await codeOf(r.sender.send(r.agent, 1, p)), 'FILE_NOT_FOUND', p);
+  }
+  await sleep(20);
+  assert.equal(r.messages, []);
+}));
+
+test('a directory, /dev/null and a FIFO are FILE_NOT_REGULAR, without hanging', timed(5000, async () => {
+  const r = await rig();
+  const dir = tempDir();
+  mkdirSync(join(dir, 'sub'));
+  symlinkSync(join(dir, 'sub'), join(dir, 'link-to-dir'));
+  const targets = [dir, join(dir, 'sub'), join(dir, 'link-to-dir')];
+  if (process.platform !== 'win32') {
+    targets.push('/dev/null');
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    targets.push(join(dir, 'fifo')); // opening it for reading would block until a writer came
+  }
+  for (const t of targets) assert.is(await codeOf(r.sender.send(r.agent, 1, t)), 'FILE_NOT_REGULAR', t);
+  await sleep(20);
+  assert.equal(r.messages, []);
+}));
+
+test('a file without read permission is FILE_UNREADABLE', timed(5000, async () => {
+  if (process.platform === 'win32' || process.getuid?.() === 0) {
+    console.log(`  (skipped FILE_UNREADABLE: ${process.platform === 'win32' ? 'no chmod on Windows' : 'running as root, which reads a mode-000 file anyway'})`);
+    return;
+  }
+  const r = await rig();
+  const path = join(tempDir(), 'secret');
+  writeFileSync(path, 'x');
+  chmodSync(path, 0o000);
+  assert.is(await codeOf(r.sender.send(r.agent, 1, path)), 'FILE_UNREADABLE');
+  assert.equal(r.messages, []);
+}));
+
+test('the check callback sees the real path and can refuse before anything is sent', timed(5000, async () => {
+  const r = await rig();
+  const dir = tempDir();
+  writeFileSync(join(dir, 'target'), 'x');
+  symlinkSync(join(dir, 'target'), join(dir, 'link'));
+  let seen = '';
+  const refused = r.sender.send(r.agent, 1, join(dir, 'link'), (real) => {
+    seen = real;
+    throw new HwError('NOT_ALLOWED', 'outside the allowed folder');
+  });
+  assert.is(await codeOf(refused), 'NOT_ALLOWED');
+  assert.is(seen, realpathSync(join(dir, 'target')));
+  await sleep(20);
+  assert.equal(r.messages, []);
+}));
+
+test('a closed connection makes send fail with DISCONNECTED', timed(5000, async () => {
+  const r = await rig();
+  const path = join(tempDir(), 'f');
+  writeFileSync(path, 'hello');
+  const closed = new Promise((res) => r.agent.once('close', res));
+  r.agent.fail(new HwError('DISCONNECTED', 'test'));
+  await closed;
+  assert.is(await codeOf(r.sender.send(r.agent, 1, path)), 'DISCONNECTED');
+}));
+
+test.run();

@@ -1,0 +1,229 @@
+// Validation at the boundary: every message type accepted when well formed, refused with a code
+// (BAD_JSON, BAD_MESSAGE, UNKNOWN_TYPE) when not.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HwError } from '../../common/errors.ts';
+import {
+  parseAckDatagram, parseAgentMessage, parseAlertDatagram, parseManagerMessage,
+} from '../../common/wire/messages.ts';
+
+const test = suite('wire/messages');
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, HwError, `expected an HwError, got ${String(err)}`);
+    return (err as HwError).code;
+  }
+  assert.unreachable('expected a throw');
+  return '';
+}
+const j = (v: unknown) => Buffer.from(JSON.stringify(v));
+const agentCode = (v: unknown) => codeOf(() => parseAgentMessage(j(v)));
+const managerCode = (v: unknown) => codeOf(() => parseManagerMessage(j(v)));
+
+const HELLO = {
+  type: 'hello', v: 1, id: 'a1b2c3d4-0000-4000-8000-000000000000', name: 'web1', hostname: 'web1.lan',
+  platform: 'linux', arch: 'x64', version: '0.1.0', interval: 5, restartAllowed: false, filesEnabled: true,
+};
+const METRICS = {
+  cpuPercent: 12.5, memPercent: 40, diskPercent: 71, netRxBytes: 1000, netTxBytes: 2000, uptimeSeconds: 3600,
+  processCount: 123, memTotalBytes: 8e9, memAvailableBytes: 4e9, netRxRate: 10, netTxRate: 20, load1: 0.5,
+};
+const SHA = 'a'.repeat(64);
+
+test('not JSON is BAD_JSON; JSON that is not an object with a type is BAD_MESSAGE', () => {
+  for (const parse of [parseAgentMessage, parseManagerMessage]) {
+    assert.is(codeOf(() => parse(Buffer.from('{"type":'))), 'BAD_JSON');
+    assert.is(codeOf(() => parse('')), 'BAD_JSON');
+    assert.is(codeOf(() => parse(Buffer.from([0xff, 0xfe, 0x00]))), 'BAD_JSON');
+    for (const v of [null, 1, 'hello', [], [{ type: 'hello' }], {}, { type: 7 }, { type: null }]) {
+      assert.is(codeOf(() => parse(j(v))), 'BAD_MESSAGE', JSON.stringify(v));
+    }
+  }
+});
+
+test('unknown type is UNKNOWN_TYPE, on both sides, including the other side\'s types', () => {
+  assert.is(agentCode({ type: 'nope' }), 'UNKNOWN_TYPE');
+  assert.is(managerCode({ type: 'nope' }), 'UNKNOWN_TYPE');
+  assert.is(agentCode({ type: 'welcome', v: 1, agentId: 'x', heartbeatMs: 1000 }), 'UNKNOWN_TYPE');
+  assert.is(agentCode({ type: 'accepted' }), 'UNKNOWN_TYPE');
+  assert.is(managerCode(HELLO), 'UNKNOWN_TYPE');
+  assert.is(agentCode({ type: '__proto__' }), 'UNKNOWN_TYPE');
+  assert.is(agentCode({ type: 'toString' }), 'UNKNOWN_TYPE');
+  // The message names the type but does not echo a huge one back.
+  let message = '';
+  try {
+    parseAgentMessage(j({ type: 'x'.repeat(10_000) }));
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  assert.ok(message.length > 0 && message.length < 200, message.slice(0, 300));
+});
+
+test('hello: valid, and each field checked', () => {
+  assert.equal(parseAgentMessage(j(HELLO)), HELLO);
+  assert.equal(parseAgentMessage(JSON.stringify(HELLO)), HELLO); // a string body too
+  // Extra fields are dropped, not passed through.
+  assert.equal(parseAgentMessage(j({ ...HELLO, evil: 1 })), HELLO);
+  const bad: Record<string, unknown>[] = [
+    { v: -1 }, { v: 1.5 }, { v: 1001 }, { v: '1' }, { id: 5 }, { id: 'x'.repeat(65) }, { name: undefined },
+    { name: 'n'.repeat(129) }, { hostname: 'h'.repeat(257) }, { platform: 'p'.repeat(33) }, { arch: 'a'.repeat(33) },
+    { version: 'v'.repeat(65) }, { interval: 'five' }, { restartAllowed: 'yes' }, { filesEnabled: 1 },
+  ];
+  for (const patch of bad) assert.is(agentCode({ ...HELLO, ...patch }), 'BAD_MESSAGE', JSON.stringify(patch));
+  // The optional enroll token is passed through when present and checked.
+  assert.equal(parseAgentMessage(j({ ...HELLO, enrollToken: 't0k' })), { ...HELLO, enrollToken: 't0k' });
+  assert.is(agentCode({ ...HELLO, enrollToken: 5 }), 'BAD_MESSAGE');
+  assert.is(agentCode({ ...HELLO, enrollToken: 't'.repeat(257) }), 'BAD_MESSAGE');
+  // At the limits, accepted.
+  assert.is((parseAgentMessage(j({ ...HELLO, id: 'x'.repeat(64), name: 'n'.repeat(128) })) as { id: string }).id.length, 64);
+});
+
+test('report: metrics with numbers, null and unavailable reasons', () => {
+  const r = parseAgentMessage(j({ type: 'report', at: 1000, metrics: METRICS }));
+  assert.equal(r, { type: 'report', at: 1000, metrics: METRICS });
+
+  const withNull = {
+    ...METRICS, cpuPercent: null, diskPercent: null,
+    unavailable: { cpuPercent: 'first sample', diskPercent: 'statfs /: EACCES' },
+  };
+  const r2 = parseAgentMessage(j({ type: 'report', at: 1, metrics: withNull, backfill: true }));
+  assert.ok(r2.type === 'report');
+  if (r2.type !== 'report') return;
+  assert.is(r2.metrics.cpuPercent, null);
+  assert.is(r2.metrics.diskPercent, null);
+  assert.is(r2.metrics.memPercent, 40);
+  assert.equal(r2.metrics.unavailable, { cpuPercent: 'first sample', diskPercent: 'statfs /: EACCES' });
+  assert.is(r2.backfill, true);
+
+  // A missing metric is null (never a made-up 0); unknown metric keys are dropped.
+  const r3 = parseAgentMessage(j({ type: 'report', at: 1, metrics: { cpuPercent: 5, bogus: 9 } }));
+  assert.ok(r3.type === 'report');
+  if (r3.type !== 'report') return;
+  assert.is(r3.metrics.memPercent, null);
+  assert.is((r3.metrics as unknown as Record<string, unknown>).bogus, undefined);
+  assert.not.ok('backfill' in r3);
+});
+
+test('report: bad metrics, interfaces and unavailable are BAD_MESSAGE', () => {
+  const rep = (patch: Record<string, unknown>) => ({ type: 'report', at: 1, metrics: METRICS, ...patch });
+  assert.is(agentCode(rep({ at: 'now' })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ metrics: null })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ metrics: [1, 2] })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ metrics: { ...METRICS, cpuPercent: '12' } })), 'BAD_MESSAGE');
+  assert.is(codeOf(() => parseAgentMessage('{"type":"report","at":1,"metrics":{"cpuPercent":1e999}}')), 'BAD_MESSAGE'); // Infinity
+  assert.is(agentCode(rep({ metrics: { ...METRICS, unavailable: 'cpu' } })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ metrics: { ...METRICS, unavailable: { cpuPercent: 5 } } })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ metrics: { ...METRICS, unavailable: { cpuPercent: 'r'.repeat(513) } } })), 'BAD_MESSAGE');
+  const tooMany = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'why']));
+  assert.is(agentCode(rep({ metrics: { ...METRICS, unavailable: tooMany } })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ backfill: 'yes' })), 'BAD_MESSAGE');
+
+  const iface = { name: 'eth0', rxBytes: 1, txBytes: 2, rxRate: null, txRate: 3 };
+  const ok = parseAgentMessage(j(rep({ interfaces: [iface] })));
+  assert.equal(ok.type === 'report' && ok.interfaces, [iface]);
+  assert.is(agentCode(rep({ interfaces: 'eth0' })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ interfaces: [5] })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ interfaces: [{ ...iface, name: 'n'.repeat(65) }] })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ interfaces: [{ ...iface, rxBytes: null }] })), 'BAD_MESSAGE');
+  assert.is(agentCode(rep({ interfaces: Array.from({ length: 1025 }, () => iface) })), 'BAD_MESSAGE');
+});
+
+test('alert: valid; seq from 1; alert one of CPU_HIGH/CPU_NORMAL', () => {
+  const a = { type: 'alert', seq: 1, alert: 'CPU_HIGH', value: 93.3, threshold: 80, at: 1700000000000 };
+  assert.equal(parseAgentMessage(j(a)), a);
+  assert.equal(parseAgentMessage(j({ ...a, alert: 'CPU_NORMAL' })), { ...a, alert: 'CPU_NORMAL' });
+  for (const patch of [{ seq: 0 }, { seq: -1 }, { seq: 1.5 }, { seq: '1' }, { alert: 'cpu_high' }, { alert: 'DISK_FULL' },
+    { value: null }, { threshold: 'x' }, { at: undefined }]) {
+    assert.is(agentCode({ ...a, ...patch }), 'BAD_MESSAGE', JSON.stringify(patch));
+  }
+});
+
+test('res: ok with any result, error with code and message', () => {
+  assert.equal(parseAgentMessage(j({ type: 'res', id: 1, ok: true, result: { x: [1] } })), { type: 'res', id: 1, ok: true, result: { x: [1] } });
+  assert.equal(
+    parseAgentMessage(j({ type: 'res', id: 0xffffffff, ok: false, error: { code: 'FILE_NOT_FOUND', message: 'no' }, junk: 1 })),
+    { type: 'res', id: 0xffffffff, ok: false, error: { code: 'FILE_NOT_FOUND', message: 'no' } },
+  );
+  for (const m of [
+    { type: 'res', id: 0, ok: true }, { type: 'res', id: 0x100000000, ok: true }, { type: 'res', id: 1, ok: 'true' },
+    { type: 'res', id: 1, ok: false }, { type: 'res', id: 1, ok: false, error: 'boom' },
+    { type: 'res', id: 1, ok: false, error: { code: 'C'.repeat(65), message: 'm' } },
+    { type: 'res', id: 1, ok: false, error: { code: 'C', message: 'm'.repeat(4097) } },
+  ]) assert.is(agentCode(m), 'BAD_MESSAGE', JSON.stringify(m).slice(0, 80));
+});
+
+test('file and file-end', () => {
+  assert.equal(parseAgentMessage(j({ type: 'file', id: 3, size: 0, path: '/etc/hosts' })), { type: 'file', id: 3, size: 0, path: '/etc/hosts' });
+  assert.is(agentCode({ type: 'file', id: 3, size: -1, path: '/x' }), 'BAD_MESSAGE');
+  assert.is(agentCode({ type: 'file', id: 3, size: 1, path: '/'.repeat(4097) }), 'BAD_MESSAGE');
+  assert.equal(parseAgentMessage(j({ type: 'file-end', id: 3, bytes: 10, sha256: SHA })), { type: 'file-end', id: 3, bytes: 10, sha256: SHA });
+  for (const sha of ['A'.repeat(64), 'a'.repeat(63), 'g'.repeat(64), 'a'.repeat(65), '']) {
+    assert.is(agentCode({ type: 'file-end', id: 3, bytes: 10, sha256: sha }), 'BAD_MESSAGE', sha);
+  }
+  assert.is(agentCode({ type: 'file-end', id: 3, bytes: 1.5, sha256: SHA }), 'BAD_MESSAGE');
+});
+
+test('ping, pong and bye on both sides', () => {
+  for (const parse of [parseAgentMessage, parseManagerMessage]) {
+    assert.equal(parse(j({ type: 'ping', at: 5 })), { type: 'ping', at: 5 });
+    assert.equal(parse(j({ type: 'pong', at: 0 })), { type: 'pong', at: 0 });
+    assert.equal(parse(j({ type: 'bye', reason: 'shutdown' })), { type: 'bye', reason: 'shutdown' });
+    assert.is(codeOf(() => parse(j({ type: 'ping' }))), 'BAD_MESSAGE');
+    assert.is(codeOf(() => parse(j({ type: 'bye', reason: 'r'.repeat(513) }))), 'BAD_MESSAGE');
+  }
+});
+
+test('manager messages: welcome, req, credit, cancel, ack', () => {
+  const W = { type: 'welcome', v: 1, agentId: 'abc', heartbeatMs: 10_000, status: 'accepted', udpKey: Buffer.alloc(32, 1).toString('base64') };
+  assert.equal(parseManagerMessage(j(W)), W);
+  assert.equal(parseManagerMessage(j({ ...W, status: 'pending' })), { ...W, status: 'pending' });
+  for (const patch of [{ heartbeatMs: 9 }, { heartbeatMs: 3_600_001 }, { agentId: 'x'.repeat(65) }, { status: 'maybe' },
+    { status: undefined }, { udpKey: 5 }, { udpKey: 'k'.repeat(65) }]) {
+    assert.is(managerCode({ ...W, ...patch }), 'BAD_MESSAGE', JSON.stringify(patch));
+  }
+  assert.equal(parseManagerMessage(j({ type: 'accepted', junk: 1 })), { type: 'accepted' });
+
+  assert.equal(parseManagerMessage(j({ type: 'req', id: 9, cmd: 'status' })), { type: 'req', id: 9, cmd: 'status', args: {} });
+  assert.equal(parseManagerMessage(j({ type: 'req', id: 9, cmd: 'logs', args: { lines: 5 } })), { type: 'req', id: 9, cmd: 'logs', args: { lines: 5 } });
+  for (const cmd of ['status', 'procs', 'logs', 'fetch', 'restart']) {
+    assert.is((parseManagerMessage(j({ type: 'req', id: 1, cmd })) as { cmd: string }).cmd, cmd);
+  }
+  assert.is(managerCode({ type: 'req', id: 9, cmd: 'rm -rf' }), 'BAD_MESSAGE');
+  assert.is(managerCode({ type: 'req', id: 9, cmd: 'status', args: [1] }), 'BAD_MESSAGE');
+  assert.is(managerCode({ type: 'req', id: 9, cmd: 'status', args: null }), 'BAD_MESSAGE');
+  assert.is(managerCode({ type: 'req', id: 0, cmd: 'status' }), 'BAD_MESSAGE');
+
+  assert.equal(parseManagerMessage(j({ type: 'credit', id: 2, bytes: 65536 })), { type: 'credit', id: 2, bytes: 65536 });
+  assert.is(managerCode({ type: 'credit', id: 2, bytes: 0 }), 'BAD_MESSAGE');
+  assert.is(managerCode({ type: 'credit', id: 2, bytes: -5 }), 'BAD_MESSAGE');
+  assert.equal(parseManagerMessage(j({ type: 'cancel', id: 2 })), { type: 'cancel', id: 2 });
+  assert.is(managerCode({ type: 'cancel' }), 'BAD_MESSAGE');
+  assert.equal(parseManagerMessage(j({ type: 'ack', seq: 7 })), { type: 'ack', seq: 7 });
+  assert.is(managerCode({ type: 'ack', seq: 0 }), 'BAD_MESSAGE');
+});
+
+test('alert datagram: valid, wrong type, bad fields', () => {
+  const d = { type: 'alert', agentId: 'agent-1', seq: 4, alert: 'CPU_NORMAL', value: 40, threshold: 80, at: 5 };
+  assert.equal(parseAlertDatagram(j(d)), d);
+  assert.equal(parseAlertDatagram(j({ ...d, extra: 'x' })), d);
+  assert.is(codeOf(() => parseAlertDatagram(j({ ...d, type: 'ack' }))), 'UNKNOWN_TYPE');
+  assert.is(codeOf(() => parseAlertDatagram(Buffer.from('not json'))), 'BAD_JSON');
+  assert.is(codeOf(() => parseAlertDatagram(j([d]))), 'BAD_MESSAGE');
+  for (const patch of [{ agentId: 1 }, { agentId: 'x'.repeat(65) }, { seq: 0 }, { alert: 'X' }, { value: '1' }]) {
+    assert.is(codeOf(() => parseAlertDatagram(j({ ...d, ...patch }))), 'BAD_MESSAGE', JSON.stringify(patch));
+  }
+});
+
+test('ack datagram: valid, wrong type, bad fields', () => {
+  const a = { type: 'ack', agentId: 'agent-1', seq: 4 };
+  assert.equal(parseAckDatagram(j(a)), a);
+  assert.is(codeOf(() => parseAckDatagram(j({ ...a, type: 'alert' }))), 'UNKNOWN_TYPE');
+  assert.is(codeOf(() => parseAckDatagram(Buffer.from('{'))), 'BAD_JSON');
+  assert.is(codeOf(() => parseAckDatagram(j({ ...a, seq: 'x' }))), 'BAD_MESSAGE');
+  assert.is(codeOf(() => parseAckDatagram(j({ ...a, agentId: undefined }))), 'BAD_MESSAGE');
+});
+
+test.run();
