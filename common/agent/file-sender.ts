@@ -54,6 +54,8 @@ export class FileSender {
     }
     const flow: Flow = { inflight: 0, wake: undefined, cancelled: false };
     this.flows.set(id, flow);
+    const onClose = () => flow.wake?.();
+    peer.once('close', onClose);
     try {
       const st = await fh.stat();
       if (!st.isFile()) throw new HwError('FILE_NOT_REGULAR', `${requested} is not a regular file`);
@@ -83,6 +85,7 @@ export class FileSender {
       if (bytes !== size) throw new HwError('FILE_CHANGED', `${requested} shrank during the transfer (${bytes} of ${size} bytes)`);
       await peer.send({ type: 'file-end', id, bytes, sha256: hash.digest('hex') });
     } finally {
+      peer.off('close', onClose);
       this.flows.delete(id);
       await fh.close();
     }

@@ -25,9 +25,10 @@ export class EventLog {
     const size = statSync(this.path).size;
     let text: string;
     if (size > maxBytes) {
+      // Read one byte more: when it is a newline the window starts on a whole line.
       const fd = openSync(this.path, 'r');
-      const buf = Buffer.alloc(maxBytes);
-      readSync(fd, buf, 0, maxBytes, size - maxBytes);
+      const buf = Buffer.alloc(maxBytes + 1);
+      readSync(fd, buf, 0, maxBytes + 1, size - maxBytes - 1);
       closeSync(fd);
       text = buf.toString('utf8');
       text = text.slice(text.indexOf('\n') + 1);

@@ -2,6 +2,8 @@
 
 import { REFUSED_LOG_PERIOD_MS } from '../constants.ts';
 
+const MAX_KEYS = 10_000;
+
 export class RefusedLog {
   private readonly last = new Map<string, { at: number; dropped: number }>();
   private readonly now: () => number;
@@ -21,12 +23,11 @@ export class RefusedLog {
       return 0;
     }
     const count = 1 + (e?.dropped ?? 0);
+    // Re-insert so the map's order is the order of last logging: the oldest come first.
+    this.last.delete(key);
     this.last.set(key, { at: t, dropped: 0 });
-    if (this.last.size > 10_000) this.prune(t);
+    // Bounded: past the cap the oldest entries go (a flood of spoofed sources then merely logs more).
+    while (this.last.size > MAX_KEYS) this.last.delete(this.last.keys().next().value as string);
     return count;
-  }
-
-  private prune(t: number): void {
-    for (const [k, v] of this.last) if (t - v.at >= this.periodMs) this.last.delete(k);
   }
 }

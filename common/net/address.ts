@@ -9,7 +9,7 @@ export interface HostPort {
 }
 
 export function parsePort(v: unknown, flag: string, allowZero = true): number {
-  const n = Number(v);
+  const n = typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v.trim())) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65535) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" is not a port number (${allowZero ? 0 : 1} to 65535)`);
   return n;
 }
@@ -34,7 +34,8 @@ export function parseHostPort(spec: string, defaultPort: number, flag: string): 
       host = s;
     }
   }
-  if (!host || /\s/.test(host)) throw new HwError('BAD_FLAG', `${flag}: "${spec}" is not a host name or address`);
+  if (!host || /\s/.test(host) || host === '[]' || (host.includes(':') && isIP(host) !== 6)) throw new HwError('BAD_FLAG', `${flag}: "${spec}" is not a host name or address`);
+  if (port === '') throw new HwError('BAD_FLAG', `${flag}: "${spec}" has an empty port after the colon`);
   return { host, port: port === undefined ? defaultPort : parsePort(port, flag) };
 }
 

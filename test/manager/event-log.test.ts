@@ -103,7 +103,7 @@ test('read-back limited to the tail: only whole lines from the end, the cut one 
 // tail window starts exactly at the beginning of a line, that whole line is dropped as if it were
 // cut. Suggested fix: read one byte more (from size - maxBytes - 1) and drop the first line only
 // when that byte is not '\n'.
-test('BUG event-log.ts: a tail window that starts on a line boundary keeps that line', () => {
+test('a tail window that starts on a line boundary keeps that line', () => {
   const path = join(tempDir(), 'events.jsonl');
   const lines = [ev(1), ev(2), ev(3)].map((e) => JSON.stringify(e) + '\n');
   writeFileSync(path, lines.join(''));

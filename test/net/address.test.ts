@@ -54,7 +54,7 @@ test('bad addresses are BAD_FLAG naming the flag', () => {
 // Number(true) is 1, so "host:" quietly means port 0 (a random port for a listener, a refused
 // connection for a client) and a bare `--port` flag (cac passes `true`) means port 1. Only decimal
 // digits should be a port; anything else BAD_FLAG.
-test('BUG address.ts: an empty port after the colon is BAD_FLAG, not port 0', () => {
+test('an empty port after the colon is BAD_FLAG, not port 0', () => {
   assert.is(errOf(() => parseHostPort('example.org:', 5005, '--manager')).code, 'BAD_FLAG');
   assert.is(errOf(() => parseHostPort('[::1]:', 5005, '--manager')).code, 'BAD_FLAG');
   assert.is(errOf(() => parsePort('', '--port')).code, 'BAD_FLAG');

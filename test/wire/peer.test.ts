@@ -257,7 +257,7 @@ test('fail(err) closes with that error; the other side sees a plain close', time
 // BUG (common/wire/drain.ts:134-141): events.once() rejects when the stream emits 'error', so a
 // connection reset while a send waits for drain surfaces as the raw socket error (ECONNRESET, no
 // .code HwError) instead of DISCONNECTED. Fails until drained() treats an error like a close.
-test('BUG drain.ts: a send blocked on backpressure rejects with DISCONNECTED when the connection dies', timed(10_000, async () => {
+test('a send blocked on backpressure rejects with DISCONNECTED when the connection dies', timed(10_000, async () => {
   const p = await pair();
   const a = agentPeer(p);
   p.server.pause(); // the manager side reads nothing: the kernel buffers fill, then write() says wait
