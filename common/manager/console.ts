@@ -1,7 +1,7 @@
 // The interactive console of a serving manager: the same commands as the CLI, with history, tab
 // completion of commands and agent names, and alerts printed above the line being typed.
 
-import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
+import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import { LocalClient } from '../cli/client.ts';
 import {
   agentsCmd, alertsCmd, fetchCmd, logsCmd, procsCmd, restartCmd, statusCmd, type Io,
@@ -32,6 +32,8 @@ export class ManagerConsole {
   private readonly out: NodeJS.WriteStream;
   private busy = false;
   private watching: (() => void) | undefined;
+  /** The last lines printed during watch, redrawn under the table so a redraw does not wipe them. */
+  private watchNotes: string[] = [];
   private readonly onQuit: () => void;
 
   constructor(manager: Manager, opts: { input: NodeJS.ReadStream; output: NodeJS.WriteStream; onQuit: () => void }) {
@@ -64,12 +66,20 @@ export class ManagerConsole {
 
   /** Prints a line above the prompt without disturbing what is being typed. */
   print(text: string): void {
+    if (this.watching) {
+      this.watchNotes = [...this.watchNotes.slice(-9), text];
+      this.out.write(text + '\n');
+      return;
+    }
     if (this.busy) {
       this.out.write(text + '\n');
       return;
     }
-    clearLine(this.out, 0);
+    // The line being typed may wrap over several rows: clear from its first row down, or the rows
+    // above the cursor's stay on screen as a stale copy.
+    moveCursor(this.out, 0, -this.rl.getCursorPos().rows);
     cursorTo(this.out, 0);
+    clearScreenDown(this.out);
     this.out.write(text + '\n');
     this.rl.prompt(true);
   }
@@ -180,12 +190,14 @@ export class ManagerConsole {
         this.out.write('\x1b[2J\x1b[H');
         this.out.write(`${new Date().toISOString()}  every ${seconds} s, Enter to stop\n\n`);
         this.out.write(agentsTable(this.manager.state.agents().map(agentJson)) + '\n');
+        if (this.watchNotes.length) this.out.write('\n' + this.watchNotes.join('\n') + '\n');
       };
       draw();
       const timer = setInterval(draw, seconds * 1000);
       this.watching = () => {
         clearInterval(timer);
         this.watching = undefined;
+        this.watchNotes = [];
         resolve();
       };
     });

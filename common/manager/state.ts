@@ -6,6 +6,7 @@ import { ALERT_DEDUPE_WINDOW, ALERTS_KEPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
 import type { EventLog, LoggedEvent } from './event-log.ts';
+import { History } from './history.ts';
 
 export interface AgentRecord {
   id: string;
@@ -27,6 +28,10 @@ export interface AgentRecord {
   fingerprint: string;
   connectedAt: number | null;
   lastSeen: number | null;
+  /** time of the newest sample (so a late backfilled one does not replace it) */
+  metricsAt: number | null;
+  /** AGENT_DOWN was raised and AGENT_UP not yet */
+  down: boolean;
   metrics: Metrics | null;
   interfaces: InterfaceCounters[];
 }
@@ -40,7 +45,7 @@ export interface AlertRecord {
   threshold?: number;
   /** when the agent raised it (ms since epoch) */
   at: number;
-  /** the agent's own sequence number; CPU_HIGH/CPU_NORMAL only */
+  /** the agent's own sequence number (CPU_HIGH/CPU_NORMAL), or the manager's (AGENT_DOWN/AGENT_UP) */
   seq: number;
   /** manager-wide order of arrival, for `alerts --follow` */
   n: number;
@@ -63,12 +68,28 @@ export class ManagerState extends EventEmitter<StateEvents> {
   private alertCounter = 0;
   private readonly log: EventLog | undefined;
   private readonly now: () => number;
+  private readonly histories = new Map<string, History>();
+  readonly historyPoints: number;
 
-  constructor(opts: { log?: EventLog; now?: () => number } = {}) {
+  constructor(opts: { log?: EventLog; now?: () => number; historyPoints?: number } = {}) {
     super();
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.historyPoints = opts.historyPoints ?? 720;
     this.setMaxListeners(0);
+  }
+
+  history(id: string): History | undefined {
+    return this.histories.get(id);
+  }
+
+  /** Every agent's history, for saving. */
+  allHistories(): ReadonlyMap<string, History> {
+    return this.histories;
+  }
+
+  setHistory(id: string, h: History): void {
+    this.histories.set(id, h);
   }
 
   /** Rebuilds agents (as offline), alerts and the duplicate filter from the event log. */
@@ -85,6 +106,9 @@ export class ManagerState extends EventEmitter<StateEvents> {
         if (typeof al.agentId !== 'string' || typeof al.seq !== 'number') continue;
         if (al.via !== 'manager') this.markSeen(al.agentId, al.seq);
         this.pushAlert({ ...al, n: ++this.alertCounter });
+        const rec = this.agentsById.get(al.agentId);
+        if (rec && al.type === 'AGENT_DOWN') rec.down = true;
+        if (rec && al.type === 'AGENT_UP') rec.down = false;
       }
     }
   }
@@ -147,7 +171,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   // ---- changes (called by the server) -----------------------------------------------------------
 
   /** An agent finished its hello. Returns the record, now online. */
-  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'interfaces'>): AgentRecord {
+  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'metricsAt' | 'interfaces' | 'down'>): AgentRecord {
     const t = this.now();
     let rec = this.agentsById.get(info.id);
     const isNew = !rec;
@@ -158,6 +182,10 @@ export class ManagerState extends EventEmitter<StateEvents> {
     const wasRestarting = rec.restarting;
     Object.assign(rec, info, { online: true, restarting: false, connectedAt: t, lastSeen: t });
     this.record({ at: t, event: 'connect', agent: summary(rec), ...(wasRestarting ? { afterRestart: true } : {}) });
+    if (rec.down && rec.trust === 'accepted') {
+      rec.down = false;
+      this.managerAlert(rec, 'AGENT_UP', 0);
+    }
     this.emit('agent', rec, isNew ? 'new' : 'up');
     return rec;
   }
@@ -171,14 +199,30 @@ export class ManagerState extends EventEmitter<StateEvents> {
     this.emit('agent', rec, 'down');
   }
 
-  report(id: string, metrics: Metrics, interfaces: InterfaceCounters[] | undefined, at: number): void {
+  report(id: string, metrics: Metrics, interfaces: InterfaceCounters[] | undefined, at: number, backfill = false): void {
     const rec = this.agentsById.get(id);
     if (!rec) return;
-    rec.metrics = metrics;
-    if (interfaces) rec.interfaces = interfaces;
+    let h = this.histories.get(id);
+    if (!h) this.histories.set(id, (h = new History(this.historyPoints)));
+    h.add(at, metrics, backfill);
     rec.lastSeen = this.now();
-    void at;
+    if (rec.metricsAt !== null && at < rec.metricsAt) return; // a late backfilled sample
+    rec.metrics = metrics;
+    rec.metricsAt = at;
+    if (interfaces) rec.interfaces = interfaces;
     this.emit('agent', rec, 'report');
+  }
+
+  /** An alert the manager raises itself about an agent (AGENT_DOWN, AGENT_UP). */
+  managerAlert(rec: AgentRecord, type: 'AGENT_DOWN' | 'AGENT_UP', value: number): AlertRecord {
+    if (type === 'AGENT_DOWN') rec.down = true;
+    const n = ++this.alertCounter;
+    const t = this.now();
+    const alert: AlertRecord = { agent: rec.name, agentId: rec.id, type, value, at: t, seq: n, n, receivedAt: t, via: 'manager' };
+    this.record({ at: t, event: 'alert', alert }, true);
+    this.pushAlert(alert);
+    this.emit('alert', alert);
+    return alert;
   }
 
   touch(id: string): void {
@@ -244,7 +288,7 @@ function blankAgent(id: string): AgentRecord {
   return {
     id, name: id.slice(0, 8), hostname: '', address: '', platform: '', arch: '', version: '', interval: 0,
     online: false, restarting: false, restartAllowed: false, filesEnabled: true, trust: 'pending', fingerprint: '', connectedAt: null, lastSeen: null,
-    metrics: null, interfaces: [],
+    metricsAt: null, down: false, metrics: null, interfaces: [],
   };
 }
 
@@ -267,11 +311,14 @@ export function agentJson(a: AgentRecord): Record<string, unknown> {
   if (a.metrics) Object.assign(metrics, a.metrics);
   return {
     id: a.id, name: a.name, hostname: a.hostname, address: a.address, platform: a.platform, version: a.version,
-    online: a.online, restarting: a.restarting, trust: a.trust, fingerprint: a.fingerprint, lastSeen: a.lastSeen ? new Date(a.lastSeen).toISOString() : null,
+    online: a.online, restarting: a.restarting, down: a.down, trust: a.trust, fingerprint: a.fingerprint, lastSeen: a.lastSeen ? new Date(a.lastSeen).toISOString() : null,
     connectedAt: a.connectedAt ? new Date(a.connectedAt).toISOString() : null, interval: a.interval, metrics,
   };
 }
 
 export function alertJson(a: AlertRecord): Record<string, unknown> {
-  return { agent: a.agent, agentId: a.agentId, type: a.type, value: a.value, threshold: a.threshold, at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via };
+  return {
+    agent: a.agent, agentId: a.agentId, type: a.type, value: a.value, ...(a.threshold !== undefined ? { threshold: a.threshold } : {}),
+    at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via,
+  };
 }

@@ -99,7 +99,7 @@ test('read-back limited to the tail: only whole lines from the end, the cut one 
   }
 });
 
-// BUG (common/manager/event-log.ts readBack, the `text.slice(text.indexOf('\n') + 1)` line): when the
+// Regression test (a bug, now fixed, in common/manager/event-log.ts readBack, the `text.slice(text.indexOf('\n') + 1)` line): when the
 // tail window starts exactly at the beginning of a line, that whole line is dropped as if it were
 // cut. Suggested fix: read one byte more (from size - maxBytes - 1) and drop the first line only
 // when that byte is not '\n'.

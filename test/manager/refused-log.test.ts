@@ -67,7 +67,7 @@ test('a flood from many addresses after the table was pruned still reports new o
   assert.is(log.note('udp:old-5'), 1, 'an old key past its period is reported again');
 });
 
-// BUG (common/manager/refused-log.ts note/prune): past 10,000 keys, every note() of a new key runs
+// Regression test (a bug, now fixed, in common/manager/refused-log.ts note/prune): past 10,000 keys, every note() of a new key runs
 // prune() over the whole map, which removes nothing while the keys are younger than the period. A
 // flood of refused datagrams from spoofed source addresses (cheap with UDP, unlimited with IPv6)
 // then costs O(n) per packet (quadratic overall) and the map grows without bound. Measured here:

@@ -50,7 +50,7 @@ test('bad addresses are BAD_FLAG naming the flag', () => {
   }
 });
 
-// BUG (common/net/address.ts parsePort): Number('') and Number(' ') and Number(null) are 0 and
+// Regression test (a bug, now fixed, in common/net/address.ts parsePort): Number('') and Number(' ') and Number(null) are 0 and
 // Number(true) is 1, so "host:" quietly means port 0 (a random port for a listener, a refused
 // connection for a client) and a bare `--port` flag (cac passes `true`) means port 1. Only decimal
 // digits should be a port; anything else BAD_FLAG.

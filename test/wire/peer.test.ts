@@ -254,7 +254,7 @@ test('fail(err) closes with that error; the other side sees a plain close', time
   assert.ok(errA === undefined || !(errA instanceof HwError), String(errA));
 }));
 
-// BUG (common/wire/drain.ts:134-141): events.once() rejects when the stream emits 'error', so a
+// Regression test (a bug, now fixed, in common/wire/drain.ts:134-141): events.once() rejects when the stream emits 'error', so a
 // connection reset while a send waits for drain surfaces as the raw socket error (ECONNRESET, no
 // .code HwError) instead of DISCONNECTED. Fails until drained() treats an error like a close.
 test('a send blocked on backpressure rejects with DISCONNECTED when the connection dies', timed(10_000, async () => {
