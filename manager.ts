@@ -6,10 +6,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
 } from './common/cli/commands.ts';
 import { last, runCli } from './common/cli/run.ts';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION } from './common/constants.ts';
+import { HwError } from './common/errors.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
 import { parseHostPort, parsePort } from './common/net/address.ts';
@@ -35,12 +36,13 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
+  .option('--history-points <n>', 'Samples kept per agent for `history`', { default: 720 })
   .action(async (opts) => {
     const srv = await serve({
       host: String(last(opts.host)), port: parsePort(last(opts.port), '--port'), udpPort: parsePort(last(opts.udpPort), '--udp-port'),
       allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
       api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
-      dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept,
+      dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept, historyPoints: intFlag(last(opts.historyPoints), '--history-points', 1, 1_000_000),
       console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
       ...(last(opts.heartbeat) ? { heartbeatMs: Number(last(opts.heartbeat)) } : {}),
     });
@@ -54,6 +56,12 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
+
+function intFlag(v: unknown, flag: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be a whole number from ${min} to ${max}`);
+  return n;
+}
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string }): HttpClient {
@@ -119,6 +127,10 @@ cli.command('alerts', 'Alerts received (CPU_HIGH, CPU_NORMAL)')
     await alertsCmd(client(o), o, io(), ac.signal);
   });
 
+cli.command('history <agent>', 'Samples the manager kept for an agent (backfilled ones marked)')
+  .option('--since <duration>', 'How far back: 30s, 10m, 2h, 1d', { default: '10m' })
+  .option('--json', 'JSON output')
+  .action((ref, o) => historyCmd(client(o), String(ref), { since: last(o.since), json: o.json }, io()));
 cli.command('pending', 'Agents waiting to be accepted, with their key fingerprints')
   .option('--json', 'JSON output')
   .action((o) => pendingCmd(client(o), o, io()));

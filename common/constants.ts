@@ -61,3 +61,6 @@ export const API_MAX_BODY = 64 * 1024;
 export const MAX_HANDSHAKING = 256;
 /** New TCP connections a second from one address (a burst of twice this is allowed). */
 export const CONNECTS_PER_SECOND = 20;
+
+/** Samples the agent keeps while it cannot reach a manager, sent as backfill after reconnecting. */
+export const BACKFILL_MAX_SAMPLES = 3600;

@@ -4,18 +4,18 @@ import { build } from 'esbuild';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-function walk(dir, out = []) {
+function walk(dir, want, out = []) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (p.endsWith('.test.ts') || p.endsWith('.helper.ts')) out.push(p);
+    if (statSync(p).isDirectory()) walk(p, want, out);
+    else if (want(p)) out.push(p);
   }
   return out;
 }
 
 export async function buildDev({ tests = true } = {}) {
-  const entryPoints = ['manager.ts', 'agent.ts', 'scripts/demo.ts'];
-  if (tests) entryPoints.push(...walk('test'));
+  const entryPoints = ['manager.ts', 'agent.ts', 'scripts/demo.ts', ...walk('scripts', (p) => p.endsWith('.run.ts'))];
+  if (tests) entryPoints.push(...walk('test', (p) => p.endsWith('.test.ts')));
   await build({
     entryPoints,
     outdir: '.build',

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { hostname as osHostname } from 'node:os';
 import {
-  ALERT_RETRY_MS, CPU_SAMPLE_MS, DEFAULT_LOG_LINES, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_LOG_LINES, PROTOCOL_VERSION, VERSION,
+  ALERT_RETRY_MS, BACKFILL_MAX_SAMPLES, CPU_SAMPLE_MS, DEFAULT_LOG_LINES, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_LOG_LINES, PROTOCOL_VERSION, VERSION,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
 import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
@@ -62,6 +62,8 @@ export interface AgentConfig {
   bind?: string;
   noFiles?: boolean;
   heartbeatMs?: number;
+  /** no alert datagrams (simulated fleets: alerts still go over TCP); saves a socket per agent */
+  noUdp?: boolean;
   backoff?: Backoff;
   cpuSampleMs?: number;
   alertRetryMs?: number;
@@ -96,6 +98,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   private accepted = false;
   private lastDisconnect = '';
   private pins: Record<string, string> = {};
+  /** samples taken while not connected, oldest first, bounded */
+  private readonly backlog: Sample[] = [];
+  private backlogDropped = 0;
 
   constructor(cfg: AgentConfig, deps: AgentDeps) {
     super();
@@ -133,6 +138,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.cfg.stateDir) writeAtomic(join(this.cfg.stateDir, PINS_FILE), JSON.stringify(this.pins, null, 2) + '\n');
     this.log(`pinned manager ${key} certificate ${fingerprint}`);
     return undefined;
+  }
+
+  get id(): string {
+    return this.cfg.id;
   }
 
   get connected(): boolean {
@@ -262,11 +271,31 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.accepted) this.onAccepted(peer);
   }
 
-  /** Replays unacknowledged alerts in order, then reports at once so the manager has metrics. */
+  /**
+   * Replays unacknowledged alerts in order, then the samples taken while away (marked backfill,
+   * so the manager's history has no hole), then reports at once so the manager has metrics.
+   */
   private onAccepted(peer: Peer<ManagerMessage, AgentMessage>): void {
     this.accepted = true;
     for (const a of this.queue.pending()) peer.post(a);
-    void this.report();
+    void this.sendBacklog(peer).then(() => this.report());
+  }
+
+  private async sendBacklog(peer: Peer<ManagerMessage, AgentMessage>): Promise<void> {
+    if (this.backlogDropped) this.log(`${this.backlogDropped} samples taken while away were dropped (over ${BACKFILL_MAX_SAMPLES})`);
+    this.backlogDropped = 0;
+    let sent = 0;
+    while (this.backlog.length && !peer.closed) {
+      const s = this.backlog[0]!;
+      try {
+        await peer.send({ type: 'report', at: s.at, metrics: s.metrics, backfill: true });
+      } catch {
+        return; // disconnected again: what is left stays for the next connection
+      }
+      this.backlog.shift();
+      sent++;
+    }
+    if (sent) this.log(`sent ${sent} samples taken while away`);
   }
 
   private onMessage(peer: Peer<ManagerMessage, AgentMessage>, msg: ManagerMessage): void {
@@ -295,16 +324,31 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
   }
 
+  /** Samples and reports; while not connected (or not yet accepted) the sample is kept for later. */
   private async report(): Promise<void> {
-    const peer = this.peer;
-    if (!peer || !this.welcomed || !this.accepted) return;
+    let s: Sample;
     try {
-      const s = await this.deps.sample();
-      if (peer.closed) return;
-      peer.post({ type: 'report', at: s.at, metrics: s.metrics, ...(s.interfaces ? { interfaces: s.interfaces } : {}) });
+      s = await this.deps.sample();
     } catch (err) {
       this.log(`sampling failed: ${(err as Error).message}`);
+      return;
     }
+    const peer = this.peer;
+    if (peer && !peer.closed && this.welcomed && this.accepted && !this.backlog.length) {
+      peer.post({ type: 'report', at: s.at, metrics: s.metrics, ...(s.interfaces ? { interfaces: s.interfaces } : {}) });
+      return;
+    }
+    if (this.stopped) return;
+    this.backlog.push(s);
+    if (this.backlog.length > BACKFILL_MAX_SAMPLES) {
+      this.backlog.shift();
+      this.backlogDropped++;
+    }
+  }
+
+  /** Samples waiting to be sent as backfill. */
+  backlogSize(): number {
+    return this.backlog.length;
   }
 
   // ---- commands --------------------------------------------------------------------------------
@@ -325,7 +369,9 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.deps.restart().catch((err) => this.log(`restart failed: ${(err as Error).message}`));
       }
     } catch (err) {
-      if (!peer.closed) peer.post({ type: 'res', id: req.id, ok: false, error: toWireError(err) });
+      const e = toWireError(err);
+      if (req.cmd === 'fetch') this.log(`file transfer ${String(req.args.path)} failed: ${e.message} [${e.code}]`);
+      if (!peer.closed) peer.post({ type: 'res', id: req.id, ok: false, error: e });
     }
   }
 
@@ -371,6 +417,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private openUdp(): void {
+    if (this.cfg.noUdp) return;
     const host = this.cfg.bind ?? this.cfg.managers[0]!.host;
     const udp = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
     udp.on('error', (err) => this.log(`alert socket: ${err.message}`));

@@ -7,6 +7,7 @@ import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { HwError, type ErrorCode } from '../errors.ts';
 import type { Manager } from '../manager/manager.ts';
+import { historyJson } from '../manager/api.ts';
 import { agentJson, alertJson, type AlertRecord } from '../manager/state.ts';
 import { drained } from '../wire/drain.ts';
 import type { Json } from './format.ts';
@@ -24,6 +25,8 @@ export interface Client {
   fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }>;
   alerts(after?: number): Promise<Json[]>;
   pending(): Promise<Json[]>;
+  /** Samples of an agent since `since` (ms since epoch). */
+  history(ref: string, since: number): Promise<Json>;
   /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */
   accept(ref: string | undefined): Promise<Json[]>;
   revoke(ref: string): Promise<Json>;
@@ -124,6 +127,10 @@ export class HttpClient implements Client {
     return this.json('GET', '/api/pending');
   }
 
+  history(ref: string, since: number): Promise<Json> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/history?since=${since}`);
+  }
+
   accept(ref: string | undefined): Promise<Json[]> {
     return this.json('POST', ref === undefined ? '/api/pending/accept-all' : `/api/agents/${encodeURIComponent(ref)}/accept`);
   }
@@ -222,6 +229,11 @@ export class LocalClient implements Client {
 
   async pending(): Promise<Json[]> {
     return this.manager.state.pending().map(agentJson);
+  }
+
+  async history(ref: string, since: number): Promise<Json> {
+    const rec = this.manager.state.find(ref);
+    return { agent: rec.name, agentId: rec.id, interval: rec.interval, points: historyJson(this.manager, rec.id, since) };
   }
 
   async accept(ref: string | undefined): Promise<Json[]> {

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
 import type { Client } from './client.ts';
-import { agentsTable, alertLine, bytes, statusText, table } from './format.ts';
+import { agentsTable, alertLine, bytes, pct, rate, statusText, table, type Json } from './format.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -116,4 +116,27 @@ export async function acceptCmd(c: Client, ref: string | undefined, o: { all?: b
 export async function revokeCmd(c: Client, ref: string, io: Io): Promise<void> {
   const a = await c.revoke(ref);
   io.out(`revoked ${a.name}: its key ${a.fingerprint} is refused from now on`);
+}
+
+/** "10m", "2h", "30s", "1d" (or plain seconds) to milliseconds. */
+export function parseDuration(v: unknown, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/.exec(String(v).trim());
+  if (!m) throw new HwError('BAD_ARGS', `${flag}: "${String(v)}" is not a duration like 30s, 10m, 2h or 1d`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit * 1000;
+}
+
+export async function historyCmd(c: Client, ref: string, o: { since?: unknown; json?: boolean }, io: Io, now = Date.now()): Promise<void> {
+  const since = now - parseDuration(o.since ?? '10m', '--since');
+  const h = await c.history(ref, since);
+  const pts = h.points as Json[];
+  print(io, !!o.json, h, () => {
+    if (!pts.length) return `no samples from ${h.agent} since ${new Date(since).toISOString()}`;
+    const rows = [['TIME', 'CPU', 'MEM', 'DISK', 'NET IN', 'NET OUT', 'PROCS', '']];
+    for (const p of pts) {
+      rows.push([String(p.at).replace('T', ' ').replace(/\.\d+Z$/, 'Z'), pct(p.cpuPercent), pct(p.memPercent), pct(p.diskPercent),
+        rate(p.netRxRate), rate(p.netTxRate), p.processCount == null ? '-' : String(p.processCount), p.backfill ? 'backfill' : '']);
+    }
+    return table(rows);
+  });
 }

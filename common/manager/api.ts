@@ -3,6 +3,7 @@
 //
 //   GET  /api/agents                      list (agents --json shape)
 //   GET  /api/agents/:agent               one agent
+//   GET  /api/agents/:agent/history?since=T   samples since T (ms since epoch)
 //   POST /api/agents/:agent/:command      status | procs | logs | restart, JSON body = args
 //   GET  /api/agents/:agent/fetch?path=P  the file's bytes; trailers x-sha256 or x-error-code
 //   GET  /api/pending                     agents waiting to be accepted
@@ -86,6 +87,11 @@ async function handle(manager: Manager, token: string, req: IncomingMessage, res
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.agents().map(agentJson));
     const ref = parts[2]!;
     if (parts.length === 3 && method === 'GET') return sendJson(res, 200, agentJson(manager.state.find(ref)));
+    if (parts.length === 4 && parts[3] === 'history' && method === 'GET') {
+      const rec = manager.state.find(ref);
+      const since = Number(url.searchParams.get('since') ?? 0) || 0;
+      return sendJson(res, 200, { agent: rec.name, agentId: rec.id, interval: rec.interval, points: historyJson(manager, rec.id, since) });
+    }
     const cmd = parts[3];
     if (parts.length === 4 && method === 'POST' && cmd === 'accept') return sendJson(res, 200, [agentJson(manager.accept(ref, apiWho(req)))]);
     if (parts.length === 4 && method === 'POST' && cmd === 'revoke') return sendJson(res, 200, agentJson(manager.revoke(ref, apiWho(req))));
@@ -108,6 +114,10 @@ async function handle(manager: Manager, token: string, req: IncomingMessage, res
     if (parts.length === 3 && parts[2] === 'follow') return followAlerts(manager, after, res);
   }
   throw new HwError('NOT_FOUND', `no such endpoint ${method} ${url.pathname}`);
+}
+
+export function historyJson(manager: Manager, id: string, since: number): Record<string, unknown>[] {
+  return (manager.state.history(id)?.since(since) ?? []).map((p) => ({ ...p, at: new Date(p.at).toISOString() }));
 }
 
 function apiWho(req: IncomingMessage): string {

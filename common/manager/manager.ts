@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { join } from 'node:path';
 import {
-  CONNECTS_PER_SECOND, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_DATAGRAM_BYTES, MAX_HANDSHAKING,
+  BACKOFF_CAP_MS, CONNECTS_PER_SECOND, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_DATAGRAM_BYTES, MAX_HANDSHAKING,
   PROTOCOL_VERSION,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
@@ -25,9 +25,13 @@ import {
 import { Peer } from '../wire/peer.ts';
 import { AgentLink, type FileSink } from './agent-link.ts';
 import { Enrollment } from './enrollment.ts';
+import { HISTORY_FILE, loadHistory, saveHistory } from './history-file.ts';
 import { EventLog } from './event-log.ts';
 import { RefusedLog } from './refused-log.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
+
+/** Never call an agent down after less silence than this, whatever its interval. */
+const MIN_SILENCE_MS = 3000;
 
 export interface ManagerOptions {
   host?: string;
@@ -44,6 +48,9 @@ export interface ManagerOptions {
   handshakeTimeoutMs?: number;
   maxHandshaking?: number;
   connectsPerSecond?: number;
+  /** after a start, how long known agents have to come back before they count as down */
+  startGraceMs?: number;
+  historyPoints?: number;
   /** where human-readable notices go (the console prints them above the prompt) */
   notice?: (line: string) => void;
   now?: () => number;
@@ -68,6 +75,7 @@ export class Manager {
   private udp: UdpSocket | undefined;
   private offlineTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private startedAt = 0;
   readonly now: () => number;
 
   constructor(opts: ManagerOptions) {
@@ -76,7 +84,7 @@ export class Manager {
     this.allow = opts.allow ?? Allowlist.parse(undefined);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     this.log = new EventLog(join(opts.dataDir, 'events.jsonl'));
-    this.state = new ManagerState({ log: this.log, now: this.now });
+    this.state = new ManagerState({ log: this.log, now: this.now, ...(opts.historyPoints ? { historyPoints: opts.historyPoints } : {}) });
     this.enrollment = new Enrollment(opts.dataDir);
     this.secureContext = createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.3' });
     this.limiter = new RateLimiter({ rate: opts.connectsPerSecond ?? CONNECTS_PER_SECOND, now: this.now });
@@ -91,7 +99,9 @@ export class Manager {
   }
 
   async listen(): Promise<{ tcp: { address: string; port: number }; udp: { address: string; port: number } }> {
+    this.startedAt = this.now();
     this.state.restore(this.log.readBack());
+    loadHistory(join(this.opts.dataDir, HISTORY_FILE), this.state);
     // Trust comes from the enrollment file, not from the record: drop what is no longer enrolled.
     for (const rec of this.state.agents(true)) {
       const e = this.enrollment.get(rec.id);
@@ -307,7 +317,7 @@ export class Manager {
     const trusted = this.state.agent(link.agentId)?.trust === 'accepted';
     switch (msg.type) {
       case 'report':
-        if (trusted) this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at);
+        if (trusted) this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at, !!msg.backfill);
         return;
       case 'alert':
         if (!trusted) return; // not acknowledged: the agent keeps it until it is accepted
@@ -389,13 +399,22 @@ export class Manager {
     this.notice(`refused ${proto.toUpperCase()} from ${address}${n > 1 ? ` (${n} times)` : ''}: ${why}`);
   }
 
+  /**
+   * An agent silent for three intervals is down: its connection (if it still looks open) is
+   * dropped and AGENT_DOWN raised once; AGENT_UP follows when it is back. After a manager start,
+   * known agents get the backoff cap to come back before they count as down.
+   */
   private checkSilent(): void {
     const t = this.now();
-    for (const [id, link] of this.links) {
-      const rec = this.state.agent(id);
-      if (!rec?.lastSeen || !rec.interval) continue;
-      const limit = Math.max(rec.interval * 1000 * 3, (this.opts.heartbeatMs ?? HEARTBEAT_MS) * 3);
-      if (t - rec.lastSeen > limit) link.peer.fail(new HwError('HEARTBEAT_TIMEOUT', `silent for ${Math.round((t - rec.lastSeen) / 1000)} s`));
+    for (const rec of this.state.agents()) {
+      if (rec.down) continue;
+      const limit = Math.max((rec.interval || 5) * 1000 * 3, MIN_SILENCE_MS);
+      const since = Math.max(rec.lastSeen ?? 0, this.startedAt + (this.opts.startGraceMs ?? BACKOFF_CAP_MS));
+      if (t - since <= limit) continue;
+      const silent = Math.round((t - (rec.lastSeen ?? this.startedAt)) / 1000);
+      this.links.get(rec.id)?.peer.fail(new HwError('HEARTBEAT_TIMEOUT', `silent for ${silent} s`));
+      this.state.managerAlert(rec, 'AGENT_DOWN', silent);
+      this.notice(`AGENT_DOWN ${rec.name}: silent for ${silent} s`);
     }
   }
 
@@ -460,6 +479,7 @@ export class Manager {
     this.links.clear();
     this.state.record({ at: this.now(), event: 'stop' });
     this.log.close();
+    saveHistory(join(this.opts.dataDir, HISTORY_FILE), this.state);
   }
 }
 

@@ -28,6 +28,9 @@ export interface ServeConfig {
   dataDir: string;
   /** accept every new agent at once, without `manager accept` (demo, tests) */
   autoAccept?: boolean;
+  historyPoints?: number;
+  /** after a start, how long known agents have to come back before AGENT_DOWN (default: backoff cap) */
+  startGraceMs?: number;
   heartbeatMs?: number;
   console?: boolean;
   out?: (line: string) => void;
@@ -56,6 +59,8 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const manager = new Manager({
     host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir, tls, enrollToken, autoAccept: !!cfg.autoAccept,
     ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),
+    ...(cfg.historyPoints ? { historyPoints: cfg.historyPoints } : {}),
+    ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
     notice: (line) => (console ? console.print(line) : out(`${stamp()} ${line}`)),
   });
   const token = loadOrCreateToken(dataDir);

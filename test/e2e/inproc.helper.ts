@@ -8,11 +8,11 @@ import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tl
 import { serve, type Serving } from '../../common/manager/serve.ts';
 import { tempDir } from '../harness.helper.ts';
 
-export async function serveTest(opts: { allow?: string[]; dataDir?: string; port?: number; udpPort?: number; heartbeatMs?: number; autoAccept?: boolean } = {}): Promise<Serving & { dataDir: string }> {
+export async function serveTest(opts: { allow?: string[]; dataDir?: string; port?: number; udpPort?: number; heartbeatMs?: number; autoAccept?: boolean; startGraceMs?: number } = {}): Promise<Serving & { dataDir: string }> {
   const dataDir = opts.dataDir ?? tempDir('hw-mgr-');
   const s = await serve({
     host: '127.0.0.1', port: opts.port ?? 0, udpPort: opts.udpPort ?? 0, allow: Allowlist.parse(opts.allow), api: { host: '127.0.0.1', port: 0 },
-    apiPublic: false, dataDir, console: false, out: () => {}, autoAccept: opts.autoAccept ?? true, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+    apiPublic: false, dataDir, console: false, out: () => {}, autoAccept: opts.autoAccept ?? true, ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs } : {}), ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
   });
   return { ...s, dataDir };
 }

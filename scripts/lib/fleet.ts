@@ -1,0 +1,98 @@
+// Simulated agents for tests, the soak and the benchmarks: real Agent objects speaking the real
+// protocol (TLS, hello, reports, alerts, commands) through common/, many in one process, with
+// made-up measurements instead of the host's.
+
+import { Agent, type AgentDeps } from '../../common/agent/agent.ts';
+import { Backoff } from '../../common/agent/backoff.ts';
+import type { TlsIdentity } from '../../common/security/tls-identity.ts';
+
+export interface FleetOptions {
+  count: number;
+  tcpPort: number;
+  udpPort: number;
+  host?: string;
+  tls: TlsIdentity;
+  enrollToken?: string;
+  intervalS?: number;
+  namePrefix?: string;
+  /** reconnect backoff; defaults to the product's (0.5 s doubling to 30 s) */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  heartbeatMs?: number;
+  /** how long to take starting them all (spreads the first connections) */
+  rampMs?: number;
+  udp?: boolean;
+}
+
+export interface Fleet {
+  agents: Agent[];
+  /** how many are connected and accepted right now */
+  connected(): number;
+  /** time of each agent's latest (re)connection, ms since epoch */
+  connectTimes: number[];
+  stop(): Promise<void>;
+}
+
+export function simulatedDeps(seed: number): AgentDeps {
+  let rx = 1e9 + seed * 1000;
+  let tx = 5e8 + seed * 1000;
+  const started = Date.now();
+  return {
+    async sample() {
+      rx += 10_000 + (seed % 100);
+      tx += 5_000;
+      return {
+        at: Date.now(),
+        metrics: {
+          cpuPercent: 5 + (seed % 40), memPercent: 30 + (seed % 50), diskPercent: 40 + (seed % 30), netRxBytes: rx, netTxBytes: tx,
+          uptimeSeconds: Math.round((Date.now() - started) / 1000) + 86400, processCount: 100 + (seed % 200), netRxRate: 10_000, netTxRate: 5_000,
+        },
+      };
+    },
+    async status() {
+      const s = await this.sample();
+      return {
+        at: s.at, hostname: `sim-${seed}`, platform: 'linux', release: 'sim', arch: 'x64', metrics: s.metrics,
+        disks: [{ mount: '/', fs: '/dev/sim', type: 'ext4', size: 1e11, used: 4e10, available: 6e10, percent: 40 }],
+        interfaces: [{ name: 'eth0', rxBytes: rx, txBytes: tx, rxRate: 10_000, txRate: 5_000 }],
+      };
+    },
+    async processCount() {
+      return { processCount: 100 + (seed % 200) };
+    },
+    cpuPercent: () => 5 + (seed % 40),
+    async readLogs() {
+      return { source: 'simulated', lines: ['simulated log line'] };
+    },
+    async restart() {},
+  };
+}
+
+export async function startFleet(o: FleetOptions): Promise<Fleet> {
+  const agents: Agent[] = [];
+  const connectTimes: number[] = new Array(o.count).fill(0);
+  const ramp = o.rampMs ?? 0;
+  for (let i = 0; i < o.count; i++) {
+    const agent = new Agent({
+      managers: [{ host: o.host ?? '127.0.0.1', port: o.tcpPort }], udpPort: o.udpPort, tls: o.tls,
+      id: `sim-${(o.namePrefix ?? 'sim')}-${i}`, name: `${o.namePrefix ?? 'sim'}-${i}`, intervalS: o.intervalS ?? 1,
+      cpuThreshold: 101, cpuForS: 3, allowRestart: false, logFiles: [], noUdp: !o.udp,
+      ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),
+      ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
+      backoff: new Backoff({ ...(o.backoffBaseMs ? { baseMs: o.backoffBaseMs } : {}), ...(o.backoffCapMs ? { capMs: o.backoffCapMs } : {}) }),
+    }, simulatedDeps(i));
+    agent.on('connected', () => { connectTimes[i] = Date.now(); });
+    agent.on('error', () => {});
+    agents.push(agent);
+    agent.start();
+    if (ramp && i % 100 === 99) await new Promise((r) => setTimeout(r, (ramp * 100) / o.count));
+  }
+  return {
+    agents,
+    connectTimes,
+    connected: () => agents.filter((a) => a.connected).length,
+    stop: async () => {
+      await Promise.all(agents.map((a) => a.stop()));
+    },
+  };
+}
