@@ -22,6 +22,16 @@ export interface FleetOptions {
   /** how long to take starting them all (spreads the first connections) */
   rampMs?: number;
   udp?: boolean;
+  /**
+   * Connect agent i from its own loopback address (127.10.x.y) as real hosts would, instead of all
+   * from 127.0.0.1, which the manager's per-address rate limit would slow to 20 a second.
+   */
+  spreadSources?: boolean;
+}
+
+/** A distinct loopback source address for simulated agent i. */
+export function sourceAddress(i: number): string {
+  return `127.10.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`;
 }
 
 export interface Fleet {
@@ -77,6 +87,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       managers: [{ host: o.host ?? '127.0.0.1', port: o.tcpPort }], udpPort: o.udpPort, tls: o.tls,
       id: `sim-${(o.namePrefix ?? 'sim')}-${i}`, name: `${o.namePrefix ?? 'sim'}-${i}`, intervalS: o.intervalS ?? 1,
       cpuThreshold: 101, cpuForS: 3, allowRestart: false, logFiles: [], noUdp: !o.udp,
+      ...(o.spreadSources ? { bind: sourceAddress(i) } : {}),
       ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),
       ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
       backoff: new Backoff({ ...(o.backoffBaseMs ? { baseMs: o.backoffBaseMs } : {}), ...(o.backoffCapMs ? { capMs: o.backoffCapMs } : {}) }),

@@ -1,0 +1,147 @@
+// Fault injection with real manager processes: kill -9 during an alert storm and during a file
+// download, then restart; a long outage; a thousand agents coming back after a restart.
+
+import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Agent } from '../../common/agent/agent.ts';
+import { startFleet } from '../../scripts/lib/fleet.ts';
+import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
+import { cli, killAll, startAgent, startManager, waitOnline } from './procs.helper.ts';
+import { fakeDeps, testAgent, testIdentity } from './inproc.helper.ts';
+
+const agents: Agent[] = [];
+test.after.each(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+  await killAll();
+});
+test.after(() => cleanTempDirs());
+
+const alertsLogged = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n')
+  .filter((l) => l.includes('"event":"alert"')).map((l) => { try { return JSON.parse(l).alert; } catch { return null; } }).filter(Boolean);
+
+test('kill -9 of the manager during an alert storm: after a restart every alert is there once', timed(60_000, async () => {
+  const dataDir = tempDir('hw-mgr-');
+  const m1 = await startManager(['--auto-accept'], dataDir);
+  const deps = fakeDeps();
+  const agent = await testAgent(m1, deps, { name: 'stormy', cpuForS: 0.04, cpuSampleMs: 20, alertRetryMs: 50, backoff: undefined });
+  agents.push(agent);
+  await waitFor(() => agent.connected, 5000, 'connected');
+  // Flip CPU every 60 ms: an alert roughly every 60 ms, over UDP and TCP at once.
+  let raised = 0;
+  agent.on('alert', () => raised++);
+  const flip = setInterval(() => { deps.cpu = deps.cpu === 99 ? 1 : 99; }, 60);
+  await waitFor(() => raised >= 20, 10_000, '20 alerts');
+  await m1.kill('SIGKILL');
+  await waitFor(() => raised >= 30, 10_000, 'more alerts while the manager is dead');
+  clearInterval(flip);
+  deps.cpu = 50; // inside the hysteresis band: neither high nor normal, so no further alert
+  await new Promise((r) => setTimeout(r, 300));
+  const total = raised;
+  const m2 = await startManager(['--auto-accept', '--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
+  await waitFor(() => agent.pendingAlerts() === 0, 30_000, 'queue drained');
+  await new Promise((r) => setTimeout(r, 300));
+  const seqs = alertsLogged(dataDir).filter((a: any) => a.agent === 'stormy').map((a: any) => a.seq).sort((a: number, b: number) => a - b);
+  assert.equal(seqs, Array.from({ length: total }, (_, i) => i + 1), 'each alert exactly once across the crash');
+  const listed = JSON.parse((await cli(dataDir, ['alerts', '--json'])).stdout).filter((a: any) => a.agent === 'stormy');
+  assert.is(listed.length, total, '`alerts` shows each once');
+  await m2.kill();
+}));
+
+test('kill -9 of the manager during a download: no file that looks complete, the cut reported', timed(60_000, async () => {
+  const dataDir = tempDir('hw-mgr-');
+  const m1 = await startManager([], dataDir);
+  const work = tempDir('hw-fetch-');
+  const big = join(work, 'big.img');
+  writeFileSync(big, '');
+  truncateSync(big, 2 * 1024 * 1024 * 1024); // sparse: costs no disk
+  const agent = startAgent(m1, ['--name', 'source']);
+  await waitOnline(dataDir, 'source');
+  const outDir = tempDir('hw-out-');
+  const dest = join(outDir, 'copy.img');
+  const fetching = cli(dataDir, ['fetch', 'source', big, dest], 60_000);
+  await waitFor(() => readdirSync(outDir).some((f) => f.includes('.part-')), 20_000, 'transfer under way');
+  await m1.kill('SIGKILL');
+  const r = await fetching;
+  assert.is.not(r.code, 0, 'the CLI reports failure');
+  assert.match(r.stderr, /TRANSFER_ABORTED|API_UNREACHABLE/);
+  assert.not.ok(existsSync(dest), 'no file at the destination');
+  assert.equal(readdirSync(outDir), [], 'no partial file left');
+  await waitFor(() => /file transfer .* failed/.test(agent.output()), 10_000, 'the agent reports the cut');
+  const m2 = await startManager(['--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
+  await waitOnline(dataDir, 'source', 40_000);
+  await m2.kill();
+}));
+
+test('manager down for longer than the backoff cap: agents are back within cap plus jitter', timed(60_000, async () => {
+  const dataDir = tempDir('hw-mgr-');
+  const m1 = await startManager(['--auto-accept'], dataDir);
+  const capMs = 500;
+  const fleet = await startFleet({ count: 20, tcpPort: m1.tcpPort, udpPort: m1.udpPort, tls: await testIdentity(), backoffBaseMs: 50, backoffCapMs: capMs, namePrefix: 'longout' });
+  try {
+    await waitFor(() => fleet.connected() === 20, 10_000, 'all connected');
+    await m1.kill('SIGKILL');
+    await waitFor(() => fleet.connected() === 0, 10_000, 'all disconnected');
+    await new Promise((r) => setTimeout(r, capMs * 4)); // every agent's delay has reached the cap
+    const restarted = Date.now();
+    const m2 = await startManager(['--auto-accept', '--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
+    await waitFor(() => fleet.connected() === 20, 10_000, 'all back');
+    const last = Math.max(...fleet.connectTimes);
+    assert.ok(last - restarted < capMs + 2000, `last agent back ${last - restarted} ms after the restart`);
+    await m2.kill();
+  } finally {
+    await fleet.stop();
+  }
+}));
+
+function apiGet(port: number, token: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('1,000 agents reconnecting after a manager restart: spread by jitter, API answering meanwhile', timed(120_000, async () => {
+  const dataDir = tempDir('hw-mgr-');
+  const m1 = await startManager(['--auto-accept'], dataDir);
+  const n = 1000;
+  const capMs = 3000;
+  const fleet = await startFleet({
+    count: n, tcpPort: m1.tcpPort, udpPort: m1.udpPort, tls: await testIdentity(), intervalS: 5, backoffCapMs: capMs, namePrefix: 'herd',
+    rampMs: 3000, spreadSources: true,
+  });
+  try {
+    await waitFor(() => fleet.connected() === n, 60_000, 'all connected');
+    await m1.kill('SIGTERM');
+    await waitFor(() => fleet.connected() === 0, 20_000, 'all disconnected');
+    await new Promise((r) => setTimeout(r, capMs));
+    const m2 = await startManager(['--auto-accept', '--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
+    const restarted = Date.now();
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    let answered = 0;
+    while (fleet.connected() < n && Date.now() - restarted < 60_000) {
+      assert.is(await apiGet(m2.apiPort, token, '/api/agents'), 200, 'API answers during the reconnect storm');
+      answered++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.is(fleet.connected(), n, 'all back');
+    assert.ok(answered > 0, 'the API was asked while agents were reconnecting');
+    const secs = new Map<number, number>();
+    for (const t of fleet.connectTimes) secs.set(Math.floor((t - restarted) / 1000), (secs.get(Math.floor((t - restarted) / 1000)) ?? 0) + 1);
+    const busiest = Math.max(...secs.values());
+    assert.ok(busiest < n * 0.8, `jitter spreads them: at most ${busiest} of ${n} in one second`);
+    const last = Math.max(...fleet.connectTimes) - restarted;
+    assert.ok(last < capMs + 15_000, `all back within the cap plus jitter and handshakes (${last} ms)`);
+    await m2.kill();
+  } finally {
+    await fleet.stop();
+  }
+}));
+
+test.run();
