@@ -3,7 +3,11 @@
 // Node 22 binaries, which come from the npm registry (`npm pack node-<os>-<arch>`), so nothing is
 // downloaded from anywhere else. Why this way and what was tried: /work/shared/PACKAGING.md.
 //
-//   node scripts/build.mjs [--targets linux-x64,win-x64,linux-arm64]
+//   npm run build [-- --targets linux-x64,win-x64,linux-arm64]
+//
+// linux-arm64 is opt-in (+20 s, +50 MB download); check it here with Debian's qemu-user:
+//   qemu-aarch64 -L /usr/aarch64-linux-gnu dist/agent-linux-arm64 --version
+// (packages qemu-user libc6-arm64-cross libstdc++6-arm64-cross; binutils-aarch64-linux-gnu to strip it).
 //
 // The prepared Node binaries (Linux ones stripped, Windows one unsigned) are cached in
 // node_modules/.cache/hostwatch-node (or $HOSTWATCH_NODE_CACHE) and reused when present.
@@ -48,6 +52,8 @@ const CACHE = resolve(process.env.HOSTWATCH_NODE_CACHE ?? join(ROOT, 'node_modul
 /** pkg's SEA cache is always `~/.pkg-cache/sea` (it ignores PKG_CACHE_PATH), so pkg runs with HOME here. */
 const PKG_HOME = join(CACHE, 'home');
 const SEA_CACHE = join(PKG_HOME, '.pkg-cache', 'sea');
+/** Scratch space of the build (npm pack, pkg); wiped at each start, so an interrupted build leaves nothing behind. */
+const TMP = join(CACHE, 'tmp');
 const DIST = join(ROOT, 'dist');
 const BUNDLES = join(ROOT, '.build', 'exe');
 
@@ -155,19 +161,21 @@ async function prepareNode(target, tools) {
   const spec = TARGETS[target];
   const { binary, archive } = seaCacheNames(target);
   const stamp = join(SEA_CACHE, `.hostwatch-${target}.json`);
-  const wanted = { version: NODE_VERSION, integrity: spec.integrity, stripped: tools.strip, unsigned: tools.osslsigncode };
+  // Debian's strip handles x86-64 only; an arm64 binary needs binutils-aarch64-linux-gnu.
+  const strip = !tools.strip || target.startsWith('win') ? null
+    : target === 'linux-x64' ? 'strip' : has('aarch64-linux-gnu-strip') ? 'aarch64-linux-gnu-strip' : null;
+  const unsign = target.startsWith('win') && tools.osslsigncode;
   if (existsSync(binary) && existsSync(stamp)) {
     const have = JSON.parse(readFileSync(stamp, 'utf8'));
     // A cache prepared without the tools is redone once they are there.
-    if (have.integrity === spec.integrity && (!target.startsWith('linux') || have.stripped || !tools.strip)
-      && (!target.startsWith('win') || have.unsigned || !tools.osslsigncode)) {
+    if (have.integrity === spec.integrity && (have.stripped || !strip) && (have.unsigned || !unsign)) {
       say(`node ${NODE_VERSION} ${target}: cached (${relative(ROOT, binary) || binary})`);
       return binary;
     }
   }
   const t0 = Date.now();
   say(`node ${NODE_VERSION} ${target}: fetching ${spec.npm}@${NODE_VERSION} with npm pack...`);
-  const tmp = await mkdtemp(join(tmpdir(), 'hostwatch-node-'));
+  const tmp = await mkdtemp(join(TMP, 'node-'));
   try {
     const packed = JSON.parse(await run('npm', ['pack', `${spec.npm}@${NODE_VERSION}`, '--json', '--pack-destination', tmp], { cwd: tmp }));
     const tgz = join(tmp, packed[0].filename);
@@ -178,20 +186,14 @@ async function prepareNode(target, tools) {
     const staged = `${binary}.tmp`;
     await mkdir(dirname(binary), { recursive: true });
     await rm(staged, { force: true });
-    if (target.startsWith('win')) {
-      if (tools.osslsigncode) await run('osslsigncode', ['remove-signature', '-in', extracted, '-out', staged]);
-      else await copyFile(extracted, staged);
-    } else {
-      await copyFile(extracted, staged);
-      // Debian's strip handles x86-64 only; an arm64 binary needs binutils-aarch64-linux-gnu.
-      const strip = target === 'linux-x64' ? 'strip' : has('aarch64-linux-gnu-strip') ? 'aarch64-linux-gnu-strip' : null;
-      if (tools.strip && strip) await run(strip, [staged]);
-      else if (tools.strip) warn(`${target}: no strip for this architecture (apt-get install binutils-aarch64-linux-gnu); left unstripped`);
-      await chmod(staged, 0o755);
-    }
+    if (unsign) await run('osslsigncode', ['remove-signature', '-in', extracted, '-out', staged]);
+    else await copyFile(extracted, staged);
+    if (strip) await run(strip, [staged]);
+    else if (tools.strip && target === 'linux-arm64') warn(`${target}: no aarch64 strip (apt-get install binutils-aarch64-linux-gnu); left unstripped`);
+    if (!target.startsWith('win')) await chmod(staged, 0o755);
     await rename(staged, binary);
     for (const f of [`${binary}.ok`, archive, `${archive}.ok`]) await writeFile(f, '');
-    await writeFile(stamp, JSON.stringify(wanted));
+    await writeFile(stamp, JSON.stringify({ version: NODE_VERSION, integrity: spec.integrity, stripped: !!strip, unsigned: !!unsign }));
     say(`node ${NODE_VERSION} ${target}: ready, ${mb(statSync(binary).size)} (${secs(t0)})`);
     return binary;
   } finally {
@@ -263,13 +265,13 @@ async function pack(program, bundleFile, targets, nodeBinary, pkgBin, pkgVersion
   }
   await rm(stampFile, { force: true });
   const t0 = Date.now();
-  const out = await mkdtemp(join(tmpdir(), `hostwatch-pkg-${program}-`));
+  const out = await mkdtemp(join(TMP, `pkg-${program}-`));
   say(`injecting ${program} into node ${NODE_VERSION} (${targets.join(', ')}) with pkg --sea...`);
   try {
     const pkgTargets = targets.map((t) => `node${NODE_VERSION}-${t}`).join(',');
     await run(nodeBinary, [pkgBin, bundleFile, '--sea', '--targets', pkgTargets, '--output', join(out, program)], {
       cwd: ROOT,
-      env: { ...process.env, HOME: PKG_HOME },
+      env: { ...process.env, HOME: PKG_HOME, TMPDIR: TMP },
     });
     const made = [];
     for (const target of targets) {
@@ -311,6 +313,8 @@ async function main() {
       : false,
   };
   if (!has('tar')) fail('tar not found');
+  await rm(TMP, { recursive: true, force: true });
+  await mkdir(TMP, { recursive: true });
 
   // pkg runs under (and makes the SEA blob with) the linux-x64 Node of the same version as every target.
   const nodes = {};
