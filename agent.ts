@@ -31,6 +31,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--restart-command <cmd>', 'Run this instead of the platform\'s restart (shutdown -r now / shutdown /r /t 0)')
   .option('--log-file <path>', 'Answer `logs` from this file instead of the system log (repeatable)')
   .option('--no-files', 'Refuse file downloads')
+  .option('--files-root <dir>', 'Allow downloads only from inside this folder, symlinks resolved (repeatable)')
   .option('--bind <address>', 'Local address to connect from')
   .option('--manager-fingerprint <sha256>', 'Accept only a manager with this certificate fingerprint (printed by the manager); otherwise the first one seen is pinned')
   .option('--enroll-token <token>', 'The manager\'s enroll token: accepted at once instead of waiting for `manager accept`')
@@ -54,6 +55,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
       ...(last(opts.restartCommand) ? { restartCommand: String(last(opts.restartCommand)) } : {}),
       logFiles: opts.logFile === undefined ? [] : [opts.logFile].flat().map(String),
       noFiles: opts.files === false,
+      ...(opts.filesRoot ? { filesRoots: [opts.filesRoot].flat().map(String) } : {}),
       ...(last(opts.bind) ? { bind: String(last(opts.bind)) } : {}),
       ...(opts.managerFingerprint ? { managerFingerprints: [opts.managerFingerprint].flat().flatMap((f) => String(f).split(',')).map(normalizeFingerprint) } : {}),
       ...(last(opts.enrollToken) ? { enrollToken: String(last(opts.enrollToken)) } : {}),

@@ -1,7 +1,7 @@
 // `npm run build`: the single-file executables in dist/ (agent|manager-linux-x64, -win-x64.exe).
 // esbuild bundles each program to one CommonJS file; pkg 6.23 (--sea) injects it into the official
 // Node 22 binaries, which come from the npm registry (`npm pack node-<os>-<arch>`), so nothing is
-// downloaded from anywhere else. Why this way and what was tried: /work/shared/PACKAGING.md.
+// downloaded from anywhere else. Why this way: README, "How it is built".
 //
 //   npm run build [-- --targets linux-x64,win-x64,linux-arm64]
 //

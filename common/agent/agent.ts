@@ -4,9 +4,9 @@
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { hostname as osHostname } from 'node:os';
 import {
@@ -19,6 +19,7 @@ import { Peer } from '../wire/peer.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import { seal } from '../security/udp-mac.ts';
 import { writeAtomic } from './identity.ts';
+import { RefusedLog } from '../manager/refused-log.ts';
 import { AlertQueue } from './alert-queue.ts';
 import { Backoff } from './backoff.ts';
 import { CpuAlertMonitor } from './cpu-alert.ts';
@@ -61,6 +62,8 @@ export interface AgentConfig {
   logFiles: string[];
   bind?: string;
   noFiles?: boolean;
+  /** when given, only files inside these folders (after resolving symlinks) may be fetched */
+  filesRoots?: string[];
   heartbeatMs?: number;
   /** no alert datagrams (simulated fleets: alerts still go over TCP); saves a socket per agent */
   noUdp?: boolean;
@@ -100,11 +103,15 @@ export class Agent extends EventEmitter<AgentEvents> {
   private pins: Record<string, string> = {};
   /** samples taken while not connected, oldest first, bounded */
   private readonly backlog: Sample[] = [];
+  private readonly badNoted = new RefusedLog();
   private backlogDropped = 0;
+
+  private readonly filesCheck: ((real: string) => void) | undefined;
 
   constructor(cfg: AgentConfig, deps: AgentDeps) {
     super();
     this.cfg = cfg;
+    this.filesCheck = cfg.filesRoots?.length ? insideRoots(cfg.filesRoots) : undefined;
     this.deps = deps;
     this.backoff = cfg.backoff ?? new Backoff();
     this.queue = new AlertQueue(cfg.stateDir);
@@ -200,9 +207,22 @@ export class Agent extends EventEmitter<AgentEvents> {
       minVersion: 'TLSv1.3', ...(isIP(target.host) ? {} : { servername: target.host }),
       ...(this.cfg.bind ? { localAddress: this.cfg.bind } : {}),
     });
-    socket.setKeepAlive(true, 30_000);
-    socket.setNoDelay(true);
-    const peer = new Peer<ManagerMessage, AgentMessage>(socket, { parse: parseManagerMessage, heartbeatMs: this.cfg.heartbeatMs ?? HEARTBEAT_MS });
+    // Socket options only once connected: set before, Wine's Windows layer fails the connect.
+    socket.once('connect', () => {
+      socket.setKeepAlive(true, 30_000);
+      socket.setNoDelay(true);
+    });
+    const peer = new Peer<ManagerMessage, AgentMessage>(socket, {
+      parse: parseManagerMessage,
+      heartbeatMs: this.cfg.heartbeatMs ?? HEARTBEAT_MS,
+      // The pinned manager is trusted: an odd message from it is logged (at most once a minute
+      // per code) and dropped rather than worth a reconnect.
+      onBadMessage: (err) => {
+        const code = (err as HwError).code ?? 'BAD_MESSAGE';
+        if (this.badNoted.note(code)) this.log(`ignored a bad message from the manager: ${err.message} [${code}]`);
+        return this.welcomed;
+      },
+    });
     this.peer = peer;
     this.welcomed = false;
     const handshake = setTimeout(() => peer.fail(new HwError('HANDSHAKE_TIMEOUT', 'no welcome from the manager')), HANDSHAKE_TIMEOUT_MS);
@@ -359,7 +379,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         if (this.cfg.noFiles) throw new HwError('FILES_DISABLED', 'file download is switched off on this agent (--no-files)');
         const path = req.args.path;
         if (typeof path !== 'string' || !path) throw new HwError('BAD_ARGS', 'fetch needs a path');
-        await this.files.send(peer, req.id, path);
+        await this.files.send(peer, req.id, path, this.filesCheck);
         return;
       }
       const result = await this.run(req);
@@ -446,6 +466,24 @@ export class Agent extends EventEmitter<AgentEvents> {
 }
 
 export const PINS_FILE = 'manager-pins.json';
+
+/**
+ * A check that a resolved path lies inside one of `roots` (themselves resolved through symlinks
+ * once, at start), so neither `..` nor a symlink can lead out of them.
+ */
+export function insideRoots(roots: string[]): (real: string) => void {
+  const resolved = roots.map((r) => {
+    try {
+      return realpathSync(r);
+    } catch {
+      throw new HwError('BAD_FLAG', `--files-root ${r}: no such folder`);
+    }
+  });
+  return (real: string) => {
+    if (resolved.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep))) return;
+    throw new HwError('OUTSIDE_FILES_ROOT', `${real} is outside the folders this agent shares (--files-root ${resolved.join(', ')})`);
+  };
+}
 
 function fmt(a: ManagerAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;

@@ -6,6 +6,13 @@ import { HwError, isHwError } from '../errors.ts';
 import { exitCodeFor } from './commands.ts';
 
 export async function runCli(cli: CAC, argv: string[], program: string): Promise<void> {
+  // `manager agents | head`: a reader that goes away is not an error worth a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   try {
     cli.parse(argv, { run: false });
     if (cli.options.help || cli.options.version) return;

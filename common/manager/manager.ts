@@ -181,7 +181,11 @@ export class Manager {
     tls.on('error', (err) => {
       if (!tls.getPeerCertificate || !link) this.protocolError(address, new HwError('TLS', `TLS: ${err.message}`));
     });
-    tls.on('close', () => clearTimeout(handshake));
+    tls.on('close', () => {
+      clearTimeout(handshake);
+      // Destroying a TLSSocket made around an accepted socket does not close that socket: do it.
+      socket.destroy();
+    });
     let link: AgentLink | undefined;
     tls.once('secure', () => {
       const cert = tls.getPeerCertificate();
@@ -195,6 +199,13 @@ export class Manager {
         parse: parseAgentMessage,
         heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS,
         now: this.now,
+        // An accepted agent's odd message is logged and dropped (it may be newer than we are);
+        // from anyone else it ends the connection.
+        onBadMessage: (err) => {
+          const trusted = !!link && this.state.agent(link.agentId)?.trust === 'accepted';
+          this.protocolError(address, err, link?.agentId);
+          return trusted;
+        },
       });
       peer.on('message', (msg) => {
         if (!link) {

@@ -13,7 +13,7 @@ import type { Allowlist } from '../security/allowlist.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { startApi } from './api.ts';
 import { ManagerConsole } from './console.ts';
-import { Manager } from './manager.ts';
+import { Manager, type ManagerOptions } from './manager.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
 
 export const MANAGER_FILE = 'manager.json';
@@ -32,6 +32,8 @@ export interface ServeConfig {
   /** after a start, how long known agents have to come back before AGENT_DOWN (default: backoff cap) */
   startGraceMs?: number;
   heartbeatMs?: number;
+  /** limits and timeouts for tests and tuning */
+  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond'>;
   console?: boolean;
   out?: (line: string) => void;
 }
@@ -61,6 +63,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),
     ...(cfg.historyPoints ? { historyPoints: cfg.historyPoints } : {}),
     ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
+    ...cfg.tuning,
     notice: (line) => (console ? console.print(line) : out(`${stamp()} ${line}`)),
   });
   const token = loadOrCreateToken(dataDir);

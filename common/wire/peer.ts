@@ -15,6 +15,12 @@ export interface PeerOptions<In> {
   heartbeatMisses?: number;
   maxFrameBytes?: number;
   now?: () => number;
+  /**
+   * A whole frame whose message is bad (BAD_JSON, BAD_MESSAGE, UNKNOWN_TYPE): return true to drop
+   * it and go on (a trusted peer, maybe newer than us), false to close. Default: close. A bad frame
+   * header always closes: the byte stream can no longer be followed.
+   */
+  onBadMessage?: (err: Error) => boolean;
 }
 
 type PingLike = { type: string; at?: number };
@@ -31,6 +37,7 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   private readonly decoder: FrameDecoder;
   private readonly parse: (body: Buffer) => In;
   private readonly now: () => number;
+  private readonly onBadMessage: ((err: Error) => boolean) | undefined;
   private heartbeatMs: number;
   private readonly misses: number;
   private timer: NodeJS.Timeout | undefined;
@@ -44,6 +51,7 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
     this.stream = stream;
     this.parse = opts.parse;
     this.now = opts.now ?? Date.now;
+    this.onBadMessage = opts.onBadMessage;
     this.heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
     this.misses = opts.heartbeatMisses ?? HEARTBEAT_MISSES;
     this.decoder = new FrameDecoder(opts.maxFrameBytes ?? MAX_FRAME_BYTES);
@@ -119,6 +127,7 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
         try {
           msg = this.parse(f.body);
         } catch (err) {
+          if (this.onBadMessage?.(err as Error)) continue;
           this.fail(err as Error);
           return;
         }

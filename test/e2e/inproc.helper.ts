@@ -5,14 +5,26 @@ import { Agent, type AgentConfig, type AgentDeps } from '../../common/agent/agen
 import { Backoff } from '../../common/agent/backoff.ts';
 import { Allowlist } from '../../common/security/allowlist.ts';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tls-identity.ts';
-import { serve, type Serving } from '../../common/manager/serve.ts';
+import { serve, type ServeConfig, type Serving } from '../../common/manager/serve.ts';
 import { tempDir } from '../harness.helper.ts';
 
-export async function serveTest(opts: { allow?: string[]; dataDir?: string; port?: number; udpPort?: number; heartbeatMs?: number; autoAccept?: boolean; startGraceMs?: number } = {}): Promise<Serving & { dataDir: string }> {
+export interface ServeTestOptions {
+  allow?: string[];
+  dataDir?: string;
+  port?: number;
+  udpPort?: number;
+  heartbeatMs?: number;
+  autoAccept?: boolean;
+  startGraceMs?: number;
+  tuning?: ServeConfig['tuning'];
+}
+
+export async function serveTest(opts: ServeTestOptions = {}): Promise<Serving & { dataDir: string }> {
   const dataDir = opts.dataDir ?? tempDir('hw-mgr-');
   const s = await serve({
     host: '127.0.0.1', port: opts.port ?? 0, udpPort: opts.udpPort ?? 0, allow: Allowlist.parse(opts.allow), api: { host: '127.0.0.1', port: 0 },
     apiPublic: false, dataDir, console: false, out: () => {}, autoAccept: opts.autoAccept ?? true, ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs } : {}), ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ...(opts.tuning ? { tuning: opts.tuning } : {}),
   });
   return { ...s, dataDir };
 }
