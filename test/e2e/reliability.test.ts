@@ -98,8 +98,9 @@ function proxy(target: number): Promise<{ port: number; blackhole: (on: boolean)
     up.on('data', (d) => { if (!holed) client.write(d); });
     client.on('error', () => {});
     up.on('error', () => {});
-    client.on('close', () => up.destroy());
-    up.on('close', () => client.destroy());
+    // In a blackhole nothing gets through, not even a close: each side is left waiting.
+    client.on('close', () => { if (!holed) up.destroy(); });
+    up.on('close', () => { if (!holed) client.destroy(); });
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r({
     port: (server.address() as { port: number }).port,
