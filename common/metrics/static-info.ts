@@ -2,7 +2,9 @@
 // from systeminformation. It spawns processes (lscpu, cat, PowerShell on Windows), so the Collector
 // asks once and keeps the answer. si answers '' where it found nothing (Wine has no PowerShell):
 // that is reported unavailable, not passed on as a value.
-import si from 'systeminformation';
+// Loaded on the first `status`, not at start: the library is most of the agent's code, and an
+// agent that is never asked for a status should not pay its memory and start-up time.
+import type * as SiModule from 'systeminformation';
 import type { FullStatus } from './types.ts';
 
 const SI_TIMEOUT_MS = 15_000;
@@ -35,9 +37,15 @@ function withTimeout<T>(p: Promise<T>, what: string, ms: number): Promise<T> {
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
-export type SiSubset = Pick<typeof si, 'cpu' | 'osInfo' | 'system'>;
+export type SiSubset = Pick<typeof SiModule, 'cpu' | 'osInfo' | 'system'>;
 
-export async function staticInfo(lib: SiSubset = si, timeoutMs = SI_TIMEOUT_MS): Promise<StaticInfo> {
+async function loadSi(): Promise<SiSubset> {
+  const m = (await import('systeminformation')) as unknown as SiSubset & { default?: SiSubset };
+  return m.default ?? m;
+}
+
+export async function staticInfo(given?: SiSubset, timeoutMs = SI_TIMEOUT_MS): Promise<StaticInfo> {
+  const lib = given ?? (await loadSi());
   const [cpu, osd, sys] = await Promise.allSettled([
     withTimeout(lib.cpu(), 'systeminformation cpu()', timeoutMs),
     withTimeout(lib.osInfo(), 'systeminformation osInfo()', timeoutMs),

@@ -5,7 +5,6 @@
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import selfsigned from 'selfsigned';
 import { HwError } from '../errors.ts';
 
 export interface TlsIdentity {
@@ -40,6 +39,8 @@ export async function loadOrCreateIdentity(dir: string, prefix: string, commonNa
   }
   const notBefore = new Date(Date.now() - 86400_000);
   const notAfter = new Date(Date.now() + 100 * 365 * 86400_000); // pinned by fingerprint: expiry adds nothing
+  // Only needed on first start: loaded then, not on every start.
+  const selfsigned = (await import('selfsigned')).default;
   const pems = await selfsigned.generate([{ name: 'commonName', value: commonName.slice(0, 64) || prefix }], {
     keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate: notBefore, notAfterDate: notAfter,
   });
