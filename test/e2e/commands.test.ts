@@ -16,13 +16,24 @@ const logFile = join(work, 'app.log');
 const marker = join(work, 'restarted');
 let agent2: Awaited<ReturnType<typeof startAgent>>;
 
+// uvu swallows an error thrown in a before hook and reports the file green: keep it and fail the
+// first test with it instead.
+let setupError: unknown;
 test.before(async () => {
-  writeFileSync(logFile, Array.from({ length: 200 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
-  mgr = await startManager();
-  startAgent(mgr, ['--name', 'alpha', '--log-file', logFile, '--allow-restart', '--restart-command', `echo restarted > ${marker}`]);
-  agent2 = startAgent(mgr, ['--name', 'beta']);
-  await waitOnline(mgr.dataDir, 'alpha');
-  await waitOnline(mgr.dataDir, 'beta');
+  try {
+    writeFileSync(logFile, Array.from({ length: 200 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
+    mgr = await startManager();
+    startAgent(mgr, ['--name', 'alpha', '--log-file', logFile, '--allow-restart', '--restart-command', `echo restarted > ${marker}`]);
+    agent2 = startAgent(mgr, ['--name', 'beta']);
+    await waitOnline(mgr.dataDir, 'alpha');
+    await waitOnline(mgr.dataDir, 'beta');
+  } catch (err) {
+    setupError = err;
+  }
+});
+
+test('setup: a manager and two agents online', () => {
+  if (setupError) throw setupError;
 });
 
 test.after(async () => {
