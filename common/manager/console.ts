@@ -4,14 +4,16 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import { LocalClient } from '../cli/client.ts';
 import {
-  agentsCmd, alertsCmd, fetchCmd, logsCmd, procsCmd, restartCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
 } from '../cli/commands.ts';
 import { agentsTable, alertLine } from '../cli/format.ts';
 import { HwError, toWireError } from '../errors.ts';
 import type { Manager } from './manager.ts';
 import { agentJson, alertJson } from './state.ts';
 
-export const CONSOLE_COMMANDS = ['help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'watch', 'quit'];
+export const CONSOLE_COMMANDS = [
+  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'watch', 'quit',
+];
 
 const HELP = `commands:
   agents                          every agent with its latest metrics
@@ -21,6 +23,10 @@ const HELP = `commands:
   fetch <agent> <remote> [local]  download a file (sha256 checked)
   restart <agent>                 restart the agent's host (asks first)
   alerts                          alerts so far
+  history <agent> [since]         samples kept for an agent, e.g. history web1 30m (default 10m)
+  pending                         agents waiting to be accepted, with their key fingerprints
+  accept <agent> | accept --all   trust a pending agent's key (compare its fingerprint first)
+  revoke <agent>                  forget an agent and refuse its key from now on
   watch [seconds]                 redraw the agents table until Enter (default every 2 s)
   help, quit
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
@@ -50,6 +56,8 @@ export class ManagerConsole {
     this.rl.on('SIGINT', () => {
       if (this.watching) this.watching();
       else if (this.rl.line) {
+        // Ctrl-E then Ctrl-U: to the end of the line, then delete everything left of the cursor.
+        this.rl.write(null, { ctrl: true, name: 'e' });
         this.rl.write(null, { ctrl: true, name: 'u' });
         this.out.write('\n');
         this.rl.prompt();
@@ -89,13 +97,13 @@ export class ManagerConsole {
   }
 
   private complete(line: string): [string[], string] {
-    const words = line.split(/\s+/);
+    const words = line.trimStart().split(/\s+/);
     if (words.length <= 1) {
       const hits = CONSOLE_COMMANDS.filter((c) => c.startsWith(words[0] ?? ''));
       return [hits.map((h) => h + ' '), line];
     }
     if (words.length === 2 && CONSOLE_COMMANDS.includes(words[0]!)) {
-      const names = this.manager.state.agents().map((a) => a.name);
+      const names = this.manager.state.agents(true).map((a) => a.name);
       const hits = [...new Set(names)].filter((n) => n.startsWith(words[1]!));
       return [hits.map((h) => h + ' '), words[1]!];
     }
@@ -163,6 +171,18 @@ export class ManagerConsole {
           break;
         case 'alerts':
           await alertsCmd(this.client, { json }, io);
+          break;
+        case 'history':
+          await historyCmd(this.client, need(a1, 'an agent'), { since: a2 ?? '10m', json }, io);
+          break;
+        case 'pending':
+          await pendingCmd(this.client, { json }, io);
+          break;
+        case 'accept':
+          await acceptCmd(this.client, a1, { all: words.includes('--all') }, io);
+          break;
+        case 'revoke':
+          await revokeCmd(this.client, need(a1, 'an agent'), io);
           break;
         case 'watch':
           this.busy = false;

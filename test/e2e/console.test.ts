@@ -111,7 +111,7 @@ test.after(async () => {
 test('help lists every command; an unknown one says so', timed(15_000, async () => {
   const out = await run('help');
   const listed = out.flatMap((l) => /^ {2}(\w+)(?:, (\w+))?/.exec(l)?.slice(1).filter(Boolean) ?? []);
-  assert.equal(listed.sort(), ['agents', 'alerts', 'fetch', 'help', 'logs', 'procs', 'quit', 'restart', 'status', 'watch']);
+  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'restart', 'revoke', 'status', 'watch']);
   assert.equal(await run('frobnicate'), ['unknown command "frobnicate": type help']);
 }));
 
@@ -124,13 +124,13 @@ test('Tab completes a command; with several choices a second Tab lists them', ti
 
   await term.type('a');
   await promptShows('a');
-  await term.press('Tab'); // agents and alerts share only "a": nothing to add yet
+  await term.press('Tab'); // accept, agents and alerts share only "a": nothing to add yet
   await promptShows('a');
   await term.press('Tab');
   const rows = await term.until((r) => {
-    const i = r.findIndex((l) => /^agents +alerts *$/.test(l));
+    const i = r.findIndex((l) => /^agents +alerts +accept *$/.test(l));
     return i >= 0 && lastRow(r).y > i && lastRow(r).text === `${PROMPT}a` ? r : undefined;
-  }, 'agents and alerts listed above the prompt');
+  }, 'agents, alerts and accept listed above the prompt');
   assert.not.ok(rows.some((l) => /^(agents|alerts).*status/.test(l)), 'only the matching commands');
   await promptShows('a');
   await clearLine();
