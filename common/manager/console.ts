@@ -100,7 +100,8 @@ export class ManagerConsole {
     const words = line.trimStart().split(/\s+/);
     if (words.length <= 1) {
       const hits = CONSOLE_COMMANDS.filter((c) => c.startsWith(words[0] ?? ''));
-      return [hits.map((h) => h + ' '), line];
+      // The second element is what the completions extend: the word, not the leading spaces.
+      return [hits.map((h) => h + ' '), words[0] ?? ''];
     }
     if (words.length === 2 && CONSOLE_COMMANDS.includes(words[0]!)) {
       const names = this.manager.state.agents(true).map((a) => a.name);
