@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { join } from 'node:path';
 import {
-  BACKOFF_CAP_MS, CONNECTS_PER_SECOND, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_DATAGRAM_BYTES, MAX_HANDSHAKING,
+  BACKOFF_CAP_MS, COMMAND_TIMEOUT_MS, CONNECTS_PER_SECOND, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_DATAGRAM_BYTES, MAX_HANDSHAKING,
   PROTOCOL_VERSION,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
@@ -51,6 +51,8 @@ export interface ManagerOptions {
   /** after a start, how long known agents have to come back before they count as down */
   startGraceMs?: number;
   historyPoints?: number;
+  /** how long a command may take on the agent before TIMEOUT */
+  commandTimeoutMs?: number;
   /** where human-readable notices go (the console prints them above the prompt) */
   notice?: (line: string) => void;
   now?: () => number;
@@ -446,7 +448,7 @@ export class Manager {
     const { rec, link } = this.linkFor(ref);
     const started = this.now();
     try {
-      const result = await link.request(cmd, args);
+      const result = await link.request(cmd, args, this.opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
       if (cmd === 'restart') this.state.markRestarting(rec.id);
       this.state.record({ at: this.now(), event: 'command', agent: { id: rec.id, name: rec.name }, cmd, args, by, ok: true, ms: this.now() - started });
       return result;

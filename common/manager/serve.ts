@@ -33,7 +33,7 @@ export interface ServeConfig {
   startGraceMs?: number;
   heartbeatMs?: number;
   /** limits and timeouts for tests and tuning */
-  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond'>;
+  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond' | 'commandTimeoutMs'>;
   console?: boolean;
   out?: (line: string) => void;
 }

@@ -200,10 +200,14 @@ test('fuzz: 100,000 random and mutated frames at a live agent from its manager; 
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
   closers.push(() => void server.close());
   const port = (server.address() as { port: number }).port;
+  const rssStart = rssOf(process.pid);
   const agent = await testAgent({ tcpPort: port, udpPort: 9 }, fakeDeps(), { name: 'fuzzed' });
   agents.push(agent);
   await waitFor(() => sent >= total && answered >= Math.ceil(total / 5000), 100_000, `agent kept answering (${answered} rounds)`);
   assert.ok(agent.connected, 'still connected after the last round');
+  (globalThis as { gc?: () => void }).gc?.();
+  const grown = rssOf(process.pid) - rssStart;
+  assert.ok(grown < 150 * 1024 * 1024, `memory grew ${Math.round(grown / 1048576)} MiB`);
 }));
 
 test('a handshake that never finishes is closed after the timeout, and logged', timed(20_000, async () => {
