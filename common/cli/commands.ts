@@ -30,7 +30,10 @@ const print = (io: Io, json: boolean, value: unknown, text: () => string) => io.
 
 export async function agentsCmd(c: Client, o: { json?: boolean }, io: Io): Promise<void> {
   const list = await c.agents();
-  print(io, !!o.json, list, () => agentsTable(list));
+  if (o.json) return print(io, true, list, () => '');
+  const pending = await c.pending();
+  const hint = pending.length ? `\n${pending.length} agent(s) waiting to be accepted: see \`pending\`` : '';
+  io.out(agentsTable(list) + hint);
 }
 
 export async function statusCmd(c: Client, ref: string, o: { json?: boolean }, io: Io): Promise<void> {

@@ -96,7 +96,9 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   out(`  TLS fingerprint    ${tls.fingerprint}`);
   out(`  new agents         ${cfg.autoAccept ? 'accepted at once (--auto-accept)' : 'pending until `manager accept <agent>`, or at once with the enroll token'}`);
   out(`  start an agent with (the token enrolls it at once; without it, it waits to be accepted):`);
-  out(`    ${agentCommandLine(cfg.host, bound.tcp.port, bound.udp.port)} --manager-fingerprint ${tls.fingerprint.replace(/:/g, '')} --enroll-token ${enrollToken}`);
+  // The token itself only on a terminal: a service's output ends up in logs others may read.
+  const shown = cfg.console ? enrollToken : `<the contents of ${join(dataDir, ENROLL_TOKEN_FILE)}>`;
+  out(`    ${agentCommandLine(cfg.host, bound.tcp.port, bound.udp.port)} --manager-fingerprint ${tls.fingerprint.replace(/:/g, '')} --enroll-token ${shown}`);
 
   let closing: Promise<void> | undefined;
   const close = () => {
