@@ -1,5 +1,7 @@
 // Shared test helpers: a deadline for async tests (uvu has none) and temp folders.
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as assert from 'uvu/assert';
+import { HwError } from '../common/errors.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,4 +40,16 @@ export async function waitFor<T>(check: () => T | Promise<T>, ms = 10_000, what 
     if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Runs `fn`, which must throw an HwError, and returns its code. */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, HwError, `expected an HwError, got ${String(err)}`);
+    return (err as HwError).code;
+  }
+  assert.unreachable('expected a throw');
+  return '';
 }

@@ -100,6 +100,19 @@ function checkInterfaces(list: unknown[]): InterfaceCounters[] {
   });
 }
 
+/** The messages both sides send: ping, pong, bye. Anything else is UNKNOWN_TYPE. */
+function parseCommon(o: Obj): Ping | Pong | Bye {
+  switch (o.type) {
+    case 'ping':
+    case 'pong':
+      return { type: o.type, at: num(o, 'at') };
+    case 'bye':
+      return { type: 'bye', reason: str(o, 'reason', 512) };
+    default:
+      throw new HwError('UNKNOWN_TYPE', `unknown message type "${String(o.type).slice(0, 32)}"`);
+  }
+}
+
 /** Validates a message from an agent. Throws HwError with BAD_JSON, BAD_MESSAGE or UNKNOWN_TYPE. */
 export function parseAgentMessage(body: Buffer | string): AgentMessage {
   const o = parseJson(body);
@@ -137,13 +150,8 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
       if (!/^[0-9a-f]{64}$/.test(sha256)) throw new HwError('BAD_MESSAGE', 'field "sha256" must be 64 hex digits');
       return { type: 'file-end', id: int(o, 'id', 1, REQ_ID_MAX), bytes: int(o, 'bytes'), sha256 };
     }
-    case 'ping':
-    case 'pong':
-      return { type: o.type, at: num(o, 'at') };
-    case 'bye':
-      return { type: 'bye', reason: str(o, 'reason', 512) };
     default:
-      throw new HwError('UNKNOWN_TYPE', `unknown message type "${String(o.type).slice(0, 32)}"`);
+      return parseCommon(o);
   }
 }
 
@@ -168,13 +176,8 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
       return { type: 'cancel', id: int(o, 'id', 1, REQ_ID_MAX) };
     case 'ack':
       return { type: 'ack', seq: int(o, 'seq', 1) };
-    case 'ping':
-    case 'pong':
-      return { type: o.type, at: num(o, 'at') };
-    case 'bye':
-      return { type: 'bye', reason: str(o, 'reason', 512) };
     default:
-      throw new HwError('UNKNOWN_TYPE', `unknown message type "${String(o.type).slice(0, 32)}"`);
+      return parseCommon(o);
   }
 }
 

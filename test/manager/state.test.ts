@@ -7,7 +7,7 @@ import { ALERT_DEDUPE_WINDOW } from '../../common/constants.ts';
 import { HwError } from '../../common/errors.ts';
 import { EventLog } from '../../common/manager/event-log.ts';
 import { ManagerState, type AgentRecord, type AlertRecord } from '../../common/manager/state.ts';
-import { cleanTempDirs, tempDir } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir, codeOf } from '../harness.helper.ts';
 
 const test = suite('manager/state');
 test.after.each(() => cleanTempDirs());
@@ -25,16 +25,6 @@ function up(s: ManagerState, id: string, over: Partial<AgentRecord> = {}): Agent
 
 const alert = (seq: number, alertType = 'CPU_HIGH', value = 90) => ({ seq, alert: alertType, value, threshold: 80, at: 1_000 + seq });
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, HwError, `expected an HwError, got ${String(err)}`);
-    return (err as HwError).code;
-  }
-  assert.unreachable('expected a throw');
-  return '';
-}
 
 function openLog(dir: string): EventLog {
   const log = new EventLog(join(dir, 'events.jsonl'));

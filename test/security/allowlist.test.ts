@@ -2,21 +2,11 @@
 // treated as IPv4, loopback only by default, and a coded error for anything that is not an address.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HwError } from '../../common/errors.ts';
 import { Allowlist, LOOPBACK_ALLOW, normalizeAddress } from '../../common/security/allowlist.ts';
+import { codeOf } from '../harness.helper.ts';
 
 const test = suite('security/allowlist');
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, HwError, `expected an HwError, got ${String(err)}`);
-    return (err as HwError).code;
-  }
-  assert.unreachable('expected a throw');
-  return '';
-}
 
 function check(list: Allowlist, yes: string[], no: string[]): void {
   for (const a of yes) assert.ok(list.allows(a), `${a} should be allowed by ${list.entries.join(',')}`);

@@ -9,19 +9,10 @@ import { HwError } from '../../common/errors.ts';
 import {
   FrameDecoder, HEADER_BYTES, KIND_DATA, KIND_JSON, encodeDataHeader, encodeJson, type Frame,
 } from '../../common/wire/frame.ts';
+import { codeOf } from '../harness.helper.ts';
 
 const test = suite('wire/frame');
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, HwError, `expected an HwError, got ${String(err)}`);
-    return (err as HwError).code;
-  }
-  assert.unreachable('expected a throw');
-  return '';
-}
 
 function header(len: number, kind: number): Buffer {
   const h = Buffer.alloc(HEADER_BYTES);

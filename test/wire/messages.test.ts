@@ -2,23 +2,13 @@
 // (BAD_JSON, BAD_MESSAGE, UNKNOWN_TYPE) when not.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HwError } from '../../common/errors.ts';
 import {
   parseAckDatagram, parseAgentMessage, parseAlertDatagram, parseManagerMessage,
 } from '../../common/wire/messages.ts';
+import { codeOf } from '../harness.helper.ts';
 
 const test = suite('wire/messages');
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, HwError, `expected an HwError, got ${String(err)}`);
-    return (err as HwError).code;
-  }
-  assert.unreachable('expected a throw');
-  return '';
-}
 const j = (v: unknown) => Buffer.from(JSON.stringify(v));
 const agentCode = (v: unknown) => codeOf(() => parseAgentMessage(j(v)));
 const managerCode = (v: unknown) => codeOf(() => parseManagerMessage(j(v)));
