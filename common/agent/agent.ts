@@ -2,28 +2,26 @@
 // reports every interval, watches CPU every second, sends alerts over UDP and TCP until
 // acknowledged, and answers commands — each in its own task, so none blocks another.
 
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { readFileSync, realpathSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { join, sep } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { hostname as osHostname } from 'node:os';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import {
   ALERT_RETRY_MS, BACKFILL_MAX_SAMPLES, CPU_SAMPLE_MS, DEFAULT_LOG_LINES, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_LOG_LINES, PROTOCOL_VERSION, VERSION,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
-import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
-import { parseAckDatagram, parseManagerMessage, type AgentMessage, type ManagerMessage, type Request } from '../wire/messages.ts';
-import { Peer } from '../wire/peer.ts';
-import type { TlsIdentity } from '../security/tls-identity.ts';
-import { seal } from '../security/udp-mac.ts';
-import { writeAtomic } from './identity.ts';
 import { RefusedLog } from '../manager/refused-log.ts';
+import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
+import type { TlsIdentity } from '../security/tls-identity.ts';
+import { parseManagerMessage, type AgentMessage, type AlertMsg, type ManagerMessage, type Request } from '../wire/messages.ts';
+import { Peer } from '../wire/peer.ts';
+import { AlertDatagrams, familyOf } from './alert-datagrams.ts';
 import { AlertQueue } from './alert-queue.ts';
 import { Backoff } from './backoff.ts';
 import { CpuAlertMonitor } from './cpu-alert.ts';
 import { FileSender } from './file-sender.ts';
+import { insideRoots } from './files-root.ts';
+import { ManagerPins } from './manager-pins.ts';
 
 export interface ManagerAddress {
   host: string;
@@ -96,11 +94,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   private reportTimer: NodeJS.Timeout | undefined;
   private cpuTimer: NodeJS.Timeout | undefined;
   private alertTimer: NodeJS.Timeout | undefined;
-  private udp: UdpSocket | undefined;
-  private udpKey: Buffer | undefined;
+  private udp: AlertDatagrams | undefined;
   private accepted = false;
   private lastDisconnect = '';
-  private pins: Record<string, string> = {};
+  private readonly pins: ManagerPins;
   /** samples taken while not connected, oldest first, bounded */
   private readonly backlog: Sample[] = [];
   private readonly badNoted = new RefusedLog();
@@ -116,35 +113,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.backoff = cfg.backoff ?? new Backoff();
     this.queue = new AlertQueue(cfg.stateDir);
     this.cpuMonitor = new CpuAlertMonitor({ threshold: cfg.cpuThreshold, forSamples: cfg.cpuForS * 1000 / (cfg.cpuSampleMs ?? CPU_SAMPLE_MS) });
-    if (cfg.stateDir) {
-      try {
-        this.pins = JSON.parse(readFileSync(join(cfg.stateDir, PINS_FILE), 'utf8'));
-      } catch {
-        // nothing pinned yet
-      }
-    }
-  }
-
-  /**
-   * Checks the manager's certificate: against --manager-fingerprint when given, else against the
-   * fingerprint pinned at first contact (pinning it now if this is the first contact).
-   */
-  private checkManager(target: ManagerAddress, fingerprint: string): HwError | undefined {
-    const key = fmt(target);
-    const expected = this.cfg.managerFingerprints;
-    if (expected?.length) {
-      if (expected.includes(fingerprint)) return undefined;
-      return new HwError('MANAGER_CHANGED', `manager ${key} presented certificate ${fingerprint}, not the one given with --manager-fingerprint: refusing to talk to it`);
-    }
-    const pinned = this.pins[key];
-    if (pinned === fingerprint) return undefined;
-    if (pinned) {
-      return new HwError('MANAGER_CHANGED', `manager ${key} presented certificate ${fingerprint} but ${pinned} was pinned at first contact: refusing to talk to it. If the manager was reinstalled on purpose, remove ${key} from ${this.cfg.stateDir ? join(this.cfg.stateDir, PINS_FILE) : PINS_FILE} or start with --manager-fingerprint`);
-    }
-    this.pins[key] = fingerprint;
-    if (this.cfg.stateDir) writeAtomic(join(this.cfg.stateDir, PINS_FILE), JSON.stringify(this.pins, null, 2) + '\n');
-    this.log(`pinned manager ${key} certificate ${fingerprint}`);
-    return undefined;
+    this.pins = new ManagerPins({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), ...(cfg.managerFingerprints ? { expected: cfg.managerFingerprints } : {}) });
   }
 
   get id(): string {
@@ -201,7 +170,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.next++;
     this.current = target;
     // The manager's certificate is self-signed: no CA can vouch for it, so it is checked by
-    // fingerprint in checkManager() before a single byte of ours is sent.
+    // fingerprint (ManagerPins) before a single byte of ours is sent.
     const socket: TLSSocket = tlsConnect({
       host: target.host, port: target.port, key: this.cfg.tls.key, cert: this.cfg.tls.cert, rejectUnauthorized: false,
       minVersion: 'TLSv1.3', ...(isIP(target.host) ? {} : { servername: target.host }),
@@ -228,7 +197,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     const handshake = setTimeout(() => peer.fail(new HwError('HANDSHAKE_TIMEOUT', 'no welcome from the manager')), HANDSHAKE_TIMEOUT_MS);
     socket.once('secureConnect', () => {
       const fp = socket.getPeerCertificate().fingerprint256 ?? '';
-      const bad = this.checkManager(target, fp);
+      const { error: bad, pinned } = this.pins.check(fmt(target), fp);
+      if (pinned) this.log(`pinned manager ${fmt(target)} certificate ${fp}`);
       if (bad) {
         this.lastDisconnect = bad.message;
         this.emit('error', bad);
@@ -283,7 +253,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.backoff.reset();
     this.next--; // stay on this manager next time
     peer.setHeartbeat(w.heartbeatMs);
-    this.udpKey = Buffer.from(w.udpKey, 'base64');
+    this.udp?.setKey(Buffer.from(w.udpKey, 'base64'));
     this.accepted = w.status === 'accepted';
     if (this.accepted) this.log(`connected to manager ${fmt(target)}`);
     else this.log(`connected to manager ${fmt(target)}, waiting to be accepted: on the manager run \`manager accept ${this.cfg.name}\``);
@@ -438,51 +408,16 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private openUdp(): void {
     if (this.cfg.noUdp) return;
-    const host = this.cfg.bind ?? this.cfg.managers[0]!.host;
-    const udp = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
-    udp.on('error', (err) => this.log(`alert socket: ${err.message}`));
-    udp.on('message', (buf) => {
-      try {
-        const ack = parseAckDatagram(buf);
-        if (ack.agentId === this.cfg.id) this.queue.ack(ack.seq);
-      } catch {
-        // not ours
-      }
+    this.udp = new AlertDatagrams({
+      agentId: this.cfg.id, family: familyOf(this.cfg.bind ?? this.cfg.managers[0]!.host), onAck: (seq) => this.queue.ack(seq),
+      log: (l) => this.log(l), ...(this.cfg.bind ? { bind: this.cfg.bind } : {}),
     });
-    if (this.cfg.bind) udp.bind(0, this.cfg.bind);
-    this.udp = udp;
   }
 
-  private sendUdp(a: AgentMessage & { type: 'alert' }): void {
-    // Without a session key the manager could not check it: TCP delivers it after reconnecting.
-    if (!this.udpKey) return;
+  private sendUdp(a: AlertMsg): void {
     const target = this.current ?? this.cfg.managers[0]!;
-    const body = Buffer.from(JSON.stringify({ type: 'alert', agentId: this.cfg.id, seq: a.seq, alert: a.alert, value: a.value, threshold: a.threshold, at: a.at }));
-    const buf = seal(this.udpKey, body);
-    this.udp?.send(buf, this.cfg.udpPort, target.host, (err) => {
-      if (err) this.log(`alert datagram to ${target.host}:${this.cfg.udpPort} failed: ${err.message}`);
-    });
+    this.udp?.send(a, target.host, this.cfg.udpPort);
   }
-}
-
-export const PINS_FILE = 'manager-pins.json';
-
-/**
- * A check that a resolved path lies inside one of `roots` (themselves resolved through symlinks
- * once, at start), so neither `..` nor a symlink can lead out of them.
- */
-export function insideRoots(roots: string[]): (real: string) => void {
-  const resolved = roots.map((r) => {
-    try {
-      return realpathSync(r);
-    } catch {
-      throw new HwError('BAD_FLAG', `--files-root ${r}: no such folder`);
-    }
-  });
-  return (real: string) => {
-    if (resolved.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep))) return;
-    throw new HwError('OUTSIDE_FILES_ROOT', `${real} is outside the folders this agent shares (--files-root ${resolved.join(', ')})`);
-  };
 }
 
 function fmt(a: ManagerAddress): string {

@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { join } from 'node:path';
 import {
-  BACKOFF_CAP_MS, COMMAND_TIMEOUT_MS, CONNECTS_PER_SECOND, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_DATAGRAM_BYTES, MAX_HANDSHAKING,
+  BACKOFF_CAP_MS, COMMAND_TIMEOUT_MS, CONNECTS_PER_SECOND, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_HANDSHAKING,
   PROTOCOL_VERSION,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
@@ -18,12 +18,12 @@ import { Allowlist, normalizeAddress } from '../security/allowlist.ts';
 import { RateLimiter } from '../security/rate-limit.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import { tokenMatches } from './token.ts';
-import { split, verify } from '../security/udp-mac.ts';
 import {
-  parseAgentMessage, parseAlertDatagram, type AgentMessage, type CommandName, type Hello, type ManagerMessage,
+  parseAgentMessage, type AgentMessage, type CommandName, type Hello, type ManagerMessage,
 } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
 import { AgentLink, type FileSink } from './agent-link.ts';
+import { AlertIntake } from './alert-intake.ts';
 import { Enrollment } from './enrollment.ts';
 import { HISTORY_FILE, loadHistory, saveHistory } from './history-file.ts';
 import { EventLog } from './event-log.ts';
@@ -70,8 +70,7 @@ export class Manager {
   private readonly secureContext: SecureContext;
   private readonly limiter: RateLimiter;
   private handshaking = 0;
-  /** per-session UDP keys, by agent id */
-  private readonly udpKeys = new Map<string, Buffer>();
+  private readonly intake: AlertIntake;
   private readonly fingerprints = new Map<string, string>();
   private tcp: Server | undefined;
   private udp: UdpSocket | undefined;
@@ -90,6 +89,11 @@ export class Manager {
     this.enrollment = new Enrollment(opts.dataDir);
     this.secureContext = createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.3' });
     this.limiter = new RateLimiter({ rate: opts.connectsPerSecond ?? CONNECTS_PER_SECOND, now: this.now });
+    this.intake = new AlertIntake({
+      allow: this.allow, state: this.state, throttle: this.refused, now: this.now,
+      refuse: (address) => this.refuse(address, 'udp', 'NOT_ALLOWED'),
+      reply: (buf, port, address) => this.udp?.send(buf, port, address),
+    });
   }
 
   get fingerprint(): string {
@@ -124,7 +128,7 @@ export class Manager {
 
     const udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
     this.udp = udp;
-    udp.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo.address, rinfo.port));
+    udp.on('message', (buf, rinfo) => this.intake.onDatagram(buf, rinfo.address, rinfo.port));
     udp.on('error', (err) => this.notice(`alert listener error: ${err.message}`));
     udp.bind(this.opts.udpPort ?? DEFAULT_UDP_PORT, host);
     await listening(udp, `UDP ${host}:${this.opts.udpPort ?? DEFAULT_UDP_PORT}`, '--udp-port');
@@ -234,7 +238,7 @@ export class Manager {
         link.close(reason);
         if (this.links.get(link.agentId) === link) {
           this.links.delete(link.agentId);
-          this.udpKeys.delete(link.agentId);
+          this.intake.dropKey(link.agentId);
           this.state.agentDown(link.agentId, reason);
           const rec = this.state.agent(link.agentId);
           if (rec && !this.stopping && rec.trust === 'accepted') this.notice(`agent ${rec.name} (${rec.address}) disconnected: ${reason}`);
@@ -280,7 +284,7 @@ export class Manager {
     const link = new AgentLink(hello.id, peer);
     this.links.set(hello.id, link);
     const udpKey = randomBytes(32);
-    this.udpKeys.set(hello.id, udpKey);
+    this.intake.setKey(hello.id, udpKey);
     this.fingerprints.set(hello.id, fingerprint);
     const rec = this.state.agentUp({
       id: hello.id, name: hello.name, hostname: hello.hostname, address, platform: hello.platform, arch: hello.arch,
@@ -348,58 +352,9 @@ export class Manager {
     }
   }
 
-  // ---- UDP -----------------------------------------------------------------------------------
-
-  private onDatagram(buf: Buffer, from: string, port: number): void {
-    const address = normalizeAddress(from);
-    if (!this.allow.allows(address)) {
-      this.dropped('not-allowed', address);
-      this.refuse(address, 'udp', 'NOT_ALLOWED');
-      return;
-    }
-    if (buf.length > MAX_DATAGRAM_BYTES) {
-      this.dropped('oversized', address);
-      return;
-    }
-    const parts = split(buf);
-    let d;
-    try {
-      if (!parts) throw new HwError('BAD_MAC', 'no MAC');
-      d = parseAlertDatagram(parts.body);
-    } catch {
-      this.dropped('malformed', address);
-      return;
-    }
-    // Only a connected, accepted agent has a key; anything else cannot be checked and is dropped.
-    const key = this.udpKeys.get(d.agentId);
-    if (!key || this.state.agent(d.agentId)?.trust !== 'accepted') {
-      this.dropped('unknown-agent', address);
-      return;
-    }
-    if (!verify(key, parts!.body, parts!.mac)) {
-      this.dropped('bad-mac', address);
-      return;
-    }
-    if (!this.state.alert(d.agentId, d, 'udp')) {
-      // Already shown: a retransmission or a replay. Either way nothing happens but the count.
-      this.dropped('replay', address);
-      return;
-    }
-    // Acked after the event log has it on disk (state.alert flushed it).
-    this.udp?.send(Buffer.from(JSON.stringify({ type: 'ack', agentId: d.agentId, seq: d.seq })), port, from);
-  }
-
-  private readonly droppedCounts = new Map<string, number>();
-  private dropped(kind: string, address: string): void {
-    this.droppedCounts.set(kind, (this.droppedCounts.get(kind) ?? 0) + 1);
-    if (kind === 'not-allowed' || kind === 'replay') return; // logged as a refusal / harmless
-    const n = this.refused.note(`${kind}:${address}`);
-    if (n) this.state.record({ at: this.now(), event: 'udp-dropped', reason: kind, address, count: n });
-  }
-
   /** Datagrams dropped since start, by reason. */
   droppedDatagrams(): Record<string, number> {
-    return Object.fromEntries(this.droppedCounts);
+    return this.intake.dropped();
   }
 
   private refuse(address: string, proto: 'tcp' | 'udp', code: 'NOT_ALLOWED' | 'RATE_LIMITED' | 'TOO_MANY_HANDSHAKES'): void {

@@ -283,8 +283,10 @@ test('forged, replayed and out-of-allowlist alert datagrams are dropped and coun
   assert.is(s.manager.state.alerts().length, before, 'no alert shown');
   // A genuine alert, then its datagram replayed: shown once, the replay counted.
   const genuine: Buffer[] = [];
-  const origSend = (agent as any).udp.send.bind((agent as any).udp);
-  (agent as any).udp.send = (b: Buffer, ...rest: unknown[]) => {
+  // Capture what the agent really sends (its datagram socket), to replay it.
+  const socket = (agent as any).udp.socket;
+  const origSend = socket.send.bind(socket);
+  socket.send = (b: Buffer, ...rest: unknown[]) => {
     genuine.push(Buffer.from(b));
     return origSend(b, ...rest);
   };

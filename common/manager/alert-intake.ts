@@ -1,0 +1,78 @@
+// The manager's UDP side: each alert datagram is checked (allowlist, size, form, the agent's
+// session key, MAC, seen before) and dropped with a count at the first failure; a new alert is
+// recorded (flushed to disk) and only then acknowledged to its sender.
+
+import { HwError } from '../errors.ts';
+import { normalizeAddress, type Allowlist } from '../security/allowlist.ts';
+import { split, verify } from '../security/udp-mac.ts';
+import { MAX_DATAGRAM_BYTES } from '../constants.ts';
+import { parseAlertDatagram } from '../wire/messages.ts';
+import type { RefusedLog } from './refused-log.ts';
+import type { ManagerState } from './state.ts';
+
+export type DropReason = 'not-allowed' | 'oversized' | 'malformed' | 'unknown-agent' | 'bad-mac' | 'replay';
+
+export class AlertIntake {
+  private readonly keys = new Map<string, Buffer>();
+  private readonly counts = new Map<DropReason, number>();
+  private readonly o: {
+    allow: Allowlist;
+    state: ManagerState;
+    throttle: RefusedLog;
+    now: () => number;
+    /** a refused source, reported like a refused TCP connection */
+    refuse: (address: string) => void;
+    /** sends the acknowledgement back */
+    reply: (buf: Buffer, port: number, address: string) => void;
+  };
+
+  constructor(o: AlertIntake['o']) {
+    this.o = o;
+  }
+
+  /** The MAC key of an agent's current session (agreed in its welcome). */
+  setKey(agentId: string, key: Buffer): void {
+    this.keys.set(agentId, key);
+  }
+
+  dropKey(agentId: string): void {
+    this.keys.delete(agentId);
+  }
+
+  /** Datagrams dropped since start, by reason. */
+  dropped(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  onDatagram(buf: Buffer, from: string, port: number): void {
+    const address = normalizeAddress(from);
+    if (!this.o.allow.allows(address)) {
+      this.drop('not-allowed', address);
+      this.o.refuse(address);
+      return;
+    }
+    if (buf.length > MAX_DATAGRAM_BYTES) return this.drop('oversized', address);
+    const parts = split(buf);
+    let d;
+    try {
+      if (!parts) throw new HwError('BAD_MAC', 'no MAC');
+      d = parseAlertDatagram(parts.body);
+    } catch {
+      return this.drop('malformed', address);
+    }
+    // Only a connected, accepted agent has a key; anything else cannot be checked and is dropped.
+    const key = this.keys.get(d.agentId);
+    if (!key || this.o.state.agent(d.agentId)?.trust !== 'accepted') return this.drop('unknown-agent', address);
+    if (!verify(key, parts!.body, parts!.mac)) return this.drop('bad-mac', address);
+    // Already shown: a retransmission or a replay. Either way nothing happens but the count.
+    if (!this.o.state.alert(d.agentId, d, 'udp')) return this.drop('replay', address);
+    this.o.reply(Buffer.from(JSON.stringify({ type: 'ack', agentId: d.agentId, seq: d.seq })), port, from);
+  }
+
+  private drop(reason: DropReason, address: string): void {
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
+    if (reason === 'not-allowed' || reason === 'replay') return; // logged as a refusal / harmless
+    const n = this.o.throttle.note(`${reason}:${address}`);
+    if (n) this.o.state.record({ at: this.o.now(), event: 'udp-dropped', reason, address, count: n });
+  }
+}
