@@ -1,6 +1,7 @@
 // Bundles the entry files and every test file with esbuild into .build/ (ESM, packages left
 // external), so that the programs and the tests run on plain Node from a checkout.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -11,6 +12,15 @@ function walk(dir, want, out = []) {
     else if (want(p)) out.push(p);
   }
   return out;
+}
+
+function commit() {
+  if (process.env.HOSTWATCH_COMMIT) return process.env.HOSTWATCH_COMMIT;
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return ''; // not a git checkout
+  }
 }
 
 export async function buildDev({ tests = true } = {}) {
@@ -28,7 +38,7 @@ export async function buildDev({ tests = true } = {}) {
     packages: 'external',
     sourcemap: 'inline',
     logLevel: 'warning',
-    define: { 'process.env.HOSTWATCH_COMMIT': JSON.stringify(process.env.HOSTWATCH_COMMIT ?? '') },
+    define: { 'process.env.HOSTWATCH_COMMIT': JSON.stringify(commit()) },
   });
 }
 
