@@ -75,7 +75,8 @@ export interface AgentEvents {
   connected: [ManagerAddress];
   disconnected: [string];
   alert: [AgentMessage];
-  error: [Error];
+  /** the manager was refused (MANAGER_CHANGED); the agent keeps retrying */
+  rejected: [HwError];
 }
 
 export class Agent extends EventEmitter<AgentEvents> {
@@ -201,7 +202,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       if (pinned) this.log(`pinned manager ${fmt(target)} certificate ${fp}`);
       if (bad) {
         this.lastDisconnect = bad.message;
-        this.emit('error', bad);
+        this.emit('rejected', bad);
         peer.fail(bad);
         return;
       }

@@ -93,7 +93,6 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       backoff: new Backoff({ ...(o.backoffBaseMs ? { baseMs: o.backoffBaseMs } : {}), ...(o.backoffCapMs ? { capMs: o.backoffCapMs } : {}) }),
     }, simulatedDeps(i));
     agent.on('connected', () => { connectTimes[i] = Date.now(); });
-    agent.on('error', () => {});
     agents.push(agent);
     agent.start();
     if (ramp && i % 100 === 99) await new Promise((r) => setTimeout(r, (ramp * 100) / o.count));

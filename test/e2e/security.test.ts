@@ -15,7 +15,7 @@ import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tl
 import { seal } from '../../common/security/udp-mac.ts';
 import { encodeJson, FrameDecoder, KIND_JSON } from '../../common/wire/frame.ts';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
-import { cli, killAll } from './procs.helper.ts';
+import { cli, killAll, startAgent, startManager, waitOnline } from './procs.helper.ts';
 import { fakeDeps, serveTest, testAgent, testIdentity } from './inproc.helper.ts';
 
 const agents: Agent[] = [];
@@ -339,11 +339,24 @@ test('a manager with a changed certificate is refused by the agent (MANAGER_CHAN
   closers.push(s2.close);
   const a2 = await testAgent(s2, fakeDeps(), { stateDir, name: 'pinned' });
   agents.push(a2);
-  a2.on('error', (e) => errors.push((e as any).code));
+  a2.on('rejected', (e) => errors.push(e.code));
   await waitFor(() => errors.includes('MANAGER_CHANGED'), 5000, 'refused');
   await new Promise((r) => setTimeout(r, 500));
   assert.not.ok(a2.connected);
   assert.not.ok(events(s2.dataDir).some((e) => e.event === 'connect' || e.event === 'refused'), 'no hello ever reached the new manager');
+}));
+
+test('an agent process facing a changed manager key keeps running and retrying, and says why', timed(40_000, async () => {
+  const m1 = await startManager();
+  const agent = startAgent(m1, ['--name', 'stubborn']);
+  await waitOnline(m1.dataDir, 'stubborn');
+  await m1.kill();
+  const m2 = await startManager(['--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)]); // new data folder, new key
+  await waitFor(() => /refusing to talk to it/.test(agent.output()), 20_000, 'refusal logged');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.is(agent.child.exitCode, null, 'still running');
+  assert.not.ok(events(m2.dataDir).some((e) => e.event === 'connect'), 'never said hello to the impostor');
+  await m2.kill();
 }));
 
 test('pending agents get no commands and store nothing until accepted; revoked ones are refused', timed(30_000, async () => {
