@@ -447,6 +447,7 @@ export class Manager {
     this.links.clear();
     this.state.record({ at: this.now(), event: 'stop' });
     this.log.close();
+    this.enrollment.flush();
     saveHistory(join(this.opts.dataDir, HISTORY_FILE), this.state);
   }
 }
