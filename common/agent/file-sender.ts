@@ -63,23 +63,31 @@ export class FileSender {
       await peer.send({ type: 'file', id, size, path });
       const hash = createHash('sha256');
       let bytes = 0;
-      const buf = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
+      // One chunk read ahead while the previous one is sent. A fresh buffer each time: the
+      // previous one may still sit in the socket's queue.
+      const readAt = async (pos: number): Promise<Buffer> => {
+        const want = Math.min(FILE_CHUNK_BYTES, size - pos + 1); // +1 notices a file that grew
+        const buf = Buffer.allocUnsafe(want);
+        const { bytesRead } = await fh.read(buf, 0, want, pos);
+        return bytesRead === want ? buf : buf.subarray(0, bytesRead);
+      };
+      let next = readAt(0);
       for (;;) {
+        const chunk = await next;
+        if (chunk.length === 0) break;
+        if (bytes + chunk.length > size) throw new HwError('FILE_CHANGED', `${requested} grew during the transfer`);
+        next = readAt(bytes + chunk.length);
+        next.catch(() => {}); // awaited on the next turn; a failure there is reported then
         while (flow.inflight >= this.window && !flow.cancelled && !peer.closed) {
           await new Promise<void>((r) => { flow.wake = r; });
           flow.wake = undefined;
         }
-        if (flow.cancelled) return; // the manager already knows
+        // A lost connection first: it also cancels every flow, but it is a failure to report.
         if (peer.closed) throw new HwError('DISCONNECTED', 'connection lost during the transfer');
-        const want = Math.min(FILE_CHUNK_BYTES, size - bytes + 1); // +1 notices a file that grew
-        const { bytesRead } = await fh.read(buf, 0, want, bytes);
-        if (bytesRead === 0) break;
-        if (bytes + bytesRead > size) throw new HwError('FILE_CHANGED', `${requested} grew during the transfer`);
-        // The chunk is copied: `buf` is reused for the next read while this one may sit in the socket.
-        const chunk = Buffer.from(buf.subarray(0, bytesRead));
+        if (flow.cancelled) return; // the manager asked: it already knows
         hash.update(chunk);
-        bytes += bytesRead;
-        flow.inflight += bytesRead;
+        bytes += chunk.length;
+        flow.inflight += chunk.length;
         await peer.sendData(id, chunk);
       }
       if (bytes !== size) throw new HwError('FILE_CHANGED', `${requested} shrank during the transfer (${bytes} of ${size} bytes)`);

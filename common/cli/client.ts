@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { SINK_BUFFER_BYTES } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
 import type { Manager } from '../manager/manager.ts';
 import { historyJson } from '../manager/api.ts';
@@ -45,7 +46,7 @@ class PartFile {
   constructor(target: string) {
     this.target = target;
     this.tmp = `${target}.part-${process.pid}-${Date.now()}`;
-    this.out = createWriteStream(this.tmp, { flags: 'wx', mode: 0o600 });
+    this.out = createWriteStream(this.tmp, { flags: 'wx', mode: 0o600, highWaterMark: SINK_BUFFER_BYTES });
   }
 
   async write(chunk: Buffer): Promise<void> {

@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { HEARTBEAT_MISSES, HEARTBEAT_MS, MAX_FRAME_BYTES } from '../constants.ts';
+import { HEARTBEAT_MISSES, HEARTBEAT_MS, MAX_FRAME_BYTES, SEND_BUFFER_BYTES } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import { drained } from './drain.ts';
 import { FrameDecoder, KIND_JSON, encodeDataHeader, encodeJson } from './frame.ts';
@@ -69,11 +69,12 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
     this.armHeartbeat();
   }
 
-  /** Sends a message; resolves once the stream accepted it without exceeding its buffer. */
+  /** Sends a message; resolves at once unless over SEND_BUFFER_BYTES are queued, then on drain. */
   async send(msg: Out): Promise<void> {
     if (this.closed) throw new HwError('DISCONNECTED', 'connection is closed');
     this.lastTx = this.now();
-    if (!this.stream.write(encodeJson(msg))) await this.drain();
+    this.stream.write(encodeJson(msg));
+    if (this.stream.writableLength > SEND_BUFFER_BYTES) await this.drain();
   }
 
   /** Sends without waiting for drain: for small control messages where order matters more. */
@@ -87,8 +88,14 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   async sendData(id: number, data: Buffer): Promise<void> {
     if (this.closed) throw new HwError('DISCONNECTED', 'connection is closed');
     this.lastTx = this.now();
+    // Corked: header and data leave in one write (one TLS record run), not a 9-byte one first.
+    this.stream.cork();
     this.stream.write(encodeDataHeader(id, data.length));
-    if (!this.stream.write(data)) await this.drain();
+    this.stream.write(data);
+    this.stream.uncork();
+    // Some data queued keeps the socket busy while the next chunk is read; waiting for a full
+    // drain after every chunk left the wire idle half the time.
+    if (this.stream.writableLength > SEND_BUFFER_BYTES) await this.drain();
   }
 
   private async drain(): Promise<void> {

@@ -137,7 +137,8 @@ test('a file that grows or shrinks during the transfer is FILE_CHANGED', timed(1
     const r = await rig(FILE_CHUNK_BYTES);
     r.autoCredit = false;
     const path = join(tempDir(), `${change}.bin`);
-    writeFileSync(path, randomBytes(3 * FILE_CHUNK_BYTES));
+    // Long enough that the chunk the sender reads ahead is not the last one.
+    writeFileSync(path, randomBytes(8 * FILE_CHUNK_BYTES));
     const outcome = codeOf(r.sender.send(r.agent, 5, path));
     await waitFor(() => r.bytes >= FILE_CHUNK_BYTES, 3000, 'the first chunk');
     if (change === 'grow') appendFileSync(path, 'more');
