@@ -15,12 +15,12 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Largest UDP datagram we accept or send. */
 export const MAX_DATAGRAM_BYTES = 8 * 1024;
 /** File transfer: bytes per data frame and bytes in flight before the agent waits for credit. */
-export const FILE_CHUNK_BYTES = 256 * 1024;
-export const FILE_WINDOW_BYTES = 8 * 1024 * 1024;
+export const FILE_CHUNK_BYTES = 128 * 1024;
+export const FILE_WINDOW_BYTES = 2 * 1024 * 1024;
 /** Bytes a connection may hold queued before a sender waits for it to drain. */
 export const SEND_BUFFER_BYTES = 1024 * 1024;
 /** Bytes a receiver (HTTP response, file) may hold buffered before it waits to drain. */
-export const SINK_BUFFER_BYTES = 4 * 1024 * 1024;
+export const SINK_BUFFER_BYTES = 1024 * 1024;
 
 export const DEFAULT_INTERVAL_S = 5;
 export const DEFAULT_CPU_THRESHOLD = 80;

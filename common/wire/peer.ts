@@ -84,14 +84,17 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
     this.stream.write(encodeJson(msg));
   }
 
-  /** Sends a data chunk of stream `id`, waiting for drain when the socket buffer is full. */
-  async sendData(id: number, data: Buffer): Promise<void> {
+  /**
+   * Sends a data chunk of stream `id`, waiting for drain when the socket buffer is full.
+   * `onWritten` is called once the stream has taken the bytes (so the buffer may be reused).
+   */
+  async sendData(id: number, data: Buffer, onWritten?: () => void): Promise<void> {
     if (this.closed) throw new HwError('DISCONNECTED', 'connection is closed');
     this.lastTx = this.now();
     // Corked: header and data leave in one write (one TLS record run), not a 9-byte one first.
     this.stream.cork();
     this.stream.write(encodeDataHeader(id, data.length));
-    this.stream.write(data);
+    this.stream.write(data, onWritten);
     this.stream.uncork();
     // Some data queued keeps the socket busy while the next chunk is read; waiting for a full
     // drain after every chunk left the wire idle half the time.
