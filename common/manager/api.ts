@@ -18,6 +18,7 @@ import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
 import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
+import { RefusedLog } from './refused-log.ts';
 import { tokenMatches } from './token.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -27,8 +28,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 };
 
 export function startApi(manager: Manager, token: string): Server {
+  const unauthorized = new RefusedLog();
   const server = createServer((req, res) => {
-    handle(manager, token, req, res).catch((err) => sendError(res, err));
+    handle(manager, token, unauthorized, req, res).catch((err) => sendError(res, err));
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 0; // follow and fetch stream for as long as they need
@@ -69,15 +71,22 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v as Record<string, unknown>;
 }
 
-async function handle(manager: Manager, token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(manager: Manager, token: string, unauthorized: RefusedLog, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const auth = req.headers.authorization ?? '';
   const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
   if (!tokenMatches(given, token)) {
-    manager.state.record({ at: manager.now(), event: 'api-unauthorized', address: req.socket.remoteAddress, path: req.url?.slice(0, 200) });
+    // Logged once a minute per address at most, with a count: a loop of guesses must not fill the disk.
+    const n = unauthorized.note(req.socket.remoteAddress ?? '');
+    if (n) manager.state.record({ at: manager.now(), event: 'api-unauthorized', address: req.socket.remoteAddress, path: req.url?.slice(0, 200), count: n });
     throw new HwError('UNAUTHORIZED', 'missing or wrong API token');
   }
   const url = new URL(req.url ?? '/', 'http://x');
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw new HwError('BAD_ARGS', `malformed escape in ${url.pathname.slice(0, 200)}`);
+  }
   const method = req.method ?? 'GET';
   if (parts[0] !== 'api') throw new HwError('NOT_FOUND', `no such endpoint ${url.pathname}`);
 
@@ -98,7 +107,7 @@ async function handle(manager: Manager, token: string, req: IncomingMessage, res
     if (parts.length === 4 && cmd === 'fetch' && method === 'GET') return fetchFile(manager, ref, url, req, res);
     if (parts.length === 4 && method === 'POST' && (cmd === 'status' || cmd === 'procs' || cmd === 'logs' || cmd === 'restart')) {
       const args = await readBody(req);
-      const result = await manager.command(ref, cmd, args, `api ${req.socket.remoteAddress ?? ''}`.trim());
+      const result = await manager.command(ref, cmd, args, apiWho(req));
       return sendJson(res, 200, result ?? {});
     }
   }
@@ -145,7 +154,7 @@ async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingM
           throw new HwError('TRANSFER_ABORTED', 'the API client went away');
         }
       },
-    }, ac.signal, `api ${req.socket.remoteAddress ?? ''}`.trim());
+    }, ac.signal, apiWho(req));
     res.addTrailers({ 'x-sha256': r.sha256, 'x-bytes': String(r.bytes) });
     res.end();
   } catch (err) {
