@@ -1,0 +1,228 @@
+// Agent cost: CPU (children included) and memory of our agent at --interval 1 and at the default,
+// beside node_exporter scraped every second and zabbix_agentd polled every second for the same
+// seven values, and bare Node idle as the floor. All of them run at once, on loopback, over the
+// same window, so they see the same machine.
+
+import { DEFAULT_INTERVAL_S } from '../../common/constants.ts';
+import { CLK_TCK, CpuMeter, MachineMeter, treeMemory } from './proc-stats.ts';
+import {
+  defaultInterface, ensurePeers, NODE_EXPORTER, packageVersion, scrape, SEVEN_COLLECTORS, sevenFromExposition, startNodeExporter, startZabbix,
+  ZABBIX_AGENTD, zabbixGet, zabbixKeys,
+} from './peers.ts';
+import { fmt, sleep, spawnNode, startManager, startSettledAgent, tempDir, waitOnline, type Proc } from './procs.ts';
+import { monoUs, newestProfile, profileMarkdown, summarize } from './profile.ts';
+import { table, type Ctx, type Goal, type Outcome, type Scenario } from './report.ts';
+
+/** CPU of zabbix_agentd answering the seven values every second, and of node_exporter scraped every second, on this kind of machine (the issue's figures). */
+const ISSUE_ZABBIX_PCT = 0.3;
+const ISSUE_NODE_EXPORTER_PCT = 1.17;
+const STRETCH_PCT = 0.1;
+
+interface Row {
+  name: string;
+  what: string;
+  proc: Proc;
+  meter?: CpuMeter;
+  cpu?: { percent: number; ticks: number; sysTicks: number; seconds: number };
+  rssKiB?: number;
+  pssKiB?: number;
+  processes?: number;
+  note?: string;
+}
+
+/** Runs `fn` every second, `count` times at most, until `signal`. */
+async function everySecond(count: number, signal: AbortSignal, fn: () => Promise<void>): Promise<void> {
+  const t0 = performance.now();
+  for (let i = 0; i < count && !signal.aborted; i++) {
+    await fn().catch(() => {});
+    const next = t0 + (i + 1) * 1000 - performance.now();
+    if (next > 0) await sleep(next);
+  }
+}
+
+export const agentCost: Scenario = {
+  id: 'agent-cost',
+  title: 'Agent cost',
+  async run(ctx: Ctx): Promise<Outcome> {
+    const windowS = ctx.quick ? 5 : 60;
+    const commands: string[] = [];
+    const peers = ensurePeers(!ctx.quick, ctx.log);
+    ctx.log(`peers: ${peers.note}`);
+    const iface = defaultInterface();
+
+    const mgr = await startManager();
+    commands.push('manager --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir <tmp> --auto-accept --no-console');
+    const rows: Row[] = [];
+    const [a1, a5] = await Promise.all([startSettledAgent(mgr, 'cost-1s', ['--interval', '1']), startSettledAgent(mgr, 'cost-default')]);
+    rows.push({ name: 'hostwatch agent `--interval 1`', what: 'reports the seven values (and more) every second over TLS', proc: a1 });
+    rows.push({ name: `hostwatch agent (default \`--interval ${DEFAULT_INTERVAL_S}\`)`, what: `reports every ${DEFAULT_INTERVAL_S} s; CPU sampled every second for alerts`, proc: a5 });
+    commands.push('agent --manager 127.0.0.1:<port> --udp-port <port> --state-dir <tmp> --interval 1', 'agent --manager 127.0.0.1:<port> --udp-port <port> --state-dir <tmp>');
+    const bare = spawnNode('-e', ['setInterval(() => {}, 1 << 30)']);
+    rows.push({ name: `bare Node ${process.version} idle`, what: 'the floor: `node -e "setInterval(() => {}, 1 << 30)"`', proc: bare });
+
+    let neSeven: (Proc & { port: number; args: string[] }) | undefined;
+    let neDefault: (Proc & { port: number; args: string[] }) | undefined;
+    let zbx: (Proc & { port: number }) | undefined;
+    const peerNotes: string[] = [];
+    if (!peers.missing.includes(NODE_EXPORTER)) {
+      try {
+        neSeven = await startNodeExporter(SEVEN_COLLECTORS);
+        rows.push({ name: `node_exporter ${packageVersion('prometheus-node-exporter')}, seven values' collectors`, what: `scraped every second; collectors ${SEVEN_COLLECTORS.join(', ')}`, proc: neSeven });
+        neDefault = await startNodeExporter('defaults');
+        rows.push({ name: 'node_exporter, default collectors', what: 'scraped every second, as installed (for reference)', proc: neDefault });
+        commands.push(`prometheus-node-exporter ${neSeven.args.join(' ')}`, `prometheus-node-exporter ${neDefault.args.join(' ')}`);
+      } catch (err) {
+        peerNotes.push(`node_exporter could not be started: ${(err as Error).message}`);
+      }
+    }
+    if (!peers.missing.includes(ZABBIX_AGENTD)) {
+      try {
+        zbx = await startZabbix();
+        rows.push({ name: `zabbix_agentd ${packageVersion('zabbix-agent')}`, what: 'polled every second for the seven keys (passive checks); all its processes', proc: zbx });
+        commands.push('zabbix_agentd -f -c <tmp>/zabbix_agentd.conf  (Server=127.0.0.1, ListenIP=127.0.0.1, ListenPort=<free port>, StartAgents=3, AllowRoot=1)');
+      } catch (err) {
+        peerNotes.push(`zabbix_agentd could not be started: ${(err as Error).message}`);
+      }
+    }
+
+    let profileLines: string[] = [];
+    try {
+      await Promise.all([waitOnline(mgr, 'cost-1s'), waitOnline(mgr, 'cost-default')]);
+      await sleep(ctx.quick ? 1500 : 5000); // start-up work (key, first samples) is not what we measure
+      const polls = { zbxOk: 0, zbxErr: 0, zbxLastErr: '', neOk: 0, neErr: 0, neDefOk: 0 };
+      let zbxValues: Record<string, string> = {};
+      let neValues: Record<string, number | null> = {};
+      const keys = zabbixKeys(iface);
+      for (const r of rows) r.meter = new CpuMeter(r.proc.pid).start();
+      const machine = new MachineMeter().start();
+      const ac = new AbortController();
+      const loops: Promise<void>[] = [];
+      if (zbx) {
+        const port = zbx.port;
+        loops.push(everySecond(windowS, ac.signal, async () => {
+          const values: Record<string, string> = {};
+          for (const k of keys) {
+            try {
+              values[k] = await zabbixGet(port, k);
+              polls.zbxOk++;
+            } catch (err) {
+              polls.zbxErr++;
+              polls.zbxLastErr = (err as Error).message;
+            }
+          }
+          zbxValues = values;
+        }));
+      }
+      if (neSeven) {
+        const port = neSeven.port;
+        loops.push(everySecond(windowS, ac.signal, async () => {
+          try {
+            neValues = sevenFromExposition(await scrape(port), iface);
+            polls.neOk++;
+          } catch {
+            polls.neErr++;
+          }
+        }));
+      }
+      if (neDefault) {
+        const port = neDefault.port;
+        loops.push(everySecond(windowS, ac.signal, async () => {
+          await scrape(port);
+          polls.neDefOk++;
+        }));
+      }
+      await sleep(windowS * 1000);
+      const machineCpu = machine.read();
+      for (const r of rows) {
+        r.cpu = r.meter!.read();
+        const tree = treeMemory(r.proc.pid);
+        r.rssKiB = tree.rssKiB;
+        r.pssKiB = tree.pssKiB;
+        r.processes = tree.processes;
+      }
+      ac.abort();
+      await Promise.all(loops);
+      if (zbx) rows.find((r) => r.proc === zbx)!.note = `${polls.zbxOk} values read, ${polls.zbxErr} errors${polls.zbxLastErr ? ` (last: ${polls.zbxLastErr})` : ''}`;
+      if (neSeven) rows.find((r) => r.proc === neSeven)!.note = `${polls.neOk} scrapes, ${polls.neErr} errors`;
+      if (neDefault) rows.find((r) => r.proc === neDefault)!.note = `${polls.neDefOk} scrapes`;
+      const ours = (await mgr.api.json<any>('GET', '/api/agents/cost-1s')).metrics;
+
+      // ---- verdicts ----
+      const r1 = rows[0]!;
+      const r5 = rows[1]!;
+      const rb = rows[2]!;
+      const peerRows = rows.filter((r) => r.proc === neSeven || r.proc === zbx);
+      const peerMin = peerRows.length ? Math.min(...peerRows.map((r) => r.cpu!.percent)) : null;
+      const goals: Goal[] = [];
+      const bothPeers = !!neSeven && !!zbx;
+      goals.push({
+        goal: 'agent at `--interval 1` at or under the peers\' CPU',
+        figure: `${fmt.pct(r1.cpu!.percent, 3)} of a core; ${peerRows.map((r) => `${r.name.split(' ')[0]} ${fmt.pct(r.cpu!.percent, 3)}`).join(', ') || `no peer measured (issue's figures: zabbix_agentd ${ISSUE_ZABBIX_PCT}%, node_exporter ${ISSUE_NODE_EXPORTER_PCT}%)`}`,
+        met: ctx.quick || !bothPeers || peerMin === null ? null : r1.cpu!.percent <= peerMin,
+      });
+      goals.push({
+        goal: `agent at \`--interval 1\` near ${STRETCH_PCT}% of a core (reading /proc directly costs about 0.08%)`,
+        figure: fmt.pct(r1.cpu!.percent, 3),
+        met: ctx.quick ? null : r1.cpu!.percent <= STRETCH_PCT,
+      });
+      const rssRatio = r1.rssKiB! / rb.rssKiB!;
+      goals.push({
+        goal: 'agent RSS within 15% of bare Node idle',
+        figure: `${fmt.mib(r1.rssKiB!)} (\`--interval 1\`), ${fmt.mib(r5.rssKiB!)} (default) against ${fmt.mib(rb.rssKiB!)}: ${((rssRatio - 1) * 100).toFixed(0)}% over`,
+        met: ctx.quick ? null : Math.max(r1.rssKiB!, r5.rssKiB!) <= rb.rssKiB! * 1.15,
+      });
+
+      // A profiled agent where the CPU goal is missed: what it spends its time on.
+      if (ctx.profile && !ctx.quick && goals.slice(0, 2).some((g) => g.met === false)) {
+        ctx.log('profiling an agent at --interval 1');
+        const dir = tempDir('hw-bench-prof-');
+        const ap = await startSettledAgent(mgr, 'cost-prof', ['--interval', '1'], { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+        await sleep(5000);
+        const from = monoUs();
+        await sleep(windowS * 1000);
+        const to = monoUs();
+        await ap.kill('SIGTERM');
+        const file = newestProfile(dir);
+        if (file) profileLines = profileMarkdown(`Profile of an agent at \`--interval 1\` over ${windowS} s (\`node --cpu-prof\`, a separate run)`, summarize(file, from, to));
+      }
+
+      const body: string[] = [
+        `All processes ran at once for the same ${windowS} s window on loopback, after their start-up. CPU is utime+stime+cutime+cstime`,
+        `from /proc/<pid>/stat of the process and every descendant (zabbix_agentd forks workers), over the window, in % of one core`,
+        `(1 tick = 1/${CLK_TCK} s = ${((1 / CLK_TCK / windowS) * 100).toFixed(3)}% over this window). RSS and PSS at the end of the window, summed over the`,
+        `process tree (PSS splits shared pages between zabbix's forked workers). Network interface for the peers: ${iface}.`,
+        'Each agent was started once (to make its key and pin the manager), stopped, and started again with the same state folder, as a',
+        'service runs after its first start: the first start alone loads the certificate library (about 14 MiB more, kept until exit).',
+        `Machine: every process on it used ${fmt.pct(machineCpu, 1)} of a core during the window (all of the above, the bench and anything else).`,
+        `Peers: ${peers.note}.${peerNotes.length ? ' ' + peerNotes.join('; ') + '.' : ''}`,
+        '',
+        ...table(['process', 'what it does', 'CPU (% of one core)', 'ticks (of which kernel)', 'RSS', 'PSS', 'processes', 'polls'], rows.map((r) => [
+          r.name, r.what, fmt.pct(r.cpu!.percent, 3), `${r.cpu!.ticks} (${r.cpu!.sysTicks})`, fmt.mib(r.rssKiB!), fmt.mib(r.pssKiB!), r.processes!, r.note ?? '',
+        ])),
+        '',
+      ];
+      if (peerMin !== null) {
+        body.push(`Ratios in this run: our agent at \`--interval 1\` uses ${(r1.cpu!.percent / peerMin).toFixed(2)}x the CPU of the cheaper peer; its RSS is ${rssRatio.toFixed(2)}x bare Node's.`, '');
+      } else {
+        body.push(`No peer ran here; the issue's figures on this kind of machine: zabbix_agentd ${ISSUE_ZABBIX_PCT}%, node_exporter ${ISSUE_NODE_EXPORTER_PCT}% of a core.`, '');
+      }
+      body.push('The seven values as each one saw them at the end (a check that all three measure the same things):', '');
+      body.push(...table(['value', 'hostwatch agent', 'zabbix_agentd key', 'zabbix value', 'node_exporter'], [
+        ['CPU', `${ours.cpuPercent}%`, keys[0]!, zbxValues[keys[0]!] ?? '-', neValues.cpuBusySeconds != null ? `${neValues.cpuBusySeconds.toFixed(0)} busy s (counter)` : '-'],
+        ['memory', `${ours.memPercent}% used`, keys[1]!, zbxValues[keys[1]!] ?? '-', neValues.memAvailableBytes != null ? `${fmt.mib(neValues.memAvailableBytes / 1024)} available` : '-'],
+        ['disk /', `${ours.diskPercent}% used`, keys[2]!, zbxValues[keys[2]!] ?? '-', neValues.rootAvailBytes != null ? `${fmt.mib(neValues.rootAvailBytes / 1024)} available` : '-'],
+        ['net in', `${ours.netRxBytes} B`, keys[3]!, zbxValues[keys[3]!] ?? '-', `${neValues.netRxBytes ?? '-'} B`],
+        ['net out', `${ours.netTxBytes} B`, keys[4]!, zbxValues[keys[4]!] ?? '-', `${neValues.netTxBytes ?? '-'} B`],
+        ['uptime', `${ours.uptimeSeconds} s`, keys[5]!, zbxValues[keys[5]!] ?? '-', `${neValues.uptimeSeconds ?? '-'} s`],
+        ['processes', `${ours.processCount}`, keys[6]!, zbxValues[keys[6]!] ?? '-', `${neValues.processCount ?? '-'}`],
+      ]), '');
+      if (profileLines.length) body.push(...profileLines);
+      return { body, goals, commands };
+    } finally {
+      for (const r of rows) await r.proc.kill('SIGTERM', 5000);
+      await mgr.kill('SIGTERM');
+      mgr.api.close();
+    }
+  },
+};
+
