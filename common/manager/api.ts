@@ -1,6 +1,7 @@
 // The control API: HTTP with JSON on loopback, every request carrying the token. The CLI's
 // subcommands use it; so can scripts.
 //
+//   GET  /api/stats                       counters: reports and alerts ingested, agents online, loop delay
 //   GET  /api/agents                      list (agents --json shape)
 //   GET  /api/agents/:agent               one agent
 //   GET  /api/agents/:agent/history?since=T   samples since T (ms since epoch)
@@ -91,6 +92,7 @@ async function handle(manager: Manager, token: string, unauthorized: RefusedLog,
   if (parts[0] !== 'api') throw new HwError('NOT_FOUND', `no such endpoint ${url.pathname}`);
 
   if (parts[1] === 'version' && parts.length === 2) return sendJson(res, 200, { version: VERSION });
+  if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.stats());
 
   if (parts[1] === 'agents') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.agents().map(agentJson));

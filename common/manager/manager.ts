@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   BACKOFF_CAP_MS, COMMAND_TIMEOUT_MS, CONNECTS_PER_SECOND, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_HANDSHAKING,
   PROTOCOL_VERSION,
@@ -77,6 +78,8 @@ export class Manager {
   private offlineTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private startedAt = 0;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private lastSweep = 0;
   readonly now: () => number;
 
   constructor(opts: ManagerOptions) {
@@ -106,6 +109,8 @@ export class Manager {
 
   async listen(): Promise<{ tcp: { address: string; port: number }; udp: { address: string; port: number } }> {
     this.startedAt = this.now();
+    this.loopDelay.enable();
+    this.lastSweep = this.startedAt;
     this.state.restore(this.log.readBack());
     loadHistory(join(this.opts.dataDir, HISTORY_FILE), this.state);
     // Trust comes from the enrollment file, not from the record: drop what is no longer enrolled.
@@ -357,6 +362,26 @@ export class Manager {
     return this.intake.dropped();
   }
 
+  /** Counters for /api/stats: what came in since start, who is here, and how late the loop runs. */
+  stats(): Record<string, unknown> {
+    let online = 0;
+    let known = 0;
+    for (const a of this.state.all()) {
+      if (a.trust !== 'accepted') continue;
+      known++;
+      if (a.online) online++;
+    }
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    return {
+      startedAt: new Date(this.startedAt).toISOString(), uptimeSeconds: Math.round((this.now() - this.startedAt) / 1000),
+      agentsKnown: known, agentsOnline: online, agentsPending: this.state.pending().length, connections: this.sockets.size,
+      reportsIngested: this.state.counters.reports, backfilledReports: this.state.counters.backfilled,
+      alertsIngested: this.state.counters.alerts, droppedDatagrams: this.intake.dropped(),
+      eventLoopDelayMs: { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) },
+      rssBytes: process.memoryUsage.rss(),
+    };
+  }
+
   private refuse(address: string, proto: 'tcp' | 'udp', code: 'NOT_ALLOWED' | 'RATE_LIMITED' | 'TOO_MANY_HANDSHAKES'): void {
     const n = this.refused.note(`${proto}:${code}:${address}`);
     if (!n) return;
@@ -374,16 +399,28 @@ export class Manager {
    */
   private checkSilent(): void {
     const t = this.now();
-    for (const rec of this.state.agents()) {
-      if (rec.down) continue;
+    const late = t - this.lastSweep > 2000;
+    this.lastSweep = t;
+    // A sweep that runs late means this process was stalled, not that agents were silent: their
+    // messages are waiting to be read. Judge again on the next round.
+    if (late) return;
+    let raised = 0;
+    for (const rec of this.state.all()) {
+      if (rec.down || rec.trust !== 'accepted') continue;
       const limit = Math.max((rec.interval || 5) * 1000 * 3, MIN_SILENCE_MS);
-      const since = Math.max(rec.lastSeen ?? 0, this.startedAt + (this.opts.startGraceMs ?? BACKOFF_CAP_MS));
+      // Reports and answers count, pings do not: an agent whose sampling hangs (a dead NFS mount)
+      // still answers pings, and is exactly what this is for.
+      const heard = rec.lastSeen ?? 0;
+      const since = Math.max(heard, this.startedAt + (this.opts.startGraceMs ?? BACKOFF_CAP_MS));
       if (t - since <= limit) continue;
-      const silent = Math.round((t - (rec.lastSeen ?? this.startedAt)) / 1000);
+      const silent = Math.round((t - (heard || this.startedAt)) / 1000);
       this.links.get(rec.id)?.peer.fail(new HwError('HEARTBEAT_TIMEOUT', `silent for ${silent} s`));
-      this.state.managerAlert(rec, 'AGENT_DOWN', silent);
-      this.notice(`AGENT_DOWN ${rec.name}: silent for ${silent} s`);
+      this.state.managerAlert(rec, 'AGENT_DOWN', silent, false);
+      raised++;
+      if (raised <= 20) this.notice(`AGENT_DOWN ${rec.name}: silent for ${silent} s`);
     }
+    if (raised > 20) this.notice(`AGENT_DOWN for ${raised - 20} more agents (see alerts)`);
+    if (raised) this.state.flush();
   }
 
   // ---- commands --------------------------------------------------------------------------------
@@ -434,6 +471,7 @@ export class Manager {
     if (this.stopping) return;
     this.stopping = true;
     if (this.offlineTimer) clearInterval(this.offlineTimer);
+    this.loopDelay.disable();
     this.tcp?.close();
     for (const link of this.links.values()) {
       link.peer.post({ type: 'bye', reason: 'manager stopping' });

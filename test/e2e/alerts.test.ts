@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Agent } from '../../common/agent/agent.ts';
 import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
-import { cliJson } from './procs.helper.ts';
+import { apiJson, cliJson } from './procs.helper.ts';
 import { fakeDeps, serveTest, testAgent } from './inproc.helper.ts';
 
 const agents: Agent[] = [];
@@ -42,6 +42,11 @@ test('CPU_HIGH when above the threshold for --cpu-for, CPU_NORMAL when back belo
   assert.type(list[0].at, 'string');
   const logged = readFileSync(join(s.dataDir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"event":"alert"'));
   assert.is(logged.length, 2, 'event log has each alert once');
+  const stats = await apiJson(s.dataDir, '/api/stats');
+  assert.is(stats.alertsIngested, 2, '/api/stats counts each alert once');
+  assert.ok(stats.reportsIngested > 0, 'and the reports');
+  assert.is(stats.agentsOnline, 1);
+  assert.type(stats.eventLoopDelayMs.p99, 'number');
 }));
 
 test('with every datagram lost, the TCP copy delivers the alert once', timed(20_000, async () => {

@@ -109,3 +109,12 @@ export async function waitOnline(dataDir: string, name: string, ms = 15_000): Pr
     return list.find((a) => a.name === name && a.online && a.metrics?.memPercent != null);
   }, ms, `agent ${name} online`);
 }
+
+/** GET on the control API of the manager serving `dataDir` (address and token from its files). */
+export async function apiJson<T = any>(dataDir: string, path: string): Promise<T> {
+  const info = JSON.parse(readFileSync(join(dataDir, 'manager.json'), 'utf8')) as { api: string };
+  const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+  const res = await fetch(`http://${info.api}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
