@@ -6,18 +6,11 @@ import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Agent } from '../../common/agent/agent.ts';
-import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
+import { timed, waitFor } from '../harness.helper.ts';
 import { apiJson, cliJson } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent } from './inproc.helper.ts';
+import { fakeDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
 
-const agents: Agent[] = [];
-const closers: (() => Promise<void>)[] = [];
-test.after.each(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-  for (const c of closers.splice(0)) await c();
-});
-test.after(() => cleanTempDirs());
+const { agents, closers } = cleanupAfterEach(test);
 
 test('CPU_HIGH when above the threshold for --cpu-for, CPU_NORMAL when back below, each shown once', timed(20_000, async () => {
   const s = await serveTest();

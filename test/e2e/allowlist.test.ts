@@ -1,15 +1,13 @@
 // Only allowed hosts: an agent connecting from 127.0.0.2 is refused while only 127.0.0.1 is
 // allowed (before a byte is read, logged once, with the hint), and accepted once added.
 
-import { readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Agent } from '../../common/agent/agent.ts';
 import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
 import { killAll, startAgent, startManager } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent } from './inproc.helper.ts';
+import { fakeDeps, serveTest, testAgent, readEvents } from './inproc.helper.ts';
 
 const agents: Agent[] = [];
 test.after(async () => {
@@ -18,7 +16,7 @@ test.after(async () => {
   cleanTempDirs();
 });
 
-const events = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const events = readEvents;
 
 test('refused from 127.0.0.2 with only 127.0.0.1 allowed; accepted once added (real processes)', timed(30_000, async () => {
   const m1 = await startManager(['--allow', '127.0.0.1']);

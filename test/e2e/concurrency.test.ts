@@ -8,18 +8,11 @@ import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Agent } from '../../common/agent/agent.ts';
-import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
+import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cli } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent } from './inproc.helper.ts';
+import { fakeDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
 
-const agents: Agent[] = [];
-const closers: (() => Promise<void> | void)[] = [];
-test.after.each(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-  for (const c of closers.splice(0)) await c();
-});
-test.after(() => cleanTempDirs());
+const { agents, closers } = cleanupAfterEach(test);
 
 test('a stalled download blocks neither reports, alerts nor other commands on the same connection', timed(60_000, async () => {
   const s = await serveTest();

@@ -6,18 +6,12 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Agent } from '../../common/agent/agent.ts';
 import { startFleet } from '../../scripts/lib/fleet.ts';
-import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
-import { cli, killAll, startAgent, startManager, waitOnline } from './procs.helper.ts';
-import { fakeDeps, testAgent, testIdentity } from './inproc.helper.ts';
+import { tempDir, timed, waitFor } from '../harness.helper.ts';
+import { cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
+import { fakeDeps, testAgent, testIdentity, cleanupAfterEach } from './inproc.helper.ts';
 
-const agents: Agent[] = [];
-test.after.each(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-  await killAll();
-});
-test.after(() => cleanTempDirs());
+const { agents } = cleanupAfterEach(test);
 
 const alertsLogged = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n')
   .filter((l) => l.includes('"event":"alert"')).map((l) => { try { return JSON.parse(l).alert; } catch { return null; } }).filter(Boolean);

@@ -6,7 +6,11 @@ import { Backoff } from '../../common/agent/backoff.ts';
 import { Allowlist } from '../../common/security/allowlist.ts';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tls-identity.ts';
 import { serve, type ServeConfig, type Serving } from '../../common/manager/serve.ts';
-import { tempDir } from '../harness.helper.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Test } from 'uvu';
+import { cleanTempDirs, tempDir } from '../harness.helper.ts';
+import { killAll } from './procs.helper.ts';
 
 export interface ServeTestOptions {
   allow?: string[];
@@ -60,4 +64,31 @@ export async function testAgent(s: { tcpPort: number; udpPort: number }, deps: A
   }, deps);
   agent.start();
   return agent;
+}
+
+/**
+ * Registers the clean-up every end-to-end file needs: after each test, stop the agents and close
+ * what it pushed (managers, servers) and kill its processes; at the end, remove temp folders.
+ */
+export function cleanupAfterEach(t: Test): { agents: Agent[]; closers: (() => Promise<void> | void)[] } {
+  const agents: Agent[] = [];
+  const closers: (() => Promise<void> | void)[] = [];
+  t.after.each(async () => {
+    for (const a of agents.splice(0)) await a.stop();
+    for (const c of closers.splice(0)) await c();
+    await killAll();
+  });
+  t.after(() => cleanTempDirs());
+  return { agents, closers };
+}
+
+/** The manager's record, one object a line (a torn line skipped). */
+export function readEvents(dataDir: string): any[] {
+  return readFileSync(join(dataDir, 'events.jsonl'), 'utf8').split('\n').flatMap((l) => {
+    try {
+      return l ? [JSON.parse(l)] : [];
+    } catch {
+      return [];
+    }
+  });
 }

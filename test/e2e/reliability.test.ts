@@ -5,18 +5,11 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Agent } from '../../common/agent/agent.ts';
-import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
+import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cliJson } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent } from './inproc.helper.ts';
+import { fakeDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
 
-const agents: Agent[] = [];
-const closers: (() => Promise<void> | void)[] = [];
-test.after.each(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-  for (const c of closers.splice(0)) await c();
-});
-test.after(() => cleanTempDirs());
+const { agents, closers } = cleanupAfterEach(test);
 
 test('AGENT_DOWN after three silent intervals, AGENT_UP when back; both in alerts', timed(20_000, async () => {
   const s = await serveTest({ startGraceMs: 0 });

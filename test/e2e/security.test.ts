@@ -10,30 +10,16 @@ import { join } from 'node:path';
 import { connect as tlsConnect, createServer as tlsServer, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Agent } from '../../common/agent/agent.ts';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tls-identity.ts';
 import { seal } from '../../common/security/udp-mac.ts';
 import { encodeJson, FrameDecoder, KIND_JSON } from '../../common/wire/frame.ts';
-import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
-import { cli, killAll, startAgent, startManager, waitOnline } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent, testIdentity } from './inproc.helper.ts';
+import { tempDir, timed, waitFor } from '../harness.helper.ts';
+import { cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
+import { fakeDeps, serveTest, testAgent, testIdentity, cleanupAfterEach, readEvents } from './inproc.helper.ts';
 
-const agents: Agent[] = [];
-const closers: (() => Promise<void> | void)[] = [];
-test.after.each(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-  for (const c of closers.splice(0)) await c();
-  await killAll();
-});
-test.after(() => cleanTempDirs());
+const { agents, closers } = cleanupAfterEach(test);
 
-const events = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').flatMap((l) => {
-  try {
-    return [JSON.parse(l)];
-  } catch {
-    return [];
-  }
-});
+const events = readEvents;
 
 /** A TLS client to the manager from `source`, with `id` as client certificate. */
 function tlsTo(port: number, id: TlsIdentity, source = '127.0.0.1'): Promise<TLSSocket> {
