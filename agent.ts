@@ -2,7 +2,7 @@
 
 import { cac } from 'cac';
 import { startAgent } from './common/agent/start.ts';
-import { last, runCli } from './common/cli/run.ts';
+import { last, numberFlag, runCli } from './common/cli/run.ts';
 import {
   DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION,
 } from './common/constants.ts';
@@ -14,11 +14,6 @@ const commit = process.env.HOSTWATCH_COMMIT;
 const cli = cac('agent');
 cli.version(`${VERSION}${commit ? ` (${commit})` : ''}`);
 
-function number(v: unknown, flag: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be a number from ${min} to ${max}`);
-  return n;
-}
 
 cli.command('', 'Report this host to a manager and answer its commands')
   .option('--manager <host[:port],...>', `Manager address(es), tried in turn (default port ${DEFAULT_TCP_PORT})`)
@@ -42,14 +37,14 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .action(async (opts) => {
     if (opts.manager === undefined || opts.manager === true) throw new HwError('BAD_FLAG', '--manager <host> is required, e.g. agent --manager 10.0.0.5');
     const managers = parseHostList([opts.manager].flat().map(String).join(','), DEFAULT_TCP_PORT, '--manager');
-    const cpuFor = number(last(opts.cpuFor), '--cpu-for', 1, 3600);
+    const cpuFor = numberFlag(last(opts.cpuFor), '--cpu-for', 1, 3600);
     const agent = await startAgent({
       managers,
       udpPort: parsePort(last(opts.udpPort), '--udp-port', false),
       ...(last(opts.name) !== undefined ? { name: String(last(opts.name)) } : {}),
       stateDir: String(last(opts.stateDir)),
-      intervalS: number(last(opts.interval), '--interval', 0.1, 86400),
-      cpuThreshold: number(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
+      intervalS: numberFlag(last(opts.interval), '--interval', 0.1, 86400),
+      cpuThreshold: numberFlag(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
       cpuForS: cpuFor,
       allowRestart: !!opts.allowRestart,
       ...(last(opts.restartCommand) ? { restartCommand: String(last(opts.restartCommand)) } : {}),
@@ -59,7 +54,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
       ...(last(opts.bind) ? { bind: String(last(opts.bind)) } : {}),
       ...(opts.managerFingerprint ? { managerFingerprints: [opts.managerFingerprint].flat().flatMap((f) => String(f).split(',')).map(normalizeFingerprint) } : {}),
       ...(last(opts.enrollToken) ? { enrollToken: String(last(opts.enrollToken)) } : {}),
-      ...(last(opts.heartbeat) ? { heartbeatMs: number(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
+      ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
       log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
     });
     process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${last(opts.interval)} s\n`);

@@ -8,9 +8,8 @@ import { HttpClient } from './common/cli/client.ts';
 import {
   acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
 } from './common/cli/commands.ts';
-import { last, runCli } from './common/cli/run.ts';
+import { last, numberFlag, runCli } from './common/cli/run.ts';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION } from './common/constants.ts';
-import { HwError } from './common/errors.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
 import { parseHostPort, parsePort } from './common/net/address.ts';
@@ -42,9 +41,9 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
       host: String(last(opts.host)), port: parsePort(last(opts.port), '--port'), udpPort: parsePort(last(opts.udpPort), '--udp-port'),
       allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
       api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
-      dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept, historyPoints: intFlag(last(opts.historyPoints), '--history-points', 1, 1_000_000),
+      dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept, historyPoints: numberFlag(last(opts.historyPoints), '--history-points', 1, 1_000_000, true),
       console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
-      ...(last(opts.heartbeat) ? { heartbeatMs: Number(last(opts.heartbeat)) } : {}),
+      ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
     });
     let stopping = false;
     const stop = (sig: string) => {
@@ -56,12 +55,6 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
-
-function intFlag(v: unknown, flag: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be a whole number from ${min} to ${max}`);
-  return n;
-}
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string }): HttpClient {

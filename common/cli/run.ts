@@ -41,3 +41,12 @@ function fromCac(err: unknown): HwError {
 export function last(v: unknown): unknown {
   return Array.isArray(v) ? v[v.length - 1] : v;
 }
+
+/** A numeric flag within bounds (whole with `integer`), or a BAD_FLAG error naming it. */
+export function numberFlag(v: unknown, flag: string, min: number, max: number, integer = false): number {
+  const n = typeof v === 'number' || (typeof v === 'string' && v.trim() !== '') ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be a ${integer ? 'whole ' : ''}number from ${min} to ${max}`);
+  }
+  return n;
+}
