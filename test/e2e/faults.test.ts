@@ -52,7 +52,7 @@ test('kill -9 of the manager during a download: no file that looks complete, the
   writeFileSync(big, '');
   truncateSync(big, 2 * 1024 * 1024 * 1024); // sparse: costs no disk
   const agent = startAgent(m1, ['--name', 'source']);
-  await waitOnline(dataDir, 'source');
+  await waitOnline(dataDir, 'source', 30_000, agent, m1);
   const outDir = tempDir('hw-out-');
   const dest = join(outDir, 'copy.img');
   const fetching = cli(dataDir, ['fetch', 'source', big, dest], 60_000);
@@ -65,7 +65,7 @@ test('kill -9 of the manager during a download: no file that looks complete, the
   assert.equal(readdirSync(outDir), [], 'no partial file left');
   await waitFor(() => /file transfer .* failed/.test(agent.output()), 10_000, 'the agent reports the cut');
   const m2 = await startManager(['--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
-  await waitOnline(dataDir, 'source', 40_000);
+  await waitOnline(dataDir, 'source', 40_000, agent, m2);
   await m2.kill();
 }));
 

@@ -102,12 +102,20 @@ export async function cliJson<T = any>(dataDir: string, args: string[]): Promise
   return JSON.parse(r.stdout) as T;
 }
 
-/** Waits until `manager agents` lists an online agent named `name` with metrics. */
-export async function waitOnline(dataDir: string, name: string, ms = 15_000): Promise<any> {
-  return waitFor(async () => {
-    const list = await cliJson<any[]>(dataDir, ['agents']);
-    return list.find((a) => a.name === name && a.online && a.metrics?.memPercent != null);
-  }, ms, `agent ${name} online`);
+/**
+ * Waits until `manager agents` lists an online agent named `name` with metrics. On a timeout the
+ * error carries the tail of `procs`' output (the agent's and the manager's), to say why.
+ */
+export async function waitOnline(dataDir: string, name: string, ms = 30_000, ...procs: Proc[]): Promise<any> {
+  try {
+    return await waitFor(async () => {
+      const list = await cliJson<any[]>(dataDir, ['agents']);
+      return list.find((a) => a.name === name && a.online && a.metrics?.memPercent != null);
+    }, ms, `agent ${name} online`);
+  } catch (err) {
+    const tails = procs.map((p) => p.output().split('\n').slice(-15).join('\n'));
+    throw new Error([(err as Error).message, ...tails].join('\n--- output:\n'));
+  }
 }
 
 /** GET on the control API of the manager serving `dataDir` (address and token from its files). */
