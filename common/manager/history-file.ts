@@ -1,7 +1,7 @@
 // Saves every agent's history on a clean stop and loads it on start, in a compact binary file:
 // per agent its id, then times (float64), values (float32) and backfill flags of each point.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { History, HISTORY_FIELDS, type HistoryPoint } from './history.ts';
 import type { ManagerState } from './state.ts';
 import type { Metrics } from '../metrics/types.ts';
@@ -11,27 +11,33 @@ const MAGIC = 0x48574831; // "HWH1"
 const F = HISTORY_FIELDS.length;
 
 export function saveHistory(path: string, state: ManagerState): void {
-  const parts: Buffer[] = [];
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(MAGIC, 0);
-  head.writeUInt32BE(state.allHistories().size, 4);
-  parts.push(head);
-  for (const [id, h] of state.allHistories()) {
-    const pts = h.since();
-    const idBuf = Buffer.from(id, 'utf8');
-    const b = Buffer.alloc(2 + idBuf.length + 4 + pts.length * (8 + 4 * F + 1));
-    let o = b.writeUInt16BE(idBuf.length, 0);
-    o += idBuf.copy(b, o);
-    o = b.writeUInt32BE(pts.length, o);
-    for (const p of pts) {
-      o = b.writeDoubleBE(p.at, o);
-      for (const k of HISTORY_FIELDS) o = b.writeFloatBE(p[k] ?? NaN, o);
-      o = b.writeUInt8(p.backfill ? 1 : 0, o);
+  // Written agent by agent: 10,000 full rings are ~300 MB, not to be built in memory at once.
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(MAGIC, 0);
+    head.writeUInt32BE(state.allHistories().size, 4);
+    writeSync(fd, head);
+    for (const [id, h] of state.allHistories()) {
+      const pts = h.since();
+      const idBuf = Buffer.from(id, 'utf8');
+      const b = Buffer.alloc(2 + idBuf.length + 4 + pts.length * (8 + 4 * F + 1));
+      let o = b.writeUInt16BE(idBuf.length, 0);
+      o += idBuf.copy(b, o);
+      o = b.writeUInt32BE(pts.length, o);
+      for (const p of pts) {
+        o = b.writeDoubleBE(p.at, o);
+        for (const k of HISTORY_FIELDS) o = b.writeFloatBE(p[k] ?? NaN, o);
+        o = b.writeUInt8(p.backfill ? 1 : 0, o);
+      }
+      writeSync(fd, b);
     }
-    parts.push(b);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
-  writeFileSync(`${path}.tmp`, Buffer.concat(parts), { mode: 0o600, flush: true });
-  renameSync(`${path}.tmp`, path);
+  renameSync(tmp, path);
 }
 
 /** Loads what a previous run saved; a missing or damaged file just means no history. */
