@@ -53,7 +53,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     throw new HwError('BAD_FLAG', `--api ${formatHostPort(cfg.api)} is not on loopback: anyone who can reach it and steals the token controls every agent; add --api-public to do it anyway`);
   }
   const dataDir = resolve(cfg.dataDir);
-  let console: ManagerConsole | undefined;
+  let consoleUi: ManagerConsole | undefined;
   const stamp = () => new Date().toISOString().slice(11, 19);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const tls = await loadOrCreateIdentity(dataDir, 'manager', `${PRODUCT}-manager-${hostname()}`);
@@ -64,7 +64,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     ...(cfg.historyPoints ? { historyPoints: cfg.historyPoints } : {}),
     ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
     ...cfg.tuning,
-    notice: (line) => (console ? console.print(line) : out(`${stamp()} ${line}`)),
+    notice: (line) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`)),
   });
   const token = loadOrCreateToken(dataDir);
   const bound = await manager.listen();
@@ -103,7 +103,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      console?.close();
+      consoleUi?.close();
       api.close();
       api.closeAllConnections();
       await manager.close();
@@ -113,11 +113,11 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   };
 
   if (cfg.console) {
-    console = new ManagerConsole(manager, {
+    consoleUi = new ManagerConsole(manager, {
       input: process.stdin, output: process.stdout,
       onQuit: () => void close().then(() => process.exit(0)),
     });
-    console.start();
+    consoleUi.start();
   }
   return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, close };
 }
