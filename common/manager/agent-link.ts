@@ -159,10 +159,6 @@ export class AgentLink {
     }
   }
 
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
   private allocId(): number {
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;

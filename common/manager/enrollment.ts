@@ -69,10 +69,6 @@ export class Enrollment {
     return this.byId.get(id);
   }
 
-  list(): Enrolled[] {
-    return [...this.byId.values()];
-  }
-
   /**
    * Decides what to do with an agent that just said hello. Throws REVOKED, IDENTITY_MISMATCH,
    * NAME_TAKEN or RATE_LIMITED to refuse it; returns its status otherwise (recording a new one).

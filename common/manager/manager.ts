@@ -192,11 +192,7 @@ export class Manager {
     tls.on('error', (err) => {
       if (!tls.getPeerCertificate || !link) this.protocolError(address, new HwError('TLS', `TLS: ${err.message}`));
     });
-    tls.on('close', () => {
-      clearTimeout(handshake);
-      // Destroying a TLSSocket made around an accepted socket does not close that socket: do it.
-      socket.destroy();
-    });
+    tls.on('close', () => clearTimeout(handshake));
     let link: AgentLink | undefined;
     tls.once('secure', () => {
       const cert = tls.getPeerCertificate();
