@@ -55,8 +55,8 @@ export const ALERTS_KEPT = 10_000;
 /** Per-agent seqs remembered for duplicate suppression. */
 export const ALERT_DEDUPE_WINDOW = 4096;
 
-/** A refused address is logged once per this period, with a count of what was dropped since. */
-export const REFUSED_LOG_PERIOD_MS = 60_000;
+/** A repeated log line (refused address, dropped datagram...) at most once per this period, with a count. */
+export const LOG_THROTTLE_PERIOD_MS = 60_000;
 
 /** Largest HTTP request body the control API reads. */
 export const API_MAX_BODY = 64 * 1024;

@@ -10,7 +10,7 @@ import {
   ALERT_RETRY_MS, BACKFILL_MAX_SAMPLES, CPU_SAMPLE_MS, DEFAULT_LOG_LINES, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_LOG_LINES, PROTOCOL_VERSION, VERSION,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
-import { RefusedLog } from '../manager/refused-log.ts';
+import { LogThrottle } from '../log/throttle.ts';
 import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import { parseManagerMessage, type AgentMessage, type AlertMsg, type ManagerMessage, type Request } from '../wire/messages.ts';
@@ -101,7 +101,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly pins: ManagerPins;
   /** samples taken while not connected, oldest first, bounded */
   private readonly backlog: Sample[] = [];
-  private readonly badNoted = new RefusedLog();
+  private readonly badNoted = new LogThrottle();
   private backlogDropped = 0;
 
   private readonly filesCheck: ((real: string) => void) | undefined;

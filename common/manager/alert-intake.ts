@@ -7,7 +7,7 @@ import { normalizeAddress, type Allowlist } from '../security/allowlist.ts';
 import { split, verify } from '../security/udp-mac.ts';
 import { MAX_DATAGRAM_BYTES } from '../constants.ts';
 import { parseAlertDatagram } from '../wire/messages.ts';
-import type { RefusedLog } from './refused-log.ts';
+import type { LogThrottle } from '../log/throttle.ts';
 import type { ManagerState } from './state.ts';
 
 export type DropReason = 'not-allowed' | 'oversized' | 'malformed' | 'unknown-agent' | 'bad-mac' | 'replay';
@@ -18,7 +18,7 @@ export class AlertIntake {
   private readonly o: {
     allow: Allowlist;
     state: ManagerState;
-    throttle: RefusedLog;
+    throttle: LogThrottle;
     now: () => number;
     /** a refused source, reported like a refused TCP connection */
     refuse: (address: string) => void;

@@ -19,7 +19,7 @@ import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
 import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
-import { RefusedLog } from './refused-log.ts';
+import { LogThrottle } from '../log/throttle.ts';
 import { tokenMatches } from './token.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -29,7 +29,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 };
 
 export function startApi(manager: Manager, token: string): Server {
-  const unauthorized = new RefusedLog();
+  const unauthorized = new LogThrottle();
   const server = createServer((req, res) => {
     handle(manager, token, unauthorized, req, res).catch((err) => sendError(res, err));
   });
@@ -72,7 +72,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v as Record<string, unknown>;
 }
 
-async function handle(manager: Manager, token: string, unauthorized: RefusedLog, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(manager: Manager, token: string, unauthorized: LogThrottle, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const auth = req.headers.authorization ?? '';
   const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
   if (!tokenMatches(given, token)) {

@@ -28,7 +28,7 @@ import { AlertIntake } from './alert-intake.ts';
 import { Enrollment } from './enrollment.ts';
 import { HISTORY_FILE, loadHistory, saveHistory } from './history-file.ts';
 import { EventLog } from './event-log.ts';
-import { RefusedLog } from './refused-log.ts';
+import { LogThrottle } from '../log/throttle.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
 
 /** Never call an agent down after less silence than this, whatever its interval. */
@@ -66,7 +66,7 @@ export class Manager {
   private readonly links = new Map<string, AgentLink>();
   private readonly sockets = new Set<Socket>();
   private readonly log: EventLog;
-  private readonly refused = new RefusedLog();
+  private readonly refused = new LogThrottle();
   readonly enrollment: Enrollment;
   private readonly secureContext: SecureContext;
   private readonly limiter: RateLimiter;

@@ -2,10 +2,10 @@
 // injected so that no test sleeps.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REFUSED_LOG_PERIOD_MS } from '../../common/constants.ts';
-import { RefusedLog } from '../../common/manager/refused-log.ts';
+import { LOG_THROTTLE_PERIOD_MS } from '../../common/constants.ts';
+import { LogThrottle } from '../../common/log/throttle.ts';
 
-const test = suite('manager/refused-log');
+const test = suite('log/throttle');
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -14,7 +14,7 @@ function clock(start = 1_000_000) {
 
 test('first refusal is reported, the rest of the period is counted, then reported with the count', () => {
   const c = clock();
-  const log = new RefusedLog({ now: c.now, periodMs: 1000 });
+  const log = new LogThrottle({ now: c.now, periodMs: 1000 });
   assert.is(log.note('udp:10.0.0.9'), 1);
   for (let i = 0; i < 4; i++) {
     c.advance(100);
@@ -30,7 +30,7 @@ test('first refusal is reported, the rest of the period is counted, then reporte
 
 test('a quiet address after the period is reported as a single refusal again', () => {
   const c = clock();
-  const log = new RefusedLog({ now: c.now, periodMs: 1000 });
+  const log = new LogThrottle({ now: c.now, periodMs: 1000 });
   assert.is(log.note('tcp:1.2.3.4'), 1);
   c.advance(5000);
   assert.is(log.note('tcp:1.2.3.4'), 1);
@@ -38,7 +38,7 @@ test('a quiet address after the period is reported as a single refusal again', (
 
 test('keys are independent', () => {
   const c = clock();
-  const log = new RefusedLog({ now: c.now, periodMs: 1000 });
+  const log = new LogThrottle({ now: c.now, periodMs: 1000 });
   assert.is(log.note('tcp:1.2.3.4'), 1);
   assert.is(log.note('udp:1.2.3.4'), 1);
   assert.is(log.note('tcp:1.2.3.5'), 1);
@@ -48,11 +48,11 @@ test('keys are independent', () => {
   assert.is(log.note('udp:1.2.3.4'), 1);
 });
 
-test('default period is REFUSED_LOG_PERIOD_MS', () => {
+test('default period is LOG_THROTTLE_PERIOD_MS', () => {
   const c = clock();
-  const log = new RefusedLog({ now: c.now });
+  const log = new LogThrottle({ now: c.now });
   assert.is(log.note('k'), 1);
-  c.advance(REFUSED_LOG_PERIOD_MS - 1);
+  c.advance(LOG_THROTTLE_PERIOD_MS - 1);
   assert.is(log.note('k'), 0);
   c.advance(1);
   assert.is(log.note('k'), 2);
@@ -60,14 +60,14 @@ test('default period is REFUSED_LOG_PERIOD_MS', () => {
 
 test('a flood from many addresses after the table was pruned still reports new ones', () => {
   const c = clock();
-  const log = new RefusedLog({ now: c.now, periodMs: 1000 });
+  const log = new LogThrottle({ now: c.now, periodMs: 1000 });
   for (let i = 0; i < 10_001; i++) assert.is(log.note(`udp:old-${i}`), 1);
   c.advance(1000);
   for (let i = 0; i < 100; i++) assert.is(log.note(`udp:new-${i}`), 1);
   assert.is(log.note('udp:old-5'), 1, 'an old key past its period is reported again');
 });
 
-// Regression test (a bug, now fixed, in common/manager/refused-log.ts note/prune): past 10,000 keys, every note() of a new key runs
+// Regression test (a bug, now fixed, in common/log/throttle.ts note/prune): past 10,000 keys, every note() of a new key runs
 // prune() over the whole map, which removes nothing while the keys are younger than the period. A
 // flood of refused datagrams from spoofed source addresses (cheap with UDP, unlimited with IPv6)
 // then costs O(n) per packet (quadratic overall) and the map grows without bound. Measured here:
@@ -75,7 +75,7 @@ test('a flood from many addresses after the table was pruned still reports new o
 // (evict the oldest entries: a Map iterates in insertion order) and prune at most once a period.
 test('20,000 distinct refused addresses within one period cost linear time', () => {
   const c = clock();
-  const log = new RefusedLog({ now: c.now, periodMs: 60_000 });
+  const log = new LogThrottle({ now: c.now, periodMs: 60_000 });
   const budgetMs = 400; // a linear version does this in well under 50 ms
   const start = performance.now();
   let done = 0;

@@ -1,17 +1,18 @@
-// Logs a refused address once per period, with the count dropped since, instead of once per packet.
+// Lets a repeated log line through once per period per key, with the count held back since:
+// refused addresses, dropped datagrams, protocol errors, wrong API tokens, odd manager messages.
 
-import { REFUSED_LOG_PERIOD_MS } from '../constants.ts';
+import { LOG_THROTTLE_PERIOD_MS } from '../constants.ts';
 
 const MAX_KEYS = 10_000;
 
-export class RefusedLog {
+export class LogThrottle {
   private readonly last = new Map<string, { at: number; dropped: number }>();
   private readonly now: () => number;
   private readonly periodMs: number;
 
   constructor(opts: { now?: () => number; periodMs?: number } = {}) {
     this.now = opts.now ?? Date.now;
-    this.periodMs = opts.periodMs ?? REFUSED_LOG_PERIOD_MS;
+    this.periodMs = opts.periodMs ?? LOG_THROTTLE_PERIOD_MS;
   }
 
   /** Returns the number of refusals to report now (1 + those held back), or 0 to stay quiet. */
