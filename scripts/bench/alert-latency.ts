@@ -5,7 +5,8 @@
 
 import { createSocket } from 'node:dgram';
 import { request, type IncomingMessage } from 'node:http';
-import { Agent, type AgentDeps } from '../../common/agent/agent.ts';
+import { Agent } from '../../common/agent/agent.ts';
+import { drivenDeps } from '../lib/fleet.ts';
 import { Backoff } from '../../common/agent/backoff.ts';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
 import { fmt, quantile, sleep, startManager, tempDir, waitFor, type ManagerProc } from './procs.ts';
@@ -15,18 +16,6 @@ const GOAL_MS = 100;
 const SAMPLE_MS = 50;
 const WINDOW_SAMPLES = 3;
 
-function deps(): AgentDeps & { cpu: number } {
-  const d = {
-    cpu: 5,
-    sample: async () => ({ at: Date.now(), metrics: { cpuPercent: d.cpu, memPercent: 10, diskPercent: 20, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 } }),
-    status: async () => { throw new Error('not measured here'); },
-    processCount: async () => ({ processCount: 4 }),
-    cpuPercent: () => d.cpu,
-    readLogs: async () => ({ source: 'bench', lines: [] }),
-    restart: async () => {},
-  };
-  return d;
-}
 
 /** Follows the manager's alert stream; calls `on` with each alert and the time it arrived. */
 function follow(mgr: ManagerProc, on: (a: any, t: number) => void): { close: () => void; ready: Promise<void> } {
@@ -62,7 +51,7 @@ interface Run {
 }
 
 async function measure(mgr: ManagerProc, udpPort: number, name: string, count: number): Promise<Run> {
-  const d = deps();
+  const d = drivenDeps();
   const tls = await loadOrCreateIdentity(tempDir('hw-bench-id-'), 'agent', name);
   const agent = new Agent({
     managers: [{ host: '127.0.0.1', port: mgr.tcpPort }], udpPort, tls, id: `bench-${name}-${Date.now()}`, name, stateDir: tempDir('hw-bench-agent-'),

@@ -78,6 +78,24 @@ export function simulatedDeps(seed: number): AgentDeps {
   };
 }
 
+/**
+ * Measurements a test or benchmark drives: CPU is whatever `cpu` holds (set it to cross the
+ * alert threshold), the rest fixed; `status` is not answered; restarts are counted, not done.
+ */
+export function drivenDeps(): AgentDeps & { cpu: number | null; restarts: number } {
+  const d = {
+    cpu: 5 as number | null,
+    restarts: 0,
+    sample: async () => ({ at: Date.now(), metrics: { cpuPercent: d.cpu, memPercent: 10, diskPercent: 20, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 } }),
+    status: async () => { throw new Error('status is not answered by driven measurements'); },
+    processCount: async () => ({ processCount: 4 }),
+    cpuPercent: () => d.cpu,
+    readLogs: async () => ({ source: 'driven', lines: [] }),
+    restart: async () => { d.restarts++; },
+  };
+  return d;
+}
+
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const agents: Agent[] = [];
   const connectTimes: number[] = new Array(o.count).fill(0);

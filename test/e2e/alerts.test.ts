@@ -8,14 +8,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { timed, waitFor } from '../harness.helper.ts';
 import { apiJson, cliJson } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
+import { drivenDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
 
 const { agents, closers } = cleanupAfterEach(test);
 
 test('CPU_HIGH when above the threshold for --cpu-for, CPU_NORMAL when back below, each shown once', timed(20_000, async () => {
   const s = await serveTest();
   closers.push(s.close);
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   const agent = await testAgent(s, deps, { name: 'hot' });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
@@ -50,7 +50,7 @@ test('with every datagram lost, the TCP copy delivers the alert once', timed(20_
   await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
   const deadPort = sink.address().port;
   sink.close();
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   const agent = await testAgent({ tcpPort: s.tcpPort, udpPort: deadPort }, deps, { name: 'tcp-only' });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
@@ -64,7 +64,7 @@ test('with every datagram lost, the TCP copy delivers the alert once', timed(20_
 
 test('an alert raised while the manager is away is delivered after reconnecting, once', timed(20_000, async () => {
   const s = await serveTest();
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   const agent = await testAgent(s, deps, { name: 'later' });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');

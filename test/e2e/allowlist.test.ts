@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import type { Agent } from '../../common/agent/agent.ts';
 import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
 import { killAll, startAgent, startManager } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent, readEvents } from './inproc.helper.ts';
+import { drivenDeps, serveTest, testAgent, readEvents } from './inproc.helper.ts';
 
 const agents: Agent[] = [];
 test.after(async () => {
@@ -21,7 +21,8 @@ const events = readEvents;
 test('refused from 127.0.0.2 with only 127.0.0.1 allowed; accepted once added (real processes)', timed(30_000, async () => {
   const m1 = await startManager(['--allow', '127.0.0.1']);
   const a1 = startAgent(m1, ['--bind', '127.0.0.2', '--name', 'outsider']);
-  await waitFor(() => /refused TCP from 127\.0\.0\.2.*--allow 127\.0\.0\.2/.test(m1.output()), 10_000, 'refusal notice');
+  await waitFor(() => /refused TCP from 127\.0\.0\.2.*--allow 127\.0\.0\.2/.test(m1.output()), 20_000, 'refusal notice')
+    .catch((err: Error) => { throw new Error(`${err.message}\n--- manager:\n${m1.output()}\n--- agent:\n${a1.output()}`); });
   await new Promise((r) => setTimeout(r, 1500)); // the agent keeps retrying meanwhile
   const ev = events(m1.dataDir);
   assert.not.ok(ev.some((e) => e.event === 'connect'), 'never connected');
@@ -40,7 +41,7 @@ test('refused from 127.0.0.2 with only 127.0.0.1 allowed; accepted once added (r
 
 test('UDP alerts from outside the allowlist are dropped, counted, and logged once', timed(20_000, async () => {
   const s = await serveTest({ allow: ['127.0.0.1'] });
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   const agent = await testAgent(s, deps, { name: 'inside' });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');

@@ -10,14 +10,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cli } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
+import { drivenDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
 
 const { agents, closers } = cleanupAfterEach(test);
 
 test('a stalled download blocks neither reports, alerts nor other commands on the same connection', timed(60_000, async () => {
   const s = await serveTest();
   closers.push(s.close);
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   const agent = await testAgent(s, deps, { name: 'busy', intervalS: 0.2 });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
@@ -55,7 +55,7 @@ test('a stalled download blocks neither reports, alerts nor other commands on th
 test('a command the agent never answers ends in TIMEOUT; the connection goes on', timed(20_000, async () => {
   const s = await serveTest({ tuning: { commandTimeoutMs: 500 } });
   closers.push(s.close);
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   deps.status = () => new Promise(() => {}); // never answers
   const agent = await testAgent(s, deps, { name: 'stuck' });
   agents.push(agent);

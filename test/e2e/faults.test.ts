@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { startFleet } from '../../scripts/lib/fleet.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
-import { fakeDeps, testAgent, testIdentity, cleanupAfterEach } from './inproc.helper.ts';
+import { drivenDeps, testAgent, testIdentity, cleanupAfterEach } from './inproc.helper.ts';
 
 const { agents } = cleanupAfterEach(test);
 
@@ -19,7 +19,7 @@ const alertsLogged = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'u
 test('kill -9 of the manager during an alert storm: after a restart every alert is there once', timed(60_000, async () => {
   const dataDir = tempDir('hw-mgr-');
   const m1 = await startManager(['--auto-accept'], dataDir);
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   const agent = await testAgent(m1, deps, { name: 'stormy', cpuForS: 0.04, cpuSampleMs: 20, alertRetryMs: 50, backoff: undefined });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');

@@ -12,6 +12,9 @@ import type { Test } from 'uvu';
 import { cleanTempDirs, tempDir } from '../harness.helper.ts';
 import { killAll } from './procs.helper.ts';
 
+/** Measurements the test drives (CPU in `cpu`), shared with the benchmarks. */
+export { drivenDeps } from '../../scripts/lib/fleet.ts';
+
 export interface ServeTestOptions {
   allow?: string[];
   dataDir?: string;
@@ -33,20 +36,6 @@ export async function serveTest(opts: ServeTestOptions = {}): Promise<Serving & 
   return { ...s, dataDir };
 }
 
-/** Deps with a CPU value the test sets, and cheap fixed answers for the rest. */
-export function fakeDeps(): AgentDeps & { cpu: number | null; restarts: number } {
-  const d = {
-    cpu: 5 as number | null,
-    restarts: 0,
-    sample: async () => ({ at: Date.now(), metrics: { cpuPercent: d.cpu, memPercent: 10, diskPercent: 20, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 } }),
-    status: async () => { throw new Error('not in this test'); },
-    processCount: async () => ({ processCount: 4 }),
-    cpuPercent: () => d.cpu,
-    readLogs: async () => ({ source: 'test', lines: [] }),
-    restart: async () => { d.restarts++; },
-  };
-  return d;
-}
 
 let shared: Promise<TlsIdentity> | undefined;
 /** One key for the test process's agents (each has its own id): making keys takes ~20 ms each. */

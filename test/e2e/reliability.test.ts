@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cliJson } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
+import { drivenDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
 
 const { agents, closers } = cleanupAfterEach(test);
 
@@ -16,11 +16,11 @@ test('AGENT_DOWN after three silent intervals, AGENT_UP when back; both in alert
   closers.push(s.close);
   const stateDir = tempDir('hw-agent-');
   const id = 'down-up-agent';
-  const a1 = await testAgent(s, fakeDeps(), { id, name: 'flaky', stateDir, intervalS: 0.5 });
+  const a1 = await testAgent(s, drivenDeps(), { id, name: 'flaky', stateDir, intervalS: 0.5 });
   await waitFor(() => s.manager.state.agents().find((a) => a.name === 'flaky')?.metrics, 5000, 'reporting');
   await a1.stop();
   await waitFor(() => s.manager.state.alerts().some((a) => a.type === 'AGENT_DOWN'), 8000, 'AGENT_DOWN');
-  const a2 = await testAgent(s, fakeDeps(), { id, name: 'flaky', stateDir, intervalS: 0.5 });
+  const a2 = await testAgent(s, drivenDeps(), { id, name: 'flaky', stateDir, intervalS: 0.5 });
   agents.push(a2);
   await waitFor(() => s.manager.state.alerts().some((a) => a.type === 'AGENT_UP'), 8000, 'AGENT_UP');
   const list = await cliJson<any[]>(s.dataDir, ['alerts']);
@@ -30,7 +30,7 @@ test('AGENT_DOWN after three silent intervals, AGENT_UP when back; both in alert
 
 test('samples taken while the manager is away are backfilled: no hole in the history', timed(30_000, async () => {
   const s = await serveTest();
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   const agent = await testAgent(s, deps, { name: 'gapless', intervalS: 0.2 });
   agents.push(agent);
   await waitFor(() => (s.manager.state.history(agent.id)?.length ?? 0) >= 3, 5000, 'some history');
@@ -56,7 +56,7 @@ test('alerts queued while the manager is down survive an agent restart, delivere
   const { tcpPort, udpPort, dataDir } = s;
   const stateDir = tempDir('hw-agent-');
   const id = 'queued-agent';
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   const a1 = await testAgent(s, deps, { id, name: 'queuer', stateDir });
   await waitFor(() => a1.connected, 5000, 'connected');
   await s.close();
@@ -67,7 +67,7 @@ test('alerts queued while the manager is down survive an agent restart, delivere
   await waitFor(() => a1.pendingAlerts() === 2, 5000, 'CPU_NORMAL queued');
   await a1.stop();
   // A new agent process: same state folder, same id, nothing in memory.
-  const a2 = await testAgent({ tcpPort, udpPort }, fakeDeps(), { id, name: 'queuer', stateDir });
+  const a2 = await testAgent({ tcpPort, udpPort }, drivenDeps(), { id, name: 'queuer', stateDir });
   agents.push(a2);
   assert.is(a2.pendingAlerts(), 2, 'read back from disk');
   const s2 = await serveTest({ dataDir, port: tcpPort, udpPort });
@@ -108,7 +108,7 @@ test('a connection that stays open but silent is detected by heartbeat and repla
   closers.push(s.close);
   const p = await proxy(s.tcpPort);
   closers.push(() => { (p.server as any).destroyAll(); p.server.close(); });
-  const deps = fakeDeps();
+  const deps = drivenDeps();
   const agent = await testAgent({ tcpPort: p.port, udpPort: s.udpPort }, deps, { name: 'blackholed', heartbeatMs: 200 });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected through the proxy');

@@ -15,7 +15,7 @@ import { seal } from '../../common/security/udp-mac.ts';
 import { encodeJson, FrameDecoder, KIND_JSON } from '../../common/wire/frame.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
-import { fakeDeps, serveTest, testAgent, testIdentity, cleanupAfterEach, readEvents } from './inproc.helper.ts';
+import { drivenDeps, serveTest, testAgent, testIdentity, cleanupAfterEach, readEvents } from './inproc.helper.ts';
 
 const { agents, closers } = cleanupAfterEach(test);
 
@@ -115,7 +115,7 @@ test('fuzz: 100,000 random and mutated frames at a live manager; it still answer
   closers.push(s.close);
   const id = await testIdentity();
   // A real agent to ask afterwards.
-  const witness = await testAgent(s, fakeDeps(), { name: 'witness' });
+  const witness = await testAgent(s, drivenDeps(), { name: 'witness' });
   agents.push(witness);
   await waitFor(() => witness.connected, 5000, 'witness connected');
   const r = rng(42);
@@ -187,7 +187,7 @@ test('fuzz: 100,000 random and mutated frames at a live agent from its manager; 
   closers.push(() => void server.close());
   const port = (server.address() as { port: number }).port;
   const rssStart = rssOf(process.pid);
-  const agent = await testAgent({ tcpPort: port, udpPort: 9 }, fakeDeps(), { name: 'fuzzed' });
+  const agent = await testAgent({ tcpPort: port, udpPort: 9 }, drivenDeps(), { name: 'fuzzed' });
   agents.push(agent);
   await waitFor(() => sent >= total && answered >= Math.ceil(total / 5000), 100_000, `agent kept answering (${answered} rounds)`);
   assert.ok(agent.connected, 'still connected after the last round');
@@ -247,7 +247,7 @@ test('oversized and negative lengths close the connection with the decoder\'s co
 test('forged, replayed and out-of-allowlist alert datagrams are dropped and counted, nothing else', timed(20_000, async () => {
   const s = await serveTest({ allow: ['127.0.0.1'] });
   closers.push(s.close);
-  const agent = await testAgent(s, fakeDeps(), { name: 'udp-target' });
+  const agent = await testAgent(s, drivenDeps(), { name: 'udp-target' });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
   const before = s.manager.state.alerts().length;
@@ -291,7 +291,7 @@ test('forged, replayed and out-of-allowlist alert datagrams are dropped and coun
 test('another key claiming an accepted agent\'s id or name is refused and logged; state unchanged', timed(20_000, async () => {
   const s = await serveTest();
   closers.push(s.close);
-  const real = await testAgent(s, fakeDeps(), { id: 'the-real-one', name: 'db1' });
+  const real = await testAgent(s, drivenDeps(), { id: 'the-real-one', name: 'db1' });
   agents.push(real);
   await waitFor(() => real.connected, 5000, 'real agent connected');
   const other = await loadOrCreateIdentity(tempDir('hw-impostor-'), 'agent', 'impostor');
@@ -316,14 +316,14 @@ test('a manager with a changed certificate is refused by the agent (MANAGER_CHAN
   const s1 = await serveTest();
   const stateDir = tempDir('hw-agent-');
   const errors: string[] = [];
-  const a1 = await testAgent(s1, fakeDeps(), { stateDir, name: 'pinned' });
+  const a1 = await testAgent(s1, drivenDeps(), { stateDir, name: 'pinned' });
   await waitFor(() => a1.connected, 5000, 'first contact pins');
   await a1.stop();
   const { tcpPort, udpPort } = s1;
   await s1.close();
   const s2 = await serveTest({ port: tcpPort, udpPort }); // another data folder: another key
   closers.push(s2.close);
-  const a2 = await testAgent(s2, fakeDeps(), { stateDir, name: 'pinned' });
+  const a2 = await testAgent(s2, drivenDeps(), { stateDir, name: 'pinned' });
   agents.push(a2);
   a2.on('rejected', (e) => errors.push(e.code));
   await waitFor(() => errors.includes('MANAGER_CHANGED'), 5000, 'refused');
@@ -349,7 +349,7 @@ test('pending agents get no commands and store nothing until accepted; revoked o
   const s = await serveTest({ autoAccept: false });
   closers.push(s.close);
   const stateDir = tempDir('hw-agent-');
-  const a = await testAgent(s, fakeDeps(), { name: 'newcomer', stateDir, intervalS: 0.2 });
+  const a = await testAgent(s, drivenDeps(), { name: 'newcomer', stateDir, intervalS: 0.2 });
   agents.push(a);
   await waitFor(() => s.manager.state.pending().length === 1, 5000, 'pending');
   const pend = JSON.parse((await cli(s.dataDir, ['pending', '--json'])).stdout);
@@ -381,7 +381,7 @@ test('--files-root: .. and symlinks cannot lead out; --no-files refuses everythi
   writeFileSync(join(base, 'secret.txt'), 'secret');
   symlinkSync(join(base, 'secret.txt'), join(root, 'link-out'));
   symlinkSync(base, join(root, 'dir-out'));
-  const a = await testAgent(s, fakeDeps(), { name: 'files', filesRoots: [root] });
+  const a = await testAgent(s, drivenDeps(), { name: 'files', filesRoots: [root] });
   agents.push(a);
   await waitFor(() => a.connected, 5000, 'connected');
   const out = tempDir('hw-out-');
@@ -392,7 +392,7 @@ test('--files-root: .. and symlinks cannot lead out; --no-files refuses everythi
     assert.is(r.code, 1, p);
     assert.match(r.stderr, /OUTSIDE_FILES_ROOT/, p);
   }
-  const none = await testAgent(s, fakeDeps(), { name: 'nofiles', noFiles: true });
+  const none = await testAgent(s, drivenDeps(), { name: 'nofiles', noFiles: true });
   agents.push(none);
   await waitFor(() => none.connected, 5000, 'connected');
   const r = await cli(s.dataDir, ['fetch', 'nofiles', join(root, 'ok.txt'), join(out, 'y')]);
