@@ -2,7 +2,7 @@
 
 import { cac } from 'cac';
 import { startAgent } from './common/agent/start.ts';
-import { last, numberFlag, runCli } from './common/cli/run.ts';
+import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
 import {
   DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION,
 } from './common/constants.ts';
@@ -58,15 +58,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
       log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
     });
     process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${last(opts.interval)} s\n`);
-    let stopping = false;
-    const stop = (sig: string) => {
-      if (stopping) return;
-      stopping = true;
-      process.stdout.write(`${sig}: stopping\n`);
-      void agent.stop().then(() => process.exit(0));
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    exitOnSignal('finishing what is being written', () => agent.stop());
   });
 
 cli.help();

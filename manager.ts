@@ -8,7 +8,7 @@ import { HttpClient } from './common/cli/client.ts';
 import {
   acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
 } from './common/cli/commands.ts';
-import { last, numberFlag, runCli } from './common/cli/run.ts';
+import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION } from './common/constants.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
@@ -45,15 +45,7 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
       console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
     });
-    let stopping = false;
-    const stop = (sig: string) => {
-      if (stopping) return;
-      stopping = true;
-      process.stdout.write(`\n${sig}: stopping (telling agents, flushing the record)\n`);
-      void srv.close().then(() => process.exit(0));
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    exitOnSignal('telling agents, flushing the record', () => srv.close());
   });
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */

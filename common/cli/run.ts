@@ -50,3 +50,16 @@ export function numberFlag(v: unknown, flag: string, min: number, max: number, i
   }
   return n;
 }
+
+/** On SIGINT or SIGTERM (the first only): say so, run `stop`, then exit 0. */
+export function exitOnSignal(what: string, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${sig}: stopping${what ? ` (${what})` : ''}\n`);
+    void stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
