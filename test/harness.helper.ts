@@ -1,9 +1,7 @@
 // Shared test helpers: a deadline for async tests (uvu has none) and temp folders.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cleanTempDirs, tempDir as makeTempDir } from '../scripts/lib/temp.ts';
 import * as assert from 'uvu/assert';
 import { HwError } from '../common/errors.ts';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 /** Wraps an async test body so a hang fails after `ms` instead of at CI's limit. */
 export function timed<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {
@@ -16,15 +14,8 @@ export function timed<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {
   };
 }
 
-const made: string[] = [];
-export function tempDir(prefix = 'hw-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-export function cleanTempDirs(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+export const tempDir = (prefix = 'hw-test-'): string => makeTempDir(prefix);
+export { cleanTempDirs };
 
 /** Polls `check` until it returns a truthy value or `ms` passes. */
 export async function waitFor<T>(check: () => T | Promise<T>, ms = 10_000, what = 'condition'): Promise<NonNullable<T>> {

@@ -2,15 +2,14 @@
 // does), on loopback with port 0, and talking to the manager's control API.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent as HttpAgent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanTempDirs, removeAtCleanup, tempDir as makeTempDir } from '../lib/temp.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** temporary folders and files to remove at the end */
-const made: string[] = [];
 /** .build/ (this file runs from .build/scripts/bench/) */
 export const BUILD = resolve(here, '..', '..');
 export const ROOT = resolve(BUILD, '..');
@@ -31,7 +30,7 @@ export function snapshotBuild(): string {
   MANAGER_JS = join(dir, 'manager.mjs');
   AGENT_JS = join(dir, 'agent.mjs');
   SIM_JS = join(dir, 'sim.run.mjs');
-  made.push(dir);
+  removeAtCleanup(dir);
   return dir;
 }
 
@@ -126,14 +125,8 @@ export async function killAll(): Promise<void> {
   await Promise.all([...running].map((p) => p.kill('SIGKILL', 1000)));
 }
 
-export function tempDir(prefix = 'hw-bench-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-export function cleanTempDirs(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+export const tempDir = (prefix = 'hw-bench-'): string => makeTempDir(prefix);
+export { cleanTempDirs };
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
