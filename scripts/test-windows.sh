@@ -84,6 +84,25 @@ winrun() { # winrun <outfile> <exe> <args...>
   local out=$1; shift
   wine "$@" >"$out" 2>"$out.err"
 }
+linrun() { # linrun <outfile> <exe> <args...>: the same for a Linux program
+  local out=$1; shift
+  "$@" >"$out" 2>"$out.err"
+}
+
+# wait_online <name> <agent pid> <agent label> <manager pid> <manager label> <runner> <manager exe> <data dir>
+# Polls `manager agents --json` until <name> is online with metrics; its record ends in $TMP/<name>.json.
+wait_online() {
+  local name=$1 apid=$2 alabel=$3 mpid=$4 mlabel=$5 run=$6 exe=$7 dir=$8
+  local deadline=$((SECONDS + TIMEOUT))
+  until "$run" "$TMP/agents-$name.json" "$exe" agents --json --data-dir "$dir" \
+    && json "$TMP/agents-$name.json" "j.find((a) => a.name === \"$name\" && a.online === true && typeof a.metrics?.cpuPercent === \"number\")" >"$TMP/$name.json"; do
+    kill -0 "$apid" 2>/dev/null || fail "$alabel exited"
+    kill -0 "$mpid" 2>/dev/null || fail "$mlabel exited"
+    [ $SECONDS -lt $deadline ] || fail "$name not online with metrics after ${TIMEOUT}s: $(cat "$TMP/agents-$name.json" "$TMP/agents-$name.json.err")"
+    sleep 0.5
+  done
+  say "  agents: $(json "$TMP/$name.json" '({ online: j.online, metrics: j.metrics })')"
+}
 
 mkdir -p "$TMP/bin"
 cp "$DIST/manager-linux-x64" "$DIST/agent-linux-x64" "$TMP/bin/"
@@ -127,15 +146,7 @@ wine "$WAGENT" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name wine-agent --
   --state-dir "$(winepath -w "$TMP/wine-agent-state")" >"$TMP/wine-agent.log" 2>&1 &
 APID=$!; PIDS+=("$APID")
 
-deadline=$((SECONDS + TIMEOUT))
-until "$LMANAGER" agents --json --data-dir "$M1" >"$TMP/agents1.json" 2>"$TMP/agents1.err" \
-  && json "$TMP/agents1.json" 'j.find((a) => a.name === "wine-agent" && a.online === true && typeof a.metrics?.cpuPercent === "number")' >"$TMP/agent1.json"; do
-  kill -0 "$APID" 2>/dev/null || fail "agent-win-x64.exe exited"
-  kill -0 "$MPID" 2>/dev/null || fail "the Linux manager exited"
-  [ $SECONDS -lt $deadline ] || fail "wine-agent not online with metrics after ${TIMEOUT}s: $(cat "$TMP/agents1.json" "$TMP/agents1.err")"
-  sleep 0.5
-done
-say "  agents: $(json "$TMP/agent1.json" '({ online: j.online, metrics: j.metrics })')"
+wait_online wine-agent "$APID" "agent-win-x64.exe" "$MPID" "the Linux manager" linrun "$LMANAGER" "$M1"
 
 "$LMANAGER" status wine-agent --json --data-dir "$M1" >"$TMP/status1.json" 2>"$TMP/status1.err" \
   || fail "status wine-agent: $(cat "$TMP/status1.err")"
@@ -168,15 +179,7 @@ env -i PATH=/usr/bin:/bin "$LAGENT" --manager "127.0.0.1:$TCP" --udp-port "$UDP"
   --state-dir "$TMP/linux-agent-state" >"$TMP/linux-agent.log" 2>&1 &
 APID=$!; PIDS+=("$APID")
 
-deadline=$((SECONDS + TIMEOUT))
-until winrun "$TMP/agents2.json" "$WMANAGER" agents --json --data-dir "$M2W" \
-  && json "$TMP/agents2.json" 'j.find((a) => a.name === "linux-agent" && a.online === true && typeof a.metrics?.cpuPercent === "number")' >"$TMP/agent2.json"; do
-  kill -0 "$APID" 2>/dev/null || fail "the Linux agent exited"
-  kill -0 "$MPID" 2>/dev/null || fail "manager-win-x64.exe exited"
-  [ $SECONDS -lt $deadline ] || fail "linux-agent not online with metrics after ${TIMEOUT}s: $(cat "$TMP/agents2.json" "$TMP/agents2.json.err")"
-  sleep 0.5
-done
-say "  agents: $(json "$TMP/agent2.json" '({ online: j.online, metrics: j.metrics })')"
+wait_online linux-agent "$APID" "the Linux agent" "$MPID" "manager-win-x64.exe" winrun "$WMANAGER" "$M2W"
 
 winrun "$TMP/status2.json" "$WMANAGER" status linux-agent --json --data-dir "$M2W" \
   || fail "status linux-agent through manager-win-x64.exe: $(cat "$TMP/status2.json.err")"
