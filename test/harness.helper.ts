@@ -1,5 +1,6 @@
 // Shared test helpers: a deadline for async tests (uvu has none) and temp folders.
 import { cleanTempDirs, tempDir as makeTempDir } from '../scripts/lib/temp.ts';
+import { Fatal, waitFor } from '../scripts/lib/wait.ts';
 import * as assert from 'uvu/assert';
 import { HwError } from '../common/errors.ts';
 
@@ -17,21 +18,7 @@ export function timed<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {
 export const tempDir = (prefix = 'hw-test-'): string => makeTempDir(prefix);
 export { cleanTempDirs };
 
-/** Polls `check` until it returns a truthy value or `ms` passes. */
-export async function waitFor<T>(check: () => T | Promise<T>, ms = 10_000, what = 'condition'): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { Fatal, waitFor };
 
 /** Runs `fn`, which must throw an HwError, and returns its code. */
 export function codeOf(fn: () => unknown): string {

@@ -7,6 +7,7 @@ import { Agent as HttpAgent, request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanTempDirs, removeAtCleanup, tempDir as makeTempDir } from '../lib/temp.ts';
+import { Fatal, sleep, waitFor as waitUntil } from '../lib/wait.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** temporary folders and files to remove at the end */
@@ -128,27 +129,11 @@ export async function killAll(): Promise<void> {
 export const tempDir = (prefix = 'hw-bench-'): string => makeTempDir(prefix);
 export { cleanTempDirs };
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { Fatal, sleep };
 
-/** Thrown from a waitFor check to stop waiting at once (a process died). */
-export class Fatal extends Error {}
-
-/** Polls `check` until it returns a truthy value; throws after `ms`, or at once on Fatal. */
-export async function waitFor<T>(check: () => T | Promise<T>, ms: number, what: string, everyMs = 100): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      if (err instanceof Fatal) throw err;
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`waited ${Math.round(ms / 1000)} s for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
+/** Polls `check` every 100 ms until it returns a truthy value; throws after `ms`, or at once on Fatal. */
+export const waitFor = <T>(check: () => T | Promise<T>, ms: number, what: string, everyMs = 100): Promise<NonNullable<T>> =>
+  waitUntil(check, ms, what, everyMs);
 
 // ---- the control API -----------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir, waitFor } from '../harness.helper.ts';
+import { Fatal, tempDir, waitFor } from '../harness.helper.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** .build/ (the tests run from .build/test/e2e/) */
@@ -58,7 +58,7 @@ export async function startManager(extra: string[] = [], dataDir = tempDir('hw-m
   const p = run(MANAGER_JS, ['--host', '127.0.0.1', '--port', '0', '--udp-port', '0', '--api', '127.0.0.1:0', '--data-dir', dataDir, ...extra]);
   // manager.json may be left from a previous run in the same folder: wait for our pid in it.
   const m = await waitFor(() => {
-    if (p.child.exitCode !== null) throw new Error(`manager exited: ${p.output()}`);
+    if (p.child.exitCode !== null) throw new Fatal(`manager exited: ${p.output()}`);
     if (!existsSync(info)) return null;
     const v = JSON.parse(readFileSync(info, 'utf8'));
     return v.pid === p.child.pid ? v : null;
