@@ -45,6 +45,12 @@ export type ErrorCode =
   | 'FILES_DISABLED'
   | 'OUTSIDE_FILES_ROOT'
   | 'TLS'
+  | 'SLOW_PEER'
+  | 'CREDIT_EXCEEDED'
+  | 'STATE_CORRUPT'
+  | 'STORAGE_FAILED'
+  | 'CANCELLED'
+  | 'TOO_MANY_CONNECTIONS'
   | 'INTERNAL';
 
 export class HwError extends Error {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AlertMsg } from '../wire/messages.ts';
-import { writeAtomic } from './identity.ts';
+import { writeDurable } from '../fs/durable.ts';
 
 export const ALERT_QUEUE_MAX = 1000;
 
@@ -59,6 +59,6 @@ export class AlertQueue {
   }
 
   private save(): void {
-    if (this.path) writeAtomic(this.path, JSON.stringify(this.data));
+    if (this.path) writeDurable(this.path, JSON.stringify(this.data));
   }
 }

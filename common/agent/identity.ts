@@ -2,9 +2,10 @@
 // restarts.
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
+import { writeDurable } from '../fs/durable.ts';
 
 export function ensureStateDir(dir: string): void {
   try {
@@ -23,13 +24,6 @@ export function loadOrCreateId(dir: string): string {
     // first start
   }
   const id = randomUUID();
-  writeAtomic(path, id + '\n');
+  writeDurable(path, id + '\n');
   return id;
-}
-
-/** Writes to a temporary name then renames, so a crash never leaves half a file. */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o600, flush: true });
-  renameSync(tmp, path);
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
-import { writeAtomic } from './identity.ts';
+import { writeDurable } from '../fs/durable.ts';
 
 export const PINS_FILE = 'manager-pins.json';
 
@@ -42,7 +42,7 @@ export class ManagerPins {
       };
     }
     this.pins[address] = fingerprint;
-    if (this.path) writeAtomic(this.path, JSON.stringify(this.pins, null, 2) + '\n');
+    if (this.path) writeDurable(this.path, JSON.stringify(this.pins, null, 2) + '\n');
     return { pinned: true };
   }
 }

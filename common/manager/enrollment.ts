@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeAtomic } from '../agent/identity.ts';
+import { writeDurable } from '../fs/durable.ts';
 import { HwError } from '../errors.ts';
 
 /** Bounds what unaccepted keys can make the manager store. */
@@ -139,7 +139,7 @@ export class Enrollment {
   flush(): void {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
-    writeAtomic(this.path, JSON.stringify({ agents: [...this.byId.values()], revoked: this.revoked }, null, 2) + '\n');
+    writeDurable(this.path, JSON.stringify({ agents: [...this.byId.values()], revoked: this.revoked }, null, 2) + '\n');
   }
 
   private rename(e: Enrolled, name: string): void {

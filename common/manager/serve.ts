@@ -2,7 +2,8 @@
 // manager.json for the CLI, print how to connect an agent, and open the console on a terminal.
 
 import { once } from 'node:events';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { writeDurable } from '../fs/durable.ts';
 import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -81,12 +82,12 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   if (!isLoopback(cfg.api.host)) out(`WARNING: the control API listens on ${cfg.api.host}, outside loopback (--api-public)`);
 
   const infoPath = join(dataDir, MANAGER_FILE);
-  writeFileSync(infoPath, JSON.stringify({
+  writeDurable(infoPath, JSON.stringify({
     tcp: formatHostPort({ host: bound.tcp.address, port: bound.tcp.port }),
     udp: formatHostPort({ host: bound.udp.address, port: bound.udp.port }),
     api: formatHostPort({ host: cfg.api.host, port: apiPort }),
     pid: process.pid, version: VERSION, fingerprint: tls.fingerprint,
-  }, null, 2) + '\n', { mode: 0o600 });
+  }, null, 2) + '\n');
 
   out(`${PRODUCT} manager ${VERSION}`);
   out(`  agents connect to  TCP ${formatHostPort({ host: bound.tcp.address, port: bound.tcp.port })}, alerts on UDP ${bound.udp.port}`);

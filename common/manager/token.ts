@@ -2,9 +2,10 @@
 // in constant time.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
+import { writeDurable } from '../fs/durable.ts';
 
 export const TOKEN_FILE = 'api-token';
 export const ENROLL_TOKEN_FILE = 'enroll-token';
@@ -19,8 +20,7 @@ export function loadOrCreateToken(dataDir: string, file = TOKEN_FILE): string {
     }
   }
   const token = randomBytes(32).toString('base64url');
-  writeFileSync(path, token + '\n', { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writeDurable(path, token + '\n', { mode: 0o600 });
   return token;
 }
 

@@ -3,9 +3,10 @@
 // like SSH host keys: no CA to run.
 
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
+import { writeDurable } from '../fs/durable.ts';
 
 export interface TlsIdentity {
   key: string;
@@ -44,10 +45,7 @@ export async function loadOrCreateIdentity(dir: string, prefix: string, commonNa
   const pems = await selfsigned.generate([{ name: 'commonName', value: commonName.slice(0, 64) || prefix }], {
     keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate: notBefore, notAfterDate: notAfter,
   });
-  writeFileSync(`${keyPath}.tmp`, pems.private, { mode: 0o600 });
-  chmodSync(`${keyPath}.tmp`, 0o600);
-  renameSync(`${keyPath}.tmp`, keyPath);
-  writeFileSync(`${certPath}.tmp`, pems.cert, { mode: 0o644 });
-  renameSync(`${certPath}.tmp`, certPath);
+  writeDurable(keyPath, pems.private, { mode: 0o600 });
+  writeDurable(certPath, pems.cert, { mode: 0o644 });
   return { key: pems.private, cert: pems.cert, fingerprint: fingerprintOf(pems.cert), created: true };
 }
