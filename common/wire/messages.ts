@@ -3,7 +3,7 @@
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
 import {
-  arr, bool, int, isObj, num, numOrNull, obj, oneOf, optBool, str, strRecord, type Obj,
+  arr, bool, int, isObj, num, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';
 
 export const ALERT_TYPES = ['CPU_HIGH', 'CPU_NORMAL'] as const;
@@ -28,7 +28,12 @@ export interface Hello {
   enrollToken?: string;
 }
 export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; backfill?: boolean }
-export interface AlertMsg { type: 'alert'; seq: number; alert: AlertType; value: number; threshold: number; at: number }
+/**
+ * epoch: names the agent's alert counter. A new one is drawn whenever the agent's queue file is
+ * created afresh (first start, or alerts.json lost), and seq starts again at 1 in it, so a reset
+ * counter is never taken for duplicates. Absent from agents older than this field ('' for them).
+ */
+export interface AlertMsg { type: 'alert'; epoch?: string; seq: number; alert: AlertType; value: number; threshold: number; at: number }
 export interface Response {
   type: 'res';
   id: number;
@@ -50,14 +55,14 @@ export interface Accepted { type: 'accepted' }
 export interface Request { type: 'req'; id: number; cmd: CommandName; args: Obj }
 export interface Credit { type: 'credit'; id: number; bytes: number }
 export interface Cancel { type: 'cancel'; id: number }
-export interface Ack { type: 'ack'; seq: number }
+export interface Ack { type: 'ack'; epoch?: string; seq: number }
 
 export type AgentMessage = Hello | Report | AlertMsg | Response | FileStart | FileEnd | Ping | Pong | Bye;
 export type ManagerMessage = Welcome | Accepted | Request | Credit | Cancel | Ack | Ping | Pong | Bye;
 
 /** UDP: the agent's alert datagram and the manager's acknowledgement. */
-export interface AlertDatagram { type: 'alert'; agentId: string; seq: number; alert: AlertType; value: number; threshold: number; at: number }
-export interface AckDatagram { type: 'ack'; agentId: string; seq: number }
+export interface AlertDatagram { type: 'alert'; agentId: string; epoch?: string; seq: number; alert: AlertType; value: number; threshold: number; at: number }
+export interface AckDatagram { type: 'ack'; agentId: string; epoch?: string; seq: number }
 
 const ID_MAX = 64;
 const REQ_ID_MAX = 0xffffffff;
@@ -133,7 +138,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
     }
     case 'alert':
       return {
-        type: 'alert', seq: int(o, 'seq', 1), alert: oneOf(o, 'alert', ALERT_TYPES), value: num(o, 'value'),
+        type: 'alert', ...epochOf(o), seq: int(o, 'seq', 1), alert: oneOf(o, 'alert', ALERT_TYPES), value: num(o, 'value'),
         threshold: num(o, 'threshold'), at: num(o, 'at'),
       };
     case 'res': {
@@ -175,7 +180,7 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
     case 'cancel':
       return { type: 'cancel', id: int(o, 'id', 1, REQ_ID_MAX) };
     case 'ack':
-      return { type: 'ack', seq: int(o, 'seq', 1) };
+      return { type: 'ack', ...epochOf(o), seq: int(o, 'seq', 1) };
     default:
       return parseCommon(o);
   }
@@ -185,7 +190,7 @@ export function parseAlertDatagram(buf: Buffer): AlertDatagram {
   const o = parseJson(buf);
   if (o.type !== 'alert') throw new HwError('UNKNOWN_TYPE', 'datagram is not an alert');
   return {
-    type: 'alert', agentId: str(o, 'agentId', ID_MAX), seq: int(o, 'seq', 1), alert: oneOf(o, 'alert', ALERT_TYPES),
+    type: 'alert', agentId: str(o, 'agentId', ID_MAX), ...epochOf(o), seq: int(o, 'seq', 1), alert: oneOf(o, 'alert', ALERT_TYPES),
     value: num(o, 'value'), threshold: num(o, 'threshold'), at: num(o, 'at'),
   };
 }
@@ -193,5 +198,14 @@ export function parseAlertDatagram(buf: Buffer): AlertDatagram {
 export function parseAckDatagram(buf: Buffer): AckDatagram {
   const o = parseJson(buf);
   if (o.type !== 'ack') throw new HwError('UNKNOWN_TYPE', 'datagram is not an ack');
-  return { type: 'ack', agentId: str(o, 'agentId', ID_MAX), seq: int(o, 'seq', 1) };
+  return { type: 'ack', agentId: str(o, 'agentId', ID_MAX), ...epochOf(o), seq: int(o, 'seq', 1) };
+}
+
+const EPOCH_RE = /^[A-Za-z0-9-]{1,64}$/;
+
+function epochOf(o: Obj): { epoch?: string } {
+  const e = optStr(o, 'epoch', 64);
+  if (e === undefined) return {};
+  if (!EPOCH_RE.test(e)) throw new HwError('BAD_MESSAGE', 'epoch must be 1-64 letters, digits or dashes');
+  return { epoch: e };
 }

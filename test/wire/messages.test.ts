@@ -207,6 +207,19 @@ test('alert datagram: valid, wrong type, bad fields', () => {
   }
 });
 
+test('alerts and acks carry an optional epoch, checked on TCP and UDP alike', () => {
+  const d = { type: 'alert', agentId: 'agent-1', epoch: 'e-1', seq: 1, alert: 'CPU_HIGH', value: 90, threshold: 80, at: 5 };
+  assert.equal(parseAlertDatagram(j(d)), d);
+  assert.equal(parseAckDatagram(j({ type: 'ack', agentId: 'agent-1', epoch: 'e-1', seq: 1 })), { type: 'ack', agentId: 'agent-1', epoch: 'e-1', seq: 1 });
+  const { agentId: _, ...tcp } = d;
+  assert.equal(parseAgentMessage(j(tcp)), tcp);
+  assert.equal(parseManagerMessage(j({ type: 'ack', epoch: 'e-1', seq: 3 })), { type: 'ack', epoch: 'e-1', seq: 3 });
+  for (const epoch of ['', 'a b', 'x'.repeat(65), 7]) {
+    assert.is(codeOf(() => parseAlertDatagram(j({ ...d, epoch }))), 'BAD_MESSAGE', JSON.stringify(epoch));
+    assert.is(codeOf(() => parseAgentMessage(j({ ...tcp, epoch }))), 'BAD_MESSAGE', JSON.stringify(epoch));
+  }
+});
+
 test('ack datagram: valid, wrong type, bad fields', () => {
   const a = { type: 'ack', agentId: 'agent-1', seq: 4 };
   assert.equal(parseAckDatagram(j(a)), a);
