@@ -112,5 +112,5 @@ export class RetryingWriter {
 }
 
 function fmtS(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+  return `${ms / 1000} s`;
 }
