@@ -92,5 +92,3 @@ export const SI_TIMEOUT_MS = 15_000;
 export const ALERT_QUEUE_MAX = 1000;
 /** A state file that could not be written (full or failing disk) is tried again this often. */
 export const STATE_RETRY_MS = 5000;
-/** A cancelled or cut transfer has its file closed within this long, even mid-read. */
-export const FILE_CLOSE_MS = 1000;

@@ -88,7 +88,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly reporter: Reporter;
   private readonly files = new FileSender();
   private readonly commands: CommandHandler;
-  private readonly udp: AlertDatagrams | undefined;
+  private udp: AlertDatagrams | undefined;
   private accepted = false;
 
   /** Throws BAD_FLAG (a --files-root that is not a folder) or STATE_CORRUPT (a broken state file). */
@@ -112,14 +112,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
     });
-    this.udp = cfg.noUdp ? undefined : new AlertDatagrams({
-      agentId: cfg.id, family: familyOf(cfg.bind ?? cfg.managers[0]!.host), onAck: (seq, epoch) => this.alerts.ack(seq, epoch), log,
-      ...(cfg.bind ? { bind: cfg.bind } : {}),
-    });
     const cpuSampleMs = cfg.cpuSampleMs ?? CPU_SAMPLE_MS;
     this.alerts = new Alerts({
       queue: this.queue, monitor: new CpuAlertMonitor({ threshold: cfg.cpuThreshold, forSamples: cfg.cpuForS * 1000 / cpuSampleMs }),
-      cpuPercent: () => deps.cpuPercent(), udp: this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
+      cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
       raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
     });
     this.reporter = new Reporter({ sample: () => deps.sample(), backlog: cfg.backlog ?? new MemoryBacklog(), intervalMs: cfg.intervalS * 1000, link, log });
@@ -169,6 +165,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   start(): void {
+    if (!this.cfg.noUdp) {
+      this.udp = new AlertDatagrams({
+        agentId: this.cfg.id, family: familyOf(this.cfg.bind ?? this.cfg.managers[0]!.host), onAck: (seq, epoch) => this.alerts.ack(seq, epoch),
+        log: (l) => this.log(l), ...(this.cfg.bind ? { bind: this.cfg.bind } : {}),
+      });
+    }
     this.alerts.start();
     this.reporter.start();
     this.conn.start();

@@ -17,7 +17,8 @@ export interface AlertsOptions {
   queue: AlertQueue;
   monitor: CpuAlertMonitor;
   cpuPercent: () => number | null;
-  udp: AlertDatagrams | undefined;
+  /** the datagram socket, once the agent has started (none with noUdp) */
+  udp: () => AlertDatagrams | undefined;
   udpPort: number;
   /** the manager whose UDP port alerts go to */
   target: () => ManagerAddress;
@@ -82,6 +83,6 @@ export class Alerts {
 
   private sendUdp(a: AlertMsg): void {
     const t = this.o.target();
-    this.o.udp?.send(a, t.host, this.o.udpPort);
+    this.o.udp()?.send(a, t.host, this.o.udpPort);
   }
 }

@@ -5,11 +5,9 @@
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
 import type { FullStatus, LogsResult } from '../metrics/types.ts';
-import type { AgentMessage, ManagerMessage, Request } from '../wire/messages.ts';
-import type { Peer } from '../wire/peer.ts';
+import type { Request } from '../wire/messages.ts';
+import type { Link } from './connection.ts';
 import type { FileSender } from './file-sender.ts';
-
-type Link = Peer<ManagerMessage, AgentMessage>;
 
 export interface CommandHandlerOptions {
   status: () => Promise<FullStatus>;

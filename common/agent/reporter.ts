@@ -3,11 +3,8 @@
 // marked backfill, so the manager's history has no hole and stays in time order.
 
 import type { Sample } from '../metrics/types.ts';
-import type { AgentMessage, ManagerMessage } from '../wire/messages.ts';
-import type { Peer } from '../wire/peer.ts';
+import type { Link } from './connection.ts';
 import type { SampleBacklog } from './sample-backlog.ts';
-
-type Link = Peer<ManagerMessage, AgentMessage>;
 
 /** Backlog samples read per step while catching up. */
 const BACKFILL_BATCH = 64;
