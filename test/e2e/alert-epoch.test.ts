@@ -3,83 +3,20 @@
 // every alert carries the epoch of alerts.json over TCP and UDP; an ack for another epoch removes
 // nothing; after alerts.json is lost the counter starts again at 1 under a new epoch.
 
-import { randomBytes } from 'node:crypto';
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
-import { split, verify } from '../../common/security/udp-mac.ts';
-import {
-  parseAgentMessage, parseAlertDatagram, type AgentMessage, type AlertDatagram, type AlertMsg, type ManagerMessage,
-} from '../../common/wire/messages.ts';
-import { Peer } from '../../common/wire/peer.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach, drivenDeps, testAgent } from './inproc.helper.ts';
+import { wireManager as startWireManager, type WireManager } from './wire-manager.helper.ts';
 
 const { agents, closers } = cleanupAfterEach(test);
 
-interface WireManager {
-  tcpPort: number;
-  udpPort: number;
-  tcp: AlertMsg[];
-  udp: (AlertDatagram & { from: RemoteInfo })[];
-  peer(): Peer<AgentMessage, ManagerMessage> | undefined;
-  /** an ack over UDP to the sender of the last datagram */
-  udpAck(ack: { agentId: string; epoch?: string; seq: number }): void;
-  /** a round trip on the connection: every message sent before it has been handled */
-  sync(): Promise<void>;
-}
-
 async function wireManager(): Promise<WireManager> {
-  const id = await loadOrCreateIdentity(tempDir('hw-wire-mgr-'), 'manager', 'wire-manager');
-  const key = randomBytes(32);
-  const m = { tcp: [] as AlertMsg[], udp: [] as (AlertDatagram & { from: RemoteInfo })[] };
-  let current: Peer<AgentMessage, ManagerMessage> | undefined;
-  let reqId = 0;
-  const answers = new Map<number, () => void>();
-  const server: Server = createServer({ key: id.key, cert: id.cert, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' }, (socket: TLSSocket) => {
-    const peer = new Peer<AgentMessage, ManagerMessage>(socket, { parse: parseAgentMessage });
-    peer.on('message', (msg) => {
-      if (msg.type === 'hello') {
-        current = peer;
-        peer.post({ type: 'welcome', v: 1, agentId: msg.id, heartbeatMs: 10_000, status: 'accepted', udpKey: key.toString('base64') });
-      } else if (msg.type === 'alert') m.tcp.push(msg);
-      else if (msg.type === 'res') answers.get(msg.id)?.();
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const udp: UdpSocket = createSocket('udp4');
-  udp.bind(0, '127.0.0.1');
-  await once(udp, 'listening');
-  udp.on('message', (buf, from) => {
-    const parts = split(buf);
-    if (!parts || !verify(key, parts.body, parts.mac)) return;
-    m.udp.push({ ...parseAlertDatagram(parts.body), from });
-  });
-  closers.push(async () => {
-    udp.close();
-    current?.stream.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  return {
-    ...m, tcpPort: (server.address() as AddressInfo).port, udpPort: udp.address().port, peer: () => current,
-    udpAck(ack) {
-      const to = m.udp.at(-1)!.from;
-      udp.send(Buffer.from(JSON.stringify({ type: 'ack', ...ack })), to.port, to.address);
-    },
-    async sync() {
-      const rid = ++reqId;
-      const done = new Promise<void>((r) => answers.set(rid, r));
-      current!.post({ type: 'req', id: rid, cmd: 'procs', args: {} });
-      await done;
-    },
-  };
+  const m = await startWireManager();
+  closers.push(m.close);
+  return m;
 }
 
 /** Flips the driven CPU across the threshold and waits for the n-th alert on both paths. */
