@@ -3,13 +3,14 @@
 // credit, then cancels or drops the connection; the agent's descriptor on the file is gone within
 // a second (read from /proc/<pid>/fd), and the agent carries on.
 
-import { randomBytes } from 'node:crypto';
-import { readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach } from './inproc.helper.ts';
+import type { FileEnd, Response } from '../../common/wire/messages.ts';
 import { startAgent } from './procs.helper.ts';
 import { wireManager } from './wire-manager.helper.ts';
 
@@ -54,6 +55,61 @@ test('cancel, then a dropped connection: the agent process closes the file withi
   await waitFor(() => m.messages.filter((x) => x.type === 'hello').length === 2, 15_000, 'reconnected after the cut');
   assert.is(agent.child.exitCode, null, agent.output());
   assert.match(agent.output(), /file transfer .*big\.bin failed: connection lost during the transfer \[DISCONNECTED\]/);
+}));
+
+test('--files-root on the agent program: fetches raced against a folder swapped for a link outside never deliver it', timed(60_000, async () => {
+  const m = await wireManager();
+  closers.push(m.close);
+  const base = realpathSync(tempDir('hw-files-'));
+  const root = join(base, 'shared');
+  const outside = join(base, 'outside');
+  mkdirSync(join(root, 'dir'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(root, 'dir', 'file.txt'), 'the shared file');
+  writeFileSync(join(outside, 'file.txt'), 'SECRET, outside the root');
+  const secret = createHash('sha256').update('SECRET, outside the root').digest('hex');
+  const agent = startAgent(m, ['--name', 'race', '--files-root', root], tempDir('hw-agent-'), false);
+  await waitFor(() => m.peer() && m.messages.some((x) => x.type === 'hello'), 15_000, 'hello');
+  let swapping = true;
+  let swaps = 0;
+  const swapper = (async () => {
+    while (swapping) {
+      renameSync(join(root, 'dir'), join(root, 'dir-real'));
+      symlinkSync(outside, join(root, 'dir'));
+      await new Promise((r) => setTimeout(r, 0));
+      rmSync(join(root, 'dir'));
+      renameSync(join(root, 'dir-real'), join(root, 'dir'));
+      swaps++;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  })();
+  const fetch = async (rid: number): Promise<Response | FileEnd> => {
+    m.peer()!.post({ type: 'req', id: rid, cmd: 'fetch', args: { path: join(root, 'dir', 'file.txt') } });
+    return waitFor(() => m.messages.find((x): x is Response | FileEnd => (x.type === 'file-end' || x.type === 'res') && x.id === rid), 10_000, `answer ${rid}`, 2);
+  };
+  const outcomes = new Map<string, number>();
+  try {
+    const deadline = Date.now() + 20_000;
+    for (let rid = 1; rid <= 300 && Date.now() < deadline; rid++) {
+      const end = await fetch(rid);
+      const outcome = end.type === 'file-end' ? 'sent' : (end.error?.code ?? 'ok');
+      if (end.type === 'file-end') assert.is.not(end.sha256, secret, `transfer ${rid} delivered the file outside the root`);
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+  } finally {
+    swapping = false;
+    await swapper;
+  }
+  const summary = JSON.stringify(Object.fromEntries(outcomes));
+  console.log(`  (raced fetches on the agent program: ${summary}, ${swaps} swaps)`);
+  for (const code of outcomes.keys()) assert.ok(['sent', 'OUTSIDE_FILES_ROOT', 'FILE_CHANGED', 'FILE_NOT_FOUND'].includes(code), summary);
+  // And at rest, each way once: the real folder is served, the link out is refused.
+  assert.is((await fetch(1001)).type, 'file-end');
+  renameSync(join(root, 'dir'), join(root, 'dir-real'));
+  symlinkSync(outside, join(root, 'dir'));
+  const refused = await fetch(1002);
+  assert.is(refused.type === 'res' && refused.error?.code, 'OUTSIDE_FILES_ROOT');
+  assert.is(agent.child.exitCode, null);
 }));
 
 test.run();
