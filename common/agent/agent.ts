@@ -90,6 +90,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly commands: CommandHandler;
   private udp: AlertDatagrams | undefined;
   private accepted = false;
+  private stopping = false;
 
   /** Throws BAD_FLAG (a --files-root that is not a folder) or STATE_CORRUPT (a broken state file). */
   constructor(cfg: AgentConfig, deps: AgentDeps) {
@@ -176,13 +177,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.conn.start();
   }
 
+  /** Stops everything (a second call does nothing). */
   async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
     this.alerts.stop();
     this.reporter.stop();
     this.files.cancelAll();
     await this.conn.stop();
     this.pins.close();
     this.udp?.close();
+    this.udp = undefined;
     this.deps.close?.();
   }
 

@@ -50,6 +50,8 @@ export class Alerts {
     clearInterval(this.cpuTimer);
     clearInterval(this.retryTimer);
     this.o.queue.close();
+    const n = this.o.queue.pending().length;
+    if (this.o.queue.unsaved && n) this.o.log(`stopping with ${n} unacknowledged ${n === 1 ? 'alert' : 'alerts'} that the state folder could not take: lost with this stop`);
   }
 
   get pending(): number {

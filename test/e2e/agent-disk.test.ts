@@ -109,4 +109,23 @@ test('an agent started on a full state folder: pinned in memory, alerts delivere
   assert.equal(unhandled, []);
 }));
 
+test('stopping with alerts the full disk never took says they are lost', timed(30_000, async () => {
+  const why = noTmpfs();
+  if (why) return console.log(`  (skipped: ${why})`);
+  const fs = mountTmpfs(64);
+  mounts.push(fs);
+  const deps = drivenDeps();
+  const logs: string[] = [];
+  // No manager at all: the alert can only wait in the queue.
+  const agent = await testAgent({ tcpPort: 1, udpPort: 1 }, deps, { name: 'lost', stateDir: fs.dir, stateRetryMs: 100, log: (l) => logs.push(l) });
+  agents.push(agent);
+  fs.fill();
+  deps.cpu = 95;
+  await waitFor(() => agent.pendingAlerts() === 1, 10_000, 'CPU_HIGH queued');
+  await agent.stop();
+  assert.ok(logs.some((l) => /stopping with 1 unacknowledged alert that the state folder could not take: lost with this stop/.test(l)), logs.join('\n'));
+  assert.equal(readJson(join(fs.dir, 'alerts.json')).pending, [], 'the file holds what it held before');
+  assert.equal(unhandled, []);
+}));
+
 test.run();
