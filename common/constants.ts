@@ -68,3 +68,27 @@ export const CONNECTS_PER_SECOND = 20;
 
 /** Samples the agent keeps while it cannot reach a manager, sent as backfill after reconnecting. */
 export const BACKFILL_MAX_SAMPLES = 3600;
+
+// ---- agent-side limits (measurements, commands, state) -------------------------------------------
+
+/** Windows readers (netstat -e, tasklist): give up after this long, read at most this much output. */
+export const WIN_READER_TIMEOUT_MS = 10_000;
+export const WIN_READER_MAX_BYTES = 4 * 1024 * 1024;
+/** A program run for a command (the default Runner): time limit and output cap. */
+export const RUN_TIMEOUT_MS = 15_000;
+export const RUN_MAX_BYTES = 8 * 1024 * 1024;
+/** A log program (journalctl, logread, dmesg, wevtutil): time limit and output read before the tail is cut. */
+export const LOG_TIMEOUT_MS = 15_000;
+export const LOG_RUN_MAX_BYTES = 32 * 1024 * 1024;
+/** statfs on a hung network mount never returns; give up on that mount after this long. */
+export const STATFS_TIMEOUT_MS = 3000;
+/** When two CPU readings are too close to differ (one jiffy is 10 ms), wait this long and retry. */
+export const CPU_RETRY_MS = 100;
+/** `status` measures CPU and network rates over this window (while it gathers the rest). */
+export const STATUS_WINDOW_MS = 500;
+/** systeminformation lookups for the static part of `status`. */
+export const SI_TIMEOUT_MS = 15_000;
+/** Unacknowledged alerts kept by the agent (alerts.json); past it the oldest are dropped and counted. */
+export const ALERT_QUEUE_MAX = 1000;
+/** A state file that could not be written (full or failing disk) is tried again this often. */
+export const STATE_RETRY_MS = 5000;

@@ -11,14 +11,14 @@ export class AlertDatagrams {
   private readonly agentId: string;
   private key: Buffer | undefined;
 
-  constructor(opts: { agentId: string; bind?: string; family: 4 | 6; onAck: (seq: number) => void; log: (line: string) => void }) {
+  constructor(opts: { agentId: string; bind?: string; family: 4 | 6; onAck: (seq: number, epoch: string | undefined) => void; log: (line: string) => void }) {
     this.agentId = opts.agentId;
     this.socket = createSocket({ type: opts.family === 6 ? 'udp6' : 'udp4' });
     this.socket.on('error', (err) => opts.log(`alert socket: ${err.message}`));
     this.socket.on('message', (buf) => {
       try {
         const ack = parseAckDatagram(buf);
-        if (ack.agentId === this.agentId) opts.onAck(ack.seq);
+        if (ack.agentId === this.agentId) opts.onAck(ack.seq, ack.epoch);
       } catch {
         // not an ack of ours: ignore
       }
@@ -34,10 +34,11 @@ export class AlertDatagrams {
     this.key = key;
   }
 
+  /** Seals and sends one alert; its epoch travels with it, as on TCP. */
   send(a: AlertMsg, host: string, port: number): void {
     // Without a session key the manager could not check it: TCP delivers it after reconnecting.
     if (!this.key) return;
-    const body = Buffer.from(JSON.stringify({ type: 'alert', agentId: this.agentId, seq: a.seq, alert: a.alert, value: a.value, threshold: a.threshold, at: a.at }));
+    const body = Buffer.from(JSON.stringify({ type: 'alert', agentId: this.agentId, ...(a.epoch ? { epoch: a.epoch } : {}), seq: a.seq, alert: a.alert, value: a.value, threshold: a.threshold, at: a.at }));
     this.socket.send(seal(this.key, body), port, host, (err) => {
       if (err) this.log(`alert datagram to ${host}:${port} failed: ${err.message}`);
     });

@@ -1,11 +1,13 @@
-// --files-root: a check that a resolved path lies inside one of the shared folders (themselves
-// resolved through symlinks once, at start), so neither `..` nor a symlink can lead out of them.
+// --files-root: whether a real path lies inside one of the shared folders (themselves resolved
+// through symlinks once, at start). FileSender asks it about the real path of the file it has
+// opened, so neither `..`, nor a symlink, nor a link swapped in after a check can lead out.
 
 import { realpathSync } from 'node:fs';
-import { sep } from 'node:path';
+import { posix, win32 } from 'node:path';
 import { HwError } from '../errors.ts';
 
-export function insideRoots(roots: string[]): (real: string) => void {
+/** Resolves the roots (BAD_FLAG when one is not there) and returns the check. */
+export function insideRoots(roots: string[], platform: NodeJS.Platform = process.platform): (real: string) => void {
   const resolved = roots.map((r) => {
     try {
       return realpathSync(r);
@@ -13,8 +15,24 @@ export function insideRoots(roots: string[]): (real: string) => void {
       throw new HwError('BAD_FLAG', `--files-root ${r}: no such folder`);
     }
   });
+  return rootCheck(resolved, platform);
+}
+
+/**
+ * The check on already resolved roots. On Windows names are compared without regard to case
+ * (NTFS's default), so C:\Share and c:\share\x are the same folder.
+ */
+export function rootCheck(resolvedRoots: string[], platform: NodeJS.Platform = process.platform): (real: string) => void {
+  const win = platform === 'win32';
+  const sep = win ? win32.sep : posix.sep;
+  const norm = (p: string) => (win ? p.replace(/\//g, '\\').toLowerCase() : p);
+  const roots = resolvedRoots.map((r) => {
+    const n = norm(r);
+    return { exact: n.endsWith(sep) ? n.slice(0, -1) : n, prefix: n.endsWith(sep) ? n : n + sep };
+  });
   return (real: string) => {
-    if (resolved.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep))) return;
-    throw new HwError('OUTSIDE_FILES_ROOT', `${real} is outside the folders this agent shares (--files-root ${resolved.join(', ')})`);
+    const p = norm(real);
+    if (roots.some((r) => p === r.exact || p.startsWith(r.prefix))) return;
+    throw new HwError('OUTSIDE_FILES_ROOT', `${real} is outside the folders this agent shares (--files-root ${resolvedRoots.join(', ')})`);
   };
 }

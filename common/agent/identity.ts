@@ -2,10 +2,10 @@
 // restarts.
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
-import { writeDurable } from '../fs/durable.ts';
+import { readState, writeDurable } from '../fs/durable.ts';
 
 export function ensureStateDir(dir: string): void {
   try {
@@ -15,14 +15,18 @@ export function ensureStateDir(dir: string): void {
   }
 }
 
+/**
+ * The id in `<dir>/agent-id`, made on first start. One that is there but unreadable fails closed
+ * (STATE_CORRUPT): a silently new id would show up on the manager as another agent.
+ */
 export function loadOrCreateId(dir: string): string {
   const path = join(dir, 'agent-id');
-  try {
-    const id = readFileSync(path, 'utf8').trim();
-    if (/^[A-Za-z0-9-]{8,64}$/.test(id)) return id;
-  } catch {
-    // first start
-  }
+  const saved = readState(path, (text) => {
+    const v = text.trim();
+    if (!/^[A-Za-z0-9-]{8,64}$/.test(v)) throw new Error('not an agent id (8-64 letters, digits or dashes)');
+    return v;
+  }, 'put back the right id, or delete the file to start as a new agent (then `manager revoke` the old one and accept the new one)');
+  if (saved) return saved;
   const id = randomUUID();
   writeDurable(path, id + '\n');
   return id;

@@ -9,6 +9,7 @@ import { CpuMeter } from '../metrics/cpu.ts';
 import { PRODUCT } from '../constants.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { Agent, type AgentConfig, type AgentDeps } from './agent.ts';
+import { insideRoots } from './files-root.ts';
 import { ensureStateDir, loadOrCreateId } from './identity.ts';
 
 export type StartConfig = Omit<AgentConfig, 'id' | 'name' | 'tls'> & { name?: string; stateDir: string };
@@ -32,7 +33,13 @@ export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
   };
 }
 
+/**
+ * Checks the flags and folders first (a bad --files-root must not leave a new key behind), then
+ * the state folder, the id and the key. The Agent reads its state files (pins, alerts) failing
+ * closed, so a broken one stops the start with its name and the fix.
+ */
 export async function startAgent(cfg: StartConfig, deps?: AgentDeps): Promise<Agent> {
+  if (cfg.filesRoots?.length) insideRoots(cfg.filesRoots);
   ensureStateDir(cfg.stateDir);
   const id = loadOrCreateId(cfg.stateDir);
   const name = cfg.name ?? hostname();

@@ -1,6 +1,6 @@
 // The `logs` command: the last N lines of given files, or of the system log found by trying the
 // sources PACKAGING.md lists in order, moving on when one fails or prints nothing.
-import { MAX_LOG_BYTES, MAX_LOG_LINES } from '../constants.ts';
+import { LOG_RUN_MAX_BYTES, LOG_TIMEOUT_MS, MAX_LOG_BYTES, MAX_LOG_LINES } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { LogsResult, Runner } from '../metrics/types.ts';
 import { runProgram } from './runner.ts';
@@ -17,9 +17,6 @@ export interface ReadLogsOptions {
   readTail?: ReadTail;
 }
 
-const LOG_TIMEOUT_MS = 15_000;
-/** Command output read before cutting to the tail: dmesg and logread print their whole buffer. */
-const LOG_RUN_MAX_BYTES = 32 * 1024 * 1024;
 const SYSLOG_FILES = ['/var/log/syslog', '/var/log/messages', '/var/log/kern.log'];
 /** What journalctl prints instead of entries when it has none; not log lines. */
 const JOURNAL_NOISE = /^(No journal files were found\.?|-- No entries --)$/;

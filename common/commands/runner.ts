@@ -1,11 +1,9 @@
 // The default Runner: execFile (no shell, so arguments need no quoting) with a timeout and an output
 // cap. A non-zero exit is an answer, not an error: callers decide what the code means.
 import { execFile } from 'node:child_process';
+import { RUN_MAX_BYTES, RUN_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { Runner } from '../metrics/types.ts';
-
-export const RUN_TIMEOUT_MS = 15_000;
-export const RUN_MAX_BYTES = 8 * 1024 * 1024;
 
 type ExecError = Error & { code?: string | number | null; killed?: boolean; signal?: NodeJS.Signals | null };
 

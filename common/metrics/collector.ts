@@ -4,7 +4,8 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProgram } from '../commands/runner.ts';
 import { CpuMeter } from './cpu.ts';
-import { diskUsage, readMounts, STATFS_TIMEOUT_MS, type MountEntry } from './disk.ts';
+import { CPU_RETRY_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
+import { diskUsage, readMounts, type MountEntry } from './disk.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
 import { staticInfo, type StaticInfo } from './static-info.ts';
@@ -17,10 +18,6 @@ export interface CollectorOptions {
   now?: () => number;
 }
 
-/** When two CPU readings are too close to differ (one jiffy is 10 ms), wait this long and retry. */
-const CPU_RETRY_MS = 100;
-/** status() measures CPU and network rates over this window (while it gathers the rest). */
-const STATUS_WINDOW_MS = 500;
 
 /** A previous reading to compute rates from; sample() and status() each keep their own. */
 interface Window {

@@ -2,12 +2,10 @@
 // list of real mounts from /proc/self/mounts.
 import { statfs } from 'node:fs/promises';
 import type { StatsFs } from 'node:fs';
+import { STATFS_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { DiskUsage } from './types.ts';
 import { DEFAULT_PROC_ROOT, readProc } from './proc-linux.ts';
-
-/** statfs on a hung network mount never returns; give up on that mount after this long. */
-export const STATFS_TIMEOUT_MS = 3000;
 
 export interface MountEntry {
   fs: string;

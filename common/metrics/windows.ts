@@ -6,11 +6,9 @@
 // stripped images) si silently answers '' and networkStats reports 0 bytes, the made-up zero we
 // must not send. netstat.exe and tasklist.exe ship with every Windows, need no PowerShell, and cost
 // one short process each per report interval (the 1 s CPU sampler uses os.cpus() and spawns nothing).
+import { WIN_READER_MAX_BYTES, WIN_READER_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { Runner } from './types.ts';
-
-const RUN_TIMEOUT_MS = 10_000;
-const RUN_MAX_BYTES = 4 * 1024 * 1024;
 
 /** The system drive as `C:`; %SystemDrive% is set on every Windows, `C:` is its usual value. */
 export function systemDrive(env: NodeJS.ProcessEnv = process.env): string {
@@ -20,7 +18,7 @@ export function systemDrive(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Runs a program and returns stdout, or throws HwError UNAVAILABLE saying why there is none. */
 async function runForOutput(runner: Runner, file: string, args: string[]): Promise<string> {
-  const r = await runner(file, args, { timeoutMs: RUN_TIMEOUT_MS, maxBytes: RUN_MAX_BYTES });
+  const r = await runner(file, args, { timeoutMs: WIN_READER_TIMEOUT_MS, maxBytes: WIN_READER_MAX_BYTES });
   if (r.code !== 0) {
     const why = r.code === null ? (r.error ?? 'killed') : `exit code ${r.code}`;
     const detail = r.stderr.trim().split(/\r?\n/)[0];

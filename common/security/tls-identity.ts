@@ -2,11 +2,11 @@
 // and kept in its folder (key 0600). Peers are recognised by the certificate's SHA-256 fingerprint,
 // like SSH host keys: no CA to run.
 
-import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
-import { writeDurable } from '../fs/durable.ts';
+import { readState, writeDurable } from '../fs/durable.ts';
 
 export interface TlsIdentity {
   key: string;
@@ -29,14 +29,19 @@ export function normalizeFingerprint(fp: string): string {
 export async function loadOrCreateIdentity(dir: string, prefix: string, commonName: string): Promise<TlsIdentity & { created: boolean }> {
   const keyPath = join(dir, `${prefix}-key.pem`);
   const certPath = join(dir, `${prefix}-cert.pem`);
-  if (existsSync(keyPath) && existsSync(certPath)) {
-    const key = readFileSync(keyPath, 'utf8');
-    const cert = readFileSync(certPath, 'utf8');
-    try {
-      return { key, cert, fingerprint: fingerprintOf(cert), created: false };
-    } catch (err) {
-      throw new HwError('BAD_FLAG', `${certPath} is not a valid certificate (${(err as Error).message}); move it away to make a new identity`);
-    }
+  const hasKey = existsSync(keyPath);
+  const hasCert = existsSync(certPath);
+  // Half an identity is not replaced silently: the new key would be another machine to its peers.
+  const fix = `restore it, or move both ${keyPath} and ${certPath} away to make a new identity (its peers must then trust the new one)`;
+  if (hasKey !== hasCert) throw new HwError('STATE_CORRUPT', `${hasKey ? certPath : keyPath} is missing while ${hasKey ? keyPath : certPath} is there; ${fix}`);
+  if (hasKey && hasCert) {
+    const gone = (p: string) => new HwError('STATE_CORRUPT', `${p} disappeared while being read; ${fix}`);
+    const key = readState(keyPath, (t) => { createPrivateKey(t); return t; }, fix) ?? throwIt(gone(keyPath));
+    const cert = readState(certPath, (t) => {
+      if (!new X509Certificate(t).checkPrivateKey(createPrivateKey(key))) throw new Error(`it does not match the key in ${keyPath}`);
+      return t;
+    }, fix) ?? throwIt(gone(certPath));
+    return { key, cert, fingerprint: fingerprintOf(cert), created: false };
   }
   const notBefore = new Date(Date.now() - 86400_000);
   const notAfter = new Date(Date.now() + 100 * 365 * 86400_000); // pinned by fingerprint: expiry adds nothing
@@ -48,4 +53,8 @@ export async function loadOrCreateIdentity(dir: string, prefix: string, commonNa
   writeDurable(keyPath, pems.private, { mode: 0o600 });
   writeDurable(certPath, pems.cert, { mode: 0o644 });
   return { key: pems.private, cert: pems.cert, fingerprint: fingerprintOf(pems.cert), created: true };
+}
+
+function throwIt(err: Error): never {
+  throw err;
 }

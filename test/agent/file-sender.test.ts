@@ -5,12 +5,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, mkdirSync, realpathSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, chmodSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync,
+} from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FILE_CHUNK_BYTES } from '../../common/constants.ts';
 import { HwError } from '../../common/errors.ts';
-import { FileSender } from '../../common/agent/file-sender.ts';
+import { FileSender, type FileSystem } from '../../common/agent/file-sender.ts';
+import { insideRoots } from '../../common/agent/files-root.ts';
 import {
   parseAgentMessage, parseManagerMessage, type AgentMessage, type ManagerMessage,
 } from '../../common/wire/messages.ts';
@@ -38,13 +42,13 @@ test.after.each(async () => {
   cleanTempDirs();
 });
 
-async function rig(window?: number): Promise<Rig> {
+async function rig(window?: number, sender?: FileSender): Promise<Rig> {
   const p = await socketPair();
   pairs.push(p);
   const r: Rig = {
     agent: new Peer<ManagerMessage, AgentMessage>(p.client, { parse: parseManagerMessage }),
     manager: new Peer<AgentMessage, ManagerMessage>(p.server, { parse: parseAgentMessage }),
-    sender: new FileSender(window),
+    sender: sender ?? new FileSender(window),
     messages: [], bytes: 0, hash: createHash('sha256'), autoCredit: true,
   };
   r.manager.on('message', (m) => r.messages.push(m));
@@ -215,6 +219,195 @@ test('a closed connection makes send fail with DISCONNECTED', timed(5000, async 
   r.agent.fail(new HwError('DISCONNECTED', 'test'));
   await closed;
   assert.is(await codeOf(r.sender.send(r.agent, 1, path)), 'DISCONNECTED');
+}));
+
+/** How many of this process's descriptors are open on `path` (Linux: /proc/self/fd). */
+function openFds(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
+}
+const haveProcFd = process.platform === 'linux';
+
+/** Real file system calls, with `after` run between resolving the path and opening it. */
+function racingFs(after: (real: string) => void): FileSystem {
+  return {
+    realpath: async (p) => {
+      const r = await realpath(p);
+      after(r);
+      return r;
+    },
+    open: (p, f) => open(p, f),
+  };
+}
+
+function filesTree() {
+  const base = realpathSync(tempDir('hw-root-'));
+  const root = join(base, 'shared');
+  const outside = join(base, 'outside');
+  mkdirSync(join(root, 'dir'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(root, 'inside.txt'), 'inside');
+  writeFileSync(join(root, 'dir', 'file.txt'), 'inside too');
+  writeFileSync(join(base, 'secret.txt'), 'SECRET');
+  writeFileSync(join(outside, 'file.txt'), 'SECRET');
+  return { base, root, outside, check: insideRoots([root]) };
+}
+
+test('a file swapped for a symlink out of --files-root after the check is refused (FILE_CHANGED), nothing sent', timed(5000, async () => {
+  const t = filesTree();
+  const target = join(t.root, 'inside.txt');
+  const sender = new FileSender(undefined, {
+    fs: racingFs(() => {
+      rmSync(target);
+      symlinkSync(join(t.base, 'secret.txt'), target);
+    }),
+  });
+  const r = await rig(undefined, sender);
+  assert.is(await codeOf(r.sender.send(r.agent, 1, target, t.check)), 'FILE_CHANGED');
+  await sleep(20);
+  assert.equal(r.messages, []);
+  assert.is(r.bytes, 0);
+}));
+
+for (const platform of ['linux', 'darwin'] as const) {
+  test(`a folder swapped for a symlink out of --files-root after the check is refused (OUTSIDE_FILES_ROOT; ${platform === 'linux' ? '/proc/self/fd' : 'realpath + inode, as off Linux'})`, timed(5000, async () => {
+    const t = filesTree();
+    const sender = new FileSender(undefined, {
+      platform,
+      fs: racingFs(() => {
+        renameSync(join(t.root, 'dir'), join(t.root, 'dir-before'));
+        symlinkSync(t.outside, join(t.root, 'dir'));
+      }),
+    });
+    const r = await rig(undefined, sender);
+    assert.is(await codeOf(r.sender.send(r.agent, 1, join(t.root, 'dir', 'file.txt'), t.check)), 'OUTSIDE_FILES_ROOT');
+    await sleep(20);
+    assert.equal(r.messages, []);
+    assert.is(r.bytes, 0);
+    if (haveProcFd) assert.is(openFds(join(t.outside, 'file.txt')), 0, 'the opened file was closed');
+  }));
+}
+
+test('off Linux, a file replaced after the open is caught by its inode (FILE_CHANGED)', timed(5000, async () => {
+  const t = filesTree();
+  const target = join(t.root, 'inside.txt');
+  const sender = new FileSender(undefined, {
+    platform: 'darwin',
+    fs: {
+      realpath: (p) => realpath(p),
+      open: async (p, f) => {
+        const fh = await open(p, f);
+        renameSync(target, join(t.root, 'old.txt'));
+        writeFileSync(target, 'another file');
+        return fh;
+      },
+    },
+  });
+  const r = await rig(undefined, sender);
+  assert.is(await codeOf(r.sender.send(r.agent, 1, target, t.check)), 'FILE_CHANGED');
+  assert.equal(r.messages, []);
+}));
+
+test('fetches raced against a swapping folder never deliver a byte from outside --files-root', timed(20_000, async () => {
+  const t = filesTree();
+  const r = await rig();
+  const path = join(t.root, 'dir', 'file.txt');
+  let swapping = true;
+  let flips = 0;
+  const swapper = (async () => {
+    // Swaps dir between the real folder and a link to the outside one, as fast as the loop turns.
+    while (swapping) {
+      renameSync(join(t.root, 'dir'), join(t.root, 'dir-real'));
+      symlinkSync(t.outside, join(t.root, 'dir'));
+      await new Promise((res) => setImmediate(res));
+      rmSync(join(t.root, 'dir'));
+      renameSync(join(t.root, 'dir-real'), join(t.root, 'dir'));
+      flips++;
+      await new Promise((res) => setImmediate(res));
+    }
+  })();
+  const outcomes = new Map<string, number>();
+  try {
+    const deadline = Date.now() + 8000;
+    for (let i = 1; i <= 300 && Date.now() < deadline; i++) {
+      const before = r.bytes;
+      let outcome = 'sent';
+      try {
+        await r.sender.send(r.agent, i, path, t.check);
+      } catch (err) {
+        outcome = (err as HwError).code;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      if (outcome === 'sent') {
+        const start = await waitFor(() => r.messages.find((m) => m.type === 'file' && m.id === i), 3000, `file ${i}`);
+        // Inside the root (it may be named through dir-real if the swap came right after the open).
+        assert.ok((start as { path: string }).path.startsWith(t.root + '/'), (start as { path: string }).path);
+        await waitFor(() => r.bytes === before + 'inside too'.length, 3000, `bytes of ${i}`);
+      }
+    }
+  } finally {
+    swapping = false;
+    await swapper;
+  }
+  const summary = JSON.stringify(Object.fromEntries(outcomes));
+  console.log(`  (raced fetches: ${summary}, ${flips} swaps)`);
+  for (const code of outcomes.keys()) assert.ok(['sent', 'OUTSIDE_FILES_ROOT', 'FILE_CHANGED', 'FILE_NOT_FOUND'].includes(code), summary);
+  assert.ok(flips > 10, `the folder was swapped ${flips} times`);
+  assert.ok((outcomes.get('sent') ?? 0) > 0, summary);
+}));
+
+test('cancel while waiting for credit closes the file within a second', timed(5000, async () => {
+  const r = await rig(FILE_CHUNK_BYTES);
+  r.autoCredit = false;
+  const path = join(realpathSync(tempDir()), 'big');
+  writeFileSync(path, randomBytes(4 * FILE_CHUNK_BYTES));
+  const sending = r.sender.send(r.agent, 4, path);
+  await waitFor(() => r.bytes >= FILE_CHUNK_BYTES, 3000, 'the first chunk');
+  if (haveProcFd) assert.is(openFds(path), 1, 'open while sending');
+  assert.is(r.sender.active, 1);
+  const t0 = performance.now();
+  r.manager.post({ type: 'cancel', id: 4 });
+  await waitFor(() => r.sender.active === 0 && (!haveProcFd || openFds(path) === 0), 1000, 'the file closed', 2);
+  console.log(`  (waiting for credit: closed ${(performance.now() - t0).toFixed(1)} ms after the cancel was sent)`);
+  await sending;
+}));
+
+test('cancel while the manager does not read (the sender waits on a full socket) closes the file within a second', timed(10_000, async () => {
+  const r = await rig(1024 * 1024 * 1024); // credit is no limit: the socket is
+  const path = join(realpathSync(tempDir()), 'big');
+  writeFileSync(path, randomBytes(64 * FILE_CHUNK_BYTES)); // more than the socket buffers hold
+  r.manager.stream.pause();
+  const sending = r.sender.send(r.agent, 9, path);
+  sending.catch(() => {});
+  // Stuck on drain: the agent side has queued past its send buffer and nothing moves.
+  await waitFor(() => r.agent.stream.writableLength > 1024 * 1024, 5000, 'the socket full');
+  if (haveProcFd) assert.is(openFds(path), 1);
+  const t0 = performance.now();
+  r.manager.post({ type: 'cancel', id: 9 });
+  await waitFor(() => r.sender.active === 0 && (!haveProcFd || openFds(path) === 0), 1000, 'the file closed', 2);
+  console.log(`  (on a full socket: closed ${(performance.now() - t0).toFixed(1)} ms after the cancel was sent)`);
+  await sending;
+}));
+
+test('a dropped connection while waiting for credit closes the file within a second (DISCONNECTED)', timed(5000, async () => {
+  const r = await rig(FILE_CHUNK_BYTES);
+  r.autoCredit = false;
+  const path = join(realpathSync(tempDir()), 'big');
+  writeFileSync(path, randomBytes(4 * FILE_CHUNK_BYTES));
+  const outcome = codeOf(r.sender.send(r.agent, 5, path));
+  await waitFor(() => r.bytes >= FILE_CHUNK_BYTES, 3000, 'the first chunk');
+  const t0 = performance.now();
+  r.manager.stream.destroy();
+  await waitFor(() => r.sender.active === 0 && (!haveProcFd || openFds(path) === 0), 1000, 'the file closed', 2);
+  console.log(`  (connection cut: closed ${(performance.now() - t0).toFixed(1)} ms after)`);
+  assert.is(await outcome, 'DISCONNECTED');
 }));
 
 test.run();

@@ -21,8 +21,13 @@ test('CPU_HIGH when above the threshold for --cpu-for, CPU_NORMAL when back belo
   await waitFor(() => agent.connected, 5000, 'connected');
   deps.cpu = 81; // hovering just above: high after the window
   await waitFor(() => s.manager.state.alerts().length === 1, 5000, 'CPU_HIGH');
-  deps.cpu = 79; // below the threshold but within the hysteresis: no recovery, no flapping
-  await new Promise((r) => setTimeout(r, 600));
+  // Below the threshold but within the hysteresis: no recovery, no flapping. Counted in samples
+  // the agent took (three windows' worth), not in time, so a loaded machine cannot skip them.
+  const read = deps.cpuPercent;
+  let reads = 0;
+  deps.cpuPercent = () => { reads++; return read(); };
+  deps.cpu = 79;
+  await waitFor(() => reads >= 18, 10_000, 'eighteen samples at 79%');
   assert.is(s.manager.state.alerts().length, 1, 'no CPU_NORMAL inside the hysteresis band');
   deps.cpu = 20;
   await waitFor(() => s.manager.state.alerts().length === 2, 5000, 'CPU_NORMAL');

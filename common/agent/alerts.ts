@@ -1,0 +1,90 @@
+// The agent's alerts end to end: CPU sampled every second and judged by the monitor; a decision
+// becomes an alert in the queue (on disk when the disk takes it) and goes out at once over UDP and
+// TCP; every unacknowledged alert is resent over UDP until acknowledged and replayed over TCP,
+// in order, after each reconnection. The manager's ack (TCP or UDP) removes it.
+
+import { ALERT_RETRY_MS, CPU_SAMPLE_MS } from '../constants.ts';
+import type { AlertMsg } from '../wire/messages.ts';
+import type { AlertDatagrams } from './alert-datagrams.ts';
+import type { AlertQueue } from './alert-queue.ts';
+import type { Link, ManagerAddress } from './connection.ts';
+import type { CpuAlertMonitor } from './cpu-alert.ts';
+
+/** Alerts resent over UDP per retry tick, oldest first (the TCP replay carries them all). */
+const UDP_RESEND_BATCH = 50;
+
+export interface AlertsOptions {
+  queue: AlertQueue;
+  monitor: CpuAlertMonitor;
+  cpuPercent: () => number | null;
+  /** the datagram socket, once the agent has started (none with noUdp) */
+  udp: () => AlertDatagrams | undefined;
+  udpPort: number;
+  /** the manager whose UDP port alerts go to */
+  target: () => ManagerAddress;
+  /** the connection when it may carry alerts (welcomed and accepted), else undefined */
+  link: () => Link | undefined;
+  /** an alert was raised */
+  raised: (msg: AlertMsg) => void;
+  log: (line: string) => void;
+  cpuSampleMs?: number;
+  retryMs?: number;
+  now?: () => number;
+}
+
+export class Alerts {
+  private readonly o: AlertsOptions;
+  private cpuTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(o: AlertsOptions) {
+    this.o = o;
+  }
+
+  start(): void {
+    this.cpuTimer = setInterval(() => this.tick(), this.o.cpuSampleMs ?? CPU_SAMPLE_MS);
+    this.retryTimer = setInterval(() => this.resend(), this.o.retryMs ?? ALERT_RETRY_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.cpuTimer);
+    clearInterval(this.retryTimer);
+    this.o.queue.close();
+    const n = this.o.queue.pending().length;
+    if (this.o.queue.unsaved && n) this.o.log(`stopping with ${n} unacknowledged ${n === 1 ? 'alert' : 'alerts'} that the state folder could not take: lost with this stop`);
+  }
+
+  get pending(): number {
+    return this.o.queue.pending().length;
+  }
+
+  /** One CPU reading; raises an alert when the monitor decides one. */
+  tick(): void {
+    const decision = this.o.monitor.push(this.o.cpuPercent());
+    if (!decision) return;
+    const msg = this.o.queue.add({ alert: decision.alert, value: decision.value, threshold: decision.threshold, at: (this.o.now ?? Date.now)() });
+    this.o.log(`${msg.alert}: CPU ${msg.value}% (threshold ${msg.threshold}%)${this.o.queue.unsaved ? ' (kept in memory: the state folder cannot be written)' : ''}`);
+    this.o.raised(msg);
+    this.sendUdp(msg);
+    this.o.link()?.post(msg);
+  }
+
+  /** Over UDP only: the TCP copy went when raised, or in the replay after the last reconnect. */
+  resend(): void {
+    for (const a of this.o.queue.pending().slice(0, UDP_RESEND_BATCH)) this.sendUdp(a);
+  }
+
+  /** After (re)acceptance: every unacknowledged alert, in order. */
+  replay(peer: Link): void {
+    for (const a of this.o.queue.pending()) peer.post(a);
+  }
+
+  ack(seq: number, epoch: string | undefined): void {
+    this.o.queue.ack(seq, epoch);
+  }
+
+  private sendUdp(a: AlertMsg): void {
+    const t = this.o.target();
+    this.o.udp()?.send(a, t.host, this.o.udpPort);
+  }
+}

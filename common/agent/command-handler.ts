@@ -1,0 +1,78 @@
+// Answers the manager's requests (status, procs, logs, fetch, restart), each in its own task so a
+// slow one (a big download, a slow log source) never holds up another. Every failure goes back as
+// a coded error; nothing thrown here reaches the connection.
+
+import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
+import { HwError, toWireError } from '../errors.ts';
+import type { FullStatus, LogsResult } from '../metrics/types.ts';
+import type { Request } from '../wire/messages.ts';
+import type { Link } from './connection.ts';
+import type { FileSender } from './file-sender.ts';
+
+export interface CommandHandlerOptions {
+  status: () => Promise<FullStatus>;
+  processCount: () => Promise<{ processCount: number | null; reason?: string }>;
+  readLogs: (o: { lines: number; logFiles?: string[] }) => Promise<LogsResult>;
+  restart: () => Promise<void>;
+  files: FileSender;
+  /** refuses a real path outside --files-root (absent: any file) */
+  filesCheck?: (real: string) => void;
+  noFiles: boolean;
+  allowRestart: boolean;
+  restartCommand?: string;
+  logFiles: string[];
+  log: (line: string) => void;
+}
+
+export class CommandHandler {
+  private readonly o: CommandHandlerOptions;
+
+  constructor(o: CommandHandlerOptions) {
+    this.o = o;
+  }
+
+  async handle(peer: Link, req: Request): Promise<void> {
+    try {
+      if (req.cmd === 'fetch') {
+        if (this.o.noFiles) throw new HwError('FILES_DISABLED', 'file download is switched off on this agent (--no-files)');
+        const path = req.args.path;
+        if (typeof path !== 'string' || !path) throw new HwError('BAD_ARGS', 'fetch needs a path');
+        await this.o.files.send(peer, req.id, path, this.o.filesCheck);
+        return;
+      }
+      const result = await this.run(req);
+      await peer.send({ type: 'res', id: req.id, ok: true, result });
+      if (req.cmd === 'restart') {
+        this.o.log('restart requested by the manager: restarting the host');
+        this.o.restart().catch((err) => this.o.log(`restart failed: ${(err as Error).message}`));
+      }
+    } catch (err) {
+      const e = toWireError(err);
+      if (req.cmd === 'fetch') this.o.log(`file transfer ${String(req.args.path)} failed: ${e.message} [${e.code}]`);
+      if (!peer.closed) peer.post({ type: 'res', id: req.id, ok: false, error: e });
+    }
+  }
+
+  private async run(req: Request): Promise<unknown> {
+    switch (req.cmd) {
+      case 'status':
+        return this.o.status();
+      case 'procs':
+        return this.o.processCount();
+      case 'logs': {
+        const n = req.args.lines === undefined ? DEFAULT_LOG_LINES : req.args.lines;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LOG_LINES) {
+          throw new HwError('BAD_ARGS', `lines must be a whole number from 1 to ${MAX_LOG_LINES}`);
+        }
+        return this.o.readLogs({ lines: n, ...(this.o.logFiles.length ? { logFiles: this.o.logFiles } : {}) });
+      }
+      case 'restart':
+        if (!this.o.allowRestart) {
+          throw new HwError('RESTART_DISABLED', 'this agent does not allow restarts: start it with --allow-restart');
+        }
+        return { restarting: true, command: this.o.restartCommand ?? 'system default' };
+      default:
+        throw new HwError('UNKNOWN_COMMAND', `unknown command ${String(req.cmd)}`);
+    }
+  }
+}

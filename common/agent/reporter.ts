@@ -1,0 +1,96 @@
+// The agent's reports: a sample every interval, sent at once while connected and accepted, kept
+// in the backlog otherwise; after each (re)acceptance the backlog goes first, oldest first and
+// marked backfill, so the manager's history has no hole and stays in time order.
+
+import type { Sample } from '../metrics/types.ts';
+import type { Link } from './connection.ts';
+import type { SampleBacklog } from './sample-backlog.ts';
+
+/** Backlog samples read per step while catching up. */
+const BACKFILL_BATCH = 64;
+
+export interface ReporterOptions {
+  sample: () => Promise<Sample>;
+  backlog: SampleBacklog;
+  intervalMs: number;
+  /** the connection when it may carry reports (welcomed and accepted), else undefined */
+  link: () => Link | undefined;
+  log: (line: string) => void;
+}
+
+export class Reporter {
+  private readonly o: ReporterOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** the connection whose backlog is being sent; reports wait behind it */
+  private catchingUp: Link | undefined;
+
+  constructor(o: ReporterOptions) {
+    this.o = o;
+  }
+
+  get backlogSize(): number {
+    return this.o.backlog.size;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.report(), this.o.intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+
+  /** The manager accepted us on `peer`: the backlog first, then a report at once. */
+  async onAccepted(peer: Link): Promise<void> {
+    await this.sendBacklog(peer);
+    await this.report();
+  }
+
+  /** Samples and reports; while it cannot (or the backlog is not through yet) the sample is kept. */
+  async report(): Promise<void> {
+    let s: Sample;
+    try {
+      s = await this.o.sample();
+    } catch (err) {
+      this.o.log(`sampling failed: ${(err as Error).message}`);
+      return;
+    }
+    if (this.stopped) return;
+    const peer = this.o.link();
+    if (peer && !peer.closed && this.o.backlog.size === 0) {
+      peer.post({ type: 'report', at: s.at, metrics: s.metrics, ...(s.interfaces ? { interfaces: s.interfaces } : {}) });
+      return;
+    }
+    try {
+      await this.o.backlog.push(s);
+    } catch (err) {
+      this.o.log(`could not keep a sample for later: ${(err as Error).message}`);
+    }
+  }
+
+  private async sendBacklog(peer: Link): Promise<void> {
+    if (this.catchingUp === peer) return;
+    this.catchingUp = peer;
+    const b = this.o.backlog;
+    const dropped = b.takeDropped();
+    if (dropped) this.o.log(`${dropped} samples taken while away were dropped (the backlog is bounded)`);
+    let sent = 0;
+    try {
+      while (b.size && !peer.closed && !this.stopped) {
+        const batch = await b.read(BACKFILL_BATCH);
+        for (const s of batch) {
+          await peer.send({ type: 'report', at: s.at, metrics: s.metrics, backfill: true });
+          await b.drop(1);
+          sent++;
+        }
+      }
+    } catch {
+      // disconnected again: what is left stays for the next connection
+    } finally {
+      if (this.catchingUp === peer) this.catchingUp = undefined;
+    }
+    if (sent) this.o.log(`sent ${sent} samples taken while away`);
+  }
+}
