@@ -81,7 +81,7 @@ test('a new alert is flushed to the event log before alert() returns', () => {
   log.close();
 });
 
-test('restore() after a restart rebuilds alerts, agents and dedupe: a replayed seq is not shown again', () => {
+test('restore() after a restart rebuilds alerts, enrolled agents\' details and dedupe: a replayed seq is not shown again', () => {
   const dir = tempDir();
   const log = openLog(dir);
   log.readBack();
@@ -97,6 +97,8 @@ test('restore() after a restart rebuilds alerts, agents and dedupe: a replayed s
 
   const log2 = openLog(dir);
   const after = new ManagerState({ log: log2 });
+  // The registry is agents.json: the agent is registered from it, the record adds its details.
+  after.register({ id: ID1, name: 'web1', fingerprint: 'AA', status: 'accepted' });
   after.restore(log2.readBack());
   log2.open();
   assert.equal(after.alerts().map((a) => [a.agentId, a.seq, a.type, a.value, a.via]), [
