@@ -80,6 +80,8 @@ export const API_FOLLOW_KEEPALIVE_MS = 15_000;
 /** CLI and API client: connecting to the API, and waiting for any byte of an answer. */
 export const CLIENT_CONNECT_TIMEOUT_MS = 5_000;
 export const CLIENT_RESPONSE_TIMEOUT_MS = COMMAND_TIMEOUT_MS + 15_000;
+/** CLI and API client: largest JSON answer it reads. */
+export const CLIENT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /** Agents' keys that may wait for an administrator at once (bounds what strangers make us store). */
 export const MAX_PENDING = 1000;

@@ -349,7 +349,7 @@ test('pending agents get no commands and store nothing until accepted; revoked o
   const s = await serveTest({ autoAccept: false });
   closers.push(s.close);
   const stateDir = tempDir('hw-agent-');
-  const a = await testAgent(s, drivenDeps(), { name: 'newcomer', stateDir, intervalS: 0.2 });
+  const a = await testAgent(s, drivenDeps(), { name: 'newcomer', stateDir, intervalS: 1 });
   agents.push(a);
   await waitFor(() => s.manager.state.pending().length === 1, 5000, 'pending');
   const pend = JSON.parse((await cli(s.dataDir, ['pending', '--json'])).stdout);

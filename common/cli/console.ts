@@ -2,14 +2,23 @@
 // completion of commands and agent names, and alerts printed above the line being typed.
 
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
-import { LocalClient } from '../cli/client.ts';
+import type { Client } from './client.ts';
 import {
   acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
-} from '../cli/commands.ts';
-import { agentsTable, alertLine } from '../cli/format.ts';
+} from './commands.ts';
+import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
-import type { Manager } from './manager.ts';
-import { agentJson, alertJson } from './state.ts';
+
+/** What the console reads from the manager it runs in (common/manager/local-client.ts makes it). */
+export interface ConsoleSource {
+  client: Client;
+  /** agent names, for tab completion */
+  names: () => string[];
+  /** the `agents --json` rows, for watch */
+  agents: () => Json[];
+  /** calls `fn` with each new alert; returns the unsubscribe */
+  onAlert: (fn: (a: Json) => void) => () => void;
+}
 
 export const CONSOLE_COMMANDS = [
   'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'watch', 'quit',
@@ -33,8 +42,8 @@ const HELP = `commands:
 
 export class ManagerConsole {
   private readonly rl: Interface;
-  private readonly manager: Manager;
-  private readonly client: LocalClient;
+  private readonly source: ConsoleSource;
+  private readonly client: Client;
   private readonly out: NodeJS.WriteStream;
   private busy = false;
   private watching: (() => void) | undefined;
@@ -42,9 +51,11 @@ export class ManagerConsole {
   private watchNotes: string[] = [];
   private readonly onQuit: () => void;
 
-  constructor(manager: Manager, opts: { input: NodeJS.ReadStream; output: NodeJS.WriteStream; onQuit: () => void }) {
-    this.manager = manager;
-    this.client = new LocalClient(manager);
+  private readonly unsubscribe: () => void;
+
+  constructor(source: ConsoleSource, opts: { input: NodeJS.ReadStream; output: NodeJS.WriteStream; onQuit: () => void }) {
+    this.source = source;
+    this.client = source.client;
     this.out = opts.output;
     this.onQuit = opts.onQuit;
     this.rl = createInterface({
@@ -65,7 +76,7 @@ export class ManagerConsole {
         this.print('(use quit or Ctrl-D to stop the manager)');
       }
     });
-    manager.state.on('alert', (a) => this.print(`ALERT ${alertLine(alertJson(a))}`));
+    this.unsubscribe = source.onAlert((a) => this.print(`ALERT ${alertLine(a)}`));
   }
 
   start(): void {
@@ -93,6 +104,7 @@ export class ManagerConsole {
   }
 
   close(): void {
+    this.unsubscribe();
     this.rl.close();
   }
 
@@ -104,7 +116,7 @@ export class ManagerConsole {
       return [hits.map((h) => h + ' '), words[0] ?? ''];
     }
     if (words.length === 2 && CONSOLE_COMMANDS.includes(words[0]!)) {
-      const names = this.manager.state.agents(true).map((a) => a.name);
+      const names = this.source.names();
       const hits = [...new Set(names)].filter((n) => n.startsWith(words[1]!));
       return [hits.map((h) => h + ' '), words[1]!];
     }
@@ -210,7 +222,7 @@ export class ManagerConsole {
       const draw = () => {
         this.out.write('\x1b[2J\x1b[H');
         this.out.write(`${new Date().toISOString()}  every ${seconds} s, Enter to stop\n\n`);
-        this.out.write(agentsTable(this.manager.state.agents().map(agentJson)) + '\n');
+        this.out.write(agentsTable(this.source.agents()) + '\n');
         if (this.watchNotes.length) this.out.write('\n' + this.watchNotes.join('\n') + '\n');
       };
       draw();
