@@ -73,6 +73,8 @@ export class EventLog {
   private failingSince: number | null = null;
   private lastError: string | null = null;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** records written from memory since the disk started failing */
+  private caughtUp = 0;
 
   constructor(path: string, opts: EventLogOptions = {}) {
     this.path = path;
@@ -282,6 +284,7 @@ export class EventLog {
       if (!this.writeLine(h.n, h.line)) return;
       this.held.shift();
       this.heldBytes -= h.line.length;
+      this.caughtUp++;
     }
     try {
       this.fs.fdatasyncSync(this.fd!);
@@ -294,8 +297,10 @@ export class EventLog {
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
     if (this.failingSince !== null) {
-      const was = { ...this.status(), failingSince: this.failingSince };
+      // heldRecords: how many waited in memory and are now written.
+      const was = { ...this.status(), failingSince: this.failingSince, heldRecords: this.caughtUp };
       this.failingSince = null;
+      this.caughtUp = 0;
       this.onStorage?.(was, 'recovered');
     }
     if (this.size >= this.maxBytes) this.rotate();
