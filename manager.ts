@@ -10,7 +10,7 @@ import {
 } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
-import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
+import { CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
 import { consoleSource } from './common/manager/local-client.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
@@ -25,6 +25,7 @@ cli.usage(`[options]            serve: listen for agents, open the console
   $ manager <command> [options]  ask the running manager`);
 cli.option('--api <host:port>', `Control API address (default: from <data-dir>/${MANAGER_FILE}, else ${DEFAULT_API})`);
 cli.option('--data-dir <dir>', 'Manager data folder: record, API token, manager.json', { default: DEFAULT_DATA_DIR });
+cli.option('--timeout <seconds>', `Client commands: give up (exit 6) when the manager sends nothing for this long (default ${CLIENT_RESPONSE_TIMEOUT_MS / 1000})`);
 
 cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the control API and a console')
   .option('--host <address>', 'Address to listen on for agents', { default: '0.0.0.0' })
@@ -58,7 +59,7 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   });
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
-function client(opts: { api?: unknown; dataDir: string }): HttpClient {
+function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {
   let api = opts.api === undefined ? undefined : String(last(opts.api));
   const dataDir = String(last(opts.dataDir));
   const info = join(dataDir, MANAGER_FILE);
@@ -70,7 +71,8 @@ function client(opts: { api?: unknown; dataDir: string }): HttpClient {
     }
   }
   const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
-  return new HttpClient(hp, readToken(dataDir));
+  const timeout = opts.timeout === undefined ? undefined : numberFlag(last(opts.timeout), '--timeout', 0.1, 86_400);
+  return new HttpClient(hp, readToken(dataDir), timeout === undefined ? {} : { responseTimeoutMs: timeout * 1000 });
 }
 
 function io(): Io {

@@ -73,6 +73,8 @@ export const API_MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 export const API_HEADERS_TIMEOUT_MS = 10_000;
 export const API_REQUEST_TIMEOUT_MS = 30_000;
 export const API_IDLE_TIMEOUT_MS = 60_000;
+/** How often the API server checks those timeouts. */
+export const API_TIMEOUT_CHECK_MS = 1000;
 /** Control API: connections open at once; past it a new one gets 503 TOO_MANY_CONNECTIONS. */
 export const API_MAX_CONNECTIONS = 128;
 /** A blank line on the follow stream this often, so both ends notice the other is gone. */

@@ -23,7 +23,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import {
   API_FOLLOW_KEEPALIVE_MS, API_HEADERS_TIMEOUT_MS, API_IDLE_TIMEOUT_MS, API_MAX_BODY, API_MAX_CONNECTIONS, API_MAX_UNSENT_BYTES,
-  API_REQUEST_TIMEOUT_MS, SINK_BUFFER_BYTES, VERSION,
+  API_REQUEST_TIMEOUT_MS, API_TIMEOUT_CHECK_MS, SINK_BUFFER_BYTES, VERSION,
 } from '../constants.ts';
 import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
@@ -59,7 +59,9 @@ export function startApi(manager: Manager, token: string, opts: ApiOptions = {})
       if (n) manager.state.record({ at: manager.now(), event: 'protocol-error', address, proto: 'api', code: 'SLOW_PEER', message: `API client does not read (${unsent} bytes unsent on ${req.url?.slice(0, 100)})`, count: n });
     },
   };
-  const server = createServer((req, res) => {
+  // Node checks the header and request timeouts on this period (30 s by default, which would
+  // make a 10 s header limit a 40 s one).
+  const server = createServer({ connectionsCheckingInterval: API_TIMEOUT_CHECK_MS }, (req, res) => {
     handle(manager, token, unauthorized, o, req, res).catch((err) => sendError(res, err));
   });
   // Request headers, then the whole request (a body, at most API_MAX_BODY), each within a limit;

@@ -383,6 +383,10 @@ export class Manager {
       },
       eventLoopDelayMs: { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) },
       rssBytes: process.memoryUsage.rss(),
+      ...(() => {
+        const m = process.memoryUsage();
+        return { heapUsedBytes: m.heapUsed, externalBytes: m.external };
+      })(),
     };
   }
 

@@ -20,7 +20,9 @@ function failingFs(): { fs: LogFs; fail: (code: string | null, partial?: boolean
   const err = () => Object.assign(new Error(`${code}: injected`), { code });
   const wrapped: LogFs = {
     ...fs,
-    writeSync: ((fd: number, buf: Buffer, off = 0, len = buf.length - off) => {
+    writeSync: ((fd: number, buf: Buffer, offset?: number, length?: number) => {
+      const off = offset ?? 0;
+      const len = length ?? buf.length - off;
       if (code) {
         // A full disk may take part of a write before it refuses the rest.
         if (partial && len > 4) {
@@ -108,7 +110,7 @@ test('read-back takes only the newest bytes: start time does not grow with the r
   const back = new EventLog(path).readBack(4096);
   assert.ok(back.length > 10 && back.length < 200, `${back.length} events from 4 KiB`);
   assert.is(back.at(-1)!.n, 20_000, 'the newest');
-  assert.is(back[1]!.n - back[0]!.n, 1, 'whole lines only');
+  assert.is((back[1]!.n as number) - (back[0]!.n as number), 1, 'whole lines only');
 });
 
 test.run();
