@@ -16,20 +16,30 @@ export class PartFile {
   readonly out;
   readonly hash = createHash('sha256');
   bytes = 0;
+  private failure: Error | undefined;
 
   constructor(target: string) {
     this.target = target;
     this.tmp = `${target}.part-${process.pid}-${Date.now()}`;
     this.out = createWriteStream(this.tmp, { flags: 'wx', mode: 0o600, highWaterMark: SINK_BUFFER_BYTES });
+    // Kept, not thrown from an event: a full disk or a discard mid-write is reported by write().
+    this.out.on('error', (err) => { this.failure ??= err; });
+  }
+
+  private failed(): HwError {
+    const code = (this.failure as NodeJS.ErrnoException | undefined)?.code;
+    return new HwError(code === 'ENOSPC' || code === 'EIO' || code === 'EROFS' ? 'STORAGE_FAILED' : 'TRANSFER_ABORTED', `cannot write ${this.tmp}${code ? `: ${code}` : ''}`);
   }
 
   async write(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failed();
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    if (!this.out.write(chunk) && !(await drained(this.out))) throw new HwError('TRANSFER_ABORTED', `cannot write ${this.tmp}`);
+    if (!this.out.write(chunk) && !(await drained(this.out))) throw this.failed();
   }
 
   async commit(expectedSha: string): Promise<string> {
+    if (this.failure) throw this.failed();
     this.out.end();
     await once(this.out, 'finish');
     const sha = this.hash.digest('hex');

@@ -231,6 +231,8 @@ async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingM
  */
 function followAlerts(manager: Manager, after: number, req: IncomingMessage, res: ServerResponse, limits: Limits): void {
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  // Headers now: with no alert to send yet, the client would otherwise wait for the first one.
+  res.flushHeaders();
   let last = after;
   let live = false;
   let closed = false;

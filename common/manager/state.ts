@@ -189,7 +189,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   /** Alerts after `afterN` (manager-wide order), oldest first. */
   alerts(afterN = 0, limit = ALERTS_KEPT): AlertRecord[] {
     const out = afterN > 0 ? this.alertList.filter((a) => a.n > afterN) : this.alertList;
-    return out.slice(-limit);
+    return out.slice(-Math.min(limit, ALERTS_KEPT));
   }
 
   // ---- changes (called by the server) -----------------------------------------------------------
@@ -320,7 +320,8 @@ export class ManagerState extends EventEmitter<StateEvents> {
 
   private pushAlert(a: AlertRecord): void {
     this.alertList.push(a);
-    if (this.alertList.length > ALERTS_KEPT) this.alertList.splice(0, this.alertList.length - ALERTS_KEPT);
+    // Trimmed in batches: one splice per alert past the bound moved 10,000 entries every time.
+    if (this.alertList.length > ALERTS_KEPT + ALERTS_KEPT / 10) this.alertList.splice(0, this.alertList.length - ALERTS_KEPT);
   }
 
 }
