@@ -61,6 +61,10 @@ export const ALERT_RETRY_MS = 2000;
 export const ALERTS_KEPT = 10_000;
 /** Per-agent seqs remembered for duplicate suppression. */
 export const ALERT_DEDUPE_WINDOW = 4096;
+/** Alert counters (epochs) remembered per agent: a reset is rare, an old epoch's resends stop at its ack. */
+export const ALERT_EPOCHS_KEPT = 4;
+/** Alerts per agent shown but not yet on disk, acknowledged by the manager once the disk is back. */
+export const UNACKED_ALERTS_KEPT = 1000;
 
 /** A repeated log line (refused address, dropped datagram...) at most once per this period, with a count. */
 export const LOG_THROTTLE_PERIOD_MS = 60_000;

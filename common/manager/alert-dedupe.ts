@@ -3,10 +3,7 @@
 // never dropped as a duplicate of its old counter. Each entry remembers the record number of its
 // line in events.jsonl, so the manager acknowledges an alert only once that line is on disk.
 
-import { ALERT_DEDUPE_WINDOW } from '../constants.ts';
-
-/** Epochs remembered per agent: a counter reset is rare, an old epoch's resends stop at its ack. */
-const EPOCHS_KEPT = 4;
+import { ALERT_DEDUPE_WINDOW, ALERT_EPOCHS_KEPT } from '../constants.ts';
 
 /** A record number from the event log; DURABLE for what was read back from disk. */
 export const DURABLE = 0;
@@ -44,7 +41,7 @@ export class AlertDedupe {
     if (!c) {
       c = { max: 0, marks: new Map() };
       epochs.set(epoch, c);
-      while (epochs.size > EPOCHS_KEPT) epochs.delete(epochs.keys().next().value as string);
+      while (epochs.size > ALERT_EPOCHS_KEPT) epochs.delete(epochs.keys().next().value as string);
     }
     c.marks.set(seq, mark);
     if (seq > c.max) {

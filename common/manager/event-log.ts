@@ -267,7 +267,10 @@ export class EventLog {
     if (this.failingSince !== null) return;
     this.failingSince = this.now();
     this.startRetry();
-    this.onStorage?.(this.status(), 'failing');
+    // Told after the write in progress is held: a listener that records (say) an event then
+    // appends after it, and record numbers stay in file order.
+    const st = this.status();
+    queueMicrotask(() => this.onStorage?.(st, 'failing'));
   }
 
   private startRetry(): void {

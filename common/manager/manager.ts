@@ -136,6 +136,8 @@ export class Manager {
   private onLogStorage(s: StorageStatus, what: 'failing' | 'recovered'): void {
     if (what === 'failing') {
       this.notice(`STORAGE: cannot write ${this.log.path} (${s.error}): serving from memory, alerts are shown but not acknowledged until the disk takes them; retrying`);
+      // Held like the rest, so the record says when it started once it can be written.
+      this.state.record({ at: this.now(), event: 'storage', state: 'failing', error: s.error });
       return;
     }
     const secs = Math.round((this.now() - (s.failingSince ?? this.now())) / 1000);

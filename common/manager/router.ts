@@ -2,13 +2,11 @@
 // to its link's pending requests; reports and alerts to the state (only from an accepted agent);
 // an alert is acknowledged only once it is in the record on disk, echoing its epoch.
 
+import { UNACKED_ALERTS_KEPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { AgentMessage, AlertMsg } from '../wire/messages.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { ManagerState } from './state.ts';
-
-/** Alerts taken but not yet on disk, per agent: acknowledged once the disk is back. Bounded. */
-const UNACKED_KEPT = 1000;
 
 export class Router {
   private readonly state: ManagerState;
@@ -57,7 +55,7 @@ export class Router {
     let list = this.unacked.get(link.agentId);
     if (!list) this.unacked.set(link.agentId, (list = []));
     if (!list.some((u) => u.seq === msg.seq && u.epoch === (msg.epoch ?? ''))) list.push({ epoch: msg.epoch ?? '', seq: msg.seq });
-    if (list.length > UNACKED_KEPT) list.shift();
+    if (list.length > UNACKED_ALERTS_KEPT) list.shift();
   }
 
   /** The disk took what was held: acknowledge the alerts that are now on it. */

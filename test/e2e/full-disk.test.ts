@@ -103,6 +103,7 @@ test('a full disk under the data folder: served from memory, nothing acknowledge
   assert.equal(logged, seqs, 'events.jsonl: each exactly once');
   process.stdout.write(`\n    full disk: ${total} alerts, ${queued} held unacknowledged while full, each once after\n`);
   const events = readFileSync(join(dataDir, 'events.jsonl'), 'utf8');
+  assert.match(events, /"event":"storage","state":"failing","error":"ENOSPC"/);
   assert.match(events, /"event":"storage","state":"recovered"/);
   await m.kill();
 }));

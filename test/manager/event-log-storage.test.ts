@@ -59,6 +59,7 @@ for (const code of ['EIO', 'ENOSPC', 'EROFS']) {
     assert.is(st.ok, false);
     assert.is(st.error, code);
     assert.is(st.heldRecords, 2);
+    await Promise.resolve();
     assert.equal(told.map(([w]) => w), ['failing']);
     await new Promise((r) => setTimeout(r, 100)); // a few retries fail too
     assert.not.ok(log.isDurable(n2));
