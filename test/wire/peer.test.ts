@@ -298,7 +298,8 @@ test('many sends that each wait for drain leave no listeners behind', timed(10_0
 // once our pongs pass the pause mark, and is cut with SLOW_PEER if it stays that way.
 test('a ping flood from a peer that never reads: reading pauses, unsent bytes stay bounded, then SLOW_PEER', timed(10_000, async () => {
   const p = await pair();
-  const m = managerPeer(p, { pauseAboveBytes: 64 * 1024, maxUnsentBytes: 1024 * 1024, slowPeerMs: 300, heartbeatMs: 100 });
+  // A fast tick for the slow-peer check, and no heartbeat verdict in the way on a loaded machine.
+  const m = managerPeer(p, { pauseAboveBytes: 64 * 1024, maxUnsentBytes: 1024 * 1024, slowPeerMs: 300, heartbeatMs: 100, heartbeatMisses: 1000 });
   p.client.pause(); // never reads our pongs
   p.client.on('error', () => {});
   const ping = encodeJson({ type: 'ping', at: 1 });
@@ -334,7 +335,7 @@ test('past the hard bound a peer is cut at once with SLOW_PEER', timed(5000, asy
 
 test('quiet until open(): a ping is handed to the owner unanswered; after open() it is answered', timed(5000, async () => {
   const p = await pair();
-  const m = managerPeer(p, { quiet: true, heartbeatMs: 200 });
+  const m = managerPeer(p, { quiet: true, heartbeatMs: 200, heartbeatMisses: 1000 });
   const seen: unknown[] = [];
   m.on('message', (msg) => seen.push(msg));
   const got = collectJson(p.client);
