@@ -29,7 +29,7 @@ const HELP = `commands:
   status <agent>                  complete system status, asked from the agent now
   procs <agent>                   number of running processes
   logs <agent> [lines]            latest system log lines (default 50)
-  fetch <agent> <remote> [local]  download a file (sha256 checked)
+  fetch <agent> <remote> [local]  download a file (sha256 checked; Ctrl-C cancels it)
   restart <agent>                 restart the agent's host (asks first)
   alerts                          alerts so far
   history <agent> [since]         samples kept for an agent, e.g. history web1 30m (default 10m)
@@ -46,6 +46,8 @@ export class ManagerConsole {
   private readonly client: Client;
   private readonly out: NodeJS.WriteStream;
   private busy = false;
+  /** Cancels the download under way (Ctrl-C while `fetch` runs). */
+  private cancelFetch: AbortController | undefined;
   private watching: (() => void) | undefined;
   /** The last lines printed during watch, redrawn under the table so a redraw does not wipe them. */
   private watchNotes: string[] = [];
@@ -65,7 +67,8 @@ export class ManagerConsole {
     this.rl.on('line', (line) => void this.onLine(line));
     this.rl.on('close', () => this.onQuit());
     this.rl.on('SIGINT', () => {
-      if (this.watching) this.watching();
+      if (this.cancelFetch) this.cancelFetch.abort();
+      else if (this.watching) this.watching();
       else if (this.rl.line) {
         // Ctrl-E then Ctrl-U: to the end of the line, then delete everything left of the cursor.
         this.rl.write(null, { ctrl: true, name: 'e' });
@@ -177,7 +180,12 @@ export class ManagerConsole {
           await logsCmd(this.client, need(a1, 'an agent'), { json, lines: a2 }, io);
           break;
         case 'fetch':
-          await fetchCmd(this.client, need(a1, 'an agent'), need(a2, 'a remote path'), a3, { force, json }, io);
+          this.cancelFetch = new AbortController();
+          try {
+            await fetchCmd(this.client, need(a1, 'an agent'), need(a2, 'a remote path'), a3, { force, json }, io, this.cancelFetch.signal);
+          } finally {
+            this.cancelFetch = undefined;
+          }
           break;
         case 'restart':
           await restartCmd(this.client, need(a1, 'an agent'), { yes }, io);
