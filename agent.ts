@@ -4,7 +4,7 @@ import { cac } from 'cac';
 import { startAgent } from './common/agent/start.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
 import {
-  DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION,
+  DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION, MIN_INTERVAL_S, MAX_INTERVAL_S,
 } from './common/constants.ts';
 import { HwError } from './common/errors.ts';
 import { parseHostList, parsePort } from './common/net/address.ts';
@@ -19,7 +19,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--manager <host[:port],...>', `Manager address(es), tried in turn (default port ${DEFAULT_TCP_PORT})`)
   .option('--udp-port <port>', 'Manager\'s UDP port for alerts', { default: DEFAULT_UDP_PORT })
   .option('--name <name>', 'Name shown by the manager (default: host name)')
-  .option('--interval <seconds>', 'Seconds between metric reports', { default: DEFAULT_INTERVAL_S })
+  .option('--interval <seconds>', 'Seconds between metric reports (1 to 3600)', { default: DEFAULT_INTERVAL_S })
   .option('--cpu-threshold <percent>', 'CPU_HIGH above this CPU use', { default: DEFAULT_CPU_THRESHOLD })
   .option('--cpu-for <seconds>', 'How long CPU must stay above (or back below) before alerting', { default: DEFAULT_CPU_FOR_S })
   .option('--allow-restart', 'Let the manager restart this host')
@@ -43,7 +43,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
       udpPort: parsePort(last(opts.udpPort), '--udp-port', false),
       ...(last(opts.name) !== undefined ? { name: String(last(opts.name)) } : {}),
       stateDir: String(last(opts.stateDir)),
-      intervalS: numberFlag(last(opts.interval), '--interval', 0.1, 86400),
+      intervalS: numberFlag(last(opts.interval), '--interval', MIN_INTERVAL_S, MAX_INTERVAL_S),
       cpuThreshold: numberFlag(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
       cpuForS: cpuFor,
       allowRestart: !!opts.allowRestart,

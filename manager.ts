@@ -8,8 +8,10 @@ import { HttpClient } from './common/cli/client.ts';
 import {
   acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
 } from './common/cli/commands.ts';
+import { ManagerConsole } from './common/cli/console.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
-import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION } from './common/constants.ts';
+import { CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
+import { consoleSource } from './common/manager/local-client.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
 import { parseHostPort, parsePort } from './common/net/address.ts';
@@ -23,6 +25,7 @@ cli.usage(`[options]            serve: listen for agents, open the console
   $ manager <command> [options]  ask the running manager`);
 cli.option('--api <host:port>', `Control API address (default: from <data-dir>/${MANAGER_FILE}, else ${DEFAULT_API})`);
 cli.option('--data-dir <dir>', 'Manager data folder: record, API token, manager.json', { default: DEFAULT_DATA_DIR });
+cli.option('--timeout <seconds>', `Client commands: give up (exit 6) when the manager sends nothing for this long (default ${CLIENT_RESPONSE_TIMEOUT_MS / 1000})`);
 
 cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the control API and a console')
   .option('--host <address>', 'Address to listen on for agents', { default: '0.0.0.0' })
@@ -36,20 +39,27 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
   .option('--history-points <n>', 'Samples kept per agent for `history`', { default: 720 })
+  .option('--log-max-bytes <bytes>', `Rotate events.jsonl past this size (${LOG_FILES_KEPT} older files kept as events.jsonl.1...)`, { default: DEFAULT_LOG_MAX_BYTES })
   .action(async (opts) => {
     const srv = await serve({
       host: String(last(opts.host)), port: parsePort(last(opts.port), '--port'), udpPort: parsePort(last(opts.udpPort), '--udp-port'),
       allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
       api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
       dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept, historyPoints: numberFlag(last(opts.historyPoints), '--history-points', 1, 1_000_000, true),
+      logMaxBytes: numberFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40, true),
       console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
+      openConsole: (manager, onQuit) => {
+        const c = new ManagerConsole(consoleSource(manager), { input: process.stdin, output: process.stdout, onQuit });
+        c.start();
+        return c;
+      },
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
     });
     exitOnSignal('telling agents, flushing the record', () => srv.close());
   });
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
-function client(opts: { api?: unknown; dataDir: string }): HttpClient {
+function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {
   let api = opts.api === undefined ? undefined : String(last(opts.api));
   const dataDir = String(last(opts.dataDir));
   const info = join(dataDir, MANAGER_FILE);
@@ -61,7 +71,8 @@ function client(opts: { api?: unknown; dataDir: string }): HttpClient {
     }
   }
   const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
-  return new HttpClient(hp, readToken(dataDir));
+  const timeout = opts.timeout === undefined ? undefined : numberFlag(last(opts.timeout), '--timeout', 0.1, 86_400);
+  return new HttpClient(hp, readToken(dataDir), timeout === undefined ? {} : { responseTimeoutMs: timeout * 1000 });
 }
 
 function io(): Io {
@@ -98,7 +109,15 @@ cli.command('logs <agent>', 'Latest lines of the system log (or of the agent\'s 
 cli.command('fetch <agent> <remote-path> [local-path]', 'Download a file from the agent (sha256 checked; progress on a terminal)')
   .option('--force', 'Overwrite the local file')
   .option('--json', 'JSON output')
-  .action((ref, remote, local, o) => fetchCmd(client(o), String(ref), String(remote), local === undefined ? undefined : String(local), o, io()));
+  .action(async (ref, remote, local, o) => {
+    // Ctrl-C cancels on every side: the manager tells the agent (which closes the file), and the
+    // .part file is removed before we exit.
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await fetchCmd(client(o), String(ref), String(remote), local === undefined ? undefined : String(local), o, io(), ac.signal);
+  });
 cli.command('restart <agent>', 'Restart the agent\'s host (the agent must run with --allow-restart)')
   .option('--yes', 'Do not ask for confirmation')
   .action((ref, o) => restartCmd(client(o), String(ref), o, io()));

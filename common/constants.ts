@@ -21,6 +21,13 @@ export const FILE_WINDOW_BYTES = 2 * 1024 * 1024;
 export const SEND_BUFFER_BYTES = 1024 * 1024;
 /** Bytes a receiver (HTTP response, file) may hold buffered before it waits to drain. */
 export const SINK_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Hard bound on what one connection may hold unsent: past it the peer is cut (SLOW_PEER). Reading
+ * pauses above SEND_BUFFER_BYTES already, so only a peer that never reads gets here.
+ */
+export const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
+/** A connection whose replies stay undrained (its reading paused) this long is cut (SLOW_PEER). */
+export const SLOW_PEER_TIMEOUT_MS = 30_000;
 
 export const DEFAULT_INTERVAL_S = 5;
 export const DEFAULT_CPU_THRESHOLD = 80;
@@ -54,12 +61,57 @@ export const ALERT_RETRY_MS = 2000;
 export const ALERTS_KEPT = 10_000;
 /** Per-agent seqs remembered for duplicate suppression. */
 export const ALERT_DEDUPE_WINDOW = 4096;
+/** Alert counters (epochs) remembered per agent: a reset is rare, an old epoch's resends stop at its ack. */
+export const ALERT_EPOCHS_KEPT = 4;
+/** Alerts per agent shown but not yet on disk, acknowledged by the manager once the disk is back. */
+export const UNACKED_ALERTS_KEPT = 1000;
 
 /** A repeated log line (refused address, dropped datagram...) at most once per this period, with a count. */
 export const LOG_THROTTLE_PERIOD_MS = 60_000;
 
 /** Largest HTTP request body the control API reads. */
 export const API_MAX_BODY = 64 * 1024;
+/** Control API: bytes one response (a follow stream) may hold unsent before the client is cut (SLOW_PEER). */
+export const API_MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+/** Control API server: request headers, the whole request, and a connection with no traffic. */
+export const API_HEADERS_TIMEOUT_MS = 10_000;
+export const API_REQUEST_TIMEOUT_MS = 30_000;
+export const API_IDLE_TIMEOUT_MS = 60_000;
+/** How often the API server checks those timeouts. */
+export const API_TIMEOUT_CHECK_MS = 1000;
+/** Control API: connections open at once; past it a new one gets 503 TOO_MANY_CONNECTIONS. */
+export const API_MAX_CONNECTIONS = 128;
+/** A blank line on the follow stream this often, so both ends notice the other is gone. */
+export const API_FOLLOW_KEEPALIVE_MS = 15_000;
+/** CLI and API client: connecting to the API, and waiting for any byte of an answer. */
+export const CLIENT_CONNECT_TIMEOUT_MS = 5_000;
+export const CLIENT_RESPONSE_TIMEOUT_MS = COMMAND_TIMEOUT_MS + 15_000;
+/** CLI and API client: largest JSON answer it reads. */
+export const CLIENT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/** Agents' keys that may wait for an administrator at once (bounds what strangers make us store). */
+export const MAX_PENDING = 1000;
+/** agents.json: what agents bring in themselves is saved at most this often. */
+export const ENROLL_SAVE_DELAY_MS = 1000;
+
+/** events.jsonl: rotated past this size (--log-max-bytes); this many older files kept. */
+export const DEFAULT_LOG_MAX_BYTES = 32 * 1024 * 1024;
+export const LOG_FILES_KEPT = 4;
+/** On start, at most this much of the newest record is read back (start time stays flat). */
+export const LOG_READBACK_BYTES = 16 * 1024 * 1024;
+/** A full or failing disk: how often a held write is retried, and how much is held in memory meanwhile. */
+export const STORAGE_RETRY_MS = 2000;
+export const STORAGE_HOLD_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Liveness: an agent is down after this many silent intervals, never after less than MIN_SILENCE_MS. */
+export const SILENT_INTERVALS = 3;
+export const MIN_SILENCE_MS = 3000;
+/** How often the liveness sweep runs; a sweep later than this plus LIVENESS_LATE_MS judges nobody. */
+export const LIVENESS_SWEEP_MS = 500;
+export const LIVENESS_LATE_MS = 1500;
+/** hello's interval (seconds) is accepted within these bounds. */
+export const MIN_INTERVAL_S = 1;
+export const MAX_INTERVAL_S = 3600;
 
 /** Connections accepted but not through TLS and hello yet; past this new ones are dropped. */
 export const MAX_HANDSHAKING = 256;

@@ -1,16 +1,12 @@
-// How the CLI and the console reach a manager: `HttpClient` over the control API (the CLI's
-// subcommands), `LocalClient` in-process (the console). Both behave the same to their callers.
+// How the CLI and the console reach a manager: the `Client` interface the shared commands take,
+// and `HttpClient`, which speaks the control API (the CLI's subcommands). The console's client is
+// in-process (common/manager/local-client.ts) and behaves the same; neither folder imports the
+// other.
 
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { SINK_BUFFER_BYTES } from '../constants.ts';
+import { CLIENT_CONNECT_TIMEOUT_MS, CLIENT_MAX_RESPONSE_BYTES, CLIENT_RESPONSE_TIMEOUT_MS } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
-import type { Manager } from '../manager/manager.ts';
-import { historyJson } from '../manager/api.ts';
-import { agentJson, alertJson, type AlertRecord } from '../manager/state.ts';
-import { drained } from '../wire/drain.ts';
+import { PartFile } from '../fs/part-file.ts';
 import type { Json } from './format.ts';
 
 export type ClientCommand = 'status' | 'procs' | 'logs' | 'restart';
@@ -35,61 +31,62 @@ export interface Client {
   follow(after: number, onAlert: (a: Json) => void, signal: AbortSignal): Promise<void>;
 }
 
-/** A temporary file next to the target; removed unless `commit` renames it into place. */
-class PartFile {
-  readonly tmp: string;
-  private readonly target: string;
-  readonly out;
-  readonly hash = createHash('sha256');
-  bytes = 0;
-
-  constructor(target: string) {
-    this.target = target;
-    this.tmp = `${target}.part-${process.pid}-${Date.now()}`;
-    this.out = createWriteStream(this.tmp, { flags: 'wx', mode: 0o600, highWaterMark: SINK_BUFFER_BYTES });
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    if (!this.out.write(chunk) && !(await drained(this.out))) throw new HwError('TRANSFER_ABORTED', `cannot write ${this.tmp}`);
-  }
-
-  async commit(expectedSha: string): Promise<string> {
-    this.out.end();
-    await once(this.out, 'finish');
-    const sha = this.hash.digest('hex');
-    if (sha !== expectedSha) throw new HwError('FILE_CORRUPT', `sha256 of what arrived (${sha}) differs from the agent's (${expectedSha})`);
-    renameSync(this.tmp, this.target);
-    return sha;
-  }
-
-  discard(): void {
-    this.out.destroy();
-    rmSync(this.tmp, { force: true });
-  }
+export interface HttpClientOptions {
+  /** to connect to the API (TIMEOUT past it) */
+  connectTimeoutMs?: number;
+  /** with nothing received from the API for this long, the request fails with TIMEOUT */
+  responseTimeoutMs?: number;
 }
+
+/** Why a request of ours was cut on our side (a timeout), looked up when its stream fails. */
+const cutBy = new WeakMap<IncomingMessage, { err?: HwError }>();
 
 export class HttpClient implements Client {
   private readonly host: string;
   private readonly port: number;
   private readonly token: string;
+  private readonly connectMs: number;
+  private readonly responseMs: number;
 
-  constructor(api: { host: string; port: number }, token: string) {
+  constructor(api: { host: string; port: number }, token: string, opts: HttpClientOptions = {}) {
     this.host = api.host;
     this.port = api.port;
     this.token = token;
+    this.connectMs = opts.connectTimeoutMs ?? CLIENT_CONNECT_TIMEOUT_MS;
+    this.responseMs = opts.responseTimeoutMs ?? CLIENT_RESPONSE_TIMEOUT_MS;
   }
 
+  /**
+   * Sends a request; resolves with the response once its headers are in. Connecting and every
+   * wait for the next byte after that are bounded (TIMEOUT); the whole exchange is not, since a
+   * download or an alert stream legitimately lasts.
+   */
   private open(method: string, path: string, body?: Json, signal?: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const payload = body ? Buffer.from(JSON.stringify(body)) : undefined;
+      const cut: { err?: HwError } = {};
       const req = httpRequest({
         host: this.host, port: this.port, method, path, ...(signal ? { signal } : {}),
         headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
-      }, resolve);
+      }, (res) => {
+        cutBy.set(res, cut);
+        resolve(res);
+      });
+      const fail = (err: HwError) => {
+        cut.err ??= err;
+        req.destroy(err);
+      };
+      const connectTimer = setTimeout(() => fail(new HwError('TIMEOUT', `could not connect to the control API ${this.host}:${this.port} within ${secs(this.connectMs)} s`)), this.connectMs);
+      req.on('socket', (socket) => {
+        if (!socket.connecting) clearTimeout(connectTimer);
+        else socket.once('connect', () => clearTimeout(connectTimer));
+      });
+      req.setTimeout(this.responseMs, () => fail(new HwError('TIMEOUT', `the manager sent nothing for ${secs(this.responseMs)} s (${method} ${path.split('?')[0]})`)));
+      req.on('close', () => clearTimeout(connectTimer));
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.name === 'AbortError') reject(new HwError('TRANSFER_ABORTED', 'cancelled'));
+        clearTimeout(connectTimer);
+        if (cut.err) reject(cut.err);
+        else if (err.name === 'AbortError') reject(new HwError('CANCELLED', 'cancelled'));
         else if (err.code === 'ECONNREFUSED') reject(new HwError('API_UNREACHABLE', `no manager answers on ${this.host}:${this.port}: is it running? (--api and --data-dir must match the manager's)`));
         else reject(new HwError('API_UNREACHABLE', `control API ${this.host}:${this.port}: ${err.message}`));
       });
@@ -97,10 +94,31 @@ export class HttpClient implements Client {
     });
   }
 
+  /** The error to report for a response stream that failed: ours (a timeout) if we cut it. */
+  private streamError(res: IncomingMessage, err: unknown, signal?: AbortSignal): HwError {
+    const mine = cutBy.get(res)?.err;
+    if (mine) return mine;
+    if (signal?.aborted || (err as Error)?.name === 'AbortError') return new HwError('CANCELLED', 'cancelled');
+    if (err instanceof HwError) return err;
+    return new HwError('TRANSFER_ABORTED', `the connection to the manager was cut: ${(err as Error)?.message ?? String(err)}`);
+  }
+
   private async json(method: string, path: string, body?: Json): Promise<any> {
     const res = await this.open(method, path, body);
     const chunks: Buffer[] = [];
-    for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+    let size = 0;
+    try {
+      for await (const c of res as AsyncIterable<Buffer>) {
+        size += c.length;
+        if (size > CLIENT_MAX_RESPONSE_BYTES) {
+          res.destroy();
+          throw new HwError('INTERNAL', `control API answer over ${CLIENT_MAX_RESPONSE_BYTES} bytes`);
+        }
+        chunks.push(c);
+      }
+    } catch (err) {
+      throw this.streamError(res, err);
+    }
     const text = Buffer.concat(chunks).toString('utf8');
     let v: any;
     try {
@@ -169,9 +187,7 @@ export class HttpClient implements Client {
       return { bytes: part.bytes, sha256, path: localPath };
     } catch (err) {
       part.discard();
-      if ((err as Error).name === 'AbortError') throw new HwError('TRANSFER_ABORTED', 'cancelled');
-      if (!(err instanceof HwError)) throw new HwError('TRANSFER_ABORTED', `transfer cut: ${(err as Error).message}`);
-      throw err;
+      throw this.streamError(res, err, signal);
     }
   }
 
@@ -196,11 +212,13 @@ export class HttpClient implements Client {
       }
     } catch (err) {
       if (signal.aborted) return;
-      throw err;
+      throw this.streamError(res, err, signal);
     }
     if (!signal.aborted) throw new HwError('API_UNREACHABLE', 'the manager closed the alert stream (stopped?)');
   }
 }
+
+const secs = (ms: number) => Math.round(ms / 100) / 10;
 
 function apiError(v: any): HwError {
   const e = v?.error;
@@ -208,71 +226,3 @@ function apiError(v: any): HwError {
   return new HwError('INTERNAL', 'control API answered with an error and no code');
 }
 
-/** The console's client: the manager's own state and commands, no HTTP. */
-export class LocalClient implements Client {
-  private readonly manager: Manager;
-
-  constructor(manager: Manager) {
-    this.manager = manager;
-  }
-
-  async agents(): Promise<Json[]> {
-    return this.manager.state.agents().map(agentJson);
-  }
-
-  async command(ref: string, cmd: ClientCommand, args: Json = {}): Promise<Json> {
-    return (await this.manager.command(ref, cmd, args, 'console')) as Json;
-  }
-
-  async alerts(after = 0): Promise<Json[]> {
-    return this.manager.state.alerts(after).map(alertJson);
-  }
-
-  async pending(): Promise<Json[]> {
-    return this.manager.state.pending().map(agentJson);
-  }
-
-  async history(ref: string, since: number): Promise<Json> {
-    const rec = this.manager.state.find(ref);
-    return { agent: rec.name, agentId: rec.id, interval: rec.interval, points: historyJson(this.manager, rec.id, since) };
-  }
-
-  async accept(ref: string | undefined): Promise<Json[]> {
-    return (ref === undefined ? this.manager.acceptAll('console') : [this.manager.accept(ref, 'console')]).map(agentJson);
-  }
-
-  async revoke(ref: string): Promise<Json> {
-    return agentJson(this.manager.revoke(ref, 'console'));
-  }
-
-  async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {
-    let part: PartFile | undefined;
-    let size = -1;
-    try {
-      const r = await this.manager.fetch(ref, remotePath, {
-        start(s) {
-          size = s;
-          part = new PartFile(localPath);
-        },
-        async write(chunk) {
-          await part!.write(chunk);
-          progress?.(part!.bytes, size);
-        },
-      }, signal, 'console');
-      if (!part) throw new HwError('TRANSFER_ABORTED', 'no data arrived');
-      await part.commit(r.sha256);
-      return { ...r, path: localPath };
-    } catch (err) {
-      part?.discard();
-      throw err;
-    }
-  }
-
-  async follow(after: number, onAlert: (a: Json) => void, signal: AbortSignal): Promise<void> {
-    for (const a of this.manager.state.alerts(after)) onAlert(alertJson(a));
-    const fn = (a: AlertRecord) => onAlert(alertJson(a));
-    this.manager.state.on('alert', fn);
-    await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
-    this.manager.state.off('alert', fn);
-  }
-}

@@ -19,7 +19,7 @@ export interface Io {
 
 export const EXIT: Partial<Record<ErrorCode, number>> & { default: number } = {
   default: 1, BAD_FLAG: 2, BAD_ARGS: 2, BAD_ALLOW: 2, BAD_ADDRESS: 2, AGENT_NOT_FOUND: 3, AGENT_AMBIGUOUS: 3,
-  AGENT_OFFLINE: 4, PENDING: 4, API_UNREACHABLE: 5, UNAUTHORIZED: 5, TIMEOUT: 6,
+  AGENT_OFFLINE: 4, PENDING: 4, API_UNREACHABLE: 5, UNAUTHORIZED: 5, TIMEOUT: 6, CANCELLED: 130,
 };
 
 export function exitCodeFor(code: string): number {
@@ -58,7 +58,8 @@ export async function logsCmd(c: Client, ref: string, o: { json?: boolean; lines
   print(io, !!o.json, r, () => [`# ${r.source}${r.truncated ? ' (truncated)' : ''}`, ...(r.lines as string[])].join('\n'));
 }
 
-export async function fetchCmd(c: Client, ref: string, remote: string, local: string | undefined, o: { force?: boolean; json?: boolean }, io: Io): Promise<void> {
+/** `signal` (Ctrl-C) cancels the transfer on every side: the agent closes the file, the .part file is removed. */
+export async function fetchCmd(c: Client, ref: string, remote: string, local: string | undefined, o: { force?: boolean; json?: boolean }, io: Io, signal?: AbortSignal): Promise<void> {
   if (!remote) throw new HwError('BAD_ARGS', 'fetch needs the path of the file on the agent');
   let target = resolve(local ?? basename(remote.replace(/\\/g, '/')));
   if (existsSync(target) && statSync(target).isDirectory()) target = resolve(target, basename(remote.replace(/\\/g, '/')));
@@ -73,7 +74,7 @@ export async function fetchCmd(c: Client, ref: string, remote: string, local: st
     const share = size > 0 ? got / size : 1;
     const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
     io.progress!(`[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${bytes(got)} of ${bytes(size)}  ${bytes(Math.round(got / secs))}/s`);
-  } : undefined);
+  } : undefined, signal);
   io.progress?.(null);
   const secs = (Date.now() - started) / 1000;
   print(io, !!o.json, r, () => `${r.path}: ${r.bytes} bytes in ${secs.toFixed(1)} s, sha256 ${r.sha256}`);

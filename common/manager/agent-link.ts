@@ -1,8 +1,11 @@
 // One connected agent, seen from the manager: requests with ids (several in flight), their
 // timeouts, and file streams with credit-based flow control so a slow download never holds up
-// reports, alerts or other commands on the same connection.
+// reports, alerts or other commands on the same connection. The credit window is enforced: an
+// agent that sends more than FILE_WINDOW_BYTES beyond what was credited is cut (CREDIT_EXCEEDED),
+// so a transfer can never make the manager buffer more than that. A transfer that ends on our
+// side for any reason (its receiver gone, a timeout, a bad chunk) tells the agent `cancel`.
 
-import { COMMAND_TIMEOUT_MS, FETCH_IDLE_TIMEOUT_MS } from '../constants.ts';
+import { COMMAND_TIMEOUT_MS, FETCH_IDLE_TIMEOUT_MS, FILE_WINDOW_BYTES } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
 import type { AgentMessage, CommandName, ManagerMessage } from '../wire/messages.ts';
 import type { Peer } from '../wire/peer.ts';
@@ -19,9 +22,12 @@ interface Pending {
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
   cmd: CommandName;
+  onSettle?: () => void;
   stream?: {
     sink: FileSink;
     bytes: number;
+    /** bytes credited back to the agent so far */
+    credited: number;
     size: number;
     chain: Promise<void>;
     idleMs: number;
@@ -33,10 +39,19 @@ export class AgentLink {
   readonly peer: Peer<AgentMessage, ManagerMessage>;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Streams we cancelled: their in-flight chunks are dropped without a second cancel. */
+  private readonly cancelled = new Set<number>();
+  private readonly windowBytes: number;
 
-  constructor(agentId: string, peer: Peer<AgentMessage, ManagerMessage>) {
+  constructor(agentId: string, peer: Peer<AgentMessage, ManagerMessage>, opts: { windowBytes?: number } = {}) {
     this.agentId = agentId;
     this.peer = peer;
+    this.windowBytes = opts.windowBytes ?? FILE_WINDOW_BYTES;
+  }
+
+  /** Requests waiting for an answer or streaming (for tests and stats). */
+  get inFlight(): number {
+    return this.pending.size;
   }
 
   /** Sends a command and waits for its answer. */
@@ -57,17 +72,19 @@ export class AgentLink {
   fetch(path: string, sink: FileSink, signal?: AbortSignal, idleMs = FETCH_IDLE_TIMEOUT_MS): Promise<{ bytes: number; sha256: string }> {
     return new Promise((resolve, reject) => {
       const id = this.allocId();
-      const timer = setTimeout(() => this.settle(id, new HwError('TIMEOUT', `no data from the agent for ${Math.round(idleMs / 1000)} s`)), idleMs);
+      const timer = setTimeout(() => this.cancel(id, new HwError('TIMEOUT', `no data from the agent for ${Math.round(idleMs / 1000)} s`)), idleMs);
       const p: Pending = {
         resolve: resolve as (v: unknown) => void, reject, timer, cmd: 'fetch',
-        stream: { sink, bytes: 0, size: -1, chain: Promise.resolve(), idleMs },
+        stream: { sink, bytes: 0, credited: 0, size: -1, chain: Promise.resolve(), idleMs },
       };
       this.pending.set(id, p);
-      signal?.addEventListener('abort', () => {
-        if (!this.pending.has(id)) return;
-        this.peer.post({ type: 'cancel', id });
-        this.settle(id, new HwError('TRANSFER_ABORTED', 'the transfer was cancelled by the receiver'));
-      }, { once: true });
+      const onAbort = () => this.cancel(id, new HwError('CANCELLED', 'the transfer was cancelled by the receiver'));
+      if (signal?.aborted) {
+        queueMicrotask(onAbort);
+      } else if (signal) {
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.onSettle = () => signal.removeEventListener('abort', onAbort);
+      }
       this.peer.send({ type: 'req', id, cmd: 'fetch', args: { path } }).catch((err) => this.settle(id, err));
     });
   }
@@ -90,15 +107,14 @@ export class AgentLink {
       case 'file': {
         const s = this.pending.get(msg.id)?.stream;
         if (!s) {
-          this.peer.post({ type: 'cancel', id: msg.id });
+          this.cancelOnce(msg.id);
           return true;
         }
         s.size = msg.size;
         try {
           s.sink.start(msg.size, msg.path);
         } catch (err) {
-          this.peer.post({ type: 'cancel', id: msg.id });
-          this.settle(msg.id, err as Error);
+          this.cancel(msg.id, err as Error);
         }
         return true;
       }
@@ -128,26 +144,35 @@ export class AgentLink {
   onData(id: number, chunk: Buffer): void {
     const p = this.pending.get(id);
     if (!p?.stream || p.stream.size < 0) {
-      // Unknown or finished stream (cancelled, timed out): tell the agent to stop.
-      if (!p) this.peer.post({ type: 'cancel', id });
+      // Unknown or finished stream (cancelled, timed out): tell the agent to stop, once. What it
+      // had in flight when it was told is at most a window: dropped here, never buffered.
+      if (!p) this.cancelOnce(id);
+      else this.cancel(id, new HwError('BAD_MESSAGE', 'file data before the file message'));
       return;
     }
     const s = p.stream;
     s.bytes += chunk.length;
     p.timer.refresh();
+    if (s.bytes - s.credited > this.windowBytes) {
+      // The agent may have at most a window unacknowledged; more is a broken or hostile sender,
+      // and buffering it would let it fill our memory.
+      const err = new HwError('CREDIT_EXCEEDED', `the agent sent ${s.bytes - s.credited} bytes past its credit (window ${this.windowBytes})`);
+      this.settle(id, err);
+      this.peer.fail(err);
+      return;
+    }
     if (s.bytes > s.size) {
-      this.peer.post({ type: 'cancel', id });
-      this.settle(id, new HwError('FILE_CHANGED', `the file grew during the transfer (over ${s.size} bytes)`));
+      this.cancel(id, new HwError('FILE_CHANGED', `the file grew during the transfer (over ${s.size} bytes)`));
       return;
     }
     s.chain = s.chain.then(async () => {
       if (!this.pending.has(id)) return;
       try {
         await s.sink.write(chunk);
+        s.credited += chunk.length;
         this.peer.post({ type: 'credit', id, bytes: chunk.length });
       } catch (err) {
-        this.peer.post({ type: 'cancel', id });
-        this.settle(id, err as Error);
+        this.cancel(id, err as Error);
       }
     });
   }
@@ -157,6 +182,21 @@ export class AgentLink {
     for (const id of [...this.pending.keys()]) {
       this.settle(id, new HwError('DISCONNECTED', `the agent disconnected (${reason})`));
     }
+  }
+
+  /** Ends a transfer on our side and tells the agent to stop it (close the file) too. */
+  private cancel(id: number, err: Error): void {
+    if (!this.pending.has(id)) return;
+    this.cancelOnce(id);
+    this.settle(id, err);
+  }
+
+  private cancelOnce(id: number): void {
+    if (this.cancelled.has(id)) return;
+    this.cancelled.add(id);
+    // Bounded: ids are not reused for a long while, the oldest can be forgotten.
+    if (this.cancelled.size > 64) this.cancelled.delete(this.cancelled.values().next().value as number);
+    this.peer.post({ type: 'cancel', id });
   }
 
   private allocId(): number {
@@ -170,6 +210,7 @@ export class AgentLink {
     if (!p) return;
     this.pending.delete(id);
     clearTimeout(p.timer);
+    p.onSettle?.();
     if (err) p.reject(err);
     else p.resolve(value);
   }

@@ -1,6 +1,8 @@
 // The manager's UDP side: each alert datagram is checked (allowlist, size, form, the agent's
-// session key, MAC, seen before) and dropped with a count at the first failure; a new alert is
-// recorded (flushed to disk) and only then acknowledged to its sender.
+// session key, MAC) and dropped with a count at the first failure; a new alert is recorded
+// (flushed to disk) and acknowledged to its sender only once it is on disk. A resend of one
+// already on disk is acknowledged again (the first ack was lost); while the disk fails nothing is
+// acknowledged, so the agent keeps resending until the record has it.
 
 import { HwError } from '../errors.ts';
 import { normalizeAddress, type Allowlist } from '../security/allowlist.ts';
@@ -64,9 +66,10 @@ export class AlertIntake {
     const key = this.keys.get(d.agentId);
     if (!key || this.o.state.agent(d.agentId)?.trust !== 'accepted') return this.drop('unknown-agent', address);
     if (!verify(key, parts!.body, parts!.mac)) return this.drop('bad-mac', address);
-    // Already shown: a retransmission or a replay. Either way nothing happens but the count.
-    if (!this.o.state.alert(d.agentId, d, 'udp')) return this.drop('replay', address);
-    this.o.reply(Buffer.from(JSON.stringify({ type: 'ack', agentId: d.agentId, seq: d.seq })), port, from);
+    // Already shown: a retransmission or a replay; it is counted, and never shown twice.
+    if (!this.o.state.alert(d.agentId, d, 'udp')) this.drop('replay', address);
+    if (!this.o.state.isRecorded(d.agentId, d.epoch, d.seq)) return;
+    this.o.reply(Buffer.from(JSON.stringify({ type: 'ack', agentId: d.agentId, ...(d.epoch ? { epoch: d.epoch } : {}), seq: d.seq })), port, from);
   }
 
   private drop(reason: DropReason, address: string): void {

@@ -13,8 +13,18 @@
 //   GET  /api/alerts?after=N              alerts after arrival number N
 //   GET  /api/alerts/follow?after=N       the same, then each new one, as JSON lines
 
+//
+// Every response is bounded: a JSON answer is written once, a follow stream or a download holds
+// at most API_MAX_UNSENT_BYTES / SINK_BUFFER_BYTES unsent (a client that does not read is cut with
+// SLOW_PEER, or its transfer waits), and the server has header, request and idle timeouts and a
+// cap on connections (TOO_MANY_CONNECTIONS).
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { API_MAX_BODY, SINK_BUFFER_BYTES, VERSION } from '../constants.ts';
+import type { Socket } from 'node:net';
+import {
+  API_FOLLOW_KEEPALIVE_MS, API_HEADERS_TIMEOUT_MS, API_IDLE_TIMEOUT_MS, API_MAX_BODY, API_MAX_CONNECTIONS, API_MAX_UNSENT_BYTES,
+  API_REQUEST_TIMEOUT_MS, API_TIMEOUT_CHECK_MS, SINK_BUFFER_BYTES, VERSION,
+} from '../constants.ts';
 import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
 import type { Manager } from './manager.ts';
@@ -25,16 +35,57 @@ import { tokenMatches } from './token.ts';
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401, NOT_FOUND: 404, AGENT_NOT_FOUND: 404, AGENT_AMBIGUOUS: 409, AGENT_OFFLINE: 409,
   BAD_ARGS: 400, BAD_JSON: 400, PENDING: 409, TIMEOUT: 504, DISCONNECTED: 502, RESTART_DISABLED: 403, FILE_NOT_FOUND: 404,
-  FILE_NOT_REGULAR: 422, FILE_UNREADABLE: 403, LOGS_UNAVAILABLE: 422, UNKNOWN_COMMAND: 400,
+  FILE_NOT_REGULAR: 422, FILE_UNREADABLE: 403, LOGS_UNAVAILABLE: 422, UNKNOWN_COMMAND: 400, TOO_MANY_CONNECTIONS: 503,
+  STORAGE_FAILED: 507, CANCELLED: 499,
 };
 
-export function startApi(manager: Manager, token: string): Server {
+export interface ApiOptions {
+  maxConnections?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  maxUnsentBytes?: number;
+  keepaliveMs?: number;
+}
+
+export function startApi(manager: Manager, token: string, opts: ApiOptions = {}): Server {
   const unauthorized = new LogThrottle();
-  const server = createServer((req, res) => {
-    handle(manager, token, unauthorized, req, res).catch((err) => sendError(res, err));
+  const slow = new LogThrottle();
+  const o = {
+    maxUnsent: opts.maxUnsentBytes ?? API_MAX_UNSENT_BYTES, keepaliveMs: opts.keepaliveMs ?? API_FOLLOW_KEEPALIVE_MS,
+    onSlow: (req: IncomingMessage, unsent: number) => {
+      const address = req.socket.remoteAddress ?? '';
+      const n = slow.note(address);
+      if (n) manager.state.record({ at: manager.now(), event: 'protocol-error', address, proto: 'api', code: 'SLOW_PEER', message: `API client does not read (${unsent} bytes unsent on ${req.url?.slice(0, 100)})`, count: n });
+    },
+  };
+  // Node checks the header and request timeouts on this period (30 s by default, which would
+  // make a 10 s header limit a 40 s one).
+  const server = createServer({ connectionsCheckingInterval: API_TIMEOUT_CHECK_MS }, (req, res) => {
+    handle(manager, token, unauthorized, o, req, res).catch((err) => sendError(res, err));
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 0; // follow and fetch stream for as long as they need
+  // Request headers, then the whole request (a body, at most API_MAX_BODY), each within a limit;
+  // a response may stream for as long as it needs (follow, fetch): the idle timeout below only
+  // cuts a connection on which nothing moves either way (follow sends a blank line now and then).
+  server.headersTimeout = opts.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = opts.requestTimeoutMs ?? API_REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = 5000;
+  const idleMs = opts.idleTimeoutMs ?? API_IDLE_TIMEOUT_MS;
+  server.setTimeout(idleMs, (socket: Socket) => socket.destroy());
+  const cap = opts.maxConnections ?? API_MAX_CONNECTIONS;
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= cap) {
+      // Answered, not just dropped: the client learns why, with our usual error shape.
+      const body = JSON.stringify({ error: { code: 'TOO_MANY_CONNECTIONS', message: `the control API has ${cap} connections open already; try again shortly` } });
+      socket.on('error', () => {});
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
   return server;
 }
 
@@ -72,7 +123,13 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v as Record<string, unknown>;
 }
 
-async function handle(manager: Manager, token: string, unauthorized: LogThrottle, req: IncomingMessage, res: ServerResponse): Promise<void> {
+interface Limits {
+  maxUnsent: number;
+  keepaliveMs: number;
+  onSlow: (req: IncomingMessage, unsent: number) => void;
+}
+
+async function handle(manager: Manager, token: string, unauthorized: LogThrottle, limits: Limits, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const auth = req.headers.authorization ?? '';
   const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
   if (!tokenMatches(given, token)) {
@@ -122,7 +179,7 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   if (parts[1] === 'alerts' && method === 'GET') {
     const after = Number(url.searchParams.get('after') ?? 0) || 0;
     if (parts.length === 2) return sendJson(res, 200, manager.state.alerts(after).map(alertJson));
-    if (parts.length === 3 && parts[2] === 'follow') return followAlerts(manager, after, res);
+    if (parts.length === 3 && parts[2] === 'follow') return followAlerts(manager, after, req, res, limits);
   }
   throw new HwError('NOT_FOUND', `no such endpoint ${method} ${url.pathname}`);
 }
@@ -167,20 +224,48 @@ async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingM
   }
 }
 
-function followAlerts(manager: Manager, after: number, res: ServerResponse): void {
+/**
+ * Alerts after `after`, then each new one, as JSON lines. The backlog is written as the client
+ * takes it (waiting on drain); a live alert is written at once, and a client whose unsent bytes
+ * pass the limit (it stopped reading) is cut with SLOW_PEER rather than queued for.
+ */
+function followAlerts(manager: Manager, after: number, req: IncomingMessage, res: ServerResponse, limits: Limits): void {
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  // Headers now: with no alert to send yet, the client would otherwise wait for the first one.
+  res.flushHeaders();
   let last = after;
+  let live = false;
+  let closed = false;
+  const cut = () => {
+    limits.onSlow(req, res.writableLength);
+    closed = true;
+    res.destroy();
+  };
   const write = (a: AlertRecord) => {
-    if (a.n <= last) return;
+    if (closed || !live || a.n <= last) return;
     last = a.n;
     res.write(JSON.stringify(alertJson(a)) + '\n');
+    if (res.writableLength > limits.maxUnsent) cut();
   };
-  for (const a of manager.state.alerts(after)) write(a);
   manager.state.on('alert', write);
   // A blank line now and then lets the client notice a dead manager and the server a dead client.
-  const keepalive = setInterval(() => res.write('\n'), 15_000);
+  const keepalive = setInterval(() => {
+    res.write('\n');
+    if (res.writableLength > limits.maxUnsent) cut();
+  }, limits.keepaliveMs);
   res.on('close', () => {
+    closed = true;
     clearInterval(keepalive);
     manager.state.off('alert', write);
   });
+  void (async () => {
+    for (const a of manager.state.alerts(after)) {
+      if (closed) return;
+      last = a.n;
+      if (!res.write(JSON.stringify(alertJson(a)) + '\n') && res.writableLength > SINK_BUFFER_BYTES && !(await drained(res))) return;
+    }
+    // Alerts that arrived while the backlog was written.
+    live = true;
+    for (const a of manager.state.alerts(last)) write(a);
+  })();
 }

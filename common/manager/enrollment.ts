@@ -6,15 +6,19 @@
 // written to disk at once for an administrator's decision (accept, revoke) but at most once a
 // second for what agents bring in themselves (a new key, a new address): those are learned again
 // from the agent if a crash loses the last second.
+//
+// This file is the manager's registry: every agent in it is listed after a restart, whatever
+// became of events.jsonl. A corrupt file fails closed (the manager refuses to start: trusting
+// nobody, or everybody, is not a guess to make silently). A full or failing disk is survived:
+// the change stays in memory and the write is retried until the disk takes it.
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDurable } from '../fs/durable.ts';
+import { ENROLL_SAVE_DELAY_MS, MAX_PENDING, STORAGE_RETRY_MS } from '../constants.ts';
+import { isHwError } from '../errors.ts';
+import { readState, writeDurable } from '../fs/durable.ts';
 import { HwError } from '../errors.ts';
 
-/** Bounds what unaccepted keys can make the manager store. */
-export const MAX_PENDING = 1000;
-const SAVE_DELAY_MS = 1000;
+export { MAX_PENDING };
 
 export type TrustStatus = 'accepted' | 'pending';
 
@@ -25,6 +29,23 @@ export interface Enrolled {
   status: TrustStatus;
   since: number;
   address?: string;
+  /** what the agent said in its last hello, so it is listed with it while offline */
+  hostname?: string;
+  platform?: string;
+  arch?: string;
+  version?: string;
+  interval?: number;
+  /** last connection (ms since epoch) */
+  lastSeen?: number;
+}
+
+/** What an agent says about itself in its hello. */
+export interface AgentDetails {
+  hostname?: string;
+  platform?: string;
+  arch?: string;
+  version?: string;
+  interval?: number;
 }
 
 interface Revoked {
@@ -43,23 +64,21 @@ export class Enrollment {
   /** name -> id of the accepted agent that holds it */
   private readonly nameOwner = new Map<string, string>();
   private saveTimer: NodeJS.Timeout | undefined;
+  private failing: string | null = null;
+  private readonly onStorage: ((error: string | null) => void) | undefined;
 
-  constructor(dataDir: string) {
+  /** `onStorage` hears when saving fails (with the errno) and when it works again (null). */
+  constructor(dataDir: string, opts: { onStorage?: (error: string | null) => void } = {}) {
     this.path = join(dataDir, 'agents.json');
-    let v: { agents?: Enrolled[]; revoked?: Revoked[] } = {};
-    try {
-      v = JSON.parse(readFileSync(this.path, 'utf8'));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new HwError('BAD_FLAG', `${this.path} is unreadable (${(err as Error).message}): fix or move it away`);
-      }
-    }
-    for (const e of Array.isArray(v.agents) ? v.agents : []) {
+    this.onStorage = opts.onStorage;
+    const fix = 'restore it from a backup, or move it away to start with no enrolled agent (each must then be accepted again)';
+    const v = readState(this.path, (text) => parseRegistry(text), fix) ?? { agents: [], revoked: [] };
+    for (const e of v.agents) {
       this.byId.set(e.id, e);
       if (e.status === 'pending') this.pendingCount++;
       else this.nameOwner.set(e.name, e.id);
     }
-    for (const r of Array.isArray(v.revoked) ? v.revoked : []) {
+    for (const r of v.revoked) {
       this.revoked.push(r);
       this.revokedKeys.add(r.fingerprint);
     }
@@ -69,11 +88,21 @@ export class Enrollment {
     return this.byId.get(id);
   }
 
+  /** Every enrolled agent (accepted and pending). */
+  all(): IterableIterator<Enrolled> {
+    return this.byId.values();
+  }
+
+  /** The errno of the last failed save while saving fails, else null. */
+  storageError(): string | null {
+    return this.failing;
+  }
+
   /**
    * Decides what to do with an agent that just said hello. Throws REVOKED, IDENTITY_MISMATCH,
    * NAME_TAKEN or RATE_LIMITED to refuse it; returns its status otherwise (recording a new one).
    */
-  admit(a: { id: string; name: string; fingerprint: string; address: string }, autoAccept: boolean): TrustStatus {
+  admit(a: { id: string; name: string; fingerprint: string; address: string } & AgentDetails, autoAccept: boolean, now = Date.now()): TrustStatus {
     if (this.revokedKeys.has(a.fingerprint)) {
       throw new HwError('REVOKED', `the key of agent "${a.name}" (${a.fingerprint.slice(0, 23)}...) was revoked`);
     }
@@ -87,10 +116,13 @@ export class Enrollment {
       throw new HwError('NAME_TAKEN', `the name "${a.name}" belongs to an accepted agent with another key; start this agent with another --name`);
     }
     if (known) {
-      let changed = known.name !== a.name || known.address !== a.address;
+      let changed = known.name !== a.name || known.address !== a.address || detailsChanged(known, a);
       if (known.status === 'accepted' && known.name !== a.name) this.rename(known, a.name);
       known.name = a.name;
       known.address = a.address;
+      setDetails(known, a);
+      // lastSeen alone does not force a write: it is saved with the next change or at stop.
+      known.lastSeen = now;
       if (known.status === 'pending' && autoAccept) {
         known.status = 'accepted';
         this.pendingCount--;
@@ -104,7 +136,9 @@ export class Enrollment {
       throw new HwError('RATE_LIMITED', `${MAX_PENDING} agents are already pending: accept or revoke some first`);
     }
     const status: TrustStatus = autoAccept ? 'accepted' : 'pending';
-    this.byId.set(a.id, { id: a.id, name: a.name, fingerprint: a.fingerprint, status, since: Date.now(), address: a.address });
+    const e: Enrolled = { id: a.id, name: a.name, fingerprint: a.fingerprint, status, since: now, address: a.address, lastSeen: now };
+    setDetails(e, a);
+    this.byId.set(a.id, e);
     if (status === 'pending') this.pendingCount++;
     else this.nameOwner.set(a.name, a.id);
     this.saveSoon();
@@ -114,7 +148,8 @@ export class Enrollment {
   accept(id: string): Enrolled {
     const e = this.byId.get(id);
     if (!e) throw new HwError('AGENT_NOT_FOUND', `no enrolled agent with id ${id}`);
-    if (e.status === 'pending') this.pendingCount--;
+    if (e.status === 'accepted') return e; // nothing changes
+    this.pendingCount--;
     e.status = 'accepted';
     e.since = Date.now();
     this.nameOwner.set(e.name, e.id);
@@ -135,11 +170,37 @@ export class Enrollment {
     return e;
   }
 
-  /** Writes what is pending now (on an administrator's decision, and when the manager stops). */
-  flush(): void {
+  /**
+   * Writes what is pending now (on an administrator's decision, and when the manager stops).
+   * Returns false when the disk refused: the change is kept in memory and the write retried.
+   */
+  flush(): boolean {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
-    writeDurable(this.path, JSON.stringify({ agents: [...this.byId.values()], revoked: this.revoked }, null, 2) + '\n');
+    try {
+      writeDurable(this.path, JSON.stringify({ agents: [...this.byId.values()], revoked: this.revoked }, null, 2) + '\n');
+    } catch (err) {
+      if (!isHwError(err) || err.code !== 'STORAGE_FAILED') throw err;
+      const code = ((err.cause as NodeJS.ErrnoException | undefined)?.code) ?? 'EIO';
+      if (this.failing === null) this.onStorage?.(code);
+      this.failing = code;
+      this.saveTimer = setTimeout(() => this.flush(), STORAGE_RETRY_MS);
+      this.saveTimer.unref();
+      return false;
+    }
+    if (this.failing !== null) {
+      this.failing = null;
+      this.onStorage?.(null);
+    }
+    return true;
+  }
+
+  /** Stops the timers (the manager stops); what is unsaved is written by a last flush(). */
+  close(): boolean {
+    const ok = this.flush();
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    return ok;
   }
 
   private rename(e: Enrolled, name: string): void {
@@ -149,7 +210,37 @@ export class Enrollment {
 
   private saveSoon(): void {
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => this.flush(), SAVE_DELAY_MS);
+    this.saveTimer = setTimeout(() => this.flush(), ENROLL_SAVE_DELAY_MS);
     this.saveTimer.unref();
   }
+}
+
+const DETAIL_KEYS = ['hostname', 'platform', 'arch', 'version'] as const;
+
+function detailsChanged(e: Enrolled, d: AgentDetails): boolean {
+  return DETAIL_KEYS.some((k) => d[k] !== undefined && e[k] !== d[k]) || (d.interval !== undefined && e.interval !== d.interval);
+}
+
+function setDetails(e: Enrolled, d: AgentDetails): void {
+  for (const k of DETAIL_KEYS) if (typeof d[k] === 'string') e[k] = d[k];
+  if (typeof d.interval === 'number') e.interval = d.interval;
+}
+
+/** agents.json, checked entry by entry: a file that does not have this shape is corrupt. */
+function parseRegistry(text: string): { agents: Enrolled[]; revoked: Revoked[] } {
+  const v = JSON.parse(text) as unknown;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+  const o = v as { agents?: unknown; revoked?: unknown };
+  if (!Array.isArray(o.agents) || !Array.isArray(o.revoked)) throw new Error('"agents" and "revoked" must be lists');
+  for (const [i, e] of o.agents.entries()) {
+    const a = e as Partial<Enrolled>;
+    if (!a || typeof a.id !== 'string' || typeof a.name !== 'string' || typeof a.fingerprint !== 'string' || (a.status !== 'accepted' && a.status !== 'pending')) {
+      throw new Error(`agent entry ${i} lacks id, name, fingerprint or status`);
+    }
+  }
+  for (const [i, r] of o.revoked.entries()) {
+    const x = r as Partial<Revoked>;
+    if (!x || typeof x.fingerprint !== 'string' || typeof x.id !== 'string') throw new Error(`revoked entry ${i} lacks fingerprint or id`);
+  }
+  return { agents: o.agents as Enrolled[], revoked: o.revoked as Revoked[] };
 }

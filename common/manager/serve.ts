@@ -8,12 +8,11 @@ import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
-import { HwError } from '../errors.ts';
+import { HwError, isHwError } from '../errors.ts';
 import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
 import type { Allowlist } from '../security/allowlist.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
-import { startApi } from './api.ts';
-import { ManagerConsole } from './console.ts';
+import { startApi, type ApiOptions } from './api.ts';
 import { Manager, type ManagerOptions } from './manager.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
 
@@ -34,9 +33,22 @@ export interface ServeConfig {
   startGraceMs?: number;
   heartbeatMs?: number;
   /** limits and timeouts for tests and tuning */
-  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond' | 'commandTimeoutMs'>;
+  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond' | 'commandTimeoutMs'> & { api?: ApiOptions };
   console?: boolean;
+  /**
+   * Opens the interactive console (with `console`). Passed in by the program so that this folder
+   * does not import the CLI's (the console lives with the commands it shares, in common/cli/).
+   */
+  openConsole?: (manager: Manager, onQuit: () => void) => ConsoleUi;
+  /** events.jsonl rotated past this size (--log-max-bytes) */
+  logMaxBytes?: number;
   out?: (line: string) => void;
+}
+
+/** What serve needs of a console: a way to print above the prompt, and to close it. */
+export interface ConsoleUi {
+  print(line: string): void;
+  close(): void;
 }
 
 export interface Serving {
@@ -54,22 +66,24 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     throw new HwError('BAD_FLAG', `--api ${formatHostPort(cfg.api)} is not on loopback: anyone who can reach it and steals the token controls every agent; add --api-public to do it anyway`);
   }
   const dataDir = resolve(cfg.dataDir);
-  let consoleUi: ManagerConsole | undefined;
+  let consoleUi: ConsoleUi | undefined;
   const stamp = () => new Date().toISOString().slice(11, 19);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const tls = await loadOrCreateIdentity(dataDir, 'manager', `${PRODUCT}-manager-${hostname()}`);
   const enrollToken = loadOrCreateToken(dataDir, ENROLL_TOKEN_FILE);
+  const { api: apiTuning, ...managerTuning } = cfg.tuning ?? {};
   const manager = new Manager({
     host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir, tls, enrollToken, autoAccept: !!cfg.autoAccept,
     ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),
     ...(cfg.historyPoints ? { historyPoints: cfg.historyPoints } : {}),
     ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
-    ...cfg.tuning,
+    ...(cfg.logMaxBytes ? { logMaxBytes: cfg.logMaxBytes } : {}),
+    ...managerTuning,
     notice: (line) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`)),
   });
   const token = loadOrCreateToken(dataDir);
   const bound = await manager.listen();
-  const api = startApi(manager, token);
+  const api = startApi(manager, token, apiTuning);
   api.listen(cfg.api.port, cfg.api.host);
   try {
     await once(api, 'listening');
@@ -82,12 +96,19 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   if (!isLoopback(cfg.api.host)) out(`WARNING: the control API listens on ${cfg.api.host}, outside loopback (--api-public)`);
 
   const infoPath = join(dataDir, MANAGER_FILE);
-  writeDurable(infoPath, JSON.stringify({
+  const info = JSON.stringify({
     tcp: formatHostPort({ host: bound.tcp.address, port: bound.tcp.port }),
     udp: formatHostPort({ host: bound.udp.address, port: bound.udp.port }),
     api: formatHostPort({ host: cfg.api.host, port: apiPort }),
     pid: process.pid, version: VERSION, fingerprint: tls.fingerprint,
-  }, null, 2) + '\n');
+  }, null, 2) + '\n';
+  try {
+    writeDurable(infoPath, info);
+  } catch (err) {
+    // A full disk at start: serve anyway; the CLI then needs --api to find us.
+    if (!isHwError(err) || err.code !== 'STORAGE_FAILED') throw err;
+    out(`WARNING: ${err.message}: client commands need --api ${formatHostPort({ host: cfg.api.host, port: apiPort })} until the manager restarts with space`);
+  }
 
   out(`${PRODUCT} manager ${VERSION}`);
   out(`  agents connect to  TCP ${formatHostPort({ host: bound.tcp.address, port: bound.tcp.port })}, alerts on UDP ${bound.udp.port}`);
@@ -113,12 +134,8 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     return closing;
   };
 
-  if (cfg.console) {
-    consoleUi = new ManagerConsole(manager, {
-      input: process.stdin, output: process.stdout,
-      onQuit: () => void close().then(() => process.exit(0)),
-    });
-    consoleUi.start();
+  if (cfg.console && cfg.openConsole) {
+    consoleUi = cfg.openConsole(manager, () => void close().then(() => process.exit(0)));
   }
   return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, close };
 }

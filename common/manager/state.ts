@@ -2,10 +2,11 @@
 // console, the control API (and later the dashboard and /metrics) all read it through this class.
 
 import { EventEmitter } from 'node:events';
-import { ALERT_DEDUPE_WINDOW, ALERTS_KEPT } from '../constants.ts';
+import { ALERTS_KEPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
-import type { EventLog, LoggedEvent } from './event-log.ts';
+import { AlertDedupe, DURABLE } from './alert-dedupe.ts';
+import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from './event-log.ts';
 import { History } from './history.ts';
 
 export interface AgentRecord {
@@ -47,6 +48,8 @@ export interface AlertRecord {
   at: number;
   /** the agent's own sequence number (CPU_HIGH/CPU_NORMAL), or the manager's (AGENT_DOWN/AGENT_UP) */
   seq: number;
+  /** the agent's alert counter that seq belongs to ('' for agents that send none) */
+  epoch?: string;
   /** manager-wide order of arrival, for `alerts --follow` */
   n: number;
   receivedAt: number;
@@ -64,7 +67,7 @@ const EMPTY_METRICS_KEYS = ['cpuPercent', 'memPercent', 'diskPercent', 'netRxByt
 export class ManagerState extends EventEmitter<StateEvents> {
   private readonly agentsById = new Map<string, AgentRecord>();
   private readonly alertList: AlertRecord[] = [];
-  private readonly seen = new Map<string, { max: number; set: Set<number> }>();
+  private readonly dedupe: AlertDedupe;
   private alertCounter = 0;
   private readonly log: EventLog | undefined;
   private readonly now: () => number;
@@ -73,9 +76,10 @@ export class ManagerState extends EventEmitter<StateEvents> {
   readonly counters = { reports: 0, backfilled: 0, alerts: 0 };
   readonly historyPoints: number;
 
-  constructor(opts: { log?: EventLog; now?: () => number; historyPoints?: number } = {}) {
+  constructor(opts: { log?: EventLog; now?: () => number; historyPoints?: number; dedupeWindow?: number } = {}) {
     super();
     this.log = opts.log;
+    this.dedupe = new AlertDedupe(opts.dedupeWindow);
     this.now = opts.now ?? Date.now;
     this.historyPoints = opts.historyPoints ?? 720;
     this.setMaxListeners(0);
@@ -94,19 +98,35 @@ export class ManagerState extends EventEmitter<StateEvents> {
     this.histories.set(id, h);
   }
 
-  /** Rebuilds agents (as offline), alerts and the duplicate filter from the event log. */
+  /**
+   * An enrolled agent (from agents.json), listed offline until it connects. The registry is the
+   * enrolled agents: the event log adds details, never agents.
+   */
+  register(e: { id: string; name: string; fingerprint: string; status: AgentRecord['trust']; address?: string; hostname?: string; platform?: string; arch?: string; version?: string; interval?: number; lastSeen?: number }): AgentRecord {
+    const rec = this.agentsById.get(e.id) ?? blankAgent(e.id);
+    Object.assign(rec, pick(e as Partial<AgentRecord>), { name: e.name, trust: e.status, fingerprint: e.fingerprint });
+    if (typeof e.interval === 'number' && e.interval > 0) rec.interval = e.interval;
+    if (typeof e.lastSeen === 'number' && !rec.lastSeen) rec.lastSeen = e.lastSeen;
+    this.agentsById.set(rec.id, rec);
+    return rec;
+  }
+
+  /**
+   * Rebuilds alerts, the duplicate filter and the down flags from what the event log read back,
+   * and the details (host name, platform, last seen) of agents already registered.
+   */
   restore(events: LoggedEvent[]): void {
     for (const e of events) {
       const a = e.agent as Partial<AgentRecord> | undefined;
       if ((e.event === 'connect' || e.event === 'disconnect') && a?.id) {
-        const rec = this.agentsById.get(a.id) ?? blankAgent(a.id);
+        const rec = this.agentsById.get(a.id);
+        if (!rec) continue;
         Object.assign(rec, pick(a), { online: false, connectedAt: null });
-        if (typeof e.at === 'number') rec.lastSeen = e.at;
-        this.agentsById.set(rec.id, rec);
+        if (typeof e.at === 'number' && e.at > (rec.lastSeen ?? 0)) rec.lastSeen = e.at;
       } else if (e.event === 'alert' && e.alert && typeof e.alert === 'object') {
         const al = e.alert as AlertRecord;
         if (typeof al.agentId !== 'string' || typeof al.seq !== 'number') continue;
-        if (al.via !== 'manager') this.markSeen(al.agentId, al.seq);
+        if (al.via !== 'manager') this.dedupe.mark(al.agentId, typeof al.epoch === 'string' ? al.epoch : '', al.seq, DURABLE);
         this.pushAlert({ ...al, n: ++this.alertCounter });
         const rec = this.agentsById.get(al.agentId);
         if (rec && al.type === 'AGENT_DOWN') rec.down = true;
@@ -136,6 +156,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   /** Forgets an agent (revoked, or no longer enrolled). */
   remove(id: string): void {
     this.agentsById.delete(id);
+    this.dedupe.forget(id);
   }
 
   agent(id: string): AgentRecord | undefined {
@@ -168,7 +189,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   /** Alerts after `afterN` (manager-wide order), oldest first. */
   alerts(afterN = 0, limit = ALERTS_KEPT): AlertRecord[] {
     const out = afterN > 0 ? this.alertList.filter((a) => a.n > afterN) : this.alertList;
-    return out.slice(-limit);
+    return out.slice(-Math.min(limit, ALERTS_KEPT));
   }
 
   // ---- changes (called by the server) -----------------------------------------------------------
@@ -249,58 +270,60 @@ export class ManagerState extends EventEmitter<StateEvents> {
   }
 
   /**
-   * An alert from an agent, over UDP or TCP. Returns false for a duplicate (already shown once).
-   * A new alert is flushed to the event log before this returns, so the caller may then ack it.
+   * An alert from an agent, over UDP or TCP. Returns false for a duplicate (already shown once),
+   * and for one that could not even be held in memory (the disk failing for long): the agent
+   * keeps it and sends it again. Ask isRecorded() before acknowledging.
    */
-  alert(agentId: string, a: { seq: number; alert: string; value: number; threshold: number; at: number }, via: 'udp' | 'tcp'): boolean {
-    if (this.hasSeen(agentId, a.seq)) return false;
-    this.markSeen(agentId, a.seq);
+  alert(agentId: string, a: { epoch?: string; seq: number; alert: string; value: number; threshold: number; at: number }, via: 'udp' | 'tcp'): boolean {
+    const epoch = a.epoch ?? '';
+    if (this.dedupe.check(agentId, epoch, a.seq).seen) return false;
+    if (this.log && !this.log.canHold()) return false;
     const rec = this.agentsById.get(agentId);
     const alert: AlertRecord = {
       agent: rec?.name ?? agentId, agentId, type: a.alert, value: a.value, threshold: a.threshold, at: a.at, seq: a.seq,
-      n: ++this.alertCounter, receivedAt: this.now(), via,
+      ...(epoch ? { epoch } : {}), n: ++this.alertCounter, receivedAt: this.now(), via,
     };
-    this.record({ at: alert.receivedAt, event: 'alert', alert }, true);
+    const mark = this.record({ at: alert.receivedAt, event: 'alert', alert }, true);
+    this.dedupe.mark(agentId, epoch, a.seq, mark);
     this.counters.alerts++;
     this.pushAlert(alert);
     this.emit('alert', alert);
     return true;
   }
 
-  /** Makes what was recorded so far durable. */
-  flush(): void {
-    this.log?.flush();
+  /**
+   * True when the agent's alert (epoch, seq) is in the record on disk: only then is it
+   * acknowledged. While the disk fails it is shown but not acknowledged, so the agent keeps it.
+   */
+  isRecorded(agentId: string, epoch: string | undefined, seq: number): boolean {
+    const s = this.dedupe.check(agentId, epoch ?? '', seq);
+    if (!s.seen) return false;
+    return !this.log || s.mark === DURABLE || this.log.isDurable(s.mark);
   }
 
-  /** Writes an event to the log and tells subscribers. */
-  record(e: LoggedEvent, flush = false): void {
-    this.log?.append(e, flush);
+  /** Whether the record is being written, or held in memory while the disk fails. */
+  storage(): StorageStatus {
+    return this.log?.status() ?? { ok: true, failingSince: null, error: null, heldRecords: 0, heldBytes: 0, droppedRecords: 0 };
+  }
+
+  /** Makes what was recorded so far durable (false: the disk refused; it is retried). */
+  flush(): boolean {
+    return this.log?.flush() ?? true;
+  }
+
+  /** Writes an event to the log and tells subscribers. Returns the record's number in the log. */
+  record(e: LoggedEvent, flush = false): number {
+    const n = this.log ? this.log.append(e, flush) : NOT_WRITTEN;
     this.emit('event', e);
+    return n;
   }
 
   private pushAlert(a: AlertRecord): void {
     this.alertList.push(a);
-    if (this.alertList.length > ALERTS_KEPT) this.alertList.splice(0, this.alertList.length - ALERTS_KEPT);
+    // Trimmed in batches: one splice per alert past the bound moved 10,000 entries every time.
+    if (this.alertList.length > ALERTS_KEPT + ALERTS_KEPT / 10) this.alertList.splice(0, this.alertList.length - ALERTS_KEPT);
   }
 
-  private hasSeen(agentId: string, seq: number): boolean {
-    const s = this.seen.get(agentId);
-    if (!s) return false;
-    if (seq <= s.max - ALERT_DEDUPE_WINDOW) return true; // older than the window: long since handled
-    return s.set.has(seq);
-  }
-
-  private markSeen(agentId: string, seq: number): void {
-    let s = this.seen.get(agentId);
-    if (!s) this.seen.set(agentId, (s = { max: 0, set: new Set() }));
-    s.set.add(seq);
-    if (seq > s.max) {
-      s.max = seq;
-      if (s.set.size > ALERT_DEDUPE_WINDOW * 2) {
-        for (const v of s.set) if (v <= s.max - ALERT_DEDUPE_WINDOW) s.set.delete(v);
-      }
-    }
-  }
 }
 
 function blankAgent(id: string): AgentRecord {

@@ -1,9 +1,10 @@
 // Every message of the protocol, its type, and its validation at the boundary. See PROTOCOL.md.
 
+import { MAX_INTERVAL_S, MIN_INTERVAL_S } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
 import {
-  arr, bool, int, isObj, num, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
+  arr, bool, int, isObj, num, numIn, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';
 
 export const ALERT_TYPES = ['CPU_HIGH', 'CPU_NORMAL'] as const;
@@ -126,7 +127,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
       return {
         type: 'hello', v: int(o, 'v', 0, 1000), id: str(o, 'id', ID_MAX), name: str(o, 'name', 128),
         hostname: str(o, 'hostname', 256), platform: str(o, 'platform', 32), arch: str(o, 'arch', 32),
-        version: str(o, 'version', 64), interval: num(o, 'interval'), restartAllowed: bool(o, 'restartAllowed'),
+        version: str(o, 'version', 64), interval: numIn(o, 'interval', MIN_INTERVAL_S, MAX_INTERVAL_S), restartAllowed: bool(o, 'restartAllowed'),
         filesEnabled: bool(o, 'filesEnabled'), ...(o.enrollToken !== undefined ? { enrollToken: str(o, 'enrollToken', 256) } : {}),
       };
     case 'report': {

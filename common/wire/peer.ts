@@ -1,9 +1,14 @@
 // A framed connection to one peer over any Duplex stream: decodes frames, validates messages,
-// answers pings, detects a silent peer, and writes with backpressure.
+// answers pings, detects a silent peer, and writes with backpressure. Its send queue is bounded:
+// reading pauses while more than SEND_BUFFER_BYTES wait to be sent (so a peer that never reads
+// cannot make us queue replies), and a peer whose unsent bytes pass MAX_UNSENT_BYTES, or that
+// leaves them undrained for SLOW_PEER_TIMEOUT_MS, is cut with SLOW_PEER.
 
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { HEARTBEAT_MISSES, HEARTBEAT_MS, MAX_FRAME_BYTES, SEND_BUFFER_BYTES } from '../constants.ts';
+import {
+  HEARTBEAT_MISSES, HEARTBEAT_MS, MAX_FRAME_BYTES, MAX_UNSENT_BYTES, SEND_BUFFER_BYTES, SLOW_PEER_TIMEOUT_MS,
+} from '../constants.ts';
 import { HwError } from '../errors.ts';
 import { drained } from './drain.ts';
 import { FrameDecoder, KIND_JSON, encodeDataHeader, encodeJson } from './frame.ts';
@@ -21,6 +26,17 @@ export interface PeerOptions<In> {
    * header always closes: the byte stream can no longer be followed.
    */
   onBadMessage?: (err: Error) => boolean;
+  /**
+   * Quiet until `open()`: no pong, no ping. A server passes it so that a connection that has not
+   * said hello gets nothing back (a ping is then handed to the owner like any message).
+   */
+  quiet?: boolean;
+  /** Unsent bytes past which the peer is cut with SLOW_PEER (default MAX_UNSENT_BYTES). */
+  maxUnsentBytes?: number;
+  /** Unsent bytes above which reading pauses until they drain (default SEND_BUFFER_BYTES). */
+  pauseAboveBytes?: number;
+  /** How long reading may stay paused on an undrained queue before SLOW_PEER. */
+  slowPeerMs?: number;
 }
 
 type PingLike = { type: string; at?: number };
@@ -44,6 +60,11 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   private lastRx: number;
   private lastTx: number;
   private failure: HwError | Error | undefined;
+  private quiet: boolean;
+  private readonly maxUnsent: number;
+  private readonly pauseAbove: number;
+  private readonly slowPeerMs: number;
+  private pausedAt = 0;
   closed = false;
 
   constructor(stream: Duplex, opts: PeerOptions<In>) {
@@ -55,12 +76,26 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
     this.heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
     this.misses = opts.heartbeatMisses ?? HEARTBEAT_MISSES;
     this.decoder = new FrameDecoder(opts.maxFrameBytes ?? MAX_FRAME_BYTES);
+    this.quiet = !!opts.quiet;
+    this.maxUnsent = opts.maxUnsentBytes ?? MAX_UNSENT_BYTES;
+    this.pauseAbove = opts.pauseAboveBytes ?? SEND_BUFFER_BYTES;
+    this.slowPeerMs = opts.slowPeerMs ?? SLOW_PEER_TIMEOUT_MS;
     this.lastRx = this.lastTx = this.now();
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', (err) => { this.failure ??= err; });
     stream.on('close', () => this.onClose());
     stream.on('end', () => stream.end());
     this.armHeartbeat();
+  }
+
+  /** Ends the quiet start: pings are answered and sent from now on. */
+  open(): void {
+    this.quiet = false;
+  }
+
+  /** Bytes written to the stream and not yet taken by the other end. */
+  get unsentBytes(): number {
+    return this.stream.writableLength;
   }
 
   /** Changes the heartbeat period (the manager tells the agent its own in the welcome). */
@@ -72,17 +107,40 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   /** Sends a message; resolves at once unless over SEND_BUFFER_BYTES are queued, then on drain. */
   async send(msg: Out): Promise<void> {
     if (this.closed) throw new HwError('DISCONNECTED', 'connection is closed');
-    this.lastTx = this.now();
-    this.stream.write(encodeJson(msg));
+    this.write(encodeJson(msg));
     if (this.stream.writableLength > SEND_BUFFER_BYTES) await this.drain();
   }
 
   /** Sends without waiting for drain: for small control messages where order matters more. */
   post(msg: Out): void {
     if (this.closed) return;
-    this.lastTx = this.now();
-    this.stream.write(encodeJson(msg));
+    this.write(encodeJson(msg));
   }
+
+  /** Every write passes here: the one place where the unsent bound is checked. */
+  private write(buf: Buffer, onWritten?: () => void): void {
+    this.lastTx = this.now();
+    this.stream.write(buf, onWritten);
+    this.checkUnsent();
+  }
+
+  private checkUnsent(): void {
+    const unsent = this.stream.writableLength;
+    if (unsent > this.maxUnsent) {
+      this.fail(new HwError('SLOW_PEER', `the peer does not read: ${unsent} bytes unsent (limit ${this.maxUnsent})`));
+    } else if (unsent > this.pauseAbove && !this.pausedAt) {
+      // Stop reading what would make us answer more; resumed on drain.
+      this.pausedAt = this.now();
+      this.stream.pause();
+      this.stream.once('drain', this.onDrain);
+    }
+  }
+
+  private readonly onDrain = (): void => {
+    if (!this.pausedAt || this.closed) return;
+    this.pausedAt = 0;
+    this.stream.resume();
+  };
 
   /**
    * Sends a data chunk of stream `id`, waiting for drain when the socket buffer is full.
@@ -96,6 +154,7 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
     this.stream.write(encodeDataHeader(id, data.length));
     this.stream.write(data, onWritten);
     this.stream.uncork();
+    this.checkUnsent();
     // Some data queued keeps the socket busy while the next chunk is read; waiting for a full
     // drain after every chunk left the wire idle half the time.
     if (this.stream.writableLength > SEND_BUFFER_BYTES) await this.drain();
@@ -141,6 +200,11 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
           this.fail(err as Error);
           return;
         }
+        if (this.quiet && (msg.type === 'ping' || msg.type === 'pong')) {
+          // Not open yet: nothing is answered; the owner decides (a server closes).
+          this.emit('message', msg);
+          continue;
+        }
         if (msg.type === 'ping') {
           this.post({ type: 'pong', at: msg.at ?? 0 } as Out);
           continue;
@@ -162,17 +226,24 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
 
   private onTick(): void {
     const t = this.now();
+    if (this.pausedAt && t - this.pausedAt > this.slowPeerMs) {
+      this.fail(new HwError('SLOW_PEER', `the peer has not read for ${t - this.pausedAt} ms (${this.stream.writableLength} bytes unsent)`));
+      return;
+    }
+    // While paused we do not read, so silence is ours: the slow-peer limit above applies instead.
+    if (this.pausedAt) return;
     if (t - this.lastRx > this.heartbeatMs * this.misses) {
       this.fail(new HwError('HEARTBEAT_TIMEOUT', `no data from peer for ${t - this.lastRx} ms`));
       return;
     }
-    if (t - this.lastTx >= this.heartbeatMs) this.post({ type: 'ping', at: t } as Out);
+    if (!this.quiet && t - this.lastTx >= this.heartbeatMs) this.post({ type: 'ping', at: t } as Out);
   }
 
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.stream.off('drain', this.onDrain);
     this.emit('close', this.failure);
   }
 }

@@ -26,6 +26,13 @@ export function num(o: Obj, k: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) bad(k, 'a finite number');
   return v;
 }
+/** A number within [min, max], or BAD_MESSAGE naming the field and the bounds. */
+export function numIn(o: Obj, k: string, min: number, max: number): number {
+  const v = num(o, k);
+  if (v < min || v > max) throw new HwError('BAD_MESSAGE', `field "${k}" must be from ${min} to ${max}`);
+  return v;
+}
+
 export function numOrNull(o: Obj, k: string): number | null {
   const v = o[k];
   if (v === null || v === undefined) return null;

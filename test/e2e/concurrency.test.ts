@@ -18,7 +18,7 @@ test('a stalled download blocks neither reports, alerts nor other commands on th
   const s = await serveTest();
   closers.push(s.close);
   const deps = drivenDeps();
-  const agent = await testAgent(s, deps, { name: 'busy', intervalS: 0.2 });
+  const agent = await testAgent(s, deps, { name: 'busy', intervalS: 1 });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
   const file = join(tempDir('hw-big-'), 'big.bin');

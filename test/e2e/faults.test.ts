@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startFleet } from '../../scripts/lib/fleet.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
-import { cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
+import { BACK_AFTER_RESTART_MS, cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
 import { drivenDeps, testAgent, testIdentity, cleanupAfterEach } from './inproc.helper.ts';
 
 const { agents } = cleanupAfterEach(test);
@@ -16,7 +16,7 @@ const { agents } = cleanupAfterEach(test);
 const alertsLogged = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n')
   .filter((l) => l.includes('"event":"alert"')).map((l) => { try { return JSON.parse(l).alert; } catch { return null; } }).filter(Boolean);
 
-test('kill -9 of the manager during an alert storm: after a restart every alert is there once', timed(60_000, async () => {
+test('kill -9 of the manager during an alert storm: after a restart every alert is there once', timed(BACK_AFTER_RESTART_MS + 60_000, async () => {
   const dataDir = tempDir('hw-mgr-');
   const m1 = await startManager(['--auto-accept'], dataDir);
   const deps = drivenDeps();
@@ -35,7 +35,8 @@ test('kill -9 of the manager during an alert storm: after a restart every alert 
   await new Promise((r) => setTimeout(r, 300));
   const total = raised;
   const m2 = await startManager(['--auto-accept', '--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
-  await waitFor(() => agent.pendingAlerts() === 0, 30_000, 'queue drained');
+  // The agent (default backoff) may be up to the cap away from its next attempt.
+  await waitFor(() => agent.pendingAlerts() === 0, BACK_AFTER_RESTART_MS, 'queue drained');
   await new Promise((r) => setTimeout(r, 300));
   const seqs = alertsLogged(dataDir).filter((a: any) => a.agent === 'stormy').map((a: any) => a.seq).sort((a: number, b: number) => a - b);
   assert.equal(seqs, Array.from({ length: total }, (_, i) => i + 1), 'each alert exactly once across the crash');
@@ -44,7 +45,7 @@ test('kill -9 of the manager during an alert storm: after a restart every alert 
   await m2.kill();
 }));
 
-test('kill -9 of the manager during a download: no file that looks complete, the cut reported', timed(60_000, async () => {
+test('kill -9 of the manager during a download: no file that looks complete, the cut reported', timed(BACK_AFTER_RESTART_MS + 60_000, async () => {
   const dataDir = tempDir('hw-mgr-');
   const m1 = await startManager([], dataDir);
   const work = tempDir('hw-fetch-');
@@ -65,7 +66,7 @@ test('kill -9 of the manager during a download: no file that looks complete, the
   assert.equal(readdirSync(outDir), [], 'no partial file left');
   await waitFor(() => /file transfer .* failed/.test(agent.output()), 10_000, 'the agent reports the cut');
   const m2 = await startManager(['--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
-  await waitOnline(dataDir, 'source', 40_000, agent, m2);
+  await waitOnline(dataDir, 'source', BACK_AFTER_RESTART_MS, agent, m2);
   await m2.kill();
 }));
 

@@ -48,7 +48,7 @@ export async function testAgent(s: { tcpPort: number; udpPort: number }, deps: A
   const agent = new Agent({
     tls: await testIdentity(),
     managers: [{ host: '127.0.0.1', port: s.tcpPort }], udpPort: s.udpPort, id: `test-${Math.random().toString(36).slice(2, 10)}`,
-    name: 'inproc', stateDir: tempDir('hw-agent-'), intervalS: 0.2, cpuThreshold: 80, cpuForS: 0.3, allowRestart: false, logFiles: [],
+    name: 'inproc', stateDir: tempDir('hw-agent-'), intervalS: 1, cpuThreshold: 80, cpuForS: 0.3, allowRestart: false, logFiles: [],
     cpuSampleMs: 50, alertRetryMs: 100, backoff: new Backoff({ baseMs: 50, capMs: 500 }), ...extra,
   }, deps);
   agent.start();

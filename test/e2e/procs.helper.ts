@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BACKOFF_CAP_MS } from '../../common/constants.ts';
 import { Fatal, tempDir, waitFor } from '../harness.helper.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -103,10 +104,18 @@ export async function cliJson<T = any>(dataDir: string, args: string[]): Promise
 }
 
 /**
+ * Longer than the agents' backoff cap, with room for a loaded machine: a wait that equals the cap
+ * fails whenever the last retry lands on it (an agent may be anywhere in its backoff).
+ */
+export const ONLINE_WAIT_MS = BACKOFF_CAP_MS + 15_000;
+/** After a manager restart: the agent's next attempt may be a full cap away, then it connects. */
+export const BACK_AFTER_RESTART_MS = BACKOFF_CAP_MS + 30_000;
+
+/**
  * Waits until `manager agents` lists an online agent named `name` with metrics. On a timeout the
  * error carries the tail of `procs`' output (the agent's and the manager's), to say why.
  */
-export async function waitOnline(dataDir: string, name: string, ms = 30_000, ...procs: Proc[]): Promise<any> {
+export async function waitOnline(dataDir: string, name: string, ms = ONLINE_WAIT_MS, ...procs: Proc[]): Promise<any> {
   try {
     return await waitFor(async () => {
       const list = await cliJson<any[]>(dataDir, ['agents']);

@@ -4,14 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
-import { cliJson, killAll, startAgent, startManager, waitOnline } from './procs.helper.ts';
+import { BACK_AFTER_RESTART_MS, cliJson, killAll, startAgent, startManager, waitOnline } from './procs.helper.ts';
 
 test.after(async () => {
   await killAll();
   cleanTempDirs();
 });
 
-test('agent comes back after a manager restart, with the same id', timed(60_000, async () => {
+test('agent comes back after a manager restart, with the same id', timed(BACK_AFTER_RESTART_MS + 60_000, async () => {
   const dataDir = tempDir('hw-mgr-');
   const m1 = await startManager([], dataDir);
   const agent = startAgent(m1, ['--name', 'phoenix']);
@@ -20,7 +20,8 @@ test('agent comes back after a manager restart, with the same id', timed(60_000,
   await waitFor(() => /disconnected from/.test(agent.output()), 5000, 'agent noticed');
   await new Promise((r) => setTimeout(r, 1500)); // a few failed attempts while the manager is down
   const m2 = await startManager(['--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
-  const back = await waitOnline(dataDir, 'phoenix', 20_000);
+  // The agent may be anywhere in its backoff (up to the cap) when the manager is back.
+  const back = await waitOnline(dataDir, 'phoenix', BACK_AFTER_RESTART_MS, agent, m2);
   assert.is(back.id, first.id, 'same identity');
   const list = await cliJson<any[]>(dataDir, ['agents']);
   assert.is(list.filter((a) => a.name === 'phoenix').length, 1, 'one record, not two');

@@ -11,18 +11,18 @@ import { drivenDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.hel
 
 const { agents, closers } = cleanupAfterEach(test);
 
-test('AGENT_DOWN after three silent intervals, AGENT_UP when back; both in alerts', timed(20_000, async () => {
+test('AGENT_DOWN after three silent intervals, AGENT_UP when back; both in alerts', timed(30_000, async () => {
   const s = await serveTest({ startGraceMs: 0 });
   closers.push(s.close);
   const stateDir = tempDir('hw-agent-');
   const id = 'down-up-agent';
-  const a1 = await testAgent(s, drivenDeps(), { id, name: 'flaky', stateDir, intervalS: 0.5 });
+  const a1 = await testAgent(s, drivenDeps(), { id, name: 'flaky', stateDir, intervalS: 1 });
   await waitFor(() => s.manager.state.agents().find((a) => a.name === 'flaky')?.metrics, 5000, 'reporting');
   await a1.stop();
-  await waitFor(() => s.manager.state.alerts().some((a) => a.type === 'AGENT_DOWN'), 8000, 'AGENT_DOWN');
-  const a2 = await testAgent(s, drivenDeps(), { id, name: 'flaky', stateDir, intervalS: 0.5 });
+  await waitFor(() => s.manager.state.alerts().some((a) => a.type === 'AGENT_DOWN'), 10_000, 'AGENT_DOWN');
+  const a2 = await testAgent(s, drivenDeps(), { id, name: 'flaky', stateDir, intervalS: 1 });
   agents.push(a2);
-  await waitFor(() => s.manager.state.alerts().some((a) => a.type === 'AGENT_UP'), 8000, 'AGENT_UP');
+  await waitFor(() => s.manager.state.alerts().some((a) => a.type === 'AGENT_UP'), 10_000, 'AGENT_UP');
   const list = await cliJson<any[]>(s.dataDir, ['alerts']);
   assert.equal(list.map((a) => [a.agent, a.type]), [['flaky', 'AGENT_DOWN'], ['flaky', 'AGENT_UP']]);
   assert.ok(list[0].value >= 1, 'AGENT_DOWN carries the seconds of silence');
@@ -31,12 +31,12 @@ test('AGENT_DOWN after three silent intervals, AGENT_UP when back; both in alert
 test('samples taken while the manager is away are backfilled: no hole in the history', timed(30_000, async () => {
   const s = await serveTest();
   const deps = drivenDeps();
-  const agent = await testAgent(s, deps, { name: 'gapless', intervalS: 0.2 });
+  const agent = await testAgent(s, deps, { name: 'gapless', intervalS: 1 });
   agents.push(agent);
-  await waitFor(() => (s.manager.state.history(agent.id)?.length ?? 0) >= 3, 5000, 'some history');
+  await waitFor(() => (s.manager.state.history(agent.id)?.length ?? 0) >= 3, 10_000, 'some history');
   const { tcpPort, udpPort, dataDir } = s;
   await s.close();
-  await waitFor(() => agent.backlogSize() >= 8, 5000, 'samples kept while away');
+  await waitFor(() => agent.backlogSize() >= 4, 10_000, 'samples kept while away');
   const s2 = await serveTest({ dataDir, port: tcpPort, udpPort });
   closers.push(s2.close);
   await waitFor(() => agent.backlogSize() === 0 && agent.connected, 10_000, 'backlog sent');
@@ -47,7 +47,7 @@ test('samples taken while the manager is away are backfilled: no hole in the his
   assert.ok(h.points.some((p: any) => !p.backfill), 'live points');
   for (let i = 1; i < times.length; i++) {
     assert.ok(times[i] > times[i - 1], 'in time order, no duplicates');
-    assert.ok(times[i] - times[i - 1] < 600, `gap of ${times[i] - times[i - 1]} ms at point ${i}`);
+    assert.ok(times[i] - times[i - 1] < 1600, `gap of ${times[i] - times[i - 1]} ms at point ${i}`);
   }
 }));
 

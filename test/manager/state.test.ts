@@ -81,7 +81,7 @@ test('a new alert is flushed to the event log before alert() returns', () => {
   log.close();
 });
 
-test('restore() after a restart rebuilds alerts, agents and dedupe: a replayed seq is not shown again', () => {
+test('restore() after a restart rebuilds alerts, enrolled agents\' details and dedupe: a replayed seq is not shown again', () => {
   const dir = tempDir();
   const log = openLog(dir);
   log.readBack();
@@ -97,6 +97,8 @@ test('restore() after a restart rebuilds alerts, agents and dedupe: a replayed s
 
   const log2 = openLog(dir);
   const after = new ManagerState({ log: log2 });
+  // The registry is agents.json: the agent is registered from it, the record adds its details.
+  after.register({ id: ID1, name: 'web1', fingerprint: 'AA', status: 'accepted' });
   after.restore(log2.readBack());
   log2.open();
   assert.equal(after.alerts().map((a) => [a.agentId, a.seq, a.type, a.value, a.via]), [
@@ -225,6 +227,31 @@ test('agent up/down/report events and records', () => {
   assert.equal(logged, ['connect', 'disconnect', 'connect']);
   s.report('unknown', { cpuPercent: 1, memPercent: 1, diskPercent: 1, netRxBytes: 1, netTxBytes: 1, uptimeSeconds: 1, processCount: 1 }, undefined, 1);
   assert.is(s.agent('unknown'), undefined);
+});
+
+test('an agent whose counter was reset (alerts.json lost, new epoch) is not dropped; recorded, so acknowledged', () => {
+  const dir = tempDir();
+  const log = openLog(dir);
+  log.readBack();
+  log.open();
+  const s = new ManagerState({ log });
+  up(s, ID1, { name: 'reset' });
+  assert.ok(s.alert(ID1, { ...alert(1), epoch: 'first' }, 'tcp'));
+  assert.ok(s.alert(ID1, { ...alert(2), epoch: 'first' }, 'tcp'));
+  assert.ok(s.isRecorded(ID1, 'first', 2), 'on disk: acknowledged');
+  // The agent lost its state: seq 1 again, in a new epoch.
+  assert.ok(s.alert(ID1, { ...alert(1, 'CPU_NORMAL', 10), epoch: 'second' }, 'udp'), 'not a duplicate');
+  assert.ok(s.isRecorded(ID1, 'second', 1));
+  assert.not.ok(s.alert(ID1, { ...alert(1, 'CPU_NORMAL', 10), epoch: 'second' }, 'tcp'), 'its resend is');
+  assert.not.ok(s.isRecorded(ID1, 'third', 1), 'never seen: not acknowledged');
+  log.close();
+  // After a restart the epochs are read back with the alerts.
+  const s2 = new ManagerState({ log: openLog(dir) });
+  s2.restore(openLog(dir).readBack());
+  assert.not.ok(s2.alert(ID1, { ...alert(1), epoch: 'first' }, 'udp'));
+  assert.ok(s2.isRecorded(ID1, 'second', 1));
+  assert.ok(s2.alert(ID1, { ...alert(2), epoch: 'second' }, 'udp'));
+  assert.equal(s2.alerts().map((a) => [a.epoch ?? '', a.seq]), [['first', 1], ['first', 2], ['second', 1], ['second', 2]]);
 });
 
 test.run();

@@ -132,11 +132,12 @@ test('a ping is answered with a pong carrying its `at`; neither reaches the owne
 
 test('pongs keep a fast-heartbeat peer alive when the other side never pings', timed(5000, async () => {
   const p = await pair();
-  const m = managerPeer(p, { heartbeatMs: 20, heartbeatMisses: 3 });
+  // Ten misses of 50 ms: a loaded machine's timer jitter (tens of ms) is not a dead peer.
+  const m = managerPeer(p, { heartbeatMs: 50, heartbeatMisses: 10 });
   agentPeer(p); // default heartbeat: it only answers
   let closed: unknown = 'open';
   m.on('close', (err) => { closed = err; });
-  await sleep(400); // 20 heartbeat periods: without pongs it would have closed after 3
+  await sleep(2000); // 40 heartbeat periods: without pongs it would have closed after 10
   assert.is(closed, 'open');
   assert.not.ok(m.closed);
 }));
@@ -292,6 +293,61 @@ test('many sends that each wait for drain leave no listeners behind', timed(10_0
   const t = Date.now();
   while (got < 40 * chunk.length && Date.now() - t < 5000) await sleep(10);
   assert.is(got, 40 * chunk.length);
+}));
+
+// The send queue is bounded: a peer that floods pings and never reads makes us pause reading
+// once our pongs pass the pause mark, and is cut with SLOW_PEER if it stays that way.
+test('a ping flood from a peer that never reads: reading pauses, unsent bytes stay bounded, then SLOW_PEER', timed(10_000, async () => {
+  const p = await pair();
+  // A fast tick for the slow-peer check, and no heartbeat verdict in the way on a loaded machine.
+  const m = managerPeer(p, { pauseAboveBytes: 64 * 1024, maxUnsentBytes: 1024 * 1024, slowPeerMs: 300, heartbeatMs: 100, heartbeatMisses: 1000 });
+  p.client.pause(); // never reads our pongs
+  p.client.on('error', () => {});
+  const ping = encodeJson({ type: 'ping', at: 1 });
+  const burst = Buffer.concat(Array.from({ length: 2000 }, () => ping));
+  let maxUnsent = 0;
+  const watch = setInterval(() => { maxUnsent = Math.max(maxUnsent, m.unsentBytes); }, 2);
+  const closed = closeOf(m);
+  let written = 0;
+  // Bounded loop: keeps writing while the kernel takes it, up to 64 MB, 8 s, or until we are cut.
+  const until = Date.now() + 8000;
+  while (!m.closed && written < 64 * 1024 * 1024 && Date.now() < until) {
+    if (!p.client.write(burst)) await Promise.race([once(p.client, 'drain').catch(() => {}), sleep(50)]);
+    written += burst.length;
+  }
+  const err = await closed;
+  clearInterval(watch);
+  assert.instance(err, HwError);
+  assert.is((err as HwError).code, 'SLOW_PEER');
+  assert.ok(maxUnsent <= 1024 * 1024, `unsent peaked at ${maxUnsent} bytes`);
+}));
+
+test('past the hard bound a peer is cut at once with SLOW_PEER', timed(5000, async () => {
+  const p = await pair();
+  const a = agentPeer(p, { maxUnsentBytes: 256 * 1024, pauseAboveBytes: 64 * 1024 });
+  p.server.pause();
+  p.server.on('error', () => {});
+  const closed = closeOf(a);
+  for (let i = 0; i < 200 && !a.closed; i++) a.post({ type: 'bye', reason: 'x'.repeat(500) + i });
+  for (let i = 0; i < 200 && !a.closed; i++) await a.sendData(1, Buffer.alloc(64 * 1024)).catch(() => {});
+  const err = await closed;
+  assert.is((err as HwError).code, 'SLOW_PEER');
+}));
+
+test('quiet until open(): a ping is handed to the owner unanswered; after open() it is answered', timed(5000, async () => {
+  const p = await pair();
+  const m = managerPeer(p, { quiet: true, heartbeatMs: 200, heartbeatMisses: 1000 });
+  const seen: unknown[] = [];
+  m.on('message', (msg) => seen.push(msg));
+  const got = collectJson(p.client);
+  p.client.write(encodeJson({ type: 'ping', at: 5 }));
+  await waitFor(() => seen.length === 1, 3000, 'ping seen by the owner');
+  await sleep(300); // past a heartbeat period: a quiet peer sends no ping of its own either
+  assert.equal(got, [], 'nothing sent before open()');
+  m.open();
+  p.client.write(encodeJson({ type: 'ping', at: 6 }));
+  await waitFor(() => got.some((x) => (x as { type: string; at: number }).type === 'pong'), 3000, 'pong after open');
+  assert.equal(seen, [{ type: 'ping', at: 5 }]);
 }));
 
 test.run();

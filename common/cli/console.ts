@@ -2,14 +2,23 @@
 // completion of commands and agent names, and alerts printed above the line being typed.
 
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
-import { LocalClient } from '../cli/client.ts';
+import type { Client } from './client.ts';
 import {
   acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
-} from '../cli/commands.ts';
-import { agentsTable, alertLine } from '../cli/format.ts';
+} from './commands.ts';
+import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
-import type { Manager } from './manager.ts';
-import { agentJson, alertJson } from './state.ts';
+
+/** What the console reads from the manager it runs in (common/manager/local-client.ts makes it). */
+export interface ConsoleSource {
+  client: Client;
+  /** agent names, for tab completion */
+  names: () => string[];
+  /** the `agents --json` rows, for watch */
+  agents: () => Json[];
+  /** calls `fn` with each new alert; returns the unsubscribe */
+  onAlert: (fn: (a: Json) => void) => () => void;
+}
 
 export const CONSOLE_COMMANDS = [
   'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'watch', 'quit',
@@ -20,7 +29,7 @@ const HELP = `commands:
   status <agent>                  complete system status, asked from the agent now
   procs <agent>                   number of running processes
   logs <agent> [lines]            latest system log lines (default 50)
-  fetch <agent> <remote> [local]  download a file (sha256 checked)
+  fetch <agent> <remote> [local]  download a file (sha256 checked; Ctrl-C cancels it)
   restart <agent>                 restart the agent's host (asks first)
   alerts                          alerts so far
   history <agent> [since]         samples kept for an agent, e.g. history web1 30m (default 10m)
@@ -33,18 +42,22 @@ const HELP = `commands:
 
 export class ManagerConsole {
   private readonly rl: Interface;
-  private readonly manager: Manager;
-  private readonly client: LocalClient;
+  private readonly source: ConsoleSource;
+  private readonly client: Client;
   private readonly out: NodeJS.WriteStream;
   private busy = false;
+  /** Cancels the download under way (Ctrl-C while `fetch` runs). */
+  private cancelFetch: AbortController | undefined;
   private watching: (() => void) | undefined;
   /** The last lines printed during watch, redrawn under the table so a redraw does not wipe them. */
   private watchNotes: string[] = [];
   private readonly onQuit: () => void;
 
-  constructor(manager: Manager, opts: { input: NodeJS.ReadStream; output: NodeJS.WriteStream; onQuit: () => void }) {
-    this.manager = manager;
-    this.client = new LocalClient(manager);
+  private readonly unsubscribe: () => void;
+
+  constructor(source: ConsoleSource, opts: { input: NodeJS.ReadStream; output: NodeJS.WriteStream; onQuit: () => void }) {
+    this.source = source;
+    this.client = source.client;
     this.out = opts.output;
     this.onQuit = opts.onQuit;
     this.rl = createInterface({
@@ -54,7 +67,8 @@ export class ManagerConsole {
     this.rl.on('line', (line) => void this.onLine(line));
     this.rl.on('close', () => this.onQuit());
     this.rl.on('SIGINT', () => {
-      if (this.watching) this.watching();
+      if (this.cancelFetch) this.cancelFetch.abort();
+      else if (this.watching) this.watching();
       else if (this.rl.line) {
         // Ctrl-E then Ctrl-U: to the end of the line, then delete everything left of the cursor.
         this.rl.write(null, { ctrl: true, name: 'e' });
@@ -65,7 +79,7 @@ export class ManagerConsole {
         this.print('(use quit or Ctrl-D to stop the manager)');
       }
     });
-    manager.state.on('alert', (a) => this.print(`ALERT ${alertLine(alertJson(a))}`));
+    this.unsubscribe = source.onAlert((a) => this.print(`ALERT ${alertLine(a)}`));
   }
 
   start(): void {
@@ -93,6 +107,7 @@ export class ManagerConsole {
   }
 
   close(): void {
+    this.unsubscribe();
     this.rl.close();
   }
 
@@ -104,7 +119,7 @@ export class ManagerConsole {
       return [hits.map((h) => h + ' '), words[0] ?? ''];
     }
     if (words.length === 2 && CONSOLE_COMMANDS.includes(words[0]!)) {
-      const names = this.manager.state.agents(true).map((a) => a.name);
+      const names = this.source.names();
       const hits = [...new Set(names)].filter((n) => n.startsWith(words[1]!));
       return [hits.map((h) => h + ' '), words[1]!];
     }
@@ -165,7 +180,12 @@ export class ManagerConsole {
           await logsCmd(this.client, need(a1, 'an agent'), { json, lines: a2 }, io);
           break;
         case 'fetch':
-          await fetchCmd(this.client, need(a1, 'an agent'), need(a2, 'a remote path'), a3, { force, json }, io);
+          this.cancelFetch = new AbortController();
+          try {
+            await fetchCmd(this.client, need(a1, 'an agent'), need(a2, 'a remote path'), a3, { force, json }, io, this.cancelFetch.signal);
+          } finally {
+            this.cancelFetch = undefined;
+          }
           break;
         case 'restart':
           await restartCmd(this.client, need(a1, 'an agent'), { yes }, io);
@@ -210,7 +230,7 @@ export class ManagerConsole {
       const draw = () => {
         this.out.write('\x1b[2J\x1b[H');
         this.out.write(`${new Date().toISOString()}  every ${seconds} s, Enter to stop\n\n`);
-        this.out.write(agentsTable(this.manager.state.agents().map(agentJson)) + '\n');
+        this.out.write(agentsTable(this.source.agents()) + '\n');
         if (this.watchNotes.length) this.out.write('\n' + this.watchNotes.join('\n') + '\n');
       };
       draw();

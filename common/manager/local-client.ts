@@ -1,0 +1,96 @@
+// The console's client: the manager's own state and commands, in-process, no HTTP. It has the
+// shape of the CLI's Client (common/cli/client.ts), checked where the two meet (manager.ts),
+// so this folder does not import the CLI's.
+
+import { HwError } from '../errors.ts';
+import { PartFile } from '../fs/part-file.ts';
+import { historyJson } from './api.ts';
+import type { Manager } from './manager.ts';
+import { agentJson, alertJson, type AlertRecord } from './state.ts';
+
+type Json = Record<string, any>;
+type FetchProgress = (received: number, size: number) => void;
+
+export class LocalClient {
+  private readonly manager: Manager;
+
+  constructor(manager: Manager) {
+    this.manager = manager;
+  }
+
+  async agents(): Promise<Json[]> {
+    return this.manager.state.agents().map(agentJson);
+  }
+
+  async command(ref: string, cmd: 'status' | 'procs' | 'logs' | 'restart', args: Json = {}): Promise<Json> {
+    return (await this.manager.command(ref, cmd, args, 'console')) as Json;
+  }
+
+  async alerts(after = 0): Promise<Json[]> {
+    return this.manager.state.alerts(after).map(alertJson);
+  }
+
+  async pending(): Promise<Json[]> {
+    return this.manager.state.pending().map(agentJson);
+  }
+
+  async history(ref: string, since: number): Promise<Json> {
+    const rec = this.manager.state.find(ref);
+    return { agent: rec.name, agentId: rec.id, interval: rec.interval, points: historyJson(this.manager, rec.id, since) };
+  }
+
+  async accept(ref: string | undefined): Promise<Json[]> {
+    return (ref === undefined ? this.manager.acceptAll('console') : [this.manager.accept(ref, 'console')]).map(agentJson);
+  }
+
+  async revoke(ref: string): Promise<Json> {
+    return agentJson(this.manager.revoke(ref, 'console'));
+  }
+
+  async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {
+    let part: PartFile | undefined;
+    let size = -1;
+    try {
+      const r = await this.manager.fetch(ref, remotePath, {
+        start(s) {
+          size = s;
+          part = new PartFile(localPath);
+        },
+        async write(chunk) {
+          await part!.write(chunk);
+          progress?.(part!.bytes, size);
+        },
+      }, signal, 'console');
+      if (!part) throw new HwError('TRANSFER_ABORTED', 'no data arrived');
+      await part.commit(r.sha256);
+      return { ...r, path: localPath };
+    } catch (err) {
+      part?.discard();
+      throw err;
+    }
+  }
+
+  async follow(after: number, onAlert: (a: Json) => void, signal: AbortSignal): Promise<void> {
+    for (const a of this.manager.state.alerts(after)) onAlert(alertJson(a));
+    const fn = (a: AlertRecord) => onAlert(alertJson(a));
+    this.manager.state.on('alert', fn);
+    await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+    this.manager.state.off('alert', fn);
+  }
+}
+
+/** What the console needs of a serving manager besides its client: names, the table, alerts. */
+export function consoleSource(manager: Manager): {
+  client: LocalClient; names: () => string[]; agents: () => Json[]; onAlert: (fn: (a: Json) => void) => () => void;
+} {
+  return {
+    client: new LocalClient(manager),
+    names: () => manager.state.agents(true).map((a) => a.name),
+    agents: () => manager.state.agents().map(agentJson),
+    onAlert: (fn) => {
+      const f = (a: AlertRecord) => fn(alertJson(a));
+      manager.state.on('alert', f);
+      return () => manager.state.off('alert', f);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Message routing: what an agent's message does once it has said hello. Answers and file data go
+// to its link's pending requests; reports and alerts to the state (only from an accepted agent);
+// an alert is acknowledged only once it is in the record on disk, echoing its epoch.
+
+import { UNACKED_ALERTS_KEPT } from '../constants.ts';
+import { HwError } from '../errors.ts';
+import type { AgentMessage, AlertMsg } from '../wire/messages.ts';
+import type { AgentLink } from './agent-link.ts';
+import type { ManagerState } from './state.ts';
+
+export class Router {
+  private readonly state: ManagerState;
+  private readonly now: () => number;
+  private readonly unacked = new Map<string, { epoch: string; seq: number }[]>();
+
+  constructor(o: { state: ManagerState; now: () => number }) {
+    this.state = o.state;
+    this.now = o.now;
+  }
+
+  route(link: AgentLink, msg: AgentMessage): void {
+    this.state.touch(link.agentId);
+    if (link.onMessage(msg)) return;
+    const trusted = this.state.agent(link.agentId)?.trust === 'accepted';
+    switch (msg.type) {
+      case 'report':
+        if (trusted) this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at, !!msg.backfill);
+        return;
+      case 'alert':
+        if (!trusted) return; // not acknowledged: the agent keeps it until it is accepted
+        this.alert(link, msg);
+        return;
+      case 'bye':
+        this.state.record({ at: this.now(), event: 'bye', agent: { id: link.agentId }, reason: msg.reason });
+        return;
+      case 'hello':
+        link.peer.fail(new HwError('BAD_MESSAGE', 'hello sent twice'));
+        return;
+      case 'ping':
+      case 'pong':
+        return;
+      default:
+        return;
+    }
+  }
+
+  private alert(link: AgentLink, msg: AlertMsg): void {
+    this.state.alert(link.agentId, msg, 'tcp');
+    if (this.state.isRecorded(link.agentId, msg.epoch, msg.seq)) {
+      link.peer.post({ type: 'ack', ...(msg.epoch ? { epoch: msg.epoch } : {}), seq: msg.seq });
+      return;
+    }
+    // Shown but not on disk (the disk is failing): no ack, so the agent keeps it; we ack it
+    // ourselves once the disk is back (ackRecorded), or at its next resend.
+    let list = this.unacked.get(link.agentId);
+    if (!list) this.unacked.set(link.agentId, (list = []));
+    if (!list.some((u) => u.seq === msg.seq && u.epoch === (msg.epoch ?? ''))) list.push({ epoch: msg.epoch ?? '', seq: msg.seq });
+    if (list.length > UNACKED_ALERTS_KEPT) list.shift();
+  }
+
+  /** The disk took what was held: acknowledge the alerts that are now on it. */
+  ackRecorded(links: ReadonlyMap<string, AgentLink>): void {
+    for (const [agentId, list] of this.unacked) {
+      const link = links.get(agentId);
+      const still = list.filter((u) => {
+        if (!this.state.isRecorded(agentId, u.epoch, u.seq)) return true;
+        link?.peer.post({ type: 'ack', ...(u.epoch ? { epoch: u.epoch } : {}), seq: u.seq });
+        return false;
+      });
+      if (still.length) this.unacked.set(agentId, still);
+      else this.unacked.delete(agentId);
+    }
+  }
+}
