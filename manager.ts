@@ -6,13 +6,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, statusCmd, configShowCmd, type Io,
 } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
 import { CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
 import { consoleSource } from './common/manager/local-client.ts';
-import { serve, MANAGER_FILE } from './common/manager/serve.ts';
+import { serve, MANAGER_FILE, type ServeConfig, type Serving } from './common/manager/serve.ts';
+import { checkConfig, ConfigReloader, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
+import { formatProblems } from './common/config/file.ts';
+import { configKeys, flagsGiven } from './common/config/keys.ts';
+import { HwError } from './common/errors.ts';
+import { stringify as yamlText } from 'yaml';
 import { readToken } from './common/manager/token.ts';
 import { parseHostPort, parsePort } from './common/net/address.ts';
 import { Allowlist } from './common/security/allowlist.ts';
@@ -27,7 +32,8 @@ cli.option('--api <host:port>', `Control API address (default: from <data-dir>/$
 cli.option('--data-dir <dir>', 'Manager data folder: record, API token, manager.json', { default: DEFAULT_DATA_DIR });
 cli.option('--timeout <seconds>', `Client commands: give up (exit 6) when the manager sends nothing for this long (default ${CLIENT_RESPONSE_TIMEOUT_MS / 1000})`);
 
-cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the control API and a console')
+const serveCmd = cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the control API and a console')
+  .option('--config <file>', 'YAML config file: every serve flag as a key (flags win over it); `reload`, SIGHUP or POST /api/reload apply a change')
   .option('--host <address>', 'Address to listen on for agents', { default: '0.0.0.0' })
   .option('--port <port>', 'TCP port for agents', { default: DEFAULT_TCP_PORT })
   .option('--udp-port <port>', 'UDP port for alerts', { default: DEFAULT_UDP_PORT })
@@ -38,25 +44,97 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
+  .example('manager --config /etc/hostwatch/manager.yaml')
   .option('--history-points <n>', 'Samples kept per agent for `history`', { default: 720 })
   .option('--log-max-bytes <bytes>', `Rotate events.jsonl past this size (${LOG_FILES_KEPT} older files kept as events.jsonl.1...)`, { default: DEFAULT_LOG_MAX_BYTES })
   .action(async (opts) => {
-    const srv = await serve({
-      host: String(last(opts.host)), port: parsePort(last(opts.port), '--port'), udpPort: parsePort(last(opts.udpPort), '--udp-port'),
-      allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
-      api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
-      dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept, historyPoints: numberFlag(last(opts.historyPoints), '--history-points', 1, 1_000_000, true),
-      logMaxBytes: numberFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40, true),
-      console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
+    const spec = serveSpec();
+    const path = opts.config === undefined ? undefined : String(last(opts.config));
+    const given = flagsGiven(process.argv.slice(2), spec.keys);
+    const initial = loadEffective(spec, path, opts, given);
+    let srv: Serving | undefined;
+    const reloader = new ConfigReloader({
+      spec, path, cli: opts, given, initial, reloadable: RELOADABLE_KEYS,
+      apply: (next) => srv?.manager.applySettings({ autoAccept: !!next.settings.autoAccept }),
+    });
+    srv = await serve({
+      ...initial.settings,
+      console: initial.opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
       openConsole: (manager, onQuit) => {
         const c = new ManagerConsole(consoleSource(manager), { input: process.stdin, output: process.stdout, onQuit });
         c.start();
         return c;
       },
-      ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
     });
-    exitOnSignal('telling agents, flushing the record', () => srv.close());
+    const manager = srv.manager;
+    manager.configSource = reloader;
+    // The outcome (or the refusal, with every problem) is printed by the manager's notice.
+    process.on('SIGHUP', () => {
+      try {
+        manager.reloadConfig('SIGHUP');
+      } catch {
+        // refused: the running config stays, the notice says why
+      }
+    });
+    const s = srv;
+    exitOnSignal('telling agents, flushing the record', () => s.close());
   });
+
+/** Serve flags a reload applies to the running manager; any other changed flag waits for a restart. */
+const RELOADABLE_KEYS = new Set(['auto-accept']);
+
+type ServeSettings = Omit<ServeConfig, 'console' | 'openConsole'>;
+
+/** The config file's keys come from serve's own flags (and the global ones), so new flags get keys too. */
+function serveSpec(): ConfigSpec<ServeSettings> {
+  return { keys: configKeys([...cli.globalCommand.options, ...serveCmd.options]), readers: {}, build: serveSettings };
+}
+
+function serveSettings(opts: Record<string, unknown>): ServeSettings {
+  return {
+    host: String(last(opts.host)), port: parsePort(last(opts.port) as string, '--port'), udpPort: parsePort(last(opts.udpPort) as string, '--udp-port'),
+    allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
+    api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
+    dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept, historyPoints: numberFlag(last(opts.historyPoints), '--history-points', 1, 1_000_000, true),
+    logMaxBytes: numberFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40, true),
+    ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
+  };
+}
+
+/** The flags' defaults by prop, as cac would give them with no flag on the command line. */
+function serveDefaults(): Record<string, unknown> {
+  const d: Record<string, unknown> = {};
+  for (const o of [...cli.globalCommand.options, ...serveCmd.options]) if (o.config.default !== undefined) d[o.name] = o.config.default;
+  return d;
+}
+
+cli.command('config <check|show> [file]', 'check <file>: every problem as file:line:col (exit 2), or ok; show: the running manager\'s effective config, or what [file] gives over the defaults')
+  .option('--json', 'JSON output')
+  .action(async (action, file, o) => {
+    const spec = serveSpec();
+    if (action === 'check') {
+      if (file === undefined) throw new HwError('BAD_ARGS', 'config check needs the file: manager config check hostwatch.yaml');
+      const problems = checkConfig(spec, String(file), serveDefaults());
+      if (problems.length) {
+        process.stdout.write(formatProblems(String(file), problems) + '\n');
+        process.exitCode = 2;
+        return;
+      }
+      process.stdout.write(`${String(file)}: ok\n`);
+      return;
+    }
+    if (action === 'show') {
+      if (file === undefined) return configShowCmd(client(o), o, io());
+      const eff = loadEffective(spec, String(file), serveDefaults(), new Set());
+      const view = { file: String(file), ...flagView(eff.opts, spec.keys), ...eff.sections };
+      process.stdout.write(o.json ? JSON.stringify(view, null, 2) + '\n' : yamlText(view));
+      return;
+    }
+    throw new HwError('BAD_ARGS', `config ${String(action)}: expected check <file> or show [file]`);
+  });
+cli.command('reload', 'Apply the running manager\'s changed config file (a bad file is refused and nothing changes)')
+  .option('--json', 'JSON output')
+  .action((o) => reloadCmd(client(o), o, io()));
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {

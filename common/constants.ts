@@ -71,6 +71,8 @@ export const LOG_THROTTLE_PERIOD_MS = 60_000;
 
 /** Largest HTTP request body the control API reads. */
 export const API_MAX_BODY = 64 * 1024;
+/** A config file past this is refused unread: it is a few pages of YAML, not a data set. */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
 /** Control API: bytes one response (a follow stream) may hold unsent before the client is cut (SLOW_PEER). */
 export const API_MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 /** Control API server: request headers, the whole request, and a connection with no traffic. */

@@ -51,6 +51,8 @@ export type ErrorCode =
   | 'STORAGE_FAILED'
   | 'CANCELLED'
   | 'TOO_MANY_CONNECTIONS'
+  | 'BAD_CONFIG'
+  | 'NO_CONFIG'
   | 'INTERNAL';
 
 export class HwError extends Error {

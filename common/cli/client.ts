@@ -27,6 +27,10 @@ export interface Client {
   /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */
   accept(ref: string | undefined): Promise<Json[]>;
   revoke(ref: string): Promise<Json>;
+  /** Applies the manager's changed config file; BAD_CONFIG (nothing changed) when the file is bad. */
+  reload(): Promise<Json>;
+  /** The effective config of the running manager. */
+  config(): Promise<Json>;
   /** Calls `onAlert` for each alert after `after`, then for each new one, until `signal` aborts. */
   follow(after: number, onAlert: (a: Json) => void, signal: AbortSignal): Promise<void>;
 }
@@ -156,6 +160,14 @@ export class HttpClient implements Client {
 
   revoke(ref: string): Promise<Json> {
     return this.json('POST', `/api/agents/${encodeURIComponent(ref)}/revoke`);
+  }
+
+  reload(): Promise<Json> {
+    return this.json('POST', '/api/reload');
+  }
+
+  config(): Promise<Json> {
+    return this.json('GET', '/api/config');
   }
 
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {

@@ -5,6 +5,7 @@ import { basename, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
+import { stringify as yamlText } from 'yaml';
 import type { Client } from './client.ts';
 import { agentsTable, alertLine, bytes, pct, rate, statusText, table, type Json } from './format.ts';
 
@@ -18,7 +19,7 @@ export interface Io {
 }
 
 export const EXIT: Partial<Record<ErrorCode, number>> & { default: number } = {
-  default: 1, BAD_FLAG: 2, BAD_ARGS: 2, BAD_ALLOW: 2, BAD_ADDRESS: 2, AGENT_NOT_FOUND: 3, AGENT_AMBIGUOUS: 3,
+  default: 1, BAD_FLAG: 2, BAD_ARGS: 2, BAD_ALLOW: 2, BAD_ADDRESS: 2, BAD_CONFIG: 2, NO_CONFIG: 2, AGENT_NOT_FOUND: 3, AGENT_AMBIGUOUS: 3,
   AGENT_OFFLINE: 4, PENDING: 4, API_UNREACHABLE: 5, UNAUTHORIZED: 5, TIMEOUT: 6, CANCELLED: 130,
 };
 
@@ -115,6 +116,19 @@ export async function acceptCmd(c: Client, ref: string | undefined, o: { all?: b
   if (ref && o.all) throw new HwError('BAD_ARGS', 'give an agent or --all, not both');
   const done = await c.accept(o.all ? undefined : ref);
   io.out(done.length ? done.map((a) => `accepted ${a.name} (${a.address}, key ${a.fingerprint})`).join('\n') : 'no agent was pending');
+}
+
+export async function reloadCmd(c: Client, o: { json?: boolean }, io: Io): Promise<void> {
+  const r = await c.reload();
+  print(io, !!o.json, r, () => [
+    `${r.file} reloaded: ${r.applied.length ? `applied ${r.applied.join(', ')}` : 'nothing changed'}`,
+    ...(r.restartNeeded.length ? [`changed but kept until the manager restarts: ${r.restartNeeded.join(', ')}`] : []),
+  ].join('\n'));
+}
+
+export async function configShowCmd(c: Client, o: { json?: boolean }, io: Io): Promise<void> {
+  const cfg = await c.config();
+  print(io, !!o.json, cfg, () => yamlText(cfg));
 }
 
 export async function revokeCmd(c: Client, ref: string, io: Io): Promise<void> {

@@ -4,7 +4,7 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { Client } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, statusCmd, type Io,
 } from './commands.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
@@ -21,7 +21,7 @@ export interface ConsoleSource {
 }
 
 export const CONSOLE_COMMANDS = [
-  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'watch', 'quit',
+  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'reload', 'config', 'watch', 'quit',
 ];
 
 const HELP = `commands:
@@ -36,6 +36,8 @@ const HELP = `commands:
   pending                         agents waiting to be accepted, with their key fingerprints
   accept <agent> | accept --all   trust a pending agent's key (compare its fingerprint first)
   revoke <agent>                  forget an agent and refuse its key from now on
+  reload                          apply the changed config file (a bad file is refused, nothing changes)
+  config                          the effective config
   watch [seconds]                 redraw the agents table until Enter (default every 2 s)
   help, quit
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
@@ -201,6 +203,12 @@ export class ManagerConsole {
           break;
         case 'accept':
           await acceptCmd(this.client, a1, { all: words.includes('--all') }, io);
+          break;
+        case 'reload':
+          await reloadCmd(this.client, { json }, io);
+          break;
+        case 'config':
+          await configShowCmd(this.client, { json }, io);
           break;
         case 'revoke':
           await revokeCmd(this.client, need(a1, 'an agent'), io);

@@ -15,7 +15,8 @@ export class Admission {
   private readonly state: ManagerState;
   private readonly audit: Audit;
   private readonly enrollToken: string | undefined;
-  private readonly autoAccept: boolean;
+  /** changed by a config reload */
+  autoAccept: boolean;
   private readonly now: () => number;
 
   constructor(o: {

@@ -36,7 +36,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401, NOT_FOUND: 404, AGENT_NOT_FOUND: 404, AGENT_AMBIGUOUS: 409, AGENT_OFFLINE: 409,
   BAD_ARGS: 400, BAD_JSON: 400, PENDING: 409, TIMEOUT: 504, DISCONNECTED: 502, RESTART_DISABLED: 403, FILE_NOT_FOUND: 404,
   FILE_NOT_REGULAR: 422, FILE_UNREADABLE: 403, LOGS_UNAVAILABLE: 422, UNKNOWN_COMMAND: 400, TOO_MANY_CONNECTIONS: 503,
-  STORAGE_FAILED: 507, CANCELLED: 499,
+  STORAGE_FAILED: 507, CANCELLED: 499, BAD_CONFIG: 422, NO_CONFIG: 409,
 };
 
 export interface ApiOptions {
@@ -170,6 +170,9 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
       return sendJson(res, 200, result ?? {});
     }
   }
+
+  if (parts[1] === 'reload' && parts.length === 2 && method === 'POST') return sendJson(res, 200, manager.reloadConfig(apiWho(req)));
+  if (parts[1] === 'config' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.config());
 
   if (parts[1] === 'pending') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.pending().map(agentJson));

@@ -47,6 +47,14 @@ export class LocalClient {
     return agentJson(this.manager.revoke(ref, 'console'));
   }
 
+  async reload(): Promise<Json> {
+    return { ...this.manager.reloadConfig('console') };
+  }
+
+  async config(): Promise<Json> {
+    return this.manager.config();
+  }
+
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {
     let part: PartFile | undefined;
     let size = -1;
