@@ -16,6 +16,7 @@ import { serve, MANAGER_FILE, type ServeConfig, type Serving } from './common/ma
 import { checkConfig, ConfigReloader, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
 import { formatProblems } from './common/config/file.ts';
 import { configKeys, flagsGiven } from './common/config/keys.ts';
+import { finishRules, RULE_READERS, type RulesConfig } from './common/rules/config.ts';
 import { HwError } from './common/errors.ts';
 import { stringify as yamlText } from 'yaml';
 import { readToken } from './common/manager/token.ts';
@@ -55,10 +56,14 @@ const serveCmd = cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP
     let srv: Serving | undefined;
     const reloader = new ConfigReloader({
       spec, path, cli: opts, given, initial, reloadable: RELOADABLE_KEYS,
-      apply: (next) => srv?.manager.applySettings({ autoAccept: !!next.settings.autoAccept }),
+      apply: (next) => {
+        srv?.manager.applySettings({ autoAccept: !!next.settings.autoAccept });
+        srv?.manager.setRules(next.sections.rules as RulesConfig | undefined);
+      },
     });
     srv = await serve({
       ...initial.settings,
+      ...(initial.sections.rules ? { rules: initial.sections.rules as RulesConfig } : {}),
       console: initial.opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
       openConsole: (manager, onQuit) => {
         const c = new ManagerConsole(consoleSource(manager), { input: process.stdin, output: process.stdout, onQuit });
@@ -87,7 +92,7 @@ type ServeSettings = Omit<ServeConfig, 'console' | 'openConsole'>;
 
 /** The config file's keys come from serve's own flags (and the global ones), so new flags get keys too. */
 function serveSpec(): ConfigSpec<ServeSettings> {
-  return { keys: configKeys([...cli.globalCommand.options, ...serveCmd.options]), readers: {}, build: serveSettings };
+  return { keys: configKeys([...cli.globalCommand.options, ...serveCmd.options]), readers: RULE_READERS, finish: finishRules, build: serveSettings };
 }
 
 function serveSettings(opts: Record<string, unknown>): ServeSettings {

@@ -35,6 +35,16 @@ export const DEFAULT_CPU_FOR_S = 3;
 /** CPU_NORMAL needs usage below threshold minus this many points, so 79-81% does not flap. */
 export const CPU_HYSTERESIS = 5;
 export const CPU_SAMPLE_MS = 1000;
+/** Default distance of a rule's `clear` from its threshold for rates and counts (percentages: CPU_HYSTERESIS points). */
+export const RULE_CLEAR_FRACTION = 0.05;
+/** Rules a config may define, and rules one agent is sent. */
+export const MAX_RULES = 64;
+/** Keys, series per rule (mounts, interfaces) an agent keeps state for. */
+export const MAX_RULE_SERIES = 64;
+/** Labels per agent and per alert; length of a label key and value. */
+export const MAX_LABELS = 16;
+export const MAX_LABEL_KEY = 63;
+export const MAX_LABEL_VALUE = 255;
 
 /** Heartbeat: a ping after this much send silence; the peer is dead after HEARTBEAT_MISSES of them. */
 export const HEARTBEAT_MS = 10_000;

@@ -7,14 +7,16 @@ import { CPU_SAMPLE_MS } from '../constants.ts';
 import type { HwError } from '../errors.ts';
 import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
-import type { AgentMessage, ManagerMessage } from '../wire/messages.ts';
+import type { AgentMessage, ManagerMessage, RulesMsg } from '../wire/messages.ts';
+import { cpuRuleFromFlags, type Rule } from '../rules/rule.ts';
 import { AlertDatagrams, familyOf } from './alert-datagrams.ts';
 import { AlertQueue } from './alert-queue.ts';
 import { Alerts } from './alerts.ts';
 import type { Backoff } from './backoff.ts';
 import { CommandHandler } from './command-handler.ts';
 import { ManagerConnection, fmt, type Link, type ManagerAddress } from './connection.ts';
-import { CpuAlertMonitor } from './cpu-alert.ts';
+import { AgentRules } from './agent-rules.ts';
+import { RuleEvaluator, type RuleInputs } from './rule-eval.ts';
 import { FileSender } from './file-sender.ts';
 import { insideRoots } from './files-root.ts';
 import { ManagerPins } from './manager-pins.ts';
@@ -33,6 +35,8 @@ export interface AgentDeps {
   readLogs(opts: { lines: number; logFiles?: string[] }): Promise<LogsResult>;
   /** Reboots the host (or runs --restart-command). Called after the ack is written. */
   restart(): Promise<void>;
+  /** Swap use and the usage of each mount, read only when a rule judges them. */
+  ruleExtras?(want: { swap: boolean; mounts: boolean }): Promise<Pick<RuleInputs, 'swap' | 'mounts'>>;
   close?(): void;
 }
 
@@ -85,6 +89,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly pins: ManagerPins;
   private readonly queue: AlertQueue;
   private readonly alerts: Alerts;
+  private readonly evaluator: RuleEvaluator;
+  private readonly rules: AgentRules;
+  private readonly flagRules: Rule[];
   private readonly reporter: Reporter;
   private readonly files = new FileSender();
   private readonly commands: CommandHandler;
@@ -112,14 +119,18 @@ export class Agent extends EventEmitter<AgentEvents> {
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}),
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
+      rulesVersion: () => this.rules.version,
     });
     const cpuSampleMs = cfg.cpuSampleMs ?? CPU_SAMPLE_MS;
+    this.rules = new AgentRules({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), log });
+    this.flagRules = [cpuRuleFromFlags(cfg.cpuThreshold, cfg.cpuForS)];
+    this.evaluator = new RuleEvaluator({ intervalMs: (m) => (m === 'cpu' ? cpuSampleMs : cfg.intervalS * 1000), rules: this.rules.rules ?? this.flagRules });
     this.alerts = new Alerts({
-      queue: this.queue, monitor: new CpuAlertMonitor({ threshold: cfg.cpuThreshold, forSamples: cfg.cpuForS * 1000 / cpuSampleMs }),
+      queue: this.queue, evaluator: this.evaluator,
       cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
       raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
     });
-    this.reporter = new Reporter({ sample: () => deps.sample(), backlog: cfg.backlog ?? new MemoryBacklog(), intervalMs: cfg.intervalS * 1000, link, log });
+    this.reporter = new Reporter({ sample: () => this.sample(), backlog: cfg.backlog ?? new MemoryBacklog(), intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: () => deps.status(), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
       files: this.files, ...(filesCheck ? { filesCheck } : {}), noFiles: !!cfg.noFiles, allowRestart: cfg.allowRestart,
@@ -160,6 +171,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.queue.epoch;
   }
 
+  /** The version of the rules it runs ('' for its own flags) and the rules themselves. */
+  get rulesVersion(): string {
+    return this.rules.version;
+  }
+
+  currentRules(): Rule[] {
+    return this.evaluator.rules;
+  }
+
   /** Samples waiting to be sent as backfill. */
   backlogSize(): number {
     return this.reporter.backlogSize;
@@ -195,6 +215,35 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.cfg.log?.(line);
   }
 
+  /** A report's sample, also judged by the rules (with swap and mounts when a rule asks for them). */
+  private async sample(): Promise<Sample> {
+    const s = await this.deps.sample();
+    const m = s.metrics;
+    const inputs: RuleInputs = {
+      at: s.at, memory: m.memPercent, processes: m.processCount, disk: m.diskPercent, netRx: m.netRxRate ?? null, netTx: m.netTxRate ?? null,
+      ...(s.interfaces ? { interfaces: s.interfaces } : {}),
+    };
+    const want = { swap: this.evaluator.needs('swap'), mounts: this.evaluator.rules.some((r) => r.per === 'mount') };
+    if ((want.swap || want.mounts) && this.deps.ruleExtras) {
+      try {
+        Object.assign(inputs, await this.deps.ruleExtras(want));
+      } catch (err) {
+        this.log(`cannot read swap or mounts for the rules: ${(err as Error).message}`);
+      }
+    }
+    if (this.stopping) return s;
+    this.alerts.feed(inputs);
+    return s;
+  }
+
+  private onRules(peer: Link, msg: RulesMsg): void {
+    if (this.rules.set(msg)) {
+      this.alerts.raise(this.evaluator.setRules(this.rules.rules ?? this.flagRules, Date.now()));
+      this.log(this.rules.rules ? `running the manager's rules (version ${msg.version}): ${this.rules.rules.map((r) => r.name).join(', ') || 'none'}` : 'the manager sets no rules: running --cpu-threshold/--cpu-for');
+    }
+    peer.post({ type: 'rules-applied', version: this.rules.version });
+  }
+
   /** Unacknowledged alerts replayed in order, then the backlog, then a report at once. */
   private onAccepted(peer: Link): void {
     this.accepted = true;
@@ -215,6 +264,9 @@ export class Agent extends EventEmitter<AgentEvents> {
         return;
       case 'ack':
         this.alerts.ack(msg.seq, msg.epoch);
+        return;
+      case 'rules':
+        this.onRules(peer, msg);
         return;
       case 'accepted':
         this.log('accepted by the manager');

@@ -38,7 +38,8 @@ export class AlertDatagrams {
   send(a: AlertMsg, host: string, port: number): void {
     // Without a session key the manager could not check it: TCP delivers it after reconnecting.
     if (!this.key) return;
-    const body = Buffer.from(JSON.stringify({ type: 'alert', agentId: this.agentId, ...(a.epoch ? { epoch: a.epoch } : {}), seq: a.seq, alert: a.alert, value: a.value, threshold: a.threshold, at: a.at }));
+    const { type: _t, ...fields } = a;
+    const body = Buffer.from(JSON.stringify({ type: 'alert', agentId: this.agentId, ...fields }));
     this.socket.send(seal(this.key, body), port, host, (err) => {
       if (err) this.log(`alert datagram to ${host}:${port} failed: ${err.message}`);
     });

@@ -1,21 +1,23 @@
-// The agent's alerts end to end: CPU sampled every second and judged by the monitor; a decision
-// becomes an alert in the queue (on disk when the disk takes it) and goes out at once over UDP and
-// TCP; every unacknowledged alert is resent over UDP until acknowledged and replayed over TCP,
-// in order, after each reconnection. The manager's ack (TCP or UDP) removes it.
+// The agent's alerts end to end: CPU sampled every second and every report's sample judged by the
+// rule evaluator (rule-eval.ts); a decision becomes an alert in the queue (on disk when the disk
+// takes it) and goes out at once over UDP and TCP; every unacknowledged alert is resent over UDP
+// until acknowledged and replayed over TCP, in order, after each reconnection. The manager's ack
+// (TCP or UDP) removes it.
 
 import { ALERT_RETRY_MS, CPU_SAMPLE_MS } from '../constants.ts';
+import { alertType } from '../rules/rule.ts';
 import type { AlertMsg } from '../wire/messages.ts';
 import type { AlertDatagrams } from './alert-datagrams.ts';
 import type { AlertQueue } from './alert-queue.ts';
 import type { Link, ManagerAddress } from './connection.ts';
-import type { CpuAlertMonitor } from './cpu-alert.ts';
+import type { RuleDecision, RuleEvaluator, RuleInputs } from './rule-eval.ts';
 
 /** Alerts resent over UDP per retry tick, oldest first (the TCP replay carries them all). */
 const UDP_RESEND_BATCH = 50;
 
 export interface AlertsOptions {
   queue: AlertQueue;
-  monitor: CpuAlertMonitor;
+  evaluator: RuleEvaluator;
   cpuPercent: () => number | null;
   /** the datagram socket, once the agent has started (none with noUdp) */
   udp: () => AlertDatagrams | undefined;
@@ -58,15 +60,30 @@ export class Alerts {
     return this.o.queue.pending().length;
   }
 
-  /** One CPU reading; raises an alert when the monitor decides one. */
+  /** One CPU reading, judged by the rules on cpu. */
   tick(): void {
-    const decision = this.o.monitor.push(this.o.cpuPercent());
-    if (!decision) return;
-    const msg = this.o.queue.add({ alert: decision.alert, value: decision.value, threshold: decision.threshold, at: (this.o.now ?? Date.now)() });
-    this.o.log(`${msg.alert}: CPU ${msg.value}% (threshold ${msg.threshold}%)${this.o.queue.unsaved ? ' (kept in memory: the state folder cannot be written)' : ''}`);
-    this.o.raised(msg);
-    this.sendUdp(msg);
-    this.o.link()?.post(msg);
+    if (!this.o.evaluator.needs('cpu')) return;
+    this.raise(this.o.evaluator.push({ at: (this.o.now ?? Date.now)(), cpu: this.o.cpuPercent() }));
+  }
+
+  /** A round of the other measurements (a report's sample), judged by the rules on them. */
+  feed(inputs: RuleInputs): void {
+    this.raise(this.o.evaluator.push(inputs));
+  }
+
+  /** Each decision becomes an alert: queued (on disk), sent over UDP and TCP. */
+  raise(decisions: RuleDecision[]): void {
+    for (const d of decisions) {
+      const msg = this.o.queue.add({
+        alert: alertType(d.rule, d.state), value: d.value, threshold: d.threshold, at: d.at, rule: d.rule, state: d.state, severity: d.severity,
+        ...(Object.keys(d.labels).length ? { labels: d.labels } : {}),
+      });
+      const where = Object.entries(d.labels).map(([k, v]) => ` ${k}=${v}`).join('');
+      this.o.log(`${msg.alert}${where}: ${d.rule} ${msg.value} (${d.severity}, threshold ${msg.threshold}${d.again ? `, ${d.again === 'repeat' ? 'still firing' : 'now critical'}` : ''})${this.o.queue.unsaved ? ' (kept in memory: the state folder cannot be written)' : ''}`);
+      this.o.raised(msg);
+      this.sendUdp(msg);
+      this.o.link()?.post(msg);
+    }
   }
 
   /** Over UDP only: the TCP copy went when raised, or in the replay after the last reconnect. */

@@ -27,7 +27,9 @@ export interface ConnectionOptions {
   tls: TlsIdentity;
   pins: ManagerPins;
   /** what the hello says about this agent */
-  hello: { id: string; name: string; interval: number; restartAllowed: boolean; filesEnabled: boolean; enrollToken?: string };
+  hello: { id: string; name: string; interval: number; restartAllowed: boolean; filesEnabled: boolean; enrollToken?: string; labels?: Record<string, string> };
+  /** the version of the rules the agent runs, read at each hello ('' for its own flags) */
+  rulesVersion?: () => string;
   bind?: string;
   heartbeatMs?: number;
   backoff?: Backoff;
@@ -181,6 +183,7 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       type: 'hello', v: PROTOCOL_VERSION, id: h.id, name: h.name, hostname: osHostname(), platform: process.platform,
       arch: process.arch, version: VERSION, interval: h.interval, restartAllowed: h.restartAllowed,
       filesEnabled: h.filesEnabled, ...(h.enrollToken ? { enrollToken: h.enrollToken } : {}),
+      ...(this.o.rulesVersion ? { rulesVersion: this.o.rulesVersion() } : {}), ...(h.labels && Object.keys(h.labels).length ? { labels: h.labels } : {}),
     });
   }
 }

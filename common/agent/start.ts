@@ -6,6 +6,7 @@ import { readLogs } from '../commands/logs.ts';
 import { runRestart } from '../commands/restart.ts';
 import { Collector } from '../metrics/collector.ts';
 import { CpuMeter } from '../metrics/cpu.ts';
+import { ruleExtras } from '../metrics/rule-extras.ts';
 import { PRODUCT } from '../constants.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { Agent, type AgentConfig, type AgentDeps } from './agent.ts';
@@ -29,6 +30,7 @@ export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
         if (code) process.stderr.write(`restart command exited with code ${code}\n`);
       });
     },
+    ruleExtras: (want) => ruleExtras(want),
     close: () => collector.close(),
   };
 }

@@ -3,7 +3,7 @@
 // the file is reported at its line like a bad flag would be.
 
 import { HwError, isHwError } from '../errors.ts';
-import { configError, readConfigFile, type ConfigFile, type ConfigProblem, type SectionReader } from './file.ts';
+import { configError, readConfigFile, type ConfigFile, type ConfigProblem, type SectionReader, type SectionsFinish } from './file.ts';
 import type { ConfigKey } from './keys.ts';
 
 export interface Effective<T> {
@@ -18,6 +18,7 @@ export interface Effective<T> {
 export interface ConfigSpec<T> {
   keys: ConfigKey[];
   readers: Record<string, SectionReader>;
+  finish?: SectionsFinish;
   /** turns flag values into settings; throws a coded error naming the flag (`--port: ...`) */
   build: (opts: Record<string, unknown>) => T;
 }
@@ -35,7 +36,7 @@ export function mergeFlags(cli: Record<string, unknown>, given: Set<string>, fil
  * the file's own, then a value `build` refuses (reported at that key when the file set it).
  */
 export function loadEffective<T>(spec: ConfigSpec<T>, path: string | undefined, cli: Record<string, unknown>, given: Set<string>): Effective<T> {
-  const file = path === undefined ? undefined : readConfigFile(path, spec.keys, spec.readers);
+  const file = path === undefined ? undefined : readConfigFile(path, spec.keys, spec.readers, spec.finish);
   if (file && file.problems.length) throw configError(file.path, file.problems);
   const opts = mergeFlags(cli, given, file, spec.keys);
   let settings: T;
@@ -60,7 +61,7 @@ function problemAtFlag(err: HwError, file: ConfigFile, keys: ConfigKey[], given:
 
 /** `config check`: every problem of the file, [] when fine. */
 export function checkConfig<T>(spec: ConfigSpec<T>, path: string, defaults: Record<string, unknown>): ConfigProblem[] {
-  const file = readConfigFile(path, spec.keys, spec.readers);
+  const file = readConfigFile(path, spec.keys, spec.readers, spec.finish);
   if (file.problems.length) return file.problems;
   try {
     spec.build(mergeFlags(defaults, new Set(), file, spec.keys));

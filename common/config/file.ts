@@ -23,6 +23,8 @@ export interface ConfigContext {
 
 /** Reads one top-level section (e.g. `rules:`) into its value, reporting problems through ctx. */
 export type SectionReader = (node: Node | null, ctx: ConfigContext) => unknown;
+/** Runs after every section was read, for checks across sections; returns the final sections. */
+export type SectionsFinish = (sections: Record<string, unknown>, ctx: ConfigContext) => Record<string, unknown>;
 
 export interface ConfigFile {
   path: string;
@@ -35,7 +37,7 @@ export interface ConfigFile {
   problems: ConfigProblem[];
 }
 
-export function parseConfigText(text: string, path: string, keys: ConfigKey[], readers: Record<string, SectionReader>): ConfigFile {
+export function parseConfigText(text: string, path: string, keys: ConfigKey[], readers: Record<string, SectionReader>, finish?: SectionsFinish): ConfigFile {
   const lineCounter = new LineCounter();
   const problems: ConfigProblem[] = [];
   const pos = (node: Node | null | undefined) => (node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 });
@@ -73,6 +75,7 @@ export function parseConfigText(text: string, path: string, keys: ConfigKey[], r
     const hint = closest(name, known);
     ctx.problem(pair.key, `unknown key "${name}"${hint ? `: did you mean "${hint}"?` : `; known keys: ${known.join(', ')}`}`);
   }
+  if (finish) out.sections = finish(out.sections, ctx);
   return out;
 }
 
@@ -105,7 +108,7 @@ function readFlag(key: ConfigKey, node: Node | null, ctx: ConfigContext, out: Co
   out.positions[key.prop] = ctx.pos(node);
 }
 
-export function readConfigFile(path: string, keys: ConfigKey[], readers: Record<string, SectionReader>): ConfigFile {
+export function readConfigFile(path: string, keys: ConfigKey[], readers: Record<string, SectionReader>, finish?: SectionsFinish): ConfigFile {
   let text: string;
   try {
     const buf = readFileSync(path);
@@ -116,7 +119,7 @@ export function readConfigFile(path: string, keys: ConfigKey[], readers: Record<
     const code = (err as NodeJS.ErrnoException).code;
     throw new HwError('BAD_CONFIG', `cannot read config ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message}`);
   }
-  return parseConfigText(text, path, keys, readers);
+  return parseConfigText(text, path, keys, readers, finish);
 }
 
 /** `file:line:col: message`, one problem a line. */

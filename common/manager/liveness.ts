@@ -32,6 +32,8 @@ export class Liveness {
   private readonly graceMs: number;
   private readonly lateMs: number;
   private readonly defaultIntervalS: number;
+  /** intervals of silence before an agent is down (agent_down's `after`) */
+  silentIntervals = SILENT_INTERVALS;
   private startedAt = 0;
   private lastSweep = 0;
   private skipped = false;
@@ -51,7 +53,7 @@ export class Liveness {
 
   /** How long `rec` may stay silent. */
   limitMs(rec: LivenessRecord): number {
-    return Math.max((rec.interval || this.defaultIntervalS) * 1000 * SILENT_INTERVALS, MIN_SILENCE_MS);
+    return Math.max((rec.interval || this.defaultIntervalS) * 1000 * this.silentIntervals, MIN_SILENCE_MS);
   }
 
   /** The time at which `rec` counts as down if nothing more is heard from it. */

@@ -12,7 +12,7 @@ import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
-  DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, PROTOCOL_VERSION,
+  DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, PROTOCOL_VERSION, SILENT_INTERVALS,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
 import { Allowlist } from '../security/allowlist.ts';
@@ -32,6 +32,8 @@ import { TcpGate } from './gate.ts';
 import { HISTORY_FILE, loadHistory, saveHistory } from './history-file.ts';
 import { Liveness } from './liveness.ts';
 import { Router } from './router.ts';
+import { RulesHub } from './rules-hub.ts';
+import type { RulesConfig } from '../rules/config.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
 
 export interface ManagerOptions {
@@ -56,6 +58,8 @@ export interface ManagerOptions {
   commandTimeoutMs?: number;
   /** events.jsonl is rotated past this size (--log-max-bytes) */
   logMaxBytes?: number;
+  /** the config's rules, sent to the agents (none: each agent runs its own --cpu-threshold) */
+  rules?: RulesConfig;
   /** where human-readable notices go (the console prints them above the prompt) */
   notice?: (line: string) => void;
   now?: () => number;
@@ -82,6 +86,7 @@ export class Manager {
   private readonly router: Router;
   private readonly dispatch: Dispatch;
   private readonly intake: AlertIntake;
+  private readonly rulesHub: RulesHub;
   private readonly secureContext: SecureContext;
   private tcp: Server | undefined;
   private udp: UdpSocket | undefined;
@@ -115,6 +120,8 @@ export class Manager {
     });
     this.liveness = new Liveness({ now: this.now, ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs } : {}) });
     this.router = new Router({ state: this.state, now: this.now });
+    this.rulesHub = new RulesHub({ liveness: this.liveness, defaultSilentIntervals: SILENT_INTERVALS });
+    this.rulesHub.set(opts.rules, []);
     this.dispatch = new Dispatch({
       state: this.state, audit: this.audit, links: this.links, now: this.now,
       ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
@@ -304,9 +311,10 @@ export class Manager {
     const rec = this.state.agentUp({
       id: hello.id, name: hello.name, hostname: hello.hostname, address, platform: hello.platform, arch: hello.arch,
       version: hello.version, interval: hello.interval, restartAllowed: hello.restartAllowed, filesEnabled: hello.filesEnabled,
-      trust, fingerprint,
+      trust, fingerprint, rulesVersion: hello.rulesVersion ?? null,
     });
     peer.post({ type: 'welcome', v: PROTOCOL_VERSION, agentId: hello.id, heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS, status: trust, udpKey: udpKey.toString('base64') });
+    this.rulesHub.send(link, rec);
     peer.open();
     if (trust === 'pending') {
       this.notice(`agent ${rec.name} from ${address} is PENDING (key ${fingerprint.slice(0, 23)}...): accept it with \`manager accept ${rec.name}\``);
@@ -321,6 +329,20 @@ export class Manager {
   /** An administrator accepts a pending agent: it is told at once and starts reporting. */
   accept(ref: string, by = 'api'): AgentRecord {
     return this.admission.accept(ref, by, (id) => this.links.get(id)?.peer.post({ type: 'accepted' }));
+  }
+
+  /** The config's rules (undefined: the manager sets none); the agents whose set changed are sent it. */
+  setRules(cfg: RulesConfig | undefined): void {
+    const online: [AgentLink, AgentRecord][] = [];
+    for (const [id, link] of this.links) {
+      const rec = this.state.agent(id);
+      if (rec) online.push([link, rec]);
+    }
+    this.rulesHub.set(cfg, online);
+  }
+
+  get rules(): RulesHub {
+    return this.rulesHub;
   }
 
   /** Settings a config reload may change while agents stay connected. */

@@ -30,6 +30,9 @@ export class Router {
         if (!trusted) return; // not acknowledged: the agent keeps it until it is accepted
         this.alert(link, msg);
         return;
+      case 'rules-applied':
+        this.state.setRulesVersion(link.agentId, msg.version);
+        return;
       case 'bye':
         this.state.record({ at: this.now(), event: 'bye', agent: { id: link.agentId }, reason: msg.reason });
         return;

@@ -14,6 +14,7 @@ import type { Allowlist } from '../security/allowlist.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { startApi, type ApiOptions } from './api.ts';
 import { Manager, type ManagerOptions } from './manager.ts';
+import type { RulesConfig } from '../rules/config.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
 
 export const MANAGER_FILE = 'manager.json';
@@ -42,6 +43,8 @@ export interface ServeConfig {
   openConsole?: (manager: Manager, onQuit: () => void) => ConsoleUi;
   /** events.jsonl rotated past this size (--log-max-bytes) */
   logMaxBytes?: number;
+  /** the config file's rules (common/rules/config.ts) */
+  rules?: RulesConfig;
   out?: (line: string) => void;
 }
 
@@ -78,6 +81,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     ...(cfg.historyPoints ? { historyPoints: cfg.historyPoints } : {}),
     ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
     ...(cfg.logMaxBytes ? { logMaxBytes: cfg.logMaxBytes } : {}),
+    ...(cfg.rules ? { rules: cfg.rules } : {}),
     ...managerTuning,
     notice: (line) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`)),
   });

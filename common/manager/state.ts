@@ -8,6 +8,8 @@ import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
 import { AlertDedupe, DURABLE } from './alert-dedupe.ts';
 import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from './event-log.ts';
 import { History } from './history.ts';
+import { ruleOfType } from '../rules/rule.ts';
+import type { AlertMsg } from '../wire/messages.ts';
 
 export interface AgentRecord {
   id: string;
@@ -35,6 +37,10 @@ export interface AgentRecord {
   down: boolean;
   metrics: Metrics | null;
   interfaces: InterfaceCounters[];
+  /** the version of the rules the agent says it runs ('' its own flags; null: too old for rules) */
+  rulesVersion: string | null;
+  /** the agent's own (--label) and the config's labels, the config's winning */
+  labels: Record<string, string>;
 }
 
 export interface AlertRecord {
@@ -54,6 +60,10 @@ export interface AlertRecord {
   n: number;
   receivedAt: number;
   via: 'udp' | 'tcp' | 'manager';
+  rule?: string;
+  state?: 'firing' | 'resolved';
+  severity?: 'warning' | 'critical';
+  labels?: Record<string, string>;
 }
 
 export interface StateEvents {
@@ -67,6 +77,8 @@ const EMPTY_METRICS_KEYS = ['cpuPercent', 'memPercent', 'diskPercent', 'netRxByt
 export class ManagerState extends EventEmitter<StateEvents> {
   private readonly agentsById = new Map<string, AgentRecord>();
   private readonly alertList: AlertRecord[] = [];
+  /** what fires now: the latest firing alert of each agent, rule and series */
+  private readonly active = new Map<string, AlertRecord>();
   private readonly dedupe: AlertDedupe;
   private alertCounter = 0;
   private readonly log: EventLog | undefined;
@@ -156,6 +168,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   /** Forgets an agent (revoked, or no longer enrolled). */
   remove(id: string): void {
     this.agentsById.delete(id);
+    for (const [k, a] of this.active) if (a.agentId === id) this.active.delete(k);
     this.dedupe.forget(id);
   }
 
@@ -195,7 +208,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   // ---- changes (called by the server) -----------------------------------------------------------
 
   /** An agent finished its hello. Returns the record, now online. */
-  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'metricsAt' | 'interfaces' | 'down'>): AgentRecord {
+  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'metricsAt' | 'interfaces' | 'down' | 'labels' | 'rulesVersion'> & { rulesVersion?: string | null }): AgentRecord {
     const t = this.now();
     let rec = this.agentsById.get(info.id);
     const isNew = !rec;
@@ -204,7 +217,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
       this.agentsById.set(info.id, rec);
     }
     const wasRestarting = rec.restarting;
-    Object.assign(rec, info, { online: true, restarting: false, connectedAt: t, lastSeen: t });
+    Object.assign(rec, info, { online: true, restarting: false, connectedAt: t, lastSeen: t, rulesVersion: info.rulesVersion ?? null });
     this.record({ at: t, event: 'connect', agent: summary(rec), ...(wasRestarting ? { afterRestart: true } : {}) });
     if (rec.down && rec.trust === 'accepted') {
       rec.down = false;
@@ -252,7 +265,10 @@ export class ManagerState extends EventEmitter<StateEvents> {
     if (type === 'AGENT_DOWN') rec.down = true;
     const n = ++this.alertCounter;
     const t = this.now();
-    const alert: AlertRecord = { agent: rec.name, agentId: rec.id, type, value, at: t, seq: n, n, receivedAt: t, via: 'manager' };
+    const alert: AlertRecord = {
+      agent: rec.name, agentId: rec.id, type, value, at: t, seq: n, n, receivedAt: t, via: 'manager',
+      rule: 'agent_down', state: type === 'AGENT_DOWN' ? 'firing' : 'resolved', severity: 'critical',
+    };
     this.record({ at: t, event: 'alert', alert }, flush);
     this.pushAlert(alert);
     this.emit('alert', alert);
@@ -262,6 +278,11 @@ export class ManagerState extends EventEmitter<StateEvents> {
   touch(id: string): void {
     const rec = this.agentsById.get(id);
     if (rec) rec.lastSeen = this.now();
+  }
+
+  setRulesVersion(id: string, version: string): void {
+    const rec = this.agentsById.get(id);
+    if (rec) rec.rulesVersion = version;
   }
 
   markRestarting(id: string): void {
@@ -274,7 +295,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
    * and for one that could not even be held in memory (the disk failing for long): the agent
    * keeps it and sends it again. Ask isRecorded() before acknowledging.
    */
-  alert(agentId: string, a: { epoch?: string; seq: number; alert: string; value: number; threshold: number; at: number }, via: 'udp' | 'tcp'): boolean {
+  alert(agentId: string, a: Pick<AlertMsg, 'epoch' | 'seq' | 'alert' | 'value' | 'threshold' | 'at' | 'rule' | 'state' | 'severity' | 'labels'>, via: 'udp' | 'tcp'): boolean {
     const epoch = a.epoch ?? '';
     if (this.dedupe.check(agentId, epoch, a.seq).seen) return false;
     if (this.log && !this.log.canHold()) return false;
@@ -282,6 +303,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
     const alert: AlertRecord = {
       agent: rec?.name ?? agentId, agentId, type: a.alert, value: a.value, threshold: a.threshold, at: a.at, seq: a.seq,
       ...(epoch ? { epoch } : {}), n: ++this.alertCounter, receivedAt: this.now(), via,
+      ...ruleFields(a),
     };
     const mark = this.record({ at: alert.receivedAt, event: 'alert', alert }, true);
     this.dedupe.mark(agentId, epoch, a.seq, mark);
@@ -318,7 +340,16 @@ export class ManagerState extends EventEmitter<StateEvents> {
     return n;
   }
 
+  /** What fires now (firing and not yet resolved), oldest first. */
+  activeAlerts(): AlertRecord[] {
+    return [...this.active.values()].sort((a, b) => a.n - b.n);
+  }
+
   private pushAlert(a: AlertRecord): void {
+    const r = a.rule ? { rule: a.rule, state: a.state ?? 'firing' } : ruleOfType(a.type);
+    const key = `${a.agentId}\0${r.rule}\0${labelsKey(a.labels)}`;
+    if (r.state === 'firing') this.active.set(key, a);
+    else this.active.delete(key);
     this.alertList.push(a);
     // Trimmed in batches: one splice per alert past the bound moved 10,000 entries every time.
     if (this.alertList.length > ALERTS_KEPT + ALERTS_KEPT / 10) this.alertList.splice(0, this.alertList.length - ALERTS_KEPT);
@@ -330,7 +361,7 @@ function blankAgent(id: string): AgentRecord {
   return {
     id, name: id.slice(0, 8), hostname: '', address: '', platform: '', arch: '', version: '', interval: 0,
     online: false, restarting: false, restartAllowed: false, filesEnabled: true, trust: 'pending', fingerprint: '', connectedAt: null, lastSeen: null,
-    metricsAt: null, down: false, metrics: null, interfaces: [],
+    metricsAt: null, down: false, metrics: null, interfaces: [], rulesVersion: null, labels: {},
   };
 }
 
@@ -355,12 +386,25 @@ export function agentJson(a: AgentRecord): Record<string, unknown> {
     id: a.id, name: a.name, hostname: a.hostname, address: a.address, platform: a.platform, version: a.version,
     online: a.online, restarting: a.restarting, down: a.down, trust: a.trust, fingerprint: a.fingerprint, lastSeen: a.lastSeen ? new Date(a.lastSeen).toISOString() : null,
     connectedAt: a.connectedAt ? new Date(a.connectedAt).toISOString() : null, interval: a.interval, metrics,
+    rulesVersion: a.rulesVersion, labels: a.labels,
   };
 }
 
 export function alertJson(a: AlertRecord): Record<string, unknown> {
+  const r = a.rule ? { rule: a.rule, state: a.state ?? 'firing' } : ruleOfType(a.type);
   return {
-    agent: a.agent, agentId: a.agentId, type: a.type, value: a.value, ...(a.threshold !== undefined ? { threshold: a.threshold } : {}),
+    agent: a.agent, agentId: a.agentId, type: a.type, rule: r.rule, state: r.state, severity: a.severity ?? (r.rule === 'agent_down' ? 'critical' : 'warning'),
+    value: a.value, ...(a.threshold !== undefined ? { threshold: a.threshold } : {}), labels: a.labels ?? {},
     at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via,
   };
+}
+
+/** The rule fields of an agent's alert; derived from the type for agents older than rules. */
+function ruleFields(a: Pick<AlertMsg, 'alert' | 'rule' | 'state' | 'severity' | 'labels'>): Pick<AlertRecord, 'rule' | 'state' | 'severity' | 'labels'> {
+  const r = a.rule ? { rule: a.rule, state: a.state ?? 'firing' } : ruleOfType(a.alert);
+  return { rule: r.rule, state: r.state, severity: a.severity ?? 'warning', ...(a.labels && Object.keys(a.labels).length ? { labels: a.labels } : {}) };
+}
+
+function labelsKey(l: Record<string, string> | undefined): string {
+  return l ? Object.keys(l).sort().map((k) => `${k}=${l[k]}`).join(',') : '';
 }

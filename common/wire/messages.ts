@@ -1,14 +1,18 @@
 // Every message of the protocol, its type, and its validation at the boundary. See PROTOCOL.md.
 
-import { MAX_INTERVAL_S, MIN_INTERVAL_S } from '../constants.ts';
+import { MAX_INTERVAL_S, MAX_LABEL_VALUE, MAX_LABELS, MAX_RULE_SERIES, MAX_RULES, MIN_INTERVAL_S } from '../constants.ts';
+import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
 import {
   arr, bool, int, isObj, num, numIn, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';
 
+/** The types agents older than rules send; newer ones send any rule's type (ALERT_TYPE_RE). */
 export const ALERT_TYPES = ['CPU_HIGH', 'CPU_NORMAL'] as const;
-export type AlertType = (typeof ALERT_TYPES)[number];
+/** CPU_HIGH, CPU_NORMAL, or a rule's name in capitals (MEMORY_HIGH, MEMORY_HIGH_RESOLVED). */
+export type AlertType = string;
+const ALERT_TYPE_RE = /^[A-Z][A-Z0-9_]{0,79}$/;
 
 export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart'] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -27,6 +31,11 @@ export interface Hello {
   filesEnabled: boolean;
   /** proves the right to be accepted at once (manager's --enroll-token) */
   enrollToken?: string;
+  /**
+   * The version of the rules the agent runs ('' for its own flags). Its presence says the agent
+   * understands the `rules` message; older agents omit it and are sent none.
+   */
+  rulesVersion?: string;
 }
 export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; backfill?: boolean }
 /**
@@ -34,7 +43,17 @@ export interface Report { type: 'report'; at: number; metrics: Metrics; interfac
  * created afresh (first start, or alerts.json lost), and seq starts again at 1 in it, so a reset
  * counter is never taken for duplicates. Absent from agents older than this field ('' for them).
  */
-export interface AlertMsg { type: 'alert'; epoch?: string; seq: number; alert: AlertType; value: number; threshold: number; at: number }
+export interface AlertMsg {
+  type: 'alert'; epoch?: string; seq: number; alert: AlertType; value: number; threshold: number; at: number;
+  /** which rule, and whether it fires or resolves (absent from agents older than rules) */
+  rule?: string;
+  state?: 'firing' | 'resolved';
+  severity?: 'warning' | 'critical';
+  /** the series of a per-mount or per-interface rule, e.g. { mount: '/' } */
+  labels?: Record<string, string>;
+}
+/** The agent now runs the rules of this version ('' when back on its own flags). */
+export interface RulesApplied { type: 'rules-applied'; version: string }
 export interface Response {
   type: 'res';
   id: number;
@@ -57,12 +76,14 @@ export interface Request { type: 'req'; id: number; cmd: CommandName; args: Obj 
 export interface Credit { type: 'credit'; id: number; bytes: number }
 export interface Cancel { type: 'cancel'; id: number }
 export interface Ack { type: 'ack'; epoch?: string; seq: number }
+/** The rules the agent runs from now on; null: none from the manager, the agent's own flags apply. */
+export interface RulesMsg { type: 'rules'; version: string; rules: Rule[] | null }
 
-export type AgentMessage = Hello | Report | AlertMsg | Response | FileStart | FileEnd | Ping | Pong | Bye;
-export type ManagerMessage = Welcome | Accepted | Request | Credit | Cancel | Ack | Ping | Pong | Bye;
+export type AgentMessage = Hello | Report | AlertMsg | RulesApplied | Response | FileStart | FileEnd | Ping | Pong | Bye;
+export type ManagerMessage = Welcome | Accepted | Request | Credit | Cancel | Ack | RulesMsg | Ping | Pong | Bye;
 
 /** UDP: the agent's alert datagram and the manager's acknowledgement. */
-export interface AlertDatagram { type: 'alert'; agentId: string; epoch?: string; seq: number; alert: AlertType; value: number; threshold: number; at: number }
+export type AlertDatagram = Omit<AlertMsg, 'type'> & { type: 'alert'; agentId: string };
 export interface AckDatagram { type: 'ack'; agentId: string; epoch?: string; seq: number }
 
 const ID_MAX = 64;
@@ -129,6 +150,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
         hostname: str(o, 'hostname', 256), platform: str(o, 'platform', 32), arch: str(o, 'arch', 32),
         version: str(o, 'version', 64), interval: numIn(o, 'interval', MIN_INTERVAL_S, MAX_INTERVAL_S), restartAllowed: bool(o, 'restartAllowed'),
         filesEnabled: bool(o, 'filesEnabled'), ...(o.enrollToken !== undefined ? { enrollToken: str(o, 'enrollToken', 256) } : {}),
+        ...(o.rulesVersion !== undefined ? { rulesVersion: versionOf(o) } : {}),
       };
     case 'report': {
       const r: Report = { type: 'report', at: num(o, 'at'), metrics: checkMetrics(obj(o, 'metrics')) };
@@ -138,10 +160,9 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
       return r;
     }
     case 'alert':
-      return {
-        type: 'alert', ...epochOf(o), seq: int(o, 'seq', 1), alert: oneOf(o, 'alert', ALERT_TYPES), value: num(o, 'value'),
-        threshold: num(o, 'threshold'), at: num(o, 'at'),
-      };
+      return { type: 'alert', ...alertFields(o) };
+    case 'rules-applied':
+      return { type: 'rules-applied', version: versionOf(o) };
     case 'res': {
       const id = int(o, 'id', 1, REQ_ID_MAX);
       const ok = bool(o, 'ok');
@@ -182,6 +203,10 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
       return { type: 'cancel', id: int(o, 'id', 1, REQ_ID_MAX) };
     case 'ack':
       return { type: 'ack', ...epochOf(o), seq: int(o, 'seq', 1) };
+    case 'rules': {
+      if (o.rules === null) return { type: 'rules', version: versionOf(o), rules: null };
+      return { type: 'rules', version: versionOf(o), rules: arr(o, 'rules', MAX_RULES).map(checkRule) };
+    }
     default:
       return parseCommon(o);
   }
@@ -190,10 +215,57 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
 export function parseAlertDatagram(buf: Buffer): AlertDatagram {
   const o = parseJson(buf);
   if (o.type !== 'alert') throw new HwError('UNKNOWN_TYPE', 'datagram is not an alert');
-  return {
-    type: 'alert', agentId: str(o, 'agentId', ID_MAX), ...epochOf(o), seq: int(o, 'seq', 1), alert: oneOf(o, 'alert', ALERT_TYPES),
-    value: num(o, 'value'), threshold: num(o, 'threshold'), at: num(o, 'at'),
+  return { type: 'alert', agentId: str(o, 'agentId', ID_MAX), ...alertFields(o) };
+}
+
+/** An alert's fields, on TCP and UDP alike; the rule fields are optional (older agents). */
+function alertFields(o: Obj): Omit<AlertMsg, 'type'> {
+  const alert = str(o, 'alert', 80);
+  if (!ALERT_TYPE_RE.test(alert)) throw new HwError('BAD_MESSAGE', 'field "alert" must be capital letters, digits and _');
+  const a: Omit<AlertMsg, 'type'> = { ...epochOf(o), seq: int(o, 'seq', 1), alert, value: num(o, 'value'), threshold: num(o, 'threshold'), at: num(o, 'at') };
+  if (o.rule !== undefined) a.rule = ruleName(o, 'rule');
+  if (o.state !== undefined) a.state = oneOf(o, 'state', ['firing', 'resolved'] as const);
+  if (o.severity !== undefined) a.severity = oneOf(o, 'severity', ['warning', 'critical'] as const);
+  const labels = strRecord(o, 'labels', MAX_LABELS, MAX_LABEL_VALUE);
+  if (labels) a.labels = labels;
+  return a;
+}
+
+function ruleName(o: Obj, k: string): string {
+  const n = str(o, k, 63);
+  if (!RULE_NAME_RE.test(n)) throw new HwError('BAD_MESSAGE', `field "${k}" must be a rule name (a-z, 0-9, _)`);
+  return n;
+}
+
+function versionOf(o: Obj): string {
+  const v = str(o, o.type === 'hello' ? 'rulesVersion' : 'version', 64);
+  if (!/^[A-Za-z0-9-]*$/.test(v)) throw new HwError('BAD_MESSAGE', 'rules version must be letters, digits or dashes');
+  return v;
+}
+
+function checkStrList(o: Obj, k: string): string[] | undefined {
+  if (o[k] === undefined) return undefined;
+  return arr(o, k, MAX_RULE_SERIES).map((v) => {
+    if (typeof v !== 'string' || v.length > 256) throw new HwError('BAD_MESSAGE', `field "${k}" must be a list of strings`);
+    return v;
+  });
+}
+
+/** A rule as the manager sends it: every field checked, so the evaluator never sees a bad one. */
+function checkRule(v: unknown): Rule {
+  if (!isObj(v)) throw new HwError('BAD_MESSAGE', 'a rule must be an object');
+  const r: Rule = {
+    name: ruleName(v, 'name'), metric: oneOf(v, 'metric', METRICS), op: oneOf(v, 'op', ['above', 'below'] as const),
+    threshold: num(v, 'threshold'), clear: num(v, 'clear'), for: numIn(v, 'for', 0, 86_400 * 30), clearFor: numIn(v, 'clearFor', 0, 86_400 * 30),
   };
+  if (v.critical !== undefined) r.critical = num(v, 'critical');
+  if (v.repeat !== undefined) r.repeat = numIn(v, 'repeat', 1, 86_400 * 365);
+  if (v.per !== undefined) r.per = oneOf(v, 'per', ['mount', 'interface'] as const);
+  const ex = checkStrList(v, 'excludeFstypes');
+  if (ex) r.excludeFstypes = ex;
+  const only = checkStrList(v, 'only');
+  if (only) r.only = only;
+  return r;
 }
 
 export function parseAckDatagram(buf: Buffer): AckDatagram {

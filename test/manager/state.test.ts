@@ -45,6 +45,7 @@ test('the same seq via UDP then TCP is shown once', () => {
   assert.equal(s.alerts(), shown);
   assert.equal(shown[0], {
     agent: 'web1', agentId: ID1, type: 'CPU_HIGH', value: 90, threshold: 80, at: 1001, seq: 1, n: 1, receivedAt: 5000, via: 'udp',
+    rule: 'cpu_high', state: 'firing', severity: 'warning',
   });
 });
 

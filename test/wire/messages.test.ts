@@ -121,12 +121,15 @@ test('report: bad metrics, interfaces and unavailable are BAD_MESSAGE', () => {
   assert.is(agentCode(rep({ interfaces: Array.from({ length: 1025 }, () => iface) })), 'BAD_MESSAGE');
 });
 
-test('alert: valid; seq from 1; alert one of CPU_HIGH/CPU_NORMAL', () => {
+test('alert: valid; seq from 1; alert a type in capitals; the rule fields optional and checked', () => {
   const a = { type: 'alert', seq: 1, alert: 'CPU_HIGH', value: 93.3, threshold: 80, at: 1700000000000 };
   assert.equal(parseAgentMessage(j(a)), a);
   assert.equal(parseAgentMessage(j({ ...a, alert: 'CPU_NORMAL' })), { ...a, alert: 'CPU_NORMAL' });
-  for (const patch of [{ seq: 0 }, { seq: -1 }, { seq: 1.5 }, { seq: '1' }, { alert: 'cpu_high' }, { alert: 'DISK_FULL' },
-    { value: null }, { threshold: 'x' }, { at: undefined }]) {
+  const r = { ...a, alert: 'DISK_FULL', rule: 'disk_full', state: 'firing', severity: 'critical', labels: { mount: '/data' } };
+  assert.equal(parseAgentMessage(j(r)), r);
+  for (const patch of [{ seq: 0 }, { seq: -1 }, { seq: 1.5 }, { seq: '1' }, { alert: 'cpu_high' }, { alert: 'CPU HIGH' }, { alert: 'A'.repeat(81) },
+    { value: null }, { threshold: 'x' }, { at: undefined }, { rule: 'Disk' }, { state: 'on' }, { severity: 'high' }, { labels: { mount: 1 } },
+    { labels: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }]) {
     assert.is(agentCode({ ...a, ...patch }), 'BAD_MESSAGE', JSON.stringify(patch));
   }
 });
@@ -202,7 +205,7 @@ test('alert datagram: valid, wrong type, bad fields', () => {
   assert.is(codeOf(() => parseAlertDatagram(j({ ...d, type: 'ack' }))), 'UNKNOWN_TYPE');
   assert.is(codeOf(() => parseAlertDatagram(Buffer.from('not json'))), 'BAD_JSON');
   assert.is(codeOf(() => parseAlertDatagram(j([d]))), 'BAD_MESSAGE');
-  for (const patch of [{ agentId: 1 }, { agentId: 'x'.repeat(65) }, { seq: 0 }, { alert: 'X' }, { value: '1' }]) {
+  for (const patch of [{ agentId: 1 }, { agentId: 'x'.repeat(65) }, { seq: 0 }, { alert: 'x' }, { value: '1' }, { state: 'x' }]) {
     assert.is(codeOf(() => parseAlertDatagram(j({ ...d, ...patch }))), 'BAD_MESSAGE', JSON.stringify(patch));
   }
 });
@@ -227,6 +230,20 @@ test('ack datagram: valid, wrong type, bad fields', () => {
   assert.is(codeOf(() => parseAckDatagram(Buffer.from('{'))), 'BAD_JSON');
   assert.is(codeOf(() => parseAckDatagram(j({ ...a, seq: 'x' }))), 'BAD_MESSAGE');
   assert.is(codeOf(() => parseAckDatagram(j({ ...a, agentId: undefined }))), 'BAD_MESSAGE');
+});
+
+test('rules: the manager\'s rules checked field by field; null means the agent\'s own flags; rules-applied and hello\'s rulesVersion', () => {
+  const rule = { name: 'disk_full', metric: 'disk', op: 'above', threshold: 90, critical: 95, clear: 85, for: 300, clearFor: 300, repeat: 3600, per: 'mount', excludeFstypes: ['tmpfs'], only: ['/'] };
+  const m = { type: 'rules', version: 'abc123', rules: [rule] };
+  assert.equal(parseManagerMessage(j(m)), m);
+  assert.equal(parseManagerMessage(j({ type: 'rules', version: '', rules: null })), { type: 'rules', version: '', rules: null });
+  for (const patch of [{ name: 'Disk' }, { metric: 'load' }, { op: 'over' }, { threshold: '90' }, { for: -1 }, { per: 'disk' }, { excludeFstypes: [1] }, { repeat: 0 }]) {
+    assert.is(managerCode({ ...m, rules: [{ ...rule, ...patch }] }), 'BAD_MESSAGE', JSON.stringify(patch));
+  }
+  assert.is(managerCode({ ...m, version: 'a b' }), 'BAD_MESSAGE');
+  assert.is(managerCode({ ...m, rules: Array.from({ length: 65 }, () => rule) }), 'BAD_MESSAGE');
+  assert.equal(parseAgentMessage(j({ type: 'rules-applied', version: 'abc123' })), { type: 'rules-applied', version: 'abc123' });
+  assert.is(agentCode({ type: 'rules-applied' }), 'BAD_MESSAGE');
 });
 
 test.run();
