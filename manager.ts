@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, statusCmd, configShowCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, rulesCmd, statusCmd, configShowCmd, type Io,
 } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
@@ -137,6 +137,9 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
     }
     throw new HwError('BAD_ARGS', `config ${String(action)}: expected check <file> or show [file]`);
   });
+cli.command('rules [agent]', 'Each agent\'s effective rules (the config\'s, with its overrides), whether it runs them, and what fires')
+  .option('--json', 'JSON output')
+  .action((ref, o) => rulesCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
 cli.command('reload', 'Apply the running manager\'s changed config file (a bad file is refused and nothing changes)')
   .option('--json', 'JSON output')
   .action((o) => reloadCmd(client(o), o, io()));
@@ -204,8 +207,9 @@ cli.command('fetch <agent> <remote-path> [local-path]', 'Download a file from th
 cli.command('restart <agent>', 'Restart the agent\'s host (the agent must run with --allow-restart)')
   .option('--yes', 'Do not ask for confirmation')
   .action((ref, o) => restartCmd(client(o), String(ref), o, io()));
-cli.command('alerts', 'Alerts received (CPU_HIGH, CPU_NORMAL)')
+cli.command('alerts', 'Alerts received: CPU_HIGH/CPU_NORMAL, AGENT_DOWN/AGENT_UP, each rule\'s (MEMORY_HIGH, MEMORY_HIGH_RESOLVED...)')
   .option('--json', 'JSON output (with --follow: one JSON object a line)')
+  .option('--active', 'Only what fires now (fired and not resolved)')
   .option('--follow', 'Keep printing new alerts until interrupted')
   .action(async (o) => {
     const ac = new AbortController();

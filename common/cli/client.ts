@@ -31,6 +31,10 @@ export interface Client {
   reload(): Promise<Json>;
   /** The effective config of the running manager. */
   config(): Promise<Json>;
+  /** What fires now. */
+  activeAlerts(): Promise<Json[]>;
+  /** Each agent's effective rules (or one agent's) and what fires. */
+  rules(ref?: string): Promise<Json[]>;
   /** Calls `onAlert` for each alert after `after`, then for each new one, until `signal` aborts. */
   follow(after: number, onAlert: (a: Json) => void, signal: AbortSignal): Promise<void>;
 }
@@ -168,6 +172,14 @@ export class HttpClient implements Client {
 
   config(): Promise<Json> {
     return this.json('GET', '/api/config');
+  }
+
+  activeAlerts(): Promise<Json[]> {
+    return this.json('GET', '/api/alerts?active=1');
+  }
+
+  rules(ref?: string): Promise<Json[]> {
+    return this.json('GET', ref === undefined ? '/api/rules' : `/api/rules/${encodeURIComponent(ref)}`);
   }
 
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {

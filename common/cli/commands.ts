@@ -94,7 +94,13 @@ export async function restartCmd(c: Client, ref: string, o: { yes?: boolean }, i
   io.out(`restart acknowledged by ${ref}${r.command ? ` (${r.command})` : ''}; the manager shows it as restarting until it is back`);
 }
 
-export async function alertsCmd(c: Client, o: { json?: boolean; follow?: boolean }, io: Io, signal?: AbortSignal): Promise<void> {
+export async function alertsCmd(c: Client, o: { json?: boolean; follow?: boolean; active?: boolean }, io: Io, signal?: AbortSignal): Promise<void> {
+  if (o.active) {
+    if (o.follow) throw new HwError('BAD_ARGS', '--active and --follow do not go together: --active lists what fires now');
+    const list = await c.activeAlerts();
+    print(io, !!o.json, list, () => (list.length ? list.map(alertLine).join('\n') : 'nothing is firing'));
+    return;
+  }
   if (!o.follow) {
     const list = await c.alerts();
     print(io, !!o.json, list, () => (list.length ? list.map(alertLine).join('\n') : 'no alerts'));
@@ -129,6 +135,33 @@ export async function reloadCmd(c: Client, o: { json?: boolean }, io: Io): Promi
 export async function configShowCmd(c: Client, o: { json?: boolean }, io: Io): Promise<void> {
   const cfg = await c.config();
   print(io, !!o.json, cfg, () => yamlText(cfg));
+}
+
+export async function rulesCmd(c: Client, ref: string | undefined, o: { json?: boolean }, io: Io): Promise<void> {
+  const list = await c.rules(ref);
+  print(io, !!o.json, list, () => list.map(rulesText).join('\n\n') || 'no agents');
+}
+
+function ruleLine(r: Json): string {
+  const unit = r.metric === 'cpu' || r.metric === 'memory' || r.metric === 'swap' || r.metric === 'disk' ? '%' : r.metric.startsWith('net_') ? ' B/s' : '';
+  const per = r.per ? ` per ${r.per}` : '';
+  const extra = [r.critical !== undefined ? `critical ${r.critical}${unit}` : '', `clear ${r.clear}${unit} for ${r.clearFor}s`, r.repeat ? `repeat every ${r.repeat}s` : ''].filter(Boolean).join(', ');
+  return `${r.metric}${per} ${r.op} ${r.threshold}${unit} for ${r.for}s (${extra})`;
+}
+
+function rulesText(a: Json): string {
+  const head = `${a.agent}  ${a.online ? 'online' : 'offline'}  ${a.version === null ? 'no rules from the manager: the agent\'s own --cpu-threshold/--cpu-for apply'
+    : a.running === null ? 'agent too old to run rules' : a.inSync ? `rules ${a.version}` : `rules ${a.version} (agent runs ${a.running || 'its own flags'}: not yet applied)`}`;
+  const firingText = (f: Json[]) => (f.length ? f.map((x) => `FIRING ${x.severity}${labelList(x.labels)}`).join('; ') : 'ok');
+  const rows = (a.rules ?? []).map((r: Json) => [r.name, ruleLine(r), firingText(r.firing)]);
+  rows.push(['agent_down', `silent for ${a.agentDown.after} intervals (judged by the manager)`, firingText(a.agentDown.firing)]);
+  for (const o of a.other ?? []) rows.push([o.rule, '(not in the current rules)', firingText([o])]);
+  return `${head}\n${table(rows.map((r: string[]) => ['  ' + r[0], r[1], r[2]]))}`;
+}
+
+function labelList(l: Json | undefined): string {
+  const parts = Object.entries(l ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+  return parts.length ? ` ${parts.join(' ')}` : '';
 }
 
 export async function revokeCmd(c: Client, ref: string, io: Io): Promise<void> {

@@ -4,7 +4,7 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { Client } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, statusCmd, type Io,
 } from './commands.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
@@ -21,7 +21,7 @@ export interface ConsoleSource {
 }
 
 export const CONSOLE_COMMANDS = [
-  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'reload', 'config', 'watch', 'quit',
+  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'reload', 'config', 'rules', 'watch', 'quit',
 ];
 
 const HELP = `commands:
@@ -31,7 +31,8 @@ const HELP = `commands:
   logs <agent> [lines]            latest system log lines (default 50)
   fetch <agent> <remote> [local]  download a file (sha256 checked; Ctrl-C cancels it)
   restart <agent>                 restart the agent's host (asks first)
-  alerts                          alerts so far
+  alerts [--active]               alerts so far (or only what fires now)
+  rules [agent]                   effective rules per agent, and what fires
   history <agent> [since]         samples kept for an agent, e.g. history web1 30m (default 10m)
   pending                         agents waiting to be accepted, with their key fingerprints
   accept <agent> | accept --all   trust a pending agent's key (compare its fingerprint first)
@@ -193,7 +194,7 @@ export class ManagerConsole {
           await restartCmd(this.client, need(a1, 'an agent'), { yes }, io);
           break;
         case 'alerts':
-          await alertsCmd(this.client, { json }, io);
+          await alertsCmd(this.client, { json, active: words.includes('--active') }, io);
           break;
         case 'history':
           await historyCmd(this.client, need(a1, 'an agent'), { since: a2 ?? '10m', json }, io);
@@ -203,6 +204,9 @@ export class ManagerConsole {
           break;
         case 'accept':
           await acceptCmd(this.client, a1, { all: words.includes('--all') }, io);
+          break;
+        case 'rules':
+          await rulesCmd(this.client, a1, { json }, io);
           break;
         case 'reload':
           await reloadCmd(this.client, { json }, io);

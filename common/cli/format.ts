@@ -83,10 +83,17 @@ export function statusText(s: Json): string {
   return lines.join('\n');
 }
 
+function labelText(l: unknown): string {
+  if (!l || typeof l !== 'object') return '';
+  const parts = Object.entries(l as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`);
+  return parts.length ? ` ${parts.join(' ')}` : '';
+}
+
 export function alertLine(a: Json): string {
   const when = typeof a.at === 'string' ? a.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
   const what = a.type === 'CPU_HIGH' ? `CPU high: ${a.value}% (threshold ${a.threshold}%)`
     : a.type === 'CPU_NORMAL' ? `CPU back to normal: ${a.value}%`
+    : a.rule && a.rule !== 'agent_down' ? `${a.rule} ${a.state === 'resolved' ? 'resolved' : `firing (${a.severity ?? 'warning'})`}: ${a.value} (threshold ${a.threshold})${labelText(a.labels)}`
     : `${a.type}${a.value != null ? ` ${a.value}` : ''}`;
   return `${when}  ${a.agent}  ${a.type}  ${what}`;
 }

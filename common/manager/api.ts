@@ -27,6 +27,7 @@ import {
 } from '../constants.ts';
 import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
+import { rulesJson } from './rules-view.ts';
 import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
 import { LogThrottle } from '../log/throttle.ts';
@@ -171,6 +172,7 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
     }
   }
 
+  if (parts[1] === 'rules' && parts.length <= 3 && method === 'GET') return sendJson(res, 200, rulesJson(manager, parts[2]));
   if (parts[1] === 'reload' && parts.length === 2 && method === 'POST') return sendJson(res, 200, manager.reloadConfig(apiWho(req)));
   if (parts[1] === 'config' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.config());
 
@@ -181,6 +183,7 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
 
   if (parts[1] === 'alerts' && method === 'GET') {
     const after = Number(url.searchParams.get('after') ?? 0) || 0;
+    if (parts.length === 2 && url.searchParams.get('active')) return sendJson(res, 200, manager.state.activeAlerts().map(alertJson));
     if (parts.length === 2) return sendJson(res, 200, manager.state.alerts(after).map(alertJson));
     if (parts.length === 3 && parts[2] === 'follow') return followAlerts(manager, after, req, res, limits);
   }

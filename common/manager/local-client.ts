@@ -5,6 +5,7 @@
 import { HwError } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
 import { historyJson } from './api.ts';
+import { rulesJson } from './rules-view.ts';
 import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
 
@@ -53,6 +54,14 @@ export class LocalClient {
 
   async config(): Promise<Json> {
     return this.manager.config();
+  }
+
+  async activeAlerts(): Promise<Json[]> {
+    return this.manager.state.activeAlerts().map(alertJson);
+  }
+
+  async rules(ref?: string): Promise<Json[]> {
+    return rulesJson(this.manager, ref);
   }
 
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {

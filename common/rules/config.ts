@@ -122,6 +122,8 @@ export function finishRules(sections: Record<string, unknown>, ctx: ConfigContex
     const changes: RuleOverride['changes'] = {};
     for (const e of raw.entries) {
       const rule = byName.get(e.name);
+      // A rule with problems of its own was reported there already.
+      if (!rule && rawRules?.some((r) => r.name === e.name)) continue;
       if (!rule) {
         const hint = closest(e.name, byName.keys());
         ctx.problem(e.key, `agents "${raw.selector}": no rule "${e.name}"${hint ? `: did you mean "${hint}"?` : ''}`);

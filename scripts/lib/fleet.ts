@@ -80,18 +80,30 @@ export function simulatedDeps(seed: number): AgentDeps {
 
 /**
  * Measurements a test or benchmark drives: CPU is whatever `cpu` holds (set it to cross the
- * alert threshold), the rest fixed; `status` is not answered; restarts are counted, not done.
+ * alert threshold), memory `mem`, swap `swap`, the mounts `mounts`, the rest fixed; `status` is
+ * not answered; restarts are counted, not done; `samples` counts the report samples taken.
  */
-export function drivenDeps(): AgentDeps & { cpu: number | null; restarts: number } {
+export function drivenDeps(): AgentDeps & {
+  cpu: number | null; mem: number | null; swap: number | null; mounts: { mount: string; type: string; percent: number | null }[];
+  restarts: number; samples: number;
+} {
   const d = {
     cpu: 5 as number | null,
+    mem: 10 as number | null,
+    swap: 0 as number | null,
+    mounts: [{ mount: '/', type: 'ext4', percent: 20 as number | null }],
     restarts: 0,
-    sample: async () => ({ at: Date.now(), metrics: { cpuPercent: d.cpu, memPercent: 10, diskPercent: 20, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 } }),
+    samples: 0,
+    sample: async () => {
+      d.samples++;
+      return { at: Date.now(), metrics: { cpuPercent: d.cpu, memPercent: d.mem, diskPercent: 20, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 } };
+    },
     status: async () => { throw new Error('status is not answered by driven measurements'); },
     processCount: async () => ({ processCount: 4 }),
     cpuPercent: () => d.cpu,
     readLogs: async () => ({ source: 'driven', lines: [] }),
     restart: async () => { d.restarts++; },
+    ruleExtras: async () => ({ swap: d.swap, mounts: d.mounts.map((m) => ({ ...m })) }),
   };
   return d;
 }

@@ -79,6 +79,38 @@ test('reload applies a changed file without dropping agents; a bad file is refus
   assert.is(after.connectedAt, before.connectedAt, 'the agent stayed connected through the reloads');
 }));
 
+const rcfg = join(work, 'rules.yaml');
+
+test('rules from the file reach a real agent program; a reload sends the changed set without a reconnect', timed(90_000, async () => {
+  writeFileSync(rcfg, 'rules:\n  memory_high: { metric: memory, above: 99, for: 1m }\n');
+  const m = await startManager(['--config', rcfg]);
+  const agent = startAgent(m, ['--name', 'ruled']);
+  await waitOnline(m.dataDir, 'ruled', undefined, agent, m);
+  const v1 = await waitFor(async () => {
+    const a = (await cliJson<any[]>(m.dataDir, ['agents'])).find((x) => x.name === 'ruled');
+    return a?.rulesVersion ? a : null;
+  }, 20_000, 'rules version reported');
+  writeFileSync(rcfg, 'rules:\n  memory_high: { metric: memory, above: 98, for: 1m }\n  agent_down: { after: 5 }\n');
+  const r = await cliJson(m.dataDir, ['reload']);
+  assert.equal(r.applied, ['rules']);
+  const v2 = await waitFor(async () => {
+    const a = (await cliJson<any[]>(m.dataDir, ['agents'])).find((x) => x.name === 'ruled');
+    return a && a.rulesVersion !== v1.rulesVersion ? a : null;
+  }, 20_000, 'new rules version reported');
+  assert.is(v2.connectedAt, v1.connectedAt, 'same connection');
+  const rules = await cliJson<any[]>(m.dataDir, ['rules', 'ruled']);
+  assert.equal([rules[0].inSync, rules[0].rules[0].threshold, rules[0].agentDown.after], [true, 98, 5]);
+  writeFileSync(rcfg, 'rules:\n  memory_high: { metric: memory, above: 9 kilo, for: 1m }\n');
+  const bad = await cli(m.dataDir, ['reload']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, `${rcfg}:2:41: memory_high: above: bad percentage`);
+  const check = await cli(work, ['config', 'check', rcfg]);
+  assert.is(check.code, 2);
+  assert.match(check.stdout, `${rcfg}:2:41:`);
+  assert.is((await cliJson<any[]>(m.dataDir, ['rules', 'ruled']))[0].rules[0].threshold, 98, 'running rules kept');
+  await m.kill();
+}));
+
 test('a manager started without --config refuses reload with NO_CONFIG', timed(30_000, async () => {
   const r = await cli(mgr.dataDir, ['reload']);
   assert.is(r.code, 0, 'this manager has a config');
