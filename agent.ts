@@ -7,6 +7,7 @@ import {
   DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION, MIN_INTERVAL_S, MAX_INTERVAL_S,
 } from './common/constants.ts';
 import { HwError } from './common/errors.ts';
+import { parseLabelFlags } from './common/rules/labels.ts';
 import { parseHostList, parsePort } from './common/net/address.ts';
 import { normalizeFingerprint } from './common/security/tls-identity.ts';
 
@@ -31,6 +32,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--manager-fingerprint <sha256>', 'Accept only a manager with this certificate fingerprint (printed by the manager); otherwise the first one seen is pinned')
   .option('--enroll-token <token>', 'The manager\'s enroll token: accepted at once instead of waiting for `manager accept`')
   .option('--state-dir <dir>', 'Where the agent keeps its id, key, pinned managers and unsent alerts', { default: DEFAULT_STATE_DIR })
+  .option('--label <name=value>', 'A label for this host, e.g. role=db, shown by `manager agents` and usable in selectors and rules (repeatable)')
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
   .example('agent --manager 10.0.0.5')
   .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
@@ -54,6 +56,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
       ...(last(opts.bind) ? { bind: String(last(opts.bind)) } : {}),
       ...(opts.managerFingerprint ? { managerFingerprints: [opts.managerFingerprint].flat().flatMap((f) => String(f).split(',')).map(normalizeFingerprint) } : {}),
       ...(last(opts.enrollToken) ? { enrollToken: String(last(opts.enrollToken)) } : {}),
+      ...(opts.label !== undefined ? { labels: parseLabelFlags([opts.label].flat().map(String)) } : {}),
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
       log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
     });

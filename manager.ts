@@ -17,6 +17,7 @@ import { checkConfig, ConfigReloader, flagView, loadEffective, type ConfigSpec }
 import { formatProblems } from './common/config/file.ts';
 import { configKeys, flagsGiven } from './common/config/keys.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from './common/rules/config.ts';
+import { readLabels, type LabelAssign } from './common/rules/labels.ts';
 import { HwError } from './common/errors.ts';
 import { stringify as yamlText } from 'yaml';
 import { readToken } from './common/manager/token.ts';
@@ -58,12 +59,14 @@ const serveCmd = cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP
       spec, path, cli: opts, given, initial, reloadable: RELOADABLE_KEYS,
       apply: (next) => {
         srv?.manager.applySettings({ autoAccept: !!next.settings.autoAccept });
+        srv?.manager.state.setLabelAssigns(next.sections.labels as LabelAssign[] | undefined);
         srv?.manager.setRules(next.sections.rules as RulesConfig | undefined);
       },
     });
     srv = await serve({
       ...initial.settings,
       ...(initial.sections.rules ? { rules: initial.sections.rules as RulesConfig } : {}),
+      ...(initial.sections.labels ? { labels: initial.sections.labels as LabelAssign[] } : {}),
       console: initial.opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
       openConsole: (manager, onQuit) => {
         const c = new ManagerConsole(consoleSource(manager), { input: process.stdin, output: process.stdout, onQuit });
@@ -92,7 +95,7 @@ type ServeSettings = Omit<ServeConfig, 'console' | 'openConsole'>;
 
 /** The config file's keys come from serve's own flags (and the global ones), so new flags get keys too. */
 function serveSpec(): ConfigSpec<ServeSettings> {
-  return { keys: configKeys([...cli.globalCommand.options, ...serveCmd.options]), readers: RULE_READERS, finish: finishRules, build: serveSettings };
+  return { keys: configKeys([...cli.globalCommand.options, ...serveCmd.options]), readers: { ...RULE_READERS, labels: readLabels }, finish: finishRules, build: serveSettings };
 }
 
 function serveSettings(opts: Record<string, unknown>): ServeSettings {

@@ -62,6 +62,8 @@ export interface AgentConfig {
   /** when given, only files inside these folders (the opened file's real path) may be fetched */
   filesRoots?: string[];
   heartbeatMs?: number;
+  /** --label role=db: sent in the hello */
+  labels?: Record<string, string>;
   /** no alert datagrams (simulated fleets: alerts still go over TCP); saves a socket per agent */
   noUdp?: boolean;
   backoff?: Backoff;
@@ -116,7 +118,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       managers: cfg.managers, tls: cfg.tls, pins: this.pins, log,
       hello: {
         id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: !cfg.noFiles,
-        ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}),
+        ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
       rulesVersion: () => this.rules.version,

@@ -34,6 +34,7 @@ import { Liveness } from './liveness.ts';
 import { Router } from './router.ts';
 import { RulesHub } from './rules-hub.ts';
 import type { RulesConfig } from '../rules/config.ts';
+import type { LabelAssign } from '../rules/labels.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
 
 export interface ManagerOptions {
@@ -60,6 +61,8 @@ export interface ManagerOptions {
   logMaxBytes?: number;
   /** the config's rules, sent to the agents (none: each agent runs its own --cpu-threshold) */
   rules?: RulesConfig;
+  /** the config's `labels:` */
+  labels?: LabelAssign[];
   /** where human-readable notices go (the console prints them above the prompt) */
   notice?: (line: string) => void;
   now?: () => number;
@@ -168,6 +171,7 @@ export class Manager {
     this.loopDelay.enable();
     // The registry is the enrolled agents; the record only adds alerts and details to them.
     this.admission.registerAll();
+    this.state.setLabelAssigns(this.opts.labels);
     this.state.restore(this.log.readBack());
     loadHistory(join(this.opts.dataDir, HISTORY_FILE), this.state);
     this.log.open();
@@ -311,7 +315,7 @@ export class Manager {
     const rec = this.state.agentUp({
       id: hello.id, name: hello.name, hostname: hello.hostname, address, platform: hello.platform, arch: hello.arch,
       version: hello.version, interval: hello.interval, restartAllowed: hello.restartAllowed, filesEnabled: hello.filesEnabled,
-      trust, fingerprint, rulesVersion: hello.rulesVersion ?? null,
+      trust, fingerprint, rulesVersion: hello.rulesVersion ?? null, ownLabels: hello.labels ?? {},
     });
     peer.post({ type: 'welcome', v: PROTOCOL_VERSION, agentId: hello.id, heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS, status: trust, udpKey: udpKey.toString('base64') });
     this.rulesHub.send(link, rec);
@@ -339,6 +343,12 @@ export class Manager {
       if (rec) online.push([link, rec]);
     }
     this.rulesHub.set(cfg, online);
+  }
+
+  /** The config's labels; agents whose rules change with them are sent their new set. */
+  setLabels(assigns: LabelAssign[] | undefined): void {
+    this.state.setLabelAssigns(assigns);
+    this.setRules(this.rulesHub.config);
   }
 
   get rules(): RulesHub {

@@ -15,6 +15,7 @@ import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { startApi, type ApiOptions } from './api.ts';
 import { Manager, type ManagerOptions } from './manager.ts';
 import type { RulesConfig } from '../rules/config.ts';
+import type { LabelAssign } from '../rules/labels.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
 
 export const MANAGER_FILE = 'manager.json';
@@ -43,8 +44,9 @@ export interface ServeConfig {
   openConsole?: (manager: Manager, onQuit: () => void) => ConsoleUi;
   /** events.jsonl rotated past this size (--log-max-bytes) */
   logMaxBytes?: number;
-  /** the config file's rules (common/rules/config.ts) */
+  /** the config file's rules (common/rules/config.ts) and labels */
   rules?: RulesConfig;
+  labels?: LabelAssign[];
   out?: (line: string) => void;
 }
 
@@ -82,6 +84,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
     ...(cfg.logMaxBytes ? { logMaxBytes: cfg.logMaxBytes } : {}),
     ...(cfg.rules ? { rules: cfg.rules } : {}),
+    ...(cfg.labels ? { labels: cfg.labels } : {}),
     ...managerTuning,
     notice: (line) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`)),
   });

@@ -9,6 +9,7 @@ import { AlertDedupe, DURABLE } from './alert-dedupe.ts';
 import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from './event-log.ts';
 import { History } from './history.ts';
 import { ruleOfType } from '../rules/rule.ts';
+import { effectiveLabels, type LabelAssign } from '../rules/labels.ts';
 import type { AlertMsg } from '../wire/messages.ts';
 
 export interface AgentRecord {
@@ -41,6 +42,8 @@ export interface AgentRecord {
   rulesVersion: string | null;
   /** the agent's own (--label) and the config's labels, the config's winning */
   labels: Record<string, string>;
+  /** the agent's own, from its hello */
+  ownLabels: Record<string, string>;
 }
 
 export interface AlertRecord {
@@ -79,6 +82,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   private readonly alertList: AlertRecord[] = [];
   /** what fires now: the latest firing alert of each agent, rule and series */
   private readonly active = new Map<string, AlertRecord>();
+  private labelAssigns: LabelAssign[] | undefined;
   private readonly dedupe: AlertDedupe;
   private alertCounter = 0;
   private readonly log: EventLog | undefined;
@@ -208,7 +212,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   // ---- changes (called by the server) -----------------------------------------------------------
 
   /** An agent finished its hello. Returns the record, now online. */
-  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'metricsAt' | 'interfaces' | 'down' | 'labels' | 'rulesVersion'> & { rulesVersion?: string | null }): AgentRecord {
+  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'metricsAt' | 'interfaces' | 'down' | 'labels' | 'rulesVersion' | 'ownLabels'> & { rulesVersion?: string | null; ownLabels?: Record<string, string> }): AgentRecord {
     const t = this.now();
     let rec = this.agentsById.get(info.id);
     const isNew = !rec;
@@ -217,7 +221,8 @@ export class ManagerState extends EventEmitter<StateEvents> {
       this.agentsById.set(info.id, rec);
     }
     const wasRestarting = rec.restarting;
-    Object.assign(rec, info, { online: true, restarting: false, connectedAt: t, lastSeen: t, rulesVersion: info.rulesVersion ?? null });
+    Object.assign(rec, info, { online: true, restarting: false, connectedAt: t, lastSeen: t, rulesVersion: info.rulesVersion ?? null, ownLabels: info.ownLabels ?? {} });
+    rec.labels = this.labelsOf(rec);
     this.record({ at: t, event: 'connect', agent: summary(rec), ...(wasRestarting ? { afterRestart: true } : {}) });
     if (rec.down && rec.trust === 'accepted') {
       rec.down = false;
@@ -278,6 +283,16 @@ export class ManagerState extends EventEmitter<StateEvents> {
   touch(id: string): void {
     const rec = this.agentsById.get(id);
     if (rec) rec.lastSeen = this.now();
+  }
+
+  /** Labels the config gives agents (`labels:`), applied to every agent now and to each that connects. */
+  setLabelAssigns(assigns: LabelAssign[] | undefined): void {
+    this.labelAssigns = assigns;
+    for (const rec of this.agentsById.values()) rec.labels = this.labelsOf(rec);
+  }
+
+  private labelsOf(rec: AgentRecord): Record<string, string> {
+    return effectiveLabels(rec.ownLabels, this.labelAssigns, rec);
   }
 
   setRulesVersion(id: string, version: string): void {
@@ -361,7 +376,7 @@ function blankAgent(id: string): AgentRecord {
   return {
     id, name: id.slice(0, 8), hostname: '', address: '', platform: '', arch: '', version: '', interval: 0,
     online: false, restarting: false, restartAllowed: false, filesEnabled: true, trust: 'pending', fingerprint: '', connectedAt: null, lastSeen: null,
-    metricsAt: null, down: false, metrics: null, interfaces: [], rulesVersion: null, labels: {},
+    metricsAt: null, down: false, metrics: null, interfaces: [], rulesVersion: null, labels: {}, ownLabels: {},
   };
 }
 

@@ -2,6 +2,7 @@
 
 import { MAX_INTERVAL_S, MAX_LABEL_VALUE, MAX_LABELS, MAX_RULE_SERIES, MAX_RULES, MIN_INTERVAL_S } from '../constants.ts';
 import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
+import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
 import {
@@ -36,6 +37,8 @@ export interface Hello {
    * understands the `rules` message; older agents omit it and are sent none.
    */
   rulesVersion?: string;
+  /** the agent's --label flags */
+  labels?: Record<string, string>;
 }
 export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; backfill?: boolean }
 /**
@@ -151,6 +154,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
         version: str(o, 'version', 64), interval: numIn(o, 'interval', MIN_INTERVAL_S, MAX_INTERVAL_S), restartAllowed: bool(o, 'restartAllowed'),
         filesEnabled: bool(o, 'filesEnabled'), ...(o.enrollToken !== undefined ? { enrollToken: str(o, 'enrollToken', 256) } : {}),
         ...(o.rulesVersion !== undefined ? { rulesVersion: versionOf(o) } : {}),
+        ...(o.labels !== undefined ? { labels: helloLabels(o) } : {}),
       };
     case 'report': {
       const r: Report = { type: 'report', at: num(o, 'at'), metrics: checkMetrics(obj(o, 'metrics')) };
@@ -229,6 +233,15 @@ function alertFields(o: Obj): Omit<AlertMsg, 'type'> {
   const labels = strRecord(o, 'labels', MAX_LABELS, MAX_LABEL_VALUE);
   if (labels) a.labels = labels;
   return a;
+}
+
+function helloLabels(o: Obj): Record<string, string> {
+  const l = strRecord(o, 'labels', MAX_LABELS, MAX_LABEL_VALUE) ?? {};
+  for (const [k, v] of Object.entries(l)) {
+    const bad = labelProblem(k, v);
+    if (bad) throw new HwError('BAD_MESSAGE', `hello: ${bad}`);
+  }
+  return l;
 }
 
 function ruleName(o: Obj, k: string): string {

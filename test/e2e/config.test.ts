@@ -2,12 +2,12 @@
 // an administrator runs it, and reloads (SIGHUP, POST /api/reload, the CLI) that keep agents connected
 // and refuse a bad file without changing anything.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
-import { apiJson, cli, cliJson, killAll, startAgent, startManager, waitOnline, type ManagerProc } from './procs.helper.ts';
+import { AGENT_JS, apiJson, cli, cliJson, killAll, run, startAgent, startManager, waitOnline, type ManagerProc } from './procs.helper.ts';
 
 const work = tempDir('hw-config-');
 const cfg = join(work, 'hostwatch.yaml');
@@ -84,12 +84,14 @@ const rcfg = join(work, 'rules.yaml');
 test('rules from the file reach a real agent program; a reload sends the changed set without a reconnect', timed(90_000, async () => {
   writeFileSync(rcfg, 'rules:\n  memory_high: { metric: memory, above: 99, for: 1m }\n');
   const m = await startManager(['--config', rcfg]);
-  const agent = startAgent(m, ['--name', 'ruled']);
+  const agent = startAgent(m, ['--name', 'ruled', '--label', 'role=db', '--label', 'dc=eu']);
   await waitOnline(m.dataDir, 'ruled', undefined, agent, m);
   const v1 = await waitFor(async () => {
     const a = (await cliJson<any[]>(m.dataDir, ['agents'])).find((x) => x.name === 'ruled');
     return a?.rulesVersion ? a : null;
   }, 20_000, 'rules version reported');
+  assert.equal(v1.labels, { role: 'db', dc: 'eu' });
+  assert.match((await cli(m.dataDir, ['agents'])).stdout, 'role=db,dc=eu');
   writeFileSync(rcfg, 'rules:\n  memory_high: { metric: memory, above: 98, for: 1m }\n  agent_down: { after: 5 }\n');
   const r = await cliJson(m.dataDir, ['reload']);
   assert.equal(r.applied, ['rules']);
@@ -109,6 +111,14 @@ test('rules from the file reach a real agent program; a reload sends the changed
   assert.match(check.stdout, `${rcfg}:2:41:`);
   assert.is((await cliJson<any[]>(m.dataDir, ['rules', 'ruled']))[0].rules[0].threshold, 98, 'running rules kept');
   await m.kill();
+}));
+
+test('a bad --label stops the agent program with BAD_FLAG (exit 2) before anything is written', timed(20_000, async () => {
+  const state = join(work, 'bad-label-state');
+  const p = run(AGENT_JS, ['--manager', '127.0.0.1:1', '--label', 'role', '--state-dir', state]);
+  assert.is(await p.exited, 2);
+  assert.match(p.output(), '--label "role": expected name=value');
+  assert.not.ok(existsSync(state));
 }));
 
 test('a manager started without --config refuses reload with NO_CONFIG', timed(30_000, async () => {

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseConfigText } from '../../common/config/file.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from '../../common/rules/config.ts';
+import { readLabels, type LabelAssign } from '../../common/rules/labels.ts';
 import { readEvents, drivenDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
 import { cliJson } from './procs.helper.ts';
 import { timed, waitFor } from '../harness.helper.ts';
@@ -110,6 +111,39 @@ test('overrides by glob: a higher threshold for backup-*, a rule off for lab-*',
   const byName = Object.fromEntries(shown.map((a) => [a.agent, a]));
   assert.equal(byName['backup-1'].rules.map((r: any) => [r.name, r.threshold]), [['disk_full', 98], ['cpu_high', 80]]);
   assert.equal(byName['lab-1'].rules.map((r: any) => r.name), ['disk_full']);
+}));
+
+test('overrides by label: the agent\'s own --label and the config\'s labels select rules; shown by agents', timed(40_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  const f = parseConfigText([
+    'rules:', '  memory_high: { metric: memory, above: 50, for: 1s }',
+    'agents:', '  "role=db": { memory_high: { above: 95 } }', '  "tier=edge": { memory_high: off }',
+    'labels:', '  "edge-*": { tier: edge }', '',
+  ].join('\n'), 'test.yaml', [], { ...RULE_READERS, labels: readLabels }, finishRules);
+  assert.equal(f.problems, []);
+  s.manager.setRules(f.sections.rules as RulesConfig);
+  s.manager.setLabels(f.sections.labels as LabelAssign[]);
+  const make = async (name: string, labels?: Record<string, string>) => {
+    const deps = drivenDeps();
+    deps.mem = 80;
+    agents.push(await testAgent(s, deps, { name, ...(labels ? { labels } : {}) }));
+    return deps;
+  };
+  const db = await make('pg-1', { role: 'db' });
+  await make('app-1', { role: 'app' });
+  const edge = await make('edge-1');
+  await waitFor(() => alertsOf(s, 'app-1').length === 1, 10_000, 'app-1 MEMORY_HIGH');
+  const n = Math.max(db.samples, edge.samples);
+  await waitFor(() => db.samples >= n + 3 && edge.samples >= n + 3, 10_000, 'three more samples');
+  assert.equal(alertsOf(s, 'pg-1'), [], 'role=db: 80% is under its 95');
+  assert.equal(alertsOf(s, 'edge-1'), [], 'tier=edge (from the config): memory_high off');
+  const list = await cliJson<any[]>(s.dataDir, ['agents']);
+  assert.equal(Object.fromEntries(list.map((a) => [a.name, a.labels])), { 'app-1': { role: 'app' }, 'edge-1': { tier: 'edge' }, 'pg-1': { role: 'db' } });
+  await inSync(s, 'edge-1');
+  // The config's labels change with a reload: edge-1 loses tier=edge and gets memory_high back.
+  s.manager.setLabels([]);
+  await waitFor(() => alertsOf(s, 'edge-1').length === 1, 10_000, 'edge-1 MEMORY_HIGH after its label went');
 }));
 
 test('a rule alert raised while the manager is down is delivered once when it is back', timed(60_000, async () => {
