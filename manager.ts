@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, rulesCmd, statusCmd, configShowCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, rulesCmd, silenceCmd, statusCmd, configShowCmd, type Io,
 } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
@@ -143,6 +143,14 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
 cli.command('rules [agent]', 'Each agent\'s effective rules (the config\'s, with its overrides), whether it runs them, and what fires')
   .option('--json', 'JSON output')
   .action((ref, o) => rulesCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
+cli.command('silence [...args]', 'Hold back notification: silence <agent|glob|label=value> --for 2h [--rule <name>] [--reason ...]; silence list; silence remove <id>')
+  .option('--for <duration>', 'How long: 30m, 2h, 1d (at most 90 days)')
+  .option('--rule <name>', 'Only this rule\'s alerts (default: all)')
+  .option('--reason <text>', 'Why, shown by silence list')
+  .option('--json', 'JSON output')
+  .example('manager silence \'web-*\' --for 2h --reason "deploy"')
+  .example('manager silence role=db --rule disk_full --for 1d')
+  .action((args: unknown[], o) => silenceCmd(client(o), args.map(String), { for: last(o.for), rule: last(o.rule), reason: last(o.reason), json: o.json }, io()));
 cli.command('reload', 'Apply the running manager\'s changed config file (a bad file is refused and nothing changes)')
   .option('--json', 'JSON output')
   .action((o) => reloadCmd(client(o), o, io()));

@@ -45,6 +45,9 @@ export const MAX_RULE_SERIES = 64;
 export const MAX_LABELS = 16;
 export const MAX_LABEL_KEY = 63;
 export const MAX_LABEL_VALUE = 255;
+/** Silences in force at once, and the longest one. */
+export const MAX_SILENCES = 1000;
+export const MAX_SILENCE_S = 90 * 86_400;
 
 /** Heartbeat: a ping after this much send silence; the peer is dead after HEARTBEAT_MISSES of them. */
 export const HEARTBEAT_MS = 10_000;

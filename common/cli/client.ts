@@ -33,6 +33,10 @@ export interface Client {
   config(): Promise<Json>;
   /** What fires now. */
   activeAlerts(): Promise<Json[]>;
+  silences(): Promise<Json[]>;
+  /** `for` a duration (2h) or seconds */
+  silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Json>;
+  unsilence(id: string): Promise<Json>;
   /** Each agent's effective rules (or one agent's) and what fires. */
   rules(ref?: string): Promise<Json[]>;
   /** Calls `onAlert` for each alert after `after`, then for each new one, until `signal` aborts. */
@@ -176,6 +180,18 @@ export class HttpClient implements Client {
 
   activeAlerts(): Promise<Json[]> {
     return this.json('GET', '/api/alerts?active=1');
+  }
+
+  silences(): Promise<Json[]> {
+    return this.json('GET', '/api/silences');
+  }
+
+  silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Json> {
+    return this.json('POST', '/api/silences', s);
+  }
+
+  unsilence(id: string): Promise<Json> {
+    return this.json('DELETE', `/api/silences/${encodeURIComponent(id)}`);
   }
 
   rules(ref?: string): Promise<Json[]> {

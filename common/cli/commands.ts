@@ -137,6 +137,31 @@ export async function configShowCmd(c: Client, o: { json?: boolean }, io: Io): P
   print(io, !!o.json, cfg, () => yamlText(cfg));
 }
 
+/** `silence <selector> --for 2h [--rule r] [--reason ...]`, `silence list`, `silence remove <id>`. */
+export async function silenceCmd(c: Client, args: string[], o: { for?: unknown; rule?: unknown; reason?: unknown; json?: boolean }, io: Io): Promise<void> {
+  const [first, second] = args;
+  if (first === undefined) throw new HwError('BAD_ARGS', 'silence <agent|glob|label=value> --for 2h, silence list or silence remove <id>');
+  if (first === 'list' && second === undefined) {
+    const list = await c.silences();
+    print(io, !!o.json, list, () => (list.length
+      ? table([['ID', 'AGENTS', 'RULE', 'UNTIL', 'BY', 'REASON'], ...list.map((s) => [s.id, s.selector, s.rule ?? '(all)', s.until, s.by, s.reason ?? ''])])
+      : 'no silences in force'));
+    return;
+  }
+  if (first === 'remove') {
+    if (second === undefined) throw new HwError('BAD_ARGS', 'silence remove <id> (see silence list)');
+    const s = await c.unsilence(second);
+    print(io, !!o.json, s, () => `silence ${s.id} removed (${s.selector}${s.rule ? ` rule ${s.rule}` : ''})`);
+    return;
+  }
+  if (second !== undefined) throw new HwError('BAD_ARGS', `one selector per silence, got "${first}" and "${second}"`);
+  if (o.for === undefined || o.for === true) throw new HwError('BAD_ARGS', 'a silence needs --for, e.g. --for 2h');
+  const s = await c.silence({
+    selector: first, for: String(o.for), ...(typeof o.rule === 'string' ? { rule: o.rule } : {}), ...(o.reason !== undefined && o.reason !== true ? { reason: String(o.reason) } : {}),
+  });
+  print(io, !!o.json, s, () => `silence ${s.id}: ${s.selector}${s.rule ? ` rule ${s.rule}` : ''} until ${s.until} (alerts still recorded, not notified)`);
+}
+
 export async function rulesCmd(c: Client, ref: string | undefined, o: { json?: boolean }, io: Io): Promise<void> {
   const list = await c.rules(ref);
   print(io, !!o.json, list, () => list.map(rulesText).join('\n\n') || 'no agents');

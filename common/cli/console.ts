@@ -4,7 +4,7 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { Client } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, silenceCmd, statusCmd, type Io,
 } from './commands.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
@@ -21,7 +21,7 @@ export interface ConsoleSource {
 }
 
 export const CONSOLE_COMMANDS = [
-  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'reload', 'config', 'rules', 'watch', 'quit',
+  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'reload', 'config', 'rules', 'silence', 'watch', 'quit',
 ];
 
 const HELP = `commands:
@@ -33,6 +33,7 @@ const HELP = `commands:
   restart <agent>                 restart the agent's host (asks first)
   alerts [--active]               alerts so far (or only what fires now)
   rules [agent]                   effective rules per agent, and what fires
+  silence <agents> --for 2h [--rule r] [--reason why] | silence list | silence remove <id>
   history <agent> [since]         samples kept for an agent, e.g. history web1 30m (default 10m)
   pending                         agents waiting to be accepted, with their key fingerprints
   accept <agent> | accept --all   trust a pending agent's key (compare its fingerprint first)
@@ -208,6 +209,18 @@ export class ManagerConsole {
         case 'rules':
           await rulesCmd(this.client, a1, { json }, io);
           break;
+        case 'silence': {
+          const flag = (name: string) => {
+            const i = words.indexOf(name);
+            return i >= 0 ? words[i + 1] : undefined;
+          };
+          const reasonAt = words.indexOf('--reason');
+          const reason = reasonAt >= 0 ? words.slice(reasonAt + 1).join(' ') : undefined;
+          const valueOf = new Set([flag('--for'), flag('--rule')].filter(Boolean));
+          const rest = words.slice(1, reasonAt >= 0 ? reasonAt : undefined).filter((w) => !w.startsWith('-') && !valueOf.has(w));
+          await silenceCmd(this.client, rest, { for: flag('--for'), rule: flag('--rule'), reason, json }, io);
+          break;
+        }
         case 'reload':
           await reloadCmd(this.client, { json }, io);
           break;

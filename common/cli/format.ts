@@ -97,5 +97,5 @@ export function alertLine(a: Json): string {
     : a.type === 'CPU_NORMAL' ? `CPU back to normal: ${a.value}%`
     : a.rule && a.rule !== 'agent_down' ? `${a.rule} ${a.state === 'resolved' ? 'resolved' : `firing (${a.severity ?? 'warning'})`}: ${a.value} (threshold ${a.threshold})${labelText(a.labels)}`
     : `${a.type}${a.value != null ? ` ${a.value}` : ''}`;
-  return `${when}  ${a.agent}  ${a.type}  ${what}`;
+  return `${when}  ${a.agent}  ${a.type}  ${what}${a.silenced ? `  [silenced ${a.silenced}]` : ''}`;
 }

@@ -28,6 +28,8 @@ import {
 import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
 import { rulesJson } from './rules-view.ts';
+import { parseDuration } from '../rules/units.ts';
+import type { Silence } from './silences.ts';
 import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
 import { LogThrottle } from '../log/throttle.ts';
@@ -172,6 +174,21 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
     }
   }
 
+  if (parts[1] === 'silences') {
+    if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.silences.active().map(silenceJson));
+    if (parts.length === 2 && method === 'POST') {
+      const b = await readBody(req);
+      const forS = parseDuration(b.for ?? '');
+      if (typeof b.selector !== 'string') throw new HwError('BAD_ARGS', 'a silence needs "selector" (an agent, glob or label=value)');
+      if (!forS.ok) throw new HwError('BAD_ARGS', `for: ${forS.error}`);
+      if ((b.rule !== undefined && typeof b.rule !== 'string') || (b.reason !== undefined && typeof b.reason !== 'string')) throw new HwError('BAD_ARGS', '"rule" and "reason" are strings');
+      const s = manager.silence({
+        selector: b.selector, forS: forS.value, ...(b.rule !== undefined ? { rule: b.rule as string } : {}), ...(b.reason !== undefined ? { reason: b.reason as string } : {}),
+      }, apiWho(req));
+      return sendJson(res, 200, silenceJson(s));
+    }
+    if (parts.length === 3 && method === 'DELETE') return sendJson(res, 200, silenceJson(manager.unsilence(parts[2]!, apiWho(req))));
+  }
   if (parts[1] === 'rules' && parts.length <= 3 && method === 'GET') return sendJson(res, 200, rulesJson(manager, parts[2]));
   if (parts[1] === 'reload' && parts.length === 2 && method === 'POST') return sendJson(res, 200, manager.reloadConfig(apiWho(req)));
   if (parts[1] === 'config' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.config());
@@ -188,6 +205,10 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
     if (parts.length === 3 && parts[2] === 'follow') return followAlerts(manager, after, req, res, limits);
   }
   throw new HwError('NOT_FOUND', `no such endpoint ${method} ${url.pathname}`);
+}
+
+export function silenceJson(s: Silence): Record<string, unknown> {
+  return { ...s, createdAt: new Date(s.createdAt).toISOString(), until: new Date(s.until).toISOString() };
 }
 
 export function historyJson(manager: Manager, id: string, since: number): Record<string, unknown>[] {

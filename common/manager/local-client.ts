@@ -4,7 +4,8 @@
 
 import { HwError } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
-import { historyJson } from './api.ts';
+import { historyJson, silenceJson } from './api.ts';
+import { parseDuration } from '../rules/units.ts';
 import { rulesJson } from './rules-view.ts';
 import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
@@ -54,6 +55,20 @@ export class LocalClient {
 
   async config(): Promise<Json> {
     return this.manager.config();
+  }
+
+  async silences(): Promise<Json[]> {
+    return this.manager.silences.active().map(silenceJson);
+  }
+
+  async silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Json> {
+    const forS = parseDuration(s.for);
+    if (!forS.ok) throw new HwError('BAD_ARGS', `--for: ${forS.error}`);
+    return silenceJson(this.manager.silence({ selector: s.selector, forS: forS.value, ...(s.rule ? { rule: s.rule } : {}), ...(s.reason ? { reason: s.reason } : {}) }, 'console'));
+  }
+
+  async unsilence(id: string): Promise<Json> {
+    return silenceJson(this.manager.unsilence(id, 'console'));
   }
 
   async activeAlerts(): Promise<Json[]> {

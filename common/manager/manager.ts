@@ -33,6 +33,7 @@ import { HISTORY_FILE, loadHistory, saveHistory } from './history-file.ts';
 import { Liveness } from './liveness.ts';
 import { Router } from './router.ts';
 import { RulesHub } from './rules-hub.ts';
+import { Silences, type Silence } from './silences.ts';
 import type { RulesConfig } from '../rules/config.ts';
 import type { LabelAssign } from '../rules/labels.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
@@ -90,6 +91,7 @@ export class Manager {
   private readonly dispatch: Dispatch;
   private readonly intake: AlertIntake;
   private readonly rulesHub: RulesHub;
+  readonly silences: Silences;
   private readonly secureContext: SecureContext;
   private tcp: Server | undefined;
   private udp: UdpSocket | undefined;
@@ -108,6 +110,8 @@ export class Manager {
       onStorage: (s, what) => this.onLogStorage(s, what),
     });
     this.state = new ManagerState({ log: this.log, now: this.now, ...(opts.historyPoints ? { historyPoints: opts.historyPoints } : {}) });
+    this.silences = new Silences({ dataDir: opts.dataDir, now: this.now });
+    this.state.silences = this.silences;
     this.audit = new Audit({ state: this.state, now: this.now, notice: (l) => this.notice(l) });
     this.gate = new TcpGate({
       allow: this.allow, audit: this.audit, now: this.now,
@@ -343,6 +347,20 @@ export class Manager {
       if (rec) online.push([link, rec]);
     }
     this.rulesHub.set(cfg, online);
+  }
+
+  /** Holds back notification of matching alerts for a while (recorded, as every change of trust is). */
+  silence(s: { selector: string; rule?: string; forS: number; reason?: string }, by = 'api'): Silence {
+    const silence = this.silences.add({ ...s, by });
+    this.state.record({ at: this.now(), event: 'silence', action: 'add', silence }, true);
+    this.notice(`silence ${silence.id} by ${by}: ${silence.selector}${silence.rule ? ` rule ${silence.rule}` : ''} until ${new Date(silence.until).toISOString()}${silence.reason ? ` (${silence.reason})` : ''}`);
+    return silence;
+  }
+
+  unsilence(id: string, by = 'api'): Silence {
+    const silence = this.silences.remove(id);
+    this.state.record({ at: this.now(), event: 'silence', action: 'remove', by, silence }, true);
+    return silence;
   }
 
   /** The config's labels; agents whose rules change with them are sent their new set. */

@@ -10,6 +10,7 @@ import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from
 import { History } from './history.ts';
 import { ruleOfType } from '../rules/rule.ts';
 import { effectiveLabels, type LabelAssign } from '../rules/labels.ts';
+import type { Silences } from './silences.ts';
 import type { AlertMsg } from '../wire/messages.ts';
 
 export interface AgentRecord {
@@ -67,6 +68,8 @@ export interface AlertRecord {
   state?: 'firing' | 'resolved';
   severity?: 'warning' | 'critical';
   labels?: Record<string, string>;
+  /** the id of the silence that held back its notification (recorded and shown all the same) */
+  silenced?: string;
 }
 
 export interface StateEvents {
@@ -83,6 +86,8 @@ export class ManagerState extends EventEmitter<StateEvents> {
   /** what fires now: the latest firing alert of each agent, rule and series */
   private readonly active = new Map<string, AlertRecord>();
   private labelAssigns: LabelAssign[] | undefined;
+  /** set by the manager; absent in tests that build a bare state */
+  silences: Silences | undefined;
   private readonly dedupe: AlertDedupe;
   private alertCounter = 0;
   private readonly log: EventLog | undefined;
@@ -274,6 +279,8 @@ export class ManagerState extends EventEmitter<StateEvents> {
       agent: rec.name, agentId: rec.id, type, value, at: t, seq: n, n, receivedAt: t, via: 'manager',
       rule: 'agent_down', state: type === 'AGENT_DOWN' ? 'firing' : 'resolved', severity: 'critical',
     };
+    const sid = this.silenceOf(alert);
+    if (sid) alert.silenced = sid;
     this.record({ at: t, event: 'alert', alert }, flush);
     this.pushAlert(alert);
     this.emit('alert', alert);
@@ -320,6 +327,8 @@ export class ManagerState extends EventEmitter<StateEvents> {
       ...(epoch ? { epoch } : {}), n: ++this.alertCounter, receivedAt: this.now(), via,
       ...ruleFields(a),
     };
+    const sid = this.silenceOf(alert);
+    if (sid) alert.silenced = sid;
     const mark = this.record({ at: alert.receivedAt, event: 'alert', alert }, true);
     this.dedupe.mark(agentId, epoch, a.seq, mark);
     this.counters.alerts++;
@@ -353,6 +362,21 @@ export class ManagerState extends EventEmitter<StateEvents> {
     const n = this.log ? this.log.append(e, flush) : NOT_WRITTEN;
     this.emit('event', e);
     return n;
+  }
+
+  /**
+   * Whether notification of this alert is held back by a silence (it is recorded and shown all
+   * the same). For the notifiers: Alertmanager, webhooks, the console's alert lines.
+   */
+  isSilenced(alert: Pick<AlertRecord, 'agentId' | 'type' | 'rule'>): boolean {
+    return this.silenceOf(alert) !== undefined;
+  }
+
+  private silenceOf(alert: Pick<AlertRecord, 'agentId' | 'type' | 'rule'>): string | undefined {
+    if (!this.silences) return undefined;
+    const rec = this.agentsById.get(alert.agentId);
+    if (!rec) return undefined;
+    return this.silences.matching(rec, alert.rule ?? ruleOfType(alert.type).rule)?.id;
   }
 
   /** What fires now (firing and not yet resolved), oldest first. */
@@ -410,7 +434,7 @@ export function alertJson(a: AlertRecord): Record<string, unknown> {
   return {
     agent: a.agent, agentId: a.agentId, type: a.type, rule: r.rule, state: r.state, severity: a.severity ?? (r.rule === 'agent_down' ? 'critical' : 'warning'),
     value: a.value, ...(a.threshold !== undefined ? { threshold: a.threshold } : {}), labels: a.labels ?? {},
-    at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via,
+    at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via, ...(a.silenced ? { silenced: a.silenced } : {}),
   };
 }
 

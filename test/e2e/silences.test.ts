@@ -1,0 +1,57 @@
+// A silence end to end: set with the CLI against a real manager, the matching agent's rule alert is
+// recorded (alerts --json, events.jsonl) but marked silenced and not notified; another agent's is
+// notified; list and remove; the silence survives a manager restart.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseConfigText } from '../../common/config/file.ts';
+import { finishRules, RULE_READERS, type RulesConfig } from '../../common/rules/config.ts';
+import { timed, waitFor } from '../harness.helper.ts';
+import { cleanupAfterEach, drivenDeps, readEvents, serveTest, testAgent } from './inproc.helper.ts';
+import { cli, cliJson } from './procs.helper.ts';
+
+const { agents, closers } = cleanupAfterEach(test);
+
+test('a silence holds back notification but not the record', timed(40_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  const f = parseConfigText('rules:\n  memory_high: { metric: memory, above: 50, for: 1s }\n', 't.yaml', [], RULE_READERS, finishRules);
+  s.manager.setRules(f.sections.rules as RulesConfig);
+  // What a notifier sends: every new alert the state does not say is silenced.
+  const notified: string[] = [];
+  s.manager.state.on('alert', (a) => { if (!s.manager.state.isSilenced(a)) notified.push(`${a.agent} ${a.type}`); });
+
+  const bad = await cli(s.dataDir, ['silence', 'web-*']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, '--for');
+  const made = await cliJson(s.dataDir, ['silence', 'web-*', '--rule', 'memory_high', '--for', '2h', '--reason', 'deploy']);
+  assert.equal([made.selector, made.rule, made.reason], ['web-*', 'memory_high', 'deploy']);
+
+  const web = drivenDeps();
+  const db = drivenDeps();
+  web.mem = db.mem = 80;
+  agents.push(await testAgent(s, web, { name: 'web-1' }), await testAgent(s, db, { name: 'db-1' }));
+  await waitFor(() => s.manager.state.alerts().length === 2, 10_000, 'both MEMORY_HIGH recorded');
+  const list = await cliJson<any[]>(s.dataDir, ['alerts']);
+  const byAgent = Object.fromEntries(list.map((a) => [a.agent, a]));
+  assert.is(byAgent['web-1'].silenced, made.id);
+  assert.is(byAgent['db-1'].silenced, undefined);
+  assert.equal(notified, ['db-1 MEMORY_HIGH']);
+  assert.is(readEvents(s.dataDir).filter((e) => e.event === 'alert' && e.alert.type === 'MEMORY_HIGH').length, 2, 'both in the record');
+  assert.match((await cli(s.dataDir, ['alerts'])).stdout, `[silenced ${made.id}]`);
+
+  // Kept across a restart, then removed.
+  await s.close();
+  const again = await serveTest({ dataDir: s.dataDir });
+  closers.push(again.close);
+  assert.equal((await cliJson<any[]>(again.dataDir, ['silence', 'list'])).map((x) => x.id), [made.id]);
+  const removed = await cliJson(again.dataDir, ['silence', 'remove', made.id]);
+  assert.is(removed.id, made.id);
+  assert.equal(await cliJson<any[]>(again.dataDir, ['silence', 'list']), []);
+  const gone = await cli(again.dataDir, ['silence', 'remove', made.id]);
+  assert.is(gone.code, 1);
+  assert.match(gone.stderr, 'NOT_FOUND');
+  assert.equal(readEvents(again.dataDir).filter((e) => e.event === 'silence').map((e) => e.action), ['add', 'remove']);
+}));
+
+test.run();
