@@ -193,31 +193,51 @@ function io(): Io {
 cli.command('agents', 'Every agent: name, id, address, online, last seen, latest metrics')
   .option('--json', 'JSON output')
   .action((o) => agentsCmd(client(o), o, io()));
-cli.command('status <agent>', 'Complete system status, asked from the agent now')
-  .option('--json', 'JSON output')
-  .action((ref, o) => statusCmd(client(o), String(ref), o, io()));
-cli.command('procs <agent>', 'Number of running processes')
-  .option('--json', 'JSON output')
-  .action((ref, o) => procsCmd(client(o), String(ref), o, io()));
-cli.command('logs <agent>', 'Latest lines of the system log (or of the agent\'s --log-file)')
+/** The selection flags of every agent command: one agent as before, or many at once. */
+function many<T extends ReturnType<typeof cli.command>>(cmd: T): T {
+  return cmd
+    .option('--label <name=value>', 'Every agent with this label (instead of <agent>)')
+    .option('--all', 'Every agent (instead of <agent>)')
+    .option('--parallel <n>', 'With several agents: how many are asked at once (default 10)') as T;
+}
+const sel = (o: Record<string, unknown>) => ({ label: last(o.label), all: o.all, parallel: last(o.parallel), timeout: last(o.timeout) });
+const ref = (r: unknown) => (r === undefined ? undefined : String(r));
+
+many(cli.command('status [agent]', 'Complete system status, asked from the agent now'))
+  .option('--json', 'JSON output (several agents: one JSON object a line)')
+  .example("manager status 'web-*'")
+  .action((r, o) => statusCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
+many(cli.command('procs [agent]', 'Number of running processes'))
+  .option('--json', 'JSON output (several agents: one JSON object a line)')
+  .example('manager procs --all --json')
+  .action((r, o) => procsCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
+many(cli.command('logs [agent]', 'Latest lines of the system log (or of the agent\'s --log-file)'))
   .option('--lines <n>', 'How many lines', { default: 50 })
-  .option('--json', 'JSON output')
-  .action((ref, o) => logsCmd(client(o), String(ref), o, io()));
-cli.command('fetch <agent> <remote-path> [local-path]', 'Download a file from the agent (sha256 checked; progress on a terminal)')
+  .option('--json', 'JSON output (several agents: one JSON object a line)')
+  .action((r, o) => logsCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
+many(cli.command('fetch <agent> [remote-path] [local-path]', 'Download a file from the agent (sha256 checked; progress on a terminal); from several: <local-path>/<agent>/<file name>'))
   .option('--force', 'Overwrite the local file')
-  .option('--json', 'JSON output')
-  .action(async (ref, remote, local, o) => {
+  .option('--json', 'JSON output (several agents: one JSON object a line)')
+  .example('manager fetch web1 /var/log/syslog')
+  .example("manager fetch 'web-*' /var/log/syslog ./logs")
+  .example('manager fetch --label role=db /etc/hosts ./hosts')
+  .action(async (a, b, c, o) => {
     // Ctrl-C cancels on every side: the manager tells the agent (which closes the file), and the
     // .part file is removed before we exit.
     const ac = new AbortController();
     const stop = () => ac.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    await fetchCmd(client(o), String(ref), String(remote), local === undefined ? undefined : String(local), o, io(), ac.signal);
+    // With --label or --all there is no <agent>: the words move up one.
+    const byFlag = o.label !== undefined || o.all;
+    const [agentRef, remote, local] = byFlag ? [undefined, a, b] : [a, b, c];
+    if (byFlag && c !== undefined) throw new HwError('BAD_ARGS', 'with --label or --all: fetch <remote-path> [local-folder]');
+    await fetchCmd(client(o), ref(agentRef), remote === undefined ? '' : String(remote), local === undefined ? undefined : String(local), { ...o, ...sel(o) }, io(), ac.signal);
   });
-cli.command('restart <agent>', 'Restart the agent\'s host (the agent must run with --allow-restart)')
+many(cli.command('restart [agent]', 'Restart the agent\'s host (the agent must run with --allow-restart); several hosts are listed and need --yes'))
   .option('--yes', 'Do not ask for confirmation')
-  .action((ref, o) => restartCmd(client(o), String(ref), o, io()));
+  .option('--json', 'JSON output for several agents')
+  .action((r, o) => restartCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
 cli.command('alerts', 'Alerts received: CPU_HIGH/CPU_NORMAL, AGENT_DOWN/AGENT_UP, each rule\'s (MEMORY_HIGH, MEMORY_HIGH_RESOLVED...)')
   .option('--json', 'JSON output (with --follow: one JSON object a line)')
   .option('--active', 'Only what fires now (fired and not resolved)')
@@ -245,7 +265,9 @@ cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (i
 cli.help((sections) => {
   sections.push({
     title: 'Agents',
-    body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address.
+    body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; status, procs, logs,
+  fetch and restart also take a glob ('web-*'), label=value, --label role=db or --all, answer host
+  by host as each does, then a summary line, and exit 0 only if every host succeeded.
   Client commands find the running manager through <data-dir>/${MANAGER_FILE} and its token in
   <data-dir>/api-token: run them as the manager's user, with the same --data-dir.`,
   });

@@ -48,6 +48,9 @@ export const MAX_LABEL_VALUE = 255;
 /** Silences in force at once, and the longest one. */
 export const MAX_SILENCES = 1000;
 export const MAX_SILENCE_S = 90 * 86_400;
+/** Hosts a command to many runs on at once (--parallel), by default and at most. */
+export const JOB_DEFAULT_PARALLEL = 10;
+export const JOB_MAX_PARALLEL = 100;
 
 /** Heartbeat: a ping after this much send silence; the peer is dead after HEARTBEAT_MISSES of them. */
 export const HEARTBEAT_MS = 10_000;

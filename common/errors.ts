@@ -52,6 +52,7 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'TOO_MANY_CONNECTIONS'
   | 'BAD_CONFIG'
+  | 'SOME_FAILED'
   | 'NO_CONFIG'
   | 'INTERNAL';
 

@@ -34,6 +34,10 @@ export interface Client {
   /** What fires now. */
   activeAlerts(): Promise<Json[]>;
   silences(): Promise<Json[]>;
+  /** The agents a selection names (`agents --json` rows). */
+  select(sel: { selector?: string; label?: string; all?: boolean }): Promise<Json[]>;
+  /** Runs a command on many agents; `onResult` for each as it answers; resolves with the summary. */
+  job(body: Json, onResult: (r: Json) => void, signal?: AbortSignal): Promise<Json>;
   /** `for` a duration (2h) or seconds */
   silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Json>;
   unsilence(id: string): Promise<Json>;
@@ -184,6 +188,48 @@ export class HttpClient implements Client {
 
   silences(): Promise<Json[]> {
     return this.json('GET', '/api/silences');
+  }
+
+  select(sel: { selector?: string; label?: string; all?: boolean }): Promise<Json[]> {
+    const q = new URLSearchParams();
+    if (sel.selector !== undefined) q.set('selector', sel.selector);
+    if (sel.label !== undefined) q.set('label', sel.label);
+    if (sel.all) q.set('all', '1');
+    return this.json('GET', `/api/select?${q}`);
+  }
+
+  async job(body: Json, onResult: (r: Json) => void, signal?: AbortSignal): Promise<Json> {
+    const res = await this.open('POST', '/api/jobs', body, signal);
+    if ((res.statusCode ?? 500) >= 400) {
+      const chunks: Buffer[] = [];
+      for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+      let v: unknown;
+      try {
+        v = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        throw new HwError('INTERNAL', `control API answered ${res.statusCode} with something that is not JSON`);
+      }
+      throw apiError(v);
+    }
+    let rest = '';
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        rest += chunk.toString('utf8');
+        if (rest.length > CLIENT_MAX_RESPONSE_BYTES) throw new HwError('INTERNAL', `a job result line over ${CLIENT_MAX_RESPONSE_BYTES} bytes`);
+        let i;
+        while ((i = rest.indexOf('\n')) >= 0) {
+          const line = rest.slice(0, i).trim();
+          rest = rest.slice(i + 1);
+          if (!line) continue;
+          const v = JSON.parse(line);
+          if (v.summary) return v.summary;
+          onResult(v);
+        }
+      }
+    } catch (err) {
+      throw this.streamError(res, err, signal);
+    }
+    throw new HwError('API_UNREACHABLE', 'the manager closed the job stream before its summary (stopped?)');
   }
 
   silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Json> {

@@ -7,6 +7,7 @@ import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
 import { stringify as yamlText } from 'yaml';
 import type { Client } from './client.ts';
+import { manyCommand, manyFetch, manyRestart, manySelection } from './many.ts';
 import { agentsTable, alertLine, bytes, pct, rate, statusText, table, type Json } from './format.ts';
 
 export interface Io {
@@ -37,14 +38,24 @@ export async function agentsCmd(c: Client, o: { json?: boolean }, io: Io): Promi
   io.out(agentsTable(list) + hint);
 }
 
-export async function statusCmd(c: Client, ref: string, o: { json?: boolean }, io: Io): Promise<void> {
-  const s = await c.command(ref, 'status');
+/** The selection flags every agent command takes (common/cli/many.ts). */
+export type Many = { label?: unknown; all?: unknown; parallel?: unknown; timeout?: unknown };
+
+export async function statusCmd(c: Client, ref: string | undefined, o: { json?: boolean } & Many, io: Io): Promise<void> {
+  const sel = manySelection(ref, o);
+  if (sel) return manyCommand(c, sel, 'status', {}, o, io, statusText);
+  const s = await c.command(ref!, 'status');
   print(io, !!o.json, s, () => statusText(s));
 }
 
-export async function procsCmd(c: Client, ref: string, o: { json?: boolean }, io: Io): Promise<void> {
-  const r = await c.command(ref, 'procs');
-  print(io, !!o.json, r, () => (r.processCount == null ? `process count unavailable: ${r.reason ?? 'unknown reason'}` : `${r.processCount} processes`));
+const procsText = (r: Json) => (r.processCount == null ? `process count unavailable: ${r.reason ?? 'unknown reason'}` : `${r.processCount} processes`);
+const logsText = (r: Json) => [`# ${r.source}${r.truncated ? ' (truncated)' : ''}`, ...(r.lines as string[])].join('\n');
+
+export async function procsCmd(c: Client, ref: string | undefined, o: { json?: boolean } & Many, io: Io): Promise<void> {
+  const sel = manySelection(ref, o);
+  if (sel) return manyCommand(c, sel, 'procs', {}, o, io, procsText);
+  const r = await c.command(ref!, 'procs');
+  print(io, !!o.json, r, () => procsText(r));
 }
 
 export function parseLines(v: unknown): number {
@@ -54,20 +65,24 @@ export function parseLines(v: unknown): number {
   return n;
 }
 
-export async function logsCmd(c: Client, ref: string, o: { json?: boolean; lines?: unknown }, io: Io): Promise<void> {
-  const r = await c.command(ref, 'logs', { lines: parseLines(o.lines) });
-  print(io, !!o.json, r, () => [`# ${r.source}${r.truncated ? ' (truncated)' : ''}`, ...(r.lines as string[])].join('\n'));
+export async function logsCmd(c: Client, ref: string | undefined, o: { json?: boolean; lines?: unknown } & Many, io: Io): Promise<void> {
+  const sel = manySelection(ref, o);
+  if (sel) return manyCommand(c, sel, 'logs', { lines: parseLines(o.lines) }, o, io, logsText);
+  const r = await c.command(ref!, 'logs', { lines: parseLines(o.lines) });
+  print(io, !!o.json, r, () => logsText(r));
 }
 
 /** `signal` (Ctrl-C) cancels the transfer on every side: the agent closes the file, the .part file is removed. */
-export async function fetchCmd(c: Client, ref: string, remote: string, local: string | undefined, o: { force?: boolean; json?: boolean }, io: Io, signal?: AbortSignal): Promise<void> {
+export async function fetchCmd(c: Client, ref: string | undefined, remote: string, local: string | undefined, o: { force?: boolean; json?: boolean } & Many, io: Io, signal?: AbortSignal): Promise<void> {
+  const sel = manySelection(ref, o);
+  if (sel) return manyFetch(c, sel, remote, local, o, io, signal);
   if (!remote) throw new HwError('BAD_ARGS', 'fetch needs the path of the file on the agent');
   let target = resolve(local ?? basename(remote.replace(/\\/g, '/')));
   if (existsSync(target) && statSync(target).isDirectory()) target = resolve(target, basename(remote.replace(/\\/g, '/')));
   if (existsSync(target) && !o.force) throw new HwError('BAD_ARGS', `${target} already exists: choose another local path or add --force`);
   const started = Date.now();
   let lastDraw = 0;
-  const r = await c.fetch(ref, remote, target, io.progress ? (got, size) => {
+  const r = await c.fetch(ref!, remote, target, io.progress ? (got, size) => {
     const t = Date.now();
     if (t - lastDraw < 100 && got !== size) return;
     lastDraw = t;
@@ -81,7 +96,9 @@ export async function fetchCmd(c: Client, ref: string, remote: string, local: st
   print(io, !!o.json, r, () => `${r.path}: ${r.bytes} bytes in ${secs.toFixed(1)} s, sha256 ${r.sha256}`);
 }
 
-export async function restartCmd(c: Client, ref: string, o: { yes?: boolean }, io: Io): Promise<void> {
+export async function restartCmd(c: Client, ref: string | undefined, o: { yes?: boolean; json?: boolean } & Many, io: Io): Promise<void> {
+  const sel = manySelection(ref, o);
+  if (sel) return manyRestart(c, sel, o, io);
   if (!o.yes) {
     if (!io.confirm) throw new HwError('BAD_ARGS', 'restart asks for confirmation: add --yes when no one is at a terminal');
     const ok = await io.confirm(`Restart the host of agent "${ref}" now? [y/N] `);
@@ -90,7 +107,7 @@ export async function restartCmd(c: Client, ref: string, o: { yes?: boolean }, i
       return;
     }
   }
-  const r = await c.command(ref, 'restart');
+  const r = await c.command(ref!, 'restart');
   io.out(`restart acknowledged by ${ref}${r.command ? ` (${r.command})` : ''}; the manager shows it as restarting until it is back`);
 }
 

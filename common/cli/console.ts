@@ -27,6 +27,8 @@ export const CONSOLE_COMMANDS = [
 const HELP = `commands:
   agents                          every agent with its latest metrics
   status <agent>                  complete system status, asked from the agent now
+    (status, procs, logs, fetch and restart also take 'web-*', role=db, --label role=db or --all,
+     with --parallel N and --timeout S; fetch from several writes <local>/<agent>/<file>)
   procs <agent>                   number of running processes
   logs <agent> [lines]            latest system log lines (default 50)
   fetch <agent> <remote> [local]  download a file (sha256 checked; Ctrl-C cancels it)
@@ -43,6 +45,12 @@ const HELP = `commands:
   watch [seconds]                 redraw the agents table until Enter (default every 2 s)
   help, quit
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
+
+const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart']);
+/** With --label or --all these commands have no <agent> word: the others move up one. */
+function cmdTakesSelection(cmd: string | undefined): boolean {
+  return cmd !== undefined && SELECTION_COMMANDS.has(cmd);
+}
 
 export class ManagerConsole {
   private readonly rl: Interface;
@@ -152,7 +160,18 @@ export class ManagerConsole {
     const json = words.includes('--json');
     const yes = words.includes('--yes') || words.includes('-y');
     const force = words.includes('--force');
-    const args = words.filter((w) => !w.startsWith('-'));
+    // Flags with a value (--label role=db, --parallel 5, --timeout 10) and --all: the selection of
+    // a command to many agents; their values are not positional words.
+    const valued: Record<string, string | undefined> = {};
+    const positional: string[] = [];
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (w === '--label' || w === '--parallel' || w === '--timeout') valued[w.slice(2)] = words[++i];
+      else if (!w.startsWith('-')) positional.push(w);
+    }
+    const manyOpts = { ...(valued.label !== undefined ? { label: valued.label } : {}), all: words.includes('--all'), parallel: valued.parallel, timeout: valued.timeout };
+    const byFlag = valued.label !== undefined || words.includes('--all');
+    const args = cmdTakesSelection(positional[0]) && byFlag ? [positional[0]!, undefined, ...positional.slice(1)] : positional;
     const [cmd, a1, a2, a3] = args;
     if (!cmd) {
       this.rl.prompt();
@@ -175,24 +194,24 @@ export class ManagerConsole {
           await agentsCmd(this.client, { json }, io);
           break;
         case 'status':
-          await statusCmd(this.client, need(a1, 'an agent'), { json }, io);
+          await statusCmd(this.client, a1, { json, ...manyOpts }, io);
           break;
         case 'procs':
-          await procsCmd(this.client, need(a1, 'an agent'), { json }, io);
+          await procsCmd(this.client, a1, { json, ...manyOpts }, io);
           break;
         case 'logs':
-          await logsCmd(this.client, need(a1, 'an agent'), { json, lines: a2 }, io);
+          await logsCmd(this.client, a1, { json, lines: a2, ...manyOpts }, io);
           break;
         case 'fetch':
           this.cancelFetch = new AbortController();
           try {
-            await fetchCmd(this.client, need(a1, 'an agent'), need(a2, 'a remote path'), a3, { force, json }, io, this.cancelFetch.signal);
+            await fetchCmd(this.client, byFlag ? undefined : need(a1, 'an agent'), need(a2, 'a remote path'), a3, { force, json, ...manyOpts }, io, this.cancelFetch.signal);
           } finally {
             this.cancelFetch = undefined;
           }
           break;
         case 'restart':
-          await restartCmd(this.client, need(a1, 'an agent'), { yes }, io);
+          await restartCmd(this.client, a1, { yes, json, ...manyOpts }, io);
           break;
         case 'alerts':
           await alertsCmd(this.client, { json, active: words.includes('--active') }, io);

@@ -28,6 +28,7 @@ import {
 import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
 import { rulesJson } from './rules-view.ts';
+import { parseParallel, parseSelection, runJob, select } from './jobs.ts';
 import { parseDuration } from '../rules/units.ts';
 import type { Silence } from './silences.ts';
 import type { Manager } from './manager.ts';
@@ -174,6 +175,12 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
     }
   }
 
+  if (parts[1] === 'select' && parts.length === 2 && method === 'GET') {
+    const q = url.searchParams;
+    const sel = parseSelection({ ...(q.has('selector') ? { selector: q.get('selector') } : {}), ...(q.has('label') ? { label: q.get('label') } : {}), ...(q.get('all') ? { all: true } : {}) });
+    return sendJson(res, 200, select(manager, sel).map(agentJson));
+  }
+  if (parts[1] === 'jobs' && parts.length === 2 && method === 'POST') return jobStream(manager, await readBody(req), req, res, limits);
   if (parts[1] === 'silences') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.silences.active().map(silenceJson));
     if (parts.length === 2 && method === 'POST') {
@@ -256,6 +263,53 @@ async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingM
  * takes it (waiting on drain); a live alert is written at once, and a client whose unsent bytes
  * pass the limit (it stopped reading) is cut with SLOW_PEER rather than queued for.
  */
+const JOB_COMMANDS = ['status', 'procs', 'logs', 'restart'] as const;
+
+/**
+ * POST /api/jobs: one JSON line per host as it answers, `{ agent, agentId, ok, result | error }`,
+ * then `{ summary: { total, ok, failed, offline, timeout } }`. Bounded like the alert stream: a
+ * client that stops reading is waited for, then cut; one that goes away stops the job.
+ */
+async function jobStream(manager: Manager, b: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, limits: Limits): Promise<void> {
+  const sel = parseSelection(b);
+  if (typeof b.cmd !== 'string' || !(JOB_COMMANDS as readonly string[]).includes(b.cmd)) throw new HwError('BAD_ARGS', `"cmd" must be one of ${JOB_COMMANDS.join(', ')} (fetch from many: one fetch per agent)`);
+  const cmd = b.cmd as (typeof JOB_COMMANDS)[number];
+  const args = b.args === undefined ? {} : b.args;
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new HwError('BAD_ARGS', '"args" must be an object');
+  const parallel = parseParallel(b.parallel);
+  let timeoutMs: number | undefined;
+  if (b.timeout !== undefined) {
+    const t = Number(b.timeout);
+    if (!(t >= 0.1 && t <= 3600)) throw new HwError('BAD_ARGS', '"timeout" must be seconds from 0.1 to 3600');
+    timeoutMs = t * 1000;
+  }
+  const targets = select(manager, sel);
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  res.flushHeaders();
+  const ac = new AbortController();
+  res.on('close', () => ac.abort());
+  // Every second: a client's --timeout may be as short as the hosts' own.
+  const keepalive = setInterval(() => res.write('\n'), Math.min(limits.keepaliveMs, 1000));
+  const line = async (v: unknown) => {
+    if (ac.signal.aborted) return;
+    if (!res.write(JSON.stringify(v) + '\n') && res.writableLength > SINK_BUFFER_BYTES) {
+      if (res.writableLength > limits.maxUnsent) {
+        limits.onSlow(req, res.writableLength);
+        res.destroy();
+        return;
+      }
+      await drained(res);
+    }
+  };
+  try {
+    const summary = await runJob({ manager, targets, cmd, args: args as Record<string, unknown>, parallel, ...(timeoutMs ? { timeoutMs } : {}), by: apiWho(req), onResult: line, signal: ac.signal });
+    await line({ summary });
+  } finally {
+    clearInterval(keepalive);
+    res.end();
+  }
+}
+
 function followAlerts(manager: Manager, after: number, req: IncomingMessage, res: ServerResponse, limits: Limits): void {
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
   // Headers now: with no alert to send yet, the client would otherwise wait for the first one.

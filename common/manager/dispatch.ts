@@ -34,11 +34,12 @@ export class Dispatch {
   }
 
   /** Runs a command on an agent and records it with its outcome. */
-  async command(ref: string, cmd: Exclude<CommandName, 'fetch'>, args: Record<string, unknown>, by: string): Promise<unknown> {
+  /** `timeoutMs`: this call's own bound (commands to many hosts), else the manager's. */
+  async command(ref: string, cmd: Exclude<CommandName, 'fetch'>, args: Record<string, unknown>, by: string, timeoutMs?: number): Promise<unknown> {
     const { rec, link } = this.linkFor(ref);
     const started = this.now();
     try {
-      const result = await link.request(cmd, args, this.timeoutMs);
+      const result = await link.request(cmd, args, timeoutMs ?? this.timeoutMs);
       if (cmd === 'restart') this.state.markRestarting(rec.id);
       this.audit.command(rec, cmd, args, by, started, { ok: true });
       return result;

@@ -7,6 +7,7 @@ import { PartFile } from '../fs/part-file.ts';
 import { historyJson, silenceJson } from './api.ts';
 import { parseDuration } from '../rules/units.ts';
 import { rulesJson } from './rules-view.ts';
+import { parseParallel, parseSelection, runJob, select } from './jobs.ts';
 import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
 
@@ -55,6 +56,19 @@ export class LocalClient {
 
   async config(): Promise<Json> {
     return this.manager.config();
+  }
+
+  async select(sel: { selector?: string; label?: string; all?: boolean }): Promise<Json[]> {
+    return select(this.manager, parseSelection(sel)).map(agentJson);
+  }
+
+  async job(body: Json, onResult: (r: Json) => void, signal?: AbortSignal): Promise<Json> {
+    const sel = parseSelection(body);
+    const t = body.timeout === undefined ? undefined : Number(body.timeout) * 1000;
+    return { ...await runJob({
+      manager: this.manager, targets: select(this.manager, sel), cmd: body.cmd, args: body.args ?? {}, parallel: parseParallel(body.parallel),
+      ...(t ? { timeoutMs: t } : {}), by: 'console', onResult: (r) => onResult({ ...r }), ...(signal ? { signal } : {}),
+    }) };
   }
 
   async silences(): Promise<Json[]> {

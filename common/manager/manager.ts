@@ -418,8 +418,8 @@ export class Manager {
   }
 
   /** Runs a command on an agent and records it with its outcome. */
-  command(ref: string, cmd: Exclude<CommandName, 'fetch'>, args: Record<string, unknown> = {}, by = 'api'): Promise<unknown> {
-    return this.dispatch.command(ref, cmd, args, by);
+  command(ref: string, cmd: Exclude<CommandName, 'fetch'>, args: Record<string, unknown> = {}, by = 'api', timeoutMs?: number): Promise<unknown> {
+    return this.dispatch.command(ref, cmd, args, by, timeoutMs);
   }
 
   /** Streams a file from an agent into `sink`; `signal` cancels it on both sides. */

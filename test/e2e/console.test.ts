@@ -111,7 +111,7 @@ test.after(async () => {
 test('help lists every command; an unknown one says so', timed(15_000, async () => {
   const out = await run('help');
   const listed = out.flatMap((l) => /^ {2}(\w+)(?:, (\w+))?/.exec(l)?.slice(1).filter(Boolean) ?? []);
-  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'restart', 'revoke', 'status', 'watch']);
+  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'config', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'reload', 'restart', 'revoke', 'rules', 'silence', 'status', 'watch']);
   assert.equal(await run('frobnicate'), ['unknown command "frobnicate": type help']);
 }));
 
@@ -194,6 +194,14 @@ test('with two agents, Tab completes their common prefix and a second Tab lists 
     return i >= 0 && lastRow(r).y > i && lastRow(r).text === `${PROMPT}status web`;
   }, 'web1 and web2 listed above the prompt');
   await clearLine();
+}));
+
+test('procs \'web*\' in the console answers host by host, then the summary', timed(20_000, async () => {
+  const out = await run("procs web* --parallel 1");
+  assert.ok(out.some((l) => l === '== web1 =='), out.join('\n'));
+  assert.ok(out.some((l) => l === '== web2 =='));
+  assert.ok(out.some((l) => /^\d+ processes$/.test(l)));
+  assert.is(out[out.length - 1], '2 hosts: 2 ok, 0 failed, 0 offline, 0 timeout');
 }));
 
 test('watch redraws the table; an alert during watch stays on screen across redraws; Enter ends it', timed(30_000, async () => {
