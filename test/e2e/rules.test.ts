@@ -63,6 +63,31 @@ test('memory_high fires after its for; a reload with a higher threshold resolves
   assert.equal([shown[0].inSync, shown[0].rules[0].threshold, shown[0].rules[0].clear], [true, 95, 90]);
 }));
 
+test('a memory value hovering around the threshold does not flap; it resolves only past clear for clear_for', timed(40_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  s.manager.setRules(rules('rules:\n  memory_high: { metric: memory, above: 80, for: 2s }\n'));
+  const deps = drivenDeps();
+  deps.mem = 85;
+  agents.push(await testAgent(s, deps, { name: 'hover' }));
+  await waitFor(() => alertsOf(s, 'hover').length === 1, 10_000, 'MEMORY_HIGH');
+  // 78 to 82, one value a sample, for twelve samples: above and below the line but never past
+  // clear (75) for clear_for: nothing more. Counted in samples the agent took, not in time.
+  const hover = [79, 81, 78, 82, 80, 79.5];
+  const start = deps.samples;
+  const sample = deps.sample;
+  deps.sample = async () => {
+    deps.mem = hover[(deps.samples - start) % hover.length]!;
+    return sample();
+  };
+  await waitFor(() => deps.samples >= start + 12, 20_000, 'twelve hovering samples');
+  assert.equal(alertsOf(s, 'hover').map((a) => a.type), ['MEMORY_HIGH']);
+  deps.sample = sample;
+  deps.mem = 70;
+  await waitFor(() => alertsOf(s, 'hover').length === 2, 10_000, 'MEMORY_HIGH_RESOLVED');
+  assert.is(alertsOf(s, 'hover')[1]!.type, 'MEMORY_HIGH_RESOLVED');
+}));
+
 test('disk_full per mount: one alert per mount with the mount in labels; excluded types never judged', timed(40_000, async () => {
   const s = await serveTest();
   closers.push(s.close);

@@ -30,6 +30,16 @@ test('an agent silent for three intervals is down within one sweep of that', () 
   assert.ok(at !== null && at > 6000 && at <= 6500, `down after ${at} ms for a 2 s interval`);
 });
 
+test('agent_down after: 5 makes it five intervals', () => {
+  const c = clock();
+  const l = new Liveness({ now: c.now, startGraceMs: 30_000 });
+  l.silentIntervals = 5;
+  l.start();
+  const rec = agent({ interval: 2, lastSeen: c.now() });
+  const at = downAfter(l, c, rec, 30_000);
+  assert.ok(at !== null && at > 10_000 && at <= 10_500, `down after ${at} ms for 5 x 2 s`);
+});
+
 test('after a restart, an agent that came back and then died is down after its own silence, not the grace', () => {
   const c = clock();
   const l = new Liveness({ now: c.now, startGraceMs: 30_000 });
