@@ -13,6 +13,13 @@ import { agentJson, alertJson, type AlertRecord } from '../manager/state.ts';
 import { drained } from '../wire/drain.ts';
 import type { Json } from './format.ts';
 
+export interface HistoryQuery {
+  from: number;
+  to: number;
+  points: number;
+  detail?: boolean;
+}
+
 export type ClientCommand = 'status' | 'procs' | 'logs' | 'restart';
 
 export interface FetchProgress {
@@ -26,8 +33,8 @@ export interface Client {
   fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }>;
   alerts(after?: number): Promise<Json[]>;
   pending(): Promise<Json[]>;
-  /** Samples of an agent since `since` (ms since epoch). */
-  history(ref: string, since: number): Promise<Json>;
+  /** Samples of an agent over a range (ms since epoch), at most `points` of them. */
+  history(ref: string, q: HistoryQuery): Promise<Json>;
   /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */
   accept(ref: string | undefined): Promise<Json[]>;
   revoke(ref: string): Promise<Json>;
@@ -128,8 +135,8 @@ export class HttpClient implements Client {
     return this.json('GET', '/api/pending');
   }
 
-  history(ref: string, since: number): Promise<Json> {
-    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/history?since=${since}`);
+  history(ref: string, q: HistoryQuery): Promise<Json> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/history?from=${q.from}&to=${q.to}&points=${q.points}${q.detail ? '&series=all' : ''}`);
   }
 
   accept(ref: string | undefined): Promise<Json[]> {
@@ -232,9 +239,8 @@ export class LocalClient implements Client {
     return this.manager.state.pending().map(agentJson);
   }
 
-  async history(ref: string, since: number): Promise<Json> {
-    const rec = this.manager.state.find(ref);
-    return { agent: rec.name, agentId: rec.id, interval: rec.interval, points: historyJson(this.manager, rec.id, since) };
+  async history(ref: string, q: HistoryQuery): Promise<Json> {
+    return historyJson(this.manager, this.manager.state.find(ref), q) as Json;
   }
 
   async accept(ref: string | undefined): Promise<Json[]> {

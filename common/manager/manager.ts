@@ -26,7 +26,8 @@ import { Peer } from '../wire/peer.ts';
 import { AgentLink, type FileSink } from './agent-link.ts';
 import { AlertIntake } from './alert-intake.ts';
 import { Enrollment } from './enrollment.ts';
-import { HISTORY_FILE, loadHistory, saveHistory } from './history-file.ts';
+import { migrateOldHistory, OLD_HISTORY_FILE } from '../history/migrate.ts';
+import { HistoryStore, type Retention } from '../history/store.ts';
 import { EventLog } from './event-log.ts';
 import { LogThrottle } from '../log/throttle.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
@@ -51,7 +52,8 @@ export interface ManagerOptions {
   connectsPerSecond?: number;
   /** after a start, how long known agents have to come back before they count as down */
   startGraceMs?: number;
-  historyPoints?: number;
+  /** how long each history tier keeps its samples (defaults: common/constants.ts) */
+  retention?: Partial<Retention>;
   /** how long a command may take on the agent before TIMEOUT */
   commandTimeoutMs?: number;
   /** where human-readable notices go (the console prints them above the prompt) */
@@ -61,6 +63,7 @@ export interface ManagerOptions {
 
 export class Manager {
   readonly state: ManagerState;
+  readonly history: HistoryStore;
   readonly allow: Allowlist;
   private readonly opts: ManagerOptions;
   private readonly links = new Map<string, AgentLink>();
@@ -88,7 +91,8 @@ export class Manager {
     this.allow = opts.allow ?? Allowlist.parse(undefined);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     this.log = new EventLog(join(opts.dataDir, 'events.jsonl'));
-    this.state = new ManagerState({ log: this.log, now: this.now, ...(opts.historyPoints ? { historyPoints: opts.historyPoints } : {}) });
+    this.history = new HistoryStore({ dir: join(opts.dataDir, 'history'), now: this.now, notice: (l) => this.notice(l), ...(opts.retention ? { retention: opts.retention } : {}) });
+    this.state = new ManagerState({ log: this.log, now: this.now, history: this.history });
     this.enrollment = new Enrollment(opts.dataDir);
     this.secureContext = createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.3' });
     this.limiter = new RateLimiter({ rate: opts.connectsPerSecond ?? CONNECTS_PER_SECOND, now: this.now });
@@ -112,7 +116,6 @@ export class Manager {
     this.loopDelay.enable();
     this.lastSweep = this.startedAt;
     this.state.restore(this.log.readBack());
-    loadHistory(join(this.opts.dataDir, HISTORY_FILE), this.state);
     // Trust comes from the enrollment file, not from the record: drop what is no longer enrolled.
     for (const rec of this.state.agents(true)) {
       const e = this.enrollment.get(rec.id);
@@ -123,6 +126,7 @@ export class Manager {
       }
     }
     this.log.open();
+    migrateOldHistory(join(this.opts.dataDir, OLD_HISTORY_FILE), this.history, (id) => !!this.state.agent(id), (l) => this.notice(l));
     const host = this.opts.host ?? '0.0.0.0';
 
     const tcp = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.onConnection(socket));
@@ -335,7 +339,7 @@ export class Manager {
     const trusted = this.state.agent(link.agentId)?.trust === 'accepted';
     switch (msg.type) {
       case 'report':
-        if (trusted) this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at, !!msg.backfill);
+        if (trusted) this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts);
         return;
       case 'alert':
         if (!trusted) return; // not acknowledged: the agent keeps it until it is accepted
@@ -375,6 +379,7 @@ export class Manager {
       alertsIngested: this.state.counters.alerts, droppedDatagrams: this.intake.dropped(),
       eventLoopDelayMs: { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) },
       rssBytes: process.memoryUsage.rss(),
+      history: { ...this.history.counters, pendingSamples: this.history.pendingSamples(), lastError: this.history.lastError },
     };
   }
 
@@ -482,7 +487,7 @@ export class Manager {
     this.state.record({ at: this.now(), event: 'stop' });
     this.log.close();
     this.enrollment.flush();
-    saveHistory(join(this.opts.dataDir, HISTORY_FILE), this.state);
+    this.history.close();
   }
 }
 

@@ -73,9 +73,11 @@ export class Collector {
   }
 
   async sample(): Promise<Sample> {
-    const live = await this.readLive(this.sampleWindow);
+    const [live, disks] = await Promise.all([this.readLive(this.sampleWindow), this.disks()]);
     const sample: Sample = { at: this.now(), metrics: live.metrics };
     if (live.interfaces) sample.interfaces = live.interfaces;
+    // Per-mount usage for the history's per-mount series; a mount that failed is simply absent.
+    if (disks.list.length) sample.mounts = disks.list.map((d) => ({ mount: d.mount, size: d.size, used: d.used, percent: d.percent }));
     return sample;
   }
 
@@ -191,6 +193,8 @@ export class Collector {
         m.memPercent = Math.round(((mem.totalBytes - mem.availableBytes) / mem.totalBytes) * 1000) / 10;
       }
       const swapUsed = mem.swapTotalBytes !== null && mem.swapFreeBytes !== null ? mem.swapTotalBytes - mem.swapFreeBytes : null;
+      if (mem.swapTotalBytes !== null) m.swapTotalBytes = mem.swapTotalBytes;
+      if (swapUsed !== null) m.swapUsedBytes = swapUsed;
       memory = {
         totalBytes: mem.totalBytes,
         availableBytes: mem.availableBytes,

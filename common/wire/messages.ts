@@ -1,7 +1,7 @@
 // Every message of the protocol, its type, and its validation at the boundary. See PROTOCOL.md.
 
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
 import {
   arr, bool, int, isObj, num, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';
@@ -27,7 +27,7 @@ export interface Hello {
   /** proves the right to be accepted at once (manager's --enroll-token) */
   enrollToken?: string;
 }
-export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; backfill?: boolean }
+export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean }
 /**
  * epoch: names the agent's alert counter. A new one is drawn whenever the agent's queue file is
  * created afresh (first start, or alerts.json lost), and seq starts again at 1 in it, so a reset
@@ -81,7 +81,7 @@ function parseJson(body: Buffer | string): Obj {
 
 const METRIC_KEYS = [
   'cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount',
-  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1',
+  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1', 'swapTotalBytes', 'swapUsedBytes',
 ] as const;
 
 export function checkMetrics(o: Obj): Metrics {
@@ -102,6 +102,13 @@ function checkInterfaces(list: unknown[]): InterfaceCounters[] {
       rxRate: numOrNull(x, 'rxRate'),
       txRate: numOrNull(x, 'txRate'),
     };
+  });
+}
+
+function checkMounts(list: unknown[]): MountUsage[] {
+  return list.map((x) => {
+    if (!isObj(x)) throw new HwError('BAD_MESSAGE', 'mount entry must be an object');
+    return { mount: str(x, 'mount', 1024), size: num(x, 'size'), used: num(x, 'used'), percent: num(x, 'percent') };
   });
 }
 
@@ -132,6 +139,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
     case 'report': {
       const r: Report = { type: 'report', at: num(o, 'at'), metrics: checkMetrics(obj(o, 'metrics')) };
       if (o.interfaces !== undefined) r.interfaces = checkInterfaces(arr(o, 'interfaces', 1024));
+      if (o.mounts !== undefined) r.mounts = checkMounts(arr(o, 'mounts', 256));
       const backfill = optBool(o, 'backfill');
       if (backfill) r.backfill = true;
       return r;
