@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import {
-  ALERT_RETRY_MS, BACKFILL_MAX_SAMPLES, CPU_SAMPLE_MS, DEFAULT_LOG_LINES, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_LOG_LINES, PROTOCOL_VERSION, VERSION,
+  ALERT_RETRY_MS, CPU_SAMPLE_MS, DEFAULT_LOG_LINES, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, MAX_LOG_LINES, PROTOCOL_VERSION, VERSION,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
 import { LogThrottle } from '../log/throttle.ts';
@@ -22,6 +22,8 @@ import { CpuAlertMonitor } from './cpu-alert.ts';
 import { FileSender } from './file-sender.ts';
 import { insideRoots } from './files-root.ts';
 import { ManagerPins } from './manager-pins.ts';
+import { SampleSpool } from './sample-spool.ts';
+import { join } from 'node:path';
 
 export interface ManagerAddress {
   host: string;
@@ -99,10 +101,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   private accepted = false;
   private lastDisconnect = '';
   private readonly pins: ManagerPins;
-  /** samples taken while not connected, oldest first, bounded */
-  private readonly backlog: Sample[] = [];
+  /** samples taken while not connected, oldest first, bounded, on disk with a state folder */
+  private readonly backlog: SampleSpool;
+  private sendingBacklog = false;
   private readonly badNoted = new LogThrottle();
-  private backlogDropped = 0;
 
   private readonly filesCheck: ((real: string) => void) | undefined;
 
@@ -113,6 +115,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.deps = deps;
     this.backoff = cfg.backoff ?? new Backoff();
     this.queue = new AlertQueue(cfg.stateDir);
+    this.backlog = new SampleSpool({ ...(cfg.stateDir ? { dir: join(cfg.stateDir, 'spool') } : {}), log: (l) => this.log(l) });
     this.cpuMonitor = new CpuAlertMonitor({ threshold: cfg.cpuThreshold, forSamples: cfg.cpuForS * 1000 / (cfg.cpuSampleMs ?? CPU_SAMPLE_MS) });
     this.pins = new ManagerPins({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), ...(cfg.managerFingerprints ? { expected: cfg.managerFingerprints } : {}) });
   }
@@ -156,6 +159,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       });
     }
     this.udp?.close();
+    this.backlog.close();
     this.deps.close?.();
   }
 
@@ -269,22 +273,31 @@ export class Agent extends EventEmitter<AgentEvents> {
   private onAccepted(peer: Peer<ManagerMessage, AgentMessage>): void {
     this.accepted = true;
     for (const a of this.queue.pending()) peer.post(a);
-    void this.sendBacklog(peer).then(() => this.report());
+    void this.report();
+    void this.sendBacklog(peer);
   }
 
+  /** Backfill, oldest first, beside the live reports (which never wait for it). */
   private async sendBacklog(peer: Peer<ManagerMessage, AgentMessage>): Promise<void> {
-    if (this.backlogDropped) this.log(`${this.backlogDropped} samples taken while away were dropped (over ${BACKFILL_MAX_SAMPLES})`);
-    this.backlogDropped = 0;
+    if (this.sendingBacklog) return;
+    this.sendingBacklog = true;
+    if (this.backlog.dropped) this.log(`${this.backlog.dropped} samples taken while away were dropped (the spool was full)`);
+    this.backlog.dropped = 0;
     let sent = 0;
-    while (this.backlog.length && !peer.closed) {
-      const s = this.backlog[0]!;
-      try {
-        await peer.send({ type: 'report', at: s.at, metrics: s.metrics, backfill: true });
-      } catch {
-        return; // disconnected again: what is left stays for the next connection
+    try {
+      while (this.backlog.size && !peer.closed) {
+        const batch = this.backlog.peek(50);
+        for (const s of batch) {
+          if (!s.at) continue; // a damaged spool line
+          await peer.send({ type: 'report', at: s.at, metrics: s.metrics, ...sampleExtras(s), backfill: true });
+        }
+        this.backlog.drop(batch.length);
+        sent += batch.length;
       }
-      this.backlog.shift();
-      sent++;
+    } catch {
+      // disconnected again: what is left stays for the next connection
+    } finally {
+      this.sendingBacklog = false;
     }
     if (sent) this.log(`sent ${sent} samples taken while away`);
   }
@@ -325,21 +338,17 @@ export class Agent extends EventEmitter<AgentEvents> {
       return;
     }
     const peer = this.peer;
-    if (peer && !peer.closed && this.welcomed && this.accepted && !this.backlog.length) {
-      peer.post({ type: 'report', at: s.at, metrics: s.metrics, ...(s.interfaces ? { interfaces: s.interfaces } : {}) });
+    if (peer && !peer.closed && this.welcomed && this.accepted) {
+      peer.post({ type: 'report', at: s.at, metrics: s.metrics, ...sampleExtras(s) });
       return;
     }
     if (this.stopped) return;
     this.backlog.push(s);
-    if (this.backlog.length > BACKFILL_MAX_SAMPLES) {
-      this.backlog.shift();
-      this.backlogDropped++;
-    }
   }
 
   /** Samples waiting to be sent as backfill. */
   backlogSize(): number {
-    return this.backlog.length;
+    return this.backlog.size;
   }
 
   // ---- commands --------------------------------------------------------------------------------
@@ -419,6 +428,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     const target = this.current ?? this.cfg.managers[0]!;
     this.udp?.send(a, target.host, this.cfg.udpPort);
   }
+}
+
+function sampleExtras(s: Sample): Pick<Sample, 'interfaces' | 'mounts'> {
+  return { ...(s.interfaces ? { interfaces: s.interfaces } : {}), ...(s.mounts ? { mounts: s.mounts } : {}) };
 }
 
 function fmt(a: ManagerAddress): string {
