@@ -81,12 +81,15 @@ function parseJson(body: Buffer | string): Obj {
 
 const METRIC_KEYS = [
   'cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount',
-  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1', 'swapTotalBytes', 'swapUsedBytes',
+  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1',
 ] as const;
+/** Newer metrics: kept when sent, absent (not null) from agents that do not send them. */
+const OPTIONAL_METRIC_KEYS = ['swapTotalBytes', 'swapUsedBytes'] as const;
 
 export function checkMetrics(o: Obj): Metrics {
   const m: Record<string, unknown> = {};
   for (const k of METRIC_KEYS) m[k] = numOrNull(o, k);
+  for (const k of OPTIONAL_METRIC_KEYS) if (o[k] !== undefined) m[k] = numOrNull(o, k);
   const unavailable = strRecord(o, 'unavailable');
   if (unavailable) m.unavailable = unavailable;
   return m as unknown as Metrics;
