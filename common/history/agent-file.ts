@@ -24,6 +24,8 @@ export class AgentFile {
   private fd: number | null;
   private generation: number;
   private readonly byName = new Map<string, number>();
+  /** made by this open (so it has nothing to redo) */
+  created = false;
 
   private constructor(path: string, fd: number, header: Header, generation: number) {
     this.path = path;
@@ -67,6 +69,7 @@ export class AgentFile {
   private static create(path: string, header: Header): AgentFile {
     const fd = openSync(path, 'w+', 0o600);
     const f = new AgentFile(path, fd, header, 0);
+    f.created = true;
     f.writeHeader();
     return f;
   }
@@ -92,21 +95,29 @@ export class AgentFile {
     return this.byName.get(name);
   }
 
-  /** The column of a series, added when new and there is room; undefined when the file is full. */
-  addColumn(name: string): number | undefined {
-    const have = this.byName.get(name);
-    if (have !== undefined) return have;
-    if (this.header.columns.length >= this.header.maxSeries) return undefined;
-    const next = { ...this.header, columns: [...this.header.columns, name] };
+  /**
+   * Adds new series (one header write for all of them) while there is room; returns those that
+   * did not fit (the file's series are full, or the list would not fit in a header slot).
+   */
+  addColumns(names: string[]): string[] {
+    const columns = [...this.header.columns];
+    const left: string[] = [];
+    for (const n of names) {
+      if (this.byName.has(n) || columns.includes(n)) continue;
+      if (columns.length >= this.header.maxSeries) left.push(n);
+      else columns.push(n);
+    }
+    if (columns.length === this.header.columns.length) return left;
+    const next = { ...this.header, columns };
     try {
       encodeHeader(next, 0);
     } catch {
-      return undefined; // the series list would not fit in a header slot
+      return [...names]; // the series list would not fit in a header slot
     }
     this.header = next;
-    this.byName.set(name, next.columns.length - 1);
+    columns.forEach((c, i) => this.byName.set(c, i));
     this.writeHeader();
-    return next.columns.length - 1;
+    return left;
   }
 
   private writeHeader(): void {

@@ -84,7 +84,7 @@ export class HistoryStore {
   private readonly noted = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   /** for /api/stats and the benchmark */
-  readonly counters = { samples: 0, written: 0, failedWrites: 0, dropped: 0, damaged: 0, tooOld: 0, flushes: 0, flushMs: 0 };
+  readonly counters = { samples: 0, written: 0, failedWrites: 0, dropped: 0, damaged: 0, tooOld: 0, flushes: 0, flushMs: 0, addMs: 0 };
   lastError: string | null = null;
 
   constructor(opts: HistoryStoreOptions) {
@@ -120,25 +120,37 @@ export class HistoryStore {
   /** Takes one report; written at the next flush. */
   add(id: string, intervalS: number, at: number, m: Metrics, interfaces?: InterfaceCounters[], mounts?: MountUsage[], backfill = false): void {
     if (!Number.isFinite(at) || at <= 0) return;
+    const t0 = performance.now();
+    try {
+      this.take(id, intervalS, at, m, interfaces, mounts, backfill);
+    } finally {
+      this.counters.addMs += performance.now() - t0;
+    }
+  }
+
+  private take(id: string, intervalS: number, at: number, m: Metrics, interfaces: InterfaceCounters[] | undefined, mounts: MountUsage[] | undefined, backfill: boolean): void {
     const intervalMs = intervalS > 0 && Number.isFinite(intervalS) ? intervalS * 1000 : 5000;
     const a = this.writable(id, intervalMs);
     if (!a?.file) return;
     this.counters.samples++;
     const row: Row = { at, flags: backfill ? FLAG_BACKFILL : 0, values: new Float32Array(this.maxSeries).fill(NaN) };
-    for (const [name, v] of valuesOf(m, interfaces, mounts)) {
-      let col = a.file.column(name);
-      if (col === undefined) {
-        try {
-          col = a.file.addColumn(name);
-        } catch (err) {
-          this.failed(a, err);
-          continue;
-        }
-        if (col === undefined && !a.fullNoted) {
+    const values = valuesOf(m, interfaces, mounts);
+    let fresh: string[] | undefined;
+    for (const name of values.keys()) if (a.file.column(name) === undefined) (fresh ??= []).push(name);
+    if (fresh) {
+      try {
+        const left = a.file.addColumns(fresh);
+        if (left.length && !a.fullNoted) {
           a.fullNoted = true;
-          this.notice(`full:${id}`, `history: agent ${id} has more than ${this.maxSeries} series; "${name}" and later ones are not kept`);
+          this.notice(`full:${id}`, `history: agent ${id} has more than ${this.maxSeries} series; "${left[0]}" and later ones are not kept`);
         }
+      } catch (err) {
+        this.failed(a, err);
+        if (!a.file) return;
       }
+    }
+    for (const [name, v] of values) {
+      const col = a.file.column(name);
       if (col !== undefined) row.values[col] = v;
     }
     a.pending.push(row);
@@ -234,8 +246,10 @@ export class HistoryStore {
     a.lastIdx = NaN;
     a.lastAt = -Infinity;
     // After a crash the last minutes' roll-ups may be missing: redo them from the raw tier.
-    const minute = Math.floor(this.now() / 60_000);
-    for (let m = minute - 5; m <= minute; m++) a.dirty.add(m);
+    if (a.file && !a.file.created) {
+      const minute = Math.floor(this.now() / 60_000);
+      for (let m = minute - 5; m <= minute; m++) a.dirty.add(m);
+    }
     this.touch(a);
     return a;
   }
