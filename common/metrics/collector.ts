@@ -8,7 +8,7 @@ import { diskUsage, readMounts, STATFS_TIMEOUT_MS, type MountEntry } from './dis
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
 import { staticInfo, type StaticInfo } from './static-info.ts';
-import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, Runner, Sample } from './types.ts';
+import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, MountUsage, Runner, Sample } from './types.ts';
 
 export interface CollectorOptions {
   platform?: NodeJS.Platform;
@@ -55,6 +55,8 @@ export class Collector {
   private readonly readers: PlatformReaders;
   private readonly sampleWindow: Window;
   private statics: Promise<StaticInfo> | null = null;
+  private mounts: MountUsage[] | null = null;
+  private mountsRefresh: Promise<void> | null = null;
 
   constructor(opts: CollectorOptions = {}) {
     this.platform = opts.platform ?? process.platform;
@@ -73,11 +75,15 @@ export class Collector {
   }
 
   async sample(): Promise<Sample> {
-    const [live, disks] = await Promise.all([this.readLive(this.sampleWindow), this.disks()]);
+    // Per-mount usage for the history's per-mount series, refreshed beside the sample and never
+    // waited for: a hung network mount must not delay the report (a failed mount is just absent).
+    this.mountsRefresh ??= this.disks().then((d) => {
+      this.mounts = d.list.map((x) => ({ mount: x.mount, size: x.size, used: x.used, percent: x.percent }));
+    }, () => {}).finally(() => { this.mountsRefresh = null; });
+    const live = await this.readLive(this.sampleWindow);
     const sample: Sample = { at: this.now(), metrics: live.metrics };
     if (live.interfaces) sample.interfaces = live.interfaces;
-    // Per-mount usage for the history's per-mount series; a mount that failed is simply absent.
-    if (disks.list.length) sample.mounts = disks.list.map((d) => ({ mount: d.mount, size: d.size, used: d.used, percent: d.percent }));
+    if (this.mounts?.length) sample.mounts = this.mounts;
     return sample;
   }
 
