@@ -75,7 +75,7 @@ export const HISTORY_MINUTE_RETENTION_MS = 14 * 86400_000;
 export const HISTORY_HOUR_RETENTION_MS = 366 * 86400_000;
 /** Samples wait in memory at most this long: a kill -9 loses at most this much. */
 export const HISTORY_FLUSH_MS = 5000;
-/** Series a file has room for: 15 headline ones, the rest for mounts and interfaces (2 each). */
+/** Series a file has room for: 14 headline ones, the rest for mounts and interfaces (2 each). */
 export const HISTORY_MAX_SERIES = 40;
 /** Agents' files kept open at once (the others are opened when needed). */
 export const HISTORY_OPEN_FILES = 2048;

@@ -84,7 +84,7 @@ export class HistoryStore {
   private readonly noted = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   /** for /api/stats and the benchmark */
-  readonly counters = { samples: 0, written: 0, failedWrites: 0, dropped: 0, damaged: 0, tooOld: 0, flushes: 0, flushMs: 0, addMs: 0 };
+  readonly counters = { samples: 0, written: 0, failedWrites: 0, dropped: 0, damaged: 0, tooOld: 0, flushes: 0, flushMs: 0, addMs: 0, overwritten: 0 };
   lastError: string | null = null;
 
   constructor(opts: HistoryStoreOptions) {
@@ -320,6 +320,8 @@ export class HistoryStore {
       } else {
         slot = [idx, idx + 1, idx - 1].find((c) => free(c, r.at)) ?? idx;
       }
+      // Two samples closer than the step (the interval got shorter than the file's): the later wins.
+      if (placed.has(slot)) this.counters.overwritten++;
       placed.set(slot, r);
       if (r.at > a.lastAt) {
         a.lastAt = r.at;

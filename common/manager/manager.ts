@@ -330,6 +330,7 @@ export class Manager {
       link.peer.end();
     }
     this.state.remove(rec.id);
+    this.history.forget(rec.id); // its file stays, should the key be accepted again
     return rec;
   }
 
