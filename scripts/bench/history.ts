@@ -4,6 +4,7 @@
 // store's memory per agent. The long spans are written first with an injected clock.
 
 import { statSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -142,6 +143,7 @@ export const history: Scenario = {
   async run(ctx: Ctx): Promise<Outcome> {
     const agents = ctx.quick ? 1000 : 10_000;
     const seconds = ctx.quick ? 12 : 60;
+    const loadBefore = loadavg()[0]!;
     ctx.log(`history: ingest, ${agents} agents x ${seconds} s`);
     const ing = await ingest(agents, seconds);
 
@@ -215,6 +217,7 @@ export const history: Scenario = {
       '',
       ...table(['', 'figure'], [
         ['agents x seconds', `${agents.toLocaleString('en')} x ${seconds}`],
+        ['machine load average (1 min) at the start / end (other work shares the 2 cores)', `${fmt(loadBefore, 2)} / ${fmt(loadavg()[0]!, 2)}`],
         ['reports taken / written / overwritten / dropped / failed', `${ing.samples.toLocaleString('en')} / ${ing.written.toLocaleString('en')} / ${ing.overwritten} / ${ing.dropped} / ${ing.failed}`],
         ['first report of each agent (makes its file), once', `${fmt(ing.createMs / agents, 2)} ms an agent (${fmt(ing.createMs / 1000, 1)} s for all)`],
         ['CPU time in add() (per second)', `${fmt(ing.addCpuMs / seconds, 1)} ms (wall time in it: ${fmt(ing.addMs / seconds, 1)} ms)`],
