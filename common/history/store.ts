@@ -18,6 +18,9 @@ import { FLAG_BACKFILL, recordAt, recordState, writeRaw, writeRollup, type Tier,
 import { aggregate } from './rollup.ts';
 import { valuesOf } from './series.ts';
 
+/** The flush timer writes the agents in this many slices, one each tenth of HISTORY_FLUSH_MS. */
+export const FLUSH_SLICES = 10;
+
 export interface Retention {
   rawMs: number;
   minuteMs: number;
@@ -68,7 +71,7 @@ class AgentHistory {
   lastAt = -Infinity;
   latestAt = -Infinity;
   fullNoted = false;
-  constructor(readonly id: string) {}
+  constructor(readonly id: string, readonly slice: number) {}
 }
 
 export class HistoryStore {
@@ -96,7 +99,10 @@ export class HistoryStore {
     this.noticeFn = opts.notice ?? (() => {});
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     if (opts.timer !== false) {
-      this.timer = setInterval(() => this.flush(), opts.flushMs ?? HISTORY_FLUSH_MS);
+      // A tenth of the agents every tenth of the period: each is written every period, and the
+      // event loop is never held by the whole fleet's writes at once.
+      let tick = 0;
+      this.timer = setInterval(() => this.flushSlice(tick++ % FLUSH_SLICES), (opts.flushMs ?? HISTORY_FLUSH_MS) / FLUSH_SLICES);
       this.timer.unref();
     }
   }
@@ -163,9 +169,14 @@ export class HistoryStore {
 
   /** Writes every agent's waiting samples and the roll-ups they complete. */
   flush(): void {
+    for (let k = 0; k < FLUSH_SLICES; k++) this.flushSlice(k);
+  }
+
+  /** The same for one slice of the agents (0 .. FLUSH_SLICES - 1), as the timer does. */
+  flushSlice(k: number): void {
     const t0 = performance.now();
     for (const a of this.agents.values()) {
-      if (a.pending.length || a.dirty.size) this.flushAgent(a);
+      if (a.slice === k && (a.pending.length || a.dirty.size)) this.flushAgent(a);
     }
     this.counters.flushes++;
     this.counters.flushMs += performance.now() - t0;
@@ -197,7 +208,7 @@ export class HistoryStore {
   reader(id: string): { file: AgentFile; now: number } | null {
     let a = this.agents.get(id);
     if (!a) {
-      a = new AgentHistory(id);
+      a = new AgentHistory(id, this.agents.size % FLUSH_SLICES);
       this.agents.set(id, a);
     }
     if (!a.file) {
@@ -223,7 +234,7 @@ export class HistoryStore {
   private writable(id: string, intervalMs: number): AgentHistory | null {
     let a = this.agents.get(id);
     if (!a) {
-      a = new AgentHistory(id);
+      a = new AgentHistory(id, this.agents.size % FLUSH_SLICES);
       this.agents.set(id, a);
     }
     if (a.file && a.intervalMs === intervalMs) {

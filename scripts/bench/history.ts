@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { HISTORY_FLUSH_MS } from '../../common/constants.ts';
 import { layout } from '../../common/history/format.ts';
 import { agentHistory, fleetHistory } from '../../common/history/query.ts';
-import { DEFAULT_RETENTION, HistoryStore, tierSpecs } from '../../common/history/store.ts';
+import { DEFAULT_RETENTION, FLUSH_SLICES, HistoryStore, tierSpecs } from '../../common/history/store.ts';
 import type { InterfaceCounters, Metrics, MountUsage } from '../../common/metrics/types.ts';
 import { quantile, sleep, tempDir } from './procs.ts';
 
@@ -57,6 +57,7 @@ async function ingest(agents: number, seconds: number): Promise<Record<string, n
   let maxPending = 0;
   let maxFlushMs = 0;
   let lastFlush = performance.now();
+  let sliceNo = 0;
   let behind = 0;
   // CPU time (not wall time) in the store's calls: the machine may be busy with other work.
   let addCpuMs = 0;
@@ -74,11 +75,12 @@ async function ingest(agents: number, seconds: number): Promise<Record<string, n
         store.add(`agent-${i}`, 1, at + (i % 97), c.m, c.ifs, c.mounts);
       }
       addCpuMs += cpuMs(process.cpuUsage(u0));
-      if (performance.now() - lastFlush >= HISTORY_FLUSH_MS) {
+      // As the manager's timer does: one slice of the agents every tenth of the flush period.
+      if (performance.now() - lastFlush >= HISTORY_FLUSH_MS / FLUSH_SLICES) {
         maxPending = Math.max(maxPending, store.pendingSamples());
         const f0 = performance.now();
         const u1 = process.cpuUsage();
-        store.flush();
+        store.flushSlice(sliceNo++ % FLUSH_SLICES);
         flushCpuMs += cpuMs(process.cpuUsage(u1));
         maxFlushMs = Math.max(maxFlushMs, performance.now() - f0);
         lastFlush = f0;
@@ -199,20 +201,20 @@ export const history: Scenario = {
 
     const perAgentDisk = layout({ maxSeries: 40, tiers: tierSpecs(5000, DEFAULT_RETENTION) });
     const core = ing.historyCore * 100;
-    const keepsUp = ing.pendingEnd === 0 && ing.maxFlushMs < HISTORY_FLUSH_MS && ing.dropped === 0 && ing.failed === 0 && ing.written === ing.samples;
+    const keepsUp = ing.pendingEnd === 0 && ing.maxFlushMs < HISTORY_FLUSH_MS / FLUSH_SLICES && ing.dropped === 0 && ing.failed === 0 && ing.written === ing.samples;
     const q30 = quantile(warm, 0.5);
     const qFleet = quantile(fleetWarm, 0.5);
     const memKiB = (ing.heapPerAgent + ing.externalPerAgent) / 1024;
     const goals: Goal[] = [
-      { goal: `${agents.toLocaleString('en')} agents at one report a second: history writes keep up (no growing queue)`, figure: `max ${ing.maxPending.toLocaleString('en')} samples waiting before a flush, ${ing.pendingEnd} after; longest flush ${fmt(ing.maxFlushMs, 0)} ms of ${HISTORY_FLUSH_MS}; ${ing.written.toLocaleString('en')} of ${ing.samples.toLocaleString('en')} written`, met: ctx.quick ? null : keepsUp },
+      { goal: `${agents.toLocaleString('en')} agents at one report a second: history writes keep up (no growing queue)`, figure: `max ${ing.maxPending.toLocaleString('en')} samples waiting before a flush, ${ing.pendingEnd} after; longest flush of a tenth of the agents ${fmt(ing.maxFlushMs, 0)} ms; ${ing.written.toLocaleString('en')} of ${ing.samples.toLocaleString('en')} written`, met: ctx.quick ? null : keepsUp },
       { goal: 'history costs the manager under 20% of a core at 10,000 agents', figure: `${fmt(core, 1)}% of a core (CPU time: ${fmt(ing.addCpuMs / seconds, 0)} ms/s taking reports, ${fmt(ing.flushCpuMs / seconds, 0)} ms/s writing)`, met: ctx.quick ? null : core < 20 },
       { goal: '30-day query for one agent under 50 ms', figure: `p50 ${fmt(q30, 1)} ms warm, ${fmt(cold, 1)} ms cold (${monthAnswer.points.length} points from tier ${monthAnswer.tier})`, met: ctx.quick ? null : q30 < 50 },
       { goal: 'one metric across 1,000 agents over 24 h under 500 ms', figure: `p50 ${fmt(qFleet, 0)} ms warm, ${fmt(fleetCold, 0)} ms cold (${fleetN} agents, ${fleetAnswer.times.length} points each from tier ${fleetAnswer.tier})`, met: ctx.quick ? null : qFleet < 500 },
       { goal: 'memory per agent stated; no growth with retention (the past is on disk)', figure: `${fmt(memKiB, 1)} KiB per agent in the store after ${seconds} s`, met: null },
     ];
     const body = [
-      'The store itself (`common/history/`), in this process, on this machine\'s disk; the manager calls exactly `add()` for each report and `flush()` every',
-      `${HISTORY_FLUSH_MS / 1000} s. Each report carries the 14 headline series, 2 mounts and 2 interfaces (22 series), stamped one a second per agent. Costs are measured around the store's calls`,
+      'The store itself (`common/history/`), in this process, on this machine\'s disk; the manager calls exactly `add()` for each report and its timer',
+      `\`flushSlice()\` every ${HISTORY_FLUSH_MS / FLUSH_SLICES} ms (a tenth of the agents each time, so each is written every ${HISTORY_FLUSH_MS / 1000} s). Each report carries the 14 headline series, 2 mounts and 2 interfaces (22 series), stamped one a second per agent. Costs are measured around the store's calls`,
       '(CPU time of this process around each batch of calls, so other work on the machine does not count; wall time beside it).',
       '',
       ...table(['', 'figure'], [
@@ -225,7 +227,7 @@ export const history: Scenario = {
         ['history, share of one core (CPU time)', `${fmt(core, 1)}% (wall time in the calls: ${fmt(ing.historyWallShare * 100, 1)}%)`],
         ['whole benchmark process, share of one core (incl. the load generator)', `${fmt(ing.processCore * 100, 1)}%`],
         ['samples waiting before a flush (max) / after the last', `${ing.maxPending.toLocaleString('en')} / ${ing.pendingEnd}`],
-        ['longest flush', `${fmt(ing.maxFlushMs, 0)} ms`],
+        [`longest flush (a tenth of the agents, every ${HISTORY_FLUSH_MS / FLUSH_SLICES} ms)`, `${fmt(ing.maxFlushMs, 0)} ms`],
         ['slices the load generator ran late', String(ing.behind)],
         ['store memory per agent (heap + buffers, after GC)', `${fmt(memKiB, 1)} KiB`],
         ['disk per agent after the run (blocks used)', `${fmt(ing.diskPerAgent / 1024, 0)} KiB`],
