@@ -6,9 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, parseDuration, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
 } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
+import { HwError } from './common/errors.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
 import { CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
 import { consoleSource } from './common/manager/local-client.ts';
@@ -38,15 +39,22 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
-  .option('--history-points <n>', 'Samples kept per agent for `history`', { default: 720 })
   .option('--log-max-bytes <bytes>', `Rotate events.jsonl past this size (${LOG_FILES_KEPT} older files kept as events.jsonl.1...)`, { default: DEFAULT_LOG_MAX_BYTES })
+  .option('--retention-raw <duration>', 'History: how long every sample is kept (10m to 30d)', { default: '1d' })
+  .option('--retention-minute <duration>', 'History: how long the 1-minute and 5-minute roll-ups are kept (1h to 366d)', { default: '14d' })
+  .option('--retention-hour <duration>', 'History: how long the 1-hour roll-ups are kept (1d to 3660d)', { default: '366d' })
   .action(async (opts) => {
     const srv = await serve({
       host: String(last(opts.host)), port: parsePort(last(opts.port), '--port'), udpPort: parsePort(last(opts.udpPort), '--udp-port'),
       allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
       api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
-      dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept, historyPoints: numberFlag(last(opts.historyPoints), '--history-points', 1, 1_000_000, true),
+      dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept,
       logMaxBytes: numberFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40, true),
+      retention: {
+        rawMs: durationFlag(last(opts.retentionRaw), '--retention-raw', 600_000, 30 * 86400_000),
+        minuteMs: durationFlag(last(opts.retentionMinute), '--retention-minute', 3600_000, 366 * 86400_000),
+        hourMs: durationFlag(last(opts.retentionHour), '--retention-hour', 86400_000, 3660 * 86400_000),
+      },
       console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
       openConsole: (manager, onQuit) => {
         const c = new ManagerConsole(consoleSource(manager), { input: process.stdin, output: process.stdout, onQuit });
@@ -57,6 +65,18 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
     });
     exitOnSignal('telling agents, flushing the record', () => srv.close());
   });
+
+/** A retention flag: a duration like 36h or 30d within bounds, else BAD_FLAG. */
+function durationFlag(v: unknown, flag: string, min: number, max: number): number {
+  let ms: number;
+  try {
+    ms = parseDuration(v, flag);
+  } catch (err) {
+    throw new HwError('BAD_FLAG', (err as Error).message);
+  }
+  if (ms < min || ms > max) throw new HwError('BAD_FLAG', `${flag} must be from ${min / 3600_000} h to ${max / 86400_000} days`);
+  return ms;
+}
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {
@@ -131,10 +151,13 @@ cli.command('alerts', 'Alerts received (CPU_HIGH, CPU_NORMAL)')
     await alertsCmd(client(o), o, io(), ac.signal);
   });
 
-cli.command('history <agent>', 'Samples the manager kept for an agent (backfilled ones marked)')
-  .option('--since <duration>', 'How far back: 30s, 10m, 2h, 1d', { default: '10m' })
+cli.command('history <agent>', 'An agent\'s history: every sample for a day, then 1-min, 5-min and 1-hour min/avg/max')
+  .option('--since <duration>', 'How far back: 30s, 10m, 2h, 7d, 365d', { default: '10m' })
+  .option('--points <n>', 'At most this many points (longer spans are rolled up into min/avg/max)', { default: 1000 })
+  .option('--mounts', 'Also each mount\'s and each interface\'s series (with --json)')
   .option('--json', 'JSON output')
-  .action((ref, o) => historyCmd(client(o), String(ref), { since: last(o.since), json: o.json }, io()));
+  .example('manager history web1 --since 7d --points 200')
+  .action((ref, o) => historyCmd(client(o), String(ref), { since: last(o.since), points: last(o.points), json: o.json, detail: !!o.mounts }, io()));
 cli.command('pending', 'Agents waiting to be accepted, with their key fingerprints')
   .option('--json', 'JSON output')
   .action((o) => pendingCmd(client(o), o, io()));

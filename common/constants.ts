@@ -144,3 +144,23 @@ export const SI_TIMEOUT_MS = 15_000;
 export const ALERT_QUEUE_MAX = 1000;
 /** A state file that could not be written (full or failing disk) is tried again this often. */
 export const STATE_RETRY_MS = 5000;
+
+/** History store (common/history/): retention of each tier, how often it reaches the disk. */
+export const HISTORY_RAW_RETENTION_MS = 24 * 3600_000;
+export const HISTORY_MINUTE_RETENTION_MS = 14 * 86400_000;
+export const HISTORY_HOUR_RETENTION_MS = 366 * 86400_000;
+/** Samples wait in memory at most this long: a kill -9 loses at most this much. */
+export const HISTORY_FLUSH_MS = 5000;
+/** Series a file has room for: 14 headline ones, the rest for mounts and interfaces (2 each). */
+export const HISTORY_MAX_SERIES = 40;
+/** Agents' files kept open at once (the others are opened when needed). */
+export const HISTORY_OPEN_FILES = 2048;
+/** Samples waiting for the disk per agent before the oldest are dropped (a failing disk). */
+export const HISTORY_MAX_PENDING = 600;
+/** Points a history answer has at most when the caller gives none. */
+export const HISTORY_DEFAULT_POINTS = 1000;
+export const HISTORY_MAX_POINTS = 10_000;
+
+/** The agent's on-disk spool of samples taken while no manager has them: two days at 5 s. */
+export const SPOOL_MAX_SAMPLES = 34_560;
+export const SPOOL_SEGMENT_SAMPLES = 1000;

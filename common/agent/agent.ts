@@ -3,6 +3,7 @@
 // class builds them from the configuration and passes the connection's events between them.
 
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { CPU_SAMPLE_MS } from '../constants.ts';
 import type { HwError } from '../errors.ts';
 import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
@@ -20,6 +21,7 @@ import { insideRoots } from './files-root.ts';
 import { ManagerPins } from './manager-pins.ts';
 import { Reporter } from './reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from './sample-backlog.ts';
+import { SampleSpool } from './sample-spool.ts';
 
 export type { ManagerAddress };
 
@@ -86,6 +88,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly queue: AlertQueue;
   private readonly alerts: Alerts;
   private readonly reporter: Reporter;
+  private readonly backlog: SampleBacklog;
   private readonly files = new FileSender();
   private readonly commands: CommandHandler;
   private udp: AlertDatagrams | undefined;
@@ -119,7 +122,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
       raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
     });
-    this.reporter = new Reporter({ sample: () => deps.sample(), backlog: cfg.backlog ?? new MemoryBacklog(), intervalMs: cfg.intervalS * 1000, link, log });
+    // With a state folder, samples taken while away are spooled on disk, so an agent restart or a
+    // reboot during a manager outage still leaves no hole.
+    this.backlog = cfg.backlog ?? (cfg.stateDir ? new SampleSpool({ dir: join(cfg.stateDir, 'spool'), log }) : new MemoryBacklog());
+    this.reporter = new Reporter({ sample: () => deps.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: () => deps.status(), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
       files: this.files, ...(filesCheck ? { filesCheck } : {}), noFiles: !!cfg.noFiles, allowRestart: cfg.allowRestart,
@@ -186,6 +192,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.files.cancelAll();
     await this.conn.stop();
     this.pins.close();
+    this.backlog.close?.();
     this.udp?.close();
     this.udp = undefined;
     this.deps.close?.();

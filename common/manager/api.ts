@@ -4,7 +4,8 @@
 //   GET  /api/stats                       counters: reports and alerts ingested, agents online, loop delay
 //   GET  /api/agents                      list (agents --json shape)
 //   GET  /api/agents/:agent               one agent
-//   GET  /api/agents/:agent/history?since=T   samples since T (ms since epoch)
+//   GET  /api/agents/:agent/history?from=T&to=T&points=N[&series=all]   samples (since=T as before)
+//   GET  /api/history?metric=M&from=T&to=T&points=N   one metric for every agent, on one time grid
 //   POST /api/agents/:agent/:command      status | procs | logs | restart, JSON body = args
 //   GET  /api/agents/:agent/fetch?path=P  the file's bytes; trailers x-sha256 or x-error-code
 //   GET  /api/pending                     agents waiting to be accepted
@@ -28,7 +29,9 @@ import {
 import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
 import type { Manager } from './manager.ts';
-import { agentJson, alertJson, type AlertRecord } from './state.ts';
+import { agentJson, alertJson, type AgentRecord, type AlertRecord } from './state.ts';
+import { parseRange } from '../history/params.ts';
+import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/query.ts';
 import { LogThrottle } from '../log/throttle.ts';
 import { tokenMatches } from './token.ts';
 
@@ -156,9 +159,7 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
     const ref = parts[2]!;
     if (parts.length === 3 && method === 'GET') return sendJson(res, 200, agentJson(manager.state.find(ref)));
     if (parts.length === 4 && parts[3] === 'history' && method === 'GET') {
-      const rec = manager.state.find(ref);
-      const since = Number(url.searchParams.get('since') ?? 0) || 0;
-      return sendJson(res, 200, { agent: rec.name, agentId: rec.id, interval: rec.interval, points: historyJson(manager, rec.id, since) });
+      return sendJson(res, 200, historyJson(manager, manager.state.find(ref), parseRange(url.searchParams, manager.now())));
     }
     const cmd = parts[3];
     if (parts.length === 4 && method === 'POST' && cmd === 'accept') return sendJson(res, 200, [agentJson(manager.accept(ref, apiWho(req)))]);
@@ -169,6 +170,13 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
       const result = await manager.command(ref, cmd, args, apiWho(req));
       return sendJson(res, 200, result ?? {});
     }
+  }
+
+  if (parts[1] === 'history' && parts.length === 2 && method === 'GET') {
+    const metric = checkMetric(url.searchParams.get('metric') ?? '');
+    const range = parseRange(url.searchParams, manager.now());
+    const list = manager.state.agents().map((a) => ({ id: a.id, name: a.name }));
+    return sendJson(res, 200, fleetHistory(manager.history, list, metric, range));
   }
 
   if (parts[1] === 'pending') {
@@ -184,8 +192,10 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   throw new HwError('NOT_FOUND', `no such endpoint ${method} ${url.pathname}`);
 }
 
-export function historyJson(manager: Manager, id: string, since: number): Record<string, unknown>[] {
-  return (manager.state.history(id)?.since(since) ?? []).map((p) => ({ ...p, at: new Date(p.at).toISOString() }));
+/** The `history --json` shape: the agent, the range, the tier that answered and its points. */
+export function historyJson(manager: Manager, rec: AgentRecord, r: Range & { detail?: boolean }): Record<string, unknown> {
+  const h = agentHistory(manager.history, rec.id, r, !!r.detail);
+  return { agent: rec.name, agentId: rec.id, interval: rec.interval, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...h };
 }
 
 function apiWho(req: IncomingMessage): string {

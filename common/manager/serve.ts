@@ -28,7 +28,7 @@ export interface ServeConfig {
   dataDir: string;
   /** accept every new agent at once, without `manager accept` (demo, tests) */
   autoAccept?: boolean;
-  historyPoints?: number;
+  retention?: ManagerOptions['retention'];
   /** after a start, how long known agents have to come back before AGENT_DOWN (default: backoff cap) */
   startGraceMs?: number;
   heartbeatMs?: number;
@@ -75,7 +75,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const manager = new Manager({
     host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir, tls, enrollToken, autoAccept: !!cfg.autoAccept,
     ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),
-    ...(cfg.historyPoints ? { historyPoints: cfg.historyPoints } : {}),
+    ...(cfg.retention ? { retention: cfg.retention } : {}),
     ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
     ...(cfg.logMaxBytes ? { logMaxBytes: cfg.logMaxBytes } : {}),
     ...managerTuning,

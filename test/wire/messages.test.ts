@@ -229,4 +229,18 @@ test('ack datagram: valid, wrong type, bad fields', () => {
   assert.is(codeOf(() => parseAckDatagram(j({ ...a, agentId: undefined }))), 'BAD_MESSAGE');
 });
 
+test('report: per-mount usage and swap are carried; a bad mount entry is BAD_MESSAGE', () => {
+  const r = parseAgentMessage(JSON.stringify({
+    type: 'report', at: 1, metrics: { ...METRICS, swapTotalBytes: 100, swapUsedBytes: 5 },
+    mounts: [{ mount: '/var', size: 100, used: 40, percent: 40 }],
+  }));
+  assert.ok(r.type === 'report');
+  if (r.type !== 'report') return;
+  assert.equal(r.mounts, [{ mount: '/var', size: 100, used: 40, percent: 40 }]);
+  assert.is(r.metrics.swapUsedBytes, 5);
+  for (const mounts of [[{ mount: '/', size: 'x', used: 1, percent: 1 }], [7], 'x', [{ mount: 'x'.repeat(2000), size: 1, used: 1, percent: 1 }]]) {
+    assert.is(codeOf(() => parseAgentMessage(JSON.stringify({ type: 'report', at: 1, metrics: METRICS, mounts }))), 'BAD_MESSAGE', JSON.stringify(mounts).slice(0, 50));
+  }
+});
+
 test.run();
