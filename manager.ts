@@ -9,6 +9,7 @@ import {
   acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
 } from './common/cli/commands.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
+import { registerUserCommands } from './common/cli/users.ts';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION } from './common/constants.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
@@ -33,6 +34,9 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .option('--auto-accept', 'Accept every new agent at once (trusted networks, demos); otherwise new agents wait for `manager accept`')
   .option('--no-console', 'No interactive console even on a terminal')
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
+  .option('--web <host:port>', 'Serve the dashboard over HTTPS on this address too, for other hosts (the API listener serves it on loopback)')
+  .option('--web-cert <file>', 'PEM certificate for --web (default: the manager\'s own, self-signed)')
+  .option('--web-key <file>', 'PEM private key for --web-cert')
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
   .option('--history-points <n>', 'Samples kept per agent for `history`', { default: 720 })
@@ -44,12 +48,22 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
       dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept, historyPoints: numberFlag(last(opts.historyPoints), '--history-points', 1, 1_000_000, true),
       console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
+      ...(opts.web !== undefined ? { web: {
+        listen: parseHostPort(String(last(opts.web)), 5008, '--web'),
+        ...(opts.webCert !== undefined ? { certFile: String(last(opts.webCert)) } : {}),
+        ...(opts.webKey !== undefined ? { keyFile: String(last(opts.webKey)) } : {}),
+      } } : {}),
     });
     exitOnSignal('telling agents, flushing the record', () => srv.close());
   });
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string }): HttpClient {
+  const { hp, token } = apiOf(opts);
+  return new HttpClient(hp, token);
+}
+
+function apiOf(opts: { api?: unknown; dataDir: string }): { hp: { host: string; port: number }; token: string } {
   let api = opts.api === undefined ? undefined : String(last(opts.api));
   const dataDir = String(last(opts.dataDir));
   const info = join(dataDir, MANAGER_FILE);
@@ -61,7 +75,7 @@ function client(opts: { api?: unknown; dataDir: string }): HttpClient {
     }
   }
   const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
-  return new HttpClient(hp, readToken(dataDir));
+  return { hp, token: readToken(dataDir) };
 }
 
 function io(): Io {
@@ -124,6 +138,8 @@ cli.command('accept [agent]', 'Accept a pending agent (check its fingerprint fir
   .action((ref, o) => acceptCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
 cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (it is disconnected)')
   .action((ref, o) => revokeCmd(client(o), String(ref), io()));
+
+registerUserCommands(cli, apiOf);
 
 cli.help((sections) => {
   sections.push({

@@ -12,6 +12,14 @@
 //   POST /api/pending/accept-all          accept every pending agent
 //   GET  /api/alerts?after=N              alerts after arrival number N
 //   GET  /api/alerts/follow?after=N       the same, then each new one, as JSON lines
+//   GET  /api/sparklines?field&minutes&points  one averaged series per agent (CPU over 1 h by default)
+//   GET  /api/web/events                  Server-Sent Events: agents, removed, alert, command
+//   POST /api/web/login-links {user?}     a one-time dashboard sign-in link (API token only)
+//
+// The dashboard (common/web/) is served on the same listener: GET / and its files, GET
+// /login-link?t=, POST /api/web/sign-in {username,password}, POST /api/web/sign-out, GET /api/web/me.
+// A signed-in page calls every endpoint above with its session cookie instead of the token; its
+// POSTs carry the x-csrf-token header, and a viewer's POSTs (and fetch) are FORBIDDEN.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { API_MAX_BODY, SINK_BUFFER_BYTES, VERSION } from '../constants.ts';
@@ -21,21 +29,34 @@ import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
 import { LogThrottle } from '../log/throttle.ts';
 import { tokenMatches } from './token.ts';
+import type { Dashboard } from '../web/dashboard.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401, NOT_FOUND: 404, AGENT_NOT_FOUND: 404, AGENT_AMBIGUOUS: 409, AGENT_OFFLINE: 409,
   BAD_ARGS: 400, BAD_JSON: 400, PENDING: 409, TIMEOUT: 504, DISCONNECTED: 502, RESTART_DISABLED: 403, FILE_NOT_FOUND: 404,
   FILE_NOT_REGULAR: 422, FILE_UNREADABLE: 403, LOGS_UNAVAILABLE: 422, UNKNOWN_COMMAND: 400,
+  FORBIDDEN: 403, CSRF_REJECTED: 403, BAD_CREDENTIALS: 401, RATE_LIMITED: 429, USER_NOT_FOUND: 404, TOO_MANY_CONNECTIONS: 503,
 };
 
-export function startApi(manager: Manager, token: string): Server {
-  const unauthorized = new LogThrottle();
-  const server = createServer((req, res) => {
-    handle(manager, token, unauthorized, req, res).catch((err) => sendError(res, err));
-  });
+export interface ApiWeb {
+  dashboard: Dashboard;
+  /** false on the dashboard's own HTTPS listener (--web): there only a signed-in page gets in */
+  bearer?: boolean;
+}
+
+export function startApi(manager: Manager, token: string, web?: ApiWeb): Server {
+  const server = createServer(apiHandler(manager, token, web));
   server.headersTimeout = 10_000;
   server.requestTimeout = 0; // follow and fetch stream for as long as they need
   return server;
+}
+
+/** The request handler, for the API's listener and the dashboard's HTTPS one. */
+export function apiHandler(manager: Manager, token: string, web?: ApiWeb): (req: IncomingMessage, res: ServerResponse) => void {
+  const unauthorized = new LogThrottle();
+  return (req, res) => {
+    handle(manager, token, unauthorized, req, res, web).catch((err) => sendError(res, err));
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -72,10 +93,14 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v as Record<string, unknown>;
 }
 
-async function handle(manager: Manager, token: string, unauthorized: LogThrottle, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(manager: Manager, token: string, unauthorized: LogThrottle, req: IncomingMessage, res: ServerResponse, web?: ApiWeb): Promise<void> {
+  const early = new URL(req.url ?? '/', 'http://x');
+  if (web && await web.dashboard.publicRoute(req, res, early)) return;
   const auth = req.headers.authorization ?? '';
   const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-  if (!tokenMatches(given, token)) {
+  const caller = given && web?.bearer !== false && tokenMatches(given, token) ? { who: apiWho(req) } : web?.dashboard.authorize(req, early);
+  if (caller) callers.set(req, caller.who);
+  if (!caller) {
     // Logged once a minute per address at most, with a count: a loop of guesses must not fill the disk.
     const n = unauthorized.note(req.socket.remoteAddress ?? '');
     if (n) manager.state.record({ at: manager.now(), event: 'api-unauthorized', address: req.socket.remoteAddress, path: req.url?.slice(0, 200), count: n });
@@ -90,6 +115,7 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   }
   const method = req.method ?? 'GET';
   if (parts[0] !== 'api') throw new HwError('NOT_FOUND', `no such endpoint ${url.pathname}`);
+  if (web && caller && await web.dashboard.authedRoute(req, res, url, caller)) return;
 
   if (parts[1] === 'version' && parts.length === 2) return sendJson(res, 200, { version: VERSION });
   if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.stats());
@@ -97,7 +123,10 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   if (parts[1] === 'agents') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.agents().map(agentJson));
     const ref = parts[2]!;
-    if (parts.length === 3 && method === 'GET') return sendJson(res, 200, agentJson(manager.state.find(ref)));
+    if (parts.length === 3 && method === 'GET') {
+      const rec = manager.state.find(ref, true);
+      return sendJson(res, 200, { ...agentJson(rec), interfaces: rec.interfaces });
+    }
     if (parts.length === 4 && parts[3] === 'history' && method === 'GET') {
       const rec = manager.state.find(ref);
       const since = Number(url.searchParams.get('since') ?? 0) || 0;
@@ -131,8 +160,11 @@ export function historyJson(manager: Manager, id: string, since: number): Record
   return (manager.state.history(id)?.since(since) ?? []).map((p) => ({ ...p, at: new Date(p.at).toISOString() }));
 }
 
+/** Who made a request, for the record: set once it is authenticated (a dashboard user or the token). */
+const callers = new WeakMap<IncomingMessage, string>();
+
 function apiWho(req: IncomingMessage): string {
-  return `api ${req.socket.remoteAddress ?? ''}`.trim();
+  return callers.get(req) ?? `api ${req.socket.remoteAddress ?? ''}`.trim();
 }
 
 async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {

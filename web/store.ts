@@ -1,0 +1,143 @@
+// What the pages show, in one place: agents, alerts and sparklines, loaded from the API once and
+// kept current by the event stream. The stream is closed while the tab is hidden (a background
+// tab costs nothing) and the snapshot reloaded when it is shown again or reconnects.
+
+import { api } from './api.ts';
+import type { Agent, Alert, CommandEvent } from './types.ts';
+
+type Listener = { agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
+
+const SPARK_POINTS = 60;
+
+class Store {
+  readonly agents = new Map<string, Agent>();
+  alerts: Alert[] = [];
+  /** agent id -> CPU averages over the last hour, one a minute */
+  readonly sparks = new Map<string, (number | null)[]>();
+  private lastSparkMinute = new Map<string, number>();
+  private readonly listeners = new Set<Listener>();
+  private source: EventSource | undefined;
+  private loaded = false;
+  live = false;
+
+  subscribe(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  async start(): Promise<void> {
+    document.addEventListener('visibilitychange', () => (document.hidden ? this.stopStream() : this.startStream()));
+    await this.reload();
+    if (!document.hidden) this.startStream();
+  }
+
+  stop(): void {
+    this.stopStream();
+  }
+
+  /** The whole snapshot again (after a reconnect: what the stream missed). */
+  async reload(): Promise<void> {
+    const [agents, pending, alerts, sparks] = await Promise.all([
+      api<Agent[]>('/api/agents'), api<Agent[]>('/api/pending'), api<Alert[]>('/api/alerts'),
+      api<{ agents: Record<string, (number | null)[]> }>(`/api/sparklines?minutes=60&points=${SPARK_POINTS}`),
+    ]);
+    this.agents.clear();
+    for (const a of [...agents, ...pending]) this.agents.set(a.id, a);
+    this.alerts = alerts;
+    this.sparks.clear();
+    const minute = Math.floor(Date.now() / 60_000);
+    for (const [id, s] of Object.entries(sparks.agents)) {
+      this.sparks.set(id, s);
+      this.lastSparkMinute.set(id, minute);
+    }
+    this.loaded = true;
+    for (const l of this.listeners) l.reset?.();
+  }
+
+  /** Alert types still in force for an agent: a _HIGH without its _NORMAL, AGENT_DOWN without AGENT_UP. */
+  activeAlerts(id: string): string[] {
+    const open = new Map<string, string>();
+    for (const a of this.alerts) {
+      if (a.agentId !== id) continue;
+      const m = /^(.*)_(HIGH|NORMAL)$/.exec(a.type);
+      if (m) m[2] === 'HIGH' ? open.set(m[1]!, a.type) : open.delete(m[1]!);
+      else if (a.type === 'AGENT_DOWN') open.set('AGENT', a.type);
+      else if (a.type === 'AGENT_UP') open.delete('AGENT');
+      else open.set(a.type, a.type);
+    }
+    return [...open.values()];
+  }
+
+  private startStream(): void {
+    if (this.source || !this.loaded) return;
+    const es = new EventSource('/api/web/events');
+    this.source = es;
+    let first = true;
+    es.onopen = () => {
+      this.setLive(true);
+      // A reconnect: reload what may have changed meanwhile. The first open follows a fresh load.
+      if (!first) void this.reload().catch(() => {});
+      first = false;
+    };
+    es.onerror = () => this.setLive(false);
+    es.addEventListener('agents', (ev) => {
+      const rows = JSON.parse((ev as MessageEvent).data) as Agent[];
+      const minute = Math.floor(Date.now() / 60_000);
+      for (const a of rows) {
+        const old = this.agents.get(a.id);
+        if (old?.interfaces && !a.interfaces) a.interfaces = old.interfaces;
+        this.agents.set(a.id, a);
+        this.addSpark(a, minute);
+      }
+      const ids = rows.map((r) => r.id);
+      for (const l of this.listeners) l.agents?.(ids);
+    });
+    es.addEventListener('removed', (ev) => {
+      const { id } = JSON.parse((ev as MessageEvent).data) as { id: string };
+      this.agents.delete(id);
+      for (const l of this.listeners) l.agents?.([id]);
+    });
+    es.addEventListener('alert', (ev) => {
+      const a = JSON.parse((ev as MessageEvent).data) as Alert;
+      if (this.alerts.length && this.alerts[this.alerts.length - 1]!.n >= a.n) return;
+      this.alerts.push(a);
+      if (this.alerts.length > 10_000) this.alerts.splice(0, this.alerts.length - 10_000);
+      for (const l of this.listeners) l.alert?.(a);
+    });
+    es.addEventListener('command', (ev) => {
+      const e = JSON.parse((ev as MessageEvent).data) as CommandEvent;
+      for (const l of this.listeners) l.command?.(e);
+    });
+  }
+
+  private stopStream(): void {
+    this.source?.close();
+    this.source = undefined;
+    this.setLive(false);
+  }
+
+  private setLive(v: boolean): void {
+    if (this.live === v) return;
+    this.live = v;
+    for (const l of this.listeners) l.status?.(v);
+  }
+
+  /** The sparkline's last minute follows the reports; a new minute shifts it left. */
+  private addSpark(a: Agent, minute: number): void {
+    const cpu = a.metrics?.cpuPercent;
+    if (typeof cpu !== 'number' || a.trust !== 'accepted') return;
+    let s = this.sparks.get(a.id);
+    if (!s) this.sparks.set(a.id, (s = new Array(SPARK_POINTS).fill(null)));
+    const last = this.lastSparkMinute.get(a.id) ?? minute;
+    const shift = Math.min(SPARK_POINTS, minute - last);
+    for (let i = 0; i < shift; i++) {
+      s.shift();
+      s.push(null);
+    }
+    this.lastSparkMinute.set(a.id, minute);
+    const prev = s[SPARK_POINTS - 1];
+    s[SPARK_POINTS - 1] = prev === null || prev === undefined ? cpu : (prev + cpu) / 2;
+  }
+}
+
+export const store = new Store();
