@@ -23,20 +23,33 @@ export function drawSpark(c: HTMLCanvasElement, values: (number | null)[] | unde
   const known = v.filter((x): x is number => typeof x === 'number');
   c.setAttribute('aria-label', known.length ? `CPU over the last hour, ${Math.min(...known).toFixed(0)} to ${Math.max(...known).toFixed(0)}%` : 'no CPU samples in the last hour');
   if (!known.length) return;
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 1.25;
-  ctx.beginPath();
-  let pen = false;
   const step = W / Math.max(1, v.length - 1);
+  const y = (x: number) => H - 1 - (Math.min(100, Math.max(0, x)) / 100) * (H - 2);
+  // Runs of known values, each drawn as a line over a light area (a flat 100% stays visible).
+  const runs: [number, number][][] = [];
+  let run: [number, number][] = [];
   v.forEach((x, i) => {
     if (typeof x !== 'number') {
-      pen = false;
+      if (run.length) runs.push(run);
+      run = [];
       return;
     }
-    const y = H - 1 - (Math.min(100, Math.max(0, x)) / 100) * (H - 2);
-    if (pen) ctx.lineTo(i * step, y);
-    else ctx.moveTo(i * step, y);
-    pen = true;
+    run.push([i * step, y(x)]);
   });
-  ctx.stroke();
+  if (run.length) runs.push(run);
+  ctx.strokeStyle = color;
+  ctx.fillStyle = color;
+  ctx.lineWidth = 1.25;
+  for (const r of runs) {
+    if (r.length === 1) r.push([r[0]![0] + Math.max(2, step), r[0]![1]]);
+    ctx.beginPath();
+    r.forEach(([px, py], i) => (i ? ctx.lineTo(px, py) : ctx.moveTo(px, py)));
+    ctx.stroke();
+    ctx.lineTo(r[r.length - 1]![0], H);
+    ctx.lineTo(r[0]![0], H);
+    ctx.closePath();
+    ctx.globalAlpha = 0.18;
+    ctx.fill();
+    ctx.globalAlpha = 1;
+  }
 }

@@ -28,7 +28,7 @@ export function alertsPage(main: HTMLElement, _ctx: PageContext): () => void {
     const list = store.alerts.filter(matches);
     const shown = list.slice(-SHOWN).reverse();
     const t = alertTable(shown, true);
-    tbody = t.tBodies[0] ?? null;
+    tbody = shown.length ? t.tBodies[0] ?? null : null;
     replace(box, shown.length ? t : h('p', { class: 'muted' }, store.alerts.length ? 'No alert matches the filter.' : 'No alerts yet.'));
     note.textContent = `${list.length} alert${list.length === 1 ? '' : 's'}${list.length > SHOWN ? `, the newest ${SHOWN} shown` : ''}`;
   }
