@@ -109,8 +109,9 @@ export class EventStream {
 
   private broadcastRaw(text: string): void {
     for (const c of this.clients) {
-      // Checked where bytes are queued: past the bound the client is cut, not buffered for.
-      if (c.res.writableLength + text.length > this.maxQueued) {
+      // Checked where bytes are queued: a client whose queue is past the bound is cut, not
+      // buffered for (one batch may pass it alone: a big fleet's first batch is large).
+      if (c.res.writableLength > this.maxQueued) {
         this.cut++;
         this.clients.delete(c);
         c.res.destroy();
