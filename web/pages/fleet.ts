@@ -108,6 +108,8 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
       } else setText(r.cells[i]!, c.text(a));
     });
     r.cells[10]!.dataset.alerting = store.activeAlerts(a.id).length ? 'yes' : 'no';
+    // When the manager last heard from the agent: lets a benchmark time report -> row.
+    r.tr.dataset.seen = a.lastSeen ?? '';
     drawSpark(r.spark, store.sparks.get(a.id), cssVar('--accent'));
   }
 
