@@ -5,7 +5,7 @@
 import { api } from './api.ts';
 import type { Agent, Alert, CommandEvent } from './types.ts';
 
-type Listener = { agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
+type Listener = { sparks?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
 
 const SPARK_POINTS = 60;
 
@@ -37,21 +37,26 @@ class Store {
 
   /** The whole snapshot again (after a reconnect: what the stream missed). */
   async reload(): Promise<void> {
-    const [agents, pending, alerts, sparks] = await Promise.all([
-      api<Agent[]>('/api/agents'), api<Agent[]>('/api/pending'), api<Alert[]>('/api/alerts'),
-      api<{ agents: Record<string, (number | null)[]> }>(`/api/sparklines?minutes=60&points=${SPARK_POINTS}`),
-    ]);
+    // The sparklines follow when they come: the rows do not wait for them.
+    const sparks = api<{ agents: Record<string, (number | null)[]> }>(`/api/sparklines?minutes=60&points=${SPARK_POINTS}`);
+    sparks.catch(() => {});
+    const [agents, pending, alerts] = await Promise.all([api<Agent[]>('/api/agents'), api<Agent[]>('/api/pending'), api<Alert[]>('/api/alerts')]);
     this.agents.clear();
     for (const a of [...agents, ...pending]) this.agents.set(a.id, a);
     this.alerts = alerts;
-    this.sparks.clear();
-    const minute = Math.floor(Date.now() / 60_000);
-    for (const [id, s] of Object.entries(sparks.agents)) {
-      this.sparks.set(id, s);
-      this.lastSparkMinute.set(id, minute);
-    }
     this.loaded = true;
     for (const l of this.listeners) l.reset?.();
+    void sparks.then((r) => {
+      const minute = Math.floor(Date.now() / 60_000);
+      for (const [id, s] of Object.entries(r.agents)) {
+        // Keep what the stream added meanwhile in the newest minute.
+        const live = this.sparks.get(id)?.[SPARK_POINTS - 1];
+        if (typeof live === 'number' && s[SPARK_POINTS - 1] === null) s[SPARK_POINTS - 1] = live;
+        this.sparks.set(id, s);
+        this.lastSparkMinute.set(id, minute);
+      }
+      for (const l of this.listeners) l.sparks?.();
+    }, () => {});
   }
 
   /** Alert types still in force for an agent: a _HIGH without its _NORMAL, AGENT_DOWN without AGENT_UP. */

@@ -6,7 +6,23 @@ import { HwError } from '../errors.ts';
 import { HISTORY_FIELDS, type HistoryField } from '../manager/history.ts';
 import type { ManagerState } from '../manager/state.ts';
 
+/** Every open dashboard asks for the same series on load: one computation serves them for a while. */
+const CACHE_MS = 10_000;
+const cache = new WeakMap<ManagerState, Map<string, { at: number; value: Record<string, unknown> }>>();
+
 export function sparklines(state: ManagerState, url: URL, now: number): Record<string, unknown> {
+  const key = `${url.searchParams.get('field')}|${url.searchParams.get('minutes')}|${url.searchParams.get('points')}`;
+  let byKey = cache.get(state);
+  if (!byKey) cache.set(state, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit && now - hit.at < CACHE_MS) return hit.value;
+  const value = compute(state, url, now);
+  if (byKey.size > 20) byKey.clear();
+  byKey.set(key, { at: now, value });
+  return value;
+}
+
+function compute(state: ManagerState, url: URL, now: number): Record<string, unknown> {
   const field = (url.searchParams.get('field') ?? 'cpuPercent') as HistoryField;
   if (!HISTORY_FIELDS.includes(field)) throw new HwError('BAD_ARGS', `field must be one of ${HISTORY_FIELDS.join(', ')}`);
   const minutes = Number(url.searchParams.get('minutes') ?? 60);

@@ -114,6 +114,7 @@ export const dashboard: Scenario = {
         const renders: number[] = [];
         const firsts: number[] = [];
         for (let i = 0; i < 3; i++) {
+          await page.goto('about:blank'); // a new document each time, not a hash change
           await page.goto(`http://127.0.0.1:${port}/#/`);
           await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('table.fleet tbody tr').length >= 1, undefined, { polling: 'raf', timeout: 30_000 });
           const first = await page.evaluate(() => performance.now());

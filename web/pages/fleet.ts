@@ -208,6 +208,9 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     updateCounts();
   };
   const unsub = store.subscribe({
+    sparks: () => {
+      for (const [id, r] of rows) drawSpark(r.spark, store.sparks.get(id), cssVar('--accent'));
+    },
     agents: (ids) => {
       for (const id of ids) changed.add(id);
       if (sortKey !== 'name') dirtyOrder = true;
