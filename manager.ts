@@ -10,7 +10,7 @@ import {
 } from './common/cli/commands.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
 import { registerUserCommands } from './common/cli/users.ts';
-import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION } from './common/constants.ts';
+import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, VERSION } from './common/constants.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
 import { parseHostPort, parsePort } from './common/net/address.ts';
@@ -34,7 +34,7 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .option('--auto-accept', 'Accept every new agent at once (trusted networks, demos); otherwise new agents wait for `manager accept`')
   .option('--no-console', 'No interactive console even on a terminal')
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
-  .option('--web <host:port>', 'Serve the dashboard over HTTPS on this address too, for other hosts (the API listener serves it on loopback)')
+  .option('--web <host:port>', `Serve the dashboard over HTTPS on this address too, for other hosts (port ${DEFAULT_WEB_PORT} if not given; the API listener serves it on loopback)`)
   .option('--web-cert <file>', 'PEM certificate for --web (default: the manager\'s own, self-signed)')
   .option('--web-key <file>', 'PEM private key for --web-cert')
   .example('manager --allow 10.0.0.0/24')
@@ -49,7 +49,7 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
       console: opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
       ...(opts.web !== undefined ? { web: {
-        listen: parseHostPort(String(last(opts.web)), 5008, '--web'),
+        listen: parseHostPort(String(last(opts.web)), DEFAULT_WEB_PORT, '--web'),
         ...(opts.webCert !== undefined ? { certFile: String(last(opts.webCert)) } : {}),
         ...(opts.webKey !== undefined ? { keyFile: String(last(opts.webKey)) } : {}),
       } } : {}),

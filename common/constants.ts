@@ -70,6 +70,8 @@ export const CONNECTS_PER_SECOND = 20;
 export const BACKFILL_MAX_SAMPLES = 3600;
 
 // ---- web dashboard ------------------------------------------------------------------------------
+/** Default port of the dashboard's HTTPS listener (--web host[:port]). */
+export const DEFAULT_WEB_PORT = 5008;
 /** A dashboard session ends after this long without a request, and at the latest after WEB_SESSION_MAX_MS. */
 export const WEB_SESSION_IDLE_MS = 12 * 3600_000;
 export const WEB_SESSION_MAX_MS = 7 * 24 * 3600_000;

@@ -37,7 +37,7 @@ function route(): { page: Page | 'sign-in'; arg: string; name: string } {
 
 function header(current: string): void {
   if (!me) {
-    replace(top, h('div', { class: 'bar' }, h('span', { class: 'brand' }, 'hostwatch'), themeButton()));
+    replace(top, h('div', { class: 'bar' }, h('span', { class: 'brand' }, 'hostwatch'), h('span', { class: 'spacer' }), themeButton()));
     return;
   }
   const link = (href: string, text: string, name: string) => h('a', { href, ...(current === name ? { 'aria-current': 'page' } : {}) }, text);

@@ -3,6 +3,7 @@
 // login-link` (asks the running manager for a one-time sign-in link).
 
 import type { CAC } from 'cac';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { HwError } from '../errors.ts';
 import { checkRole, checkUserName, UserStore } from '../web/users.ts';
@@ -31,6 +32,8 @@ async function newPassword(o: { passwordStdin?: boolean }, io: UserIo): Promise<
 }
 
 export async function userCmd(dataDir: string, action: string, name: string | undefined, o: { role?: unknown; passwordStdin?: boolean; json?: boolean }, io: UserIo): Promise<void> {
+  // A mistyped --data-dir must not quietly make a second, unused users.json.
+  if (!existsSync(dataDir)) throw new HwError('BAD_ARGS', `no manager data folder ${dataDir}: give the manager's --data-dir (or start the manager once)`);
   const store = new UserStore(dataDir);
   const need = () => {
     if (!name) throw new HwError('BAD_ARGS', `user ${action} needs a user name`);

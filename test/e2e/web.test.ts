@@ -325,7 +325,11 @@ async function screenshots(name: string): Promise<void> {
         await signIn(p, base, 'admin', ADMIN_PW);
         await p.goto(`${base}${hash}`);
         await p.getByRole('heading').first().waitFor();
-        if (name === 'host') await p.locator('figure.chart canvas').first().waitFor();
+        if (name === 'host') {
+          await p.locator('figure.chart canvas').first().waitFor();
+          // The mounts come from Status, which a loaded agent may answer late: shown if in time.
+          await p.locator('section', { has: p.getByRole('heading', { name: 'Mounts' }) }).locator('table').waitFor({ timeout: 10_000 }).catch(() => {});
+        }
         await screenshot(p, `${name}-${dark ? 'dark' : 'light'}-${width}`);
       } finally {
         await ctx.close();

@@ -51,7 +51,9 @@ export function alertsPage(main: HTMLElement, _ctx: PageContext): () => void {
   });
   replace(main,
     h('div', { class: 'page-head' }, h('h1', null, 'Alerts')),
-    h('div', { class: 'filters', role: 'search' }, h('label', { for: 'alert-host' }, 'Host'), host, h('label', { for: 'alert-type' }, 'Type'), type),
+    h('div', { class: 'filters', role: 'search' },
+      h('span', { class: 'field' }, h('label', { for: 'alert-host' }, 'Host'), host),
+      h('span', { class: 'field' }, h('label', { for: 'alert-type' }, 'Type'), type)),
     note, box);
   fillTypes();
   render();

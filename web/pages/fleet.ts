@@ -245,8 +245,8 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
   replace(main,
     h('div', { class: 'page-head' }, h('h1', null, 'Fleet'), counts),
     h('div', { class: 'filters', role: 'search' },
-      h('label', { for: 'fleet-filter' }, 'Filter by name'), filter,
-      h('label', { for: 'fleet-state' }, 'State'), stateSel),
+      h('span', { class: 'field' }, h('label', { for: 'fleet-filter' }, 'Filter by name'), filter),
+      h('span', { class: 'field' }, h('label', { for: 'fleet-state' }, 'State'), stateSel)),
     h('div', { class: 'table-wrap' }, table),
     empty,
   );

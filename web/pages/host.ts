@@ -390,7 +390,7 @@ function hex(buf: ArrayBuffer): string {
 
 export function alertTable(list: Alert[], withHost = false): HTMLTableElement {
   return h('table', { class: 'alerts' }, h('caption', { class: 'sr-only' }, 'Alerts'),
-    h('thead', null, h('tr', null, ['Time', ...(withHost ? ['Host'] : []), 'Type', 'Value', 'Threshold', 'Via'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', null, h('tr', null, ['Time', 'Type', ...(withHost ? ['Host'] : []), 'Value', 'Threshold', 'Via'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', null, list.map((a) => alertRow(a, withHost))));
 }
 
@@ -398,7 +398,7 @@ export function alertRow(a: Alert, withHost: boolean): HTMLTableRowElement {
   const v = (x: number | undefined) => (typeof x === 'number' ? (a.type.startsWith('CPU') ? `${x.toFixed(1)}%` : String(x)) : '-');
   return h('tr', { 'data-type': a.type },
     h('td', null, time(a.at)),
-    withHost ? h('td', null, h('a', { href: `#/host/${encodeURIComponent(a.agentId)}` }, a.agent)) : null,
     h('td', null, h('span', { class: 'badge', 'data-alert': a.type }, a.type)),
+    withHost ? h('td', { class: 'host' }, h('a', { href: `#/host/${encodeURIComponent(a.agentId)}` }, a.agent)) : null,
     h('td', null, a.type === 'AGENT_DOWN' ? `silent ${a.value} s` : v(a.value)), h('td', null, v(a.threshold)), h('td', null, a.via));
 }
