@@ -4,6 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HwError } from '../errors.ts';
+import { LogThrottle } from '../log/throttle.ts';
 import type { Manager } from '../manager/manager.ts';
 import { asset } from './assets.ts';
 import { EventStream } from './event-stream.ts';
@@ -36,6 +37,7 @@ export class Dashboard {
   readonly links: LoginLinks;
   readonly stream: EventStream;
   private readonly limit: LoginLimit;
+  private readonly refusedLinks = new LogThrottle();
   private readonly manager: Manager;
   private readonly now: () => number;
   baseUrl: string;
@@ -87,7 +89,9 @@ export class Dashboard {
     if (path === '/login-link' && method === 'GET') {
       const grant = this.links.consume(url.searchParams.get('t') ?? '');
       if (!grant) {
-        this.manager.state.record({ at: this.now(), event: 'web-sign-in-refused', address: req.socket.remoteAddress, how: 'link' });
+        // At most once a minute per address, with a count: a loop of made-up links must not fill the disk.
+        const n = this.refusedLinks.note(req.socket.remoteAddress ?? '');
+        if (n) this.manager.state.record({ at: this.now(), event: 'web-sign-in-refused', address: req.socket.remoteAddress, how: 'link', count: n });
         res.writeHead(303, { ...securityHeaders(), location: '/#/sign-in?link=used', 'cache-control': 'no-store' });
         res.end();
         return true;
@@ -116,7 +120,7 @@ export class Dashboard {
     if (path === '/api/web/me' && method === 'GET') {
       const s = this.sessionOf(req);
       if (!s) throw new HwError('UNAUTHORIZED', 'not signed in');
-      sendJson(res, 200, { user: s.user, role: s.role, csrf: s.csrf, expiresInSeconds: this.sessions.maxAgeSeconds(s) });
+      sendJson(res, 200, { user: s.user, role: s.role, csrf: s.csrf, idleSecondsLeft: this.sessions.idleSecondsLeft(s) });
       return true;
     }
     return false;

@@ -68,8 +68,16 @@ export class Sessions {
     return !!given && tokenMatches(given, s.csrf);
   }
 
-  /** Seconds until the session expires if left idle, for the cookie's Max-Age. */
+  /**
+   * Seconds until the session ends at the latest, for the cookie's Max-Age (the idle limit is
+   * the server's: a cookie cannot be kept fresh without a Set-Cookie on every answer).
+   */
   maxAgeSeconds(s: Session): number {
+    return Math.max(0, Math.floor((s.createdAt + this.maxMs - this.now()) / 1000));
+  }
+
+  /** Seconds until the session ends if left idle from now. */
+  idleSecondsLeft(s: Session): number {
     return Math.max(0, Math.floor((Math.min(s.lastUsed + this.idleMs, s.createdAt + this.maxMs) - this.now()) / 1000));
   }
 
