@@ -229,7 +229,7 @@ if (linuxMissing.length && !REQUIRE) {
 
   test('the executable serves the dashboard from its own bundle, nothing beside it', timed(20_000, async () => {
     assert.ok(s.info, 'manager not running');
-    assert.match(s.manager!.output(), /dashboard\s+http:\/\/127\.0\.0\.1:\d+\//);
+    await waitFor(() => /dashboard\s+http:\/\/127\.0\.0\.1:\d+\//.test(s.manager!.output()), 10_000, 'the dashboard line');
     const base = `http://${s.info.api}`;
     const html = await (await fetch(`${base}/`)).text();
     assert.match(html, /<script type="module" src="\/app\.js"><\/script>/);

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UserStore } from '../../common/web/users.ts';
-import { cleanTempDirs, tempDir, timed } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { killAll, startManager, type ManagerProc } from './procs.helper.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ test.before(async () => {
     const dir = tempDir('hw-web-tls-');
     await new UserStore(dir).add('alice', 'admin', 'alice password');
     mgr = await startManager(['--web', '127.0.0.1:0'], dir);
-    webPort = Number(/dashboard\s+https:\/\/127\.0\.0\.1:(\d+)\//.exec(mgr.output())![1]);
+    webPort = Number((await waitFor(() => /dashboard\s+https:\/\/127\.0\.0\.1:(\d+)\//.exec(mgr.output()), 10_000, 'the HTTPS dashboard line'))[1]);
   } catch (err) {
     setupError = err;
   }

@@ -52,7 +52,8 @@ test.before(async () => {
     writeFileSync(logFile, Array.from({ length: 200 }, (_, i) => `line ${i + 1} <b>not bold</b>`).join('\n') + '\n');
     writeFileSync(payload, randomBytes(300_000));
     mgr = await startManager();
-    base = /dashboard\s+(http:\/\/\S+)/.exec(mgr.output())![1]!;
+    // manager.json is written before the address lines are printed: wait for the line itself.
+    base = (await waitFor(() => /dashboard\s+(http:\/\/\S+)/.exec(mgr.output()), 10_000, 'the dashboard line'))[1]!;
     for (const [name, role, pw] of [['admin', 'admin', ADMIN_PW], ['watcher', 'viewer', VIEWER_PW]] as const) {
       const r = await cliWithInput(['user', 'add', name, '--role', role, '--password-stdin'], `${pw}\n`);
       assert.is(r.code, 0, r.out);
@@ -308,6 +309,64 @@ it('a one-time sign-in link works once', async () => {
     await a.close();
     await b.close();
   }
+});
+
+it('signing in and reaching a host work with the keyboard alone', async () => {
+  const ctx = await newContext(browser);
+  try {
+    const p = await ctx.newPage();
+    await p.goto(base);
+    await p.getByLabel('Username').waitFor();
+    // The username field has the focus on arrival; Tab moves to the password; Enter submits.
+    await p.keyboard.type('admin');
+    await p.keyboard.press('Tab');
+    await p.keyboard.type(ADMIN_PW);
+    await p.keyboard.press('Enter');
+    await p.getByRole('heading', { name: 'Fleet' }).waitFor();
+    await p.getByRole('link', { name: 'beta', exact: true }).focus();
+    await p.keyboard.press('Enter');
+    await p.getByRole('heading', { name: /beta/ }).waitFor();
+    // The theme follows the system until switched, and stays switched.
+    assert.is(await p.evaluate(() => (globalThis as any).document.documentElement.dataset.theme), 'auto');
+    await p.getByRole('button', { name: /^Theme/ }).click();
+    assert.is(await p.evaluate(() => (globalThis as any).document.documentElement.dataset.theme), 'light');
+    await p.getByRole('button', { name: /^Theme/ }).click();
+    assert.is(await p.evaluate(() => (globalThis as any).document.documentElement.dataset.theme), 'dark');
+    await p.reload();
+    await p.getByRole('heading', { name: /beta/ }).waitFor();
+    assert.is(await p.evaluate(() => (globalThis as any).document.documentElement.dataset.theme), 'dark');
+  } finally {
+    await ctx.close();
+  }
+});
+
+it('a new password (manager user passwd) signs the user\'s open sessions out', async () => {
+  const ctx = await newContext(browser);
+  try {
+    const p = await ctx.newPage();
+    await signIn(p, base, 'watcher', VIEWER_PW);
+    const before = await p.evaluate(async () => (await fetch('/api/agents')).status);
+    assert.is(before, 200);
+    const r = await cliWithInput(['user', 'passwd', 'watcher', '--password-stdin'], 'another password 2\n');
+    assert.is(r.code, 0, r.out);
+    const after = await p.evaluate(async () => (await fetch('/api/agents')).status);
+    assert.is(after, 401);
+  } finally {
+    await ctx.close();
+  }
+});
+
+it('Revoke from the host page, after typing the name, disconnects the agent and refuses its key', async () => {
+  await page.goto(`${base}#/`);
+  await page.getByRole('link', { name: 'newcomer', exact: true }).click();
+  await page.getByRole('heading', { name: /newcomer/ }).waitFor();
+  await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await page.getByLabel(/Type the host's name/).fill('newcomer');
+  await page.getByRole('button', { name: 'Confirm revoke' }).click();
+  await page.getByText(/newcomer is revoked/).waitFor();
+  await waitFor(async () => !(await apiJson<any[]>(mgr.dataDir, '/api/agents')).some((a) => a.name === 'newcomer'), 10_000, 'revoked');
+  const rec = await waitFor(() => events().find((e) => e.event === 'revoke' && e.agent?.name === 'newcomer'), 5000, 'revoke recorded');
+  assert.match(rec.by, /^web admin \(/);
 });
 
 /** The page now in light and dark, 1440 and 390 px wide, into .build/screenshots/. */

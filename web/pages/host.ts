@@ -323,7 +323,9 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       if (!ids.includes(agentId)) return;
       const a = store.agents.get(agentId);
       if (!a) {
-        show('Removed', h('p', null, 'This agent was revoked.'));
+        // Revoked (from here or elsewhere): no commands any more; a result shown stays.
+        replace(actions, h('p', { class: 'muted' }, 'This agent was revoked: it is disconnected and its key is refused.'));
+        replace(confirmBox);
         return;
       }
       const trustChanged = a.trust !== agent!.trust;
