@@ -58,11 +58,13 @@ test.before(async () => {
       const r = await cliWithInput(['user', 'add', name, '--role', role, '--password-stdin'], `${pw}\n`);
       assert.is(r.code, 0, r.out);
     }
-    startAgent(mgr, ['--name', 'alpha', '--log-file', logFile, '--allow-restart', '--restart-command', `echo restarted > ${marker}`, '--files-root', work]);
-    startAgent(mgr, ['--name', 'beta']);
-    startAgent(mgr, ['--name', XSS_NAME]);
+    const procs = [
+      startAgent(mgr, ['--name', 'alpha', '--log-file', logFile, '--allow-restart', '--restart-command', `echo restarted > ${marker}`, '--files-root', work]),
+      startAgent(mgr, ['--name', 'beta']),
+      startAgent(mgr, ['--name', XSS_NAME]),
+    ];
     startAgent(mgr, ['--name', 'newcomer'], tempDir('hw-agent-'), false);
-    for (const n of ['alpha', 'beta', XSS_NAME]) await waitOnline(mgr.dataDir, n);
+    for (const [i, n] of ['alpha', 'beta', XSS_NAME].entries()) await waitOnline(mgr.dataDir, n, 30_000, procs[i]!, mgr);
     await waitFor(async () => (await apiJson<any[]>(mgr.dataDir, '/api/pending')).length === 1, 20_000, 'a pending agent');
     browser = await launch();
     admin = await newContext(browser);
