@@ -219,6 +219,19 @@ it('Download gets the file, with the sha256 shown and matching', async () => {
   await page.getByText("(the same as the agent's)").waitFor();
 });
 
+it('a command that fails shows its error code on the page', async () => {
+  await page.getByLabel('Path').fill('/etc/hostname');
+  await page.getByRole('button', { name: 'Download' }).click();
+  await page.getByRole('alert').filter({ hasText: 'OUTSIDE_FILES_ROOT' }).waitFor();
+  await page.getByLabel('Path').fill(join(work, 'no-such-file'));
+  await page.getByRole('button', { name: 'Download' }).click();
+  await page.getByRole('alert').filter({ hasText: 'FILE_NOT_FOUND' }).waitFor();
+  await page.getByLabel('Lines').fill('0');
+  await page.getByRole('button', { name: 'Logs' }).click();
+  await page.getByRole('alert').filter({ hasText: 'BAD_ARGS' }).waitFor();
+  await page.getByLabel('Lines').fill('50');
+});
+
 it('Restart runs the restart command only after the typed confirmation, recorded with the user', async () => {
   rmSync(marker, { force: true });
   await page.getByRole('button', { name: 'Restart', exact: true }).click();
