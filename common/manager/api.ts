@@ -14,6 +14,7 @@
 //   GET  /api/alerts/follow?after=N       the same, then each new one, as JSON lines
 //   GET  /api/sparklines?field&minutes&points  one averaged series per agent (CPU over 1 h by default)
 //   GET  /api/web/events                  Server-Sent Events: agents, removed, alert, command
+//   GET  /api/web/stats                   dashboards streaming (and cut for not reading), sessions, users
 //   POST /api/web/login-links {user?}     a one-time dashboard sign-in link (API token only)
 //
 // The dashboard (common/web/) is served on the same listener: GET / and its files, GET

@@ -154,6 +154,10 @@ export class Dashboard {
       this.stream.open(res, caller.session?.user ?? caller.who);
       return true;
     }
+    if (url.pathname === '/api/web/stats' && method === 'GET') {
+      sendJson(res, 200, { streams: this.stream.stats(), sessions: this.sessions.size, users: this.users.list().length });
+      return true;
+    }
     if (url.pathname === '/api/sparklines' && method === 'GET') {
       sendJson(res, 200, sparklines(this.manager.state, url, this.now()));
       return true;

@@ -29,6 +29,8 @@ let browser: Browser;
 let admin: BrowserContext;
 let page: Page;
 let setupError: unknown;
+/** Script errors and console errors of the page's code on the main page: none expected, checked at the end. */
+const pageErrors: string[] = [];
 
 /** `manager <args>` with `input` on its standard input. */
 function cliWithInput(args: string[], input: string): Promise<{ code: number | null; out: string }> {
@@ -69,6 +71,9 @@ test.before(async () => {
     browser = await launch();
     admin = await newContext(browser);
     page = await admin.newPage();
+    page.on('pageerror', (e) => pageErrors.push(`${e.message}\n${e.stack ?? ''}`));
+    // Refused requests are logged by the browser itself (the tests make many on purpose): not ours.
+    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && pageErrors.push(`console: ${m.text()}`));
   } catch (err) {
     setupError = err;
   }
@@ -281,6 +286,23 @@ it('a request without the CSRF token is refused', async () => {
   assert.equal(r, [403, 'CSRF_REJECTED', 403]);
 });
 
+it('a hidden tab closes its event stream and reopens it (with a fresh snapshot) when shown', async () => {
+  const streams = async () => (await apiJson<any>(mgr.dataDir, '/api/web/stats')).streams.clients as number;
+  await page.goto(`${base}#/`);
+  await page.locator('table.fleet tbody tr').first().waitFor();
+  await waitFor(async () => (await streams()) === 1, 10_000, 'one stream open');
+  const setHidden = (hidden: boolean) => page.evaluate((h) => {
+    const d = (globalThis as any).document;
+    Object.defineProperty(d, 'hidden', { configurable: true, get: () => h });
+    d.dispatchEvent(new (globalThis as any).Event('visibilitychange'));
+  }, hidden);
+  await setHidden(true);
+  await waitFor(async () => (await streams()) === 0, 10_000, 'the hidden tab\'s stream closed');
+  await setHidden(false);
+  await waitFor(async () => (await streams()) === 1, 10_000, 'reopened when shown');
+  await page.locator('.live[data-live=yes]').waitFor();
+});
+
 it('a new alert appears on the alerts page without reloading', async () => {
   await page.goto(`${base}#/alerts`);
   await page.getByRole('heading', { name: 'Alerts' }).waitFor();
@@ -435,5 +457,9 @@ it('screenshots of every page, light and dark, wide and narrow', async () => {
   }
   await ctx.close();
 }, 120_000);
+
+it('the page threw no script error and logged none', async () => {
+  assert.equal(pageErrors, []);
+});
 
 test.run();
