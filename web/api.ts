@@ -29,7 +29,7 @@ export async function errorOf(res: Response): Promise<ApiError> {
   let code = `HTTP_${res.status}`;
   let message = res.statusText || 'request failed';
   try {
-    const v = await res.json();
+    const v = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
     if (v?.error?.code) {
       code = String(v.error.code);
       message = String(v.error.message ?? '');

@@ -422,7 +422,7 @@ async function screenshots(name: string): Promise<void> {
         await p.goto(`${base}${hash}`);
         await p.getByRole('heading').first().waitFor();
         if (name === 'host') {
-          await p.locator('figure.chart canvas').first().waitFor();
+          await p.locator('figure.chart canvas').first().waitFor({ timeout: 30_000 });
           // The mounts come from Status, which a loaded agent may answer late: shown if in time.
           await p.locator('section', { has: p.getByRole('heading', { name: 'Mounts' }) }).locator('table').waitFor({ timeout: 10_000 }).catch(() => {});
         }
@@ -439,7 +439,7 @@ it('screenshots of every page, light and dark, wide and narrow', async () => {
   await page.locator('table.fleet tbody tr').first().waitFor();
   await screenshots('fleet');
   await page.getByRole('link', { name: 'alpha', exact: true }).click();
-  await page.locator('figure.chart canvas').first().waitFor();
+  await page.locator('figure.chart canvas').first().waitFor({ timeout: 30_000 });
   await screenshots('host');
   await page.goto(`${base}#/alerts`);
   await page.locator('table.alerts').waitFor();
