@@ -8,6 +8,7 @@ import type { Agent, Alert, CommandEvent } from './types.ts';
 type Listener = { sparks?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
 
 const SPARK_POINTS = 60;
+const NONE: string[] = [];
 
 class Store {
   readonly agents = new Map<string, Agent>();
@@ -44,6 +45,7 @@ class Store {
     this.agents.clear();
     for (const a of [...agents, ...pending]) this.agents.set(a.id, a);
     this.alerts = alerts;
+    this.reindexAlerts();
     this.loaded = true;
     for (const l of this.listeners) l.reset?.();
     void sparks.then((r) => {
@@ -61,16 +63,29 @@ class Store {
 
   /** Alert types still in force for an agent: a _HIGH without its _NORMAL, AGENT_DOWN without AGENT_UP. */
   activeAlerts(id: string): string[] {
-    const open = new Map<string, string>();
-    for (const a of this.alerts) {
-      if (a.agentId !== id) continue;
-      const m = /^(.*)_(HIGH|NORMAL)$/.exec(a.type);
-      if (m) m[2] === 'HIGH' ? open.set(m[1]!, a.type) : open.delete(m[1]!);
-      else if (a.type === 'AGENT_DOWN') open.set('AGENT', a.type);
-      else if (a.type === 'AGENT_UP') open.delete('AGENT');
-      else open.set(a.type, a.type);
-    }
-    return [...open.values()];
+    return this.activeList.get(id) ?? NONE;
+  }
+
+  // Kept up to date alert by alert: the fleet asks for every row, and 10,000 alerts times 1,000
+  // rows must not be walked on each report.
+  private readonly active = new Map<string, Map<string, string>>();
+  private readonly activeList = new Map<string, string[]>();
+
+  private indexAlert(a: Alert): void {
+    let open = this.active.get(a.agentId);
+    if (!open) this.active.set(a.agentId, (open = new Map()));
+    const m = /^(.*)_(HIGH|NORMAL)$/.exec(a.type);
+    if (m) m[2] === 'HIGH' ? open.set(m[1]!, a.type) : open.delete(m[1]!);
+    else if (a.type === 'AGENT_DOWN') open.set('AGENT', a.type);
+    else if (a.type === 'AGENT_UP') open.delete('AGENT');
+    else open.set(a.type, a.type);
+    this.activeList.set(a.agentId, [...open.values()]);
+  }
+
+  private reindexAlerts(): void {
+    this.active.clear();
+    this.activeList.clear();
+    for (const a of this.alerts) this.indexAlert(a);
   }
 
   private startStream(): void {
@@ -106,6 +121,7 @@ class Store {
       const a = JSON.parse((ev as MessageEvent).data) as Alert;
       if (this.alerts.length && this.alerts[this.alerts.length - 1]!.n >= a.n) return;
       this.alerts.push(a);
+      this.indexAlert(a);
       if (this.alerts.length > 10_000) this.alerts.splice(0, this.alerts.length - 10_000);
       for (const l of this.listeners) l.alert?.(a);
     });

@@ -439,7 +439,10 @@ it('screenshots of every page, light and dark, wide and narrow', async () => {
   await page.locator('table.fleet tbody tr').first().waitFor();
   await screenshots('fleet');
   await page.getByRole('link', { name: 'alpha', exact: true }).click();
-  await page.locator('figure.chart canvas').first().waitFor({ timeout: 30_000 });
+  await page.locator('figure.chart canvas').first().waitFor({ timeout: 30_000 }).catch(async (err) => {
+    await screenshot(page, 'debug-host');
+    throw new Error(`${(err as Error).message}\n${await page.locator('main').innerText()}\nerrors: ${pageErrors.join('\n')}`);
+  });
   await screenshots('host');
   await page.goto(`${base}#/alerts`);
   await page.locator('table.alerts').waitFor();
