@@ -1,4 +1,4 @@
-// Small HTTP helpers for the dashboard's routes: security headers, JSON in and out, cookies.
+// Small HTTP functions for the dashboard's routes: security headers, JSON in and out, cookies.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
