@@ -6,10 +6,11 @@
 // render with every agent in it.
 
 import { request, type IncomingMessage } from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserStore } from '../../common/web/users.ts';
 import { CpuMeter } from './proc-stats.ts';
-import { fmt, quantile, sleep, SIM_JS, spawnNode, startManager, tempDir, type ManagerProc, type Proc } from './procs.ts';
+import { BUILD, fmt, quantile, sleep, SIM_JS, spawnNode, startManager, tempDir, type ManagerProc, type Proc } from './procs.ts';
 import { table, type Ctx, type Outcome, type Scenario } from './report.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -127,10 +128,15 @@ export const dashboard: Scenario = {
         }
         firstRenderMs = quantile(renders, 0.5);
         firstRowMs = quantile(firsts, 0.5);
-        // From the report's arrival at the manager to the row's DOM update (the row carries lastSeen).
+        // Sorted by CPU, the order changes with every report: the worst case for the page.
+        await page.getByRole('button', { name: 'CPU', exact: true }).click();
+        // From the report's arrival at the manager to the row's DOM update (the row carries lastSeen),
+        // and the main thread's long tasks (over 50 ms: what makes a page feel stuck) meanwhile.
         await page.evaluate(() => {
           const g = globalThis as any;
           g.__ages = [];
+          g.__long = [];
+          new g.PerformanceObserver((l: any) => { for (const e of l.getEntries()) g.__long.push(e.duration); }).observe({ type: 'longtask' });
           new g.MutationObserver((list: any[]) => {
             const now = Date.now();
             for (const m of list) if (m.attributeName === 'data-seen' && m.target.dataset.seen) g.__ages.push(now - Date.parse(m.target.dataset.seen));
@@ -147,7 +153,13 @@ export const dashboard: Scenario = {
       await sleep(windowS * 1000);
       const busy = loaded.read();
       const sent = streams.reduce((a, s) => a + s.bytes(), 0);
-      if (page) pageAges.push(...(await page.evaluate(() => (globalThis as any).__ages.splice(0) as number[])));
+      let longTasks: number[] = [];
+      if (page) {
+        pageAges.push(...(await page.evaluate(() => (globalThis as any).__ages.splice(0) as number[])));
+        longTasks = await page.evaluate(() => (globalThis as any).__long.splice(0) as number[]);
+        mkdirSync(join(BUILD, 'screenshots'), { recursive: true });
+        await page.screenshot({ path: join(BUILD, 'screenshots', `fleet-${n}.png`) });
+      }
       const extra = busy.percent - idle.percent;
       const p = (xs: number[], q: number) => (xs.length ? fmt.ms(quantile(xs, q)) : 'n/a');
       const latencyP99 = pageAges.length ? quantile(pageAges, 0.99) : ages.length ? quantile(ages, 0.99) : NaN;
@@ -161,6 +173,7 @@ export const dashboard: Scenario = {
           ['event-stream bytes a second, each client', fmt.int(sent / Math.max(1, streams.length) / busy.seconds)],
           ['report at the manager -> client has it, p50 / p99', `${p(ages, 0.5)} / ${p(ages, 0.99)}`],
           ['report at the manager -> page row updated, p50 / p99', haveBrowser ? `${p(pageAges, 0.5)} / ${p(pageAges, 0.99)}` : 'no Chromium'],
+          [`page's long tasks (over 50 ms) in ${windowS} s, sorted by CPU`, page ? `${longTasks.length}, longest ${longTasks.length ? fmt.ms(Math.max(...longTasks)) : '-'}, ${fmt.ms(longTasks.reduce((a, b) => a + b, 0))} in all` : 'no Chromium'],
           [`fleet page, first row / all ${n} rows drawn (from navigation)`, firstRenderMs === null ? 'no Chromium' : `${fmt.ms(firstRowMs!)} / ${fmt.ms(firstRenderMs)}`],
         ]),
         '',
