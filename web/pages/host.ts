@@ -342,7 +342,13 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       renderAlerts();
     },
   });
-  factsTimer = window.setInterval(() => !document.hidden && agent && renderFacts(agent), 5000);
+  // The event stream carries each report's headline values; the interface table is asked for
+  // again every 5 s while the page is in view (one small request).
+  factsTimer = window.setInterval(() => {
+    if (document.hidden || !agent) return;
+    renderFacts(agent);
+    void api<Agent>(`/api/agents/${encodeURIComponent(agentId)}`).then((a) => renderIfaces(a.interfaces)).catch(() => {});
+  }, 5000);
   const unTheme = onThemeChange(() => drawCharts());
   let resizeTimer = 0;
   const onResize = () => {
