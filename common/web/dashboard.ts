@@ -73,6 +73,7 @@ export class Dashboard {
   async publicRoute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const method = req.method ?? 'GET';
     const path = url.pathname;
+    if (!path.startsWith('/api/') || path.startsWith('/api/web/')) checkHost(req);
     if ((method === 'GET' || method === 'HEAD') && !path.startsWith('/api/') && path !== '/login-link') {
       const a = asset(path);
       if (!a) return false;
@@ -135,6 +136,7 @@ export class Dashboard {
   authorize(req: IncomingMessage, url: URL): Caller | undefined {
     const s = this.sessionOf(req);
     if (!s) return undefined;
+    checkHost(req);
     const method = req.method ?? 'GET';
     const reading = method === 'GET' || method === 'HEAD';
     if (!reading && !this.sessions.csrfMatches(s, header(req, 'x-csrf-token'))) {
@@ -226,6 +228,19 @@ export class Dashboard {
     const age = s ? this.sessions.maxAgeSeconds(s) : 0;
     return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${age}${secure ? '; Secure' : ''}`;
   }
+}
+
+/**
+ * On the plain-HTTP loopback listener the page answers only to a loopback name: a web site that
+ * points its own name at 127.0.0.1 (DNS rebinding) gets nothing from it. HTTPS (--web) is reached
+ * by whatever name its certificate carries.
+ */
+function checkHost(req: IncomingMessage): void {
+  if (isHttps(req)) return;
+  const host = (req.headers.host ?? '').toLowerCase();
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  if (name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) return;
+  throw new HwError('FORBIDDEN', `the dashboard answers on loopback names only (127.0.0.1, localhost), not "${host.slice(0, 100)}"`);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

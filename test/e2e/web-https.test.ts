@@ -1,6 +1,7 @@
 // The dashboard's HTTPS listener (--web): the manager's certificate, a Secure __Host- cookie, and
 // no bearer-token API there (only a signed-in page gets in). Node's own HTTPS client, no browser.
 
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { test } from 'uvu';
@@ -81,6 +82,20 @@ test('the API token is refused on the HTTPS listener', timed(20_000, async () =>
 test('plain HTTP to the HTTPS port gets nothing', timed(20_000, async () => {
   const r = await fetch(`http://127.0.0.1:${webPort}/`).then((x) => x.status).catch(() => 'refused');
   assert.ok(r === 'refused' || r === 400, String(r));
+}));
+
+test('on plain HTTP the page answers to loopback names only (no DNS rebinding)', timed(20_000, async () => {
+  const get = (host: string) => new Promise<number>((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port: mgr.apiPort, path: '/', headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject).end();
+  });
+  assert.is(await get(`127.0.0.1:${mgr.apiPort}`), 200);
+  assert.is(await get(`localhost:${mgr.apiPort}`), 200);
+  assert.is(await get(`[::1]:${mgr.apiPort}`), 200);
+  assert.is(await get(`evil.example:${mgr.apiPort}`), 403);
+  assert.is(await get(`127.0.0.1.evil.example`), 403);
 }));
 
 test.run();
