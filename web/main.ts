@@ -19,7 +19,10 @@ type Page = (main: HTMLElement, ctx: PageContext, arg: string) => (() => void) |
 
 let me: Me | null = null;
 let cleanup: (() => void) | void;
-let started = false;
+/** the store's first load, shared by every render that happens while it runs */
+let starting: Promise<void> | undefined;
+/** a render that finds a newer one started after its awaits stops there */
+let renderSeq = 0;
 
 const main = document.getElementById('main')!;
 const top = document.getElementById('top')!;
@@ -72,11 +75,12 @@ function signedOut(): void {
   me = null;
   setSession(null);
   store.stop();
-  started = false;
+  starting = undefined;
   location.hash = '#/sign-in';
 }
 
 async function render(): Promise<void> {
+  const seq = ++renderSeq;
   const r = route();
   cleanup?.();
   cleanup = undefined;
@@ -87,6 +91,7 @@ async function render(): Promise<void> {
     } catch {
       me = null;
     }
+    if (seq !== renderSeq) return;
   }
   if (!me || r.page === 'sign-in') {
     if (me && r.page === 'sign-in') {
@@ -94,24 +99,25 @@ async function render(): Promise<void> {
       return;
     }
     header('sign-in');
-    cleanup = signInPage(main, r.arg, async (who) => {
+    cleanup = signInPage(main, r.arg, (who) => {
       me = who;
       setSession(who, signedOut);
-      location.hash = '#/';
-      if (location.hash === '#/') await render();
+      // A hash change renders; already on the fleet's address, nothing would.
+      if (location.hash === '#/' || location.hash === '') void render();
+      else location.hash = '#/';
     });
     return;
   }
-  if (!started) {
-    started = true;
-    try {
-      await store.start();
-    } catch (err) {
-      started = false;
-      replace(main, h('p', { class: 'error', role: 'alert' }, `Cannot load the fleet: ${(err as Error).message}`));
-      return;
-    }
+  // Pages read the store: none is drawn before its first load is in.
+  starting ??= store.start();
+  try {
+    await starting;
+  } catch (err) {
+    starting = undefined;
+    if (seq === renderSeq) replace(main, h('p', { class: 'error', role: 'alert' }, `Cannot load the fleet: ${(err as Error).message}`));
+    return;
   }
+  if (seq !== renderSeq) return;
   header(r.name);
   main.dataset.page = r.name;
   cleanup = (r.page as Page)(main, { me }, r.arg);

@@ -19,6 +19,8 @@ class Store {
   private readonly listeners = new Set<Listener>();
   private source: EventSource | undefined;
   private loaded = false;
+  /** the stream was closed (hidden tab): what it missed is reloaded when it opens again */
+  private stale = false;
   live = false;
 
   subscribe(l: Listener): () => void {
@@ -26,14 +28,20 @@ class Store {
     return () => this.listeners.delete(l);
   }
 
+  private watching = false;
+
   async start(): Promise<void> {
-    document.addEventListener('visibilitychange', () => (document.hidden ? this.stopStream() : this.startStream()));
+    if (!this.watching) {
+      this.watching = true;
+      document.addEventListener('visibilitychange', () => (document.hidden ? this.stopStream() : this.startStream()));
+    }
     await this.reload();
     if (!document.hidden) this.startStream();
   }
 
   stop(): void {
     this.stopStream();
+    this.loaded = false;
   }
 
   /** The whole snapshot again (after a reconnect: what the stream missed). */
@@ -95,9 +103,11 @@ class Store {
     let first = true;
     es.onopen = () => {
       this.setLive(true);
-      // A reconnect: reload what may have changed meanwhile. The first open follows a fresh load.
-      if (!first) void this.reload().catch(() => {});
+      // A reconnect, or a tab shown again: reload what changed meanwhile. The very first open
+      // follows a fresh load.
+      if (!first || this.stale) void this.reload().catch(() => {});
       first = false;
+      this.stale = false;
     };
     es.onerror = () => this.setLive(false);
     es.addEventListener('agents', (ev) => {
@@ -132,6 +142,7 @@ class Store {
   }
 
   private stopStream(): void {
+    if (this.source) this.stale = true;
     this.source?.close();
     this.source = undefined;
     this.setLive(false);

@@ -296,11 +296,19 @@ it('a hidden tab closes its event stream and reopens it (with a fresh snapshot) 
     Object.defineProperty(d, 'hidden', { configurable: true, get: () => h });
     d.dispatchEvent(new (globalThis as any).Event('visibilitychange'));
   }, hidden);
+  const late = startAgent(mgr, ['--name', 'while-hidden']);
+  await waitOnline(mgr.dataDir, 'while-hidden', 30_000, late);
+  const row = page.locator('table.fleet tbody tr', { has: page.getByRole('link', { name: 'while-hidden', exact: true }) });
+  await row.locator('.badge', { hasText: 'online' }).waitFor();
   await setHidden(true);
   await waitFor(async () => (await streams()) === 0, 10_000, 'the hidden tab\'s stream closed');
+  // It goes away while the tab is hidden: no later event says so, only the reload when shown.
+  await late.kill();
+  await waitFor(async () => (await apiJson<any[]>(mgr.dataDir, '/api/agents')).some((a) => a.name === 'while-hidden' && !a.online), 10_000, 'offline');
   await setHidden(false);
   await waitFor(async () => (await streams()) === 1, 10_000, 'reopened when shown');
   await page.locator('.live[data-live=yes]').waitFor();
+  await row.locator('.badge', { hasText: /offline|down/ }).waitFor();
 });
 
 it('a new alert appears on the alerts page without reloading', async () => {
