@@ -11,7 +11,8 @@ import {
 import { ManagerConsole } from './common/cli/console.ts';
 import { HwError } from './common/errors.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
-import { CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
+import { registerUserCommands } from './common/cli/users.ts';
+import { CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
 import { consoleSource } from './common/manager/local-client.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
@@ -37,6 +38,9 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .option('--auto-accept', 'Accept every new agent at once (trusted networks, demos); otherwise new agents wait for `manager accept`')
   .option('--no-console', 'No interactive console even on a terminal')
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
+  .option('--web <host:port>', `Serve the dashboard over HTTPS on this address too, for other hosts (port ${DEFAULT_WEB_PORT} if not given; the API listener serves it on loopback)`)
+  .option('--web-cert <file>', 'PEM certificate for --web (default: the manager\'s own, self-signed)')
+  .option('--web-key <file>', 'PEM private key for --web-cert')
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
   .option('--log-max-bytes <bytes>', `Rotate events.jsonl past this size (${LOG_FILES_KEPT} older files kept as events.jsonl.1...)`, { default: DEFAULT_LOG_MAX_BYTES })
@@ -62,6 +66,11 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
         return c;
       },
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
+      ...(opts.web !== undefined ? { web: {
+        listen: parseHostPort(String(last(opts.web)), DEFAULT_WEB_PORT, '--web'),
+        ...(opts.webCert !== undefined ? { certFile: String(last(opts.webCert)) } : {}),
+        ...(opts.webKey !== undefined ? { keyFile: String(last(opts.webKey)) } : {}),
+      } } : {}),
     });
     exitOnSignal('telling agents, flushing the record', () => srv.close());
   });
@@ -80,6 +89,11 @@ function durationFlag(v: unknown, flag: string, min: number, max: number): numbe
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {
+  const { hp, token, timeoutMs } = apiOf(opts);
+  return new HttpClient(hp, token, timeoutMs === undefined ? {} : { responseTimeoutMs: timeoutMs });
+}
+
+function apiOf(opts: { api?: unknown; dataDir: string; timeout?: unknown }): { hp: { host: string; port: number }; token: string; timeoutMs?: number } {
   let api = opts.api === undefined ? undefined : String(last(opts.api));
   const dataDir = String(last(opts.dataDir));
   const info = join(dataDir, MANAGER_FILE);
@@ -92,7 +106,7 @@ function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): Ht
   }
   const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
   const timeout = opts.timeout === undefined ? undefined : numberFlag(last(opts.timeout), '--timeout', 0.1, 86_400);
-  return new HttpClient(hp, readToken(dataDir), timeout === undefined ? {} : { responseTimeoutMs: timeout * 1000 });
+  return { hp, token: readToken(dataDir), ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) };
 }
 
 function io(): Io {
@@ -166,6 +180,8 @@ cli.command('accept [agent]', 'Accept a pending agent (check its fingerprint fir
   .action((ref, o) => acceptCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
 cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (it is disconnected)')
   .action((ref, o) => revokeCmd(client(o), String(ref), io()));
+
+registerUserCommands(cli, apiOf);
 
 cli.help((sections) => {
   sections.push({

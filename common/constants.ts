@@ -164,3 +164,32 @@ export const HISTORY_MAX_POINTS = 10_000;
 /** The agent's on-disk spool of samples taken while no manager has them: two days at 5 s. */
 export const SPOOL_MAX_SAMPLES = 34_560;
 export const SPOOL_SEGMENT_SAMPLES = 1000;
+
+// ---- web dashboard ------------------------------------------------------------------------------
+/** Default port of the dashboard's HTTPS listener (--web host[:port]). */
+export const DEFAULT_WEB_PORT = 5008;
+/** A dashboard session ends after this long without a request, and at the latest after WEB_SESSION_MAX_MS. */
+export const WEB_SESSION_IDLE_MS = 12 * 3600_000;
+export const WEB_SESSION_MAX_MS = 7 * 24 * 3600_000;
+/** Sessions kept at once; past this the oldest is dropped. */
+export const WEB_MAX_SESSIONS = 1000;
+/** A one-time sign-in link is valid this long, and once. */
+export const WEB_LOGIN_LINK_MS = 10 * 60_000;
+/** Failed sign-ins allowed per address and per user name within WEB_LOGIN_WINDOW_MS. */
+export const WEB_LOGIN_FAILS_PER_ADDRESS = 20;
+export const WEB_LOGIN_FAILS_PER_USER = 5;
+export const WEB_LOGIN_WINDOW_MS = 15 * 60_000;
+/**
+ * Dashboards connected to the event stream at once; more are refused with TOO_MANY_CONNECTIONS.
+ * Each stream holds a connection: kept below API_MAX_CONNECTIONS so that open dashboards alone
+ * never fill the control API's cap (the CLI and the pages' own requests keep the rest).
+ */
+export const WEB_MAX_STREAMS = 100;
+/** Unsent bytes a dashboard may have queued before it is cut (it reconnects and reloads). */
+export const WEB_STREAM_MAX_QUEUED = 2 * 1024 * 1024;
+/** Agent changes are sent to dashboards together at most this often. */
+export const WEB_STREAM_FLUSH_MS = 250;
+/** A comment line this often keeps proxies from closing an idle stream and finds dead peers. */
+export const WEB_STREAM_PING_MS = 15_000;
+/** scrypt cost for stored passwords (N = 2^15, r = 8: about 32 MiB and 50-100 ms a check). */
+export const WEB_SCRYPT = { N: 1 << 15, r: 8, p: 1, keylen: 32, maxmem: 64 * 1024 * 1024 } as const;

@@ -7,12 +7,14 @@ import { writeDurable } from '../fs/durable.ts';
 import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
+import { API_HEADERS_TIMEOUT_MS, API_TIMEOUT_CHECK_MS, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
 import { HwError, isHwError } from '../errors.ts';
 import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
 import type { Allowlist } from '../security/allowlist.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
-import { startApi, type ApiOptions } from './api.ts';
+import { apiHandler, limitServer, startApi, type ApiOptions } from './api.ts';
+import { Dashboard } from '../web/dashboard.ts';
+import { startHttps, type WebListenConfig } from '../web/https.ts';
 import { Manager, type ManagerOptions } from './manager.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
 
@@ -42,6 +44,8 @@ export interface ServeConfig {
   openConsole?: (manager: Manager, onQuit: () => void) => ConsoleUi;
   /** events.jsonl rotated past this size (--log-max-bytes) */
   logMaxBytes?: number;
+  /** the dashboard's HTTPS listener for other hosts (--web, --web-cert, --web-key) */
+  web?: WebListenConfig;
   out?: (line: string) => void;
 }
 
@@ -57,6 +61,8 @@ export interface Serving {
   tcpPort: number;
   udpPort: number;
   apiPort: number;
+  dashboard: Dashboard;
+  webPort?: number;
   close(): Promise<void>;
 }
 
@@ -83,12 +89,25 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   });
   const token = loadOrCreateToken(dataDir);
   const bound = await manager.listen();
-  const api = startApi(manager, token, apiTuning);
+  const dashboard = new Dashboard(manager, dataDir);
+  // Never plain HTTP off loopback: there the page is only on the --web HTTPS listener.
+  const api = startApi(manager, token, { ...apiTuning, ...(isLoopback(cfg.api.host) ? { web: { dashboard } } : {}) });
   api.listen(cfg.api.port, cfg.api.host);
+  let web: Awaited<ReturnType<typeof startHttps>> | undefined;
   try {
     await once(api, 'listening');
+    if (cfg.web) {
+      // The same limits as the control API, with a cap of its own.
+      web = await startHttps(cfg.web, tls, apiHandler(manager, token, { dashboard, bearer: false }, apiTuning), {
+        limits: (server) => limitServer(server, apiTuning ?? {}, 'the dashboard'),
+        handshakeTimeoutMs: apiTuning?.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS, checkMs: API_TIMEOUT_CHECK_MS,
+      });
+    }
   } catch (err) {
+    api.close();
+    dashboard.close();
     await manager.close();
+    if (err instanceof HwError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new HwError('BAD_ADDRESS', `control API ${formatHostPort(cfg.api)}: ${code === 'EADDRINUSE' ? 'already in use (another manager?); choose another with --api' : (err as Error).message}`);
   }
@@ -114,6 +133,11 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   out(`  agents connect to  TCP ${formatHostPort({ host: bound.tcp.address, port: bound.tcp.port })}, alerts on UDP ${bound.udp.port}`);
   out(`  allowed hosts      ${cfg.allow.entries.join(', ')}${cfg.allow.entries.join(',') === '127.0.0.0/8,::1' ? '  (loopback only: add --allow <ip|cidr> for other hosts)' : ''}`);
   out(`  control API        http://${formatHostPort({ host: cfg.api.host, port: apiPort })} (token in ${join(dataDir, 'api-token')})`);
+  dashboard.baseUrl = isLoopback(cfg.api.host) ? `http://${formatHostPort({ host: cfg.api.host, port: apiPort })}/` : web ? `https://${formatHostPort({ host: cfg.web!.listen.host, port: web.port })}/` : '';
+  if (isLoopback(cfg.api.host)) out(`  dashboard          ${dashboard.baseUrl}`);
+  if (web) out(`  dashboard          https://${formatHostPort({ host: cfg.web!.listen.host, port: web.port })}/  (HTTPS${cfg.web!.certFile ? '' : `, the manager's certificate ${tls.fingerprint}`})`);
+  if (cfg.console && dashboard.baseUrl) out(`  sign in once       ${dashboard.loginLink().url}  (valid 10 minutes, once)`);
+  if (!dashboard.users.list().length) out('  dashboard users    none yet: `manager user add <name> --role admin` (or `manager login-link`)');
   out(`  record             ${join(dataDir, 'events.jsonl')}`);
   out(`  TLS fingerprint    ${tls.fingerprint}`);
   out(`  new agents         ${cfg.autoAccept ? 'accepted at once (--auto-accept)' : 'pending until `manager accept <agent>`, or at once with the enroll token'}`);
@@ -126,6 +150,9 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const close = () => {
     closing ??= (async () => {
       consoleUi?.close();
+      dashboard.close();
+      web?.server.close();
+      web?.server.closeAllConnections();
       api.close();
       api.closeAllConnections();
       await manager.close();
@@ -137,7 +164,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   if (cfg.console && cfg.openConsole) {
     consoleUi = cfg.openConsole(manager, () => void close().then(() => process.exit(0)));
   }
-  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, close };
+  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, dashboard, ...(web ? { webPort: web.port } : {}), close };
 }
 
 /** The exact command line an administrator runs on a host to connect it. */

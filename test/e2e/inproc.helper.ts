@@ -24,6 +24,7 @@ export interface ServeTestOptions {
   autoAccept?: boolean;
   startGraceMs?: number;
   tuning?: ServeConfig['tuning'];
+  web?: ServeConfig['web'];
 }
 
 export async function serveTest(opts: ServeTestOptions = {}): Promise<Serving & { dataDir: string }> {
@@ -31,7 +32,7 @@ export async function serveTest(opts: ServeTestOptions = {}): Promise<Serving & 
   const s = await serve({
     host: '127.0.0.1', port: opts.port ?? 0, udpPort: opts.udpPort ?? 0, allow: Allowlist.parse(opts.allow), api: { host: '127.0.0.1', port: 0 },
     apiPublic: false, dataDir, console: false, out: () => {}, autoAccept: opts.autoAccept ?? true, ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs } : {}), ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
-    ...(opts.tuning ? { tuning: opts.tuning } : {}),
+    ...(opts.tuning ? { tuning: opts.tuning } : {}), ...(opts.web ? { web: opts.web } : {}),
   });
   return { ...s, dataDir };
 }
