@@ -12,6 +12,8 @@
 //   POST /api/pending/accept-all          accept every pending agent
 //   GET  /api/alerts?after=N              alerts after arrival number N
 //   GET  /api/alerts/follow?after=N       the same, then each new one, as JSON lines
+//   GET  /api/notify                      Alertmanager and webhook destinations: queued, last success, last error
+//   POST /api/notify/test                 send a test alert to every destination
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { API_MAX_BODY, SINK_BUFFER_BYTES, VERSION } from '../constants.ts';
@@ -21,6 +23,8 @@ import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
 import { LogThrottle } from '../log/throttle.ts';
 import { tokenMatches } from './token.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { notifyRoute } from '../notify/api-route.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401, NOT_FOUND: 404, AGENT_NOT_FOUND: 404, AGENT_AMBIGUOUS: 409, AGENT_OFFLINE: 409,
@@ -28,10 +32,10 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   FILE_NOT_REGULAR: 422, FILE_UNREADABLE: 403, LOGS_UNAVAILABLE: 422, UNKNOWN_COMMAND: 400,
 };
 
-export function startApi(manager: Manager, token: string): Server {
+export function startApi(manager: Manager, token: string, notifier?: Notifier): Server {
   const unauthorized = new LogThrottle();
   const server = createServer((req, res) => {
-    handle(manager, token, unauthorized, req, res).catch((err) => sendError(res, err));
+    handle(manager, token, unauthorized, req, res, notifier).catch((err) => sendError(res, err));
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 0; // follow and fetch stream for as long as they need
@@ -72,7 +76,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v as Record<string, unknown>;
 }
 
-async function handle(manager: Manager, token: string, unauthorized: LogThrottle, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(manager: Manager, token: string, unauthorized: LogThrottle, req: IncomingMessage, res: ServerResponse, notifier?: Notifier): Promise<void> {
   const auth = req.headers.authorization ?? '';
   const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
   if (!tokenMatches(given, token)) {
@@ -92,7 +96,8 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   if (parts[0] !== 'api') throw new HwError('NOT_FOUND', `no such endpoint ${url.pathname}`);
 
   if (parts[1] === 'version' && parts.length === 2) return sendJson(res, 200, { version: VERSION });
-  if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.stats());
+  if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, { ...manager.stats(), notify: notifier?.status() ?? null });
+  if (parts[1] === 'notify') return sendJson(res, 200, notifyRoute(notifier, parts.slice(2), method));
 
   if (parts[1] === 'agents') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.agents().map(agentJson));

@@ -13,6 +13,10 @@ import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
 import type { Allowlist } from '../security/allowlist.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { startApi } from './api.ts';
+import { startNotifier, webhookSecretPath, type NotifyConfig } from '../notify/start.ts';
+import { startMetrics } from '../prom/start.ts';
+import type { MetricsListener } from '../prom/listener.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import { ManagerConsole } from './console.ts';
 import { Manager, type ManagerOptions } from './manager.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
@@ -36,6 +40,10 @@ export interface ServeConfig {
   /** limits and timeouts for tests and tuning */
   tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond' | 'commandTimeoutMs'>;
   console?: boolean;
+  /** `--metrics`: the read-only /metrics and /sd listener */
+  metrics?: HostPort;
+  /** `--alertmanager`, `--webhook`... */
+  notify?: NotifyConfig;
   out?: (line: string) => void;
 }
 
@@ -45,6 +53,8 @@ export interface Serving {
   tcpPort: number;
   udpPort: number;
   apiPort: number;
+  metricsPort: number | undefined;
+  notifier: Notifier | undefined;
   close(): Promise<void>;
 }
 
@@ -59,17 +69,26 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const tls = await loadOrCreateIdentity(dataDir, 'manager', `${PRODUCT}-manager-${hostname()}`);
   const enrollToken = loadOrCreateToken(dataDir, ENROLL_TOKEN_FILE);
+  const notice = (line: string) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`));
   const manager = new Manager({
     host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir, tls, enrollToken, autoAccept: !!cfg.autoAccept,
     ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),
     ...(cfg.historyPoints ? { historyPoints: cfg.historyPoints } : {}),
     ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
     ...cfg.tuning,
-    notice: (line) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`)),
+    notice,
   });
   const token = loadOrCreateToken(dataDir);
+  // Subscribed before agents connect, so every alert recorded is queued for delivery.
+  let notifier: Notifier | undefined;
+  try {
+    notifier = cfg.notify ? startNotifier(manager.state, dataDir, cfg.notify, notice) : undefined;
+  } catch (err) {
+    await manager.close();
+    throw err;
+  }
   const bound = await manager.listen();
-  const api = startApi(manager, token);
+  const api = startApi(manager, token, notifier);
   api.listen(cfg.api.port, cfg.api.host);
   try {
     await once(api, 'listening');
@@ -79,6 +98,15 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     throw new HwError('BAD_ADDRESS', `control API ${formatHostPort(cfg.api)}: ${code === 'EADDRINUSE' ? 'already in use (another manager?); choose another with --api' : (err as Error).message}`);
   }
   const apiPort = (api.address() as { port: number }).port;
+  let metrics: MetricsListener | undefined;
+  try {
+    metrics = cfg.metrics ? await startMetrics(manager, cfg.metrics, dataDir, tls, notifier) : undefined;
+  } catch (err) {
+    api.close();
+    await notifier?.close();
+    await manager.close();
+    throw err;
+  }
   if (!isLoopback(cfg.api.host)) out(`WARNING: the control API listens on ${cfg.api.host}, outside loopback (--api-public)`);
 
   const infoPath = join(dataDir, MANAGER_FILE);
@@ -86,6 +114,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     tcp: formatHostPort({ host: bound.tcp.address, port: bound.tcp.port }),
     udp: formatHostPort({ host: bound.udp.address, port: bound.udp.port }),
     api: formatHostPort({ host: cfg.api.host, port: apiPort }),
+    ...(metrics && cfg.metrics ? { metrics: formatHostPort({ host: cfg.metrics.host, port: metrics.port }) } : {}),
     pid: process.pid, version: VERSION, fingerprint: tls.fingerprint,
   }, null, 2) + '\n');
 
@@ -93,6 +122,14 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   out(`  agents connect to  TCP ${formatHostPort({ host: bound.tcp.address, port: bound.tcp.port })}, alerts on UDP ${bound.udp.port}`);
   out(`  allowed hosts      ${cfg.allow.entries.join(', ')}${cfg.allow.entries.join(',') === '127.0.0.0/8,::1' ? '  (loopback only: add --allow <ip|cidr> for other hosts)' : ''}`);
   out(`  control API        http://${formatHostPort({ host: cfg.api.host, port: apiPort })} (token in ${join(dataDir, 'api-token')})`);
+  if (metrics && cfg.metrics) {
+    const where = formatHostPort({ host: cfg.metrics.host, port: metrics.port });
+    out(`  metrics            ${metrics.secure ? `https://${where}/metrics and /sd (bearer token in ${join(dataDir, 'metrics-token')})` : `http://${where}/metrics and /sd`}`);
+  }
+  if (notifier) {
+    for (const d of notifier.status().destinations) out(`  notify             ${d.kind} ${d.url}`);
+    if (cfg.notify?.webhooks.length) out(`  webhook secret     ${webhookSecretPath(dataDir, cfg.notify)} (HMAC-SHA256 in x-hostwatch-signature)`);
+  }
   out(`  record             ${join(dataDir, 'events.jsonl')}`);
   out(`  TLS fingerprint    ${tls.fingerprint}`);
   out(`  new agents         ${cfg.autoAccept ? 'accepted at once (--auto-accept)' : 'pending until `manager accept <agent>`, or at once with the enroll token'}`);
@@ -107,7 +144,9 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
       consoleUi?.close();
       api.close();
       api.closeAllConnections();
+      await metrics?.close();
       await manager.close();
+      await notifier?.close();
       rmSync(infoPath, { force: true });
     })();
     return closing;
@@ -120,7 +159,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     });
     consoleUi.start();
   }
-  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, close };
+  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, metricsPort: metrics?.port, notifier, close };
 }
 
 /** The exact command line an administrator runs on a host to connect it. */
