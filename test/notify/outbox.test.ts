@@ -108,7 +108,7 @@ test('a full disk: nothing thrown, items kept and delivered from memory, the fil
   const o = new Outbox({
     dir, onStorage: (e) => notes.push(e),
     io: {
-      append: (fd, buf) => {
+      append: (_fd, buf) => {
         if (full) {
           appendFileSync(join(dir, 'outbox.log'), buf.subarray(0, 5)); // a torn write, as a full disk leaves
           throw enospc();
