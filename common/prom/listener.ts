@@ -23,6 +23,8 @@ export interface MetricsListenerOptions {
   /** required off loopback: HTTPS with this identity and the bearer token */
   tls?: TlsIdentity;
   token?: string;
+  /** HTTPS and the token even on loopback (tests; by default only off loopback) */
+  secure?: boolean;
   /** told about refused requests (at most once a minute per address) */
   onUnauthorized?: (address: string, count: number) => void;
 }
@@ -35,7 +37,7 @@ export interface MetricsListener {
 }
 
 export async function startMetricsListener(o: MetricsListenerOptions): Promise<MetricsListener> {
-  const secure = !isLoopback(o.address.host);
+  const secure = o.secure ?? !isLoopback(o.address.host);
   if (secure && (!o.tls || !o.token)) throw new HwError('BAD_FLAG', `--metrics ${formatHostPort(o.address)} is not on loopback: it needs the manager's certificate and a token`);
   const refused = new LogThrottle();
   const firing = new FiringSet(o.source.state.alerts());
