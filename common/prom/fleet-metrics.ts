@@ -33,7 +33,9 @@ function declareAgentFamilies(e: Exposition): void {
   e.family('hostwatch_memory_total_bytes', 'gauge', 'Physical memory in bytes.');
   e.family('hostwatch_memory_available_bytes', 'gauge', 'Memory available to new programs without swapping, in bytes (MemAvailable).');
   e.family('hostwatch_memory_used_ratio', 'gauge', 'Used memory, (total - available) / total, 0 to 1.');
-  e.family('hostwatch_filesystem_used_ratio', 'gauge', 'Used space of the root filesystem (the system drive on Windows), 0 to 1, as df shows it.');
+  e.family('hostwatch_filesystem_size_bytes', 'gauge', 'Size of the filesystem in bytes (the root filesystem, the system drive on Windows).');
+  e.family('hostwatch_filesystem_avail_bytes', 'gauge', 'Bytes of the filesystem available to unprivileged users, as df\'s Avail.');
+  e.family('hostwatch_filesystem_used_ratio', 'gauge', 'Used space of the filesystem, 0 to 1, rounded as df shows it.');
   e.family('hostwatch_network_receive_bytes_total', 'counter', 'Bytes received since boot.');
   e.family('hostwatch_network_transmit_bytes_total', 'counter', 'Bytes sent since boot.');
   e.family('hostwatch_uptime_seconds', 'gauge', 'Seconds since the host booted.');
@@ -57,7 +59,10 @@ function addAgent(e: Exposition, a: AgentRecord, firing: FiringSet): void {
   e.sample('hostwatch_memory_total_bytes', l, m.memTotalBytes);
   e.sample('hostwatch_memory_available_bytes', l, m.memAvailableBytes);
   e.sample('hostwatch_memory_used_ratio', l, ratio(m.memPercent));
-  e.sample('hostwatch_filesystem_used_ratio', { ...l, mountpoint: a.platform === 'win32' ? 'C:' : '/' }, ratio(m.diskPercent));
+  const fsl = { ...l, mountpoint: a.platform === 'win32' ? 'C:' : '/' };
+  e.sample('hostwatch_filesystem_size_bytes', fsl, m.diskSizeBytes);
+  e.sample('hostwatch_filesystem_avail_bytes', fsl, m.diskAvailBytes);
+  e.sample('hostwatch_filesystem_used_ratio', fsl, ratio(m.diskPercent));
   if (a.interfaces.length) {
     for (const i of a.interfaces) {
       e.sample('hostwatch_network_receive_bytes_total', { ...l, device: i.name }, i.rxBytes);

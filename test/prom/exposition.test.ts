@@ -36,7 +36,7 @@ function fleet(): ManagerState {
   s.agentUp({ ...base, id: 'id-2', name: 'db' });
   s.report('id-1', {
     cpuPercent: 42.5, memPercent: 50, diskPercent: 70, netRxBytes: 10, netTxBytes: 20, uptimeSeconds: 99, processCount: 123,
-    memTotalBytes: 8e9, memAvailableBytes: 4e9,
+    memTotalBytes: 8e9, memAvailableBytes: 4e9, diskSizeBytes: 1e11, diskAvailBytes: 3e10,
   }, [{ name: 'eth0', rxBytes: 10, txBytes: 20, rxRate: null, txRate: null }], Date.now());
   // What db could not read stays absent.
   s.report('id-2', { cpuPercent: null, memPercent: null, diskPercent: null, netRxBytes: null, netTxBytes: null, uptimeSeconds: 5, processCount: null, unavailable: { cpuPercent: 'x' } }, undefined, Date.now());
@@ -50,6 +50,9 @@ test('the fleet body: labels agent and agent_id, ratios 0..1, unreadable values 
   const t = fleetExposition(src);
   assert.match(t, 'hostwatch_cpu_usage_ratio{agent="web \\"1\\"",agent_id="id-1"} 0.425\n');
   assert.match(t, 'hostwatch_memory_available_bytes{agent="web \\"1\\"",agent_id="id-1"} 4000000000\n');
+  assert.match(t, 'hostwatch_filesystem_avail_bytes{agent="web \\"1\\"",agent_id="id-1",mountpoint="/"} 30000000000\n');
+  assert.match(t, 'hostwatch_filesystem_size_bytes{agent="web \\"1\\"",agent_id="id-1",mountpoint="/"} 100000000000\n');
+  assert.not.match(t, /hostwatch_filesystem_size_bytes\{agent="db"/);
   assert.match(t, 'hostwatch_network_receive_bytes_total{agent="web \\"1\\"",agent_id="id-1",device="eth0"} 10\n');
   assert.match(t, 'hostwatch_alerts_firing{agent="web \\"1\\"",agent_id="id-1",alertname="cpu_high"} 1\n');
   assert.match(t, 'hostwatch_alerts_firing{agent="db",agent_id="id-2",alertname="cpu_high"} 0\n');
