@@ -83,7 +83,9 @@ export async function startMetricsListener(o: MetricsListenerOptions): Promise<M
 function handle(o: MetricsListenerOptions, source: MetricsSource, secure: boolean, refused: LogThrottle, req: IncomingMessage, res: ServerResponse): void {
   if (secure) {
     const auth = req.headers.authorization ?? '';
-    if (!tokenMatches(auth.startsWith('Bearer ') ? auth.slice(7).trim() : '', o.token!)) {
+    // Prometheus 2.42 sends the bare credentials for an `authorization` block without `type`.
+    const given = /^bearer /i.test(auth) ? auth.slice(7).trim() : auth.trim();
+    if (!tokenMatches(given, o.token!)) {
       const addr = req.socket.remoteAddress ?? '';
       const n = refused.note(addr);
       if (n) o.onUnauthorized?.(addr, n);

@@ -6,7 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Agent } from '../../common/agent/agent.ts';
-import { timed, waitFor } from '../harness.helper.ts';
+import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startMetricsListener } from '../../common/prom/listener.ts';
+import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
+import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cliJson } from './procs.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 import { killDaemons, startPrometheus } from './promstack.helper.ts';
@@ -113,6 +118,48 @@ scrape_configs:
   assert.equal(all.map((x) => x.metric.agent_id).sort(), ids);
   const own = await prom.query('hostwatch_manager_agents_connected{job="hostwatch-manager"}');
   assert.is(own[0]?.value[1], '3');
+}));
+
+test('Prometheus scrapes an HTTPS listener with the bearer token and the manager\'s certificate, as the README says', timed(60_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  const agent = await testAgent(s, memDeps(2e9), { name: 'secure-one' });
+  agents.push(agent);
+  await waitFor(() => s.manager.state.agents()[0]?.metrics, 5000, 'a report');
+  const dir = tempDir('hw-promtls-');
+  const tls = await loadOrCreateIdentity(s.dataDir, 'manager', 'unused: made by serve already');
+  const token = 't'.repeat(43);
+  writeFileSync(join(dir, 'token'), token);
+  writeFileSync(join(dir, 'ca.pem'), tls.cert);
+  const cn = new X509Certificate(tls.cert).subject.replace(/^CN=/, '');
+  const l = await startMetricsListener({ address: { host: '127.0.0.1', port: 0 }, secure: true, tls, token, source: { state: s.manager.state, stats: () => s.manager.stats() } });
+  closers.push(l.close);
+  const tok = join(dir, 'token');
+  const ca = join(dir, 'ca.pem');
+  const prom = await startPrometheus(`global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: hostwatch-agents
+    honor_labels: true
+    scheme: https
+    authorization: { credentials_file: ${tok} }
+    tls_config: { ca_file: ${ca}, server_name: ${cn} }
+    http_sd_configs:
+      - url: https://127.0.0.1:${l.port}/sd
+        refresh_interval: 1s
+        authorization: { credentials_file: ${tok} }
+        tls_config: { ca_file: ${ca}, server_name: ${cn} }
+`);
+  closers.push(() => prom.stop());
+  const got = await waitFor(async () => {
+    const r = await prom.query('hostwatch_memory_available_bytes{job="hostwatch-agents"}');
+    return r.length === 1 ? r : null;
+  }, 40_000, 'scraped over HTTPS with the token').catch(async (err) => {
+    const t = await (await fetch(`${prom.url}/api/v1/targets`)).text();
+    throw new Error(`${(err as Error).message}; targets: ${t.slice(0, 1500)}; log: ${prom.output().slice(-1500)}`);
+  });
+  assert.is(got[0]!.metric.agent, 'secure-one');
+  assert.is(Number(got[0]!.value[1]), 2e9);
 }));
 
 test.run();
