@@ -40,7 +40,7 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
   .option('--history-points <n>', 'Samples kept per agent for `history`', { default: 720 })
-  .option('--metrics <host:port>', `Serve Prometheus /metrics and /sd here (read-only; off by default; port ${DEFAULT_METRICS_PORT} if omitted). Outside loopback: HTTPS with the manager's certificate and the bearer token of <data-dir>/${METRICS_TOKEN_FILE}`)
+  .option('--metrics <host:port>', `Serve Prometheus /metrics and /sd here (read-only; off by default; port ${DEFAULT_METRICS_PORT} if only a host is given). Outside loopback: HTTPS with the manager's certificate and the bearer token of <data-dir>/${METRICS_TOKEN_FILE}`)
   .option('--alertmanager <url>', 'Send alerts to this Alertmanager (repeatable: every cluster member gets every alert)')
   .option('--webhook <url>', 'POST each alert as signed JSON to this URL (repeatable)')
   .option('--webhook-format <json|slack|discord>', 'Body of the webhooks: hostwatch JSON (default), Slack- or Discord-compatible; one for all, or one per --webhook')

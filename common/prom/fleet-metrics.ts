@@ -11,6 +11,7 @@ import { addProcessMetrics } from './process-metrics.ts';
 export interface DestinationFigures {
   name: string;
   kind: string;
+  url: string;
   queued: number;
   sent: number;
   failed: number;
@@ -112,7 +113,7 @@ function addManagerMetrics(e: Exposition, src: MetricsSource): void {
   c('hostwatch_manager_alerts_ingested_total', 'Alerts received from agents since the manager started (duplicates not counted).', s.alertsIngested);
   e.family('hostwatch_manager_dropped_datagrams_total', 'counter', 'UDP datagrams dropped, by reason.');
   for (const [reason, n] of Object.entries(s.droppedDatagrams ?? {})) e.sample('hostwatch_manager_dropped_datagrams_total', { reason }, n);
-  const sec = (ms: number | undefined) => (typeof ms === 'number' ? ms / 1000 : undefined);
+  const sec = (ms: number | undefined) => (typeof ms === 'number' ? Math.round(ms * 1000) / 1e6 : undefined);
   g('hostwatch_manager_event_loop_delay_p50_seconds', 'Median event loop delay since start.', sec(s.eventLoopDelayMs?.p50));
   g('hostwatch_manager_event_loop_delay_p99_seconds', '99th percentile of the event loop delay since start.', sec(s.eventLoopDelayMs?.p99));
   g('hostwatch_manager_event_loop_delay_max_seconds', 'Largest event loop delay since start.', sec(s.eventLoopDelayMs?.max));
@@ -123,7 +124,7 @@ function addManagerMetrics(e: Exposition, src: MetricsSource): void {
     e.family('hostwatch_manager_notify_failures_total', 'counter', 'Failed delivery attempts (retried), by destination.');
     e.family('hostwatch_manager_notify_dropped_total', 'counter', 'Items dropped undelivered because the outbox was full, by destination.');
     for (const d of dests) {
-      const l = { destination: d.name, kind: d.kind };
+      const l = { destination: d.name, kind: d.kind, url: d.url };
       e.sample('hostwatch_manager_notify_queued', l, d.queued);
       e.sample('hostwatch_manager_notify_sent_total', l, d.sent);
       e.sample('hostwatch_manager_notify_failures_total', l, d.failed);

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { startReceiver } from '../notify/receiver.helper.ts';
 import { cleanupAfterEach, drivenDeps, testAgent } from './inproc.helper.ts';
-import { cli, cliJson, MANAGER_JS, run, startManager } from './procs.helper.ts';
+import { apiJson, cli, cliJson, MANAGER_JS, run, startManager } from './procs.helper.ts';
 
 const { agents, closers } = cleanupAfterEach(test);
 
@@ -55,8 +55,9 @@ test('a webhook that fails its first answers receives every event, signed, in or
   assert.is(st.destinations[0].sent, 5);
   assert.ok(st.destinations[0].failed >= 4);
   assert.type(st.destinations[0].lastSuccessAt, 'string');
-  const stats = await cliJson<any>(mgr.dataDir, ['notify', 'status']);
-  assert.is(stats.outbox.items, 0);
+  const stats = await apiJson(mgr.dataDir, '/api/stats');
+  assert.is(stats.notify.outbox.items, 0, '/api/stats has the notify section');
+  assert.is(stats.notify.destinations[0].sent, 5);
 }));
 
 test('bad notify flags: one line, exit 2; notify without destinations says how to add one', timed(30_000, async () => {
