@@ -14,9 +14,13 @@ interface Family {
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const NEEDS_ESCAPE = /[\\"\n]/;
+/** Label names already checked (a fleet's scrape uses the same few names a hundred thousand times). */
+const goodLabels = new Set<string>();
 
 /** A label value as the format wants it: backslash, double quote and newline escaped. */
 export function escapeLabelValue(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
@@ -53,9 +57,12 @@ export class Exposition {
     const f = this.families.get(name);
     if (!f) throw new Error(`metric ${name} sampled before it was declared`);
     const parts: string[] = [];
-    for (const [k, v] of Object.entries(labels)) {
-      if (!LABEL.test(k) || k.startsWith('__')) throw new Error(`bad label name ${k}`);
-      parts.push(`${k}="${escapeLabelValue(v)}"`);
+    for (const k in labels) {
+      if (!goodLabels.has(k)) {
+        if (!LABEL.test(k) || k.startsWith('__')) throw new Error(`bad label name ${k}`);
+        goodLabels.add(k);
+      }
+      parts.push(`${k}="${escapeLabelValue(labels[k]!)}"`);
     }
     f.samples.push(parts.length ? `${name}{${parts.join(',')}} ${formatValue(value)}` : `${name} ${formatValue(value)}`);
     return this;

@@ -14,7 +14,7 @@ import type { TlsIdentity } from '../security/tls-identity.ts';
 import type { AlertRecord } from '../manager/state.ts';
 import { FiringSet } from '../notify/alert-names.ts';
 import { EXPOSITION_CONTENT_TYPE } from './exposition.ts';
-import { agentExposition, fleetExposition, type MetricsSource } from './fleet-metrics.ts';
+import { agentExposition, fleetExpositionSliced, type MetricsSource } from './fleet-metrics.ts';
 import { sdTargets } from './sd.ts';
 
 export interface MetricsListenerOptions {
@@ -45,9 +45,8 @@ export async function startMetricsListener(o: MetricsListenerOptions): Promise<M
   o.source.state.on('alert', onAlert);
   const source: MetricsSource = { ...o.source, firing };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    try {
-      handle(o, source, secure, refused, req, res);
-    } catch (err) {
+    handle(o, source, secure, refused, req, res).catch((err) => {
+      if (res.headersSent) return void res.destroy();
       const e = err instanceof HwError ? err : new HwError('INTERNAL', (err as Error).message);
       const status = e.code === 'UNAUTHORIZED' ? 401 : e.code === 'NOT_FOUND' || e.code === 'AGENT_NOT_FOUND' ? 404 : e.code === 'BAD_ARGS' ? 400 : 500;
       const body = `${e.code}: ${e.message}\n`;
@@ -56,7 +55,7 @@ export async function startMetricsListener(o: MetricsListenerOptions): Promise<M
         ...(status === 401 ? { 'www-authenticate': 'Bearer realm="hostwatch metrics"' } : {}),
       });
       res.end(body);
-    }
+    });
   };
   const server = secure ? createHttps({ key: o.tls!.key, cert: o.tls!.cert }, handler) : createHttp(handler);
   server.headersTimeout = 10_000;
@@ -80,7 +79,7 @@ export async function startMetricsListener(o: MetricsListenerOptions): Promise<M
   };
 }
 
-function handle(o: MetricsListenerOptions, source: MetricsSource, secure: boolean, refused: LogThrottle, req: IncomingMessage, res: ServerResponse): void {
+async function handle(o: MetricsListenerOptions, source: MetricsSource, secure: boolean, refused: LogThrottle, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (secure) {
     const auth = req.headers.authorization ?? '';
     // Prometheus 2.42 sends the bare credentials for an `authorization` block without `type`.
@@ -102,7 +101,7 @@ function handle(o: MetricsListenerOptions, source: MetricsSource, secure: boolea
       if (!rec || rec.trust !== 'accepted') throw new HwError('AGENT_NOT_FOUND', `no accepted agent has the id ${id.slice(0, 100)}`);
       body = agentExposition(source, rec);
     } else {
-      body = fleetExposition(source);
+      body = await fleetExpositionSliced(source);
     }
     return send(req, res, EXPOSITION_CONTENT_TYPE, body);
   }

@@ -6,7 +6,7 @@
 import { ManagerState } from '../../common/manager/state.ts';
 import { FiringSet } from '../../common/notify/alert-names.ts';
 import { Outbox } from '../../common/notify/outbox.ts';
-import { fleetExposition } from '../../common/prom/fleet-metrics.ts';
+import { fleetExposition, fleetExpositionSliced } from '../../common/prom/fleet-metrics.ts';
 import { sdTargets } from '../../common/prom/sd.ts';
 import { cleanTempDirs, tempDir } from '../lib/temp.ts';
 
@@ -34,6 +34,19 @@ const t1 = performance.now();
 const sd = JSON.stringify(sdTargets(s, '127.0.0.1:9105'));
 const sdMs = performance.now() - t1;
 console.log(`/metrics for ${n} agents: ${(bytes / 1048576).toFixed(1)} MiB, median ${runs[2]!.toFixed(0)} ms (min ${runs[0]!.toFixed(0)}, max ${runs[4]!.toFixed(0)}) to render`);
+// The listener's way: the same body, yielding every 500 agents; the longest stretch without a yield.
+let longest = 0;
+let last = performance.now();
+const tick = setInterval(() => {
+  const t = performance.now();
+  longest = Math.max(longest, t - last);
+  last = t;
+}, 1);
+const t0 = performance.now();
+await fleetExpositionSliced(src);
+const slicedMs = performance.now() - t0;
+clearInterval(tick);
+console.log(`  sliced as the listener serves it: ${slicedMs.toFixed(0)} ms in all, the event loop blocked ${longest.toFixed(0)} ms at most`);
 console.log(`/sd for ${n} agents: ${(sd.length / 1024).toFixed(0)} KiB in ${sdMs.toFixed(1)} ms`);
 
 const dir = tempDir('hw-bench-outbox-');
