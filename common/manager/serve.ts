@@ -1,6 +1,7 @@
 // `manager` with no subcommand: listen for agents and alerts, serve the control API, write
 // manager.json for the CLI, print how to connect an agent, and open the console on a terminal.
 
+import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { writeDurable } from '../fs/durable.ts';
@@ -125,6 +126,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   if (metrics && cfg.metrics) {
     const where = formatHostPort({ host: cfg.metrics.host, port: metrics.port });
     out(`  metrics            ${metrics.secure ? `https://${where}/metrics and /sd (bearer token in ${join(dataDir, 'metrics-token')})` : `http://${where}/metrics and /sd`}`);
+    if (metrics.secure) out(`                     Prometheus: tls_config ca_file ${join(dataDir, 'manager-cert.pem')}, server_name ${certName(tls.cert)}`);
   }
   if (notifier) {
     for (const d of notifier.status().destinations) out(`  notify             ${d.kind} ${d.url}`);
@@ -160,6 +162,10 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     consoleUi.start();
   }
   return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, metricsPort: metrics?.port, notifier, close };
+}
+
+function certName(pem: string): string {
+  return new X509Certificate(pem).subject.replace(/^CN=/, '');
 }
 
 /** The exact command line an administrator runs on a host to connect it. */
