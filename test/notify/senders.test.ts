@@ -69,7 +69,7 @@ test('Alertmanager: a firing alert is re-sent every period; a resolution is re-s
   const a = await startReceiver();
   open.push(a);
   const s = state();
-  const n = notifier(s, { am: [a], resendMs: 150, resolvedResendMs: 400 });
+  const n = notifier(s, { am: [a], resendMs: 100, resolvedResendMs: 1000 });
   cpu(s, 'CPU_HIGH', 97);
   await waitFor(() => a.got.length >= 3, 5000, 'three sends while firing');
   const ends = a.got.map((g) => Date.parse(g.json[0].endsAt));
