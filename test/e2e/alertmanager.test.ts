@@ -26,11 +26,14 @@ async function hook(): Promise<Receiver> {
 const notified = (r: Receiver, name: string) => r.got.flatMap((g) => (g.json?.alerts ?? []).filter((a: any) => a.labels.alertname === name).map((a: any) => a.status as string));
 const active = async (am: Alertmanager, name: string) => (await am.alerts()).filter((a) => a.labels.alertname === name && a.status?.state === 'active');
 
-test('cpu_high fires in Alertmanager with its labels, then resolves; its webhook receiver is told both', timed(60_000, async () => {
+test('cpu_high fires in Alertmanager with its labels, then resolves; its webhook receiver is told both; a second member gets the same', timed(60_000, async () => {
   const r = await hook();
   const am = await startAlertmanager(`${r.url}/am`);
   closers.push(() => am.stop());
-  const s = await serveTest({ notify: { alertmanagers: [am.url], webhooks: [], webhookFormats: [], tuning: { backoff: fast } } });
+  const r2 = await hook();
+  const am2 = await startAlertmanager(`${r2.url}/am`);
+  closers.push(() => am2.stop());
+  const s = await serveTest({ notify: { alertmanagers: [am.url, am2.url], webhooks: [], webhookFormats: [], tuning: { backoff: fast } } });
   closers.push(s.close);
   const deps = drivenDeps();
   const agent = await testAgent(s, deps, { name: 'busy' });
@@ -47,6 +50,7 @@ test('cpu_high fires in Alertmanager with its labels, then resolves; its webhook
   deps.cpu = 5;
   await waitFor(async () => (await active(am, 'cpu_high')).length === 0, 20_000, 'resolved in Alertmanager');
   await waitFor(() => notified(r, 'cpu_high').includes('resolved'), 20_000, 'receiver told it resolved');
+  await waitFor(() => notified(r2, 'cpu_high').includes('firing') && notified(r2, 'cpu_high').includes('resolved'), 20_000, 'the other member too');
   const st = s.notifier!.status().destinations[0]!;
   assert.is(st.kind, 'alertmanager');
   assert.ok(st.sent >= 2);
