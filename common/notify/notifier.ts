@@ -52,7 +52,14 @@ export class Notifier {
   private readonly now: () => number;
   private readonly ams: AlertmanagerSender[] = [];
   private readonly hooks: WebhookSender[] = [];
-  private readonly onAlert = (a: AlertRecord) => this.alert(a);
+  private readonly onAlert = (a: AlertRecord) => {
+    // Called inside the manager's alert intake: whatever goes wrong here must not stop the ack.
+    try {
+      this.alert(a);
+    } catch (err) {
+      this.o.notice?.(`notify: ${a.type} of ${a.agent} not queued: ${(err as Error).message}`);
+    }
+  };
   private storageTimer: NodeJS.Timeout | undefined;
 
   constructor(o: NotifierOptions) {
@@ -91,7 +98,7 @@ export class Notifier {
     this.storageTimer.unref();
   }
 
-  /** Queues one recorded alert for every destination. Never throws (the alert is recorded already). */
+  /** Queues one recorded alert for every destination. */
   alert(a: AlertRecord, kind: 'alert' | 'test' = 'alert'): string {
     const agent = this.o.state.agent(a.agentId);
     const m = meaningOf(a.type);
