@@ -69,6 +69,7 @@ export class Notifier {
       dir: o.dataDir, ...o.outbox,
       onStorage: (err) => o.notice?.(err ? `notify: ${err}; alerts are kept in memory and written again when the disk takes them` : 'notify: the outbox is written to disk again'),
     });
+    if (this.outbox.skippedBytes) o.notice?.(`notify: ${this.outbox.skippedBytes} bytes at the end of ${this.outbox.figures().path} were torn or corrupt (a crash mid-write) and were cut off`);
     const common = { now: this.now, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) };
     for (const url of o.alertmanagers) {
       this.ams.push(new AlertmanagerSender(destName('alertmanager', url), url, this.outbox, {
