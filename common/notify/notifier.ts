@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { ALERT_ENDS_AFTER_RESENDS, ALERT_RESEND_MS } from '../constants.ts';
-import type { AlertRecord, ManagerState } from '../manager/state.ts';
+import type { AgentRecord, AlertRecord, ManagerState } from '../manager/state.ts';
 import { conditionKey, meaningOf } from './alert-names.ts';
 import { AlertmanagerSender, type AmItem } from './alertmanager-sender.ts';
 import type { Courier, DestinationStatus } from './courier.ts';
@@ -60,6 +60,9 @@ export class Notifier {
       this.o.notice?.(`notify: ${a.type} of ${a.agent} not queued: ${(err as Error).message}`);
     }
   };
+  private readonly onAgent = (rec: AgentRecord, what: string) => {
+    if (what === 'removed') this.forgetAgent(rec.id);
+  };
   private storageTimer: NodeJS.Timeout | undefined;
 
   constructor(o: NotifierOptions) {
@@ -91,6 +94,7 @@ export class Notifier {
   /** Subscribes to the manager's alerts and starts delivering what the outbox still holds. */
   start(): void {
     this.o.state.on('alert', this.onAlert);
+    this.o.state.on('agent', this.onAgent);
     for (const c of this.couriers) c.kick();
     // A disk error left the log out of date: try again now and then (not from the alert path only).
     this.storageTimer = setInterval(() => {
@@ -140,6 +144,23 @@ export class Notifier {
     return { id, destinations: this.couriers.length };
   }
 
+  /**
+   * A revoked agent will never send CPU_NORMAL or come back: resolve what still fires for it, or
+   * Alertmanager would be told it fires for as long as the manager runs.
+   */
+  forgetAgent(agentId: string): void {
+    const t = this.now();
+    for (const am of this.ams) {
+      for (const it of this.outbox.list(am.dest)) {
+        const b = it.body as AmItem;
+        if (b.state !== 'firing' || b.alert.labels.agent_id !== agentId) continue;
+        this.put(it.key, am.dest, { ...b, state: 'resolved', endsAt: t } satisfies AmItem);
+        am.changed(it.key);
+      }
+      am.kick();
+    }
+  }
+
   status(): NotifyStatus {
     return { destinations: this.couriers.map((c) => c.status()), outbox: { ...this.outbox.figures(), skippedBytes: this.outbox.skippedBytes } };
   }
@@ -151,6 +172,7 @@ export class Notifier {
 
   async close(): Promise<void> {
     this.o.state.off('alert', this.onAlert);
+    this.o.state.off('agent', this.onAgent);
     clearInterval(this.storageTimer);
     for (const c of this.couriers) c.close();
     // An attempt still in flight may finish after this: what it delivered is then sent again

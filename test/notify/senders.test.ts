@@ -83,6 +83,21 @@ test('Alertmanager: a firing alert is re-sent every period; a resolution is re-s
   assert.is(n.status().destinations[0]!.nextAttemptAt, null, 'nothing more is scheduled once it is dropped');
 }));
 
+test('Alertmanager: the alerts of a revoked agent are resolved, not re-sent as firing forever', timed(10_000, async () => {
+  const a = await startReceiver();
+  open.push(a);
+  const s = state();
+  const n = notifier(s, { am: [a] });
+  cpu(s, 'CPU_HIGH', 97);
+  await waitFor(() => a.got.length === 1, 5000, 'firing');
+  s.remove('id-1');
+  await waitFor(() => a.got.length === 2, 5000, 'resolved');
+  const [r] = a.got[1]!.json;
+  assert.is(r.labels.alertname, 'cpu_high');
+  assert.ok(Date.parse(r.endsAt) <= Date.now());
+  assert.is((n.outbox.list(n.status().destinations[0]!.name)[0]!.body as any).state, 'resolved');
+}));
+
 test('Alertmanager: failing, dropping and hanging answers are retried with backoff until it takes the alert', timed(10_000, async () => {
   const a = await startReceiver();
   open.push(a);
