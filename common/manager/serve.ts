@@ -89,6 +89,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     throw err;
   }
   const bound = await manager.listen();
+  notifier?.watchRevocations();
   const api = startApi(manager, token, notifier);
   api.listen(cfg.api.port, cfg.api.host);
   try {

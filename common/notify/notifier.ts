@@ -94,13 +94,22 @@ export class Notifier {
   /** Subscribes to the manager's alerts and starts delivering what the outbox still holds. */
   start(): void {
     this.o.state.on('alert', this.onAlert);
-    this.o.state.on('agent', this.onAgent);
     for (const c of this.couriers) c.kick();
     // A disk error left the log out of date: try again now and then (not from the alert path only).
     this.storageTimer = setInterval(() => {
       if (this.outbox.storageError) this.outbox.retryStorage();
     }, 5000);
     this.storageTimer.unref();
+  }
+
+  /**
+   * From now on, an agent the manager forgets (revoked) has what still fires for it resolved.
+   * Called once the manager serves: the agents it drops while reading its record back at start
+   * were not revoked, and their alerts must still be delivered.
+   */
+  watchRevocations(): void {
+    this.o.state.off('agent', this.onAgent);
+    this.o.state.on('agent', this.onAgent);
   }
 
   /** Queues one recorded alert for every destination. */

@@ -122,7 +122,10 @@ test('a manager killed with an alert undelivered delivers it after its restart (
   const am = await startAlertmanager(`${r.url}/am`, port);
   closers.push(() => am.stop());
   mgr = await startManager(flags, dataDir);
-  const [got] = await waitFor(() => active(am, 'cpu_high').then((l) => (l.length ? l : null)), 20_000, 'cpu_high in Alertmanager after the restart');
+  const [got] = await waitFor(() => active(am, 'cpu_high').then((l) => (l.length ? l : null)), 20_000, 'cpu_high in Alertmanager after the restart').catch(async (err) => {
+    const st = await cli(dataDir, ['notify', 'status', '--json']);
+    throw new Error(`${(err as Error).message}; notify status: ${st.stdout}${st.stderr}; manager: ${mgr.output().slice(-1500)}; alertmanager: ${am.output().slice(-1000)}`);
+  });
   assert.is(got.labels.agent, 'crash-test');
   await waitFor(() => notified(r, 'cpu_high').includes('firing'), 20_000, 'and notified');
   await mgr.kill();

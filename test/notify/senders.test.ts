@@ -90,6 +90,11 @@ test('Alertmanager: the alerts of a revoked agent are resolved, not re-sent as f
   const n = notifier(s, { am: [a] });
   cpu(s, 'CPU_HIGH', 97);
   await waitFor(() => a.got.length === 1, 5000, 'firing');
+  s.remove('id-1'); // dropped while the manager reads its record back: not a revocation
+  await n.settled();
+  assert.is((n.outbox.list(n.status().destinations[0]!.name)[0]!.body as any).state, 'firing');
+  s.agentUp({ id: 'id-1', name: 'web1', hostname: 'web1.lan', address: '10.0.0.5', platform: 'linux', arch: 'x64', version: '0.1.0', interval: 5, restartAllowed: false, filesEnabled: true, trust: 'accepted', fingerprint: 'AA' });
+  n.watchRevocations();
   s.remove('id-1');
   await waitFor(() => a.got.length === 2, 5000, 'resolved');
   const [r] = a.got[1]!.json;
