@@ -10,7 +10,12 @@ import {
 } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
 import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
-import { CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
+import {
+  CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_METRICS_PORT, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, LOG_FILES_KEPT,
+  METRICS_TOKEN_FILE, VERSION, WEBHOOK_SECRET_FILE,
+} from './common/constants.ts';
+import { HwError } from './common/errors.ts';
+import { notifyStatusCmd, notifyTestCmd } from './common/cli/notify.ts';
 import { consoleSource } from './common/manager/local-client.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
@@ -40,6 +45,12 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
   .option('--history-points <n>', 'Samples kept per agent for `history`', { default: 720 })
   .option('--log-max-bytes <bytes>', `Rotate events.jsonl past this size (${LOG_FILES_KEPT} older files kept as events.jsonl.1...)`, { default: DEFAULT_LOG_MAX_BYTES })
+  .option('--metrics <host:port>', `Serve Prometheus /metrics and /sd here (read-only; off by default; port ${DEFAULT_METRICS_PORT} if only a host is given). Outside loopback: HTTPS with the manager's certificate and the bearer token of <data-dir>/${METRICS_TOKEN_FILE}`)
+  .option('--alertmanager <url>', 'Send alerts to this Alertmanager (repeatable: every cluster member gets every alert)')
+  .option('--webhook <url>', 'POST each alert as signed JSON to this URL (repeatable)')
+  .option('--webhook-format <json|slack|discord>', 'Body of the webhooks: hostwatch JSON (default), Slack- or Discord-compatible; one for all, or one per --webhook')
+  .option('--webhook-secret-file <path>', `HMAC-SHA256 key of the webhook signatures (default: <data-dir>/${WEBHOOK_SECRET_FILE}, made on first use)`)
+  .example('manager --metrics 127.0.0.1:9105 --alertmanager http://127.0.0.1:9093')
   .action(async (opts) => {
     const srv = await serve({
       host: String(last(opts.host)), port: parsePort(last(opts.port), '--port'), udpPort: parsePort(last(opts.udpPort), '--udp-port'),
@@ -53,10 +64,24 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
         c.start();
         return c;
       },
+      ...(opts.metrics !== undefined ? { metrics: parseHostPort(String(last(opts.metrics) === true ? '127.0.0.1' : last(opts.metrics)), DEFAULT_METRICS_PORT, '--metrics') } : {}),
+      notify: {
+        alertmanagers: list(opts.alertmanager, '--alertmanager'), webhooks: list(opts.webhook, '--webhook'), webhookFormats: list(opts.webhookFormat, '--webhook-format'),
+        ...(opts.webhookSecretFile !== undefined ? { webhookSecretFile: String(last(opts.webhookSecretFile)) } : {}),
+      },
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
     });
     exitOnSignal('telling agents, flushing the record', () => srv.close());
   });
+
+/** A repeatable flag's values (each given a value). */
+function list(v: unknown, flag: string): string[] {
+  if (v === undefined) return [];
+  return [v].flat().map((x) => {
+    if (x === true || x === '') throw new HwError('BAD_FLAG', `${flag} needs a value`);
+    return String(x);
+  });
+}
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {
@@ -143,6 +168,14 @@ cli.command('accept [agent]', 'Accept a pending agent (check its fingerprint fir
   .action((ref, o) => acceptCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
 cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (it is disconnected)')
   .action((ref, o) => revokeCmd(client(o), String(ref), io()));
+
+cli.command('notify <status|test>', 'Alertmanager and webhook destinations: queued, last success, last error; or send a test alert to all')
+  .option('--json', 'JSON output (status)')
+  .action((what, o) => {
+    if (what === 'status') return notifyStatusCmd(client(o), o, io());
+    if (what === 'test') return notifyTestCmd(client(o), io());
+    throw new HwError('BAD_ARGS', `notify ${String(what)}: use \`notify status\` or \`notify test\``);
+  });
 
 cli.help((sections) => {
   sections.push({

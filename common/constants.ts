@@ -144,3 +144,36 @@ export const SI_TIMEOUT_MS = 15_000;
 export const ALERT_QUEUE_MAX = 1000;
 /** A state file that could not be written (full or failing disk) is tried again this often. */
 export const STATE_RETRY_MS = 5000;
+
+// ---- Prometheus, Alertmanager and webhooks -----------------------------------------------------
+
+/** Where `/metrics` and `/sd` listen with `--metrics` and no port given. */
+export const DEFAULT_METRICS_PORT = 9105;
+export const METRICS_TOKEN_FILE = 'metrics-token';
+/** Firing alerts are re-sent to Alertmanager this often (Prometheus' --rules.alert.resend-delay). */
+export const ALERT_RESEND_MS = 60_000;
+/** A firing alert's endsAt is this many resend periods ahead: a manager that dies lets it resolve. */
+export const ALERT_ENDS_AFTER_RESENDS = 4;
+/** A resolution is re-sent for this long after it was first delivered (as Prometheus does). */
+export const RESOLVED_RESEND_MS = 15 * 60_000;
+/** Delivery retries: min(base * 2^n, cap) with full jitter, until the destination answers. */
+export const NOTIFY_BACKOFF_BASE_MS = 1000;
+export const NOTIFY_BACKOFF_CAP_MS = 60_000;
+/** One HTTP request to Alertmanager or a webhook gives up after this long (then retried). */
+export const NOTIFY_TIMEOUT_MS = 10_000;
+/** Alerts in one POST to Alertmanager. */
+export const ALERTMANAGER_BATCH = 500;
+/**
+ * The durable outbox's bound: past either, the oldest undelivered items are dropped (counted and
+ * shown in `notify status`). 64 MiB holds far more than an hour of a 10,000-host fleet's alerts.
+ */
+export const OUTBOX_MAX_BYTES = 64 * 1024 * 1024;
+export const OUTBOX_MAX_ITEMS = 100_000;
+/** Largest single outbox record (a webhook body, an alert); bigger ones are refused, not queued. */
+export const OUTBOX_MAX_RECORD_BYTES = 256 * 1024;
+/** Outbox file compacted when it holds this many times the live bytes (and at least 1 MiB). */
+export const OUTBOX_COMPACT_RATIO = 4;
+export const OUTBOX_FILE = 'outbox.log';
+export const WEBHOOK_SECRET_FILE = 'webhook-secret';
+export const WEBHOOK_SIGNATURE_HEADER = 'x-hostwatch-signature';
+export const WEBHOOK_EVENT_HEADER = 'x-hostwatch-event';

@@ -12,7 +12,8 @@
 //   POST /api/pending/accept-all          accept every pending agent
 //   GET  /api/alerts?after=N              alerts after arrival number N
 //   GET  /api/alerts/follow?after=N       the same, then each new one, as JSON lines
-
+//   GET  /api/notify                      Alertmanager and webhook destinations: queued, last success, last error
+//   POST /api/notify/test                 send a test alert to every destination
 //
 // Every response is bounded: a JSON answer is written once, a follow stream or a download holds
 // at most API_MAX_UNSENT_BYTES / SINK_BUFFER_BYTES unsent (a client that does not read is cut with
@@ -31,6 +32,8 @@ import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
 import { LogThrottle } from '../log/throttle.ts';
 import { tokenMatches } from './token.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { notifyRoute } from '../notify/api-route.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401, NOT_FOUND: 404, AGENT_NOT_FOUND: 404, AGENT_AMBIGUOUS: 409, AGENT_OFFLINE: 409,
@@ -48,7 +51,8 @@ export interface ApiOptions {
   keepaliveMs?: number;
 }
 
-export function startApi(manager: Manager, token: string, opts: ApiOptions = {}): Server {
+/** `notifier`: the Alertmanager and webhook delivery behind /api/notify (and `notify` in /api/stats), when configured. */
+export function startApi(manager: Manager, token: string, opts: ApiOptions = {}, notifier?: Notifier): Server {
   const unauthorized = new LogThrottle();
   const slow = new LogThrottle();
   const o = {
@@ -62,7 +66,7 @@ export function startApi(manager: Manager, token: string, opts: ApiOptions = {})
   // Node checks the header and request timeouts on this period (30 s by default, which would
   // make a 10 s header limit a 40 s one).
   const server = createServer({ connectionsCheckingInterval: API_TIMEOUT_CHECK_MS }, (req, res) => {
-    handle(manager, token, unauthorized, o, req, res).catch((err) => sendError(res, err));
+    handle(manager, token, unauthorized, o, req, res, notifier).catch((err) => sendError(res, err));
   });
   // Request headers, then the whole request (a body, at most API_MAX_BODY), each within a limit;
   // a response may stream for as long as it needs (follow, fetch): the idle timeout below only
@@ -129,7 +133,7 @@ interface Limits {
   onSlow: (req: IncomingMessage, unsent: number) => void;
 }
 
-async function handle(manager: Manager, token: string, unauthorized: LogThrottle, limits: Limits, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(manager: Manager, token: string, unauthorized: LogThrottle, limits: Limits, req: IncomingMessage, res: ServerResponse, notifier?: Notifier): Promise<void> {
   const auth = req.headers.authorization ?? '';
   const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
   if (!tokenMatches(given, token)) {
@@ -149,7 +153,8 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   if (parts[0] !== 'api') throw new HwError('NOT_FOUND', `no such endpoint ${url.pathname}`);
 
   if (parts[1] === 'version' && parts.length === 2) return sendJson(res, 200, { version: VERSION });
-  if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.stats());
+  if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, { ...manager.stats(), notify: notifier?.status() ?? null });
+  if (parts[1] === 'notify') return sendJson(res, 200, notifyRoute(notifier, parts.slice(2), method));
 
   if (parts[1] === 'agents') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.agents().map(agentJson));

@@ -1,6 +1,7 @@
 // `manager` with no subcommand: listen for agents and alerts, serve the control API, write
 // manager.json for the CLI, print how to connect an agent, and open the console on a terminal.
 
+import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { writeDurable } from '../fs/durable.ts';
@@ -13,6 +14,10 @@ import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
 import type { Allowlist } from '../security/allowlist.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { startApi, type ApiOptions } from './api.ts';
+import { startNotifier, webhookSecretPath, type NotifyConfig } from '../notify/start.ts';
+import { startMetrics } from '../prom/start.ts';
+import type { MetricsListener } from '../prom/listener.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import { Manager, type ManagerOptions } from './manager.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
 
@@ -42,6 +47,10 @@ export interface ServeConfig {
   openConsole?: (manager: Manager, onQuit: () => void) => ConsoleUi;
   /** events.jsonl rotated past this size (--log-max-bytes) */
   logMaxBytes?: number;
+  /** `--metrics`: the read-only /metrics and /sd listener */
+  metrics?: HostPort;
+  /** `--alertmanager`, `--webhook`... */
+  notify?: NotifyConfig;
   out?: (line: string) => void;
 }
 
@@ -57,6 +66,8 @@ export interface Serving {
   tcpPort: number;
   udpPort: number;
   apiPort: number;
+  metricsPort: number | undefined;
+  notifier: Notifier | undefined;
   close(): Promise<void>;
 }
 
@@ -72,6 +83,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const tls = await loadOrCreateIdentity(dataDir, 'manager', `${PRODUCT}-manager-${hostname()}`);
   const enrollToken = loadOrCreateToken(dataDir, ENROLL_TOKEN_FILE);
   const { api: apiTuning, ...managerTuning } = cfg.tuning ?? {};
+  const notice = (line: string) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`));
   const manager = new Manager({
     host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir, tls, enrollToken, autoAccept: !!cfg.autoAccept,
     ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),
@@ -79,20 +91,47 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
     ...(cfg.logMaxBytes ? { logMaxBytes: cfg.logMaxBytes } : {}),
     ...managerTuning,
-    notice: (line) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`)),
+    notice,
   });
   const token = loadOrCreateToken(dataDir);
-  const bound = await manager.listen();
-  const api = startApi(manager, token, apiTuning);
+  // Subscribed before agents connect, so every alert recorded is queued for delivery.
+  let notifier: Notifier | undefined;
+  try {
+    notifier = cfg.notify ? startNotifier(manager.state, dataDir, cfg.notify, notice) : undefined;
+  } catch (err) {
+    await manager.close();
+    throw err;
+  }
+  let bound: Awaited<ReturnType<Manager['listen']>>;
+  try {
+    bound = await manager.listen();
+  } catch (err) {
+    await notifier?.close();
+    throw err;
+  }
+  // Only now: a revocation resolves what still fires for the agent (nothing before is one).
+  notifier?.watchRevocations();
+  const api = startApi(manager, token, apiTuning, notifier);
   api.listen(cfg.api.port, cfg.api.host);
   try {
     await once(api, 'listening');
   } catch (err) {
     await manager.close();
+    await notifier?.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new HwError('BAD_ADDRESS', `control API ${formatHostPort(cfg.api)}: ${code === 'EADDRINUSE' ? 'already in use (another manager?); choose another with --api' : (err as Error).message}`);
   }
   const apiPort = (api.address() as { port: number }).port;
+  let metrics: MetricsListener | undefined;
+  try {
+    metrics = cfg.metrics ? await startMetrics(manager, cfg.metrics, dataDir, tls, notifier) : undefined;
+  } catch (err) {
+    api.close();
+    api.closeAllConnections();
+    await notifier?.close();
+    await manager.close();
+    throw err;
+  }
   if (!isLoopback(cfg.api.host)) out(`WARNING: the control API listens on ${cfg.api.host}, outside loopback (--api-public)`);
 
   const infoPath = join(dataDir, MANAGER_FILE);
@@ -100,6 +139,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     tcp: formatHostPort({ host: bound.tcp.address, port: bound.tcp.port }),
     udp: formatHostPort({ host: bound.udp.address, port: bound.udp.port }),
     api: formatHostPort({ host: cfg.api.host, port: apiPort }),
+    ...(metrics && cfg.metrics ? { metrics: formatHostPort({ host: cfg.metrics.host, port: metrics.port }) } : {}),
     pid: process.pid, version: VERSION, fingerprint: tls.fingerprint,
   }, null, 2) + '\n';
   try {
@@ -114,6 +154,15 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   out(`  agents connect to  TCP ${formatHostPort({ host: bound.tcp.address, port: bound.tcp.port })}, alerts on UDP ${bound.udp.port}`);
   out(`  allowed hosts      ${cfg.allow.entries.join(', ')}${cfg.allow.entries.join(',') === '127.0.0.0/8,::1' ? '  (loopback only: add --allow <ip|cidr> for other hosts)' : ''}`);
   out(`  control API        http://${formatHostPort({ host: cfg.api.host, port: apiPort })} (token in ${join(dataDir, 'api-token')})`);
+  if (metrics && cfg.metrics) {
+    const where = formatHostPort({ host: cfg.metrics.host, port: metrics.port });
+    out(`  metrics            ${metrics.secure ? `https://${where}/metrics and /sd (bearer token in ${join(dataDir, 'metrics-token')})` : `http://${where}/metrics and /sd`}`);
+    if (metrics.secure) out(`                     Prometheus: tls_config ca_file ${join(dataDir, 'manager-cert.pem')}, server_name ${certName(tls.cert)}`);
+  }
+  if (notifier) {
+    for (const d of notifier.status().destinations) out(`  notify             ${d.kind} ${d.url}`);
+    if (cfg.notify?.webhooks.length) out(`  webhook secret     ${webhookSecretPath(dataDir, cfg.notify)} (HMAC-SHA256 in x-hostwatch-signature)`);
+  }
   out(`  record             ${join(dataDir, 'events.jsonl')}`);
   out(`  TLS fingerprint    ${tls.fingerprint}`);
   out(`  new agents         ${cfg.autoAccept ? 'accepted at once (--auto-accept)' : 'pending until `manager accept <agent>`, or at once with the enroll token'}`);
@@ -128,7 +177,9 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
       consoleUi?.close();
       api.close();
       api.closeAllConnections();
+      await metrics?.close();
       await manager.close();
+      await notifier?.close();
       rmSync(infoPath, { force: true });
     })();
     return closing;
@@ -137,7 +188,11 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   if (cfg.console && cfg.openConsole) {
     consoleUi = cfg.openConsole(manager, () => void close().then(() => process.exit(0)));
   }
-  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, close };
+  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, metricsPort: metrics?.port, notifier, close };
+}
+
+function certName(pem: string): string {
+  return new X509Certificate(pem).subject.replace(/^CN=/, '');
 }
 
 /** The exact command line an administrator runs on a host to connect it. */

@@ -19,6 +19,9 @@ export interface Metrics {
   netRxRate?: number | null;
   netTxRate?: number | null;
   load1?: number | null;
+  /** The filesystem of diskPercent: size, and bytes available to unprivileged users (df's Avail). */
+  diskSizeBytes?: number | null;
+  diskAvailBytes?: number | null;
   /** field name -> why it is null */
   unavailable?: Record<string, string>;
 }

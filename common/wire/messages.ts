@@ -82,7 +82,7 @@ function parseJson(body: Buffer | string): Obj {
 
 const METRIC_KEYS = [
   'cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount',
-  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1',
+  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1', 'diskSizeBytes', 'diskAvailBytes',
 ] as const;
 
 export function checkMetrics(o: Obj): Metrics {
