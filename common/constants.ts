@@ -150,6 +150,15 @@ export const STATE_RETRY_MS = 5000;
 /** Where `/metrics` and `/sd` listen with `--metrics` and no port given. */
 export const DEFAULT_METRICS_PORT = 9105;
 export const METRICS_TOKEN_FILE = 'metrics-token';
+/**
+ * The metrics listener, bounded like the control API: request headers (and the TLS handshake), the
+ * whole request, a connection with no traffic, and connections open at once (past it: 503, or a
+ * closed connection over HTTPS). A scrape of 10,000 agents renders in well under a second.
+ */
+export const METRICS_HEADERS_TIMEOUT_MS = 10_000;
+export const METRICS_REQUEST_TIMEOUT_MS = 30_000;
+export const METRICS_IDLE_TIMEOUT_MS = 60_000;
+export const METRICS_MAX_CONNECTIONS = 64;
 /** Firing alerts are re-sent to Alertmanager this often (Prometheus' --rules.alert.resend-delay). */
 export const ALERT_RESEND_MS = 60_000;
 /** A firing alert's endsAt is this many resend periods ahead: a manager that dies lets it resolve. */

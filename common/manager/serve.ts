@@ -16,7 +16,7 @@ import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { startApi, type ApiOptions } from './api.ts';
 import { startNotifier, webhookSecretPath, type NotifyConfig } from '../notify/start.ts';
 import { startMetrics } from '../prom/start.ts';
-import type { MetricsListener } from '../prom/listener.ts';
+import type { MetricsListener, MetricsListenerLimits } from '../prom/listener.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { Manager, type ManagerOptions } from './manager.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
@@ -38,7 +38,7 @@ export interface ServeConfig {
   startGraceMs?: number;
   heartbeatMs?: number;
   /** limits and timeouts for tests and tuning */
-  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond' | 'commandTimeoutMs'> & { api?: ApiOptions };
+  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond' | 'commandTimeoutMs'> & { api?: ApiOptions; metrics?: MetricsListenerLimits };
   console?: boolean;
   /**
    * Opens the interactive console (with `console`). Passed in by the program so that this folder
@@ -82,7 +82,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const tls = await loadOrCreateIdentity(dataDir, 'manager', `${PRODUCT}-manager-${hostname()}`);
   const enrollToken = loadOrCreateToken(dataDir, ENROLL_TOKEN_FILE);
-  const { api: apiTuning, ...managerTuning } = cfg.tuning ?? {};
+  const { api: apiTuning, metrics: metricsTuning, ...managerTuning } = cfg.tuning ?? {};
   const notice = (line: string) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`));
   const manager = new Manager({
     host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir, tls, enrollToken, autoAccept: !!cfg.autoAccept,
@@ -124,7 +124,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const apiPort = (api.address() as { port: number }).port;
   let metrics: MetricsListener | undefined;
   try {
-    metrics = cfg.metrics ? await startMetrics(manager, cfg.metrics, dataDir, tls, notifier) : undefined;
+    metrics = cfg.metrics ? await startMetrics(manager, cfg.metrics, dataDir, tls, notifier, metricsTuning) : undefined;
   } catch (err) {
     api.close();
     api.closeAllConnections();

@@ -1,11 +1,16 @@
 // The read-only listener of `--metrics`: GET /metrics (every agent, or one with ?agent=<id>) and
 // GET /sd (Prometheus HTTP service discovery, one target per agent). Plain HTTP on loopback;
 // anywhere else HTTPS with the manager's certificate and a bearer token. Nothing else is served:
-// no control API, no agent commands.
+// no control API, no agent commands. Bounded like the control API: header, request and idle
+// timeouts, and a cap on connections.
 
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import {
+  API_TIMEOUT_CHECK_MS, METRICS_HEADERS_TIMEOUT_MS, METRICS_IDLE_TIMEOUT_MS, METRICS_MAX_CONNECTIONS, METRICS_REQUEST_TIMEOUT_MS,
+} from '../constants.ts';
 import { HwError } from '../errors.ts';
 import { LogThrottle } from '../log/throttle.ts';
 import { tokenMatches } from '../manager/token.ts';
@@ -17,7 +22,15 @@ import { EXPOSITION_CONTENT_TYPE } from './exposition.ts';
 import { agentExposition, fleetExpositionSliced, type MetricsSource } from './fleet-metrics.ts';
 import { sdTargets } from './sd.ts';
 
-export interface MetricsListenerOptions {
+/** Limits of the listener (tests and tuning; the defaults are in constants.ts). */
+export interface MetricsListenerLimits {
+  maxConnections?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  idleTimeoutMs?: number;
+}
+
+export interface MetricsListenerOptions extends MetricsListenerLimits {
   address: HostPort;
   source: Omit<MetricsSource, 'firing'>;
   /** required off loopback: HTTPS with this identity and the bearer token */
@@ -57,9 +70,36 @@ export async function startMetricsListener(o: MetricsListenerOptions): Promise<M
       res.end(body);
     });
   };
-  const server = secure ? createHttps({ key: o.tls!.key, cert: o.tls!.cert }, handler) : createHttp(handler);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Node checks the header and request timeouts on this period (30 s by default).
+  const httpOpts = { connectionsCheckingInterval: API_TIMEOUT_CHECK_MS };
+  const headersMs = o.headersTimeoutMs ?? METRICS_HEADERS_TIMEOUT_MS;
+  const server = secure
+    ? createHttps({ ...httpOpts, key: o.tls!.key, cert: o.tls!.cert, handshakeTimeout: headersMs }, handler)
+    : createHttp(httpOpts, handler);
+  server.headersTimeout = headersMs;
+  server.requestTimeout = o.requestTimeoutMs ?? METRICS_REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = 5000;
+  // A scraper that stops reading a large answer, or never sends anything, is cut here.
+  server.setTimeout(o.idleTimeoutMs ?? METRICS_IDLE_TIMEOUT_MS, (socket: Socket) => socket.destroy());
+  const cap = o.maxConnections ?? METRICS_MAX_CONNECTIONS;
+  const openSockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    if (openSockets.size >= cap) {
+      socket.on('error', () => {});
+      if (secure) {
+        // Before TLS there is no way to say why: closed.
+        socket.destroy();
+        return;
+      }
+      const body = `TOO_MANY_CONNECTIONS: the metrics listener has ${cap} connections open already; try again shortly\n`;
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    openSockets.add(socket);
+    socket.once('close', () => openSockets.delete(socket));
+  });
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
   server.listen(o.address.port, o.address.host);
   try {
     await once(server, 'listening');

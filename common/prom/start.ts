@@ -7,11 +7,14 @@ import { loadOrCreateToken } from '../manager/token.ts';
 import { isLoopback, type HostPort } from '../net/address.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import type { Notifier } from '../notify/notifier.ts';
-import { startMetricsListener, type MetricsListener } from './listener.ts';
+import { startMetricsListener, type MetricsListener, type MetricsListenerLimits } from './listener.ts';
 
-export async function startMetrics(manager: Manager, address: HostPort, dataDir: string, tls: TlsIdentity, notifier: Notifier | undefined): Promise<MetricsListener> {
+export async function startMetrics(
+  manager: Manager, address: HostPort, dataDir: string, tls: TlsIdentity, notifier: Notifier | undefined, limits: MetricsListenerLimits = {},
+): Promise<MetricsListener> {
   const secure = !isLoopback(address.host);
   return startMetricsListener({
+    ...limits,
     address,
     source: {
       state: manager.state, stats: () => manager.stats(),

@@ -1,12 +1,13 @@
 // The --metrics listener on real sockets: /metrics whole and per agent, /sd in Prometheus's HTTP SD
 // format, nothing of the control API, and HTTPS with the manager's certificate and a bearer token.
+import { connect, type Socket } from 'node:net';
 import { request } from 'node:https';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManagerState } from '../../common/manager/state.ts';
 import { startMetricsListener, type MetricsListener } from '../../common/prom/listener.ts';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
-import { cleanTempDirs, tempDir, timed } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
 
 const test = suite('prom/listener');
 const open: MetricsListener[] = [];
@@ -90,6 +91,40 @@ test('off loopback: HTTPS with the manager\'s certificate, and the bearer token 
   } catch (err) {
     assert.is((err as { code?: string }).code, 'BAD_FLAG');
   }
+}));
+
+/** A raw connection and everything it receives until the server closes it. */
+function raw(port: number): { socket: Socket; got: () => string; closed: Promise<number> } {
+  const socket = connect(port, '127.0.0.1');
+  let got = '';
+  socket.on('data', (d) => { got += d; });
+  socket.on('error', () => {});
+  const t = Date.now();
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now() - t)));
+  return { socket, got: () => got, closed };
+}
+
+test('bounded like the control API: a connection cap (503 TOO_MANY_CONNECTIONS), header and idle timeouts', timed(20_000, async () => {
+  const l = await startMetricsListener({
+    address: { host: '127.0.0.1', port: 0 }, source: { state: state(), stats: () => ({}) },
+    maxConnections: 3, headersTimeoutMs: 1000, idleTimeoutMs: 3000,
+  });
+  open.push(l);
+  const held = [raw(l.port), raw(l.port), raw(l.port)];
+  await Promise.all(held.map((h) => new Promise((r) => h.socket.once('connect', r))));
+  // The server counts a connection when it accepts it, a moment after the client's connect.
+  const count = () => new Promise<number>((r) => l.server.getConnections((_e, n) => r(n)));
+  await waitFor(async () => (await count()) >= 3, 5000, 'three connections held');
+  const over = raw(l.port);
+  await over.closed;
+  assert.match(over.got(), /^HTTP\/1\.1 503 /);
+  assert.match(over.got(), 'TOO_MANY_CONNECTIONS');
+  // The held ones never finish their headers: cut by the header timeout, not left open.
+  held[0]!.socket.write('GET /metrics HTTP/1.1\r\nhost: x\r\n');
+  const ms = await held[0]!.closed;
+  assert.ok(ms < 8000, `cut after ${ms} ms`);
+  for (const h of held) h.socket.destroy();
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${l.port}/metrics`)).status === 200, 5000, 'room again once they are gone');
 }));
 
 test.run();
