@@ -163,6 +163,22 @@ test('webhook formats: Slack gets text, Discord content; a bad format or count i
   assert.throws(() => webhookTargets(['ftp://x'], []), (e: any) => e.code === 'BAD_FLAG');
 }));
 
+test('notified as ManagerState records: a resent alert (same epoch and seq) once, the same seq of a new epoch again', timed(10_000, async () => {
+  const w = await startReceiver();
+  open.push(w);
+  const s = state();
+  notifier(s, { hooks: [{ url: w.url }] });
+  const a = (epoch: string, n: number, type = 'CPU_HIGH') => s.alert('id-1', { epoch, seq: n, alert: type, value: 95, threshold: 80, at: Date.now() }, 'tcp');
+  assert.is(a('e1', 1), true);
+  assert.is(a('e1', 1), false, 'the resend over TCP of what came over UDP');
+  assert.is(a('e2', 1), true, 'the agent lost alerts.json: a new epoch from seq 1 is not a duplicate');
+  // In order: once the last one is in, anything the duplicate caused would have arrived before it.
+  assert.is(a('e2', 2, 'CPU_NORMAL'), true);
+  await waitFor(() => w.got.some((g) => g.json.alert.type === 'CPU_NORMAL'), 5000, 'the last event');
+  assert.equal(w.got.map((g) => [g.json.alert.type, g.json.alert.seq]), [['CPU_HIGH', 1], ['CPU_HIGH', 1], ['CPU_NORMAL', 2]]);
+  assert.is(new Set(w.got.map((g) => g.json.id)).size, 3);
+}));
+
 test('a restart of the notifier delivers what the outbox still held', timed(10_000, async () => {
   const w = await startReceiver();
   open.push(w);
