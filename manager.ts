@@ -6,13 +6,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, parseDuration, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
 } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
-import { HwError } from './common/errors.ts';
-import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
+import { durationFlag, exitOnSignal, last, list, numberFlag, runCli } from './common/cli/run.ts';
 import { registerUserCommands } from './common/cli/users.ts';
-import { CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
+import {
+  CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_METRICS_PORT, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, LOG_FILES_KEPT,
+  METRICS_TOKEN_FILE, VERSION, WEBHOOK_SECRET_FILE,
+} from './common/constants.ts';
+import { HwError } from './common/errors.ts';
+import { notifyStatusCmd, notifyTestCmd } from './common/cli/notify.ts';
 import { consoleSource } from './common/manager/local-client.ts';
 import { serve, MANAGER_FILE } from './common/manager/serve.ts';
 import { readToken } from './common/manager/token.ts';
@@ -47,6 +51,12 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
   .option('--retention-raw <duration>', 'History: how long every sample is kept (10m to 30d)', { default: '1d' })
   .option('--retention-minute <duration>', 'History: how long the 1-minute and 5-minute roll-ups are kept (1h to 366d)', { default: '14d' })
   .option('--retention-hour <duration>', 'History: how long the 1-hour roll-ups are kept (1d to 3660d)', { default: '366d' })
+  .option('--metrics <host:port>', `Serve Prometheus /metrics and /sd here (read-only; off by default; port ${DEFAULT_METRICS_PORT} if only a host is given). Outside loopback: HTTPS with the manager's certificate and the bearer token of <data-dir>/${METRICS_TOKEN_FILE}`)
+  .option('--alertmanager <url>', 'Send alerts to this Alertmanager (repeatable: every cluster member gets every alert)')
+  .option('--webhook <url>', 'POST each alert as signed JSON to this URL (repeatable)')
+  .option('--webhook-format <json|slack|discord>', 'Body of the webhooks: hostwatch JSON (default), Slack- or Discord-compatible; one for all, or one per --webhook')
+  .option('--webhook-secret-file <path>', `HMAC-SHA256 key of the webhook signatures (default: <data-dir>/${WEBHOOK_SECRET_FILE}, made on first use)`)
+  .example('manager --metrics 127.0.0.1:9105 --alertmanager http://127.0.0.1:9093')
   .action(async (opts) => {
     const srv = await serve({
       host: String(last(opts.host)), port: parsePort(last(opts.port), '--port'), udpPort: parsePort(last(opts.udpPort), '--udp-port'),
@@ -65,6 +75,11 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
         c.start();
         return c;
       },
+      ...(opts.metrics !== undefined ? { metrics: parseHostPort(String(last(opts.metrics) === true ? '127.0.0.1' : last(opts.metrics)), DEFAULT_METRICS_PORT, '--metrics') } : {}),
+      notify: {
+        alertmanagers: list(opts.alertmanager, '--alertmanager'), webhooks: list(opts.webhook, '--webhook'), webhookFormats: list(opts.webhookFormat, '--webhook-format'),
+        ...(opts.webhookSecretFile !== undefined ? { webhookSecretFile: String(last(opts.webhookSecretFile)) } : {}),
+      },
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
       ...(opts.web !== undefined ? { web: {
         listen: parseHostPort(String(last(opts.web)), DEFAULT_WEB_PORT, '--web'),
@@ -74,18 +89,6 @@ cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the contr
     });
     exitOnSignal('telling agents, flushing the record', () => srv.close());
   });
-
-/** A retention flag: a duration like 36h or 30d within bounds, else BAD_FLAG. */
-function durationFlag(v: unknown, flag: string, min: number, max: number): number {
-  let ms: number;
-  try {
-    ms = parseDuration(v, flag);
-  } catch (err) {
-    throw new HwError('BAD_FLAG', (err as Error).message);
-  }
-  if (ms < min || ms > max) throw new HwError('BAD_FLAG', `${flag} must be from ${min / 3600_000} h to ${max / 86400_000} days`);
-  return ms;
-}
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {
@@ -182,6 +185,13 @@ cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (i
   .action((ref, o) => revokeCmd(client(o), String(ref), io()));
 
 registerUserCommands(cli, apiOf);
+cli.command('notify <status|test>', 'Alertmanager and webhook destinations: queued, last success, last error; or send a test alert to all')
+  .option('--json', 'JSON output (status)')
+  .action((what, o) => {
+    if (what === 'status') return notifyStatusCmd(client(o), o, io());
+    if (what === 'test') return notifyTestCmd(client(o), io());
+    throw new HwError('BAD_ARGS', `notify ${String(what)}: use \`notify status\` or \`notify test\``);
+  });
 
 cli.help((sections) => {
   sections.push({

@@ -166,6 +166,11 @@ export class HttpClient implements Client {
     return this.json('POST', `/api/agents/${encodeURIComponent(ref)}/revoke`);
   }
 
+  /** Any other JSON endpoint of the control API (e.g. /api/notify). */
+  request(method: 'GET' | 'POST', path: string): Promise<Json> {
+    return this.json(method, path);
+  }
+
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {
     const res = await this.open('GET', `/api/agents/${encodeURIComponent(ref)}/fetch?path=${encodeURIComponent(remotePath)}`, undefined, signal);
     if ((res.statusCode ?? 500) >= 400) {

@@ -17,6 +17,8 @@
 //   GET  /api/web/events                  Server-Sent Events: agents, removed, alert, command
 //   GET  /api/web/stats                   dashboards streaming (and cut for not reading), sessions, users
 //   POST /api/web/login-links {user?}     a one-time dashboard sign-in link (API token only)
+//   GET  /api/notify                      Alertmanager and webhook destinations: queued, last success, last error
+//   POST /api/notify/test                 send a test alert to every destination
 //
 // The dashboard (common/web/) is served on the same listener: GET / and its files, GET
 // /login-link?t=, POST /api/web/sign-in {username,password}, POST /api/web/sign-out, GET /api/web/me.
@@ -45,6 +47,8 @@ import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/
 import { LogThrottle } from '../log/throttle.ts';
 import { tokenMatches } from './token.ts';
 import type { Dashboard } from '../web/dashboard.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { notifyRoute } from '../notify/api-route.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401, NOT_FOUND: 404, AGENT_NOT_FOUND: 404, AGENT_AMBIGUOUS: 409, AGENT_OFFLINE: 409,
@@ -69,7 +73,8 @@ export interface ApiOptions {
   keepaliveMs?: number;
 }
 
-export function startApi(manager: Manager, token: string, opts: ApiOptions & { web?: ApiWeb } = {}): Server {
+/** `opts.notifier`: the Alertmanager and webhook delivery behind /api/notify (and `notify` in /api/stats), when configured. */
+export function startApi(manager: Manager, token: string, opts: ApiOptions & { web?: ApiWeb; notifier?: Notifier } = {}): Server {
   // Node checks the header and request timeouts on this period (30 s by default, which would
   // make a 10 s header limit a 40 s one).
   const server = createServer({ connectionsCheckingInterval: API_TIMEOUT_CHECK_MS }, apiHandler(manager, token, opts.web, opts));
@@ -82,7 +87,7 @@ export function startApi(manager: Manager, token: string, opts: ApiOptions & { w
  * responses (follow, fetch, the dashboard's event stream and downloads): those are GETs, whose
  * request is complete once its headers are in, so the request timeout never applies to them.
  */
-export function apiHandler(manager: Manager, token: string, web?: ApiWeb, opts: ApiOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+export function apiHandler(manager: Manager, token: string, web?: ApiWeb, opts: ApiOptions & { notifier?: Notifier } = {}): (req: IncomingMessage, res: ServerResponse) => void {
   const unauthorized = new LogThrottle();
   const slow = new LogThrottle();
   const limits: Limits = {
@@ -94,7 +99,7 @@ export function apiHandler(manager: Manager, token: string, web?: ApiWeb, opts: 
     },
   };
   return (req, res) => {
-    handle(manager, token, unauthorized, limits, req, res, web).catch((err) => sendError(res, err));
+    handle(manager, token, unauthorized, limits, req, res, web, opts.notifier).catch((err) => sendError(res, err));
   };
 }
 
@@ -173,7 +178,7 @@ interface Limits {
   onSlow: (req: IncomingMessage, unsent: number) => void;
 }
 
-async function handle(manager: Manager, token: string, unauthorized: LogThrottle, limits: Limits, req: IncomingMessage, res: ServerResponse, web?: ApiWeb): Promise<void> {
+async function handle(manager: Manager, token: string, unauthorized: LogThrottle, limits: Limits, req: IncomingMessage, res: ServerResponse, web?: ApiWeb, notifier?: Notifier): Promise<void> {
   const early = new URL(req.url ?? '/', 'http://x');
   if (web && await web.dashboard.publicRoute(req, res, early)) return;
   const auth = req.headers.authorization ?? '';
@@ -198,7 +203,8 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   if (web && caller && await web.dashboard.authedRoute(req, res, url, caller)) return;
 
   if (parts[1] === 'version' && parts.length === 2) return sendJson(res, 200, { version: VERSION });
-  if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.stats());
+  if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, { ...manager.stats(), notify: notifier?.status() ?? null });
+  if (parts[1] === 'notify') return sendJson(res, 200, notifyRoute(notifier, parts.slice(2), method));
 
   if (parts[1] === 'agents') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.agents().map(agentJson));

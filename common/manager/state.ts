@@ -58,7 +58,7 @@ export interface AlertRecord {
 
 export interface StateEvents {
   alert: [AlertRecord];
-  agent: [AgentRecord, 'up' | 'down' | 'new' | 'report'];
+  agent: [AgentRecord, 'up' | 'down' | 'new' | 'report' | 'removed'];
   event: [LoggedEvent];
 }
 
@@ -142,8 +142,10 @@ export class ManagerState extends EventEmitter<StateEvents> {
 
   /** Forgets an agent (revoked, or no longer enrolled). */
   remove(id: string): void {
+    const rec = this.agentsById.get(id);
     this.agentsById.delete(id);
     this.dedupe.forget(id);
+    if (rec) this.emit('agent', rec, 'removed');
   }
 
   agent(id: string): AgentRecord | undefined {

@@ -175,7 +175,7 @@ export class Collector {
     };
 
     // Started together and settled at once, so a failure cannot go unhandled during the CPU retry.
-    const pending = Promise.allSettled([r.rootDisk().then((d) => d.percent), r.net(), r.processCount(), window.net]);
+    const pending = Promise.allSettled([r.rootDisk(), r.net(), r.processCount(), window.net]);
 
     let cpu = window.cpu.measure();
     if (cpu.tooSoon) {
@@ -228,8 +228,14 @@ export class Collector {
     }
 
     const [disk, net, procs, prevNet] = await pending;
-    if (disk.status === 'fulfilled') m.diskPercent = disk.value;
-    else u.diskPercent = reasonOf(disk.reason);
+    if (disk.status === 'fulfilled') {
+      m.diskPercent = disk.value.percent;
+      m.diskSizeBytes = disk.value.size;
+      m.diskAvailBytes = disk.value.available;
+    } else {
+      m.diskSizeBytes = m.diskAvailBytes = null;
+      u.diskPercent = u.diskSizeBytes = u.diskAvailBytes = reasonOf(disk.reason);
+    }
     if (procs.status === 'fulfilled') m.processCount = procs.value;
     else u.processCount = reasonOf(procs.reason);
 

@@ -21,6 +21,10 @@ export interface Metrics {
   load1?: number | null;
   swapTotalBytes?: number | null;
   swapUsedBytes?: number | null;
+
+  /** The filesystem of diskPercent: size, and bytes available to unprivileged users (df's Avail). */
+  diskSizeBytes?: number | null;
+  diskAvailBytes?: number | null;
   /** field name -> why it is null */
   unavailable?: Record<string, string>;
 }

@@ -82,7 +82,7 @@ function parseJson(body: Buffer | string): Obj {
 
 const METRIC_KEYS = [
   'cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount',
-  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1',
+  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1', 'diskSizeBytes', 'diskAvailBytes',
 ] as const;
 /** Newer metrics: kept when sent, absent (not null) from agents that do not send them. */
 const OPTIONAL_METRIC_KEYS = ['swapTotalBytes', 'swapUsedBytes'] as const;

@@ -19,7 +19,7 @@ const HELLO = {
 };
 const METRICS = {
   cpuPercent: 12.5, memPercent: 40, diskPercent: 71, netRxBytes: 1000, netTxBytes: 2000, uptimeSeconds: 3600,
-  processCount: 123, memTotalBytes: 8e9, memAvailableBytes: 4e9, netRxRate: 10, netTxRate: 20, load1: 0.5,
+  processCount: 123, memTotalBytes: 8e9, memAvailableBytes: 4e9, netRxRate: 10, netTxRate: 20, load1: 0.5, diskSizeBytes: 1e11, diskAvailBytes: 3e10,
 };
 const SHA = 'a'.repeat(64);
 
