@@ -9,8 +9,14 @@ import {
   acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, rulesCmd, silenceCmd, statusCmd, configShowCmd, type Io,
 } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
-import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
-import { CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, LOG_FILES_KEPT, VERSION } from './common/constants.ts';
+import { durationFlag, exitOnSignal, last, list, numberFlag, runCli } from './common/cli/run.ts';
+import { registerUserCommands } from './common/cli/users.ts';
+import {
+  CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_METRICS_PORT, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, LOG_FILES_KEPT,
+  METRICS_TOKEN_FILE, VERSION, WEBHOOK_SECRET_FILE,
+} from './common/constants.ts';
+import { HwError } from './common/errors.ts';
+import { notifyStatusCmd, notifyTestCmd } from './common/cli/notify.ts';
 import { consoleSource } from './common/manager/local-client.ts';
 import { serve, MANAGER_FILE, type ServeConfig, type Serving } from './common/manager/serve.ts';
 import { checkConfig, ConfigReloader, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
@@ -18,7 +24,6 @@ import { formatProblems } from './common/config/file.ts';
 import { configKeys, flagsGiven } from './common/config/keys.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from './common/rules/config.ts';
 import { readLabels, type LabelAssign } from './common/rules/labels.ts';
-import { HwError } from './common/errors.ts';
 import { stringify as yamlText } from 'yaml';
 import { readToken } from './common/manager/token.ts';
 import { parseHostPort, parsePort } from './common/net/address.ts';
@@ -44,11 +49,22 @@ const serveCmd = cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP
   .option('--auto-accept', 'Accept every new agent at once (trusted networks, demos); otherwise new agents wait for `manager accept`')
   .option('--no-console', 'No interactive console even on a terminal')
   .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
+  .option('--web <host:port>', `Serve the dashboard over HTTPS on this address too, for other hosts (port ${DEFAULT_WEB_PORT} if not given; the API listener serves it on loopback)`)
+  .option('--web-cert <file>', 'PEM certificate for --web (default: the manager\'s own, self-signed)')
+  .option('--web-key <file>', 'PEM private key for --web-cert')
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
   .example('manager --config /etc/hostwatch/manager.yaml')
-  .option('--history-points <n>', 'Samples kept per agent for `history`', { default: 720 })
   .option('--log-max-bytes <bytes>', `Rotate events.jsonl past this size (${LOG_FILES_KEPT} older files kept as events.jsonl.1...)`, { default: DEFAULT_LOG_MAX_BYTES })
+  .option('--retention-raw <duration>', 'History: how long every sample is kept (10m to 30d)', { default: '1d' })
+  .option('--retention-minute <duration>', 'History: how long the 1-minute and 5-minute roll-ups are kept (1h to 366d)', { default: '14d' })
+  .option('--retention-hour <duration>', 'History: how long the 1-hour roll-ups are kept (1d to 3660d)', { default: '366d' })
+  .option('--metrics <host:port>', `Serve Prometheus /metrics and /sd here (read-only; off by default; port ${DEFAULT_METRICS_PORT} if only a host is given). Outside loopback: HTTPS with the manager's certificate and the bearer token of <data-dir>/${METRICS_TOKEN_FILE}`)
+  .option('--alertmanager <url>', 'Send alerts to this Alertmanager (repeatable: every cluster member gets every alert)')
+  .option('--webhook <url>', 'POST each alert as signed JSON to this URL (repeatable)')
+  .option('--webhook-format <json|slack|discord>', 'Body of the webhooks: hostwatch JSON (default), Slack- or Discord-compatible; one for all, or one per --webhook')
+  .option('--webhook-secret-file <path>', `HMAC-SHA256 key of the webhook signatures (default: <data-dir>/${WEBHOOK_SECRET_FILE}, made on first use)`)
+  .example('manager --metrics 127.0.0.1:9105 --alertmanager http://127.0.0.1:9093')
   .action(async (opts) => {
     const spec = serveSpec();
     const path = opts.config === undefined ? undefined : String(last(opts.config));
@@ -103,9 +119,24 @@ function serveSettings(opts: Record<string, unknown>): ServeSettings {
     host: String(last(opts.host)), port: parsePort(last(opts.port) as string, '--port'), udpPort: parsePort(last(opts.udpPort) as string, '--udp-port'),
     allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
     api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
-    dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept, historyPoints: numberFlag(last(opts.historyPoints), '--history-points', 1, 1_000_000, true),
+    dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept,
     logMaxBytes: numberFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40, true),
+    retention: {
+      rawMs: durationFlag(last(opts.retentionRaw), '--retention-raw', 600_000, 30 * 86400_000),
+      minuteMs: durationFlag(last(opts.retentionMinute), '--retention-minute', 3600_000, 366 * 86400_000),
+      hourMs: durationFlag(last(opts.retentionHour), '--retention-hour', 86400_000, 3660 * 86400_000),
+    },
+    ...(opts.metrics !== undefined ? { metrics: parseHostPort(String(last(opts.metrics) === true ? '127.0.0.1' : last(opts.metrics)), DEFAULT_METRICS_PORT, '--metrics') } : {}),
+    notify: {
+      alertmanagers: list(opts.alertmanager, '--alertmanager'), webhooks: list(opts.webhook, '--webhook'), webhookFormats: list(opts.webhookFormat, '--webhook-format'),
+      ...(opts.webhookSecretFile !== undefined ? { webhookSecretFile: String(last(opts.webhookSecretFile)) } : {}),
+    },
     ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
+    ...(opts.web !== undefined ? { web: {
+      listen: parseHostPort(String(last(opts.web)), DEFAULT_WEB_PORT, '--web'),
+      ...(opts.webCert !== undefined ? { certFile: String(last(opts.webCert)) } : {}),
+      ...(opts.webKey !== undefined ? { keyFile: String(last(opts.webKey)) } : {}),
+    } } : {}),
   };
 }
 
@@ -157,6 +188,11 @@ cli.command('reload', 'Apply the running manager\'s changed config file (a bad f
 
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {
+  const { hp, token, timeoutMs } = apiOf(opts);
+  return new HttpClient(hp, token, timeoutMs === undefined ? {} : { responseTimeoutMs: timeoutMs });
+}
+
+function apiOf(opts: { api?: unknown; dataDir: string; timeout?: unknown }): { hp: { host: string; port: number }; token: string; timeoutMs?: number } {
   let api = opts.api === undefined ? undefined : String(last(opts.api));
   const dataDir = String(last(opts.dataDir));
   const info = join(dataDir, MANAGER_FILE);
@@ -169,7 +205,7 @@ function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): Ht
   }
   const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
   const timeout = opts.timeout === undefined ? undefined : numberFlag(last(opts.timeout), '--timeout', 0.1, 86_400);
-  return new HttpClient(hp, readToken(dataDir), timeout === undefined ? {} : { responseTimeoutMs: timeout * 1000 });
+  return { hp, token: readToken(dataDir), ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) };
 }
 
 function io(): Io {
@@ -249,10 +285,13 @@ cli.command('alerts', 'Alerts received: CPU_HIGH/CPU_NORMAL, AGENT_DOWN/AGENT_UP
     await alertsCmd(client(o), o, io(), ac.signal);
   });
 
-cli.command('history <agent>', 'Samples the manager kept for an agent (backfilled ones marked)')
-  .option('--since <duration>', 'How far back: 30s, 10m, 2h, 1d', { default: '10m' })
+cli.command('history <agent>', 'An agent\'s history: every sample for a day, then 1-min, 5-min and 1-hour min/avg/max')
+  .option('--since <duration>', 'How far back: 30s, 10m, 2h, 7d, 365d', { default: '10m' })
+  .option('--points <n>', 'At most this many points (longer spans are rolled up into min/avg/max)', { default: 1000 })
+  .option('--mounts', 'Also each mount\'s and each interface\'s series (with --json)')
   .option('--json', 'JSON output')
-  .action((ref, o) => historyCmd(client(o), String(ref), { since: last(o.since), json: o.json }, io()));
+  .example('manager history web1 --since 7d --points 200')
+  .action((ref, o) => historyCmd(client(o), String(ref), { since: last(o.since), points: last(o.points), json: o.json, detail: !!o.mounts }, io()));
 cli.command('pending', 'Agents waiting to be accepted, with their key fingerprints')
   .option('--json', 'JSON output')
   .action((o) => pendingCmd(client(o), o, io()));
@@ -261,6 +300,15 @@ cli.command('accept [agent]', 'Accept a pending agent (check its fingerprint fir
   .action((ref, o) => acceptCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
 cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (it is disconnected)')
   .action((ref, o) => revokeCmd(client(o), String(ref), io()));
+
+registerUserCommands(cli, apiOf);
+cli.command('notify <status|test>', 'Alertmanager and webhook destinations: queued, last success, last error; or send a test alert to all')
+  .option('--json', 'JSON output (status)')
+  .action((what, o) => {
+    if (what === 'status') return notifyStatusCmd(client(o), o, io());
+    if (what === 'test') return notifyTestCmd(client(o), io());
+    throw new HwError('BAD_ARGS', `notify ${String(what)}: use \`notify status\` or \`notify test\``);
+  });
 
 cli.help((sections) => {
   sections.push({

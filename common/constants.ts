@@ -162,3 +162,94 @@ export const SI_TIMEOUT_MS = 15_000;
 export const ALERT_QUEUE_MAX = 1000;
 /** A state file that could not be written (full or failing disk) is tried again this often. */
 export const STATE_RETRY_MS = 5000;
+
+/** History store (common/history/): retention of each tier, how often it reaches the disk. */
+export const HISTORY_RAW_RETENTION_MS = 24 * 3600_000;
+export const HISTORY_MINUTE_RETENTION_MS = 14 * 86400_000;
+export const HISTORY_HOUR_RETENTION_MS = 366 * 86400_000;
+/** Samples wait in memory at most this long: a kill -9 loses at most this much. */
+export const HISTORY_FLUSH_MS = 5000;
+/** Series a file has room for: 14 headline ones, the rest for mounts and interfaces (2 each). */
+export const HISTORY_MAX_SERIES = 40;
+/** Agents' files kept open at once (the others are opened when needed). */
+export const HISTORY_OPEN_FILES = 2048;
+/** Samples waiting for the disk per agent before the oldest are dropped (a failing disk). */
+export const HISTORY_MAX_PENDING = 600;
+/** Points a history answer has at most when the caller gives none. */
+export const HISTORY_DEFAULT_POINTS = 1000;
+export const HISTORY_MAX_POINTS = 10_000;
+
+/** The agent's on-disk spool of samples taken while no manager has them: two days at 5 s. */
+export const SPOOL_MAX_SAMPLES = 34_560;
+export const SPOOL_SEGMENT_SAMPLES = 1000;
+
+// ---- web dashboard ------------------------------------------------------------------------------
+/** Default port of the dashboard's HTTPS listener (--web host[:port]). */
+export const DEFAULT_WEB_PORT = 5008;
+/** A dashboard session ends after this long without a request, and at the latest after WEB_SESSION_MAX_MS. */
+export const WEB_SESSION_IDLE_MS = 12 * 3600_000;
+export const WEB_SESSION_MAX_MS = 7 * 24 * 3600_000;
+/** Sessions kept at once; past this the oldest is dropped. */
+export const WEB_MAX_SESSIONS = 1000;
+/** A one-time sign-in link is valid this long, and once. */
+export const WEB_LOGIN_LINK_MS = 10 * 60_000;
+/** Failed sign-ins allowed per address and per user name within WEB_LOGIN_WINDOW_MS. */
+export const WEB_LOGIN_FAILS_PER_ADDRESS = 20;
+export const WEB_LOGIN_FAILS_PER_USER = 5;
+export const WEB_LOGIN_WINDOW_MS = 15 * 60_000;
+/**
+ * Dashboards connected to the event stream at once; more are refused with TOO_MANY_CONNECTIONS.
+ * Each stream holds a connection: kept below API_MAX_CONNECTIONS so that open dashboards alone
+ * never fill the control API's cap (the CLI and the pages' own requests keep the rest).
+ */
+export const WEB_MAX_STREAMS = 100;
+/** Unsent bytes a dashboard may have queued before it is cut (it reconnects and reloads). */
+export const WEB_STREAM_MAX_QUEUED = 2 * 1024 * 1024;
+/** Agent changes are sent to dashboards together at most this often. */
+export const WEB_STREAM_FLUSH_MS = 250;
+/** A comment line this often keeps proxies from closing an idle stream and finds dead peers. */
+export const WEB_STREAM_PING_MS = 15_000;
+/** scrypt cost for stored passwords (N = 2^15, r = 8: about 32 MiB and 50-100 ms a check). */
+export const WEB_SCRYPT = { N: 1 << 15, r: 8, p: 1, keylen: 32, maxmem: 64 * 1024 * 1024 } as const;
+
+// ---- Prometheus, Alertmanager and webhooks -----------------------------------------------------
+
+/** Where `/metrics` and `/sd` listen with `--metrics` and no port given. */
+export const DEFAULT_METRICS_PORT = 9105;
+export const METRICS_TOKEN_FILE = 'metrics-token';
+/**
+ * The metrics listener, bounded like the control API: request headers (and the TLS handshake), the
+ * whole request, a connection with no traffic, and connections open at once (past it: 503, or a
+ * closed connection over HTTPS). A scrape of 10,000 agents renders in well under a second.
+ */
+export const METRICS_HEADERS_TIMEOUT_MS = 10_000;
+export const METRICS_REQUEST_TIMEOUT_MS = 30_000;
+export const METRICS_IDLE_TIMEOUT_MS = 60_000;
+export const METRICS_MAX_CONNECTIONS = 64;
+/** Firing alerts are re-sent to Alertmanager this often (Prometheus' --rules.alert.resend-delay). */
+export const ALERT_RESEND_MS = 60_000;
+/** A firing alert's endsAt is this many resend periods ahead: a manager that dies lets it resolve. */
+export const ALERT_ENDS_AFTER_RESENDS = 4;
+/** A resolution is re-sent for this long after it was first delivered (as Prometheus does). */
+export const RESOLVED_RESEND_MS = 15 * 60_000;
+/** Delivery retries: min(base * 2^n, cap) with full jitter, until the destination answers. */
+export const NOTIFY_BACKOFF_BASE_MS = 1000;
+export const NOTIFY_BACKOFF_CAP_MS = 60_000;
+/** One HTTP request to Alertmanager or a webhook gives up after this long (then retried). */
+export const NOTIFY_TIMEOUT_MS = 10_000;
+/** Alerts in one POST to Alertmanager. */
+export const ALERTMANAGER_BATCH = 500;
+/**
+ * The durable outbox's bound: past either, the oldest undelivered items are dropped (counted and
+ * shown in `notify status`). 64 MiB holds far more than an hour of a 10,000-host fleet's alerts.
+ */
+export const OUTBOX_MAX_BYTES = 64 * 1024 * 1024;
+export const OUTBOX_MAX_ITEMS = 100_000;
+/** Largest single outbox record (a webhook body, an alert); bigger ones are refused, not queued. */
+export const OUTBOX_MAX_RECORD_BYTES = 256 * 1024;
+/** Outbox file compacted when it holds this many times the live bytes (and at least 1 MiB). */
+export const OUTBOX_COMPACT_RATIO = 4;
+export const OUTBOX_FILE = 'outbox.log';
+export const WEBHOOK_SECRET_FILE = 'webhook-secret';
+export const WEBHOOK_SIGNATURE_HEADER = 'x-hostwatch-signature';
+export const WEBHOOK_EVENT_HEADER = 'x-hostwatch-event';

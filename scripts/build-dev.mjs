@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { webAssetsPlugin } from './lib/web-assets.mjs';
 
 function walk(dir, want, out = []) {
   for (const name of readdirSync(dir)) {
@@ -38,6 +39,7 @@ export async function buildDev({ tests = true } = {}) {
     packages: 'external',
     sourcemap: 'inline',
     logLevel: 'warning',
+    plugins: [webAssetsPlugin()],
     define: { 'process.env.HOSTWATCH_COMMIT': JSON.stringify(commit()) },
   });
 }

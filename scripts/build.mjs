@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { webAssetsPlugin } from './lib/web-assets.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -220,6 +221,8 @@ async function bundle(program, commit) {
       // import.meta is empty in a CommonJS bundle: code that uses it would silently misbehave in the
       // executable, so that is an error here rather than a warning.
       logOverride: { 'empty-import-meta': 'error' },
+      // The dashboard's files, embedded: the executable serves the page with nothing beside it.
+      plugins: [webAssetsPlugin({ minify: true })],
       logLevel: 'silent',
     });
   } catch (err) {

@@ -1,6 +1,6 @@
 // Soak: a manager process and N simulated agents (this process) reporting every second for a
 // while; the manager's RSS and open file count are sampled along the way and must end flat.
-//   node scripts/build-dev.mjs --no-tests && node .build/scripts/soak.run.mjs [--agents 1000] [--minutes 10] [--history-points 60]
+//   node scripts/build-dev.mjs --no-tests && node .build/scripts/soak.run.mjs [--agents 1000] [--minutes 10]
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -22,12 +22,9 @@ const managerJs = join(here, '..', 'manager.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'hw-soak-'));
 const say = (s: string) => console.log(`${new Date().toISOString().slice(11, 19)} soak: ${s}`);
 
-// History rings fill within the first minute (60 points at one report a second), so growth after
-// that is a leak, not the history filling up as designed (720 points by default).
-const historyPoints = flag('--history-points', 60);
+// The history lives on disk (common/history/), so the manager's memory must not grow with it.
 const mgr = spawn(process.execPath, [
   managerJs, '--host', '127.0.0.1', '--port', '0', '--udp-port', '0', '--api', '127.0.0.1:0', '--data-dir', dir, '--auto-accept',
-  '--history-points', String(historyPoints),
 ], { stdio: 'ignore' });
 let info: { tcp: string; udp: string } | undefined;
 for (let i = 0; i < 200 && !info; i++) {

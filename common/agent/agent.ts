@@ -3,6 +3,7 @@
 // class builds them from the configuration and passes the connection's events between them.
 
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { CPU_SAMPLE_MS } from '../constants.ts';
 import type { HwError } from '../errors.ts';
 import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
@@ -22,6 +23,7 @@ import { insideRoots } from './files-root.ts';
 import { ManagerPins } from './manager-pins.ts';
 import { Reporter } from './reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from './sample-backlog.ts';
+import { SampleSpool } from './sample-spool.ts';
 
 export type { ManagerAddress };
 
@@ -95,6 +97,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly rules: AgentRules;
   private readonly flagRules: Rule[];
   private readonly reporter: Reporter;
+  private readonly backlog: SampleBacklog;
   private readonly files = new FileSender();
   private readonly commands: CommandHandler;
   private udp: AlertDatagrams | undefined;
@@ -132,7 +135,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
       raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
     });
-    this.reporter = new Reporter({ sample: () => this.sample(), backlog: cfg.backlog ?? new MemoryBacklog(), intervalMs: cfg.intervalS * 1000, link, log });
+    // With a state folder, samples taken while away are spooled on disk, so an agent restart or a
+    // reboot during a manager outage still leaves no hole.
+    this.backlog = cfg.backlog ?? (cfg.stateDir ? new SampleSpool({ dir: join(cfg.stateDir, 'spool'), log }) : new MemoryBacklog());
+    this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: () => deps.status(), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
       files: this.files, ...(filesCheck ? { filesCheck } : {}), noFiles: !!cfg.noFiles, allowRestart: cfg.allowRestart,
@@ -208,6 +214,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.files.cancelAll();
     await this.conn.stop();
     this.pins.close();
+    this.backlog.close?.();
     this.udp?.close();
     this.udp = undefined;
     this.deps.close?.();
@@ -225,7 +232,11 @@ export class Agent extends EventEmitter<AgentEvents> {
       at: s.at, memory: m.memPercent, processes: m.processCount, disk: m.diskPercent, netRx: m.netRxRate ?? null, netTx: m.netTxRate ?? null,
       ...(s.interfaces ? { interfaces: s.interfaces } : {}),
     };
-    const want = { swap: this.evaluator.needs('swap'), mounts: this.evaluator.rules.some((r) => r.per === 'mount') };
+    // Swap is in the sample's metrics on Linux; read apart only where it is not.
+    if (typeof m.swapTotalBytes === 'number' && typeof m.swapUsedBytes === 'number') {
+      inputs.swap = m.swapTotalBytes > 0 ? Math.round((m.swapUsedBytes / m.swapTotalBytes) * 1000) / 10 : 0;
+    }
+    const want = { swap: inputs.swap === undefined && this.evaluator.needs('swap'), mounts: this.evaluator.rules.some((r) => r.per === 'mount') };
     if ((want.swap || want.mounts) && this.deps.ruleExtras) {
       try {
         Object.assign(inputs, await this.deps.ruleExtras(want));

@@ -115,6 +115,9 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
     const peer: Link = new Peer<ManagerMessage, AgentMessage>(socket, {
       parse: parseManagerMessage,
       heartbeatMs: this.o.heartbeatMs ?? HEARTBEAT_MS,
+      // A transfer's sends wait on drain already; reading on lets a cancel through while the
+      // manager is slow to read (the SLOW_PEER bound still holds).
+      pauseReads: false,
       // The pinned manager is trusted: an odd message from it is logged (at most once a minute
       // per code) and dropped rather than worth a reconnect.
       onBadMessage: (err) => {

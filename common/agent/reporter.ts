@@ -1,6 +1,7 @@
 // The agent's reports: a sample every interval, sent at once while connected and accepted, kept
-// in the backlog otherwise; after each (re)acceptance the backlog goes first, oldest first and
-// marked backfill, so the manager's history has no hole and stays in time order.
+// in the backlog otherwise; after each (re)acceptance the backlog follows, oldest first and marked
+// backfill, beside the live reports, which never wait for it (the manager's history files each
+// sample under its own time, so the order of arrival does not matter).
 
 import type { Sample } from '../metrics/types.ts';
 import type { Link } from './connection.ts';
@@ -22,7 +23,7 @@ export class Reporter {
   private readonly o: ReporterOptions;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** the connection whose backlog is being sent; reports wait behind it */
+  /** the connection the backlog is being sent on */
   private catchingUp: Link | undefined;
 
   constructor(o: ReporterOptions) {
@@ -42,10 +43,9 @@ export class Reporter {
     clearInterval(this.timer);
   }
 
-  /** The manager accepted us on `peer`: the backlog first, then a report at once. */
+  /** The manager accepted us on `peer`: a report at once, and the backlog beside it. */
   async onAccepted(peer: Link): Promise<void> {
-    await this.sendBacklog(peer);
-    await this.report();
+    await Promise.all([this.report(), this.sendBacklog(peer)]);
   }
 
   /** Samples and reports; while it cannot (or the backlog is not through yet) the sample is kept. */
@@ -59,8 +59,8 @@ export class Reporter {
     }
     if (this.stopped) return;
     const peer = this.o.link();
-    if (peer && !peer.closed && this.o.backlog.size === 0) {
-      peer.post({ type: 'report', at: s.at, metrics: s.metrics, ...(s.interfaces ? { interfaces: s.interfaces } : {}) });
+    if (peer && !peer.closed) {
+      peer.post({ type: 'report', at: s.at, metrics: s.metrics, ...sampleExtras(s) });
       return;
     }
     try {
@@ -80,11 +80,12 @@ export class Reporter {
     try {
       while (b.size && !peer.closed && !this.stopped) {
         const batch = await b.read(BACKFILL_BATCH);
-        for (const s of batch) {
-          await peer.send({ type: 'report', at: s.at, metrics: s.metrics, backfill: true });
-          await b.drop(1);
-          sent++;
-        }
+        if (!batch.length) break;
+        for (const s of batch) await peer.send({ type: 'report', at: s.at, metrics: s.metrics, ...sampleExtras(s), backfill: true });
+        // Dropped a batch at a time (a spool on disk records its cursor per drop); a batch cut
+        // short by a disconnection is sent again, and the manager files a repeat in the same slot.
+        await b.drop(batch.length);
+        sent += batch.length;
       }
     } catch {
       // disconnected again: what is left stays for the next connection
@@ -93,4 +94,8 @@ export class Reporter {
     }
     if (sent) this.o.log(`sent ${sent} samples taken while away`);
   }
+}
+
+function sampleExtras(s: Sample): Pick<Sample, 'interfaces' | 'mounts'> {
+  return { ...(s.interfaces ? { interfaces: s.interfaces } : {}), ...(s.mounts ? { mounts: s.mounts } : {}) };
 }

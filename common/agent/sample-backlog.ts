@@ -17,6 +17,8 @@ export interface SampleBacklog {
   readonly size: number;
   /** Samples dropped by the bound since the previous call. */
   takeDropped(): number;
+  /** Releases what it holds open (a spool's file); the samples stay for the next start. */
+  close?(): void;
 }
 
 /** The backlog in memory: a ring of at most `max` samples. */

@@ -9,6 +9,13 @@ import { HwError, type ErrorCode } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
 import type { Json } from './format.ts';
 
+export interface HistoryQuery {
+  from: number;
+  to: number;
+  points: number;
+  detail?: boolean;
+}
+
 export type ClientCommand = 'status' | 'procs' | 'logs' | 'restart';
 
 export interface FetchProgress {
@@ -23,7 +30,8 @@ export interface Client {
   alerts(after?: number): Promise<Json[]>;
   pending(): Promise<Json[]>;
   /** Samples of an agent since `since` (ms since epoch). */
-  history(ref: string, since: number): Promise<Json>;
+  /** Samples of an agent over a range (ms since epoch), at most `points` of them. */
+  history(ref: string, q: HistoryQuery): Promise<Json>;
   /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */
   accept(ref: string | undefined): Promise<Json[]>;
   revoke(ref: string): Promise<Json>;
@@ -162,8 +170,8 @@ export class HttpClient implements Client {
     return this.json('GET', '/api/pending');
   }
 
-  history(ref: string, since: number): Promise<Json> {
-    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/history?since=${since}`);
+  history(ref: string, q: HistoryQuery): Promise<Json> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/history?from=${q.from}&to=${q.to}&points=${q.points}${q.detail ? '&series=all' : ''}`);
   }
 
   accept(ref: string | undefined): Promise<Json[]> {
@@ -242,6 +250,11 @@ export class HttpClient implements Client {
 
   rules(ref?: string): Promise<Json[]> {
     return this.json('GET', ref === undefined ? '/api/rules' : `/api/rules/${encodeURIComponent(ref)}`);
+  }
+
+  /** Any other JSON endpoint of the control API (e.g. /api/notify). */
+  request(method: 'GET' | 'POST', path: string): Promise<Json> {
+    return this.json(method, path);
   }
 
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {

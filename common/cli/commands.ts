@@ -3,7 +3,7 @@
 
 import { basename, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
+import { DEFAULT_LOG_LINES, HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS, MAX_LOG_LINES } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
 import { stringify as yamlText } from 'yaml';
 import type { Client } from './client.ts';
@@ -219,17 +219,29 @@ export function parseDuration(v: unknown, flag: string): number {
   return Number(m[1]) * unit * 1000;
 }
 
-export async function historyCmd(c: Client, ref: string, o: { since?: unknown; json?: boolean }, io: Io, now = Date.now()): Promise<void> {
+export function parsePoints(v: unknown): number {
+  if (v === undefined) return HISTORY_DEFAULT_POINTS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > HISTORY_MAX_POINTS) throw new HwError('BAD_ARGS', `--points must be a whole number from 1 to ${HISTORY_MAX_POINTS}`);
+  return n;
+}
+
+export async function historyCmd(c: Client, ref: string, o: { since?: unknown; points?: unknown; json?: boolean; detail?: boolean }, io: Io, now = Date.now()): Promise<void> {
   const since = now - parseDuration(o.since ?? '10m', '--since');
-  const h = await c.history(ref, since);
+  const h = await c.history(ref, { from: since, to: now, points: parsePoints(o.points), ...(o.detail ? { detail: true } : {}) });
   const pts = h.points as Json[];
   print(io, !!o.json, h, () => {
     if (!pts.length) return `no samples from ${h.agent} since ${new Date(since).toISOString()}`;
-    const rows = [['TIME', 'CPU', 'MEM', 'DISK', 'NET IN', 'NET OUT', 'PROCS', '']];
+    // A roll-up point shows the average, and the peak CPU of its span beside it.
+    const rolled = pts.some((p) => p.max);
+    const rows = [['TIME', 'CPU', ...(rolled ? ['CPU MAX'] : []), 'MEM', 'DISK', 'NET IN', 'NET OUT', 'PROCS', '']];
     for (const p of pts) {
-      rows.push([String(p.at).replace('T', ' ').replace(/\.\d+Z$/, 'Z'), pct(p.cpuPercent), pct(p.memPercent), pct(p.diskPercent),
-        rate(p.netRxRate), rate(p.netTxRate), p.processCount == null ? '-' : String(p.processCount), p.backfill ? 'backfill' : '']);
+      rows.push([String(p.at).replace('T', ' ').replace(/\.\d+Z$/, 'Z'), pct(p.cpuPercent), ...(rolled ? [pct((p.max as Json | undefined)?.cpuPercent)] : []),
+        pct(p.memPercent), pct(p.diskPercent), rate(p.netRxRate), rate(p.netTxRate), p.processCount == null ? '-' : String(Math.round(Number(p.processCount))),
+        p.backfill ? 'backfill' : '']);
     }
-    return table(rows);
+    const step = Number(h.step);
+    const head = `${h.agent}: ${pts.length} points, tier ${String(h.tier)}, one every ${step >= 60_000 ? `${Math.round(step / 60_000)} min` : `${step / 1000} s`}`;
+    return `${head}\n${table(rows)}`;
   });
 }

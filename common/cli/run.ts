@@ -3,7 +3,7 @@
 
 import type { CAC } from 'cac';
 import { HwError, isHwError } from '../errors.ts';
-import { exitCodeFor } from './commands.ts';
+import { exitCodeFor, parseDuration } from './commands.ts';
 
 export async function runCli(cli: CAC, argv: string[], program: string): Promise<void> {
   // `manager agents | head`: a reader that goes away is not an error worth a stack trace.
@@ -62,4 +62,25 @@ export function exitOnSignal(what: string, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+/** A duration flag (retention): a duration like 36h or 30d within bounds, else BAD_FLAG. */
+export function durationFlag(v: unknown, flag: string, min: number, max: number): number {
+  let ms: number;
+  try {
+    ms = parseDuration(v, flag);
+  } catch (err) {
+    throw new HwError('BAD_FLAG', (err as Error).message);
+  }
+  if (ms < min || ms > max) throw new HwError('BAD_FLAG', `${flag} must be from ${min / 3600_000} h to ${max / 86400_000} days`);
+  return ms;
+}
+
+/** A repeatable flag's values (each given a value). */
+export function list(v: unknown, flag: string): string[] {
+  if (v === undefined) return [];
+  return [v].flat().map((x) => {
+    if (x === true || x === '') throw new HwError('BAD_FLAG', `${flag} needs a value`);
+    return String(x);
+  });
 }

@@ -4,7 +4,8 @@
 //   GET  /api/stats                       counters: reports and alerts ingested, agents online, loop delay
 //   GET  /api/agents                      list (agents --json shape)
 //   GET  /api/agents/:agent               one agent
-//   GET  /api/agents/:agent/history?since=T   samples since T (ms since epoch)
+//   GET  /api/agents/:agent/history?from=T&to=T&points=N[&series=all]   samples (since=T as before)
+//   GET  /api/history?metric=M&from=T&to=T&points=N   one metric for every agent, on one time grid
 //   POST /api/agents/:agent/:command      status | procs | logs | restart, JSON body = args
 //   GET  /api/agents/:agent/fetch?path=P  the file's bytes; trailers x-sha256 or x-error-code
 //   GET  /api/pending                     agents waiting to be accepted
@@ -12,6 +13,17 @@
 //   POST /api/pending/accept-all          accept every pending agent
 //   GET  /api/alerts?after=N              alerts after arrival number N
 //   GET  /api/alerts/follow?after=N       the same, then each new one, as JSON lines
+//   GET  /api/sparklines?field&minutes&points  one averaged series per agent (CPU over 1 h by default)
+//   GET  /api/web/events                  Server-Sent Events: agents, removed, alert, command
+//   GET  /api/web/stats                   dashboards streaming (and cut for not reading), sessions, users
+//   POST /api/web/login-links {user?}     a one-time dashboard sign-in link (API token only)
+//   GET  /api/notify                      Alertmanager and webhook destinations: queued, last success, last error
+//   POST /api/notify/test                 send a test alert to every destination
+//
+// The dashboard (common/web/) is served on the same listener: GET / and its files, GET
+// /login-link?t=, POST /api/web/sign-in {username,password}, POST /api/web/sign-out, GET /api/web/me.
+// A signed-in page calls every endpoint above with its session cookie instead of the token; its
+// POSTs carry the x-csrf-token header, and a viewer's POSTs (and fetch) are FORBIDDEN.
 
 //
 // Every response is bounded: a JSON answer is written once, a follow stream or a download holds
@@ -20,6 +32,7 @@
 // cap on connections (TOO_MANY_CONNECTIONS).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import {
   API_FOLLOW_KEEPALIVE_MS, API_HEADERS_TIMEOUT_MS, API_IDLE_TIMEOUT_MS, API_MAX_BODY, API_MAX_CONNECTIONS, API_MAX_UNSENT_BYTES,
@@ -32,16 +45,28 @@ import { parseParallel, parseSelection, runJob, select } from './jobs.ts';
 import { parseDuration } from '../rules/units.ts';
 import type { Silence } from './silences.ts';
 import type { Manager } from './manager.ts';
-import { agentJson, alertJson, type AlertRecord } from './state.ts';
+import { agentJson, alertJson, type AgentRecord, type AlertRecord } from './state.ts';
+import { parseRange } from '../history/params.ts';
+import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/query.ts';
 import { LogThrottle } from '../log/throttle.ts';
 import { tokenMatches } from './token.ts';
+import type { Dashboard } from '../web/dashboard.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { notifyRoute } from '../notify/api-route.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401, NOT_FOUND: 404, AGENT_NOT_FOUND: 404, AGENT_AMBIGUOUS: 409, AGENT_OFFLINE: 409,
   BAD_ARGS: 400, BAD_JSON: 400, PENDING: 409, TIMEOUT: 504, DISCONNECTED: 502, RESTART_DISABLED: 403, FILE_NOT_FOUND: 404,
   FILE_NOT_REGULAR: 422, FILE_UNREADABLE: 403, LOGS_UNAVAILABLE: 422, UNKNOWN_COMMAND: 400, TOO_MANY_CONNECTIONS: 503,
   STORAGE_FAILED: 507, CANCELLED: 499, BAD_CONFIG: 422, NO_CONFIG: 409,
+  FORBIDDEN: 403, CSRF_REJECTED: 403, BAD_CREDENTIALS: 401, RATE_LIMITED: 429, USER_NOT_FOUND: 404,
 };
+
+export interface ApiWeb {
+  dashboard: Dashboard;
+  /** false on the dashboard's own HTTPS listener (--web): there only a signed-in page gets in */
+  bearer?: boolean;
+}
 
 export interface ApiOptions {
   maxConnections?: number;
@@ -52,10 +77,24 @@ export interface ApiOptions {
   keepaliveMs?: number;
 }
 
-export function startApi(manager: Manager, token: string, opts: ApiOptions = {}): Server {
+/** `opts.notifier`: the Alertmanager and webhook delivery behind /api/notify (and `notify` in /api/stats), when configured. */
+export function startApi(manager: Manager, token: string, opts: ApiOptions & { web?: ApiWeb; notifier?: Notifier } = {}): Server {
+  // Node checks the header and request timeouts on this period (30 s by default, which would
+  // make a 10 s header limit a 40 s one).
+  const server = createServer({ connectionsCheckingInterval: API_TIMEOUT_CHECK_MS }, apiHandler(manager, token, opts.web, opts));
+  limitServer(server, opts, 'the control API');
+  return server;
+}
+
+/**
+ * The request handler, for the API's listener and the dashboard's HTTPS one. Both serve long
+ * responses (follow, fetch, the dashboard's event stream and downloads): those are GETs, whose
+ * request is complete once its headers are in, so the request timeout never applies to them.
+ */
+export function apiHandler(manager: Manager, token: string, web?: ApiWeb, opts: ApiOptions & { notifier?: Notifier } = {}): (req: IncomingMessage, res: ServerResponse) => void {
   const unauthorized = new LogThrottle();
   const slow = new LogThrottle();
-  const o = {
+  const limits: Limits = {
     maxUnsent: opts.maxUnsentBytes ?? API_MAX_UNSENT_BYTES, keepaliveMs: opts.keepaliveMs ?? API_FOLLOW_KEEPALIVE_MS,
     onSlow: (req: IncomingMessage, unsent: number) => {
       const address = req.socket.remoteAddress ?? '';
@@ -63,14 +102,22 @@ export function startApi(manager: Manager, token: string, opts: ApiOptions = {})
       if (n) manager.state.record({ at: manager.now(), event: 'protocol-error', address, proto: 'api', code: 'SLOW_PEER', message: `API client does not read (${unsent} bytes unsent on ${req.url?.slice(0, 100)})`, count: n });
     },
   };
-  // Node checks the header and request timeouts on this period (30 s by default, which would
-  // make a 10 s header limit a 40 s one).
-  const server = createServer({ connectionsCheckingInterval: API_TIMEOUT_CHECK_MS }, (req, res) => {
-    handle(manager, token, unauthorized, o, req, res).catch((err) => sendError(res, err));
-  });
+  return (req, res) => {
+    handle(manager, token, unauthorized, limits, req, res, web, opts.notifier).catch((err) => sendError(res, err));
+  };
+}
+
+/**
+ * Header, request and idle timeouts and the connection cap, on the API's listener and the
+ * dashboard's HTTPS one alike (each has its own cap). Every connection counts, a dashboard's
+ * event stream too: the stream limit (WEB_MAX_STREAMS) is below the cap so that open dashboards
+ * alone never lock the CLI out.
+ */
+export function limitServer(server: Server | HttpsServer, opts: ApiOptions, what: string): void {
   // Request headers, then the whole request (a body, at most API_MAX_BODY), each within a limit;
-  // a response may stream for as long as it needs (follow, fetch): the idle timeout below only
-  // cuts a connection on which nothing moves either way (follow sends a blank line now and then).
+  // a response may stream for as long as it needs (follow, fetch, the event stream): the idle
+  // timeout below only cuts a connection on which nothing moves either way (follow sends a blank
+  // line now and then, the event stream a comment).
   server.headersTimeout = opts.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS;
   server.requestTimeout = opts.requestTimeoutMs ?? API_REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = 5000;
@@ -78,10 +125,13 @@ export function startApi(manager: Manager, token: string, opts: ApiOptions = {})
   server.setTimeout(idleMs, (socket: Socket) => socket.destroy());
   const cap = opts.maxConnections ?? API_MAX_CONNECTIONS;
   const open = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
+  // On HTTPS the answer can only be written once the handshake is done: count there (a
+  // handshake itself is bounded by the listener's handshakeTimeout).
+  const tls = 'setSecureContext' in server;
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     if (open.size >= cap) {
       // Answered, not just dropped: the client learns why, with our usual error shape.
-      const body = JSON.stringify({ error: { code: 'TOO_MANY_CONNECTIONS', message: `the control API has ${cap} connections open already; try again shortly` } });
+      const body = JSON.stringify({ error: { code: 'TOO_MANY_CONNECTIONS', message: `${what} has ${cap} connections open already; try again shortly` } });
       socket.on('error', () => {});
       socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       setTimeout(() => socket.destroy(), 1000).unref();
@@ -90,7 +140,6 @@ export function startApi(manager: Manager, token: string, opts: ApiOptions = {})
     open.add(socket);
     socket.once('close', () => open.delete(socket));
   });
-  return server;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -133,10 +182,14 @@ interface Limits {
   onSlow: (req: IncomingMessage, unsent: number) => void;
 }
 
-async function handle(manager: Manager, token: string, unauthorized: LogThrottle, limits: Limits, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(manager: Manager, token: string, unauthorized: LogThrottle, limits: Limits, req: IncomingMessage, res: ServerResponse, web?: ApiWeb, notifier?: Notifier): Promise<void> {
+  const early = new URL(req.url ?? '/', 'http://x');
+  if (web && await web.dashboard.publicRoute(req, res, early)) return;
   const auth = req.headers.authorization ?? '';
   const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-  if (!tokenMatches(given, token)) {
+  const caller = given && web?.bearer !== false && tokenMatches(given, token) ? { who: apiWho(req) } : web?.dashboard.authorize(req, early);
+  if (caller) callers.set(req, caller.who);
+  if (!caller) {
     // Logged once a minute per address at most, with a count: a loop of guesses must not fill the disk.
     const n = unauthorized.note(req.socket.remoteAddress ?? '');
     if (n) manager.state.record({ at: manager.now(), event: 'api-unauthorized', address: req.socket.remoteAddress, path: req.url?.slice(0, 200), count: n });
@@ -151,18 +204,21 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   }
   const method = req.method ?? 'GET';
   if (parts[0] !== 'api') throw new HwError('NOT_FOUND', `no such endpoint ${url.pathname}`);
+  if (web && caller && await web.dashboard.authedRoute(req, res, url, caller)) return;
 
   if (parts[1] === 'version' && parts.length === 2) return sendJson(res, 200, { version: VERSION });
-  if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.stats());
+  if (parts[1] === 'stats' && parts.length === 2 && method === 'GET') return sendJson(res, 200, { ...manager.stats(), notify: notifier?.status() ?? null });
+  if (parts[1] === 'notify') return sendJson(res, 200, notifyRoute(notifier, parts.slice(2), method));
 
   if (parts[1] === 'agents') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.agents().map(agentJson));
     const ref = parts[2]!;
-    if (parts.length === 3 && method === 'GET') return sendJson(res, 200, agentJson(manager.state.find(ref)));
+    if (parts.length === 3 && method === 'GET') {
+      const rec = manager.state.find(ref, true);
+      return sendJson(res, 200, { ...agentJson(rec), interfaces: rec.interfaces });
+    }
     if (parts.length === 4 && parts[3] === 'history' && method === 'GET') {
-      const rec = manager.state.find(ref);
-      const since = Number(url.searchParams.get('since') ?? 0) || 0;
-      return sendJson(res, 200, { agent: rec.name, agentId: rec.id, interval: rec.interval, points: historyJson(manager, rec.id, since) });
+      return sendJson(res, 200, historyJson(manager, manager.state.find(ref), parseRange(url.searchParams, manager.now())));
     }
     const cmd = parts[3];
     if (parts.length === 4 && method === 'POST' && cmd === 'accept') return sendJson(res, 200, [agentJson(manager.accept(ref, apiWho(req)))]);
@@ -199,6 +255,12 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   if (parts[1] === 'rules' && parts.length <= 3 && method === 'GET') return sendJson(res, 200, rulesJson(manager, parts[2]));
   if (parts[1] === 'reload' && parts.length === 2 && method === 'POST') return sendJson(res, 200, manager.reloadConfig(apiWho(req)));
   if (parts[1] === 'config' && parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.config());
+  if (parts[1] === 'history' && parts.length === 2 && method === 'GET') {
+    const metric = checkMetric(url.searchParams.get('metric') ?? '');
+    const range = parseRange(url.searchParams, manager.now());
+    const list = manager.state.agents().map((a) => ({ id: a.id, name: a.name }));
+    return sendJson(res, 200, fleetHistory(manager.history, list, metric, range));
+  }
 
   if (parts[1] === 'pending') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.pending().map(agentJson));
@@ -218,12 +280,17 @@ export function silenceJson(s: Silence): Record<string, unknown> {
   return { ...s, createdAt: new Date(s.createdAt).toISOString(), until: new Date(s.until).toISOString() };
 }
 
-export function historyJson(manager: Manager, id: string, since: number): Record<string, unknown>[] {
-  return (manager.state.history(id)?.since(since) ?? []).map((p) => ({ ...p, at: new Date(p.at).toISOString() }));
+/** The `history --json` shape: the agent, the range, the tier that answered and its points. */
+export function historyJson(manager: Manager, rec: AgentRecord, r: Range & { detail?: boolean }): Record<string, unknown> {
+  const h = agentHistory(manager.history, rec.id, r, !!r.detail);
+  return { agent: rec.name, agentId: rec.id, interval: rec.interval, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...h };
 }
 
+/** Who made a request, for the record: set once it is authenticated (a dashboard user or the token). */
+const callers = new WeakMap<IncomingMessage, string>();
+
 function apiWho(req: IncomingMessage): string {
-  return `api ${req.socket.remoteAddress ?? ''}`.trim();
+  return callers.get(req) ?? `api ${req.socket.remoteAddress ?? ''}`.trim();
 }
 
 async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -3,9 +3,12 @@
 // it (or it shows the enroll token, or the manager runs with --auto-accept).
 //
 // Indexed in memory (a thousand agents connecting at once must not cost a thousand scans), and
-// written to disk at once for an administrator's decision (accept, revoke) but at most once a
-// second for what agents bring in themselves (a new key, a new address): those are learned again
-// from the agent if a crash loses the last second.
+// written to disk at once for an administrator's decision (accept, revoke). A new agent (or one the
+// enroll token or --auto-accept just accepted) is written at once too, unless a write happened in
+// the last second: then it goes with the next write, at most a second later, so that a thousand
+// agents enrolling together cost a write a second, not a thousand (each rewrote the whole file).
+// What agents bring in otherwise (a new address, host details) waits for that next write: it is
+// learned again from the agent if a crash loses it.
 //
 // This file is the manager's registry: every agent in it is listed after a restart, whatever
 // became of events.jsonl. A corrupt file fails closed (the manager refuses to start: trusting
@@ -64,6 +67,7 @@ export class Enrollment {
   /** name -> id of the accepted agent that holds it */
   private readonly nameOwner = new Map<string, string>();
   private saveTimer: NodeJS.Timeout | undefined;
+  private lastSaveAt = 0;
   private failing: string | null = null;
   private readonly onStorage: ((error: string | null) => void) | undefined;
 
@@ -127,7 +131,8 @@ export class Enrollment {
         known.status = 'accepted';
         this.pendingCount--;
         this.nameOwner.set(known.name, known.id);
-        changed = true;
+        this.saveNew();
+        return known.status;
       }
       if (changed) this.saveSoon();
       return known.status;
@@ -141,7 +146,7 @@ export class Enrollment {
     this.byId.set(a.id, e);
     if (status === 'pending') this.pendingCount++;
     else this.nameOwner.set(a.name, a.id);
-    this.saveSoon();
+    this.saveNew();
     return status;
   }
 
@@ -177,6 +182,7 @@ export class Enrollment {
   flush(): boolean {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
+    this.lastSaveAt = Date.now();
     try {
       writeDurable(this.path, JSON.stringify({ agents: [...this.byId.values()], revoked: this.revoked }, null, 2) + '\n');
     } catch (err) {
@@ -206,6 +212,17 @@ export class Enrollment {
   private rename(e: Enrolled, name: string): void {
     if (this.nameOwner.get(e.name) === e.id) this.nameOwner.delete(e.name);
     this.nameOwner.set(name, e.id);
+  }
+
+  /**
+   * A new enrollment: written before the agent is welcomed, so a crash right after cannot forget
+   * it, unless a write happened within the last ENROLL_SAVE_DELAY_MS (a burst of enrollments):
+   * then with the next one, at most that much later.
+   */
+  private saveNew(): void {
+    const now = Date.now();
+    if (!this.saveTimer && (now - this.lastSaveAt >= ENROLL_SAVE_DELAY_MS || now < this.lastSaveAt)) this.flush();
+    else this.saveSoon();
   }
 
   private saveSoon(): void {

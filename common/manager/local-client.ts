@@ -4,6 +4,7 @@
 
 import { HwError } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
+import type { Range } from '../history/query.ts';
 import { historyJson, silenceJson } from './api.ts';
 import { parseDuration } from '../rules/units.ts';
 import { rulesJson } from './rules-view.ts';
@@ -37,9 +38,8 @@ export class LocalClient {
     return this.manager.state.pending().map(agentJson);
   }
 
-  async history(ref: string, since: number): Promise<Json> {
-    const rec = this.manager.state.find(ref);
-    return { agent: rec.name, agentId: rec.id, interval: rec.interval, points: historyJson(this.manager, rec.id, since) };
+  async history(ref: string, q: Range & { detail?: boolean }): Promise<Json> {
+    return historyJson(this.manager, this.manager.state.find(ref), q) as Json;
   }
 
   async accept(ref: string | undefined): Promise<Json[]> {

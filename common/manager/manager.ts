@@ -29,13 +29,14 @@ import { Audit } from './audit.ts';
 import { Dispatch } from './dispatch.ts';
 import { EventLog, type StorageStatus } from './event-log.ts';
 import { TcpGate } from './gate.ts';
-import { HISTORY_FILE, loadHistory, saveHistory } from './history-file.ts';
 import { Liveness } from './liveness.ts';
 import { Router } from './router.ts';
 import { RulesHub } from './rules-hub.ts';
 import { Silences, type Silence } from './silences.ts';
 import type { RulesConfig } from '../rules/config.ts';
 import type { LabelAssign } from '../rules/labels.ts';
+import { migrateOldHistory, OLD_HISTORY_FILE } from '../history/migrate.ts';
+import { HistoryStore, type Retention } from '../history/store.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
 
 export interface ManagerOptions {
@@ -55,7 +56,8 @@ export interface ManagerOptions {
   connectsPerSecond?: number;
   /** after a start, how long known agents have to come back before they count as down */
   startGraceMs?: number;
-  historyPoints?: number;
+  /** how long each history tier keeps its samples (defaults: common/constants.ts) */
+  retention?: Partial<Retention>;
   /** how long a command may take on the agent before TIMEOUT */
   commandTimeoutMs?: number;
   /** events.jsonl is rotated past this size (--log-max-bytes) */
@@ -77,6 +79,7 @@ export interface ConfigSource {
 
 export class Manager {
   readonly state: ManagerState;
+  readonly history: HistoryStore;
   readonly allow: Allowlist;
   readonly now: () => number;
   private readonly opts: ManagerOptions;
@@ -109,7 +112,8 @@ export class Manager {
       maxBytes: opts.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, now: this.now,
       onStorage: (s, what) => this.onLogStorage(s, what),
     });
-    this.state = new ManagerState({ log: this.log, now: this.now, ...(opts.historyPoints ? { historyPoints: opts.historyPoints } : {}) });
+    this.history = new HistoryStore({ dir: join(opts.dataDir, 'history'), now: this.now, notice: (l) => this.notice(l), ...(opts.retention ? { retention: opts.retention } : {}) });
+    this.state = new ManagerState({ log: this.log, now: this.now, history: this.history });
     this.silences = new Silences({ dataDir: opts.dataDir, now: this.now });
     this.state.silences = this.silences;
     this.audit = new Audit({ state: this.state, now: this.now, notice: (l) => this.notice(l) });
@@ -177,8 +181,8 @@ export class Manager {
     this.admission.registerAll();
     this.state.setLabelAssigns(this.opts.labels);
     this.state.restore(this.log.readBack());
-    loadHistory(join(this.opts.dataDir, HISTORY_FILE), this.state);
     this.log.open();
+    migrateOldHistory(join(this.opts.dataDir, OLD_HISTORY_FILE), this.history, (id) => !!this.state.agent(id), (l) => this.notice(l));
     const host = this.opts.host ?? '0.0.0.0';
 
     const tcp = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.onConnection(socket));
@@ -410,6 +414,7 @@ export class Manager {
   /** Forgets an agent and refuses its key from now on; it is disconnected at once. */
   revoke(ref: string, by = 'api'): AgentRecord {
     return this.admission.revoke(ref, by, (id) => {
+      this.history.forget(id); // its file stays, should the key be accepted again
       const link = this.links.get(id);
       if (!link) return;
       link.peer.post({ type: 'bye', reason: 'REVOKED: this agent\'s key was revoked by the administrator' });
@@ -470,6 +475,7 @@ export class Manager {
         ok: log.ok && !enroll, error: log.error ?? enroll, failingSince: log.failingSince ? new Date(log.failingSince).toISOString() : null,
         heldRecords: log.heldRecords, heldBytes: log.heldBytes, droppedRecords: log.droppedRecords, agentsFileSaved: !enroll,
       },
+      history: { ...this.history.counters, pendingSamples: this.history.pendingSamples(), lastError: this.history.lastError },
       eventLoopDelayMs: { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) },
       rssBytes: process.memoryUsage.rss(),
       ...(() => {
@@ -502,11 +508,7 @@ export class Manager {
       this.notice(`STORAGE: ${left.heldRecords + left.droppedRecords} records could not be written to ${this.log.path} (${left.error}) and are lost; unacknowledged alerts stay queued on the agents`);
     }
     if (!this.admission.enrollment.close()) this.notice('STORAGE: agents.json could not be saved: changes since the disk failed are lost');
-    try {
-      saveHistory(join(this.opts.dataDir, HISTORY_FILE), this.state);
-    } catch (err) {
-      this.notice(`could not save ${HISTORY_FILE}: ${(err as Error).message}`);
-    }
+    this.history.close();
   }
 }
 

@@ -24,7 +24,7 @@ export class Router {
     const trusted = this.state.agent(link.agentId)?.trust === 'accepted';
     switch (msg.type) {
       case 'report':
-        if (trusted) this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at, !!msg.backfill);
+        if (trusted) this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts);
         return;
       case 'alert':
         if (!trusted) return; // not acknowledged: the agent keeps it until it is accepted

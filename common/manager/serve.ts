@@ -1,18 +1,25 @@
 // `manager` with no subcommand: listen for agents and alerts, serve the control API, write
 // manager.json for the CLI, print how to connect an agent, and open the console on a terminal.
 
+import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { writeDurable } from '../fs/durable.ts';
 import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
+import { API_HEADERS_TIMEOUT_MS, API_TIMEOUT_CHECK_MS, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
 import { HwError, isHwError } from '../errors.ts';
 import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
 import type { Allowlist } from '../security/allowlist.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
-import { startApi, type ApiOptions } from './api.ts';
+import { apiHandler, limitServer, startApi, type ApiOptions } from './api.ts';
+import { Dashboard } from '../web/dashboard.ts';
+import { startHttps, type WebListenConfig } from '../web/https.ts';
+import { startNotifier, webhookSecretPath, type NotifyConfig } from '../notify/start.ts';
+import { startMetrics } from '../prom/start.ts';
+import type { MetricsListener, MetricsListenerLimits } from '../prom/listener.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import { Manager, type ManagerOptions } from './manager.ts';
 import type { RulesConfig } from '../rules/config.ts';
 import type { LabelAssign } from '../rules/labels.ts';
@@ -30,12 +37,12 @@ export interface ServeConfig {
   dataDir: string;
   /** accept every new agent at once, without `manager accept` (demo, tests) */
   autoAccept?: boolean;
-  historyPoints?: number;
+  retention?: ManagerOptions['retention'];
   /** after a start, how long known agents have to come back before AGENT_DOWN (default: backoff cap) */
   startGraceMs?: number;
   heartbeatMs?: number;
   /** limits and timeouts for tests and tuning */
-  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond' | 'commandTimeoutMs'> & { api?: ApiOptions };
+  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond' | 'commandTimeoutMs'> & { api?: ApiOptions; metrics?: MetricsListenerLimits };
   console?: boolean;
   /**
    * Opens the interactive console (with `console`). Passed in by the program so that this folder
@@ -47,6 +54,12 @@ export interface ServeConfig {
   /** the config file's rules (common/rules/config.ts) and labels */
   rules?: RulesConfig;
   labels?: LabelAssign[];
+  /** the dashboard's HTTPS listener for other hosts (--web, --web-cert, --web-key) */
+  web?: WebListenConfig;
+  /** `--metrics`: the read-only /metrics and /sd listener */
+  metrics?: HostPort;
+  /** `--alertmanager`, `--webhook`... */
+  notify?: NotifyConfig;
   out?: (line: string) => void;
 }
 
@@ -62,6 +75,10 @@ export interface Serving {
   tcpPort: number;
   udpPort: number;
   apiPort: number;
+  dashboard: Dashboard;
+  webPort?: number;
+  metricsPort: number | undefined;
+  notifier: Notifier | undefined;
   close(): Promise<void>;
 }
 
@@ -76,30 +93,74 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const tls = await loadOrCreateIdentity(dataDir, 'manager', `${PRODUCT}-manager-${hostname()}`);
   const enrollToken = loadOrCreateToken(dataDir, ENROLL_TOKEN_FILE);
-  const { api: apiTuning, ...managerTuning } = cfg.tuning ?? {};
+  const { api: apiTuning, metrics: metricsTuning, ...managerTuning } = cfg.tuning ?? {};
+  const notice = (line: string) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`));
   const manager = new Manager({
     host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir, tls, enrollToken, autoAccept: !!cfg.autoAccept,
     ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),
-    ...(cfg.historyPoints ? { historyPoints: cfg.historyPoints } : {}),
+    ...(cfg.retention ? { retention: cfg.retention } : {}),
     ...(cfg.startGraceMs !== undefined ? { startGraceMs: cfg.startGraceMs } : {}),
     ...(cfg.logMaxBytes ? { logMaxBytes: cfg.logMaxBytes } : {}),
     ...(cfg.rules ? { rules: cfg.rules } : {}),
     ...(cfg.labels ? { labels: cfg.labels } : {}),
     ...managerTuning,
-    notice: (line) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`)),
+    notice,
   });
   const token = loadOrCreateToken(dataDir);
-  const bound = await manager.listen();
-  const api = startApi(manager, token, apiTuning);
-  api.listen(cfg.api.port, cfg.api.host);
+  // Subscribed before agents connect, so every alert recorded is queued for delivery.
+  let notifier: Notifier | undefined;
   try {
-    await once(api, 'listening');
+    notifier = cfg.notify ? startNotifier(manager.state, dataDir, cfg.notify, notice) : undefined;
   } catch (err) {
     await manager.close();
+    throw err;
+  }
+  let bound: Awaited<ReturnType<Manager['listen']>>;
+  try {
+    bound = await manager.listen();
+  } catch (err) {
+    await notifier?.close();
+    throw err;
+  }
+  // Only now: a revocation resolves what still fires for the agent (nothing before is one).
+  notifier?.watchRevocations();
+  const dashboard = new Dashboard(manager, dataDir);
+  // Never plain HTTP off loopback: there the page is only on the --web HTTPS listener.
+  const api = startApi(manager, token, { ...apiTuning, ...(isLoopback(cfg.api.host) ? { web: { dashboard } } : {}), ...(notifier ? { notifier } : {}) });
+  api.listen(cfg.api.port, cfg.api.host);
+  let web: Awaited<ReturnType<typeof startHttps>> | undefined;
+  try {
+    await once(api, 'listening');
+    if (cfg.web) {
+      // The same limits as the control API, with a cap of its own.
+      web = await startHttps(cfg.web, tls, apiHandler(manager, token, { dashboard, bearer: false }, apiTuning), {
+        limits: (server) => limitServer(server, apiTuning ?? {}, 'the dashboard'),
+        handshakeTimeoutMs: apiTuning?.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS, checkMs: API_TIMEOUT_CHECK_MS,
+      });
+    }
+  } catch (err) {
+    api.close();
+    dashboard.close();
+    await manager.close();
+    await notifier?.close();
+    if (err instanceof HwError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new HwError('BAD_ADDRESS', `control API ${formatHostPort(cfg.api)}: ${code === 'EADDRINUSE' ? 'already in use (another manager?); choose another with --api' : (err as Error).message}`);
   }
   const apiPort = (api.address() as { port: number }).port;
+  let metrics: MetricsListener | undefined;
+  try {
+    metrics = cfg.metrics ? await startMetrics(manager, cfg.metrics, dataDir, tls, notifier, metricsTuning) : undefined;
+  } catch (err) {
+    api.close();
+    api.closeAllConnections();
+    dashboard.close();
+    web?.server.close();
+    web?.server.closeAllConnections();
+    await notifier?.close();
+    await manager.close();
+    throw err;
+  }
   if (!isLoopback(cfg.api.host)) out(`WARNING: the control API listens on ${cfg.api.host}, outside loopback (--api-public)`);
 
   const infoPath = join(dataDir, MANAGER_FILE);
@@ -107,6 +168,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     tcp: formatHostPort({ host: bound.tcp.address, port: bound.tcp.port }),
     udp: formatHostPort({ host: bound.udp.address, port: bound.udp.port }),
     api: formatHostPort({ host: cfg.api.host, port: apiPort }),
+    ...(metrics && cfg.metrics ? { metrics: formatHostPort({ host: cfg.metrics.host, port: metrics.port }) } : {}),
     pid: process.pid, version: VERSION, fingerprint: tls.fingerprint,
   }, null, 2) + '\n';
   try {
@@ -121,6 +183,20 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   out(`  agents connect to  TCP ${formatHostPort({ host: bound.tcp.address, port: bound.tcp.port })}, alerts on UDP ${bound.udp.port}`);
   out(`  allowed hosts      ${cfg.allow.entries.join(', ')}${cfg.allow.entries.join(',') === '127.0.0.0/8,::1' ? '  (loopback only: add --allow <ip|cidr> for other hosts)' : ''}`);
   out(`  control API        http://${formatHostPort({ host: cfg.api.host, port: apiPort })} (token in ${join(dataDir, 'api-token')})`);
+  dashboard.baseUrl = isLoopback(cfg.api.host) ? `http://${formatHostPort({ host: cfg.api.host, port: apiPort })}/` : web ? `https://${formatHostPort({ host: cfg.web!.listen.host, port: web.port })}/` : '';
+  if (isLoopback(cfg.api.host)) out(`  dashboard          ${dashboard.baseUrl}`);
+  if (web) out(`  dashboard          https://${formatHostPort({ host: cfg.web!.listen.host, port: web.port })}/  (HTTPS${cfg.web!.certFile ? '' : `, the manager's certificate ${tls.fingerprint}`})`);
+  if (cfg.console && dashboard.baseUrl) out(`  sign in once       ${dashboard.loginLink().url}  (valid 10 minutes, once)`);
+  if (!dashboard.users.list().length) out('  dashboard users    none yet: `manager user add <name> --role admin` (or `manager login-link`)');
+  if (metrics && cfg.metrics) {
+    const where = formatHostPort({ host: cfg.metrics.host, port: metrics.port });
+    out(`  metrics            ${metrics.secure ? `https://${where}/metrics and /sd (bearer token in ${join(dataDir, 'metrics-token')})` : `http://${where}/metrics and /sd`}`);
+    if (metrics.secure) out(`                     Prometheus: tls_config ca_file ${join(dataDir, 'manager-cert.pem')}, server_name ${certName(tls.cert)}`);
+  }
+  if (notifier) {
+    for (const d of notifier.status().destinations) out(`  notify             ${d.kind} ${d.url}`);
+    if (cfg.notify?.webhooks.length) out(`  webhook secret     ${webhookSecretPath(dataDir, cfg.notify)} (HMAC-SHA256 in x-hostwatch-signature)`);
+  }
   out(`  record             ${join(dataDir, 'events.jsonl')}`);
   out(`  TLS fingerprint    ${tls.fingerprint}`);
   out(`  new agents         ${cfg.autoAccept ? 'accepted at once (--auto-accept)' : 'pending until `manager accept <agent>`, or at once with the enroll token'}`);
@@ -133,9 +209,14 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const close = () => {
     closing ??= (async () => {
       consoleUi?.close();
+      dashboard.close();
+      web?.server.close();
+      web?.server.closeAllConnections();
       api.close();
       api.closeAllConnections();
+      await metrics?.close();
       await manager.close();
+      await notifier?.close();
       rmSync(infoPath, { force: true });
     })();
     return closing;
@@ -144,7 +225,11 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   if (cfg.console && cfg.openConsole) {
     consoleUi = cfg.openConsole(manager, () => void close().then(() => process.exit(0)));
   }
-  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, close };
+  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, dashboard, ...(web ? { webPort: web.port } : {}), metricsPort: metrics?.port, notifier, close };
+}
+
+function certName(pem: string): string {
+  return new X509Certificate(pem).subject.replace(/^CN=/, '');
 }
 
 /** The exact command line an administrator runs on a host to connect it. */

@@ -4,10 +4,10 @@
 import { EventEmitter } from 'node:events';
 import { ALERTS_KEPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
+import type { HistoryStore } from '../history/store.ts';
 import { AlertDedupe, DURABLE } from './alert-dedupe.ts';
 import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from './event-log.ts';
-import { History } from './history.ts';
 import { ruleOfType } from '../rules/rule.ts';
 import { effectiveLabels, type LabelAssign } from '../rules/labels.ts';
 import type { Silences } from './silences.ts';
@@ -74,7 +74,7 @@ export interface AlertRecord {
 
 export interface StateEvents {
   alert: [AlertRecord];
-  agent: [AgentRecord, 'up' | 'down' | 'new' | 'report'];
+  agent: [AgentRecord, 'up' | 'down' | 'new' | 'report' | 'removed'];
   event: [LoggedEvent];
 }
 
@@ -92,31 +92,18 @@ export class ManagerState extends EventEmitter<StateEvents> {
   private alertCounter = 0;
   private readonly log: EventLog | undefined;
   private readonly now: () => number;
-  private readonly histories = new Map<string, History>();
   /** counters since start, for /api/stats */
   readonly counters = { reports: 0, backfilled: 0, alerts: 0 };
-  readonly historyPoints: number;
+  /** every agent's samples on disk (common/history/); absent in tests that need none */
+  readonly history: HistoryStore | undefined;
 
-  constructor(opts: { log?: EventLog; now?: () => number; historyPoints?: number; dedupeWindow?: number } = {}) {
+  constructor(opts: { log?: EventLog; now?: () => number; history?: HistoryStore; dedupeWindow?: number } = {}) {
     super();
     this.log = opts.log;
     this.dedupe = new AlertDedupe(opts.dedupeWindow);
     this.now = opts.now ?? Date.now;
-    this.historyPoints = opts.historyPoints ?? 720;
+    this.history = opts.history;
     this.setMaxListeners(0);
-  }
-
-  history(id: string): History | undefined {
-    return this.histories.get(id);
-  }
-
-  /** Every agent's history, for saving. */
-  allHistories(): ReadonlyMap<string, History> {
-    return this.histories;
-  }
-
-  setHistory(id: string, h: History): void {
-    this.histories.set(id, h);
   }
 
   /**
@@ -176,9 +163,11 @@ export class ManagerState extends EventEmitter<StateEvents> {
 
   /** Forgets an agent (revoked, or no longer enrolled). */
   remove(id: string): void {
+    const rec = this.agentsById.get(id);
     this.agentsById.delete(id);
     for (const [k, a] of this.active) if (a.agentId === id) this.active.delete(k);
     this.dedupe.forget(id);
+    if (rec) this.emit('agent', rec, 'removed');
   }
 
   agent(id: string): AgentRecord | undefined {
@@ -246,14 +235,12 @@ export class ManagerState extends EventEmitter<StateEvents> {
     this.emit('agent', rec, 'down');
   }
 
-  report(id: string, metrics: Metrics, interfaces: InterfaceCounters[] | undefined, at: number, backfill = false): void {
+  report(id: string, metrics: Metrics, interfaces: InterfaceCounters[] | undefined, at: number, backfill = false, mounts?: MountUsage[]): void {
     const rec = this.agentsById.get(id);
     if (!rec) return;
     this.counters.reports++;
     if (backfill) this.counters.backfilled++;
-    let h = this.histories.get(id);
-    if (!h) this.histories.set(id, (h = new History(this.historyPoints)));
-    h.add(at, metrics, backfill);
+    this.history?.add(id, rec.interval, at, metrics, interfaces, mounts, backfill);
     rec.lastSeen = this.now();
     if (rec.metricsAt !== null && at < rec.metricsAt) return; // a late backfilled sample
     rec.metrics = metrics;

@@ -9,7 +9,7 @@ import { diskUsage, readMounts, type MountEntry } from './disk.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
 import { staticInfo, type StaticInfo } from './static-info.ts';
-import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, Runner, Sample } from './types.ts';
+import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, MountUsage, Runner, Sample } from './types.ts';
 
 export interface CollectorOptions {
   platform?: NodeJS.Platform;
@@ -52,6 +52,8 @@ export class Collector {
   private readonly readers: PlatformReaders;
   private readonly sampleWindow: Window;
   private statics: Promise<StaticInfo> | null = null;
+  private mounts: MountUsage[] | null = null;
+  private mountsRefresh: Promise<void> | null = null;
 
   constructor(opts: CollectorOptions = {}) {
     this.platform = opts.platform ?? process.platform;
@@ -70,9 +72,15 @@ export class Collector {
   }
 
   async sample(): Promise<Sample> {
+    // Per-mount usage for the history's per-mount series, refreshed beside the sample and never
+    // waited for: a hung network mount must not delay the report (a failed mount is just absent).
+    this.mountsRefresh ??= this.disks().then((d) => {
+      this.mounts = d.list.map((x) => ({ mount: x.mount, size: x.size, used: x.used, percent: x.percent }));
+    }, () => {}).finally(() => { this.mountsRefresh = null; });
     const live = await this.readLive(this.sampleWindow);
     const sample: Sample = { at: this.now(), metrics: live.metrics };
     if (live.interfaces) sample.interfaces = live.interfaces;
+    if (this.mounts?.length) sample.mounts = this.mounts;
     return sample;
   }
 
@@ -167,7 +175,7 @@ export class Collector {
     };
 
     // Started together and settled at once, so a failure cannot go unhandled during the CPU retry.
-    const pending = Promise.allSettled([r.rootDisk().then((d) => d.percent), r.net(), r.processCount(), window.net]);
+    const pending = Promise.allSettled([r.rootDisk(), r.net(), r.processCount(), window.net]);
 
     let cpu = window.cpu.measure();
     if (cpu.tooSoon) {
@@ -188,6 +196,8 @@ export class Collector {
         m.memPercent = Math.round(((mem.totalBytes - mem.availableBytes) / mem.totalBytes) * 1000) / 10;
       }
       const swapUsed = mem.swapTotalBytes !== null && mem.swapFreeBytes !== null ? mem.swapTotalBytes - mem.swapFreeBytes : null;
+      if (mem.swapTotalBytes !== null) m.swapTotalBytes = mem.swapTotalBytes;
+      if (swapUsed !== null) m.swapUsedBytes = swapUsed;
       memory = {
         totalBytes: mem.totalBytes,
         availableBytes: mem.availableBytes,
@@ -218,8 +228,14 @@ export class Collector {
     }
 
     const [disk, net, procs, prevNet] = await pending;
-    if (disk.status === 'fulfilled') m.diskPercent = disk.value;
-    else u.diskPercent = reasonOf(disk.reason);
+    if (disk.status === 'fulfilled') {
+      m.diskPercent = disk.value.percent;
+      m.diskSizeBytes = disk.value.size;
+      m.diskAvailBytes = disk.value.available;
+    } else {
+      m.diskSizeBytes = m.diskAvailBytes = null;
+      u.diskPercent = u.diskSizeBytes = u.diskAvailBytes = reasonOf(disk.reason);
+    }
     if (procs.status === 'fulfilled') m.processCount = procs.value;
     else u.processCount = reasonOf(procs.reason);
 

@@ -19,6 +19,12 @@ export interface Metrics {
   netRxRate?: number | null;
   netTxRate?: number | null;
   load1?: number | null;
+  swapTotalBytes?: number | null;
+  swapUsedBytes?: number | null;
+
+  /** The filesystem of diskPercent: size, and bytes available to unprivileged users (df's Avail). */
+  diskSizeBytes?: number | null;
+  diskAvailBytes?: number | null;
   /** field name -> why it is null */
   unavailable?: Record<string, string>;
 }
@@ -43,11 +49,20 @@ export interface InterfaceCounters {
   txRate: number | null;
 }
 
+/** One mount's usage in a periodic sample (the full DiskUsage is for `status`). */
+export interface MountUsage {
+  mount: string;
+  size: number;
+  used: number;
+  percent: number;
+}
+
 /** One periodic sample, sent as a report every --interval seconds. */
 export interface Sample {
   at: number;
   metrics: Metrics;
   interfaces?: InterfaceCounters[];
+  mounts?: MountUsage[];
 }
 
 /** The complete status, answered to the `status` command. */

@@ -4,7 +4,7 @@ import { MAX_INTERVAL_S, MAX_LABEL_VALUE, MAX_LABELS, MAX_RULE_SERIES, MAX_RULES
 import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
 import {
   arr, bool, int, isObj, num, numIn, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';
@@ -40,7 +40,7 @@ export interface Hello {
   /** the agent's --label flags */
   labels?: Record<string, string>;
 }
-export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; backfill?: boolean }
+export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean }
 /**
  * epoch: names the agent's alert counter. A new one is drawn whenever the agent's queue file is
  * created afresh (first start, or alerts.json lost), and seq starts again at 1 in it, so a reset
@@ -106,12 +106,15 @@ function parseJson(body: Buffer | string): Obj {
 
 const METRIC_KEYS = [
   'cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount',
-  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1',
+  'memTotalBytes', 'memAvailableBytes', 'netRxRate', 'netTxRate', 'load1', 'diskSizeBytes', 'diskAvailBytes',
 ] as const;
+/** Newer metrics: kept when sent, absent (not null) from agents that do not send them. */
+const OPTIONAL_METRIC_KEYS = ['swapTotalBytes', 'swapUsedBytes'] as const;
 
 export function checkMetrics(o: Obj): Metrics {
   const m: Record<string, unknown> = {};
   for (const k of METRIC_KEYS) m[k] = numOrNull(o, k);
+  for (const k of OPTIONAL_METRIC_KEYS) if (o[k] !== undefined) m[k] = numOrNull(o, k);
   const unavailable = strRecord(o, 'unavailable');
   if (unavailable) m.unavailable = unavailable;
   return m as unknown as Metrics;
@@ -127,6 +130,13 @@ function checkInterfaces(list: unknown[]): InterfaceCounters[] {
       rxRate: numOrNull(x, 'rxRate'),
       txRate: numOrNull(x, 'txRate'),
     };
+  });
+}
+
+function checkMounts(list: unknown[]): MountUsage[] {
+  return list.map((x) => {
+    if (!isObj(x)) throw new HwError('BAD_MESSAGE', 'mount entry must be an object');
+    return { mount: str(x, 'mount', 1024), size: num(x, 'size'), used: num(x, 'used'), percent: num(x, 'percent') };
   });
 }
 
@@ -159,6 +169,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
     case 'report': {
       const r: Report = { type: 'report', at: num(o, 'at'), metrics: checkMetrics(obj(o, 'metrics')) };
       if (o.interfaces !== undefined) r.interfaces = checkInterfaces(arr(o, 'interfaces', 1024));
+      if (o.mounts !== undefined) r.mounts = checkMounts(arr(o, 'mounts', 256));
       const backfill = optBool(o, 'backfill');
       if (backfill) r.backfill = true;
       return r;

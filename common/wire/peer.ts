@@ -35,6 +35,12 @@ export interface PeerOptions<In> {
   maxUnsentBytes?: number;
   /** Unsent bytes above which reading pauses until they drain (default SEND_BUFFER_BYTES). */
   pauseAboveBytes?: number;
+  /**
+   * Pause reading while our sends are undrained (default true). A side whose bulk sends are
+   * already bounded by its own drain waits (the agent streaming a file) passes false, so that it
+   * still reads `cancel` and `credit` while the other side is slow; the hard bound still applies.
+   */
+  pauseReads?: boolean;
   /** How long reading may stay paused on an undrained queue before SLOW_PEER. */
   slowPeerMs?: number;
 }
@@ -78,7 +84,7 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
     this.decoder = new FrameDecoder(opts.maxFrameBytes ?? MAX_FRAME_BYTES);
     this.quiet = !!opts.quiet;
     this.maxUnsent = opts.maxUnsentBytes ?? MAX_UNSENT_BYTES;
-    this.pauseAbove = opts.pauseAboveBytes ?? SEND_BUFFER_BYTES;
+    this.pauseAbove = opts.pauseReads === false ? Number.POSITIVE_INFINITY : opts.pauseAboveBytes ?? SEND_BUFFER_BYTES;
     this.slowPeerMs = opts.slowPeerMs ?? SLOW_PEER_TIMEOUT_MS;
     this.lastRx = this.lastTx = this.now();
     stream.on('data', (chunk: Buffer) => this.onData(chunk));

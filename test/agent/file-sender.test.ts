@@ -46,7 +46,7 @@ async function rig(window?: number, sender?: FileSender): Promise<Rig> {
   const p = await socketPair();
   pairs.push(p);
   const r: Rig = {
-    agent: new Peer<ManagerMessage, AgentMessage>(p.client, { parse: parseManagerMessage }),
+    agent: new Peer<ManagerMessage, AgentMessage>(p.client, { parse: parseManagerMessage, pauseReads: false }), // as common/agent/connection.ts
     manager: new Peer<AgentMessage, ManagerMessage>(p.server, { parse: parseAgentMessage }),
     sender: sender ?? new FileSender(window),
     messages: [], bytes: 0, hash: createHash('sha256'), autoCredit: true,

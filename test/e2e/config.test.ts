@@ -13,15 +13,15 @@ const work = tempDir('hw-config-');
 const cfg = join(work, 'hostwatch.yaml');
 
 test('config check: ok, or every problem as file:line:col with exit 2', timed(30_000, async () => {
-  writeFileSync(cfg, 'history-points: 100\nallow: [127.0.0.1]\n');
+  writeFileSync(cfg, 'retention-raw: 2d\nallow: [127.0.0.1]\n');
   let r = await cli(work, ['config', 'check', cfg]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'ok');
-  writeFileSync(cfg, '# manager\nhistory-points: 100\nudp-prot: 6000\n');
+  writeFileSync(cfg, '# manager\nretention-raw: 2d\nudp-prot: 6000\n');
   r = await cli(work, ['config', 'check', cfg]);
   assert.is(r.code, 2);
   assert.is(r.stdout.trim(), `${cfg}:3:1: unknown key "udp-prot": did you mean "udp-port"?`);
-  writeFileSync(cfg, 'history-points: 100\nlog-max-bytes: lots\n');
+  writeFileSync(cfg, 'retention-raw: 2d\nlog-max-bytes: lots\n');
   r = await cli(work, ['config', 'check', cfg]);
   assert.is(r.code, 2);
   assert.match(r.stdout, `${cfg}:2:16: log-max-bytes: "lots" must be a whole number`);
@@ -33,24 +33,24 @@ test('config check: ok, or every problem as file:line:col with exit 2', timed(30
 let mgr: ManagerProc;
 
 test('reload applies a changed file without dropping agents; a bad file is refused and the running config kept', timed(90_000, async () => {
-  writeFileSync(cfg, 'history-points: 100\n');
+  writeFileSync(cfg, 'retention-raw: 2d\n');
   mgr = await startManager(['--config', cfg]);
   const agent = startAgent(mgr, ['--name', 'cfg1']);
   const before = await waitOnline(mgr.dataDir, 'cfg1', undefined, agent, mgr);
   let shown = await cliJson(mgr.dataDir, ['config', 'show']);
-  assert.is(shown['history-points'], 100);
+  assert.is(shown['retention-raw'], '2d');
   assert.is(shown['auto-accept'], false);
   // flags given to the manager won over the file (the test helper sets --port 0)
   assert.is(shown.port, 0);
 
-  writeFileSync(cfg, 'history-points: 200\nauto-accept: true\n');
+  writeFileSync(cfg, 'retention-raw: 3d\nauto-accept: true\n');
   const r = await cliJson(mgr.dataDir, ['reload']);
   assert.equal(r.applied, ['auto-accept']);
-  assert.equal(r.restartNeeded, ['history-points']);
+  assert.equal(r.restartNeeded, ['retention-raw']);
   shown = await cliJson(mgr.dataDir, ['config', 'show']);
   assert.is(shown['auto-accept'], true);
-  assert.is(shown['history-points'], 100);
-  assert.equal(shown['restart-needed'], ['history-points']);
+  assert.is(shown['retention-raw'], '2d');
+  assert.equal(shown['restart-needed'], ['retention-raw']);
 
   writeFileSync(cfg, 'auto-accept: false\nbogus: 1\n');
   const bad = await cli(mgr.dataDir, ['reload']);

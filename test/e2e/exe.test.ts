@@ -227,6 +227,24 @@ if (linuxMissing.length && !REQUIRE) {
     assert.is(got.pid, s.manager.child.pid, 'pid');
   }));
 
+  test('the executable serves the dashboard from its own bundle, nothing beside it', timed(20_000, async () => {
+    assert.ok(s.info, 'manager not running');
+    await waitFor(() => /dashboard\s+http:\/\/127\.0\.0\.1:\d+\//.test(s.manager!.output()), 10_000, 'the dashboard line');
+    const base = `http://${s.info.api}`;
+    const html = await (await fetch(`${base}/`)).text();
+    assert.match(html, /<script type="module" src="\/app\.js"><\/script>/);
+    const js = await fetch(`${base}/app.js`);
+    assert.is(js.status, 200);
+    assert.match(js.headers.get('content-type') ?? '', /javascript/);
+    const code = await js.text();
+    assert.ok(code.length > 50_000, `app.js is ${code.length} bytes`);
+    assert.ok(code.includes('Sign in'), 'the page code');
+    const css = await (await fetch(`${base}/app.css`)).text();
+    assert.ok(css.includes('.uplot'), 'uPlot\'s CSS bundled in');
+    const r = await fetch(`${base}/api/web/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"x","password":"y"}' });
+    assert.is(r.status, 401);
+  }));
+
   test('agent connects and shows online with metrics in `manager agents`', timed(40_000, async () => {
     assert.ok(s.info, 'manager not running');
     s.work = tempDir('hw-exe-work-');

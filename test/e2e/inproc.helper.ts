@@ -24,6 +24,9 @@ export interface ServeTestOptions {
   autoAccept?: boolean;
   startGraceMs?: number;
   tuning?: ServeConfig['tuning'];
+  web?: ServeConfig['web'];
+  metrics?: ServeConfig['metrics'];
+  notify?: ServeConfig['notify'];
 }
 
 export async function serveTest(opts: ServeTestOptions = {}): Promise<Serving & { dataDir: string }> {
@@ -31,7 +34,8 @@ export async function serveTest(opts: ServeTestOptions = {}): Promise<Serving & 
   const s = await serve({
     host: '127.0.0.1', port: opts.port ?? 0, udpPort: opts.udpPort ?? 0, allow: Allowlist.parse(opts.allow), api: { host: '127.0.0.1', port: 0 },
     apiPublic: false, dataDir, console: false, out: () => {}, autoAccept: opts.autoAccept ?? true, ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs } : {}), ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
-    ...(opts.tuning ? { tuning: opts.tuning } : {}),
+    ...(opts.tuning ? { tuning: opts.tuning } : {}), ...(opts.web ? { web: opts.web } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.notify ? { notify: opts.notify } : {}),
   });
   return { ...s, dataDir };
 }

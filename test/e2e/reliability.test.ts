@@ -33,7 +33,7 @@ test('samples taken while the manager is away are backfilled: no hole in the his
   const deps = drivenDeps();
   const agent = await testAgent(s, deps, { name: 'gapless', intervalS: 1 });
   agents.push(agent);
-  await waitFor(() => (s.manager.state.history(agent.id)?.length ?? 0) >= 3, 10_000, 'some history');
+  await waitFor(() => s.manager.history.counters.samples >= 3, 10_000, 'some history');
   const { tcpPort, udpPort, dataDir } = s;
   await s.close();
   await waitFor(() => agent.backlogSize() >= 4, 10_000, 'samples kept while away');

@@ -9,13 +9,19 @@ import { finishRules, RULE_READERS, type RulesConfig } from '../../common/rules/
 import { timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach, drivenDeps, readEvents, serveTest, testAgent } from './inproc.helper.ts';
 import { cli, cliJson } from './procs.helper.ts';
+import { startReceiver } from '../notify/receiver.helper.ts';
 
 const { agents, closers } = cleanupAfterEach(test);
 
-test('a silence holds back notification but not the record', timed(40_000, async () => {
-  const s = await serveTest();
+test('a silence holds back notification but not the record', timed(60_000, async () => {
+  const w = await startReceiver();
+  closers.push(w.close);
+  // Alertmanager too: the per-mount rule's mount goes out as `mountpoint`.
+  const am = await startReceiver();
+  closers.push(am.close);
+  const s = await serveTest({ notify: { alertmanagers: [`${am.url}`], webhooks: [`${w.url}/hook`], webhookFormats: [] } });
   closers.push(s.close);
-  const f = parseConfigText('rules:\n  memory_high: { metric: memory, above: 50, for: 1s }\n', 't.yaml', [], RULE_READERS, finishRules);
+  const f = parseConfigText('rules:\n  memory_high: { metric: memory, above: 50, for: 1s }\n  disk_full: { metric: disk, above: 90, per: mount }\n', 't.yaml', [], RULE_READERS, finishRules);
   s.manager.setRules(f.sections.rules as RulesConfig);
   // What a notifier sends: every new alert the state does not say is silenced.
   const notified: string[] = [];
@@ -39,6 +45,19 @@ test('a silence holds back notification but not the record', timed(40_000, async
   assert.equal(notified, ['db-1 MEMORY_HIGH']);
   assert.is(readEvents(s.dataDir).filter((e) => e.event === 'alert' && e.alert.type === 'MEMORY_HIGH').length, 2, 'both in the record');
   assert.match((await cli(s.dataDir, ['alerts'])).stdout, `[silenced ${made.id}]`);
+  // The webhook receives db-1's alert only, with its rule.
+  await waitFor(() => w.got.length >= 1, 20_000, 'webhook delivery');
+  db.mounts = [{ mount: '/srv', type: 'ext4', percent: 95 }];
+  await waitFor(() => w.got.length >= 2, 20_000, 'DISK_FULL delivered');
+  assert.equal(w.got.map((g) => [g.json.agent.name, g.json.alert.type, g.json.alert.rule]), [['db-1', 'MEMORY_HIGH', 'memory_high'], ['db-1', 'DISK_FULL', 'disk_full']]);
+  assert.equal(w.got[1]!.json.alert.labels, { mount: '/srv' });
+  const amGot = await waitFor(() => {
+    const all = am.got.flatMap((g) => (Array.isArray(g.json) ? g.json : []));
+    return all.find((x: any) => x.labels.alertname === 'disk_full') ?? null;
+  }, 20_000, 'DISK_FULL in Alertmanager');
+  assert.equal([amGot.labels.agent, amGot.labels.mountpoint, amGot.labels.severity], ['db-1', '/srv', 'warning']);
+  const amNames = am.got.flatMap((g) => (Array.isArray(g.json) ? g.json : [])).map((x: any) => `${x.labels.agent} ${x.labels.alertname}`);
+  assert.not.ok(amNames.includes('web-1 memory_high'), 'the silenced alert never reached Alertmanager');
 
   // Kept across a restart, then removed.
   await s.close();

@@ -65,4 +65,15 @@ test('decisions are on disk at once; what agents bring in within a second; all o
   assert.is(refusal(() => again.admit(agent('b', 'web2', 2), true)), 'REVOKED', 'revocation survives a restart');
 });
 
+test('a first enrollment is on disk before the agent is welcomed; a burst of them within a second', async () => {
+  const dir = tempDir();
+  const e = new Enrollment(dir);
+  const onDisk = () => JSON.parse(readFileSync(join(dir, 'agents.json'), 'utf8')) as { agents: { id: string; status: string }[] };
+  assert.is(e.admit(agent('a', 'web1', 1), true), 'accepted');
+  assert.equal(onDisk().agents.map((x) => [x.id, x.status]), [['a', 'accepted']], 'written by admit itself: a kill -9 now keeps it');
+  for (let i = 0; i < 200; i++) e.admit(agent(`n${i}`, `n${i}`, 10 + i), true);
+  await waitFor(() => onDisk().agents.length === 201, 3000, 'the burst saved within a second');
+  e.close();
+});
+
 test.run();

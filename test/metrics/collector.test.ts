@@ -236,4 +236,19 @@ test('real machine: status() has every real mount, interfaces, static info, cons
   c.close();
 }));
 
+test('real machine: samples carry each mount\'s usage, the same mounts status() lists', timed(15_000, async () => {
+  if (!onLinux) return;
+  const c = new Collector();
+  await c.sample();
+  const s = await c.sample(); // the first sample's refresh of the mounts has finished by now
+  const st = await c.status();
+  assert.ok(s.mounts && s.mounts.length > 0, 'mounts in the sample');
+  assert.equal(s.mounts!.map((m) => m.mount), st.disks.map((d) => d.mount));
+  for (const m of s.mounts!) {
+    assert.ok(m.size > 0 && m.used >= 0 && m.used <= m.size, JSON.stringify(m));
+    assert.ok(m.percent >= 0 && m.percent <= 100);
+  }
+  assert.is(typeof s.metrics.swapTotalBytes, 'number', 'swap total read from /proc/meminfo');
+}));
+
 test.run();

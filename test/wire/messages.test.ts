@@ -19,7 +19,7 @@ const HELLO = {
 };
 const METRICS = {
   cpuPercent: 12.5, memPercent: 40, diskPercent: 71, netRxBytes: 1000, netTxBytes: 2000, uptimeSeconds: 3600,
-  processCount: 123, memTotalBytes: 8e9, memAvailableBytes: 4e9, netRxRate: 10, netTxRate: 20, load1: 0.5,
+  processCount: 123, memTotalBytes: 8e9, memAvailableBytes: 4e9, netRxRate: 10, netTxRate: 20, load1: 0.5, diskSizeBytes: 1e11, diskAvailBytes: 3e10,
 };
 const SHA = 'a'.repeat(64);
 
@@ -244,6 +244,20 @@ test('rules: the manager\'s rules checked field by field; null means the agent\'
   assert.is(managerCode({ ...m, rules: Array.from({ length: 65 }, () => rule) }), 'BAD_MESSAGE');
   assert.equal(parseAgentMessage(j({ type: 'rules-applied', version: 'abc123' })), { type: 'rules-applied', version: 'abc123' });
   assert.is(agentCode({ type: 'rules-applied' }), 'BAD_MESSAGE');
+});
+
+test('report: per-mount usage and swap are carried; a bad mount entry is BAD_MESSAGE', () => {
+  const r = parseAgentMessage(JSON.stringify({
+    type: 'report', at: 1, metrics: { ...METRICS, swapTotalBytes: 100, swapUsedBytes: 5 },
+    mounts: [{ mount: '/var', size: 100, used: 40, percent: 40 }],
+  }));
+  assert.ok(r.type === 'report');
+  if (r.type !== 'report') return;
+  assert.equal(r.mounts, [{ mount: '/var', size: 100, used: 40, percent: 40 }]);
+  assert.is(r.metrics.swapUsedBytes, 5);
+  for (const mounts of [[{ mount: '/', size: 'x', used: 1, percent: 1 }], [7], 'x', [{ mount: 'x'.repeat(2000), size: 1, used: 1, percent: 1 }]]) {
+    assert.is(codeOf(() => parseAgentMessage(JSON.stringify({ type: 'report', at: 1, metrics: METRICS, mounts }))), 'BAD_MESSAGE', JSON.stringify(mounts).slice(0, 50));
+  }
 });
 
 test.run();

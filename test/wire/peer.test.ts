@@ -334,6 +334,20 @@ test('past the hard bound a peer is cut at once with SLOW_PEER', timed(5000, asy
   assert.is((err as HwError).code, 'SLOW_PEER');
 }));
 
+test('pauseReads false: a backlogged side still reads what the other sends (a cancel gets through)', timed(5000, async () => {
+  const p = await pair();
+  const a = agentPeer(p, { pauseReads: false, maxUnsentBytes: 64 * 1024 * 1024 });
+  const m = managerPeer(p);
+  p.server.pause(); // the manager side reads nothing: the agent's sends pile up
+  p.server.on('error', () => {});
+  // Bounded: past what the kernel's socket buffers take, whatever their size (at most 32 MiB).
+  for (let i = 0; i < 512 && a.unsentBytes <= 2 * 1024 * 1024; i++) a.sendData(1, Buffer.alloc(64 * 1024)).catch(() => {});
+  assert.ok(a.unsentBytes > 2 * 1024 * 1024, `backlogged: ${a.unsentBytes} bytes unsent`);
+  const got = new Promise((resolve) => a.once('message', resolve));
+  m.post({ type: 'cancel', id: 1 });
+  assert.equal(await got, { type: 'cancel', id: 1 });
+}));
+
 test('quiet until open(): a ping is handed to the owner unanswered; after open() it is answered', timed(5000, async () => {
   const p = await pair();
   const m = managerPeer(p, { quiet: true, heartbeatMs: 200, heartbeatMisses: 1000 });

@@ -1,0 +1,59 @@
+// Builds the notifier from the serve flags (`--alertmanager`, `--webhook`, `--webhook-format`,
+// `--webhook-secret-file`) and starts it; nothing when no destination is given.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WEBHOOK_SECRET_FILE } from '../constants.ts';
+import { HwError } from '../errors.ts';
+import type { ManagerState } from '../manager/state.ts';
+import { loadOrCreateToken } from '../manager/token.ts';
+import { WEBHOOK_FORMATS, type WebhookFormat } from './formats.ts';
+import { checkUrl } from './http-post.ts';
+import { Notifier, type NotifierOptions, type WebhookTarget } from './notifier.ts';
+
+export interface NotifyConfig {
+  alertmanagers: string[];
+  webhooks: string[];
+  /** one format for every webhook, or one per --webhook in order */
+  webhookFormats: string[];
+  /** default: <data-dir>/webhook-secret, made on first use */
+  webhookSecretFile?: string;
+  /** tests and tuning */
+  tuning?: Pick<NotifierOptions, 'resendMs' | 'resolvedResendMs' | 'timeoutMs' | 'backoff'>;
+}
+
+/** Checks the flags; throws BAD_FLAG with what to fix. */
+export function webhookTargets(urls: string[], formats: string[]): WebhookTarget[] {
+  for (const f of formats) {
+    if (!WEBHOOK_FORMATS.includes(f as WebhookFormat)) throw new HwError('BAD_FLAG', `--webhook-format ${f}: use one of ${WEBHOOK_FORMATS.join(', ')}`);
+  }
+  if (formats.length > 1 && formats.length !== urls.length) {
+    throw new HwError('BAD_FLAG', `${formats.length} --webhook-format for ${urls.length} --webhook: give one format for all, or one per --webhook in the same order`);
+  }
+  return urls.map((u, i) => ({ url: checkUrl(u, '--webhook'), format: (formats.length > 1 ? formats[i] : formats[0] ?? 'json') as WebhookFormat }));
+}
+
+function readSecret(path: string): string {
+  let s: string;
+  try {
+    s = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new HwError('BAD_FLAG', `--webhook-secret-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (s.length < 16) throw new HwError('BAD_FLAG', `--webhook-secret-file ${path}: the secret is ${s.length} characters; use at least 16 (e.g. openssl rand -hex 32)`);
+  return s;
+}
+
+export function startNotifier(state: ManagerState, dataDir: string, cfg: NotifyConfig, notice: (line: string) => void): Notifier | undefined {
+  const alertmanagers = cfg.alertmanagers.map((u) => checkUrl(u, '--alertmanager'));
+  const webhooks = webhookTargets(cfg.webhooks, cfg.webhookFormats);
+  if (!alertmanagers.length && !webhooks.length) return undefined;
+  const secret = webhooks.length ? (cfg.webhookSecretFile ? readSecret(cfg.webhookSecretFile) : loadOrCreateToken(dataDir, WEBHOOK_SECRET_FILE)) : '';
+  const n = new Notifier({ state, dataDir, alertmanagers, webhooks, secret, notice, ...cfg.tuning });
+  n.start();
+  return n;
+}
+
+export function webhookSecretPath(dataDir: string, cfg: NotifyConfig): string {
+  return cfg.webhookSecretFile ?? join(dataDir, WEBHOOK_SECRET_FILE);
+}

@@ -1,0 +1,51 @@
+// Delivery to one webhook: each event POSTed once, in order, as JSON signed with HMAC-SHA256 of the
+// exact body (header x-hostwatch-signature: sha256=<hex>), retried until the receiver answers 2xx.
+// The event id (header x-hostwatch-event) stays the same across retries so a receiver can dedupe.
+
+import { createHmac } from 'node:crypto';
+import { WEBHOOK_EVENT_HEADER, WEBHOOK_SIGNATURE_HEADER } from '../constants.ts';
+import { Courier, type CourierOptions } from './courier.ts';
+import type { WebhookFormat } from './formats.ts';
+import { displayUrl, postJson } from './http-post.ts';
+import type { Outbox } from './outbox.ts';
+
+export interface WebhookItem {
+  id: string;
+  payload: unknown;
+}
+
+/** `sha256=<hex of HMAC-SHA256(secret, body)>`, what the signature header carries. */
+export function signBody(secret: string, body: string | Buffer): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+export class WebhookSender extends Courier {
+  readonly kind = 'webhook' as const;
+  readonly format: WebhookFormat;
+  private readonly secret: string;
+  private readonly timeoutMs: number | undefined;
+
+  constructor(dest: string, url: string, outbox: Outbox, o: CourierOptions & { secret: string; format: WebhookFormat; timeoutMs?: number }) {
+    super(dest, url, outbox, o);
+    this.secret = o.secret;
+    this.format = o.format;
+    this.timeoutMs = o.timeoutMs;
+  }
+
+  displayUrl(): string {
+    // A chat service's webhook URL is itself the secret: show only where it goes.
+    return displayUrl(this.url, true);
+  }
+
+  protected async work(): Promise<number | null> {
+    for (;;) {
+      const it = this.outbox.first(this.dest);
+      if (!it) return null;
+      const b = it.body as WebhookItem;
+      const body = JSON.stringify(b.payload);
+      await postJson(this.url, body, { [WEBHOOK_SIGNATURE_HEADER]: signBody(this.secret, body), [WEBHOOK_EVENT_HEADER]: b.id }, this.timeoutMs);
+      this.outbox.remove(it.key);
+      this.succeeded(1);
+    }
+  }
+}

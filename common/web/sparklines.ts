@@ -1,0 +1,38 @@
+// GET /api/sparklines: one small series per agent (CPU over the last hour by default), averaged
+// into about `points` buckets by the history store's fleet query, so the fleet page draws 1,000
+// sparklines from one request instead of 1,000.
+
+import { HwError } from '../errors.ts';
+import { checkMetric, fleetHistory } from '../history/query.ts';
+import type { ManagerState } from '../manager/state.ts';
+
+/** Every open dashboard asks for the same series on load: one computation serves them for a while. */
+const CACHE_MS = 10_000;
+const cache = new WeakMap<ManagerState, Map<string, { at: number; value: Record<string, unknown> }>>();
+
+export function sparklines(state: ManagerState, url: URL, now: number): Record<string, unknown> {
+  const key = `${url.searchParams.get('field')}|${url.searchParams.get('minutes')}|${url.searchParams.get('points')}`;
+  let byKey = cache.get(state);
+  if (!byKey) cache.set(state, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit && now - hit.at < CACHE_MS) return hit.value;
+  const value = compute(state, url, now);
+  if (byKey.size > 20) byKey.clear();
+  byKey.set(key, { at: now, value });
+  return value;
+}
+
+function compute(state: ManagerState, url: URL, now: number): Record<string, unknown> {
+  const field = checkMetric(url.searchParams.get('field') ?? 'cpuPercent');
+  const minutes = Number(url.searchParams.get('minutes') ?? 60);
+  const points = Number(url.searchParams.get('points') ?? 60);
+  if (!(minutes > 0 && minutes <= 24 * 60)) throw new HwError('BAD_ARGS', 'minutes must be from 1 to 1440');
+  if (!(Number.isInteger(points) && points >= 2 && points <= 500)) throw new HwError('BAD_ARGS', 'points must be a whole number from 2 to 500');
+  const from = now - minutes * 60_000;
+  const accepted = [...state.all()].filter((rec) => rec.trust === 'accepted');
+  const agents: Record<string, (number | null)[]> = {};
+  if (!state.history) return { field, from: new Date(from).toISOString(), to: new Date(now).toISOString(), stepMs: (now - from) / points, agents };
+  const fleet = fleetHistory(state.history, accepted, field, { from, to: now, points }) as { step: number; agents: { agentId: string; avg: (number | null)[] }[] };
+  for (const a of fleet.agents) agents[a.agentId] = a.avg;
+  return { field, from: new Date(from).toISOString(), to: new Date(now).toISOString(), stepMs: fleet.step, agents };
+}

@@ -1,0 +1,50 @@
+// The host page's charts with uPlot: one chart per metric, a cursor synced across them, drag to
+// zoom (double-click to reset), a min/max band where the data has one.
+
+import uPlot from 'uplot';
+import { bytes } from './format.ts';
+import type { Band, HistoryData } from './history.ts';
+import { cssVar } from './theme.ts';
+
+export interface ChartSpec {
+  title: string;
+  unit: 'pct' | 'rate' | 'count';
+  series: { label: string; field: string; color: string }[];
+}
+
+const fmt = (unit: ChartSpec['unit'], v: number | null) =>
+  v === null || v === undefined ? '-' : unit === 'pct' ? `${v.toFixed(1)}%` : unit === 'rate' ? `${bytes(v)}/s` : v.toFixed(0);
+
+export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, width: number): uPlot {
+  const grid = cssVar('--grid');
+  const text = cssVar('--muted');
+  const series: uPlot.Series[] = [{ label: 'time' }];
+  const columns: (number | null)[][] = [];
+  const bands: uPlot.Band[] = [];
+  for (const s of spec.series) {
+    const b = (data.fields as Record<string, Band>)[s.field]!;
+    columns.push(b.avg);
+    series.push({ label: s.label, stroke: cssVar(s.color), width: 1.5, value: (_u, v) => fmt(spec.unit, v), spanGaps: false });
+    if (b.min && b.max) {
+      const maxIdx = series.length;
+      columns.push(b.max);
+      series.push({ label: `${s.label} max`, stroke: 'transparent', points: { show: false }, value: (_u, v) => fmt(spec.unit, v) });
+      columns.push(b.min);
+      series.push({ label: `${s.label} min`, stroke: 'transparent', points: { show: false }, value: (_u, v) => fmt(spec.unit, v) });
+      bands.push({ series: [maxIdx, maxIdx + 1], fill: cssVar(`${s.color}-band`) });
+    }
+  }
+  const axis = (): uPlot.Axis => ({ stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } });
+  const opts: uPlot.Options = {
+    title: spec.title,
+    width,
+    height: 180,
+    series,
+    bands,
+    cursor: { sync: { key: 'host' }, drag: { x: true, y: false } },
+    scales: { x: { time: true }, y: spec.unit === 'pct' ? { range: [0, 100] } : { range: (_u, min, max) => [0, Math.max(max, min + 1) * 1.1] } },
+    axes: [axis(), { ...axis(), size: 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
+    legend: { live: true },
+  };
+  return new uPlot(opts, [data.t, ...columns] as uPlot.AlignedData, el);
+}

@@ -1,0 +1,262 @@
+// The fleet: one row per agent, counts on top, filter by name and state, sort by any column, live.
+// Rows are built once and patched in place (textContent only when it changed); the first 150 are
+// drawn at once and the rest in the next frames, so 1,000 agents show in well under a second.
+
+import { h, replace, setText } from '../dom.ts';
+import { ago, duration, pct, rate } from '../format.ts';
+import type { PageContext } from '../main.ts';
+import { drawSpark, sparkCanvas } from '../sparkline.ts';
+import { store } from '../store.ts';
+import { cssVar, onThemeChange } from '../theme.ts';
+import { stateOf, type Agent } from '../types.ts';
+
+interface Column {
+  key: string;
+  label: string;
+  num?: boolean;
+  value: (a: Agent) => number | string;
+  text: (a: Agent) => string;
+}
+
+const m = (a: Agent, k: string) => a.metrics?.[k];
+const num = (v: unknown) => (typeof v === 'number' ? v : -1);
+
+const COLUMNS: Column[] = [
+  { key: 'name', label: 'Name', value: (a) => a.name.toLowerCase(), text: (a) => a.name },
+  { key: 'state', label: 'State', value: (a) => stateOf(a), text: (a) => stateOf(a) },
+  { key: 'cpu', label: 'CPU', num: true, value: (a) => num(m(a, 'cpuPercent')), text: (a) => pct(m(a, 'cpuPercent')) },
+  { key: 'mem', label: 'Memory', num: true, value: (a) => num(m(a, 'memPercent')), text: (a) => pct(m(a, 'memPercent')) },
+  { key: 'disk', label: 'Disk', num: true, value: (a) => num(m(a, 'diskPercent')), text: (a) => pct(m(a, 'diskPercent')) },
+  { key: 'rx', label: 'Net in', num: true, value: (a) => num(m(a, 'netRxRate')), text: (a) => rate(m(a, 'netRxRate')) },
+  { key: 'tx', label: 'Net out', num: true, value: (a) => num(m(a, 'netTxRate')), text: (a) => rate(m(a, 'netTxRate')) },
+  { key: 'uptime', label: 'Uptime', num: true, value: (a) => num(m(a, 'uptimeSeconds')), text: (a) => duration(m(a, 'uptimeSeconds')) },
+  { key: 'procs', label: 'Processes', num: true, value: (a) => num(m(a, 'processCount')), text: (a) => (typeof m(a, 'processCount') === 'number' ? String(m(a, 'processCount')) : '-') },
+  { key: 'seen', label: 'Last seen', num: true, value: (a) => (a.lastSeen ? Date.parse(a.lastSeen) : 0), text: (a) => ago(a.lastSeen) },
+  { key: 'alerts', label: 'Alerts', num: true, value: (a) => store.activeAlerts(a.id).length, text: (a) => store.activeAlerts(a.id).join(' ') || '-' },
+];
+
+interface Row {
+  tr: HTMLTableRowElement;
+  cells: HTMLTableCellElement[];
+  link: HTMLAnchorElement;
+  spark: HTMLCanvasElement;
+  stateBadge: HTMLSpanElement;
+}
+
+const STATES = ['online', 'offline', 'down', 'restarting'] as const;
+
+export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
+  const saved = JSON.parse(sessionStorage.getItem('fleet-view') ?? '{}') as { sort?: string; dir?: number; q?: string; state?: string };
+  let sortKey = saved.sort ?? 'name';
+  let sortDir = saved.dir ?? 1;
+  const filter = h('input', { id: 'fleet-filter', type: 'search', placeholder: 'name, host or address', value: saved.q ?? '' });
+  const stateSel = h('select', { id: 'fleet-state' }, h('option', { value: '' }, 'any'), STATES.map((s) => h('option', { value: s }, s)));
+  stateSel.value = saved.state ?? '';
+  const counts = h('div', { class: 'counts', 'aria-live': 'polite' });
+  const tbody = h('tbody');
+  const headRow = h('tr');
+  const table = h('table', { class: 'fleet' }, h('caption', { class: 'sr-only' }, 'Agents'), h('thead', null, headRow), tbody);
+  const empty = h('p', { class: 'muted' });
+  const rows = new Map<string, Row>();
+  let order: string[] = [];
+  let pendingDraw = 0;
+  let dirtyOrder = true;
+
+  const sortButtons = new Map<string, HTMLButtonElement>();
+  for (const c of [...COLUMNS, { key: 'spark', label: 'CPU 1 h' } as Column]) {
+    const th = h('th', { scope: 'col', ...(c.num ? { class: 'num' } : {}) });
+    if (c.key === 'spark') th.textContent = c.label;
+    else {
+      const b = h('button', { type: 'button', class: 'sort' }, c.label);
+      b.addEventListener('click', () => {
+        sortDir = sortKey === c.key ? -sortDir : c.num ? -1 : 1;
+        sortKey = c.key;
+        dirtyOrder = true;
+        persist();
+        layout();
+      });
+      sortButtons.set(c.key, b);
+      th.appendChild(b);
+    }
+    headRow.appendChild(th);
+  }
+
+  function persist(): void {
+    sessionStorage.setItem('fleet-view', JSON.stringify({ sort: sortKey, dir: sortDir, q: filter.value, state: stateSel.value }));
+  }
+
+  function makeRow(a: Agent): Row {
+    const link = h('a', { href: `#/host/${encodeURIComponent(a.id)}` });
+    const stateBadge = h('span', { class: 'badge' });
+    const cells = COLUMNS.map((c) => h('td', c.num ? { class: 'num' } : null));
+    cells[0]!.appendChild(link);
+    cells[1]!.appendChild(stateBadge);
+    const spark = sparkCanvas();
+    const tr = h('tr', { 'data-id': a.id }, cells, h('td', { class: 'spark-cell' }, spark));
+    const r = { tr, cells, link, spark, stateBadge };
+    fill(r, a);
+    return r;
+  }
+
+  function fill(r: Row, a: Agent): void {
+    COLUMNS.forEach((c, i) => {
+      if (i === 0) setText(r.link, a.name);
+      else if (i === 1) {
+        const s = stateOf(a);
+        setText(r.stateBadge, s);
+        r.stateBadge.dataset.state = s;
+      } else setText(r.cells[i]!, c.text(a));
+    });
+    r.cells[10]!.dataset.alerting = store.activeAlerts(a.id).length ? 'yes' : 'no';
+    // When the manager last heard from the agent: lets a benchmark time report -> row.
+    r.tr.dataset.seen = a.lastSeen ?? '';
+    drawSpark(r.spark, store.sparks.get(a.id), cssVar('--accent'));
+  }
+
+  function visible(a: Agent): boolean {
+    if (a.trust !== 'accepted') return false;
+    const q = filter.value.trim().toLowerCase();
+    if (q && !a.name.toLowerCase().includes(q) && !a.hostname.toLowerCase().includes(q) && !a.address.includes(q)) return false;
+    return !stateSel.value || stateOf(a) === stateSel.value;
+  }
+
+  function updateCounts(): void {
+    let online = 0, offline = 0, alerting = 0, pending = 0;
+    for (const a of store.agents.values()) {
+      if (a.trust === 'pending') {
+        pending++;
+        continue;
+      }
+      if (a.online) online++;
+      else offline++;
+      if (store.activeAlerts(a.id).length) alerting++;
+    }
+    replace(counts,
+      h('span', { class: 'count', 'data-kind': 'online' }, h('b', null, online), ' online'),
+      h('span', { class: 'count', 'data-kind': 'offline' }, h('b', null, offline), ' offline'),
+      h('span', { class: 'count', 'data-kind': 'alerting' }, h('b', null, alerting), ' alerting'),
+      h('a', { class: 'count', 'data-kind': 'pending', href: '#/pending' }, h('b', null, pending), ' pending'),
+    );
+  }
+
+  function layout(): void {
+    dirtyOrder = false;
+    const col = COLUMNS.find((c) => c.key === sortKey) ?? COLUMNS[0]!;
+    for (const [k, b] of sortButtons) {
+      const th = b.parentElement!;
+      if (k === sortKey) th.setAttribute('aria-sort', sortDir > 0 ? 'ascending' : 'descending');
+      else th.removeAttribute('aria-sort');
+    }
+    const list = [...store.agents.values()].filter(visible);
+    list.sort((a, b) => {
+      const x = col.value(a);
+      const y = col.value(b);
+      return (x < y ? -1 : x > y ? 1 : a.name.localeCompare(b.name)) * sortDir;
+    });
+    const next = list.map((a) => a.id);
+    for (const [id, r] of rows) if (!store.agents.has(id)) {
+      r.tr.remove();
+      rows.delete(id);
+    }
+    empty.textContent = list.length ? '' : store.agents.size ? 'No agent matches the filter.' : 'No agents yet: start one with the command the manager printed.';
+    if (next.length === order.length && next.every((id, i) => id === order[i])) return;
+    order = next;
+    cancelAnimationFrame(pendingDraw);
+    // The first screenful now, the rest in chunks on the next frames.
+    let i = 0;
+    const chunk = (n: number) => {
+      const frag = document.createDocumentFragment();
+      for (const end = Math.min(order.length, i + n); i < end; i++) {
+        const id = order[i]!;
+        let r = rows.get(id);
+        if (!r) rows.set(id, (r = makeRow(store.agents.get(id)!)));
+        frag.appendChild(r.tr);
+      }
+      tbody.appendChild(frag);
+      if (i < order.length) pendingDraw = requestAnimationFrame(() => chunk(300));
+      else {
+        // Rows filtered out are detached, not destroyed: clearing the filter is instant.
+        const keep = new Set(order);
+        for (const [id, r] of rows) if (!keep.has(id)) r.tr.remove();
+      }
+    };
+    chunk(150);
+  }
+
+  filter.addEventListener('input', () => {
+    persist();
+    layout();
+  });
+  stateSel.addEventListener('change', () => {
+    persist();
+    layout();
+  });
+
+  // Live changes patch rows at once; the order is redone at most once a second (rows do not jump
+  // under the pointer with every report).
+  const changed = new Set<string>();
+  let patchTimer = 0;
+  const patch = () => {
+    patchTimer = 0;
+    for (const id of changed) {
+      const a = store.agents.get(id);
+      const r = rows.get(id);
+      if (a && r) fill(r, a);
+      else dirtyOrder = true;
+    }
+    changed.clear();
+    updateCounts();
+  };
+  const unsub = store.subscribe({
+    sparks: () => {
+      for (const [id, r] of rows) drawSpark(r.spark, store.sparks.get(id), cssVar('--accent'));
+    },
+    agents: (ids) => {
+      for (const id of ids) changed.add(id);
+      if (sortKey !== 'name') dirtyOrder = true;
+      patchTimer ||= window.setTimeout(patch, 100);
+    },
+    alert: (a) => {
+      changed.add(a.agentId);
+      patchTimer ||= window.setTimeout(patch, 100);
+    },
+    reset: () => {
+      for (const [id, r] of rows) {
+        const a = store.agents.get(id);
+        if (a) fill(r, a);
+      }
+      dirtyOrder = true;
+      updateCounts();
+      layout();
+    },
+  });
+  const tick = window.setInterval(() => {
+    if (document.hidden) return;
+    if (dirtyOrder) layout();
+    for (const [id, r] of rows) {
+      const a = store.agents.get(id);
+      if (a && r.tr.isConnected) setText(r.cells[9]!, ago(a.lastSeen));
+    }
+  }, 1000);
+  const unTheme = onThemeChange(() => {
+    for (const [id, r] of rows) drawSpark(r.spark, store.sparks.get(id), cssVar('--accent'));
+  });
+
+  replace(main,
+    h('div', { class: 'page-head' }, h('h1', null, 'Fleet'), counts),
+    h('div', { class: 'filters', role: 'search' },
+      h('span', { class: 'field' }, h('label', { for: 'fleet-filter' }, 'Filter by name'), filter),
+      h('span', { class: 'field' }, h('label', { for: 'fleet-state' }, 'State'), stateSel)),
+    h('div', { class: 'table-wrap' }, table),
+    empty,
+  );
+  updateCounts();
+  layout();
+  return () => {
+    unsub();
+    unTheme();
+    clearInterval(tick);
+    clearTimeout(patchTimer);
+    cancelAnimationFrame(pendingDraw);
+  };
+}

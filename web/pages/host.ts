@@ -1,0 +1,412 @@
+// One host: who it is, its charts for a range (live, 1 h ... 1 y), mounts and interfaces, its
+// alerts, and the commands. Results and errors (with their codes) appear on the page.
+
+import type uPlot from 'uplot';
+import { api, ApiError, errorOf } from '../api.ts';
+import { makeChart, type ChartSpec } from '../charts.ts';
+import { typedConfirm } from '../confirm.ts';
+import { h, replace } from '../dom.ts';
+import { ago, bytes, duration, pct, rate, time } from '../format.ts';
+import { FIELDS, loadHistory, type HistoryData } from '../history.ts';
+import type { PageContext } from '../main.ts';
+import { store } from '../store.ts';
+import { onThemeChange } from '../theme.ts';
+import { stateOf, type Agent, type Alert, type CommandEvent } from '../types.ts';
+
+const RANGES = [
+  { key: 'live', label: 'Live', ms: 10 * 60_000 },
+  { key: '1h', label: '1 h', ms: 3600_000 },
+  { key: '24h', label: '24 h', ms: 86400_000 },
+  { key: '7d', label: '7 d', ms: 7 * 86400_000 },
+  { key: '30d', label: '30 d', ms: 30 * 86400_000 },
+  { key: '1y', label: '1 y', ms: 365 * 86400_000 },
+] as const;
+
+const CHARTS: ChartSpec[] = [
+  { title: 'CPU', unit: 'pct', series: [{ label: 'CPU', field: 'cpuPercent', color: '--c1' }] },
+  { title: 'Memory', unit: 'pct', series: [{ label: 'Memory', field: 'memPercent', color: '--c2' }] },
+  { title: 'Disk (root)', unit: 'pct', series: [{ label: 'Disk', field: 'diskPercent', color: '--c3' }] },
+  { title: 'Network', unit: 'rate', series: [{ label: 'in', field: 'netRxRate', color: '--c4' }, { label: 'out', field: 'netTxRate', color: '--c5' }] },
+  { title: 'Processes', unit: 'count', series: [{ label: 'Processes', field: 'processCount', color: '--c6' }] },
+];
+
+type Json = Record<string, any>;
+
+export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () => void {
+  const admin = ctx.me.role === 'admin';
+  let agent = store.agents.get(id) ?? [...store.agents.values()].find((a) => a.name === id);
+  if (!agent) {
+    replace(main, h('h1', null, 'Unknown host'), h('p', { class: 'error', role: 'alert' }, `No agent has the id or name "${id}" [AGENT_NOT_FOUND]. `, h('a', { href: '#/' }, 'Back to the fleet')));
+    return () => {};
+  }
+  const agentId = agent.id;
+  let range: (typeof RANGES)[number] = RANGES[0];
+  let charts: uPlot[] = [];
+  let data: HistoryData | undefined;
+  let loadSeq = 0;
+
+  const title = h('h1');
+  const facts = h('dl', { class: 'facts' });
+  const rangeBar = h('div', { class: 'ranges', role: 'group', 'aria-label': 'Time range' });
+  const chartNote = h('p', { class: 'muted small', 'aria-live': 'polite' });
+  const chartBox = h('div', { class: 'charts' });
+  const result = h('section', { class: 'result', 'aria-live': 'polite', 'aria-labelledby': 'result-title' });
+  const confirmBox = h('div');
+  const mounts = h('div', { class: 'table-wrap' }, h('p', { class: 'muted' }, admin ? 'Loading the mounts from the agent...' : 'Mounts come from Status, which an administrator runs.'));
+  const ifaces = h('div', { class: 'table-wrap' });
+  const alertsBox = h('div', { class: 'table-wrap' });
+
+  // ---- header and facts -----------------------------------------------------------------------
+  function renderFacts(a: Agent): void {
+    const s = stateOf(a);
+    replace(title, a.name, ' ', h('span', { class: 'badge', 'data-state': s }, s));
+    const item = (k: string, v: string) => [h('dt', null, k), h('dd', null, v)];
+    replace(facts,
+      item('Host name', a.hostname || '-'), item('Address', a.address || '-'), item('Platform', a.platform || '-'),
+      item('Agent version', a.version || '-'), item('Last seen', ago(a.lastSeen)), item('Uptime', duration(a.metrics?.uptimeSeconds)),
+      item('CPU', pct(a.metrics?.cpuPercent)), item('Memory', pct(a.metrics?.memPercent)), item('Disk', pct(a.metrics?.diskPercent)),
+      item('Processes', a.metrics?.processCount == null ? '-' : String(a.metrics.processCount)), item('Id', a.id), item('Key (SHA-256)', a.fingerprint || '-'),
+    );
+  }
+
+  // ---- charts ---------------------------------------------------------------------------------
+  function chartWidth(): number {
+    return Math.max(280, Math.min(chartBox.clientWidth || main.clientWidth - 32, 1400) - 4);
+  }
+
+  function drawCharts(): void {
+    for (const c of charts) c.destroy();
+    charts = [];
+    replace(chartBox);
+    if (!data) return;
+    const w = chartWidth();
+    for (const spec of CHARTS) {
+      const el = h('figure', { class: 'chart', 'data-chart': spec.title });
+      chartBox.appendChild(el);
+      charts.push(makeChart(el, spec, data, w));
+    }
+  }
+
+  async function loadRange(): Promise<void> {
+    const seq = ++loadSeq;
+    for (const b of rangeBar.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.range === range.key));
+    const to = Date.now();
+    chartNote.textContent = 'Loading...';
+    try {
+      const d = await loadHistory(agentId, to - range.ms, to, range.key === 'live' ? 600 : 500);
+      if (seq !== loadSeq) return;
+      data = d;
+      chartNote.textContent = `${d.t.length} points${d.tier ? `, ${d.tier}` : ''}${range.key === 'live' ? ', updating as reports arrive' : ''}. Drag across a chart to zoom, double-click to reset.`;
+      drawCharts();
+    } catch (err) {
+      const e = err as ApiError;
+      chartNote.textContent = `Cannot load the history: ${e.message} [${e.code}]`;
+    }
+  }
+
+  /** Live: each report adds a point at the right, the window slides. */
+  function addLivePoint(a: Agent): void {
+    if (range.key !== 'live' || !data || !a.metrics) return;
+    const at = a.lastSeen ? Date.parse(a.lastSeen) / 1000 : Date.now() / 1000;
+    if (data.t.length && at <= data.t[data.t.length - 1]!) return;
+    data.t.push(at);
+    for (const f of FIELDS) {
+      const v = a.metrics[f];
+      const b = data.fields[f];
+      b.avg.push(typeof v === 'number' ? v : null);
+      b.min?.push(typeof v === 'number' ? v : null);
+      b.max?.push(typeof v === 'number' ? v : null);
+    }
+    const cut = Date.now() / 1000 - range.ms / 1000;
+    while (data.t.length && data.t[0]! < cut) {
+      data.t.shift();
+      for (const f of FIELDS) {
+        const b = data.fields[f];
+        b.avg.shift();
+        b.min?.shift();
+        b.max?.shift();
+      }
+    }
+    if (charts.length !== CHARTS.length) return drawCharts();
+    CHARTS.forEach((spec, i) => {
+      const cols: (number | null)[][] = [];
+      for (const s of spec.series) {
+        const b = (data!.fields as Record<string, { avg: (number | null)[]; min?: (number | null)[]; max?: (number | null)[] }>)[s.field]!;
+        cols.push(b.avg);
+        if (b.min && b.max) cols.push(b.max, b.min);
+      }
+      charts[i]!.setData([data!.t, ...cols] as uPlot.AlignedData);
+    });
+  }
+
+  for (const r of RANGES) {
+    rangeBar.appendChild(h('button', { type: 'button', class: 'seg', 'data-range': r.key, 'aria-pressed': 'false', onclick: () => {
+      range = r;
+      void loadRange();
+    } }, r.label));
+  }
+
+  // ---- tables ---------------------------------------------------------------------------------
+  function renderMounts(disks: Json[]): void {
+    replace(mounts, disks.length ? h('table', null, h('caption', { class: 'sr-only' }, 'Mounts'),
+      h('thead', null, h('tr', null, ['Mount', 'Device', 'Type', 'Size', 'Used', 'Free', 'Use'].map((c, i) => h('th', { scope: 'col', ...(i >= 3 ? { class: 'num' } : {}) }, c)))),
+      h('tbody', null, disks.map((d) => h('tr', null, h('td', null, String(d.mount)), h('td', null, String(d.fs)), h('td', null, String(d.type)),
+        h('td', { class: 'num' }, bytes(d.size)), h('td', { class: 'num' }, bytes(d.used)), h('td', { class: 'num' }, bytes(d.available)),
+        h('td', { class: 'num' }, meter(d.percent)))))) : h('p', { class: 'muted' }, 'No mounts reported.'));
+  }
+
+  function renderIfaces(list: Agent['interfaces']): void {
+    replace(ifaces, list && list.length ? h('table', null, h('caption', { class: 'sr-only' }, 'Interfaces'),
+      h('thead', null, h('tr', null, ['Interface', 'In', 'Out', 'Received', 'Sent'].map((c, i) => h('th', { scope: 'col', ...(i ? { class: 'num' } : {}) }, c)))),
+      h('tbody', null, list.map((n) => h('tr', null, h('td', null, n.name), h('td', { class: 'num' }, rate(n.rxRate)), h('td', { class: 'num' }, rate(n.txRate)),
+        h('td', { class: 'num' }, bytes(n.rxBytes)), h('td', { class: 'num' }, bytes(n.txBytes)))))) : h('p', { class: 'muted' }, 'No interfaces reported yet.'));
+  }
+
+  function renderAlerts(): void {
+    const list = store.alerts.filter((a) => a.agentId === agentId).slice(-200).reverse();
+    replace(alertsBox, list.length ? alertTable(list) : h('p', { class: 'muted' }, 'No alerts for this host.'));
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+  function show(titleText: string, ...body: (Node | string)[]): void {
+    replace(result, h('h3', { id: 'result-title' }, titleText), ...body);
+  }
+
+  function showError(what: string, err: unknown): void {
+    const e = err instanceof ApiError ? err : new ApiError('INTERNAL', String((err as Error)?.message ?? err), 0);
+    show(`${what} failed`, h('p', { class: 'error', role: 'alert' }, h('code', null, e.code), ' ', e.message));
+  }
+
+  async function run(what: string, cmd: string, args: Json = {}): Promise<Json | undefined> {
+    show(`${what}...`, h('p', { class: 'muted' }, 'Asking the agent...'));
+    try {
+      return await api<Json>(`/api/agents/${encodeURIComponent(agentId)}/${cmd}`, { method: 'POST', body: args });
+    } catch (err) {
+      showError(what, err);
+      return undefined;
+    }
+  }
+
+  async function status(auto = false): Promise<void> {
+    const r = auto ? await api<Json>(`/api/agents/${encodeURIComponent(agentId)}/status`, { method: 'POST', body: {} }).catch(() => undefined) : await run('Status', 'status');
+    if (!r) {
+      if (auto) replace(mounts, h('p', { class: 'muted' }, 'The agent did not answer Status (offline?).'));
+      return;
+    }
+    renderMounts((r.disks as Json[]) ?? []);
+    if (Array.isArray(r.interfaces)) renderIfaces(r.interfaces);
+    if (auto) return;
+    const m = r.metrics ?? {};
+    const kv = (k: string, v: string) => h('tr', null, h('th', { scope: 'row' }, k), h('td', null, v));
+    show('Status', h('table', { class: 'kv' }, h('tbody', null,
+      kv('Host name', String(r.hostname ?? '-')), kv('System', [r.os?.distro, r.os?.release, r.release].filter(Boolean).join(' ') || String(r.platform ?? '-')),
+      kv('Kernel', String(r.os?.kernel ?? r.release ?? '-')), kv('CPU', r.cpu ? `${r.cpu.model} (${r.cpu.cores} cores)` : '-'),
+      kv('Load', Array.isArray(r.cpu?.loadavg) ? r.cpu.loadavg.map((x: number) => x.toFixed(2)).join(' ') : '-'),
+      kv('CPU use', pct(m.cpuPercent)), kv('Memory', `${pct(m.memPercent)} of ${bytes(r.memory?.totalBytes)}`),
+      kv('Swap', r.memory?.swapTotalBytes ? `${bytes(r.memory.swapUsedBytes)} of ${bytes(r.memory.swapTotalBytes)}` : '-'),
+      kv('Uptime', duration(m.uptimeSeconds)), kv('Processes', m.processCount == null ? '-' : String(m.processCount)),
+      kv('Booted', r.bootTime ? time(new Date(r.bootTime).toISOString()) : '-'),
+    )), h('p', { class: 'muted small' }, 'Mounts and interfaces below are updated too.'));
+  }
+
+  async function procs(): Promise<void> {
+    const r = await run('Processes', 'procs');
+    if (r) show('Processes', h('p', { class: 'big', 'data-result': 'procs' }, r.processCount == null ? `unavailable: ${r.reason ?? 'unknown reason'}` : `${r.processCount} processes`));
+  }
+
+  const linesInput = h('input', { id: 'log-lines', type: 'number', min: '1', max: '10000', value: '50', inputmode: 'numeric' });
+  async function logs(): Promise<void> {
+    const n = Number(linesInput.value);
+    const r = await run('Logs', 'logs', { lines: n });
+    if (!r) return;
+    const pre = h('pre', { class: 'logs', tabindex: '0', 'data-result': 'logs' });
+    pre.textContent = (r.lines as string[]).join('\n');
+    show(`Logs: ${r.source}${r.truncated ? ' (truncated)' : ''}, ${(r.lines as string[]).length} lines`, pre);
+  }
+
+  const pathInput = h('input', { id: 'download-path', placeholder: '/var/log/syslog', spellcheck: 'false' });
+  let awaitingSha: ((e: CommandEvent) => void) | undefined;
+  async function download(): Promise<void> {
+    const path = pathInput.value.trim();
+    if (!path) return showError('Download', new ApiError('BAD_ARGS', 'give the path of a file on the host', 0));
+    const name = path.split(/[\\/]/).pop() || 'download';
+    const progress = h('progress', { max: '1', value: '0' });
+    const line = h('p', { class: 'muted' }, 'Starting...');
+    show(`Download ${path}`, progress, line);
+    // The agent's sha256 arrives with the recorded command (the HTTP trailer is out of the page's reach).
+    const agentSha = new Promise<CommandEvent>((resolve) => (awaitingSha = (e) => {
+      if (e.cmd === 'fetch' && e.agent?.id === agentId && e.args?.path === path && e.by.startsWith(`web ${ctx.me.user} `)) resolve(e);
+    }));
+    try {
+      const res = await fetch(`/api/agents/${encodeURIComponent(agentId)}/fetch?path=${encodeURIComponent(path)}`, { credentials: 'same-origin' });
+      if (!res.ok) throw await errorOf(res);
+      const size = Number(res.headers.get('x-file-size') ?? 0);
+      const reader = res.body!.getReader();
+      const parts: Uint8Array[] = [];
+      let got = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+        got += value.length;
+        progress.value = size ? got / size : 1;
+        line.textContent = `${bytes(got)} of ${bytes(size)}`;
+      }
+      const blob = new Blob(parts as BlobPart[]);
+      const sha = hex(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+      const ev = await Promise.race([agentSha, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+      if (ev && !ev.ok) throw new ApiError(ev.error?.code ?? 'TRANSFER_ABORTED', ev.error?.message ?? 'the transfer failed', 0);
+      if (got !== size) throw new ApiError('TRANSFER_ABORTED', `${got} of ${size} bytes arrived`, 0);
+      if (ev?.sha256 && ev.sha256 !== sha) throw new ApiError('FILE_CORRUPT', `sha256 of what arrived (${sha}) differs from the agent's (${ev.sha256})`, 0);
+      const a = h('a', { href: URL.createObjectURL(blob), download: name }, `Save ${name} again`);
+      show(`Downloaded ${path}`,
+        h('p', null, `${bytes(got)} (${got} bytes), saved as ${name}`),
+        h('p', null, 'sha256 ', h('code', { 'data-result': 'sha256' }, sha), ev?.sha256 ? ' (the same as the agent\'s)' : ' (the agent\'s not confirmed yet)'), a);
+      a.click();
+    } catch (err) {
+      showError(`Download ${path}`, err);
+    } finally {
+      awaitingSha = undefined;
+    }
+  }
+
+  function restart(): void {
+    replace(confirmBox, typedConfirm({
+      action: 'Restart', name: agent!.name,
+      explain: `Restart the host ${agent!.name} now? Its agent must run with --allow-restart; it shows as restarting until it is back.`,
+      cancel: () => replace(confirmBox),
+      run: async () => {
+        replace(confirmBox);
+        const r = await run('Restart', 'restart');
+        if (r) show('Restart', h('p', null, `Restart acknowledged by ${agent!.name}${r.command ? ` (${r.command})` : ''}.`));
+      },
+    }));
+  }
+
+  function revoke(): void {
+    replace(confirmBox, typedConfirm({
+      action: 'Revoke', name: agent!.name,
+      explain: `Revoke ${agent!.name}? It is disconnected and its key is refused from now on.`,
+      cancel: () => replace(confirmBox),
+      run: async () => {
+        replace(confirmBox);
+        const r = await run('Revoke', 'revoke');
+        if (r) show('Revoked', h('p', null, `${agent!.name} is revoked: its key ${r.fingerprint} is refused from now on.`));
+      },
+    }));
+  }
+
+  async function accept(): Promise<void> {
+    const r = await run('Accept', 'accept');
+    if (r) show('Accepted', h('p', null, `${agent!.name} is accepted.`));
+  }
+
+  const btn = (label: string, fn: () => void, extra: Record<string, string> = {}) =>
+    h('button', { type: 'button', onclick: fn, ...(admin ? {} : { disabled: true, title: 'viewers run nothing' }), ...extra }, label);
+  const actions = h('div', { class: 'actions' });
+  function renderActions(a: Agent): void {
+    replace(actions,
+      btn('Status', () => void status()), btn('Processes', () => void procs()),
+      h('span', { class: 'field' }, h('label', { for: 'log-lines' }, 'Lines'), linesInput), btn('Logs', () => void logs()),
+      h('span', { class: 'field' }, h('label', { for: 'download-path' }, 'Path'), pathInput), btn('Download', () => void download()),
+      btn('Restart', restart, { class: 'danger' }),
+      a.trust === 'pending' ? btn('Accept', () => void accept()) : btn('Revoke', revoke, { class: 'danger' }),
+      admin ? null : h('p', { class: 'muted small' }, `You are a viewer: you see everything and run nothing.`),
+    );
+  }
+  pathInput.addEventListener('keydown', (e) => e.key === 'Enter' && admin && void download());
+
+  // ---- live -----------------------------------------------------------------------------------
+  let factsTimer = 0;
+  const unsub = store.subscribe({
+    agents: (ids) => {
+      if (!ids.includes(agentId)) return;
+      const a = store.agents.get(agentId);
+      if (!a) {
+        // Revoked (from here or elsewhere): no commands any more; a result shown stays.
+        replace(actions, h('p', { class: 'muted' }, 'This agent was revoked: it is disconnected and its key is refused.'));
+        replace(confirmBox);
+        return;
+      }
+      const trustChanged = a.trust !== agent!.trust;
+      agent = a;
+      renderFacts(a);
+      if (trustChanged) renderActions(a);
+      addLivePoint(a);
+    },
+    alert: (al: Alert) => al.agentId === agentId && renderAlerts(),
+    command: (e) => awaitingSha?.(e),
+    reset: () => {
+      const a = store.agents.get(agentId);
+      if (a) renderFacts((agent = a));
+      renderAlerts();
+    },
+  });
+  // The event stream carries each report's headline values; the interface table is asked for
+  // again every 5 s while the page is in view (one small request).
+  factsTimer = window.setInterval(() => {
+    if (document.hidden || !agent) return;
+    renderFacts(agent);
+    void api<Agent>(`/api/agents/${encodeURIComponent(agentId)}`).then((a) => renderIfaces(a.interfaces)).catch(() => {});
+  }, 5000);
+  const unTheme = onThemeChange(() => drawCharts());
+  let resizeTimer = 0;
+  const onResize = () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => {
+      const w = chartWidth();
+      for (const c of charts) c.setSize({ width: w, height: 180 });
+    }, 100);
+  };
+  window.addEventListener('resize', onResize);
+
+  const section = (t: string, ...body: Node[]) => h('section', { 'aria-labelledby': `h-${t}` }, h('h2', { id: `h-${t.replace(/\s/g, '-')}` }, t), ...body);
+  replace(main,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Fleet'), ' / ', agent.name),
+    title, facts,
+    section('Commands', actions, confirmBox, result),
+    section('Charts', rangeBar, chartNote, chartBox),
+    section('Mounts', mounts),
+    section('Interfaces', ifaces),
+    section('Alerts', alertsBox),
+  );
+  renderFacts(agent);
+  renderActions(agent);
+  renderIfaces(agent.interfaces);
+  renderAlerts();
+  void loadRange();
+  void api<Agent>(`/api/agents/${encodeURIComponent(agentId)}`).then((a) => renderIfaces(a.interfaces)).catch(() => {});
+  if (admin && agent.online) void status(true);
+  else if (admin) replace(mounts, h('p', { class: 'muted' }, 'The agent is offline: Status shows the mounts when it is back.'));
+  return () => {
+    unsub();
+    unTheme();
+    clearInterval(factsTimer);
+    window.removeEventListener('resize', onResize);
+    for (const c of charts) c.destroy();
+  };
+}
+
+function meter(p: unknown): HTMLElement {
+  const v = typeof p === 'number' ? p : 0;
+  return h('span', { class: 'meter', 'data-level': v >= 90 ? 'high' : v >= 75 ? 'warn' : 'ok' }, pct(p));
+}
+
+function hex(buf: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function alertTable(list: Alert[], withHost = false): HTMLTableElement {
+  return h('table', { class: 'alerts' }, h('caption', { class: 'sr-only' }, 'Alerts'),
+    h('thead', null, h('tr', null, ['Time', 'Type', ...(withHost ? ['Host'] : []), 'Value', 'Threshold', 'Via'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', null, list.map((a) => alertRow(a, withHost))));
+}
+
+export function alertRow(a: Alert, withHost: boolean): HTMLTableRowElement {
+  const v = (x: number | undefined) => (typeof x === 'number' ? (a.type.startsWith('CPU') ? `${x.toFixed(1)}%` : String(x)) : '-');
+  return h('tr', { 'data-type': a.type },
+    h('td', null, time(a.at)),
+    h('td', null, h('span', { class: 'badge', 'data-alert': a.type }, a.type)),
+    withHost ? h('td', { class: 'host' }, h('a', { href: `#/host/${encodeURIComponent(a.agentId)}` }, a.agent)) : null,
+    h('td', null, a.type === 'AGENT_DOWN' ? `silent ${a.value} s` : v(a.value)), h('td', null, v(a.threshold)), h('td', null, a.via));
+}

@@ -1,0 +1,175 @@
+// What the pages show, in one place: agents, alerts and sparklines, loaded from the API once and
+// kept current by the event stream. The stream is closed while the tab is hidden (a background
+// tab costs nothing) and the snapshot reloaded when it is shown again or reconnects.
+
+import { api } from './api.ts';
+import type { Agent, Alert, CommandEvent } from './types.ts';
+
+type Listener = { sparks?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
+
+const SPARK_POINTS = 60;
+const NONE: string[] = [];
+
+class Store {
+  readonly agents = new Map<string, Agent>();
+  alerts: Alert[] = [];
+  /** agent id -> CPU averages over the last hour, one a minute */
+  readonly sparks = new Map<string, (number | null)[]>();
+  private lastSparkMinute = new Map<string, number>();
+  private readonly listeners = new Set<Listener>();
+  private source: EventSource | undefined;
+  private loaded = false;
+  /** the stream was closed (hidden tab): what it missed is reloaded when it opens again */
+  private stale = false;
+  live = false;
+
+  subscribe(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private watching = false;
+
+  async start(): Promise<void> {
+    if (!this.watching) {
+      this.watching = true;
+      document.addEventListener('visibilitychange', () => (document.hidden ? this.stopStream() : this.startStream()));
+    }
+    await this.reload();
+    if (!document.hidden) this.startStream();
+  }
+
+  stop(): void {
+    this.stopStream();
+    this.loaded = false;
+  }
+
+  /** The whole snapshot again (after a reconnect: what the stream missed). */
+  async reload(): Promise<void> {
+    // The sparklines follow when they come: the rows do not wait for them.
+    const sparks = api<{ agents: Record<string, (number | null)[]> }>(`/api/sparklines?minutes=60&points=${SPARK_POINTS}`);
+    sparks.catch(() => {});
+    const [agents, pending, alerts] = await Promise.all([api<Agent[]>('/api/agents'), api<Agent[]>('/api/pending'), api<Alert[]>('/api/alerts')]);
+    this.agents.clear();
+    for (const a of [...agents, ...pending]) this.agents.set(a.id, a);
+    this.alerts = alerts;
+    this.reindexAlerts();
+    this.loaded = true;
+    for (const l of this.listeners) l.reset?.();
+    void sparks.then((r) => {
+      const minute = Math.floor(Date.now() / 60_000);
+      for (const [id, s] of Object.entries(r.agents)) {
+        // Keep what the stream added meanwhile in the newest minute.
+        const live = this.sparks.get(id)?.[SPARK_POINTS - 1];
+        if (typeof live === 'number' && s[SPARK_POINTS - 1] === null) s[SPARK_POINTS - 1] = live;
+        this.sparks.set(id, s);
+        this.lastSparkMinute.set(id, minute);
+      }
+      for (const l of this.listeners) l.sparks?.();
+    }, () => {});
+  }
+
+  /** Alert types still in force for an agent: a _HIGH without its _NORMAL, AGENT_DOWN without AGENT_UP. */
+  activeAlerts(id: string): string[] {
+    return this.activeList.get(id) ?? NONE;
+  }
+
+  // Kept up to date alert by alert: the fleet asks for every row, and 10,000 alerts times 1,000
+  // rows must not be walked on each report.
+  private readonly active = new Map<string, Map<string, string>>();
+  private readonly activeList = new Map<string, string[]>();
+
+  private indexAlert(a: Alert): void {
+    let open = this.active.get(a.agentId);
+    if (!open) this.active.set(a.agentId, (open = new Map()));
+    const m = /^(.*)_(HIGH|NORMAL)$/.exec(a.type);
+    if (m) m[2] === 'HIGH' ? open.set(m[1]!, a.type) : open.delete(m[1]!);
+    else if (a.type === 'AGENT_DOWN') open.set('AGENT', a.type);
+    else if (a.type === 'AGENT_UP') open.delete('AGENT');
+    else open.set(a.type, a.type);
+    this.activeList.set(a.agentId, [...open.values()]);
+  }
+
+  private reindexAlerts(): void {
+    this.active.clear();
+    this.activeList.clear();
+    for (const a of this.alerts) this.indexAlert(a);
+  }
+
+  private startStream(): void {
+    if (this.source || !this.loaded) return;
+    const es = new EventSource('/api/web/events');
+    this.source = es;
+    let first = true;
+    es.onopen = () => {
+      this.setLive(true);
+      // A reconnect, or a tab shown again: reload what changed meanwhile. The very first open
+      // follows a fresh load.
+      if (!first || this.stale) void this.reload().catch(() => {});
+      first = false;
+      this.stale = false;
+    };
+    es.onerror = () => this.setLive(false);
+    es.addEventListener('agents', (ev) => {
+      const rows = JSON.parse((ev as MessageEvent).data) as Agent[];
+      const minute = Math.floor(Date.now() / 60_000);
+      for (const a of rows) {
+        const old = this.agents.get(a.id);
+        if (old?.interfaces && !a.interfaces) a.interfaces = old.interfaces;
+        this.agents.set(a.id, a);
+        this.addSpark(a, minute);
+      }
+      const ids = rows.map((r) => r.id);
+      for (const l of this.listeners) l.agents?.(ids);
+    });
+    es.addEventListener('removed', (ev) => {
+      const { id } = JSON.parse((ev as MessageEvent).data) as { id: string };
+      this.agents.delete(id);
+      for (const l of this.listeners) l.agents?.([id]);
+    });
+    es.addEventListener('alert', (ev) => {
+      const a = JSON.parse((ev as MessageEvent).data) as Alert;
+      if (this.alerts.length && this.alerts[this.alerts.length - 1]!.n >= a.n) return;
+      this.alerts.push(a);
+      this.indexAlert(a);
+      if (this.alerts.length > 10_000) this.alerts.splice(0, this.alerts.length - 10_000);
+      for (const l of this.listeners) l.alert?.(a);
+    });
+    es.addEventListener('command', (ev) => {
+      const e = JSON.parse((ev as MessageEvent).data) as CommandEvent;
+      for (const l of this.listeners) l.command?.(e);
+    });
+  }
+
+  private stopStream(): void {
+    if (this.source) this.stale = true;
+    this.source?.close();
+    this.source = undefined;
+    this.setLive(false);
+  }
+
+  private setLive(v: boolean): void {
+    if (this.live === v) return;
+    this.live = v;
+    for (const l of this.listeners) l.status?.(v);
+  }
+
+  /** The sparkline's last minute follows the reports; a new minute shifts it left. */
+  private addSpark(a: Agent, minute: number): void {
+    const cpu = a.metrics?.cpuPercent;
+    if (typeof cpu !== 'number' || a.trust !== 'accepted') return;
+    let s = this.sparks.get(a.id);
+    if (!s) this.sparks.set(a.id, (s = new Array(SPARK_POINTS).fill(null)));
+    const last = this.lastSparkMinute.get(a.id) ?? minute;
+    const shift = Math.min(SPARK_POINTS, minute - last);
+    for (let i = 0; i < shift; i++) {
+      s.shift();
+      s.push(null);
+    }
+    this.lastSparkMinute.set(a.id, minute);
+    const prev = s[SPARK_POINTS - 1];
+    s[SPARK_POINTS - 1] = prev === null || prev === undefined ? cpu : (prev + cpu) / 2;
+  }
+}
+
+export const store = new Store();

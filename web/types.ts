@@ -1,0 +1,54 @@
+// Shapes of what the API answers (agents --json, alerts --json).
+
+export interface Agent {
+  id: string;
+  name: string;
+  hostname: string;
+  address: string;
+  platform: string;
+  version: string;
+  online: boolean;
+  restarting: boolean;
+  down: boolean;
+  trust: 'accepted' | 'pending';
+  fingerprint: string;
+  lastSeen: string | null;
+  connectedAt: string | null;
+  interval: number;
+  metrics: Record<string, any>;
+  interfaces?: { name: string; rxBytes: number; txBytes: number; rxRate: number | null; txRate: number | null }[];
+}
+
+export interface Alert {
+  agent: string;
+  agentId: string;
+  type: string;
+  value: number;
+  threshold?: number;
+  at: string;
+  seq: number;
+  n: number;
+  via: string;
+}
+
+export interface CommandEvent {
+  at: number;
+  event: 'command';
+  agent: { id: string; name: string };
+  cmd: string;
+  args: Record<string, unknown>;
+  by: string;
+  ok: boolean;
+  error?: { code: string; message: string };
+  sha256?: string;
+  bytes?: number;
+}
+
+export type AgentState = 'online' | 'offline' | 'pending' | 'restarting' | 'down';
+
+export function stateOf(a: Agent): AgentState {
+  if (a.trust === 'pending') return 'pending';
+  if (a.restarting) return 'restarting';
+  if (a.online) return 'online';
+  return a.down ? 'down' : 'offline';
+}
