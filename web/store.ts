@@ -83,7 +83,12 @@ class Store {
     let open = this.active.get(a.agentId);
     if (!open) this.active.set(a.agentId, (open = new Map()));
     const m = /^(.*)_(HIGH|NORMAL)$/.exec(a.type);
-    if (m) m[2] === 'HIGH' ? open.set(m[1]!, a.type) : open.delete(m[1]!);
+    if (a.rule && a.rule !== 'agent_down') {
+      // A rule's alert says itself whether it fires; each mount or interface is its own.
+      const key = `${a.rule}|${Object.entries(a.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`;
+      if (a.state === 'resolved') open.delete(key);
+      else open.set(key, a.type);
+    } else if (m) m[2] === 'HIGH' ? open.set(m[1]!, a.type) : open.delete(m[1]!);
     else if (a.type === 'AGENT_DOWN') open.set('AGENT', a.type);
     else if (a.type === 'AGENT_UP') open.delete('AGENT');
     else open.set(a.type, a.type);

@@ -29,6 +29,13 @@ export interface Alert {
   seq: number;
   n: number;
   via: string;
+  /** from a rule: which, whether it fires or resolves, how bad, and its series (mount, interface) */
+  rule?: string;
+  state?: 'firing' | 'resolved';
+  severity?: 'warning' | 'critical';
+  labels?: Record<string, string>;
+  /** the id of the silence that held back its notification */
+  silenced?: string;
 }
 
 export interface CommandEvent {

@@ -404,9 +404,11 @@ export function alertTable(list: Alert[], withHost = false): HTMLTableElement {
 
 export function alertRow(a: Alert, withHost: boolean): HTMLTableRowElement {
   const v = (x: number | undefined) => (typeof x === 'number' ? (a.type.startsWith('CPU') ? `${x.toFixed(1)}%` : String(x)) : '-');
-  return h('tr', { 'data-type': a.type },
+  const series = Object.entries(a.labels ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+  const extra = [a.severity === 'critical' ? 'critical' : '', series, a.silenced ? 'silenced' : ''].filter(Boolean).join(' · ');
+  return h('tr', { 'data-type': a.type, ...(a.state ? { 'data-state': a.state } : {}) },
     h('td', null, time(a.at)),
-    h('td', null, h('span', { class: 'badge', 'data-alert': a.type }, a.type)),
+    h('td', null, h('span', { class: 'badge', 'data-alert': a.type }, a.type), extra ? h('span', { class: 'muted small' }, ` ${extra}`) : null),
     withHost ? h('td', { class: 'host' }, h('a', { href: `#/host/${encodeURIComponent(a.agentId)}` }, a.agent)) : null,
     h('td', null, a.type === 'AGENT_DOWN' ? `silent ${a.value} s` : v(a.value)), h('td', null, v(a.threshold)), h('td', null, a.via));
 }
