@@ -52,6 +52,7 @@ import { LogThrottle } from '../log/throttle.ts';
 import { tokenMatches } from './token.ts';
 import type { Dashboard } from '../web/dashboard.ts';
 import type { Notifier } from '../notify/notifier.ts';
+import { readJsonObject } from '../net/json-body.ts';
 import { notifyRoute } from '../notify/api-route.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -157,25 +158,6 @@ function sendError(res: ServerResponse, err: unknown): void {
   sendJson(res, STATUS[e.code] ?? (e.code === 'INTERNAL' ? 500 : 422), { error: e });
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let size = 0;
-  const parts: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > API_MAX_BODY) throw new HwError('BAD_ARGS', `request body over ${API_MAX_BODY} bytes`);
-    parts.push(chunk);
-  }
-  if (!size) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.concat(parts).toString('utf8'));
-  } catch {
-    throw new HwError('BAD_JSON', 'request body is not JSON');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HwError('BAD_ARGS', 'request body must be a JSON object');
-  return v as Record<string, unknown>;
-}
-
 interface Limits {
   maxUnsent: number;
   keepaliveMs: number;
@@ -225,7 +207,7 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
     if (parts.length === 4 && method === 'POST' && cmd === 'revoke') return sendJson(res, 200, agentJson(manager.revoke(ref, apiWho(req))));
     if (parts.length === 4 && cmd === 'fetch' && method === 'GET') return fetchFile(manager, ref, url, req, res);
     if (parts.length === 4 && method === 'POST' && (cmd === 'status' || cmd === 'procs' || cmd === 'logs' || cmd === 'restart')) {
-      const args = await readBody(req);
+      const args = await readJsonObject(req, API_MAX_BODY);
       const result = await manager.command(ref, cmd, args, apiWho(req));
       return sendJson(res, 200, result ?? {});
     }

@@ -2,6 +2,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { readJsonObject } from '../net/json-body.ts';
 import { HwError } from '../errors.ts';
 
 /** No inline script or style, nothing from elsewhere, not framed. */
@@ -37,19 +38,5 @@ export function cookies(req: IncomingMessage): Map<string, string> {
 /** A small JSON object body (sign-in forms); refuses anything but application/json, which a cross-site form cannot send. */
 export async function readJsonBody(req: IncomingMessage, max = 8192): Promise<Record<string, unknown>> {
   if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HwError('BAD_ARGS', 'send the body as application/json');
-  let size = 0;
-  const parts: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw new HwError('BAD_ARGS', `request body over ${max} bytes`);
-    parts.push(chunk);
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.concat(parts).toString('utf8'));
-  } catch {
-    throw new HwError('BAD_JSON', 'request body is not JSON');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HwError('BAD_ARGS', 'request body must be a JSON object');
-  return v as Record<string, unknown>;
+  return readJsonObject(req, max);
 }
