@@ -218,11 +218,11 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
     const sel = parseSelection({ ...(q.has('selector') ? { selector: q.get('selector') } : {}), ...(q.has('label') ? { label: q.get('label') } : {}), ...(q.get('all') ? { all: true } : {}) });
     return sendJson(res, 200, select(manager, sel).map(agentJson));
   }
-  if (parts[1] === 'jobs' && parts.length === 2 && method === 'POST') return jobStream(manager, await readBody(req), req, res, limits);
+  if (parts[1] === 'jobs' && parts.length === 2 && method === 'POST') return jobStream(manager, await readJsonObject(req, API_MAX_BODY), req, res, limits);
   if (parts[1] === 'silences') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.silences.active().map(silenceJson));
     if (parts.length === 2 && method === 'POST') {
-      const b = await readBody(req);
+      const b = await readJsonObject(req, API_MAX_BODY);
       const forS = parseDuration(b.for ?? '');
       if (typeof b.selector !== 'string') throw new HwError('BAD_ARGS', 'a silence needs "selector" (an agent, glob or label=value)');
       if (!forS.ok) throw new HwError('BAD_ARGS', `for: ${forS.error}`);
