@@ -37,7 +37,7 @@ cli.usage(`[options]            serve: listen for agents, open the console
   $ manager <command> [options]  ask the running manager`);
 cli.option('--api <host:port>', `Control API address (default: from <data-dir>/${MANAGER_FILE}, else ${DEFAULT_API})`);
 cli.option('--data-dir <dir>', 'Manager data folder: record, API token, manager.json', { default: DEFAULT_DATA_DIR });
-cli.option('--timeout <seconds>', `Client commands: give up (exit 6) when the manager sends nothing for this long (default ${CLIENT_RESPONSE_TIMEOUT_MS / 1000})`);
+cli.option('--timeout <seconds>', `Client commands: give up (exit 6) when the manager sends nothing for this long (default ${CLIENT_RESPONSE_TIMEOUT_MS / 1000}); with several agents, how long each host has to answer`);
 
 const serveCmd = cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the control API and a console')
   .option('--config <file>', 'YAML config file: every serve flag as a key (flags win over it); `reload`, SIGHUP or POST /api/reload apply a change')
