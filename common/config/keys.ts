@@ -38,7 +38,7 @@ export function configKeys(options: CacOptionLike[]): ConfigKey[] {
     seen.add(key);
     keys.push({
       key, flag: o.negated ? `--no-${key}` : `--${key}`, prop: o.name, boolean: !!o.isBoolean || o.negated,
-      repeatable: /repeatable/i.test(o.description), description: o.description,
+      repeatable: /repeatable|one per /i.test(o.description), description: o.description,
     });
   }
   return keys;
