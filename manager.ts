@@ -5,18 +5,16 @@ import { cac } from 'cac';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
-import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, rulesCmd, silenceCmd, statusCmd, configShowCmd, type Io,
-} from './common/cli/commands.ts';
+import { reloadCmd, rulesCmd, silenceCmd, configShowCmd, type Io } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
 import { durationFlag, exitOnSignal, last, list, numberFlag, runCli } from './common/cli/run.ts';
+import { registerClientCommands } from './common/cli/register.ts';
 import { registerUserCommands } from './common/cli/users.ts';
 import {
   CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_METRICS_PORT, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, LOG_FILES_KEPT,
   METRICS_TOKEN_FILE, VERSION, WEBHOOK_SECRET_FILE,
 } from './common/constants.ts';
 import { HwError } from './common/errors.ts';
-import { notifyStatusCmd, notifyTestCmd } from './common/cli/notify.ts';
 import { consoleSource } from './common/manager/local-client.ts';
 import { serve, MANAGER_FILE, type ServeConfig, type Serving } from './common/manager/serve.ts';
 import { checkConfig, ConfigReloader, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
@@ -226,89 +224,9 @@ function io(): Io {
   };
 }
 
-cli.command('agents', 'Every agent: name, id, address, online, last seen, latest metrics')
-  .option('--json', 'JSON output')
-  .action((o) => agentsCmd(client(o), o, io()));
-/** The selection flags of every agent command: one agent as before, or many at once. */
-function many<T extends ReturnType<typeof cli.command>>(cmd: T): T {
-  return cmd
-    .option('--label <name=value>', 'Every agent with this label (instead of <agent>)')
-    .option('--all', 'Every agent (instead of <agent>)')
-    .option('--parallel <n>', 'With several agents: how many are asked at once (default 10)') as T;
-}
-const sel = (o: Record<string, unknown>) => ({ label: last(o.label), all: o.all, parallel: last(o.parallel), timeout: last(o.timeout) });
-const ref = (r: unknown) => (r === undefined ? undefined : String(r));
 
-many(cli.command('status [agent]', 'Complete system status, asked from the agent now'))
-  .option('--json', 'JSON output (several agents: one JSON object a line)')
-  .example("manager status 'web-*'")
-  .action((r, o) => statusCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
-many(cli.command('procs [agent]', 'Number of running processes'))
-  .option('--json', 'JSON output (several agents: one JSON object a line)')
-  .example('manager procs --all --json')
-  .action((r, o) => procsCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
-many(cli.command('logs [agent]', 'Latest lines of the system log (or of the agent\'s --log-file)'))
-  .option('--lines <n>', 'How many lines', { default: 50 })
-  .option('--json', 'JSON output (several agents: one JSON object a line)')
-  .action((r, o) => logsCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
-many(cli.command('fetch <agent> [remote-path] [local-path]', 'Download a file from the agent (sha256 checked; progress on a terminal); from several: <local-path>/<agent>/<file name>'))
-  .option('--force', 'Overwrite the local file')
-  .option('--json', 'JSON output (several agents: one JSON object a line)')
-  .example('manager fetch web1 /var/log/syslog')
-  .example("manager fetch 'web-*' /var/log/syslog ./logs")
-  .example('manager fetch --label role=db /etc/hosts ./hosts')
-  .action(async (a, b, c, o) => {
-    // Ctrl-C cancels on every side: the manager tells the agent (which closes the file), and the
-    // .part file is removed before we exit.
-    const ac = new AbortController();
-    const stop = () => ac.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    // With --label or --all there is no <agent>: the words move up one.
-    const byFlag = o.label !== undefined || o.all;
-    const [agentRef, remote, local] = byFlag ? [undefined, a, b] : [a, b, c];
-    if (byFlag && c !== undefined) throw new HwError('BAD_ARGS', 'with --label or --all: fetch <remote-path> [local-folder]');
-    await fetchCmd(client(o), ref(agentRef), remote === undefined ? '' : String(remote), local === undefined ? undefined : String(local), { ...o, ...sel(o) }, io(), ac.signal);
-  });
-many(cli.command('restart [agent]', 'Restart the agent\'s host (the agent must run with --allow-restart); several hosts are listed and need --yes'))
-  .option('--yes', 'Do not ask for confirmation')
-  .option('--json', 'JSON output for several agents')
-  .action((r, o) => restartCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
-cli.command('alerts', 'Alerts received: CPU_HIGH/CPU_NORMAL, AGENT_DOWN/AGENT_UP, each rule\'s (MEMORY_HIGH, MEMORY_HIGH_RESOLVED...)')
-  .option('--json', 'JSON output (with --follow: one JSON object a line)')
-  .option('--active', 'Only what fires now (fired and not resolved)')
-  .option('--follow', 'Keep printing new alerts until interrupted')
-  .action(async (o) => {
-    const ac = new AbortController();
-    process.once('SIGINT', () => ac.abort());
-    process.once('SIGTERM', () => ac.abort());
-    await alertsCmd(client(o), o, io(), ac.signal);
-  });
-
-cli.command('history <agent>', 'An agent\'s history: every sample for a day, then 1-min, 5-min and 1-hour min/avg/max')
-  .option('--since <duration>', 'How far back: 30s, 10m, 2h, 7d, 365d', { default: '10m' })
-  .option('--points <n>', 'At most this many points (longer spans are rolled up into min/avg/max)', { default: 1000 })
-  .option('--mounts', 'Also each mount\'s and each interface\'s series (with --json)')
-  .option('--json', 'JSON output')
-  .example('manager history web1 --since 7d --points 200')
-  .action((ref, o) => historyCmd(client(o), String(ref), { since: last(o.since), points: last(o.points), json: o.json, detail: !!o.mounts }, io()));
-cli.command('pending', 'Agents waiting to be accepted, with their key fingerprints')
-  .option('--json', 'JSON output')
-  .action((o) => pendingCmd(client(o), o, io()));
-cli.command('accept [agent]', 'Accept a pending agent (check its fingerprint first), or every one with --all')
-  .option('--all', 'Accept every pending agent')
-  .action((ref, o) => acceptCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
-cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (it is disconnected)')
-  .action((ref, o) => revokeCmd(client(o), String(ref), io()));
-
+registerClientCommands(cli, client, io);
 registerUserCommands(cli, apiOf);
-cli.command('notify <status|test>', 'Alertmanager and webhook destinations: queued, last success, last error; or send a test alert to all')
-  .option('--json', 'JSON output (status)')
-  .action((what, o) => {
-    if (what === 'status') return notifyStatusCmd(client(o), o, io());
-    if (what === 'test') return notifyTestCmd(client(o), io());
-    throw new HwError('BAD_ARGS', `notify ${String(what)}: use \`notify status\` or \`notify test\``);
-  });
 
 cli.help((sections) => {
   sections.push({
