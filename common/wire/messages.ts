@@ -1,6 +1,6 @@
 // Every message of the protocol, its type, and its validation at the boundary. See PROTOCOL.md.
 
-import { MAX_INTERVAL_S, MIN_INTERVAL_S } from '../constants.ts';
+import { FS_TYPE_MAX, MAX_INTERVAL_S, MIN_INTERVAL_S, MOUNT_PATH_MAX } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
 import {
@@ -112,7 +112,12 @@ function checkInterfaces(list: unknown[]): InterfaceCounters[] {
 function checkMounts(list: unknown[]): MountUsage[] {
   return list.map((x) => {
     if (!isObj(x)) throw new HwError('BAD_MESSAGE', 'mount entry must be an object');
-    return { mount: str(x, 'mount', 1024), size: num(x, 'size'), used: num(x, 'used'), percent: num(x, 'percent') };
+    const m: MountUsage = { mount: str(x, 'mount', MOUNT_PATH_MAX), size: num(x, 'size'), used: num(x, 'used'), percent: num(x, 'percent') };
+    // type and available came later: older agents send neither.
+    const type = optStr(x, 'type', FS_TYPE_MAX);
+    if (type !== undefined) m.type = type;
+    if (x.available !== undefined) m.available = numIn(x, 'available', 0, Number.MAX_SAFE_INTEGER);
+    return m;
   });
 }
 
