@@ -10,10 +10,23 @@ export interface ChartSpec {
   title: string;
   unit: 'pct' | 'rate' | 'count';
   series: { label: string; field: string; color: string }[];
+  /** draw a line across missing points (live interface rates arrive with every other report) */
+  spanGaps?: boolean;
 }
 
 const fmt = (unit: ChartSpec['unit'], v: number | null) =>
   v === null || v === undefined ? '-' : unit === 'pct' ? `${v.toFixed(1)}%` : unit === 'rate' ? `${bytes(v)}/s` : v.toFixed(0);
+
+/** The columns a chart draws, in its series' order (for setData on a live update). */
+export function chartColumns(spec: ChartSpec, data: HistoryData): (number | null)[][] {
+  const cols: (number | null)[][] = [];
+  for (const s of spec.series) {
+    const b = (data.fields as Record<string, Band>)[s.field] ?? data.detail[s.field] ?? { avg: data.t.map(() => null) };
+    cols.push(b.avg);
+    if (b.min && b.max) cols.push(b.max, b.min);
+  }
+  return cols;
+}
 
 export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, width: number): uPlot {
   const grid = cssVar('--grid');
@@ -22,9 +35,9 @@ export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, w
   const columns: (number | null)[][] = [];
   const bands: uPlot.Band[] = [];
   for (const s of spec.series) {
-    const b = (data.fields as Record<string, Band>)[s.field]!;
+    const b = (data.fields as Record<string, Band>)[s.field] ?? data.detail[s.field] ?? { avg: data.t.map(() => null) };
     columns.push(b.avg);
-    series.push({ label: s.label, stroke: cssVar(s.color), width: 1.5, value: (_u, v) => fmt(spec.unit, v), spanGaps: false });
+    series.push({ label: s.label, stroke: cssVar(s.color), width: 1.5, value: (_u, v) => fmt(spec.unit, v), spanGaps: !!spec.spanGaps });
     if (b.min && b.max) {
       const maxIdx = series.length;
       columns.push(b.max);
