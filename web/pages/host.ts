@@ -11,7 +11,7 @@ import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } fro
 import type { PageContext } from '../main.ts';
 import { store } from '../store.ts';
 import { onThemeChange } from '../theme.ts';
-import { stateOf, type Agent, type Alert, type CommandEvent, type Mount } from '../types.ts';
+import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount } from '../types.ts';
 
 const RANGES = [
   { key: 'live', label: 'Live', ms: 10 * 60_000 },
@@ -36,22 +36,28 @@ function chartSpecs(d: HistoryData): { specs: ChartSpec[]; hiddenIfs: number } {
     ? { title: 'Disk used per mount', unit: 'pct', series: d.mounts.map((m, i) => ({ label: m, field: mountKey(m), color: COLORS[(i + 2) % COLORS.length]! })) }
     : { title: 'Disk (root)', unit: 'pct', series: [{ label: 'Disk', field: 'diskPercent', color: '--c3' }] };
   const traffic = (n: string) => sum(d.detail[ifKey(n, 'rxRate')]) + sum(d.detail[ifKey(n, 'txRate')]);
-  const ifs = [...d.interfaces].sort((a, b) => traffic(b) - traffic(a) || a.localeCompare(b));
+  // An interface with no traffic over the range (an unused ifb0, a down link) gets no chart.
+  const ifs = d.interfaces.filter((n) => traffic(n) > 0).sort((a, b) => traffic(b) - traffic(a) || a.localeCompare(b));
   const shown = ifs.slice(0, MAX_IF_CHARTS).sort((a, b) => a.localeCompare(b));
   return {
     specs: [
       { title: 'CPU', unit: 'pct', series: [{ label: 'CPU', field: 'cpuPercent', color: '--c1' }] },
       { title: 'Memory', unit: 'pct', series: [{ label: 'Memory', field: 'memPercent', color: '--c2' }] },
       disk,
-      { title: shown.length ? 'Network, all interfaces' : 'Network', unit: 'rate', series: [{ label: 'in', field: 'netRxRate', color: '--c4' }, { label: 'out', field: 'netTxRate', color: '--c5' }] },
+      { title: shown.length ? 'Network, all but loopback' : 'Network', unit: 'rate', series: [{ label: 'in', field: 'netRxRate', color: '--c4' }, { label: 'out', field: 'netTxRate', color: '--c5' }] },
       ...shown.map((n): ChartSpec => ({
         title: `Network ${n}`, unit: 'rate', spanGaps: true,
         series: [{ label: 'in', field: ifKey(n, 'rxRate'), color: '--c4' }, { label: 'out', field: ifKey(n, 'txRate'), color: '--c5' }],
       })),
       { title: 'Processes', unit: 'count', series: [{ label: 'Processes', field: 'processCount', color: '--c6' }] },
     ],
-    hiddenIfs: ifs.length - shown.length,
+    hiddenIfs: d.interfaces.length - shown.length,
   };
+}
+
+function diskFact(a: Agent): string {
+  const w = worstMount(a);
+  return w ? `${pct(w.percent)} (fullest: ${w.mount})` : '-';
 }
 
 function sum(b: Band | undefined): number {
@@ -95,7 +101,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     replace(facts,
       item('Host name', a.hostname || '-'), item('Address', a.address || '-'), item('Platform', a.platform || '-'),
       item('Agent version', a.version || '-'), item('Last seen', ago(a.lastSeen)), item('Uptime', duration(a.metrics?.uptimeSeconds)),
-      item('CPU', pct(a.metrics?.cpuPercent)), item('Memory', pct(a.metrics?.memPercent)), item('Disk', pct(a.metrics?.diskPercent)),
+      item('CPU', pct(a.metrics?.cpuPercent)), item('Memory', pct(a.metrics?.memPercent)), item('Disk', diskFact(a)),
       item('Processes', a.metrics?.processCount == null ? '-' : String(a.metrics.processCount)), item('Id', a.id), item('Key (SHA-256)', a.fingerprint || '-'),
     );
   }
@@ -119,7 +125,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       chartBox.appendChild(el);
       charts.push(makeChart(el, spec, data, w));
     }
-    if (c.hiddenIfs) chartBox.appendChild(h('p', { class: 'muted small' }, `${c.hiddenIfs} quieter interface${c.hiddenIfs > 1 ? 's are' : ' is'} not charted; the table below lists every interface.`));
+    if (c.hiddenIfs) chartBox.appendChild(h('p', { class: 'muted', 'data-note': 'interfaces' }, `${c.hiddenIfs} interface${c.hiddenIfs > 1 ? 's' : ''} without traffic in this range, or quieter than the ${MAX_IF_CHARTS} charted, not charted; the table below lists every interface.`));
   }
 
   async function loadRange(): Promise<void> {
