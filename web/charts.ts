@@ -56,7 +56,8 @@ export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, w
     bands,
     cursor: { sync: { key: 'host' }, drag: { x: true, y: false } },
     scales: { x: { time: true }, y: spec.unit === 'pct' ? { range: [0, 100] } : { range: (_u, min, max) => [0, Math.max(max, min + 1) * 1.1] } },
-    axes: [axis(), { ...axis(), size: 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
+    // Rates need room for "750 kB/s".
+    axes: [axis(), { ...axis(), size: spec.unit === 'rate' ? 80 : 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
     legend: { live: true },
   };
   return new uPlot(opts, [data.t, ...columns] as uPlot.AlignedData, el);
