@@ -9,7 +9,8 @@ import { cssVar } from './theme.ts';
 export interface ChartSpec {
   title: string;
   unit: 'pct' | 'rate' | 'count';
-  series: { label: string; field: string; color: string }[];
+  /** dash: a dashed line, so a series drawn on top of another (out over an equal in) leaves it visible */
+  series: { label: string; field: string; color: string; dash?: number[] }[];
   /** draw a line across missing points (live interface rates arrive with every other report) */
   spanGaps?: boolean;
 }
@@ -37,7 +38,7 @@ export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, w
   for (const s of spec.series) {
     const b = (data.fields as Record<string, Band>)[s.field] ?? data.detail[s.field] ?? { avg: data.t.map(() => null) };
     columns.push(b.avg);
-    series.push({ label: s.label, stroke: cssVar(s.color), width: 1.5, value: (_u, v) => fmt(spec.unit, v), spanGaps: !!spec.spanGaps });
+    series.push({ label: s.label, stroke: cssVar(s.color), width: 1.5, value: (_u, v) => fmt(spec.unit, v), spanGaps: !!spec.spanGaps, ...(s.dash ? { dash: s.dash } : {}) });
     if (b.min && b.max) {
       const maxIdx = series.length;
       columns.push(b.max);

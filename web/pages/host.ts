@@ -25,6 +25,8 @@ const RANGES = [
 const COLORS = ['--c1', '--c2', '--c3', '--c4', '--c5', '--c6'];
 /** Interfaces charted, the busiest first; a host with dozens of container veths gets a note, not dozens of charts. */
 const MAX_IF_CHARTS = 6;
+/** Out is dashed: where it equals in (loopback), both lines stay visible. */
+const OUT_DASH = [6, 4];
 
 /**
  * The charts for what the history has: disk used % with one series per mount (one shared 0-100
@@ -44,10 +46,10 @@ function chartSpecs(d: HistoryData): { specs: ChartSpec[]; hiddenIfs: number } {
       { title: 'CPU', unit: 'pct', series: [{ label: 'CPU', field: 'cpuPercent', color: '--c1' }] },
       { title: 'Memory', unit: 'pct', series: [{ label: 'Memory', field: 'memPercent', color: '--c2' }] },
       disk,
-      { title: shown.length ? 'Network, all but loopback' : 'Network', unit: 'rate', series: [{ label: 'in', field: 'netRxRate', color: '--c4' }, { label: 'out', field: 'netTxRate', color: '--c5' }] },
+      { title: shown.length ? 'Network, all but loopback' : 'Network', unit: 'rate', series: [{ label: 'in', field: 'netRxRate', color: '--c4' }, { label: 'out', field: 'netTxRate', color: '--c5', dash: OUT_DASH }] },
       ...shown.map((n): ChartSpec => ({
         title: `Network ${n}`, unit: 'rate', spanGaps: true,
-        series: [{ label: 'in', field: ifKey(n, 'rxRate'), color: '--c4' }, { label: 'out', field: ifKey(n, 'txRate'), color: '--c5' }],
+        series: [{ label: 'in', field: ifKey(n, 'rxRate'), color: '--c4' }, { label: 'out', field: ifKey(n, 'txRate'), color: '--c5', dash: OUT_DASH }],
       })),
       { title: 'Processes', unit: 'count', series: [{ label: 'Processes', field: 'processCount', color: '--c6' }] },
     ],
