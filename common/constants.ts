@@ -150,6 +150,9 @@ export const RUN_MAX_BYTES = 8 * 1024 * 1024;
 /** A log program (journalctl, logread, dmesg, wevtutil): time limit and output read before the tail is cut. */
 export const LOG_TIMEOUT_MS = 15_000;
 export const LOG_RUN_MAX_BYTES = 32 * 1024 * 1024;
+/** Longest mount point and filesystem type a report may carry (mount table fields, not user input). */
+export const MOUNT_PATH_MAX = 1024;
+export const FS_TYPE_MAX = 64;
 /** statfs on a hung network mount never returns; give up on that mount after this long. */
 export const STATFS_TIMEOUT_MS = 3000;
 /** When two CPU readings are too close to differ (one jiffy is 10 ms), wait this long and retry. */

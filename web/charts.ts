@@ -9,11 +9,25 @@ import { cssVar } from './theme.ts';
 export interface ChartSpec {
   title: string;
   unit: 'pct' | 'rate' | 'count';
-  series: { label: string; field: string; color: string }[];
+  /** dash: a dashed line, so a series drawn on top of another (out over an equal in) leaves it visible */
+  series: { label: string; field: string; color: string; dash?: number[] }[];
+  /** draw a line across missing points (live interface rates arrive with every other report) */
+  spanGaps?: boolean;
 }
 
 const fmt = (unit: ChartSpec['unit'], v: number | null) =>
   v === null || v === undefined ? '-' : unit === 'pct' ? `${v.toFixed(1)}%` : unit === 'rate' ? `${bytes(v)}/s` : v.toFixed(0);
+
+/** The columns a chart draws, in its series' order (for setData on a live update). */
+export function chartColumns(spec: ChartSpec, data: HistoryData): (number | null)[][] {
+  const cols: (number | null)[][] = [];
+  for (const s of spec.series) {
+    const b = (data.fields as Record<string, Band>)[s.field] ?? data.detail[s.field] ?? { avg: data.t.map(() => null) };
+    cols.push(b.avg);
+    if (b.min && b.max) cols.push(b.max, b.min);
+  }
+  return cols;
+}
 
 export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, width: number): uPlot {
   const grid = cssVar('--grid');
@@ -22,9 +36,9 @@ export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, w
   const columns: (number | null)[][] = [];
   const bands: uPlot.Band[] = [];
   for (const s of spec.series) {
-    const b = (data.fields as Record<string, Band>)[s.field]!;
+    const b = (data.fields as Record<string, Band>)[s.field] ?? data.detail[s.field] ?? { avg: data.t.map(() => null) };
     columns.push(b.avg);
-    series.push({ label: s.label, stroke: cssVar(s.color), width: 1.5, value: (_u, v) => fmt(spec.unit, v), spanGaps: false });
+    series.push({ label: s.label, stroke: cssVar(s.color), width: 1.5, value: (_u, v) => fmt(spec.unit, v), spanGaps: !!spec.spanGaps, ...(s.dash ? { dash: s.dash } : {}) });
     if (b.min && b.max) {
       const maxIdx = series.length;
       columns.push(b.max);
@@ -43,7 +57,8 @@ export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, w
     bands,
     cursor: { sync: { key: 'host' }, drag: { x: true, y: false } },
     scales: { x: { time: true }, y: spec.unit === 'pct' ? { range: [0, 100] } : { range: (_u, min, max) => [0, Math.max(max, min + 1) * 1.1] } },
-    axes: [axis(), { ...axis(), size: 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
+    // Rates need room for "750 kB/s".
+    axes: [axis(), { ...axis(), size: spec.unit === 'rate' ? 80 : 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
     legend: { live: true },
   };
   return new uPlot(opts, [data.t, ...columns] as uPlot.AlignedData, el);

@@ -20,11 +20,21 @@ export interface HistoryData {
   /** the store's step and tier, when it answered with them */
   stepMs?: number;
   tier?: string;
+  /** per-mount and per-interface series on the same times as `t`, keyed `mount:<path>:usedPercent`, `if:<name>:rxRate` */
+  detail: Record<string, Band>;
+  /** the mounts and interfaces that have series, in the store's order */
+  mounts: string[];
+  interfaces: string[];
 }
+
+export const mountKey = (mount: string) => `mount:${mount}:usedPercent`;
+export const ifKey = (name: string, f: 'rxRate' | 'txRate') => `if:${name}:${f}`;
+
+type DetailGroup = { mount?: string; name?: string; points?: RawPoint[] };
 
 type RawPoint = Record<string, unknown> & { at: string | number };
 
-function valueOf(p: RawPoint, f: Field): { avg: number | null; min?: number | null; max?: number | null } {
+function valueOf(p: RawPoint, f: string): { avg: number | null; min?: number | null; max?: number | null } {
   const v = p[f];
   if (v && typeof v === 'object') {
     const o = v as { min?: number; avg?: number; max?: number };
@@ -37,14 +47,17 @@ function valueOf(p: RawPoint, f: Field): { avg: number | null; min?: number | nu
 }
 
 export async function loadHistory(agentId: string, fromMs: number, toMs: number, points: number): Promise<HistoryData> {
-  const q = `since=${Math.floor(fromMs)}&from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}&points=${points}`;
-  const r = await api<{ points: RawPoint[]; step?: number; stepMs?: number; tier?: string }>(`/api/agents/${encodeURIComponent(agentId)}/history?${q}`);
+  const q = `since=${Math.floor(fromMs)}&from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}&points=${points}&series=all`;
+  const r = await api<{ points: RawPoint[]; step?: number; stepMs?: number; tier?: string; mounts?: DetailGroup[]; interfaces?: DetailGroup[] }>(`/api/agents/${encodeURIComponent(agentId)}/history?${q}`);
   const raw = r.points.filter((p) => {
     const t = typeof p.at === 'number' ? p.at : Date.parse(p.at);
     return t >= fromMs && t <= toMs;
   });
   const stepMs = r.stepMs ?? r.step;
-  const out: HistoryData = { t: [], fields: Object.fromEntries(FIELDS.map((f) => [f, { avg: [] } as Band])) as Record<Field, Band>, ...(stepMs ? { stepMs } : {}), ...(r.tier ? { tier: r.tier } : {}) };
+  const out: HistoryData = {
+    t: [], fields: Object.fromEntries(FIELDS.map((f) => [f, { avg: [] } as Band])) as Record<Field, Band>, ...(stepMs ? { stepMs } : {}), ...(r.tier ? { tier: r.tier } : {}),
+    detail: {}, mounts: [], interfaces: [],
+  };
   const bucketMs = raw.length > points ? (toMs - fromMs) / points : 0;
   let bucket = -1;
   let acc: { n: number[]; sum: number[]; min: number[]; max: number[] } | undefined;
@@ -88,6 +101,9 @@ export async function loadHistory(agentId: string, fromMs: number, toMs: number,
     });
   }
   flush();
+  // The store buckets the detail series with the headline ones, so they share its times; an
+  // answer bucketed here (plain samples) has no detail series.
+  if (!bucketMs) addDetail(out, r.mounts, r.interfaces);
   // A band only where its length matches (every point had it).
   for (const f of FIELDS) {
     const b = out.fields[f];
@@ -95,4 +111,38 @@ export async function loadHistory(agentId: string, fromMs: number, toMs: number,
     if (b.max && b.max.length !== out.t.length) delete b.max;
   }
   return out;
+}
+
+function addDetail(out: HistoryData, mounts: DetailGroup[] | undefined, ifaces: DetailGroup[] | undefined): void {
+  const index = new Map(out.t.map((t, i) => [t, i]));
+  const fill = (key: string, field: string, pts: RawPoint[]) => {
+    const b: Band = { avg: new Array(out.t.length).fill(null) };
+    let banded = true;
+    for (const p of pts) {
+      const i = index.get((typeof p.at === 'number' ? p.at : Date.parse(p.at)) / 1000);
+      if (i === undefined) continue;
+      const v = valueOf(p, field);
+      b.avg[i] = v.avg;
+      if (typeof v.min === 'number' && typeof v.max === 'number') {
+        (b.min ??= new Array(out.t.length).fill(null))[i] = v.min;
+        (b.max ??= new Array(out.t.length).fill(null))[i] = v.max;
+      } else banded = false;
+    }
+    if (!banded) {
+      delete b.min;
+      delete b.max;
+    }
+    out.detail[key] = b;
+  };
+  for (const g of mounts ?? []) {
+    if (typeof g.mount !== 'string' || !Array.isArray(g.points)) continue;
+    out.mounts.push(g.mount);
+    fill(mountKey(g.mount), 'usedPercent', g.points);
+  }
+  for (const g of ifaces ?? []) {
+    if (typeof g.name !== 'string' || !Array.isArray(g.points)) continue;
+    out.interfaces.push(g.name);
+    fill(ifKey(g.name, 'rxRate'), 'rxRate', g.points);
+    fill(ifKey(g.name, 'txRate'), 'txRate', g.points);
+  }
 }

@@ -17,6 +17,26 @@ export interface Agent {
   interval: number;
   metrics: Record<string, any>;
   interfaces?: { name: string; rxBytes: number; txBytes: number; rxRate: number | null; txRate: number | null }[];
+  /** the newest report's mounts; type and available are null from older agents */
+  mounts?: Mount[];
+}
+
+export interface Mount {
+  mount: string;
+  type: string | null;
+  size: number;
+  used: number;
+  available: number | null;
+  percent: number;
+}
+
+/** The fullest mount (highest used %), or the root filesystem's headline value from an agent that sends no mounts. */
+export function worstMount(a: Agent): { mount: string; percent: number } | null {
+  let worst: Mount | undefined;
+  for (const m of a.mounts ?? []) if (!worst || m.percent > worst.percent) worst = m;
+  if (worst) return { mount: worst.mount, percent: worst.percent };
+  const p = a.metrics?.diskPercent;
+  return typeof p === 'number' ? { mount: a.platform === 'win32' ? 'C:' : '/', percent: p } : null;
 }
 
 export interface Alert {

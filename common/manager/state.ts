@@ -45,6 +45,8 @@ export interface AgentRecord {
   labels: Record<string, string>;
   /** the agent's own, from its hello */
   ownLabels: Record<string, string>;
+  /** the newest report's mounts; empty until one carries them */
+  mounts: MountUsage[];
 }
 
 export interface AlertRecord {
@@ -206,7 +208,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   // ---- changes (called by the server) -----------------------------------------------------------
 
   /** An agent finished its hello. Returns the record, now online. */
-  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'metricsAt' | 'interfaces' | 'down' | 'labels' | 'rulesVersion' | 'ownLabels'> & { rulesVersion?: string | null; ownLabels?: Record<string, string> }): AgentRecord {
+  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'metricsAt' | 'interfaces' | 'mounts' | 'down' | 'labels' | 'rulesVersion' | 'ownLabels'> & { rulesVersion?: string | null; ownLabels?: Record<string, string> }): AgentRecord {
     const t = this.now();
     let rec = this.agentsById.get(info.id);
     const isNew = !rec;
@@ -246,6 +248,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
     rec.metrics = metrics;
     rec.metricsAt = at;
     if (interfaces) rec.interfaces = interfaces;
+    if (mounts) rec.mounts = mounts;
     this.emit('agent', rec, 'report');
   }
 
@@ -387,7 +390,7 @@ function blankAgent(id: string): AgentRecord {
   return {
     id, name: id.slice(0, 8), hostname: '', address: '', platform: '', arch: '', version: '', interval: 0,
     online: false, restarting: false, restartAllowed: false, filesEnabled: true, trust: 'pending', fingerprint: '', connectedAt: null, lastSeen: null,
-    metricsAt: null, down: false, metrics: null, interfaces: [], rulesVersion: null, labels: {}, ownLabels: {},
+    metricsAt: null, down: false, metrics: null, interfaces: [], mounts: [], rulesVersion: null, labels: {}, ownLabels: {},
   };
 }
 
@@ -413,7 +416,13 @@ export function agentJson(a: AgentRecord): Record<string, unknown> {
     online: a.online, restarting: a.restarting, down: a.down, trust: a.trust, fingerprint: a.fingerprint, lastSeen: a.lastSeen ? new Date(a.lastSeen).toISOString() : null,
     connectedAt: a.connectedAt ? new Date(a.connectedAt).toISOString() : null, interval: a.interval, metrics,
     rulesVersion: a.rulesVersion, labels: a.labels,
+    mounts: a.mounts.map(mountJson),
   };
+}
+
+/** type and available are null (not absent) for an older agent's mounts, so every entry has one shape. */
+function mountJson(m: MountUsage): Record<string, unknown> {
+  return { mount: m.mount, type: m.type ?? null, size: m.size, used: m.used, available: m.available ?? null, percent: m.percent };
 }
 
 export function alertJson(a: AlertRecord): Record<string, unknown> {

@@ -75,7 +75,7 @@ export class Collector {
     // Per-mount usage for the history's per-mount series, refreshed beside the sample and never
     // waited for: a hung network mount must not delay the report (a failed mount is just absent).
     this.mountsRefresh ??= this.disks().then((d) => {
-      this.mounts = d.list.map((x) => ({ mount: x.mount, size: x.size, used: x.used, percent: x.percent }));
+      this.mounts = d.list.map((x) => ({ mount: x.mount, ...(x.type ? { type: x.type } : {}), size: x.size, used: x.used, available: x.available, percent: x.percent }));
     }, () => {}).finally(() => { this.mountsRefresh = null; });
     const live = await this.readLive(this.sampleWindow);
     const sample: Sample = { at: this.now(), metrics: live.metrics };

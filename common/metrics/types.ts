@@ -52,8 +52,12 @@ export interface InterfaceCounters {
 /** One mount's usage in a periodic sample (the full DiskUsage is for `status`). */
 export interface MountUsage {
   mount: string;
+  /** filesystem type from the mount table (ext4, xfs, nfs4...); absent from older agents */
+  type?: string;
   size: number;
   used: number;
+  /** bytes unprivileged users may still write (df's Avail); absent from older agents */
+  available?: number;
   percent: number;
 }
 

@@ -34,7 +34,7 @@ function declareAgentFamilies(e: Exposition): void {
   e.family('hostwatch_memory_total_bytes', 'gauge', 'Physical memory in bytes.');
   e.family('hostwatch_memory_available_bytes', 'gauge', 'Memory available to new programs without swapping, in bytes (MemAvailable).');
   e.family('hostwatch_memory_used_ratio', 'gauge', 'Used memory, (total - available) / total, 0 to 1.');
-  e.family('hostwatch_filesystem_size_bytes', 'gauge', 'Size of the filesystem in bytes (the root filesystem, the system drive on Windows).');
+  e.family('hostwatch_filesystem_size_bytes', 'gauge', 'Size of the filesystem in bytes, by mount point (only the root filesystem or system drive from an agent that reports no mounts).');
   e.family('hostwatch_filesystem_avail_bytes', 'gauge', 'Bytes of the filesystem available to unprivileged users, as df\'s Avail.');
   e.family('hostwatch_filesystem_used_ratio', 'gauge', 'Used space of the filesystem, 0 to 1, rounded as df shows it.');
   e.family('hostwatch_network_receive_bytes_total', 'counter', 'Bytes received since boot.');
@@ -67,10 +67,14 @@ function addAgent(e: Exposition, a: AgentRecord, firing: FiringSet): void {
   e.sample('hostwatch_memory_total_bytes', l, m.memTotalBytes);
   e.sample('hostwatch_memory_available_bytes', l, m.memAvailableBytes);
   e.sample('hostwatch_memory_used_ratio', l, ratio(m.memPercent));
-  const fsl = { ...l, mountpoint: a.platform === 'win32' ? 'C:' : '/' };
-  e.sample('hostwatch_filesystem_size_bytes', fsl, m.diskSizeBytes);
-  e.sample('hostwatch_filesystem_avail_bytes', fsl, m.diskAvailBytes);
-  e.sample('hostwatch_filesystem_used_ratio', fsl, ratio(m.diskPercent));
+  if (a.mounts.length) addMounts(e, l, a);
+  else {
+    // An agent that sends no mounts: its root filesystem (system drive) from the headline fields.
+    const fsl = { ...l, mountpoint: a.platform === 'win32' ? 'C:' : '/' };
+    e.sample('hostwatch_filesystem_size_bytes', fsl, m.diskSizeBytes);
+    e.sample('hostwatch_filesystem_avail_bytes', fsl, m.diskAvailBytes);
+    e.sample('hostwatch_filesystem_used_ratio', fsl, ratio(m.diskPercent));
+  }
   if (a.interfaces.length) {
     for (const i of a.interfaces) {
       e.sample('hostwatch_network_receive_bytes_total', { ...l, device: i.name }, i.rxBytes);
@@ -84,6 +88,25 @@ function addAgent(e: Exposition, a: AgentRecord, firing: FiringSet): void {
   e.sample('hostwatch_uptime_seconds', l, m.uptimeSeconds);
   e.sample('hostwatch_processes', l, m.processCount);
   e.sample('hostwatch_load1', l, m.load1);
+}
+
+/**
+ * One series per mount, labelled `mountpoint` and `fstype` as node_exporter does. A drive keeps the
+ * name the fallback uses (`C:`, not `C:\\`). A mount point reported twice is shown once: a duplicate
+ * series would make Prometheus reject the whole scrape. An older agent's mount has no type (fstype
+ * is "", which PromQL treats as absent) and no available bytes (that series is left out).
+ */
+function addMounts(e: Exposition, l: { agent: string; agent_id: string }, a: AgentRecord): void {
+  const seen = new Set<string>();
+  for (const mt of a.mounts) {
+    const mountpoint = a.platform === 'win32' ? mt.mount.replace(/^([A-Za-z]:)\\$/, '$1') : mt.mount;
+    if (seen.has(mountpoint)) continue;
+    seen.add(mountpoint);
+    const fsl = { ...l, mountpoint, fstype: mt.type ?? '' };
+    e.sample('hostwatch_filesystem_size_bytes', fsl, mt.size);
+    e.sample('hostwatch_filesystem_avail_bytes', fsl, mt.available);
+    e.sample('hostwatch_filesystem_used_ratio', fsl, mt.percent / 100);
+  }
 }
 
 /** One agent's series (for a scrape with ?agent=<id>, as /sd hands out). */

@@ -1,6 +1,6 @@
 // Every message of the protocol, its type, and its validation at the boundary. See PROTOCOL.md.
 
-import { MAX_INTERVAL_S, MAX_LABEL_VALUE, MAX_LABELS, MAX_RULE_SERIES, MAX_RULES, MIN_INTERVAL_S } from '../constants.ts';
+import { FS_TYPE_MAX, MAX_INTERVAL_S, MAX_LABEL_VALUE, MAX_LABELS, MAX_RULE_SERIES, MAX_RULES, MIN_INTERVAL_S, MOUNT_PATH_MAX } from '../constants.ts';
 import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
@@ -136,7 +136,12 @@ function checkInterfaces(list: unknown[]): InterfaceCounters[] {
 function checkMounts(list: unknown[]): MountUsage[] {
   return list.map((x) => {
     if (!isObj(x)) throw new HwError('BAD_MESSAGE', 'mount entry must be an object');
-    return { mount: str(x, 'mount', 1024), size: num(x, 'size'), used: num(x, 'used'), percent: num(x, 'percent') };
+    const m: MountUsage = { mount: str(x, 'mount', MOUNT_PATH_MAX), size: num(x, 'size'), used: num(x, 'used'), percent: num(x, 'percent') };
+    // type and available came later: older agents send neither.
+    const type = optStr(x, 'type', FS_TYPE_MAX);
+    if (type !== undefined) m.type = type;
+    if (x.available !== undefined) m.available = numIn(x, 'available', 0, Number.MAX_SAFE_INTEGER);
+    return m;
   });
 }
 

@@ -40,6 +40,13 @@ test('promtool check metrics: nothing to report on a running manager\'s /metrics
   const s = await serveTest({ metrics: { host: '127.0.0.1', port: 0 } });
   closers.push(s.close);
   const deps = memDeps(5e9);
+  const base = deps.sample;
+  // Mounts through the real wire: a mount point with a quote, a backslash and a space, escaped in the label.
+  const mounts = [
+    { mount: '/', type: 'ext4', size: 1e11, used: 4e10, available: 5.5e10, percent: 43 },
+    { mount: '/mnt/my "disk"\\x', type: 'vfat', size: 2e9, used: 1e9, available: 1e9, percent: 50 },
+  ];
+  deps.sample = async () => ({ ...(await base()), mounts });
   const a = await testAgent(s, deps, { name: 'lint-me' });
   agents.push(a);
   await waitFor(() => s.manager.state.agents()[0]?.metrics, 5000, 'a report');
@@ -50,6 +57,8 @@ test('promtool check metrics: nothing to report on a running manager\'s /metrics
   const text = await res.text();
   assert.match(text, /hostwatch_alerts_firing\{agent="lint-me",agent_id="[^"]+",alertname="cpu_high"\} 1/);
   assert.match(text, /hostwatch_manager_agents_connected 1/);
+  assert.match(text, /hostwatch_filesystem_avail_bytes\{agent="lint-me",agent_id="[^"]+",mountpoint="\/",fstype="ext4"\} 55000000000\n/);
+  assert.match(text, /hostwatch_filesystem_size_bytes\{agent="lint-me",agent_id="[^"]+",mountpoint="\/mnt\/my \\"disk\\"\\\\x",fstype="vfat"\} 2000000000\n/);
   assert.is(promtool(text), '');
   const one = await (await fetch(`http://127.0.0.1:${s.metricsPort}/metrics?agent=${encodeURIComponent(a.id)}`)).text();
   assert.match(one, 'hostwatch_memory_available_bytes{agent="lint-me"');

@@ -142,11 +142,18 @@ it('the fleet shows each agent with the values of agents --json', async () => {
     if (rows.length !== list.length) return false;
     return list.every((a) => {
       const m = a.metrics;
-      const want = [a.name, 'online', pct(m.cpuPercent), pct(m.memPercent), pct(m.diskPercent), rate(m.netRxRate), rate(m.netTxRate), duration(m.uptimeSeconds), String(m.processCount)];
+      // Disk: the fullest mount of the record's mounts.
+      const worst = (a.mounts as any[]).reduce((w, x) => (!w || x.percent > w.percent ? x : w), undefined);
+      if (!worst) return false;
+      const want = [a.name, 'online', pct(m.cpuPercent), pct(m.memPercent), pct(worst.percent), rate(m.netRxRate), rate(m.netTxRate), duration(m.uptimeSeconds), String(m.processCount)];
       const row = rows.find((r) => r[0] === a.name);
       return row && want.every((w, i) => row[i] === w || (cols[i] === 'Uptime' && Math.abs(parseInt(row[i]!) - parseInt(w)) <= 1));
     });
   }, 20_000, 'fleet rows equal to /api/agents');
+  const alpha = (await apiJson<any[]>(mgr.dataDir, '/api/agents')).find((a) => a.name === 'alpha');
+  assert.ok(alpha.mounts.length > 0 && alpha.mounts.every((x: any) => typeof x.type === 'string' && typeof x.available === 'number'), 'the record\'s mounts with type and available');
+  const title = await page.locator('table.fleet tbody tr', { hasText: 'alpha' }).locator('td').nth(4).getAttribute('title');
+  assert.match(title ?? '', /^fullest mount: \//, 'the Disk cell names its mount');
   await page.getByText('3 online').or(page.locator('.count[data-kind=online]', { hasText: '3' })).first().waitFor();
 });
 
@@ -177,7 +184,18 @@ it('a host page draws its charts with data', async () => {
   await page.getByRole('link', { name: 'alpha', exact: true }).click();
   await page.getByRole('heading', { name: /alpha/ }).waitFor();
   await page.locator('figure.chart canvas').first().waitFor();
-  assert.is(await page.locator('figure.chart').count(), 5);
+  const agentRec = (await apiJson<any[]>(mgr.dataDir, '/api/agents')).find((a) => a.name === 'alpha');
+  // Per mount and per interface: the disk chart has one series per mount; a network chart per interface with traffic.
+  const diskFig = page.locator('figure.chart[data-chart="Disk used per mount"]');
+  await diskFig.waitFor();
+  for (const mt of agentRec.mounts) await diskFig.locator('.u-legend').getByText(mt.mount, { exact: true }).first().waitFor();
+  assert.ok(Number(await diskFig.getAttribute('data-points')) > 0, 'the per-mount chart has data');
+  const ifFigs = page.locator('figure.chart[data-chart^="Network "]:not([data-chart="Network, all but loopback"])');
+  const ifCount = await ifFigs.count();
+  assert.ok(ifCount >= 1, 'a chart per interface');
+  const points = await ifFigs.evaluateAll((figs) => figs.map((f) => [f.getAttribute('data-chart'), Number(f.getAttribute('data-points'))]));
+  assert.ok(points.every(([, n]) => (n as number) > 0), `every interface chart has data: ${JSON.stringify(points)}`);
+  assert.is(await page.locator('figure.chart').count(), 5 + ifCount);
   // Pixels of the CPU series' colour on the CPU chart's canvas: the line is drawn.
   const drawn = await waitFor(() => page.evaluate(() => {
     const { document, getComputedStyle } = globalThis as any;
@@ -192,14 +210,28 @@ it('a host page draws its charts with data', async () => {
     return n > 20 ? n : 0;
   }), 10_000, 'CPU line pixels');
   assert.ok(drawn > 20);
+  const diskDrawn = await waitFor(() => page.evaluate(() => {
+    const { document, getComputedStyle } = globalThis as any;
+    const c = document.querySelector('figure.chart[data-chart="Disk used per mount"] canvas')!;
+    const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const want = getComputedStyle(document.documentElement).getPropertyValue('--c3').trim();
+    const [r, g, b] = [1, 3, 5].map((i: number) => parseInt(want.slice(i, i + 2), 16));
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i]! - r!) < 30 && Math.abs(px[i + 1]! - g!) < 30 && Math.abs(px[i + 2]! - b!) < 30 && px[i + 3]! > 200) n++;
+    return n > 20 ? n : 0;
+  }), 10_000, 'the first mount\'s line pixels');
+  assert.ok(diskDrawn > 20);
   const note = await page.locator('section', { has: page.getByRole('heading', { name: 'Charts' }) }).locator('p.small').textContent();
   assert.match(note ?? '', /^[1-9]\d* points/);
   // The ranges load without an error.
   await page.getByRole('button', { name: '24 h' }).click();
   await waitFor(async () => /points/.test((await page.locator('section', { has: page.getByRole('heading', { name: 'Charts' }) }).locator('p.small').textContent()) ?? ''), 5000, '24 h loaded');
   await page.getByRole('button', { name: 'Live' }).click();
-  // Mounts come from Status when the page opens.
-  await page.locator('section', { has: page.getByRole('heading', { name: 'Mounts' }) }).getByRole('cell', { name: '/', exact: true }).first().waitFor();
+  // The mounts table comes from the record's mounts, with the filesystem type.
+  const mountsBox = page.locator('section', { has: page.getByRole('heading', { name: 'Mounts' }) });
+  await mountsBox.getByRole('cell', { name: '/', exact: true }).first().waitFor();
+  const root = agentRec.mounts.find((x: any) => x.mount === '/');
+  await mountsBox.getByRole('cell', { name: root.type, exact: true }).first().waitFor();
 });
 
 it('Processes and Logs show their results', async () => {
@@ -261,6 +293,8 @@ it('a viewer sees the fleet, and a restart from it is refused', async () => {
     await signIn(p, base, 'watcher', VIEWER_PW);
     await p.getByRole('link', { name: 'alpha', exact: true }).click();
     assert.ok(await p.getByRole('button', { name: 'Restart', exact: true }).isDisabled());
+    // No Status needed: the viewer sees the mounts from the record.
+    await p.locator('section', { has: p.getByRole('heading', { name: 'Mounts' }) }).locator('table[data-table=mounts]').getByRole('cell', { name: '/', exact: true }).first().waitFor();
     rmSync(marker, { force: true });
     const r = await p.evaluate(async () => {
       const me = (await (await fetch('/api/web/me')).json()) as any;
@@ -431,8 +465,7 @@ async function screenshots(name: string): Promise<void> {
         await p.getByRole('heading').first().waitFor();
         if (name === 'host') {
           await p.locator('figure.chart canvas').first().waitFor({ timeout: 30_000 });
-          // The mounts come from Status, which a loaded agent may answer late: shown if in time.
-          await p.locator('section', { has: p.getByRole('heading', { name: 'Mounts' }) }).locator('table').waitFor({ timeout: 10_000 }).catch(() => {});
+          await p.locator('section', { has: p.getByRole('heading', { name: 'Mounts' }) }).locator('table').waitFor({ timeout: 10_000 });
         }
         await screenshot(p, `${name}-${dark ? 'dark' : 'light'}-${width}`);
       } finally {

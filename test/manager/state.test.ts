@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ALERT_DEDUPE_WINDOW } from '../../common/constants.ts';
 import { HwError } from '../../common/errors.ts';
 import { EventLog } from '../../common/manager/event-log.ts';
-import { ManagerState, type AgentRecord, type AlertRecord } from '../../common/manager/state.ts';
+import { ManagerState, agentJson, type AgentRecord, type AlertRecord } from '../../common/manager/state.ts';
 import { cleanTempDirs, tempDir, codeOf } from '../harness.helper.ts';
 
 const test = suite('manager/state');
@@ -228,6 +228,25 @@ test('agent up/down/report events and records', () => {
   assert.equal(logged, ['connect', 'disconnect', 'connect']);
   s.report('unknown', { cpuPercent: 1, memPercent: 1, diskPercent: 1, netRxBytes: 1, netTxBytes: 1, uptimeSeconds: 1, processCount: 1 }, undefined, 1);
   assert.is(s.agent('unknown'), undefined);
+});
+
+test('the record keeps the newest report\'s mounts; agentJson shows them, older agents\' fields as null', () => {
+  let t = 100;
+  const s = new ManagerState({ now: () => t });
+  up(s, ID1);
+  assert.equal(agentJson(s.agent(ID1)!).mounts, [], 'no mounts before a report carries them');
+  const M = { cpuPercent: 5, memPercent: 1, diskPercent: 1, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 };
+  const root = { mount: '/', type: 'ext4', size: 1000, used: 400, available: 550, percent: 43 };
+  s.report(ID1, M, undefined, 150, false, [root, { mount: '/old', size: 10, used: 9, percent: 90 }]);
+  t = 200;
+  s.report(ID1, M, undefined, 160); // a report without mounts (the first after a start) keeps the last ones
+  assert.equal(agentJson(s.agent(ID1)!).mounts, [root, { mount: '/old', type: null, size: 10, used: 9, available: null, percent: 90 }]);
+  s.report(ID1, M, undefined, 140, true, [{ ...root, used: 999, percent: 100 }]); // late backfill: not the latest
+  assert.is(s.agent(ID1)!.mounts[0]!.used, 400);
+  s.report(ID1, M, undefined, 170, false, [{ ...root, used: 500, available: 450, percent: 53 }]);
+  assert.equal(s.agent(ID1)!.mounts.map((m) => [m.mount, m.used]), [['/', 500]], 'a mount no longer reported is gone');
+  const viaJson = JSON.parse(JSON.stringify(agentJson(s.agent(ID1)!)));
+  assert.equal(viaJson.mounts, [{ ...root, used: 500, available: 450, percent: 53 }]);
 });
 
 test('an agent whose counter was reset (alerts.json lost, new epoch) is not dropped; recorded, so acknowledged', () => {

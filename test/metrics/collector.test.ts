@@ -244,8 +244,10 @@ test('real machine: samples carry each mount\'s usage, the same mounts status() 
   const st = await c.status();
   assert.ok(s.mounts && s.mounts.length > 0, 'mounts in the sample');
   assert.equal(s.mounts!.map((m) => m.mount), st.disks.map((d) => d.mount));
+  assert.equal(s.mounts!.map((m) => m.type), st.disks.map((d) => d.type), 'the mount table\'s filesystem types');
   for (const m of s.mounts!) {
     assert.ok(m.size > 0 && m.used >= 0 && m.used <= m.size, JSON.stringify(m));
+    assert.ok(typeof m.available === 'number' && m.available >= 0 && m.used + m.available <= m.size, `available within size: ${JSON.stringify(m)}`);
     assert.ok(m.percent >= 0 && m.percent <= 100);
   }
   assert.is(typeof s.metrics.swapTotalBytes, 'number', 'swap total read from /proc/meminfo');

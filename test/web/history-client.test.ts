@@ -6,8 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadHistory } from '../../web/history.ts';
 
+let asked = '';
 function answer(body: unknown): void {
-  globalThis.fetch = (async () => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } })) as typeof fetch;
+  globalThis.fetch = (async (url: string) => (asked = String(url), new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } }))) as unknown as typeof fetch;
 }
 
 const realFetch = globalThis.fetch;
@@ -49,6 +50,35 @@ test('roll-ups with min/avg/max from a history store keep their bands, step and 
   assert.equal(h.fields.cpuPercent.max, [3, 9]);
   assert.is(h.stepMs, 60_000);
   assert.is(h.tier, '1m');
+});
+
+test('series=all: per-mount and per-interface series on the headline times, bands from roll-ups, gaps kept as null', async () => {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const roll = (at: number, v: number) => ({ at: iso(at), cpuPercent: v, min: { cpuPercent: v - 1 }, max: { cpuPercent: v + 1 } });
+  answer({
+    step: 60_000, tier: '1m', points: [roll(60_000, 10), roll(120_000, 20), roll(180_000, 30)],
+    mounts: [
+      { mount: '/', points: [60_000, 120_000, 180_000].map((at, i) => ({ at: iso(at), usedPercent: 40 + i, usedBytes: 1, min: { usedPercent: 39 + i, usedBytes: 1 }, max: { usedPercent: 41 + i, usedBytes: 1 } })) },
+      // A mount first seen at the second point: nothing before it, never a made-up 0.
+      { mount: '/srv', points: [{ at: iso(120_000), usedPercent: 70, usedBytes: 5, min: { usedPercent: 70 }, max: { usedPercent: 71 } }, { at: iso(180_000), usedPercent: 72, usedBytes: 5, min: { usedPercent: 72 }, max: { usedPercent: 72 } }] },
+    ],
+    interfaces: [{ name: 'eth0', points: [{ at: iso(180_000), rxRate: 100, txRate: 5, min: { rxRate: 50, txRate: 1 }, max: { rxRate: 200, txRate: 9 } }] }],
+  });
+  const h = await loadHistory('a', 0, 240_000, 100);
+  assert.match(asked, /[?&]series=all(&|$)/, 'asks for the detail series');
+  assert.equal(h.mounts, ['/', '/srv']);
+  assert.equal(h.interfaces, ['eth0']);
+  assert.equal(h.detail['mount:/:usedPercent'], { avg: [40, 41, 42], min: [39, 40, 41], max: [41, 42, 43] });
+  assert.equal(h.detail['mount:/srv:usedPercent']!.avg, [null, 70, 72]);
+  assert.equal(h.detail['mount:/srv:usedPercent']!.max, [null, 71, 72]);
+  assert.equal(h.detail['if:eth0:rxRate'], { avg: [null, null, 100], min: [null, null, 50], max: [null, null, 200] });
+  assert.equal(h.detail['if:eth0:txRate']!.avg, [null, null, 5]);
+});
+
+test('raw points (no roll-up): detail series without bands', async () => {
+  answer({ step: 1000, tier: 'raw', points: [{ at: 1000, cpuPercent: 1 }, { at: 2000, cpuPercent: 2 }], mounts: [{ mount: '/', points: [{ at: 2000, usedPercent: 5, usedBytes: 1 }] }], interfaces: [] });
+  const h = await loadHistory('a', 0, 10_000, 100);
+  assert.equal(h.detail['mount:/:usedPercent'], { avg: [null, 5] });
 });
 
 test.run();

@@ -260,4 +260,21 @@ test('report: per-mount usage and swap are carried; a bad mount entry is BAD_MES
   }
 });
 
+test('report: a mount\'s type and available are kept, absent from older agents, bounded', () => {
+  const parse = (mounts: unknown) => parseAgentMessage(JSON.stringify({ type: 'report', at: 1, metrics: METRICS, mounts }));
+  const r = parse([{ mount: '/srv', type: 'xfs', size: 100, used: 40, available: 55, percent: 43 }, { mount: '/old', size: 10, used: 1, percent: 10 }]);
+  assert.ok(r.type === 'report');
+  if (r.type !== 'report') return;
+  assert.equal(r.mounts, [
+    { mount: '/srv', type: 'xfs', size: 100, used: 40, available: 55, percent: 43 },
+    { mount: '/old', size: 10, used: 1, percent: 10 },
+  ]);
+  assert.not.ok(r.mounts![1]!.hasOwnProperty('type'), 'no made-up type for an older agent');
+  for (const bad of [
+    { type: 'x'.repeat(65) }, { type: 7 }, { type: null }, { available: -1 }, { available: '5' }, { available: null }, { available: 2 ** 60 },
+  ]) {
+    assert.is(codeOf(() => parse([{ mount: '/', size: 1, used: 1, percent: 1, ...bad }])), 'BAD_MESSAGE', JSON.stringify(bad));
+  }
+});
+
 test.run();

@@ -8,7 +8,7 @@ import type { PageContext } from '../main.ts';
 import { drawSpark, sparkCanvas } from '../sparkline.ts';
 import { store } from '../store.ts';
 import { cssVar, onThemeChange } from '../theme.ts';
-import { stateOf, type Agent } from '../types.ts';
+import { stateOf, worstMount, type Agent } from '../types.ts';
 
 interface Column {
   key: string;
@@ -16,6 +16,8 @@ interface Column {
   num?: boolean;
   value: (a: Agent) => number | string;
   text: (a: Agent) => string;
+  /** the cell's tooltip */
+  title?: (a: Agent) => string;
 }
 
 const m = (a: Agent, k: string) => a.metrics?.[k];
@@ -26,7 +28,9 @@ const COLUMNS: Column[] = [
   { key: 'state', label: 'State', value: (a) => stateOf(a), text: (a) => stateOf(a) },
   { key: 'cpu', label: 'CPU', num: true, value: (a) => num(m(a, 'cpuPercent')), text: (a) => pct(m(a, 'cpuPercent')) },
   { key: 'mem', label: 'Memory', num: true, value: (a) => num(m(a, 'memPercent')), text: (a) => pct(m(a, 'memPercent')) },
-  { key: 'disk', label: 'Disk', num: true, value: (a) => num(m(a, 'diskPercent')), text: (a) => pct(m(a, 'diskPercent')) },
+  // The fullest mount, named in the tooltip: a full /var matters as much as a full root.
+  { key: 'disk', label: 'Disk', num: true, value: (a) => num(worstMount(a)?.percent), text: (a) => pct(worstMount(a)?.percent),
+    title: (a) => { const w = worstMount(a); return w ? `fullest mount: ${w.mount} (${pct(w.percent)})` : ''; } },
   { key: 'rx', label: 'Net in', num: true, value: (a) => num(m(a, 'netRxRate')), text: (a) => rate(m(a, 'netRxRate')) },
   { key: 'tx', label: 'Net out', num: true, value: (a) => num(m(a, 'netTxRate')), text: (a) => rate(m(a, 'netTxRate')) },
   { key: 'uptime', label: 'Uptime', num: true, value: (a) => num(m(a, 'uptimeSeconds')), text: (a) => duration(m(a, 'uptimeSeconds')) },
@@ -106,6 +110,10 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
         setText(r.stateBadge, s);
         r.stateBadge.dataset.state = s;
       } else setText(r.cells[i]!, c.text(a));
+      if (c.title) {
+        const t = c.title(a);
+        if (r.cells[i]!.title !== t) r.cells[i]!.title = t;
+      }
     });
     r.cells[10]!.dataset.alerting = store.activeAlerts(a.id).length ? 'yes' : 'no';
     // When the manager last heard from the agent: lets a benchmark time report -> row.

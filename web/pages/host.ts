@@ -3,15 +3,15 @@
 
 import type uPlot from 'uplot';
 import { api, ApiError, errorOf } from '../api.ts';
-import { makeChart, type ChartSpec } from '../charts.ts';
+import { chartColumns, makeChart, type ChartSpec } from '../charts.ts';
 import { typedConfirm } from '../confirm.ts';
 import { h, replace } from '../dom.ts';
 import { ago, bytes, duration, pct, rate, time } from '../format.ts';
-import { FIELDS, loadHistory, type HistoryData } from '../history.ts';
+import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } from '../history.ts';
 import type { PageContext } from '../main.ts';
 import { store } from '../store.ts';
 import { onThemeChange } from '../theme.ts';
-import { stateOf, type Agent, type Alert, type CommandEvent } from '../types.ts';
+import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount } from '../types.ts';
 
 const RANGES = [
   { key: 'live', label: 'Live', ms: 10 * 60_000 },
@@ -22,13 +22,51 @@ const RANGES = [
   { key: '1y', label: '1 y', ms: 365 * 86400_000 },
 ] as const;
 
-const CHARTS: ChartSpec[] = [
-  { title: 'CPU', unit: 'pct', series: [{ label: 'CPU', field: 'cpuPercent', color: '--c1' }] },
-  { title: 'Memory', unit: 'pct', series: [{ label: 'Memory', field: 'memPercent', color: '--c2' }] },
-  { title: 'Disk (root)', unit: 'pct', series: [{ label: 'Disk', field: 'diskPercent', color: '--c3' }] },
-  { title: 'Network', unit: 'rate', series: [{ label: 'in', field: 'netRxRate', color: '--c4' }, { label: 'out', field: 'netTxRate', color: '--c5' }] },
-  { title: 'Processes', unit: 'count', series: [{ label: 'Processes', field: 'processCount', color: '--c6' }] },
-];
+const COLORS = ['--c1', '--c2', '--c3', '--c4', '--c5', '--c6'];
+/** Interfaces charted, the busiest first; a host with dozens of container veths gets a note, not dozens of charts. */
+const MAX_IF_CHARTS = 6;
+/** Out is dashed: where it equals in (loopback), both lines stay visible. */
+const OUT_DASH = [6, 4];
+
+/**
+ * The charts for what the history has: disk used % with one series per mount (one shared 0-100
+ * scale reads best), and network in/out per interface as small multiples (rates of different
+ * interfaces differ by orders of magnitude). An agent without per-mount series keeps the root chart.
+ */
+function chartSpecs(d: HistoryData): { specs: ChartSpec[]; hiddenIfs: number } {
+  const disk: ChartSpec = d.mounts.length
+    ? { title: 'Disk used per mount', unit: 'pct', series: d.mounts.map((m, i) => ({ label: m, field: mountKey(m), color: COLORS[(i + 2) % COLORS.length]! })) }
+    : { title: 'Disk (root)', unit: 'pct', series: [{ label: 'Disk', field: 'diskPercent', color: '--c3' }] };
+  const traffic = (n: string) => sum(d.detail[ifKey(n, 'rxRate')]) + sum(d.detail[ifKey(n, 'txRate')]);
+  // An interface with no traffic over the range (an unused ifb0, a down link) gets no chart.
+  const ifs = d.interfaces.filter((n) => traffic(n) > 0).sort((a, b) => traffic(b) - traffic(a) || a.localeCompare(b));
+  const shown = ifs.slice(0, MAX_IF_CHARTS).sort((a, b) => a.localeCompare(b));
+  return {
+    specs: [
+      { title: 'CPU', unit: 'pct', series: [{ label: 'CPU', field: 'cpuPercent', color: '--c1' }] },
+      { title: 'Memory', unit: 'pct', series: [{ label: 'Memory', field: 'memPercent', color: '--c2' }] },
+      disk,
+      { title: shown.length ? 'Network, all but loopback' : 'Network', unit: 'rate', series: [{ label: 'in', field: 'netRxRate', color: '--c4' }, { label: 'out', field: 'netTxRate', color: '--c5', dash: OUT_DASH }] },
+      ...shown.map((n): ChartSpec => ({
+        title: `Network ${n}`, unit: 'rate', spanGaps: true,
+        series: [{ label: 'in', field: ifKey(n, 'rxRate'), color: '--c4' }, { label: 'out', field: ifKey(n, 'txRate'), color: '--c5', dash: OUT_DASH }],
+      })),
+      { title: 'Processes', unit: 'count', series: [{ label: 'Processes', field: 'processCount', color: '--c6' }] },
+    ],
+    hiddenIfs: d.interfaces.length - shown.length,
+  };
+}
+
+function diskFact(a: Agent): string {
+  const w = worstMount(a);
+  return w ? `${pct(w.percent)} (fullest: ${w.mount})` : '-';
+}
+
+function sum(b: Band | undefined): number {
+  let n = 0;
+  for (const v of b?.avg ?? []) if (typeof v === 'number') n += v;
+  return n;
+}
 
 type Json = Record<string, any>;
 
@@ -42,6 +80,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   const agentId = agent.id;
   let range: (typeof RANGES)[number] = RANGES[0];
   let charts: uPlot[] = [];
+  let specs: ChartSpec[] = [];
   let data: HistoryData | undefined;
   let loadSeq = 0;
 
@@ -52,7 +91,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   const chartBox = h('div', { class: 'charts' });
   const result = h('section', { class: 'result', 'aria-live': 'polite', 'aria-labelledby': 'result-title' });
   const confirmBox = h('div');
-  const mounts = h('div', { class: 'table-wrap' }, h('p', { class: 'muted' }, admin ? 'Loading the mounts from the agent...' : 'Mounts come from Status, which an administrator runs.'));
+  const mounts = h('div', { class: 'table-wrap' });
   const ifaces = h('div', { class: 'table-wrap' });
   const alertsBox = h('div', { class: 'table-wrap' });
 
@@ -64,7 +103,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     replace(facts,
       item('Host name', a.hostname || '-'), item('Address', a.address || '-'), item('Platform', a.platform || '-'),
       item('Agent version', a.version || '-'), item('Last seen', ago(a.lastSeen)), item('Uptime', duration(a.metrics?.uptimeSeconds)),
-      item('CPU', pct(a.metrics?.cpuPercent)), item('Memory', pct(a.metrics?.memPercent)), item('Disk', pct(a.metrics?.diskPercent)),
+      item('CPU', pct(a.metrics?.cpuPercent)), item('Memory', pct(a.metrics?.memPercent)), item('Disk', diskFact(a)),
       item('Processes', a.metrics?.processCount == null ? '-' : String(a.metrics.processCount)), item('Id', a.id), item('Key (SHA-256)', a.fingerprint || '-'),
     );
   }
@@ -80,11 +119,15 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     replace(chartBox);
     if (!data) return;
     const w = chartWidth();
-    for (const spec of CHARTS) {
-      const el = h('figure', { class: 'chart', 'data-chart': spec.title });
+    const c = chartSpecs(data);
+    specs = c.specs;
+    for (const spec of specs) {
+      // data-points: the values the chart was given, for a test to tell a drawn chart from an empty one.
+      const el = h('figure', { class: 'chart', 'data-chart': spec.title, 'data-points': chartColumns(spec, data).reduce((n, c) => n + c.filter((v) => v !== null).length, 0) });
       chartBox.appendChild(el);
       charts.push(makeChart(el, spec, data, w));
     }
+    if (c.hiddenIfs) chartBox.appendChild(h('p', { class: 'muted', 'data-note': 'interfaces' }, `${c.hiddenIfs} interface${c.hiddenIfs > 1 ? 's' : ''} without traffic in this range, or quieter than the ${MAX_IF_CHARTS} charted, not charted; the table below lists every interface.`));
   }
 
   async function loadRange(): Promise<void> {
@@ -104,39 +147,62 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     }
   }
 
-  /** Live: each report adds a point at the right, the window slides. */
+  /**
+   * Live: each report adds a point at the right, the window slides. The stream carries the
+   * headline values and the mounts; interface rates come with the 5 s poll (setLiveInterfaces),
+   * so their new points start empty.
+   */
   function addLivePoint(a: Agent): void {
     if (range.key !== 'live' || !data || !a.metrics) return;
     const at = a.lastSeen ? Date.parse(a.lastSeen) / 1000 : Date.now() / 1000;
     if (data.t.length && at <= data.t[data.t.length - 1]!) return;
     data.t.push(at);
-    for (const f of FIELDS) {
-      const v = a.metrics[f];
-      const b = data.fields[f];
-      b.avg.push(typeof v === 'number' ? v : null);
-      b.min?.push(typeof v === 'number' ? v : null);
-      b.max?.push(typeof v === 'number' ? v : null);
-    }
+    const push = (b: Band, v: unknown) => {
+      const x = typeof v === 'number' ? v : null;
+      b.avg.push(x);
+      b.min?.push(x);
+      b.max?.push(x);
+    };
+    for (const f of FIELDS) push(data.fields[f], a.metrics[f]);
+    const byMount = new Map((a.mounts ?? []).map((m) => [m.mount, m.percent]));
+    for (const m of data.mounts) push(data.detail[mountKey(m)]!, byMount.get(m));
+    for (const n of data.interfaces) for (const f of ['rxRate', 'txRate'] as const) push(data.detail[ifKey(n, f)]!, null);
     const cut = Date.now() / 1000 - range.ms / 1000;
+    const bands = [...Object.values(data.fields), ...Object.values(data.detail)];
     while (data.t.length && data.t[0]! < cut) {
       data.t.shift();
-      for (const f of FIELDS) {
-        const b = data.fields[f];
+      for (const b of bands) {
         b.avg.shift();
         b.min?.shift();
         b.max?.shift();
       }
     }
-    if (charts.length !== CHARTS.length) return drawCharts();
-    CHARTS.forEach((spec, i) => {
-      const cols: (number | null)[][] = [];
-      for (const s of spec.series) {
-        const b = (data!.fields as Record<string, { avg: (number | null)[]; min?: (number | null)[]; max?: (number | null)[] }>)[s.field]!;
-        cols.push(b.avg);
-        if (b.min && b.max) cols.push(b.max, b.min);
+    redraw();
+  }
+
+  function redraw(): void {
+    if (!data) return;
+    if (!charts.length || charts.length !== specs.length) return drawCharts();
+    specs.forEach((spec, i) => charts[i]!.setData([data!.t, ...chartColumns(spec, data!)] as uPlot.AlignedData));
+  }
+
+  /** The poll's interface rates go on the live point of the same report. */
+  function setLiveInterfaces(a: Agent): void {
+    if (range.key !== 'live' || !data || !a.lastSeen || !a.interfaces) return;
+    const i = data.t.lastIndexOf(Date.parse(a.lastSeen) / 1000);
+    if (i < 0) return;
+    let changed = false;
+    for (const n of a.interfaces) {
+      for (const f of ['rxRate', 'txRate'] as const) {
+        const b = data.detail[ifKey(n.name, f)];
+        if (!b || b.avg[i] !== null) continue;
+        b.avg[i] = n[f];
+        if (b.min) b.min[i] = n[f];
+        if (b.max) b.max[i] = n[f];
+        changed = true;
       }
-      charts[i]!.setData([data!.t, ...cols] as uPlot.AlignedData);
-    });
+    }
+    if (changed) redraw();
   }
 
   for (const r of RANGES) {
@@ -147,12 +213,18 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   }
 
   // ---- tables ---------------------------------------------------------------------------------
-  function renderMounts(disks: Json[]): void {
-    replace(mounts, disks.length ? h('table', null, h('caption', { class: 'sr-only' }, 'Mounts'),
-      h('thead', null, h('tr', null, ['Mount', 'Device', 'Type', 'Size', 'Used', 'Free', 'Use'].map((c, i) => h('th', { scope: 'col', ...(i >= 3 ? { class: 'num' } : {}) }, c)))),
-      h('tbody', null, disks.map((d) => h('tr', null, h('td', null, String(d.mount)), h('td', null, String(d.fs)), h('td', null, String(d.type)),
+  /** From the record's mounts (every report carries them), so a viewer sees them too. */
+  let mountsShown = '';
+  function renderMounts(list: Mount[] | undefined): void {
+    const key = JSON.stringify(list ?? []);
+    if (key === mountsShown) return;
+    mountsShown = key;
+    replace(mounts, list && list.length ? h('table', { 'data-table': 'mounts' }, h('caption', { class: 'sr-only' }, 'Mounts'),
+      h('thead', null, h('tr', null, ['Mount', 'Type', 'Size', 'Used', 'Free', 'Use'].map((c, i) => h('th', { scope: 'col', ...(i >= 2 ? { class: 'num' } : {}) }, c)))),
+      h('tbody', null, list.map((d) => h('tr', null, h('td', { class: 'path' }, d.mount), h('td', null, d.type ?? '-'),
         h('td', { class: 'num' }, bytes(d.size)), h('td', { class: 'num' }, bytes(d.used)), h('td', { class: 'num' }, bytes(d.available)),
-        h('td', { class: 'num' }, meter(d.percent)))))) : h('p', { class: 'muted' }, 'No mounts reported.'));
+        h('td', { class: 'num' }, meter(d.percent))))))
+      : h('p', { class: 'muted' }, agent?.online ? 'No mounts reported yet (they come with the next report).' : 'No mounts reported.'));
   }
 
   function renderIfaces(list: Agent['interfaces']): void {
@@ -187,15 +259,10 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     }
   }
 
-  async function status(auto = false): Promise<void> {
-    const r = auto ? await api<Json>(`/api/agents/${encodeURIComponent(agentId)}/status`, { method: 'POST', body: {} }).catch(() => undefined) : await run('Status', 'status');
-    if (!r) {
-      if (auto) replace(mounts, h('p', { class: 'muted' }, 'The agent did not answer Status (offline?).'));
-      return;
-    }
-    renderMounts((r.disks as Json[]) ?? []);
+  async function status(): Promise<void> {
+    const r = await run('Status', 'status');
+    if (!r) return;
     if (Array.isArray(r.interfaces)) renderIfaces(r.interfaces);
-    if (auto) return;
     const m = r.metrics ?? {};
     const kv = (k: string, v: string) => h('tr', null, h('th', { scope: 'row' }, k), h('td', null, v));
     show('Status', h('table', { class: 'kv' }, h('tbody', null,
@@ -206,7 +273,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       kv('Swap', r.memory?.swapTotalBytes ? `${bytes(r.memory.swapUsedBytes)} of ${bytes(r.memory.swapTotalBytes)}` : '-'),
       kv('Uptime', duration(m.uptimeSeconds)), kv('Processes', m.processCount == null ? '-' : String(m.processCount)),
       kv('Booted', r.bootTime ? time(new Date(r.bootTime).toISOString()) : '-'),
-    )), h('p', { class: 'muted small' }, 'Mounts and interfaces below are updated too.'));
+    )), h('p', { class: 'muted small' }, 'The interfaces below are updated too.'));
   }
 
   async function procs(): Promise<void> {
@@ -331,6 +398,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       const trustChanged = a.trust !== agent!.trust;
       agent = a;
       renderFacts(a);
+      renderMounts(a.mounts);
       if (trustChanged) renderActions(a);
       addLivePoint(a);
     },
@@ -338,7 +406,10 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     command: (e) => awaitingSha?.(e),
     reset: () => {
       const a = store.agents.get(agentId);
-      if (a) renderFacts((agent = a));
+      if (a) {
+        renderFacts((agent = a));
+        renderMounts(a.mounts);
+      }
       renderAlerts();
     },
   });
@@ -347,7 +418,10 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   factsTimer = window.setInterval(() => {
     if (document.hidden || !agent) return;
     renderFacts(agent);
-    void api<Agent>(`/api/agents/${encodeURIComponent(agentId)}`).then((a) => renderIfaces(a.interfaces)).catch(() => {});
+    void api<Agent>(`/api/agents/${encodeURIComponent(agentId)}`).then((a) => {
+      renderIfaces(a.interfaces);
+      setLiveInterfaces(a);
+    }).catch(() => {});
   }, 5000);
   const unTheme = onThemeChange(() => drawCharts());
   let resizeTimer = 0;
@@ -373,11 +447,10 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   renderFacts(agent);
   renderActions(agent);
   renderIfaces(agent.interfaces);
+  renderMounts(agent.mounts);
   renderAlerts();
   void loadRange();
   void api<Agent>(`/api/agents/${encodeURIComponent(agentId)}`).then((a) => renderIfaces(a.interfaces)).catch(() => {});
-  if (admin && agent.online) void status(true);
-  else if (admin) replace(mounts, h('p', { class: 'muted' }, 'The agent is offline: Status shows the mounts when it is back.'));
   return () => {
     unsub();
     unTheme();
