@@ -335,7 +335,7 @@ test('a manager with a changed certificate is refused by the agent (MANAGER_CHAN
 test('an agent process facing a changed manager key keeps running and retrying, and says why', timed(90_000, async () => {
   const m1 = await startManager();
   const agent = startAgent(m1, ['--name', 'stubborn']);
-  await waitOnline(m1.dataDir, 'stubborn');
+  await waitOnline(m1.dataDir, 'stubborn', undefined, agent, m1);
   await m1.kill();
   const m2 = await startManager(['--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)]); // new data folder, new key
   await waitFor(() => /refusing to talk to it/.test(agent.output()), 20_000, 'refusal logged');

@@ -22,7 +22,8 @@ test('a webhook that fails its first answers receives every event, signed, in or
   writeFileSync(join(dir, 'secret'), secret + '\n');
   const mgr = await startManager(['--auto-accept', '--webhook', `${w.url}/hook`, '--webhook-secret-file', join(dir, 'secret')]);
   closers.push(() => void mgr.kill());
-  assert.match(mgr.output(), /notify\s+webhook http:\/\/127\.0\.0\.1:\d+\/…/);
+  // manager.json is written before the banner is printed: wait for the line, do not race it.
+  await waitFor(() => /notify\s+webhook http:\/\/127\.0\.0\.1:\d+\/…/.test(mgr.output()), 10_000, 'the webhook in the banner');
   const deps = drivenDeps();
   const agent = await testAgent(mgr, deps, { name: 'flappy' });
   agents.push(agent);

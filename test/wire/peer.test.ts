@@ -341,6 +341,7 @@ test('pauseReads false: a backlogged side still reads what the other sends (a ca
   p.server.pause(); // the manager side reads nothing: the agent's sends pile up
   p.server.on('error', () => {});
   // Bounded: past what the kernel's socket buffers take, whatever their size (at most 32 MiB).
+  p.client.setMaxListeners(0); // each pending send waits on drain: many at once here, on purpose
   for (let i = 0; i < 512 && a.unsentBytes <= 2 * 1024 * 1024; i++) a.sendData(1, Buffer.alloc(64 * 1024)).catch(() => {});
   assert.ok(a.unsentBytes > 2 * 1024 * 1024, `backlogged: ${a.unsentBytes} bytes unsent`);
   const got = new Promise((resolve) => a.once('message', resolve));
