@@ -1,4 +1,5 @@
-// `npm test` needs tmux (the console test drives the manager through a real terminal), and the real
+// `npm test` needs tmux (the console test drives the manager through a real terminal), Debian's
+// chromium (the dashboard's browser tests; never a browser download), and the real
 // Prometheus, promtool and Alertmanager (the /metrics, /sd and alert delivery tests run against
 // them). On a fresh Debian machine, as root, install what is missing; otherwise say what is missing
 // (the tests then fail with the same hint rather than being skipped).
@@ -8,6 +9,7 @@ const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'igno
 
 const wanted = [
   { cmd: 'tmux', pkg: 'tmux', why: 'the console test needs a real terminal' },
+  { cmd: 'chromium', pkg: 'chromium', why: 'the dashboard tests run in a real browser' },
   { cmd: 'promtool', pkg: 'prometheus', why: 'the /metrics and /sd tests run against Prometheus' },
   { cmd: 'prometheus-alertmanager', pkg: 'prometheus-alertmanager', why: 'the alert delivery tests run against Alertmanager' },
 ];
