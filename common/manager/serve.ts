@@ -184,6 +184,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   out(`  allowed hosts      ${cfg.allow.entries.join(', ')}${cfg.allow.entries.join(',') === '127.0.0.0/8,::1' ? '  (loopback only: add --allow <ip|cidr> for other hosts)' : ''}`);
   out(`  control API        http://${formatHostPort({ host: cfg.api.host, port: apiPort })} (token in ${join(dataDir, 'api-token')})`);
   dashboard.baseUrl = isLoopback(cfg.api.host) ? `http://${formatHostPort({ host: cfg.api.host, port: apiPort })}/` : web ? `https://${formatHostPort({ host: cfg.web!.listen.host, port: web.port })}/` : '';
+  if (notifier) notifier.dashboardUrl = dashboard.baseUrl;
   if (isLoopback(cfg.api.host)) out(`  dashboard          ${dashboard.baseUrl}`);
   if (web) out(`  dashboard          https://${formatHostPort({ host: cfg.web!.listen.host, port: web.port })}/  (HTTPS${cfg.web!.certFile ? '' : `, the manager's certificate ${tls.fingerprint}`})`);
   if (cfg.console && dashboard.baseUrl) out(`  sign in once       ${dashboard.loginLink().url}  (valid 10 minutes, once)`);

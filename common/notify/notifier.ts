@@ -48,6 +48,11 @@ export function destName(kind: string, url: string): string {
 
 export class Notifier {
   readonly outbox: Outbox;
+  /**
+   * The dashboard's address (ends with '/'), once the manager serves it: each Alertmanager alert
+   * then links to its host's page (generatorURL).
+   */
+  dashboardUrl = '';
   private readonly o: NotifierOptions;
   private readonly now: () => number;
   private readonly ams: AlertmanagerSender[] = [];
@@ -118,6 +123,10 @@ export class Notifier {
     this.o.state.on('agent', this.onAgent);
   }
 
+  private hostUrl(agentId: string): string | undefined {
+    return this.dashboardUrl ? `${this.dashboardUrl}#/host/${encodeURIComponent(agentId)}` : undefined;
+  }
+
   /** Queues one recorded alert for every destination. */
   alert(a: AlertRecord, kind: 'alert' | 'test' = 'alert', to: { webhooks?: boolean } = {}): string {
     const agent = this.o.state.agent(a.agentId);
@@ -127,12 +136,12 @@ export class Notifier {
       const key = `${am.dest}|${m.oneShot ? `once|${a.agentId}|${a.type}|${a.n}|${a.at}` : conditionKey(m.alertname, a.agentId, a.labels)}`;
       let item: AmItem;
       if (m.oneShot) {
-        item = { state: 'once', alert: amAlert(a, agent, a.at), endsAt: a.at + ALERT_ENDS_AFTER_RESENDS * resendMs };
+        item = { state: 'once', alert: amAlert(a, agent, a.at, this.hostUrl(a.agentId)), endsAt: a.at + ALERT_ENDS_AFTER_RESENDS * resendMs };
       } else if (m.firing) {
         const prev = this.outbox.get(key)?.body as AmItem | undefined;
         // Still firing (a repeated CPU_HIGH): keep its start, or Alertmanager sees a new alert.
         const startsAt = prev?.state === 'firing' ? Date.parse(prev.alert.startsAt) : a.at;
-        item = { state: 'firing', alert: amAlert(a, agent, startsAt) };
+        item = { state: 'firing', alert: amAlert(a, agent, startsAt, this.hostUrl(a.agentId)) };
       } else {
         const prev = this.outbox.get(key)?.body as AmItem | undefined;
         if (!prev || prev.state !== 'firing') continue; // nothing this Alertmanager was told fires

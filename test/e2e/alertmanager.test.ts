@@ -46,6 +46,7 @@ test('cpu_high fires in Alertmanager with its labels, then resolves; its webhook
     { alertname: 'cpu_high', agent: 'busy', agent_id: agent.id, severity: 'warning' },
   );
   assert.match(alert.annotations.summary, 'CPU above 80% on busy');
+  assert.is(alert.generatorURL, `http://127.0.0.1:${s.apiPort}/#/host/${encodeURIComponent(agent.id)}`, 'links to the host\'s dashboard page');
   await waitFor(() => notified(r, 'cpu_high').includes('firing'), 20_000, 'receiver told it fires');
   deps.cpu = 5;
   await waitFor(async () => (await active(am, 'cpu_high')).length === 0, 20_000, 'resolved in Alertmanager');
