@@ -19,7 +19,8 @@ export function loadOrCreateToken(dataDir: string, file = TOKEN_FILE): string {
       return t;
     }
   }
-  const token = randomBytes(32).toString('base64url');
+  // Hex, not base64url: a token that starts with '-' would be read as flags after `--enroll-token`.
+  const token = randomBytes(32).toString('hex');
   writeDurable(path, token + '\n', { mode: 0o600 });
   return token;
 }
