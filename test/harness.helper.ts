@@ -31,3 +31,15 @@ export function codeOf(fn: () => unknown): string {
   assert.unreachable('expected a throw');
   return '';
 }
+
+/** Awaits `p`, which must reject with an HwError, and returns its code. */
+export async function codeOfAsync(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, HwError, `expected an HwError, got ${String(err)}`);
+    return (err as HwError).code;
+  }
+  assert.unreachable('expected a rejection');
+  return '';
+}

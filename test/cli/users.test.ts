@@ -2,9 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { userCmd, type UserIo } from '../../common/cli/users.ts';
-import { HwError } from '../../common/errors.ts';
 import { UserStore, verifyPassword } from '../../common/web/users.ts';
-import { cleanTempDirs, tempDir, timed } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir, timed, codeOfAsync } from '../harness.helper.ts';
 
 test.after(() => cleanTempDirs());
 
@@ -13,15 +12,7 @@ function io(answers: string[] = [], stdin = ''): UserIo & { lines: string[] } {
   return { lines, out: (t) => lines.push(t), readStdin: async () => stdin, ...(answers.length ? { askSecret: async () => answers.shift()! } : {}) };
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, HwError);
-    return (err as HwError).code;
-  }
-  throw new Error('expected an error');
-}
+const code = codeOfAsync;
 
 test('user add (asked twice on a terminal, or from stdin), list, passwd, remove', timed(30_000, async () => {
   const dir = tempDir();

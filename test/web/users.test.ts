@@ -4,19 +4,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HwError } from '../../common/errors.ts';
 import { hashPassword, UserStore, verifyPassword } from '../../common/web/users.ts';
-import { cleanTempDirs, tempDir, timed } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir, timed, codeOfAsync } from '../harness.helper.ts';
 
 test.after(() => cleanTempDirs());
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, HwError);
-    return (err as HwError).code;
-  }
-  throw new Error('expected an error');
-}
+const code = codeOfAsync;
 
 test('scrypt: the right password verifies, a wrong one and a malformed hash do not', timed(20_000, async () => {
   const h = await hashPassword('correct horse');
