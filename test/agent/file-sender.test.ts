@@ -19,7 +19,7 @@ import {
   parseAgentMessage, parseManagerMessage, type AgentMessage, type ManagerMessage,
 } from '../../common/wire/messages.ts';
 import { Peer } from '../../common/wire/peer.ts';
-import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
+import { cleanTempDirs, codeOfAsync, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { socketPair, type SocketPair } from '../wire/loopback.helper.ts';
 
 const test = suite('agent/file-sender');
@@ -64,16 +64,7 @@ async function rig(window?: number, sender?: FileSender): Promise<Rig> {
   return r;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, HwError, `expected an HwError, got ${String(err)}`);
-    return (err as HwError).code;
-  }
-  assert.unreachable('expected a rejection');
-  return '';
-}
+const codeOf = codeOfAsync;
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
