@@ -1,7 +1,8 @@
 // Figures for /metrics, /sd and the outbox, in this process (not a pass/fail test):
 // rendering /metrics and /sd for a 10,000-agent fleet, and the outbox's rate of queued-then-
 // delivered items with its disk writes. `node scripts/build-dev.mjs --no-tests &&
-// node .build/scripts/bench/prom-notify.run.mjs [agents]`
+// node .build/scripts/bench/prom-notify.run.mjs [agents] [--json]` (`npm run bench -- --only metrics`
+// runs it in a fresh process and reports it; --json prints one line of figures for that).
 
 import { ManagerState } from '../../common/manager/state.ts';
 import { FiringSet } from '../../common/notify/alert-names.ts';
@@ -10,7 +11,10 @@ import { fleetExposition, fleetExpositionSliced } from '../../common/prom/fleet-
 import { sdTargets } from '../../common/prom/sd.ts';
 import { cleanTempDirs, tempDir } from '../lib/temp.ts';
 
-const n = Number(process.argv[2] ?? 10_000);
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const n = Number(args.find((a) => !a.startsWith('--')) ?? 10_000);
+const say = (line: string) => { if (!json) console.log(line); };
 const s = new ManagerState();
 for (let i = 0; i < n; i++) {
   const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -33,7 +37,7 @@ runs.sort((a, b) => a - b);
 const t1 = performance.now();
 const sd = JSON.stringify(sdTargets(s, '127.0.0.1:9105'));
 const sdMs = performance.now() - t1;
-console.log(`/metrics for ${n} agents: ${(bytes / 1048576).toFixed(1)} MiB, median ${runs[2]!.toFixed(0)} ms (min ${runs[0]!.toFixed(0)}, max ${runs[4]!.toFixed(0)}) to render`);
+say(`/metrics for ${n} agents: ${(bytes / 1048576).toFixed(1)} MiB, median ${runs[2]!.toFixed(0)} ms (min ${runs[0]!.toFixed(0)}, max ${runs[4]!.toFixed(0)}) to render`);
 // The listener's way: the same body, yielding every 500 agents; the longest stretch without a yield.
 let longest = 0;
 let last = performance.now();
@@ -46,8 +50,8 @@ const t0 = performance.now();
 await fleetExpositionSliced(src);
 const slicedMs = performance.now() - t0;
 clearInterval(tick);
-console.log(`  sliced as the listener serves it: ${slicedMs.toFixed(0)} ms in all, the event loop blocked ${longest.toFixed(0)} ms at most`);
-console.log(`/sd for ${n} agents: ${(sd.length / 1024).toFixed(0)} KiB in ${sdMs.toFixed(1)} ms`);
+say(`  sliced as the listener serves it: ${slicedMs.toFixed(0)} ms in all, the event loop blocked ${longest.toFixed(0)} ms at most`);
+say(`/sd for ${n} agents: ${(sd.length / 1024).toFixed(0)} KiB in ${sdMs.toFixed(1)} ms`);
 
 const dir = tempDir('hw-bench-outbox-');
 const o = new Outbox({ dir });
@@ -64,5 +68,11 @@ const t4 = performance.now();
 const again = new Outbox({ dir });
 const reopenMs = performance.now() - t4;
 again.close();
-console.log(`outbox: ${items} puts in ${putMs.toFixed(0)} ms (${Math.round(items / (putMs / 1000))}/s), ${items} removes in ${rmMs.toFixed(0)} ms; reopened in ${reopenMs.toFixed(1)} ms`);
+say(`outbox: ${items} puts in ${putMs.toFixed(0)} ms (${Math.round(items / (putMs / 1000))}/s), ${items} removes in ${rmMs.toFixed(0)} ms; reopened in ${reopenMs.toFixed(1)} ms`);
+if (json) {
+  console.log(JSON.stringify({
+    agents: n, metricsBytes: bytes, renderMs: { median: runs[2], min: runs[0], max: runs[4] }, slicedMs, longestBlockMs: longest,
+    sdBytes: sd.length, sdMs, outbox: { items, putMs, rmMs, reopenMs },
+  }));
+}
 cleanTempDirs();
