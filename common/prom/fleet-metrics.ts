@@ -76,7 +76,11 @@ function addAgent(e: Exposition, a: AgentRecord, firing: FiringSet): void {
     e.sample('hostwatch_filesystem_used_ratio', fsl, ratio(m.diskPercent));
   }
   if (a.interfaces.length) {
+    // An interface reported twice is shown once, as with mounts: a duplicate series fails the scrape.
+    const seen = new Set<string>();
     for (const i of a.interfaces) {
+      if (seen.has(i.name)) continue;
+      seen.add(i.name);
       e.sample('hostwatch_network_receive_bytes_total', { ...l, device: i.name }, i.rxBytes);
       e.sample('hostwatch_network_transmit_bytes_total', { ...l, device: i.name }, i.txBytes);
     }

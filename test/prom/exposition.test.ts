@@ -37,7 +37,7 @@ function fleet(): ManagerState {
   s.report('id-1', {
     cpuPercent: 42.5, memPercent: 50, diskPercent: 70, netRxBytes: 10, netTxBytes: 20, uptimeSeconds: 99, processCount: 123,
     memTotalBytes: 8e9, memAvailableBytes: 4e9, diskSizeBytes: 1e11, diskAvailBytes: 3e10,
-  }, [{ name: 'eth0', rxBytes: 10, txBytes: 20, rxRate: null, txRate: null }], Date.now(), false, [
+  }, [{ name: 'eth0', rxBytes: 10, txBytes: 20, rxRate: null, txRate: null }, { name: 'eth0', rxBytes: 11, txBytes: 21, rxRate: null, txRate: null }], Date.now(), false, [
     { mount: '/', type: 'ext4', size: 1e11, used: 6.5e10, available: 3e10, percent: 69 },
     { mount: '/srv/"odd"\\dir\nx', type: 'xfs', size: 2e12, used: 1e12, available: 1e12, percent: 50 },
     { mount: '/srv/"odd"\\dir\nx', type: 'xfs', size: 1, used: 1, available: 0, percent: 100 }, // reported twice: shown once
@@ -77,6 +77,7 @@ test('the fleet body: labels agent and agent_id, ratios 0..1, unreadable values 
   assert.match(t, 'hostwatch_filesystem_avail_bytes{agent="old",agent_id="id-4",mountpoint="/"} 300\n');
   assert.not.match(t, /hostwatch_filesystem_size_bytes\{agent="db"/);
   assert.match(t, 'hostwatch_network_receive_bytes_total{agent="web \\"1\\"",agent_id="id-1",device="eth0"} 10\n');
+  assert.is(t.split('\n').filter((x) => x.startsWith(`hostwatch_network_receive_bytes_total{${w},`)).length, 1, 'an interface reported twice is one series');
   assert.match(t, 'hostwatch_alerts_firing{agent="web \\"1\\"",agent_id="id-1",alertname="cpu_high"} 1\n');
   assert.match(t, 'hostwatch_alerts_firing{agent="db",agent_id="id-2",alertname="cpu_high"} 0\n');
   assert.match(t, 'hostwatch_agent_up{agent="db",agent_id="id-2"} 1\n');
