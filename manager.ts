@@ -22,6 +22,7 @@ import { formatProblems } from './common/config/file.ts';
 import { configKeys, flagsGiven } from './common/config/keys.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from './common/rules/config.ts';
 import { readLabels, type LabelAssign } from './common/rules/labels.ts';
+import { checkNotifyConfig } from './common/notify/start.ts';
 import { stringify as yamlText } from 'yaml';
 import { readToken } from './common/manager/token.ts';
 import { parseHostPort, parsePort } from './common/net/address.ts';
@@ -125,10 +126,10 @@ function serveSettings(opts: Record<string, unknown>): ServeSettings {
       hourMs: durationFlag(last(opts.retentionHour), '--retention-hour', 86400_000, 3660 * 86400_000),
     },
     ...(opts.metrics !== undefined ? { metrics: parseHostPort(String(last(opts.metrics) === true ? '127.0.0.1' : last(opts.metrics)), DEFAULT_METRICS_PORT, '--metrics') } : {}),
-    notify: {
+    notify: checkNotifyConfig({
       alertmanagers: list(opts.alertmanager, '--alertmanager'), webhooks: list(opts.webhook, '--webhook'), webhookFormats: list(opts.webhookFormat, '--webhook-format'),
       ...(opts.webhookSecretFile !== undefined ? { webhookSecretFile: String(last(opts.webhookSecretFile)) } : {}),
-    },
+    }),
     ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
     ...(opts.web !== undefined ? { web: {
       listen: parseHostPort(String(last(opts.web)), DEFAULT_WEB_PORT, '--web'),

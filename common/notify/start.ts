@@ -33,6 +33,13 @@ export function webhookTargets(urls: string[], formats: string[]): WebhookTarget
   return urls.map((u, i) => ({ url: checkUrl(u, '--webhook'), format: (formats.length > 1 ? formats[i] : formats[0] ?? 'json') as WebhookFormat }));
 }
 
+/** The destination flags checked as the notifier will check them, so `config check` and a start with a bad value fail alike. */
+export function checkNotifyConfig(cfg: NotifyConfig): NotifyConfig {
+  cfg.alertmanagers.forEach((u) => checkUrl(u, '--alertmanager'));
+  webhookTargets(cfg.webhooks, cfg.webhookFormats);
+  return cfg;
+}
+
 function readSecret(path: string): string {
   let s: string;
   try {

@@ -25,6 +25,14 @@ test('config check: ok, or every problem as file:line:col with exit 2', timed(30
   r = await cli(work, ['config', 'check', cfg]);
   assert.is(r.code, 2);
   assert.match(r.stdout, `${cfg}:2:16: log-max-bytes: "lots" must be a whole number`);
+  // Values the notifier checks when it starts are checked here too, at their line.
+  writeFileSync(cfg, 'webhook: [http://127.0.0.1:9/hook]\nwebhook-format: xml\n');
+  r = await cli(work, ['config', 'check', cfg]);
+  assert.is(r.code, 2);
+  assert.match(r.stdout, `${cfg}:2:17: webhook-format xml: use one of`);
+  writeFileSync(cfg, 'alertmanager: [ftp://127.0.0.1/]\n');
+  r = await cli(work, ['config', 'check', cfg]);
+  assert.is(r.code, 2, r.stdout);
   r = await cli(work, ['config', 'check', join(work, 'nope.yaml')]);
   assert.is(r.code, 2);
   assert.match(r.stderr, 'BAD_CONFIG');
