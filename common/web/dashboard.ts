@@ -88,21 +88,18 @@ export class Dashboard {
       return true;
     }
     if (path === '/login-link' && method === 'GET') {
-      const grant = this.links.consume(url.searchParams.get('t') ?? '');
-      if (!grant) {
-        // At most once a minute per address, with a count: a loop of made-up links must not fill the disk.
-        const n = this.refusedLinks.note(req.socket.remoteAddress ?? '');
-        if (n) this.manager.state.record({ at: this.now(), event: 'web-sign-in-refused', address: req.socket.remoteAddress, how: 'link', count: n });
-        res.writeHead(303, { ...securityHeaders(), location: '/#/sign-in?link=used', 'cache-control': 'no-store' });
-        res.end();
-        return true;
-      }
-      const u = grant.user === undefined ? undefined : (this.users.reload(), this.users.get(grant.user));
-      if (grant.user !== undefined && !u) throw new HwError('USER_NOT_FOUND', `user ${grant.user} was removed`);
-      const s = this.sessions.open(u?.name ?? 'console', u?.role ?? 'admin', u?.stamp ?? '');
-      this.manager.state.record({ at: this.now(), event: 'web-sign-in', user: s.user, address: req.socket.remoteAddress, how: 'link' });
-      res.writeHead(303, { ...securityHeaders(), location: '/', 'cache-control': 'no-store', 'set-cookie': this.cookie(req, s) });
+      // Opening the link only looks at it: the page asks for a click that POSTs it, so a chat
+      // tool's link preview (a GET, no script) cannot use it up. The token moves to the fragment,
+      // which is never sent to a server again.
+      const t = url.searchParams.get('t') ?? '';
+      const ok = this.links.valid(t);
+      if (!ok) this.noteRefusedLink(req);
+      res.writeHead(303, { ...securityHeaders(), location: ok ? `/#/sign-in?token=${encodeURIComponent(t)}` : '/#/sign-in?link=used', 'cache-control': 'no-store' });
       res.end();
+      return true;
+    }
+    if (path === '/api/web/sign-in-link' && method === 'POST') {
+      await this.signInWithLink(req, res);
       return true;
     }
     if (path === '/api/web/sign-in' && method === 'POST') {
@@ -202,6 +199,26 @@ export class Dashboard {
     const s = this.sessions.open(u.name, u.role, u.stamp);
     this.manager.state.record({ at: this.now(), event: 'web-sign-in', user: u.name, address, how: 'password' });
     sendJson(res, 200, { user: s.user, role: s.role, csrf: s.csrf }, { 'set-cookie': this.cookie(req, s) });
+  }
+
+  private async signInWithLink(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJsonBody(req);
+    const grant = this.links.consume(typeof body.token === 'string' ? body.token.slice(0, 200) : '');
+    if (!grant) {
+      this.noteRefusedLink(req);
+      throw new HwError('BAD_CREDENTIALS', 'that sign-in link was used already or has expired: ask for a new one with `manager login-link`');
+    }
+    const u = grant.user === undefined ? undefined : (this.users.reload(), this.users.get(grant.user));
+    if (grant.user !== undefined && !u) throw new HwError('USER_NOT_FOUND', `user ${grant.user} was removed`);
+    const s = this.sessions.open(u?.name ?? 'console', u?.role ?? 'admin', u?.stamp ?? '');
+    this.manager.state.record({ at: this.now(), event: 'web-sign-in', user: s.user, address: req.socket.remoteAddress, how: 'link' });
+    sendJson(res, 200, { user: s.user, role: s.role, csrf: s.csrf }, { 'set-cookie': this.cookie(req, s) });
+  }
+
+  /** At most once a minute per address, with a count: a loop of made-up links must not fill the disk. */
+  private noteRefusedLink(req: IncomingMessage): void {
+    const n = this.refusedLinks.note(req.socket.remoteAddress ?? '');
+    if (n) this.manager.state.record({ at: this.now(), event: 'web-sign-in-refused', address: req.socket.remoteAddress, how: 'link', count: n });
   }
 
   /** The live session of the request's cookie, checked against users.json (removed user, new password: gone). */

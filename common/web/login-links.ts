@@ -33,6 +33,12 @@ export class LoginLinks {
     return { token, expiresAt };
   }
 
+  /** Whether a link is valid and unused, without using it up (a GET of the link only looks). */
+  valid(token: string): boolean {
+    const g = this.links.get(hash(token));
+    return !!g && g.expiresAt > this.now();
+  }
+
   /** The grant of a valid, unused link, which is used up by this call; undefined otherwise. */
   consume(token: string): LinkGrant | undefined {
     const k = hash(token);

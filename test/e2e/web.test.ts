@@ -375,12 +375,30 @@ it('a one-time sign-in link works once', async () => {
   assert.is(r.code, 0, r.stderr);
   const url = /(http:\/\/\S+login-link\?t=\S+)/.exec(r.stdout)![1]!;
   const a = await newContext(browser);
-  const b = await newContext(browser);
+  const b = await newContext(browser, { dark: true, width: 390, height: 844 });
   try {
+    // A link preview (GETs, no script) does not use the link up.
+    for (let i = 0; i < 2; i++) {
+      const peek = await fetch(url, { redirect: 'manual' });
+      assert.is(peek.status, 303);
+      assert.match(peek.headers.get('location') ?? '', /^\/#\/sign-in\?token=/);
+    }
     const pa = await a.newPage();
     await pa.goto(url);
+    await pa.getByRole('button', { name: 'Sign in' }).waitFor();
+    assert.not.match(pa.url(), /token=/, 'the token leaves the address bar');
+    await screenshot(pa, 'sign-in-link-light-1440');
+    await pa.getByRole('button', { name: 'Sign in' }).click();
     await pa.getByRole('heading', { name: 'Fleet' }).waitFor();
+    // Used: a second browser's click is refused, and opening it again says so at once.
     const pb = await b.newPage();
+    const token = new URL(url).searchParams.get('t')!;
+    await pb.goto(`${new URL(url).origin}/#/sign-in?token=${encodeURIComponent(token)}`);
+    await pb.getByRole('button', { name: 'Sign in' }).click();
+    await pb.getByText(/sign-in link was used already.*BAD_CREDENTIALS/).waitFor();
+    await screenshot(pb, 'sign-in-link-used-dark-390');
+    await pb.getByRole('link', { name: 'Sign in with a user name and password' }).click();
+    await pb.getByLabel('Username').waitFor();
     await pb.goto(url);
     await pb.getByText(/sign-in link was used already/).waitFor();
     assert.is(await pb.getByRole('heading', { name: 'Fleet' }).count(), 0);
