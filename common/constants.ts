@@ -240,6 +240,11 @@ export const NOTIFY_BACKOFF_BASE_MS = 1000;
 export const NOTIFY_BACKOFF_CAP_MS = 60_000;
 /** One HTTP request to Alertmanager or a webhook gives up after this long (then retried). */
 export const NOTIFY_TIMEOUT_MS = 10_000;
+/**
+ * A webhook event the receiver refuses with a 4xx (not 408/425/429) this many times in a row is set
+ * aside (recorded, counted as rejected) so it does not hold back every event queued behind it.
+ */
+export const WEBHOOK_REJECT_ATTEMPTS = 5;
 /** Alerts in one POST to Alertmanager. */
 export const ALERTMANAGER_BATCH = 500;
 /**

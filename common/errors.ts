@@ -59,6 +59,7 @@ export type ErrorCode =
   | 'BAD_CONFIG'
   | 'SOME_FAILED'
   | 'NO_CONFIG'
+  | 'REJECTED'
   | 'INTERNAL';
 
 export class HwError extends Error {

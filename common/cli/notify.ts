@@ -7,17 +7,17 @@ import type { Io } from './commands.ts';
 import { ago, table } from './format.ts';
 
 type Status = {
-  destinations: { kind: string; url: string; queued: number; sent: number; failed: number; dropped: number; lastSuccessAt: string | null; lastErrorAt: string | null; lastError: string | null; nextAttemptAt: string | null }[];
+  destinations: { kind: string; url: string; queued: number; sent: number; failed: number; dropped: number; rejected?: number; lastSuccessAt: string | null; lastErrorAt: string | null; lastError: string | null; nextAttemptAt: string | null }[];
   outbox: { items: number; bytes: number; maxBytes: number; maxItems: number; storageError: string | null; path: string };
 };
 
 export async function notifyStatusCmd(c: HttpClient, o: { json?: boolean }, io: Io): Promise<void> {
   const s = (await c.request('GET', '/api/notify')) as unknown as Status;
   if (o.json) return io.out(JSON.stringify(s, null, 2));
-  const rows = [['KIND', 'URL', 'QUEUED', 'SENT', 'FAILED', 'DROPPED', 'LAST SUCCESS', 'LAST ERROR']];
+  const rows = [['KIND', 'URL', 'QUEUED', 'SENT', 'FAILED', 'DROPPED', 'REJECTED', 'LAST SUCCESS', 'LAST ERROR']];
   for (const d of s.destinations) {
     rows.push([
-      d.kind, d.url, String(d.queued), String(d.sent), String(d.failed), String(d.dropped), d.lastSuccessAt ? ago(d.lastSuccessAt) : 'never',
+      d.kind, d.url, String(d.queued), String(d.sent), String(d.failed), String(d.dropped), String(d.rejected ?? 0), d.lastSuccessAt ? ago(d.lastSuccessAt) : 'never',
       d.lastError ? `${ago(d.lastErrorAt)}: ${d.lastError}${d.nextAttemptAt ? ` (retry ${new Date(d.nextAttemptAt).toISOString().slice(11, 19)})` : ''}` : '-',
     ]);
   }

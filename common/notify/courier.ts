@@ -14,6 +14,8 @@ export interface DestinationStatus {
   sent: number;
   failed: number;
   dropped: number;
+  /** webhook events the receiver refused for good (4xx), set aside after WEBHOOK_REJECT_ATTEMPTS */
+  rejected: number;
   lastSuccessAt: string | null;
   lastErrorAt: string | null;
   lastError: string | null;
@@ -39,6 +41,7 @@ export abstract class Courier {
   private closed = false;
   private inBackoff = false;
   protected sent = 0;
+  protected rejected = 0;
   private failures = 0;
   private lastSuccessAt: number | null = null;
   private lastErrorAt: number | null = null;
@@ -71,7 +74,7 @@ export abstract class Courier {
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     return {
       name: this.dest, kind: this.kind, url: this.displayUrl(), queued: this.outbox.count(this.dest), sent: this.sent, failed: this.failures,
-      dropped: this.outbox.dropped(this.dest), lastSuccessAt: iso(this.lastSuccessAt), lastErrorAt: iso(this.lastErrorAt), lastError: this.lastError,
+      dropped: this.outbox.dropped(this.dest), rejected: this.rejected, lastSuccessAt: iso(this.lastSuccessAt), lastErrorAt: iso(this.lastErrorAt), lastError: this.lastError,
       nextAttemptAt: this.timer && this.timerAt > this.now() ? iso(this.timerAt) : null,
     };
   }

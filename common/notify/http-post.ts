@@ -1,8 +1,12 @@
 // One HTTP POST with a timeout, for Alertmanager and webhooks: resolves on a 2xx, throws a coded
-// error on anything else (network failure, timeout, another status) so the caller retries.
+// error on anything else (network failure, timeout, another status) so the caller retries. A 4xx
+// that says this request will never be taken (not 408, 425 or 429) is REJECTED instead of UNAVAILABLE.
 
 import { HwError } from '../errors.ts';
 import { NOTIFY_TIMEOUT_MS, PRODUCT, VERSION } from '../constants.ts';
+
+/** Request Timeout, Too Early, Too Many Requests: the same request may be taken later. */
+const RETRYABLE_4XX = new Set([408, 425, 429]);
 
 export async function postJson(url: string, body: string, headers: Record<string, string> = {}, timeoutMs = NOTIFY_TIMEOUT_MS): Promise<number> {
   let res: Response;
@@ -22,6 +26,9 @@ export async function postJson(url: string, body: string, headers: Record<string
     text = (await res.text()).slice(0, 300);
   } catch {
     // the body is only for the error message
+  }
+  if (res.status >= 400 && res.status <= 499 && !RETRYABLE_4XX.has(res.status)) {
+    throw new HwError('REJECTED', `HTTP ${res.status}${text ? `: ${text.replace(/\s+/g, ' ').trim()}` : ''}`);
   }
   if (res.status < 200 || res.status > 299) throw new HwError('UNAVAILABLE', `HTTP ${res.status}${text ? `: ${text.replace(/\s+/g, ' ').trim()}` : ''}`);
   return res.status;

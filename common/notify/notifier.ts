@@ -4,13 +4,14 @@
 // by each destination's courier with retries. Subscribes to ManagerState's 'alert' events.
 
 import { createHash } from 'node:crypto';
-import { ALERT_ENDS_AFTER_RESENDS, ALERT_RESEND_MS } from '../constants.ts';
+import { ALERT_ENDS_AFTER_RESENDS, ALERT_RESEND_MS, WEBHOOK_REJECT_ATTEMPTS } from '../constants.ts';
 import type { AgentRecord, AlertRecord, ManagerState } from '../manager/state.ts';
 import { conditionKey, meaningOfAlert } from './alert-names.ts';
 import { AlertmanagerSender, type AmItem } from './alertmanager-sender.ts';
 import type { Courier, DestinationStatus } from './courier.ts';
 import type { Backoff } from '../agent/backoff.ts';
 import { amAlert, webhookBody, webhookEvent, type WebhookFormat } from './formats.ts';
+import { displayUrl } from './http-post.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';
 import { WebhookSender, type WebhookItem } from './webhook-sender.ts';
 
@@ -94,8 +95,16 @@ export class Notifier {
     for (const w of o.webhooks) {
       this.hooks.push(new WebhookSender(destName('webhook', `${w.format} ${w.url}`), w.url, this.outbox, {
         ...common, secret: o.secret, format: w.format, ...(o.backoff ? { backoff: o.backoff() } : {}),
+        onRejected: (id, why) => this.rejected(w.url, id, why),
       }));
     }
+  }
+
+  /** A webhook event refused for good: in the record and on the console, so it is not lost unseen. */
+  private rejected(url: string, id: string, why: string): void {
+    const where = displayUrl(url, true);
+    this.o.state.record({ at: this.now(), event: 'notify-rejected', destination: where, id, error: why });
+    this.o.notice?.(`notify: webhook ${where} refused event ${id} ${WEBHOOK_REJECT_ATTEMPTS} times (${why}); set aside, see events.jsonl`);
   }
 
   private get couriers(): Courier[] {

@@ -1,9 +1,13 @@
 // Delivery to one webhook: each event POSTed once, in order, as JSON signed with HMAC-SHA256 of the
 // exact body (header x-hostwatch-signature: sha256=<hex>), retried until the receiver answers 2xx.
 // The event id (header x-hostwatch-event) stays the same across retries so a receiver can dedupe.
+// An event the receiver refuses with a 4xx WEBHOOK_REJECT_ATTEMPTS times in a row is set aside
+// (onRejected records it) so that one bad event, or a receiver that refuses its format, does not
+// hold back every later one.
 
 import { createHmac } from 'node:crypto';
-import { WEBHOOK_EVENT_HEADER, WEBHOOK_SIGNATURE_HEADER } from '../constants.ts';
+import { WEBHOOK_EVENT_HEADER, WEBHOOK_REJECT_ATTEMPTS, WEBHOOK_SIGNATURE_HEADER } from '../constants.ts';
+import { isHwError } from '../errors.ts';
 import { Courier, type CourierOptions } from './courier.ts';
 import type { WebhookFormat } from './formats.ts';
 import { displayUrl, postJson } from './http-post.ts';
@@ -24,9 +28,13 @@ export class WebhookSender extends Courier {
   readonly format: WebhookFormat;
   private readonly secret: string;
   private readonly timeoutMs: number | undefined;
+  private readonly onRejected: ((eventId: string, why: string) => void) | undefined;
+  /** refusals in a row of the event at the head of the queue */
+  private refusals = { key: '', n: 0 };
 
-  constructor(dest: string, url: string, outbox: Outbox, o: CourierOptions & { secret: string; format: WebhookFormat; timeoutMs?: number }) {
+  constructor(dest: string, url: string, outbox: Outbox, o: CourierOptions & { secret: string; format: WebhookFormat; timeoutMs?: number; onRejected?: (eventId: string, why: string) => void }) {
     super(dest, url, outbox, o);
+    this.onRejected = o.onRejected;
     this.secret = o.secret;
     this.format = o.format;
     this.timeoutMs = o.timeoutMs;
@@ -43,7 +51,17 @@ export class WebhookSender extends Courier {
       if (!it) return null;
       const b = it.body as WebhookItem;
       const body = JSON.stringify(b.payload);
-      await postJson(this.url, body, { [WEBHOOK_SIGNATURE_HEADER]: signBody(this.secret, body), [WEBHOOK_EVENT_HEADER]: b.id }, this.timeoutMs);
+      try {
+        await postJson(this.url, body, { [WEBHOOK_SIGNATURE_HEADER]: signBody(this.secret, body), [WEBHOOK_EVENT_HEADER]: b.id }, this.timeoutMs);
+      } catch (err) {
+        if (!isHwError(err) || err.code !== 'REJECTED') throw err;
+        this.refusals = { key: it.key, n: this.refusals.key === it.key ? this.refusals.n + 1 : 1 };
+        if (this.refusals.n < WEBHOOK_REJECT_ATTEMPTS) throw err;
+        this.outbox.remove(it.key);
+        this.rejected++;
+        this.onRejected?.(b.id, err.message);
+        continue;
+      }
       this.outbox.remove(it.key);
       this.succeeded(1);
     }

@@ -148,6 +148,29 @@ test('webhook: one signed POST per alert, in order, with a unique event id, retr
   assert.is(signBody('k', 'body'), `sha256=${createHmac('sha256', 'k').update('body').digest('hex')}`);
 }));
 
+test('webhook: an event refused with a 4xx is retried, then set aside and recorded, so the next gets through; 429 is only a retry', timed(10_000, async () => {
+  const w = await startReceiver();
+  open.push(w);
+  // The first event is refused for good (404 five times); a 429 before the second is a retry, not a refusal.
+  w.failures.push(404, 404, 404, 404, 404, 429);
+  const s = state();
+  const events: { event: string; id?: string; error?: string }[] = [];
+  s.on('event', (e: { event: string }) => events.push(e));
+  const n = notifier(s, { hooks: [{ url: `${w.url}/hook` }] });
+  cpu(s, 'CPU_HIGH', 97);
+  cpu(s, 'CPU_NORMAL', 3);
+  await waitFor(() => w.got.length === 1, 8000, 'the second event');
+  assert.is(w.got[0]!.json.alert.type, 'CPU_NORMAL');
+  assert.is(w.attempts, 7);
+  const rejected = events.filter((e) => e.event === 'notify-rejected');
+  assert.is(rejected.length, 1);
+  assert.match(rejected[0]!.error!, 'HTTP 404');
+  const st = n.status().destinations[0]!;
+  assert.is(st.rejected, 1);
+  assert.is(st.sent, 1);
+  assert.is(st.queued, 0);
+}));
+
 test('webhook formats: Slack gets text, Discord content; a bad format or count is a BAD_FLAG', timed(10_000, async () => {
   const sl = await startReceiver();
   const dc = await startReceiver();
