@@ -23,11 +23,11 @@ test('a webhook that fails its first answers receives every event, signed, in or
   const mgr = await startManager(['--auto-accept', '--webhook', `${w.url}/hook`, '--webhook-secret-file', join(dir, 'secret')]);
   closers.push(() => void mgr.kill());
   // manager.json is written before the banner is printed: wait for the line, do not race it.
-  await waitFor(() => /notify\s+webhook http:\/\/127\.0\.0\.1:\d+\/…/.test(mgr.output()), 10_000, 'the webhook in the banner');
+  await waitFor(() => /notify\s+webhook http:\/\/127\.0\.0\.1:\d+\/…/.test(mgr.output()), 30_000, 'the webhook in the banner');
   const deps = drivenDeps();
   const agent = await testAgent(mgr, deps, { name: 'flappy' });
   agents.push(agent);
-  await waitFor(() => agent.connected, 10_000, 'connected');
+  await waitFor(() => agent.connected, 30_000, 'connected');
   for (let i = 0; i < 2; i++) {
     deps.cpu = 99;
     await waitFor(async () => (await cliJson<any[]>(mgr.dataDir, ['alerts'])).length === 2 * i + 1, 20_000, 'CPU_HIGH');
