@@ -31,11 +31,22 @@ export class PartFile {
     return new HwError(code === 'ENOSPC' || code === 'EIO' || code === 'EROFS' ? 'STORAGE_FAILED' : 'TRANSFER_ABORTED', `cannot write ${this.tmp}${code ? `: ${code}` : ''}`);
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  /** Writes a chunk, or the slices of one (as a data frame arrives), hashing it on the way. */
+  async write(chunk: Buffer | Buffer[]): Promise<void> {
     if (this.failure) throw this.failed();
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    if (!this.out.write(chunk) && !(await drained(this.out))) throw this.failed();
+    let ok = true;
+    if (Array.isArray(chunk)) {
+      for (const c of chunk) {
+        this.hash.update(c);
+        this.bytes += c.length;
+        ok = this.out.write(c);
+      }
+    } else {
+      this.hash.update(chunk);
+      this.bytes += chunk.length;
+      ok = this.out.write(chunk);
+    }
+    if (!ok && !(await drained(this.out))) throw this.failed();
   }
 
   async commit(expectedSha: string): Promise<string> {

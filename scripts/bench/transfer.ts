@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
 import { join } from 'node:path';
-import { hwmKiB, rssKiB, CpuMeter } from './proc-stats.ts';
-import { fmt, MANAGER_JS, sleep, spawnNode, startAgentProc, startManager, tempDir, waitOnline, type Proc } from './procs.ts';
+import { CLK_TCK, hwmKiB, processTree, readStat, rssKiB, CpuMeter } from './proc-stats.ts';
+import { fmt, MANAGER_JS, sleep, spawnNode, spawnProc, startAgentProc, startManager, tempDir, waitOnline, type Proc } from './procs.ts';
 import { monoUs, newestProfile, profileMarkdown, summarize } from './profile.ts';
 import { table, type Ctx, type Goal, type Outcome, type Scenario } from './report.ts';
 
@@ -99,24 +99,36 @@ async function plainPipe(file: string, dest: string, mode: PipeMode, tlsFiles: {
   }
 }
 
-interface FetchRun {
+export interface FetchRun {
   ms: number;
   code: number | null;
   out: string;
   mgrHwmKiB: number;
   agentHwmKiB: number;
-  cliPeakKiB: number;
-  mgrCpu: number;
-  agentCpu: number;
-  cliCpu: number;
+  cliHwmKiB: number;
+  /** CPU seconds (utime + stime) each process used over the fetch */
+  mgrCpuS: number;
+  agentCpuS: number;
+  cliCpuS: number;
   sha: string;
 }
 
-async function fetchThrough(ctx: Ctx, file: string, mib: number, profile: boolean): Promise<FetchRun & { profile?: string[] }> {
-  const profM = profile ? tempDir('hw-bench-prof-') : undefined;
-  const profA = profile ? tempDir('hw-bench-prof-') : undefined;
-  const mgr = await startManager(profM ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profM] } : {});
-  const agent: Proc = startAgentProc(mgr, 'source', [], profA ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profA] } : {});
+/** "0m1.234s" (bash's `times`) in seconds. */
+const bashSeconds = (t: string): number => {
+  const m = /^(\d+)m([\d.]+)s$/.exec(t);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+};
+
+/**
+ * One `manager fetch` of `file` through a fresh manager and agent. The CLI runs under bash, whose
+ * `times` gives its exact CPU after it exits (polling /proc would miss its last moments); the
+ * manager's and the agent's CPU are read from /proc before and after. With `profile`, all three run
+ * under `--cpu-prof`.
+ */
+export async function fetchThrough(ctx: Ctx, file: string, mib: number, profile: boolean): Promise<FetchRun & { profile?: string[] }> {
+  const prof = profile ? { manager: tempDir('hw-bench-prof-'), agent: tempDir('hw-bench-prof-'), cli: tempDir('hw-bench-prof-') } : undefined;
+  const mgr = await startManager(prof ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', prof.manager] } : {});
+  const agent: Proc = startAgentProc(mgr, 'source', [], prof ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', prof.agent] } : {});
   const outDir = tempDir('hw-bench-fetch-');
   const dest = join(outDir, 'copy.bin');
   try {
@@ -124,34 +136,37 @@ async function fetchThrough(ctx: Ctx, file: string, mib: number, profile: boolea
     await sleep(1000);
     const before = { mgr: rssKiB(mgr.pid) ?? 0, agent: rssKiB(agent.pid) ?? 0 };
     ctx.log(`  fetch ${mib} MiB through the manager (manager RSS ${fmt.mib(before.mgr)}, agent ${fmt.mib(before.agent)} before)`);
-    const mMeter = new CpuMeter(mgr.pid).start();
-    const aMeter = new CpuMeter(agent.pid).start();
+    const ticks0 = { mgr: readStat(mgr.pid)?.ticks ?? 0, agent: readStat(agent.pid)?.ticks ?? 0 };
     const fromUs = monoUs();
     const t0 = performance.now();
-    const cli = spawnNode(MANAGER_JS, ['fetch', 'source', file, dest, '--data-dir', mgr.dataDir]);
-    const cMeter = new CpuMeter(cli.pid).start();
-    let cliPeak = 0;
-    let cliCpu = 0;
+    const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof.cli] : [];
+    const cli = spawnProc('bash', ['-c', '"$@"; rc=$?; times; exit $rc', 'fetch', process.execPath, ...nodeArgs, MANAGER_JS, 'fetch', 'source', file, dest, '--data-dir', mgr.dataDir]);
+    let cliPid = 0;
+    let cliHwm = 0;
     while (cli.child.exitCode === null && performance.now() - t0 < 600_000) {
-      cliPeak = Math.max(cliPeak, rssKiB(cli.pid) ?? 0);
-      const c = cMeter.read();
-      if (c.ticks > 0 && c.seconds > 0) cliCpu = c.percent;
+      cliPid ||= processTree(cli.pid).find((p) => p !== cli.pid) ?? 0;
+      if (cliPid) cliHwm = Math.max(cliHwm, hwmKiB(cliPid) ?? 0);
       await Promise.race([cli.exited, sleep(100)]);
     }
     const code = await cli.kill('SIGKILL', 1000);
     const ms = performance.now() - t0;
     const toUs = monoUs();
+    const ticks1 = { mgr: readStat(mgr.pid)?.ticks ?? 0, agent: readStat(agent.pid)?.ticks ?? 0 };
+    // `times` prints the shell's own times, then its children's: the second line is the CLI.
+    const times = cli.output().trim().split('\n').pop()!.trim().split(/\s+/);
     const run: FetchRun & { profile?: string[] } = {
-      ms, code, out: cli.output().trim().split('\n').slice(-2).join(' '), mgrHwmKiB: hwmKiB(mgr.pid) ?? 0, agentHwmKiB: hwmKiB(agent.pid) ?? 0, cliPeakKiB: cliPeak,
-      mgrCpu: mMeter.read().percent, agentCpu: aMeter.read().percent, cliCpu, sha: /[0-9a-f]{64}/.exec(cli.output())?.[0] ?? '',
+      ms, code, out: cli.output().trim().split('\n').slice(-3, -1).join(' '),
+      mgrHwmKiB: hwmKiB(mgr.pid) ?? 0, agentHwmKiB: hwmKiB(agent.pid) ?? 0, cliHwmKiB: cliHwm,
+      mgrCpuS: (ticks1.mgr - ticks0.mgr) / CLK_TCK, agentCpuS: (ticks1.agent - ticks0.agent) / CLK_TCK,
+      cliCpuS: bashSeconds(times[0] ?? '') + bashSeconds(times[1] ?? ''), sha: /[0-9a-f]{64}/.exec(cli.output())?.[0] ?? '',
     };
-    if (profM && profA) {
+    if (prof) {
       await agent.kill('SIGTERM');
       await mgr.kill('SIGTERM');
       run.profile = [];
-      for (const [who, dir] of [['manager', profM], ['agent', profA]] as const) {
+      for (const [who, dir] of Object.entries(prof)) {
         const f = newestProfile(dir);
-        if (f) run.profile.push(...profileMarkdown(`Profile of the ${who} during the fetch (\`node --cpu-prof\`, a separate run)`, summarize(f, fromUs, toUs, 10)));
+        if (f) run.profile.push(...profileMarkdown(`Profile of the ${who === 'cli' ? 'CLI' : who} during the fetch (\`node --cpu-prof\`, a separate run)`, summarize(f, fromUs, toUs, 10)));
       }
     }
     return run;
@@ -225,8 +240,8 @@ export const transfer: Scenario = {
         ...(pipesSha.length ? [['plain pipe, receiver hashing (sha256)', mbps(best(pipesSha).ms).toFixed(0), pipesSha.map((p) => mbps(p.ms).toFixed(0)).join(', '), '', pipeCpu(best(pipesSha))]] : []),
         ['TLS 1.3 pipe, both ends hashing (a straightforward Node TLS pipe, two processes)', mbps(best(pipesTls).ms).toFixed(0), pipesTls.map((p) => mbps(p.ms).toFixed(0)).join(', '), '', pipeCpu(best(pipesTls))],
         ['`manager fetch` through manager and agent', mbps(fetch.ms).toFixed(0), fetches.map((f) => `${mbps(f.ms).toFixed(0)}${f.code === 0 && f.sha === sha ? '' : ` (FAILED: exit ${f.code}, ${f.out})`}`).join(', '),
-          `manager ${fmt.mib(fetch.mgrHwmKiB)}, agent ${fmt.mib(fetch.agentHwmKiB)}, CLI ${fmt.mib(fetch.cliPeakKiB)}`,
-          `manager ${fmt.pct(fetch.mgrCpu, 0)}, agent ${fmt.pct(fetch.agentCpu, 0)}, CLI ${fmt.pct(fetch.cliCpu, 0)}`],
+          `manager ${fmt.mib(fetch.mgrHwmKiB)}, agent ${fmt.mib(fetch.agentHwmKiB)}, CLI ${fmt.mib(fetch.cliHwmKiB)}`,
+          `manager ${fetch.mgrCpuS.toFixed(2)} s, agent ${fetch.agentCpuS.toFixed(2)} s, CLI ${fetch.cliCpuS.toFixed(2)} s`],
       ]),
       '',
       `Ratios in this run: the fetch runs at ${(ratio * 100).toFixed(0)}% of the plain pipe and at ${((mbps(fetch.ms) / mbps(best(pipesTls).ms)) * 100).toFixed(0)}% of the TLS pipe with both ends hashing.`,
