@@ -87,6 +87,8 @@ export const LOG_THROTTLE_PERIOD_MS = 60_000;
 
 /** Largest HTTP request body the control API reads. */
 export const API_MAX_BODY = 64 * 1024;
+/** The control API's Unix socket in the data folder, which the CLI on the same host prefers. */
+export const API_SOCKET_FILE = 'api.sock';
 /** A config file past this is refused unread: it is a few pages of YAML, not a data set. */
 export const CONFIG_MAX_BYTES = 1024 * 1024;
 /** Control API: bytes one response (a follow stream) may hold unsent before the client is cut (SLOW_PEER). */
