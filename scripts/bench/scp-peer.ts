@@ -89,7 +89,8 @@ export async function startScpPeer(): Promise<ScpPeer> {
   let cipher = '';
   for (let i = 0; i < 100 && !cipher; i++) {
     if (sshd.child.exitCode !== null) throw new Error(`sshd exited: ${sshd.output()}`);
-    const r = spawnSync('ssh', [...clientOpts, '-o', 'LogLevel=DEBUG1', '-p', String(port), `${user}@127.0.0.1`, 'true'], { encoding: 'utf8', timeout: 20_000 });
+    // ssh keeps the first value given for an option: the verbose level goes before ours.
+    const r = spawnSync('ssh', ['-o', 'LogLevel=DEBUG1', ...clientOpts, '-p', String(port), `${user}@127.0.0.1`, 'true'], { encoding: 'utf8', timeout: 20_000 });
     if (r.status === 0) cipher = /kex: server->client cipher: (\S+)/.exec(r.stderr)?.[1] ?? 'unknown';
     else await sleep(100);
   }
