@@ -17,10 +17,11 @@ export const MAX_DATAGRAM_BYTES = 8 * 1024;
 /**
  * File transfer: bytes per data frame and bytes in flight before the agent waits for credit. 512 KiB
  * reads and frames cost the agent a fifth less CPU per GiB than 128 KiB ones (fewer reads through
- * the thread pool, fewer credits); the window keeps eight of them in flight.
+ * the thread pool, fewer credits). The window is part of the protocol (the manager enforces it,
+ * CREDIT_EXCEEDED): it stays 2 MiB so that agents and managers of either version work together.
  */
 export const FILE_CHUNK_BYTES = 512 * 1024;
-export const FILE_WINDOW_BYTES = 4 * 1024 * 1024;
+export const FILE_WINDOW_BYTES = 2 * 1024 * 1024;
 /** Bytes a connection may hold queued before a sender waits for it to drain. */
 export const SEND_BUFFER_BYTES = 1024 * 1024;
 /** Bytes a receiver (HTTP response, file) may hold buffered before it waits to drain. */
