@@ -293,7 +293,9 @@ async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingM
         // Wait only when a few MiB are queued: waiting on every chunk's drain halves the speed.
         const out = writeChunk(res, parts, bytes);
         if (out.writableLength > SINK_BUFFER_BYTES && !(await drained(out))) {
-          throw new HwError('TRANSFER_ABORTED', 'the API client went away');
+          // The client closed its end (Ctrl-C): the receiver cancelled, as the abort says too
+          // (the socket's close may be seen here before the response's).
+          throw new HwError('CANCELLED', 'the transfer was cancelled by the receiver (the API client went away)');
         }
       },
     }, ac.signal, apiWho(req));
