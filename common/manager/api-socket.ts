@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { API_SOCKET_FILE, API_TIMEOUT_CHECK_MS } from '../constants.ts';
 import { apiHandler, limitServer, type ApiOptions } from './api.ts';
 import type { Manager } from './manager.ts';
+import type { Notifier } from '../notify/notifier.ts';
 
 /** sun_path holds 108 bytes on Linux, 104 on the BSDs and macOS; the terminating NUL included. */
 const MAX_SOCKET_PATH = 103;
@@ -49,7 +50,8 @@ function answers(path: string): Promise<boolean> {
  * Listens on `<dataDir>/api.sock`. A socket left by a manager that died is replaced; one a live
  * manager answers on is left alone (this manager then has none: the CLI uses TCP).
  */
-export async function startLocalApi(manager: Manager, token: string, dataDir: string, opts: ApiOptions = {}): Promise<LocalApi> {
+/** `opts` as for the TCP listener, the notifier included: the same API answers on both. */
+export async function startLocalApi(manager: Manager, token: string, dataDir: string, opts: ApiOptions & { notifier?: Notifier } = {}): Promise<LocalApi> {
   const path = apiSocketPath(dataDir);
   const none = (skipped: string): LocalApi => ({ path, skipped, close() {} });
   if (!localSocketSupported(path)) return none(process.platform === 'win32' ? 'not on Windows (the CLI uses TCP)' : `the path is too long for a socket (${Buffer.byteLength(path)} bytes)`);

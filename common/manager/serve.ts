@@ -151,7 +151,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     throw new HwError('BAD_ADDRESS', `control API ${formatHostPort(cfg.api)}: ${code === 'EADDRINUSE' ? 'already in use (another manager?); choose another with --api' : (err as Error).message}`);
   }
   const apiPort = (api.address() as { port: number }).port;
-  const localApi = await startLocalApi(manager, token, dataDir, apiTuning ?? {});
+  const localApi = await startLocalApi(manager, token, dataDir, { ...apiTuning, ...(notifier ? { notifier } : {}) });
   let metrics: MetricsListener | undefined;
   try {
     metrics = cfg.metrics ? await startMetrics(manager, cfg.metrics, dataDir, tls, notifier, metricsTuning) : undefined;
