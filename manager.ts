@@ -25,6 +25,7 @@ import { readLabels, type LabelAssign } from './common/rules/labels.ts';
 import { checkNotifyConfig } from './common/notify/start.ts';
 import { stringify as yamlText } from 'yaml';
 import { readToken } from './common/manager/token.ts';
+import { apiSocketPath, localSocketSupported } from './common/manager/api-socket.ts';
 import { parseHostPort, parsePort } from './common/net/address.ts';
 import { Allowlist } from './common/security/allowlist.ts';
 import { createInterface } from 'node:readline';
@@ -188,7 +189,9 @@ cli.command('reload', 'Apply the running manager\'s changed config file (a bad f
 /** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
 function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {
   const { hp, token, timeoutMs } = apiOf(opts);
-  return new HttpClient(hp, token, timeoutMs === undefined ? {} : { responseTimeoutMs: timeoutMs });
+  // The data folder's socket unless --api names a manager (which may be another one).
+  const socketPath = opts.api === undefined ? apiSocketPath(String(last(opts.dataDir))) : undefined;
+  return new HttpClient(hp, token, { ...(timeoutMs === undefined ? {} : { responseTimeoutMs: timeoutMs }), ...(socketPath && localSocketSupported(socketPath) ? { socketPath } : {}) });
 }
 
 function apiOf(opts: { api?: unknown; dataDir: string; timeout?: unknown }): { hp: { host: string; port: number }; token: string; timeoutMs?: number } {

@@ -60,7 +60,18 @@ export interface HttpClientOptions {
   connectTimeoutMs?: number;
   /** with nothing received from the API for this long, the request fails with TIMEOUT */
   responseTimeoutMs?: number;
+  /**
+   * The manager's Unix socket (<data-dir>/api.sock): tried first, since on the same host it skips
+   * the TCP stack; TCP is used when it is missing or nothing answers on it.
+   */
+  socketPath?: string;
 }
+
+/** Errors that mean "no manager on the socket" (rather than a failed request): try TCP. */
+const SOCKET_ABSENT = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES', 'EPERM', 'ENOTDIR', 'EINVAL', 'ENAMETOOLONG']);
+
+/** A request that failed before reaching a manager on the socket. */
+class SocketAbsent extends Error {}
 
 /** Why a request of ours was cut on our side (a timeout), looked up when its stream fails. */
 const cutBy = new WeakMap<IncomingMessage, { err?: HwError }>();
@@ -71,8 +82,10 @@ export class HttpClient implements Client {
   private readonly token: string;
   private readonly connectMs: number;
   private readonly responseMs: number;
+  private socketPath: string | undefined;
 
   constructor(api: { host: string; port: number }, token: string, opts: HttpClientOptions = {}) {
+    this.socketPath = opts.socketPath;
     this.host = api.host;
     this.port = api.port;
     this.token = token;
@@ -85,12 +98,25 @@ export class HttpClient implements Client {
    * wait for the next byte after that are bounded (TIMEOUT); the whole exchange is not, since a
    * download or an alert stream legitimately lasts.
    */
-  private open(method: string, path: string, body?: Json, signal?: AbortSignal): Promise<IncomingMessage> {
+  private async open(method: string, path: string, body?: Json, signal?: AbortSignal): Promise<IncomingMessage> {
+    if (this.socketPath) {
+      try {
+        return await this.openVia(this.socketPath, method, path, body, signal);
+      } catch (err) {
+        if (!(err instanceof SocketAbsent)) throw err;
+        this.socketPath = undefined; // for the rest of this run
+      }
+    }
+    return this.openVia(undefined, method, path, body, signal);
+  }
+
+  /** One request over the socket at `socketPath`, or over TCP when it is undefined. */
+  private openVia(socketPath: string | undefined, method: string, path: string, body?: Json, signal?: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const payload = body ? Buffer.from(JSON.stringify(body)) : undefined;
       const cut: { err?: HwError } = {};
       const req = httpRequest({
-        host: this.host, port: this.port, method, path, ...(signal ? { signal } : {}),
+        ...(socketPath ? { socketPath } : { host: this.host, port: this.port }), method, path, ...(signal ? { signal } : {}),
         headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
       }, (res) => {
         cutBy.set(res, cut);
@@ -109,7 +135,8 @@ export class HttpClient implements Client {
       req.on('close', () => clearTimeout(connectTimer));
       req.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(connectTimer);
-        if (cut.err) reject(cut.err);
+        if (socketPath && !cut.err && SOCKET_ABSENT.has(err.code ?? '')) reject(new SocketAbsent(err.code));
+        else if (cut.err) reject(cut.err);
         else if (err.name === 'AbortError') reject(new HwError('CANCELLED', 'cancelled'));
         else if (err.code === 'ECONNREFUSED') reject(new HwError('API_UNREACHABLE', `no manager answers on ${this.host}:${this.port}: is it running? (--api and --data-dir must match the manager's)`));
         else reject(new HwError('API_UNREACHABLE', `control API ${this.host}:${this.port}: ${err.message}`));
@@ -271,12 +298,28 @@ export class HttpClient implements Client {
       throw apiError(v);
     }
     const size = Number(res.headers['x-file-size'] ?? -1);
-    const part = new PartFile(localPath);
+    let part: PartFile | undefined;
     try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        await part.write(chunk);
-        progress?.(part.bytes, size);
-      }
+      part = new PartFile(localPath, { sync: true });
+      const file = part;
+      // 'data' events, not an async iterator: the iterator's read() joins whatever is buffered
+      // into a new buffer, a copy of every byte and most of the CLI's garbage. The writes are
+      // synchronous (this process does nothing else meanwhile; the socket buffers what comes).
+      await new Promise<void>((resolve, reject) => {
+        res.on('data', (chunk: Buffer) => {
+          try {
+            file.writeNow(chunk);
+          } catch (err) {
+            reject(err);
+            res.destroy();
+            return;
+          }
+          progress?.(file.bytes, size);
+        });
+        res.once('end', resolve);
+        res.once('error', reject);
+        res.once('close', () => reject(new HwError('TRANSFER_ABORTED', 'the connection to the manager was cut during the transfer')));
+      });
       if (!res.complete) throw new HwError('TRANSFER_ABORTED', 'the connection to the manager was cut during the transfer');
       const t = res.trailers;
       if (t['x-error-code']) throw new HwError(t['x-error-code'] as ErrorCode, decodeURIComponent(t['x-error-message'] ?? 'transfer failed'));
@@ -285,7 +328,8 @@ export class HttpClient implements Client {
       const sha256 = await part.commit(expected);
       return { bytes: part.bytes, sha256, path: localPath };
     } catch (err) {
-      part.discard();
+      res.destroy();
+      part?.discard();
       throw this.streamError(res, err, signal);
     }
   }

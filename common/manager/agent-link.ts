@@ -13,8 +13,12 @@ import type { Peer } from '../wire/peer.ts';
 export interface FileSink {
   /** called once with the size the agent announced */
   start(size: number, path: string): void;
-  /** consume a chunk; resolve when it is written (this is what grants the agent more credit) */
-  write(chunk: Buffer): Promise<void> | void;
+  /**
+   * Consumes a chunk, given as the slices it arrived in (`bytes` in all; write them as they are,
+   * joining them would copy every byte once more); resolve when it is written: that is what grants
+   * the agent more credit.
+   */
+  write(parts: Buffer[], bytes: number): Promise<void> | void;
 }
 
 interface Pending {
@@ -140,8 +144,8 @@ export class AgentLink {
     }
   }
 
-  /** A data chunk of stream `id`. */
-  onData(id: number, chunk: Buffer): void {
+  /** A data chunk of stream `id`, as slices (`bytes` in all). */
+  onData(id: number, parts: Buffer[], bytes: number): void {
     const p = this.pending.get(id);
     if (!p?.stream || p.stream.size < 0) {
       // Unknown or finished stream (cancelled, timed out): tell the agent to stop, once. What it
@@ -151,7 +155,7 @@ export class AgentLink {
       return;
     }
     const s = p.stream;
-    s.bytes += chunk.length;
+    s.bytes += bytes;
     p.timer.refresh();
     if (s.bytes - s.credited > this.windowBytes) {
       // The agent may have at most a window unacknowledged; more is a broken or hostile sender,
@@ -168,9 +172,9 @@ export class AgentLink {
     s.chain = s.chain.then(async () => {
       if (!this.pending.has(id)) return;
       try {
-        await s.sink.write(chunk);
-        s.credited += chunk.length;
-        this.peer.post({ type: 'credit', id, bytes: chunk.length });
+        await s.sink.write(parts, bytes);
+        s.credited += bytes;
+        this.peer.post({ type: 'credit', id, bytes });
       } catch (err) {
         this.cancel(id, err as Error);
       }

@@ -102,8 +102,8 @@ export class LocalClient {
           size = s;
           part = new PartFile(localPath);
         },
-        async write(chunk) {
-          await part!.write(chunk);
+        async write(parts) {
+          await part!.write(parts);
           progress?.(part!.bytes, size);
         },
       }, signal, 'console');

@@ -269,8 +269,8 @@ export class Manager {
         release();
         link = this.onHello(p, msg, address, fingerprint);
       });
-      p.on('data', (id, chunk) => {
-        if (link) link.onData(id, chunk);
+      p.on('data', (id, parts, bytes) => {
+        if (link) link.onData(id, parts, bytes);
         else p.fail(new HwError('BAD_MESSAGE', 'file data before hello'));
       });
       p.on('close', (err) => this.onPeerClose(address, link, err));

@@ -14,6 +14,7 @@ import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
 import type { Allowlist } from '../security/allowlist.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { apiHandler, limitServer, startApi, type ApiOptions } from './api.ts';
+import { startLocalApi } from './api-socket.ts';
 import { Dashboard } from '../web/dashboard.ts';
 import { startHttps, type WebListenConfig } from '../web/https.ts';
 import { startNotifier, webhookSecretPath, type NotifyConfig } from '../notify/start.ts';
@@ -75,6 +76,8 @@ export interface Serving {
   tcpPort: number;
   udpPort: number;
   apiPort: number;
+  /** the control API's Unix socket, when there is one (see api-socket.ts) */
+  apiSocket: string | undefined;
   dashboard: Dashboard;
   webPort?: number;
   metricsPort: number | undefined;
@@ -148,12 +151,14 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     throw new HwError('BAD_ADDRESS', `control API ${formatHostPort(cfg.api)}: ${code === 'EADDRINUSE' ? 'already in use (another manager?); choose another with --api' : (err as Error).message}`);
   }
   const apiPort = (api.address() as { port: number }).port;
+  const localApi = await startLocalApi(manager, token, dataDir, { ...apiTuning, ...(notifier ? { notifier } : {}) });
   let metrics: MetricsListener | undefined;
   try {
     metrics = cfg.metrics ? await startMetrics(manager, cfg.metrics, dataDir, tls, notifier, metricsTuning) : undefined;
   } catch (err) {
     api.close();
     api.closeAllConnections();
+    localApi.close();
     dashboard.close();
     web?.server.close();
     web?.server.closeAllConnections();
@@ -183,6 +188,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   out(`  agents connect to  TCP ${formatHostPort({ host: bound.tcp.address, port: bound.tcp.port })}, alerts on UDP ${bound.udp.port}`);
   out(`  allowed hosts      ${cfg.allow.entries.join(', ')}${cfg.allow.entries.join(',') === '127.0.0.0/8,::1' ? '  (loopback only: add --allow <ip|cidr> for other hosts)' : ''}`);
   out(`  control API        http://${formatHostPort({ host: cfg.api.host, port: apiPort })} (token in ${join(dataDir, 'api-token')})`);
+  out(`  local API socket   ${localApi.server ? `${localApi.path} (the CLI on this host uses it)` : `none: ${localApi.skipped}`}`);
   dashboard.baseUrl = isLoopback(cfg.api.host) ? `http://${formatHostPort({ host: cfg.api.host, port: apiPort })}/` : web ? `https://${formatHostPort({ host: cfg.web!.listen.host, port: web.port })}/` : '';
   if (notifier) notifier.dashboardUrl = dashboard.baseUrl;
   if (isLoopback(cfg.api.host)) out(`  dashboard          ${dashboard.baseUrl}`);
@@ -215,6 +221,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
       web?.server.closeAllConnections();
       api.close();
       api.closeAllConnections();
+      localApi.close();
       await metrics?.close();
       await manager.close();
       await notifier?.close();
@@ -226,7 +233,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   if (cfg.console && cfg.openConsole) {
     consoleUi = cfg.openConsole(manager, () => void close().then(() => process.exit(0)));
   }
-  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, dashboard, ...(web ? { webPort: web.port } : {}), metricsPort: metrics?.port, notifier, close };
+  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, apiSocket: localApi.server ? localApi.path : undefined, dashboard, ...(web ? { webPort: web.port } : {}), metricsPort: metrics?.port, notifier, close };
 }
 
 function certName(pem: string): string {

@@ -49,7 +49,8 @@ type PingLike = { type: string; at?: number };
 
 export interface PeerEvents<In> {
   message: [In];
-  data: [number, Buffer];
+  /** a data chunk of a stream: its bytes as the slices they arrived in (see FrameDecoder), and their total */
+  data: [number, Buffer[], number];
   /** err is set when the connection ended because of a fault (bad frame, heartbeat, socket error). */
   close: [HwError | Error | undefined];
 }
@@ -218,7 +219,7 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
         if (msg.type === 'pong') continue;
         this.emit('message', msg);
       } else {
-        this.emit('data', f.stream, f.data);
+        this.emit('data', f.stream, f.data, f.bytes);
       }
     }
   }

@@ -52,10 +52,10 @@ async function rig(window?: number, sender?: FileSender): Promise<Rig> {
     messages: [], bytes: 0, hash: createHash('sha256'), autoCredit: true,
   };
   r.manager.on('message', (m) => r.messages.push(m));
-  r.manager.on('data', (id, data) => {
-    r.bytes += data.length;
-    r.hash.update(data);
-    if (r.autoCredit) r.manager.post({ type: 'credit', id, bytes: data.length });
+  r.manager.on('data', (id, parts, bytes) => {
+    r.bytes += bytes;
+    for (const d of parts) r.hash.update(d);
+    if (r.autoCredit) r.manager.post({ type: 'credit', id, bytes });
   });
   r.agent.on('message', (m) => {
     if (m.type === 'credit') r.sender.credit(m.id, m.bytes);

@@ -23,13 +23,13 @@ async function setup(windowBytes = 64 * 1024) {
   const agent = new Peer<ManagerMessage, AgentMessage>(p.client, { parse: parseManagerMessage });
   const link = new AgentLink('a1', mgr, { windowBytes });
   mgr.on('message', (m) => link.onMessage(m));
-  mgr.on('data', (id, chunk) => link.onData(id, chunk));
+  mgr.on('data', (id, parts, bytes) => link.onData(id, parts, bytes));
   const atAgent: ManagerMessage[] = [];
   agent.on('message', (m) => atAgent.push(m));
   return { mgr, agent, link, atAgent };
 }
 
-const sink = (written: Buffer[] = []) => ({ start() {}, write(c: Buffer) { written.push(c); } });
+const sink = (written: Buffer[] = []) => ({ start() {}, write(parts: Buffer[]) { written.push(...parts); } });
 
 async function requestId(atAgent: ManagerMessage[]): Promise<number> {
   const req = await waitFor(() => atAgent.find((m) => m.type === 'req'), 3000, 'the req');

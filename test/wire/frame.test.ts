@@ -29,7 +29,7 @@ function dataFrame(stream: number, data: Buffer): Buffer {
 function plain(frames: Frame[]): unknown[] {
   return frames.map((f) => (f.kind === KIND_JSON
     ? { kind: f.kind, json: JSON.parse(f.body.toString('utf8')) }
-    : { kind: f.kind, stream: f.stream, hex: f.data.toString('hex') }));
+    : { kind: f.kind, stream: f.stream, hex: Buffer.concat(f.data).toString('hex') }));
 }
 
 // A mix of JSON and data frames, including the smallest legal bodies of each kind.
@@ -75,9 +75,44 @@ test('data round trip: stream id and bytes survive, header counts the 4-byte str
   assert.ok(f.kind === KIND_DATA);
   if (f.kind !== KIND_DATA) return;
   assert.is(f.stream, 42);
-  assert.is(f.data.toString(), 'some file bytes');
+  assert.is(Buffer.concat(f.data).toString(), 'some file bytes');
+  assert.is(f.bytes, data.length);
   // A negative id is sent as its uint32 form, never as a broken header.
   assert.is(encodeDataHeader(-1, 0).readUInt32BE(5), 0xffffffff);
+});
+
+test('a data frame split across many chunks arrives byte-exact, as slices of those chunks (nothing copied)', () => {
+  const data = Buffer.alloc(300_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 9)) & 0xff;
+  const wire = Buffer.concat([dataFrame(5, data), encodeJson({ type: 'ping', at: 1 }), dataFrame(6, data.subarray(0, 10))]);
+  // Ragged chunks, 16 KiB like a TLS record and odd sizes, so that the header and the stream id
+  // are split too; each chunk is its own allocation, as it is off a socket.
+  const sizes = [3, 4, 16384, 1, 9999, 16384, 7];
+  const chunks: Buffer[] = [];
+  for (let off = 0, i = 0; off < wire.length; i++) {
+    const n = Math.min(sizes[i % sizes.length]!, wire.length - off);
+    chunks.push(Buffer.from(wire.subarray(off, off + n)));
+    off += n;
+  }
+  const d = new FrameDecoder();
+  const frames = chunks.flatMap((c) => d.push(c));
+  assert.is(frames.length, 3);
+  const f = frames[0]!;
+  if (f.kind !== KIND_DATA) throw new Error('expected a data frame');
+  assert.is(f.stream, 5);
+  assert.is(f.bytes, data.length);
+  assert.ok(f.data.length > 10, `${f.data.length} slices`);
+  assert.is(f.data.reduce((n, b) => n + b.length, 0), data.length);
+  assert.ok(Buffer.concat(f.data).equals(data));
+  // Every slice is a view of one of the chunks pushed: no copy was made.
+  const owners = new Set(chunks.map((c) => c.buffer));
+  assert.ok(f.data.every((b) => owners.has(b.buffer)));
+  assert.is(frames[1]!.kind, KIND_JSON);
+  const g = frames[2]!;
+  if (g.kind !== KIND_DATA) throw new Error('expected a data frame');
+  assert.is(g.stream, 6);
+  assert.ok(Buffer.concat(g.data).equals(data.subarray(0, 10)));
+  assert.is(d.bufferedBytes, 0);
 });
 
 test('a sequence of frames pushed whole decodes to the same frames', () => {

@@ -83,10 +83,10 @@ test('data chunks of several streams arrive intact and in order, interleaved wit
   const streams = new Map<number, ReturnType<typeof createHash>>();
   const order: string[] = [];
   let received = 0;
-  m.on('data', (id, data) => {
-    received += data.length;
+  m.on('data', (id, parts, bytes) => {
+    received += bytes;
     if (!streams.has(id)) streams.set(id, createHash('sha256'));
-    streams.get(id)!.update(data);
+    for (const d of parts) streams.get(id)!.update(d);
     if (order.at(-1) !== `data ${id}`) order.push(`data ${id}`);
   });
   m.on('message', (msg) => order.push(msg.type));
@@ -284,7 +284,7 @@ test('many sends that each wait for drain leave no listeners behind', timed(10_0
   const a = agentPeer(p);
   const m = managerPeer(p);
   let got = 0;
-  m.on('data', (_id, d) => { got += d.length; });
+  m.on('data', (_id, _parts, bytes) => { got += bytes; });
   const base = { drain: p.client.listenerCount('drain'), close: p.client.listenerCount('close') };
   const chunk = Buffer.alloc(512 * 1024, 1);
   for (let i = 0; i < 40; i++) await a.sendData(9, chunk);
