@@ -62,7 +62,8 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   private readonly onBadMessage: ((err: Error) => boolean) | undefined;
   private heartbeatMs: number;
   private readonly misses: number;
-  private timer: NodeJS.Timeout | undefined;
+  /** the heartbeat group this peer is checked in (shared timer), while open */
+  private beat: BeatGroup | undefined;
   private lastRx: number;
   private lastTx: number;
   private failure: HwError | Error | undefined;
@@ -224,13 +225,12 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   }
 
   private armHeartbeat(): void {
-    if (this.timer) clearInterval(this.timer);
-    const tick = Math.max(5, Math.floor(this.heartbeatMs / 2));
-    this.timer = setInterval(() => this.onTick(), tick);
-    this.timer.unref();
+    this.beat?.remove(this);
+    this.beat = BeatGroup.join(this, Math.max(5, Math.floor(this.heartbeatMs / 2)));
   }
 
-  private onTick(): void {
+  /** Checks heartbeat and slow-peer limits; run by the peer's BeatGroup every half heartbeat. */
+  onTick(): void {
     const t = this.now();
     if (this.pausedAt && t - this.pausedAt > this.slowPeerMs) {
       this.fail(new HwError('SLOW_PEER', `the peer has not read for ${t - this.pausedAt} ms (${this.stream.writableLength} bytes unsent)`));
@@ -248,8 +248,56 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.beat?.remove(this);
+    this.beat = undefined;
     this.stream.off('drain', this.onDrain);
     this.emit('close', this.failure);
+  }
+}
+
+/**
+ * One timer for all peers with the same heartbeat tick, instead of one interval per connection:
+ * a manager with 10,000 agents kept 10,000 timers and their closures. Each peer is still checked
+ * once a tick; the peers are spread over slices (one slice checked each tick / slices) so that the
+ * pings of a large fleet leave in small groups rather than all in one turn of the event loop.
+ */
+class BeatGroup {
+  private static readonly groups = new Map<number, BeatGroup>();
+  private readonly slices: Set<Peer<PingLike, PingLike>>[];
+  private readonly timer: NodeJS.Timeout;
+  private next = 0;
+  private joined = 0;
+  private size = 0;
+
+  private constructor(private readonly tickMs: number) {
+    const n = Math.max(1, Math.min(10, Math.floor(tickMs / 100)));
+    this.slices = Array.from({ length: n }, () => new Set());
+    this.timer = setInterval(() => this.run(), tickMs / n);
+    this.timer.unref();
+  }
+
+  static join(peer: Peer<any, any>, tickMs: number): BeatGroup {
+    let g = BeatGroup.groups.get(tickMs);
+    if (!g) BeatGroup.groups.set(tickMs, (g = new BeatGroup(tickMs)));
+    g.slices[g.joined++ % g.slices.length]!.add(peer);
+    g.size++;
+    return g;
+  }
+
+  remove(peer: Peer<any, any>): void {
+    for (const s of this.slices) {
+      if (!s.delete(peer)) continue;
+      if (--this.size === 0) {
+        clearInterval(this.timer);
+        BeatGroup.groups.delete(this.tickMs);
+      }
+      return;
+    }
+  }
+
+  private run(): void {
+    const slice = this.slices[this.next]!;
+    this.next = (this.next + 1) % this.slices.length;
+    for (const p of slice) p.onTick();
   }
 }
