@@ -270,7 +270,9 @@ class BeatGroup {
   private size = 0;
 
   private constructor(private readonly tickMs: number) {
-    const n = Math.max(1, Math.min(10, Math.floor(tickMs / 100)));
+    // A slice every 50 ms at most: 10,000 peers at a 5 s tick are 100 slices of 100, and their
+    // pings (one per peer every heartbeat) leave about 50 at a time.
+    const n = Math.max(1, Math.min(100, Math.floor(tickMs / 50)));
     this.slices = Array.from({ length: n }, () => new Set());
     this.timer = setInterval(() => this.run(), tickMs / n);
     this.timer.unref();
