@@ -10,7 +10,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuMeter, MachineMeter, rssKiB, hwmKiB } from './proc-stats.ts';
-import { fmt, NOFILE, nofileLimit, quantile, sleep, SIM_JS, spawnNode, startManager, tempDir, type ManagerProc, type Proc } from './procs.ts';
+import { BUILD, fmt, NOFILE, nofileLimit, quantile, sleep, SIM_JS, spawnNode, startManager, tempDir, type ManagerProc, type Proc } from './procs.ts';
 import { monoUs, newestProfile, profileMarkdown, summarize } from './profile.ts';
 import { table, type Ctx, type Goal, type Outcome, type Scenario } from './report.ts';
 
@@ -290,6 +290,52 @@ async function runStep(ctx: Ctx, n: number, o: { windowS: number; profile: boole
   }
 }
 
+/**
+ * The same number of TLS connections on a bare Node TLS server (tls-floor.run.ts): the manager's
+ * TLS settings, no protocol, a report-sized record a second from each. Its RSS per connection is
+ * what Node and OpenSSL cost before any of ours.
+ */
+async function tlsFloor(ctx: Ctx, n: number): Promise<{ n: number; idle: { rssKiB: number; anonKiB: number }; full: { rssKiB: number; anonKiB: number }; connected: number }> {
+  const js = join(BUILD, 'scripts', 'bench', 'tls-floor.run.mjs');
+  let port = 0;
+  let connections = 0;
+  const server = spawnNode(js, ['--role', 'server'], {
+    nofile: NOFILE,
+    onLine: (l) => {
+      try {
+        const v = JSON.parse(l);
+        if (v.port) port = v.port;
+        if (typeof v.connections === 'number') connections = v.connections;
+      } catch {
+        // not a status line
+      }
+    },
+  });
+  const clients: Proc[] = [];
+  try {
+    const t0 = Date.now();
+    while (!port) {
+      if (server.child.exitCode !== null || Date.now() - t0 > 20_000) throw new Error(`tls floor server did not start: ${server.output().slice(-300)}`);
+      await sleep(100);
+    }
+    await sleep(2000);
+    const idle = smapsRollup(server.pid) ?? { rssKiB: NaN, anonKiB: NaN };
+    const rampMs = Math.max(1000, Math.round((n / 200) * 1000));
+    for (let i = 0; i * PER_SIM < n; i++) {
+      clients.push(spawnNode(js, ['--role', 'client', '--port', String(port), '--count', String(Math.min(PER_SIM, n - i * PER_SIM)), '--offset', String(i * PER_SIM), '--ramp-ms', String(rampMs)], { nofile: NOFILE }));
+    }
+    const limit = Date.now() + rampMs + 60_000;
+    while (connections < n && Date.now() < limit) await sleep(500);
+    if (connections < n) ctx.log(`  tls floor: only ${connections} of ${n} connected`);
+    await sleep(15_000); // a quarter of a minute of records, as the manager's window follows its ramp
+    const full = smapsRollup(server.pid) ?? { rssKiB: NaN, anonKiB: NaN };
+    return { n, idle, full, connected: connections };
+  } finally {
+    await Promise.all(clients.map((c) => c.kill('SIGTERM', 10_000)));
+    await server.kill('SIGTERM', 10_000);
+  }
+}
+
 export const managerScale: Scenario = {
   id: 'manager-scale',
   title: 'Manager scale',
@@ -321,6 +367,17 @@ export const managerScale: Scenario = {
       figure: big ? `${perAgentKiB(big).toFixed(1)} KiB per agent (RSS ${fmt.mib(big.mgrRssKiB)}, idle ${fmt.mib(big.idle.rssKiB)})${Number.isFinite(marginalKiB(big)) ? `; marginal ${marginalKiB(big).toFixed(1)} KiB per agent from ${fmt.int(small!.connected)} to ${fmt.int(big.connected)}` : ''}` : 'not run (quick mode)',
       met: big ? big.connected === 10_000 && perAgentKiB(big) < RSS_PER_AGENT_GOAL_KIB : null,
     });
+    // The floor under it, at the largest size: what a bare Node TLS server holds per connection.
+    const biggest = steps[steps.length - 1];
+    let floor: Awaited<ReturnType<typeof tlsFloor>> | undefined;
+    if (biggest && !ctx.quick) {
+      ctx.log(`manager scale: bare TLS server with ${biggest.n} connections`);
+      try {
+        floor = await tlsFloor(ctx, biggest.n);
+      } catch (err) {
+        ctx.log(`  tls floor failed: ${(err as Error).message}`);
+      }
+    }
     // Where the goal is missed, a profiled pass at the size that missed it.
     const missed = steps.filter((s) => s.n >= 1000 && !(p99(s) < P99_GOAL_MS && keptUp(s) && s.statusErrors === 0));
     let profile: string[] = [];
@@ -358,6 +415,13 @@ export const managerScale: Scenario = {
           `${perAgentKiB(s).toFixed(1)} KiB`, Number.isFinite(marginalKiB(s)) ? `${marginalKiB(s).toFixed(1)} KiB` : '', `${fmt.mib(s.idle.rssKiB)} (${fmt.mib(s.idle.anonKiB)})`,
         ])),
       '',
+      ...(floor ? [
+        `The floor: a bare Node TLS server (\`scripts/bench/tls-floor.run.ts\`: the manager's TLS settings, TLS 1.3, client certificate asked for,`,
+        `no session tickets; no protocol) with ${fmt.int(floor.connected)} connections from separate client processes, each sending 700 bytes a second:`,
+        `RSS ${fmt.mib(floor.full.rssKiB)} (anonymous ${fmt.mib(floor.full.anonKiB)}), idle ${fmt.mib(floor.idle.rssKiB)}; ${(floor.full.rssKiB / Math.max(1, floor.connected)).toFixed(1)} KiB per connection in all,`,
+        `${((floor.full.rssKiB - floor.idle.rssKiB) / Math.max(1, floor.connected)).toFixed(1)} KiB per connection over its idle RSS. This is what Node and OpenSSL hold per connection before any of the manager's code.`,
+        '',
+      ] : []),
       ...steps.filter((s) => s.stalled).map((s) => `**${fmt.int(s.n)} agents: ${s.stalled}.** The window was measured with those connected.`),
       '',
       'What each manager recorded (events.jsonl) from its start to the end of the window, ramp included:',
