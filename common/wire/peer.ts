@@ -258,48 +258,64 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
 /**
  * One timer for all peers with the same heartbeat tick, instead of one interval per connection:
  * a manager with 10,000 agents kept 10,000 timers and their closures. Each peer is still checked
- * once a tick; the peers are spread over slices (one slice checked each tick / slices) so that the
- * pings of a large fleet leave in small groups rather than all in one turn of the event loop.
+ * about once a tick. A small group (an agent's one connection) is checked all at once, once a
+ * tick; a large one in slices every 50 ms, so that the pings of a large fleet (one per peer per
+ * heartbeat) leave about 50 at a time rather than thousands in one turn of the event loop.
  */
 class BeatGroup {
   private static readonly groups = new Map<number, BeatGroup>();
-  private readonly slices: Set<Peer<PingLike, PingLike>>[];
-  private readonly timer: NodeJS.Timeout;
-  private next = 0;
-  private joined = 0;
-  private size = 0;
+  /** peers up to this many are checked together; above, in slices */
+  private static readonly SMALL = 100;
+  private readonly peers: Peer<PingLike, PingLike>[] = [];
+  private readonly slots = new Map<Peer<PingLike, PingLike>, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private slices = 0;
+  private cursor = 0;
 
-  private constructor(private readonly tickMs: number) {
-    // A slice every 50 ms at most: 10,000 peers at a 5 s tick are 100 slices of 100, and their
-    // pings (one per peer every heartbeat) leave about 50 at a time.
-    const n = Math.max(1, Math.min(100, Math.floor(tickMs / 50)));
-    this.slices = Array.from({ length: n }, () => new Set());
-    this.timer = setInterval(() => this.run(), tickMs / n);
-    this.timer.unref();
-  }
+  private constructor(private readonly tickMs: number) {}
 
   static join(peer: Peer<any, any>, tickMs: number): BeatGroup {
     let g = BeatGroup.groups.get(tickMs);
     if (!g) BeatGroup.groups.set(tickMs, (g = new BeatGroup(tickMs)));
-    g.slices[g.joined++ % g.slices.length]!.add(peer);
-    g.size++;
+    g.slots.set(peer, g.peers.length);
+    g.peers.push(peer);
+    g.rearm();
     return g;
   }
 
   remove(peer: Peer<any, any>): void {
-    for (const s of this.slices) {
-      if (!s.delete(peer)) continue;
-      if (--this.size === 0) {
-        clearInterval(this.timer);
-        BeatGroup.groups.delete(this.tickMs);
-      }
+    const i = this.slots.get(peer);
+    if (i === undefined) return;
+    this.slots.delete(peer);
+    const last = this.peers.pop()!;
+    if (last !== peer) {
+      this.peers[i] = last;
+      this.slots.set(last, i);
+    }
+    if (!this.peers.length) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      BeatGroup.groups.delete(this.tickMs);
       return;
     }
+    this.rearm();
+  }
+
+  private rearm(): void {
+    const slices = this.peers.length <= BeatGroup.SMALL ? 1 : Math.max(1, Math.min(100, Math.floor(this.tickMs / 50)));
+    if (slices === this.slices && this.timer) return;
+    this.slices = slices;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => this.run(), this.tickMs / slices);
+    this.timer.unref();
   }
 
   private run(): void {
-    const slice = this.slices[this.next]!;
-    this.next = (this.next + 1) % this.slices.length;
-    for (const p of slice) p.onTick();
+    const n = this.peers.length;
+    const chunk = Math.ceil(n / this.slices);
+    for (let k = 0; k < chunk && k < n; k++) {
+      if (this.cursor >= this.peers.length) this.cursor = 0;
+      this.peers[this.cursor++]!.onTick();
+    }
   }
 }
