@@ -17,23 +17,56 @@ export interface Wanted {
   tiers: TierSpec[];
 }
 
+/**
+ * Column lists and tier layouts shared between files: a fleet of like hosts has the same series
+ * and the same tiers, and 10,000 agents each keeping their own name index (a Map of 20 to 40
+ * entries) and eight tier objects cost about 1.5 KiB apiece. Both are read-only once made; a
+ * file that adds series gets the index of its new list. Bounded: past SHARED_MAX distinct
+ * lists, a file keeps its own.
+ */
+const SHARED_MAX = 4096;
+const sharedColumns = new Map<string, { columns: string[]; byName: Map<string, number> }>();
+const sharedLayouts = new Map<string, { specs: TierSpec[]; tiers: Tier[] }>();
+
+function columnIndex(columns: string[]): { columns: string[]; byName: Map<string, number> } {
+  const key = columns.join('\n');
+  let c = sharedColumns.get(key);
+  if (!c) {
+    c = { columns, byName: new Map(columns.map((n, i) => [n, i])) };
+    if (sharedColumns.size < SHARED_MAX) sharedColumns.set(key, c);
+  }
+  return c;
+}
+
+function tierLayout(header: Header): { specs: TierSpec[]; tiers: Tier[] } {
+  const key = `${header.maxSeries}|${header.tiers.map((t) => `${t.name}:${t.step}:${t.slots}`).join(',')}`;
+  let l = sharedLayouts.get(key);
+  if (!l) {
+    l = { specs: header.tiers.map((t) => ({ name: t.name, step: t.step, slots: t.slots })), tiers: layout(header).tiers };
+    if (sharedLayouts.size < SHARED_MAX) sharedLayouts.set(key, l);
+  }
+  return l;
+}
+
 export class AgentFile {
   readonly path: string;
   header: Header;
   tiers: Tier[];
   private fd: number | null;
   private generation: number;
-  private readonly byName = new Map<string, number>();
+  private byName: Map<string, number>;
   /** made by this open (so it has nothing to redo) */
   created = false;
 
   private constructor(path: string, fd: number, header: Header, generation: number) {
     this.path = path;
     this.fd = fd;
-    this.header = header;
     this.generation = generation;
-    this.tiers = layout(header).tiers;
-    header.columns.forEach((c, i) => this.byName.set(c, i));
+    const l = tierLayout(header);
+    this.tiers = l.tiers;
+    const c = columnIndex(header.columns);
+    this.header = { ...header, columns: c.columns, tiers: l.specs };
+    this.byName = c.byName;
   }
 
   /**
@@ -114,8 +147,9 @@ export class AgentFile {
     } catch {
       return [...names]; // the series list would not fit in a header slot
     }
-    this.header = next;
-    columns.forEach((c, i) => this.byName.set(c, i));
+    const c = columnIndex(columns);
+    this.header = { ...next, columns: c.columns };
+    this.byName = c.byName;
     this.writeHeader();
     return left;
   }

@@ -245,10 +245,10 @@ export class ManagerState extends EventEmitter<StateEvents> {
     this.history?.add(id, rec.interval, at, metrics, interfaces, mounts, backfill);
     rec.lastSeen = this.now();
     if (rec.metricsAt !== null && at < rec.metricsAt) return; // a late backfilled sample
-    rec.metrics = metrics;
+    rec.metrics = refreshed(rec.metrics, metrics);
     rec.metricsAt = at;
-    if (interfaces) rec.interfaces = interfaces;
-    if (mounts) rec.mounts = mounts;
+    if (interfaces) rec.interfaces = refreshedList(rec.interfaces, interfaces);
+    if (mounts) rec.mounts = refreshedList(rec.mounts, mounts);
     this.emit('agent', rec, 'report');
   }
 
@@ -442,4 +442,30 @@ function ruleFields(a: Pick<AlertMsg, 'alert' | 'rule' | 'state' | 'severity' | 
 
 function labelsKey(l: Record<string, string> | undefined): string {
   return l ? Object.keys(l).sort().map((k) => `${k}=${l[k]}`).join(',') : '';
+}
+
+/**
+ * `next`'s values copied into `prev` when both have the same keys (a host's reports do), else
+ * `next`. A record then keeps one metrics object for its life instead of a new one a second: at
+ * 10,000 agents each lived just long enough to reach V8's old generation, whose dead copies
+ * grew the heap by tens of MiB between collections. Readers serialize the record when they
+ * send it, so none holds on to an older report.
+ */
+function refreshed<T extends object>(prev: T | null, next: T): T {
+  if (!prev || prev === next) return next;
+  let n = 0;
+  for (const k in next) {
+    if (!Object.prototype.hasOwnProperty.call(prev, k)) return next;
+    n++;
+  }
+  for (const k in prev) if (Object.prototype.hasOwnProperty.call(prev, k)) n--;
+  if (n !== 0) return next;
+  return Object.assign(prev, next);
+}
+
+/** The same for a list (interfaces, mounts): in place when it has as many entries of the same keys. */
+function refreshedList<T extends object>(prev: T[], next: T[]): T[] {
+  if (prev.length !== next.length || prev === next) return next;
+  for (let i = 0; i < next.length; i++) if (refreshed(prev[i]!, next[i]!) !== prev[i]) return next;
+  return prev;
 }

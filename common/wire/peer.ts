@@ -63,7 +63,8 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   private readonly onBadMessage: ((err: Error) => boolean) | undefined;
   private heartbeatMs: number;
   private readonly misses: number;
-  private timer: NodeJS.Timeout | undefined;
+  /** the heartbeat group this peer is checked in (shared timer), while open */
+  private beat: BeatGroup | undefined;
   private lastRx: number;
   private lastTx: number;
   private failure: HwError | Error | undefined;
@@ -225,13 +226,12 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   }
 
   private armHeartbeat(): void {
-    if (this.timer) clearInterval(this.timer);
-    const tick = Math.max(5, Math.floor(this.heartbeatMs / 2));
-    this.timer = setInterval(() => this.onTick(), tick);
-    this.timer.unref();
+    this.beat?.remove(this);
+    this.beat = BeatGroup.join(this, Math.max(5, Math.floor(this.heartbeatMs / 2)));
   }
 
-  private onTick(): void {
+  /** Checks heartbeat and slow-peer limits; run by the peer's BeatGroup every half heartbeat. */
+  onTick(): void {
     const t = this.now();
     if (this.pausedAt && t - this.pausedAt > this.slowPeerMs) {
       this.fail(new HwError('SLOW_PEER', `the peer has not read for ${t - this.pausedAt} ms (${this.stream.writableLength} bytes unsent)`));
@@ -249,8 +249,74 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.beat?.remove(this);
+    this.beat = undefined;
     this.stream.off('drain', this.onDrain);
     this.emit('close', this.failure);
+  }
+}
+
+/**
+ * One timer for all peers with the same heartbeat tick, instead of one interval per connection:
+ * a manager with 10,000 agents kept 10,000 timers and their closures. Each peer is still checked
+ * about once a tick. A small group (an agent's one connection) is checked all at once, once a
+ * tick; a large one in slices every 50 ms, so that the pings of a large fleet (one per peer per
+ * heartbeat) leave about 50 at a time rather than thousands in one turn of the event loop.
+ */
+class BeatGroup {
+  private static readonly groups = new Map<number, BeatGroup>();
+  /** peers up to this many are checked together; above, in slices */
+  private static readonly SMALL = 100;
+  private readonly peers: Peer<PingLike, PingLike>[] = [];
+  private readonly slots = new Map<Peer<PingLike, PingLike>, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private slices = 0;
+  private cursor = 0;
+
+  private constructor(private readonly tickMs: number) {}
+
+  static join(peer: Peer<any, any>, tickMs: number): BeatGroup {
+    let g = BeatGroup.groups.get(tickMs);
+    if (!g) BeatGroup.groups.set(tickMs, (g = new BeatGroup(tickMs)));
+    g.slots.set(peer, g.peers.length);
+    g.peers.push(peer);
+    g.rearm();
+    return g;
+  }
+
+  remove(peer: Peer<any, any>): void {
+    const i = this.slots.get(peer);
+    if (i === undefined) return;
+    this.slots.delete(peer);
+    const last = this.peers.pop()!;
+    if (last !== peer) {
+      this.peers[i] = last;
+      this.slots.set(last, i);
+    }
+    if (!this.peers.length) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      BeatGroup.groups.delete(this.tickMs);
+      return;
+    }
+    this.rearm();
+  }
+
+  private rearm(): void {
+    const slices = this.peers.length <= BeatGroup.SMALL ? 1 : Math.max(1, Math.min(100, Math.floor(this.tickMs / 50)));
+    if (slices === this.slices && this.timer) return;
+    this.slices = slices;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => this.run(), this.tickMs / slices);
+    this.timer.unref();
+  }
+
+  private run(): void {
+    const n = this.peers.length;
+    const chunk = Math.ceil(n / this.slices);
+    for (let k = 0; k < chunk && k < n; k++) {
+      if (this.cursor >= this.peers.length) this.cursor = 0;
+      this.peers[this.cursor++]!.onTick();
+    }
   }
 }

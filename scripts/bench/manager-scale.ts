@@ -10,11 +10,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuMeter, MachineMeter, rssKiB, hwmKiB } from './proc-stats.ts';
-import { fmt, NOFILE, nofileLimit, quantile, sleep, SIM_JS, spawnNode, startManager, tempDir, type ManagerProc, type Proc } from './procs.ts';
+import { BUILD, fmt, NOFILE, nofileLimit, quantile, sleep, SIM_JS, spawnNode, startManager, tempDir, type ManagerProc, type Proc } from './procs.ts';
 import { monoUs, newestProfile, profileMarkdown, summarize } from './profile.ts';
 import { table, type Ctx, type Goal, type Outcome, type Scenario } from './report.ts';
 
 const P99_GOAL_MS = 100;
+/** The manager's RSS per agent at 10,000 agents (its whole RSS over the agents: the stricter reading). */
+const RSS_PER_AGENT_GOAL_KIB = 40;
 /** Agents per simulator process: one Node process cannot drive many more TLS agents a second. */
 const PER_SIM = 5000;
 
@@ -54,6 +56,37 @@ function samplesAt(sim: SimProc, t: number): number {
     }
   }
   return h.length ? h[h.length - 1]!.samples : 0;
+}
+
+/** The manager's memory as the kernel and V8 see it: RSS split into anonymous and file pages. */
+interface Memory {
+  rssKiB: number;
+  anonKiB: number;
+  fileKiB: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+function smapsRollup(pid: number): { rssKiB: number; anonKiB: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return null;
+  }
+  const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssKiB: kib('Rss'), anonKiB: kib('Anonymous') };
+}
+
+async function memoryOf(mgr: ManagerProc): Promise<Memory> {
+  const s = await mgr.api.json<any>('GET', '/api/stats');
+  const r = smapsRollup(mgr.pid) ?? { rssKiB: (s.rssBytes as number) / 1024, anonKiB: NaN };
+  return {
+    rssKiB: r.rssKiB, anonKiB: r.anonKiB, fileKiB: r.rssKiB - r.anonKiB,
+    heapUsed: s.heapUsedBytes ?? NaN, heapTotal: s.heapTotalBytes ?? NaN, external: s.externalBytes ?? NaN, arrayBuffers: s.arrayBuffersBytes ?? NaN,
+  };
 }
 
 /** What the manager recorded in its events.jsonl during the step: connects, drops and why, refusals. */
@@ -119,6 +152,9 @@ interface Step {
   maxConnected: number;
   statusErrors: number;
   statusLastError: string;
+  /** the manager before any agent connected, and at the end of the window */
+  idle: Memory;
+  mem: Memory;
   profile?: string[];
 }
 
@@ -132,6 +168,8 @@ async function runStep(ctx: Ctx, n: number, o: { windowS: number; profile: boole
   const mgr = await startManager({ nofile: NOFILE, ...(profDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}) });
   const sims: SimProc[] = [];
   try {
+    await sleep(2000); // start-up behind it: the idle manager's memory is the baseline
+    const idle = await memoryOf(mgr);
     const t0 = Date.now();
     for (let i = 0; i < simCount; i++) {
       const count = Math.min(PER_SIM, n - i * PER_SIM);
@@ -210,6 +248,7 @@ async function runStep(ctx: Ctx, n: number, o: { windowS: number; profile: boole
     const machineCpu = machine.read();
     rssMax = Math.max(rssMax, rssKiB(mgr.pid) ?? 0);
     const mgrHwm = hwmKiB(mgr.pid) ?? 0;
+    const mem = await memoryOf(mgr);
     await sleep(1500); // the simulators' next status line covers the window's end
     const sent = sims.reduce((a, s) => a + samplesAt(s, endEpoch) - samplesAt(s, startEpoch), 0);
 
@@ -236,7 +275,7 @@ async function runStep(ctx: Ctx, n: number, o: { windowS: number; profile: boole
     const step: Step = {
       n, sims: simCount, connected: connected(), rampS, windowS, mgrCpu: mgrCpu.percent, simCpu, machineCpu,
       mgrRssKiB: rssMax, mgrHwmKiB: mgrHwm, sent, ingested, ageP50: quantile(ages, 0.5), ageP99: quantile(ages, 0.99),
-      status, statusErrors, statusLastError, events: eventCounts(mgr.dataDir).summary, stalled, maxConnected: best,
+      status, statusErrors, statusLastError, events: eventCounts(mgr.dataDir).summary, stalled, maxConnected: best, idle, mem,
     };
     if (profDir) {
       await mgr.kill('SIGTERM', 30_000);
@@ -248,6 +287,52 @@ async function runStep(ctx: Ctx, n: number, o: { windowS: number; profile: boole
     await Promise.all(sims.map((s) => s.kill('SIGTERM', 15_000)));
     await mgr.kill('SIGTERM', 30_000);
     mgr.api.close();
+  }
+}
+
+/**
+ * The same number of TLS connections on a bare Node TLS server (tls-floor.run.ts): the manager's
+ * TLS settings, no protocol, a report-sized record a second from each. Its RSS per connection is
+ * what Node and OpenSSL cost before any of ours.
+ */
+async function tlsFloor(ctx: Ctx, n: number): Promise<{ n: number; idle: { rssKiB: number; anonKiB: number }; full: { rssKiB: number; anonKiB: number }; connected: number }> {
+  const js = join(BUILD, 'scripts', 'bench', 'tls-floor.run.mjs');
+  let port = 0;
+  let connections = 0;
+  const server = spawnNode(js, ['--role', 'server'], {
+    nofile: NOFILE,
+    onLine: (l) => {
+      try {
+        const v = JSON.parse(l);
+        if (v.port) port = v.port;
+        if (typeof v.connections === 'number') connections = v.connections;
+      } catch {
+        // not a status line
+      }
+    },
+  });
+  const clients: Proc[] = [];
+  try {
+    const t0 = Date.now();
+    while (!port) {
+      if (server.child.exitCode !== null || Date.now() - t0 > 20_000) throw new Error(`tls floor server did not start: ${server.output().slice(-300)}`);
+      await sleep(100);
+    }
+    await sleep(2000);
+    const idle = smapsRollup(server.pid) ?? { rssKiB: NaN, anonKiB: NaN };
+    const rampMs = Math.max(1000, Math.round((n / 200) * 1000));
+    for (let i = 0; i * PER_SIM < n; i++) {
+      clients.push(spawnNode(js, ['--role', 'client', '--port', String(port), '--count', String(Math.min(PER_SIM, n - i * PER_SIM)), '--offset', String(i * PER_SIM), '--ramp-ms', String(rampMs)], { nofile: NOFILE }));
+    }
+    const limit = Date.now() + rampMs + 60_000;
+    while (connections < n && Date.now() < limit) await sleep(500);
+    if (connections < n) ctx.log(`  tls floor: only ${connections} of ${n} connected`);
+    await sleep(15_000); // a quarter of a minute of records, as the manager's window follows its ramp
+    const full = smapsRollup(server.pid) ?? { rssKiB: NaN, anonKiB: NaN };
+    return { n, idle, full, connected: connections };
+  } finally {
+    await Promise.all(clients.map((c) => c.kill('SIGTERM', 10_000)));
+    await server.kill('SIGTERM', 10_000);
   }
 }
 
@@ -272,6 +357,27 @@ export const managerScale: Scenario = {
       figure: big ? `${big.connected} connected, p99 ${fmt.ms(p99(big))}, ${fmt.int(big.ingested / big.windowS)} reports/s ingested of ${fmt.int(big.sent / big.windowS)} sent` : 'not run (quick mode)',
       met: big ? big.connected === 10_000 && p99(big) < P99_GOAL_MS && keptUp(big) && big.statusErrors === 0 : null,
     });
+    // Memory per agent, both readings: the whole RSS over the agents (the idle manager's share
+    // included; what the goal judges) and the marginal cost between the smallest and largest size.
+    const perAgentKiB = (s: Step) => s.mgrRssKiB / Math.max(1, s.connected);
+    const small = steps[0];
+    const marginalKiB = (s: Step) => (small && s !== small ? (s.mgrRssKiB - small.mgrRssKiB) / Math.max(1, s.connected - small.connected) : NaN);
+    goals.push({
+      goal: `manager RSS per agent at 10,000 agents under ${RSS_PER_AGENT_GOAL_KIB} KiB (its whole RSS over the agents)`,
+      figure: big ? `${perAgentKiB(big).toFixed(1)} KiB per agent (RSS ${fmt.mib(big.mgrRssKiB)}, idle ${fmt.mib(big.idle.rssKiB)})${Number.isFinite(marginalKiB(big)) ? `; marginal ${marginalKiB(big).toFixed(1)} KiB per agent from ${fmt.int(small!.connected)} to ${fmt.int(big.connected)}` : ''}` : 'not run (quick mode)',
+      met: big ? big.connected === 10_000 && perAgentKiB(big) < RSS_PER_AGENT_GOAL_KIB : null,
+    });
+    // The floor under it, at the largest size: what a bare Node TLS server holds per connection.
+    const biggest = steps[steps.length - 1];
+    let floor: Awaited<ReturnType<typeof tlsFloor>> | undefined;
+    if (biggest && !ctx.quick) {
+      ctx.log(`manager scale: bare TLS server with ${biggest.n} connections`);
+      try {
+        floor = await tlsFloor(ctx, biggest.n);
+      } catch (err) {
+        ctx.log(`  tls floor failed: ${(err as Error).message}`);
+      }
+    }
     // Where the goal is missed, a profiled pass at the size that missed it.
     const missed = steps.filter((s) => s.n >= 1000 && !(p99(s) < P99_GOAL_MS && keptUp(s) && s.statusErrors === 0));
     let profile: string[] = [];
@@ -298,6 +404,24 @@ export const managerScale: Scenario = {
           `${fmt.ms(s.ageP50)} / ${fmt.ms(s.ageP99)}`, fmt.ms(quantile(s.status, 0.5)), fmt.ms(p99(s)), `${s.status.length} (${s.statusErrors}${s.statusLastError ? `: ${s.statusLastError}` : ''})`,
         ])),
       '',
+      'The manager\'s memory: RSS is the largest seen during the window (sampled once a second); the split into anonymous and',
+      'file-backed pages (/proc/<pid>/smaps_rollup) and V8\'s figures (`process.memoryUsage()` via /api/stats) are from the window\'s end.',
+      'Per agent: RSS over the agents connected; marginal: the RSS added over the agents added since the smallest size.',
+      '',
+      ...table(['agents', 'RSS', 'anonymous / file', 'V8 heap used / total', 'external (of it array buffers)', 'RSS per agent', 'marginal per agent', 'idle manager RSS (anonymous)'],
+        steps.map((s) => [
+          fmt.int(s.connected), fmt.mib(s.mgrRssKiB), `${fmt.mib(s.mem.anonKiB)} / ${fmt.mib(s.mem.fileKiB)}`,
+          `${fmt.mib(s.mem.heapUsed / 1024)} / ${fmt.mib(s.mem.heapTotal / 1024)}`, `${fmt.mib(s.mem.external / 1024)} (${fmt.mib(s.mem.arrayBuffers / 1024)})`,
+          `${perAgentKiB(s).toFixed(1)} KiB`, Number.isFinite(marginalKiB(s)) ? `${marginalKiB(s).toFixed(1)} KiB` : '', `${fmt.mib(s.idle.rssKiB)} (${fmt.mib(s.idle.anonKiB)})`,
+        ])),
+      '',
+      ...(floor ? [
+        `The floor: a bare Node TLS server (\`scripts/bench/tls-floor.run.ts\`: the manager's TLS settings, TLS 1.3, client certificate asked for,`,
+        `no session tickets; no protocol) with ${fmt.int(floor.connected)} connections from separate client processes, each sending 700 bytes a second:`,
+        `RSS ${fmt.mib(floor.full.rssKiB)} (anonymous ${fmt.mib(floor.full.anonKiB)}), idle ${fmt.mib(floor.idle.rssKiB)}; ${(floor.full.rssKiB / Math.max(1, floor.connected)).toFixed(1)} KiB per connection in all,`,
+        `${((floor.full.rssKiB - floor.idle.rssKiB) / Math.max(1, floor.connected)).toFixed(1)} KiB per connection over its idle RSS. This is what Node and OpenSSL hold per connection before any of the manager's code.`,
+        '',
+      ] : []),
       ...steps.filter((s) => s.stalled).map((s) => `**${fmt.int(s.n)} agents: ${s.stalled}.** The window was measured with those connected.`),
       '',
       'What each manager recorded (events.jsonl) from its start to the end of the window, ramp included:',

@@ -29,13 +29,13 @@ const rampMs = Number(arg('ramp-ms', '0'));
 const intervalS = Number(arg('interval', '1'));
 const maxMs = Number(arg('max-ms', String(30 * 60_000)));
 
-// Reports taken, counted by wrapping the agent's report step (a private method: if it is ever
-// renamed the count says -1 rather than a wrong number).
+// Reports taken, counted by wrapping the agent's sampling step (a private method, called once
+// per report: if it is ever renamed the count says -1 rather than a wrong number).
 let samples = 0;
-const proto = Agent.prototype as unknown as { report?: () => Promise<void> };
-const original = proto.report;
+const proto = Agent.prototype as unknown as { sample?: () => Promise<unknown> };
+const original = proto.sample;
 if (typeof original === 'function') {
-  proto.report = function (this: unknown) {
+  proto.sample = function (this: unknown) {
     samples++;
     return original.call(this);
   };

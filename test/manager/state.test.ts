@@ -274,4 +274,29 @@ test('an agent whose counter was reset (alerts.json lost, new epoch) is not drop
   assert.equal(s2.alerts().map((a) => [a.epoch ?? '', a.seq]), [['first', 1], ['first', 2], ['second', 1], ['second', 2]]);
 });
 
+test('each report replaces the shown metrics, interfaces and mounts exactly (kept in place when their keys match)', () => {
+  const s = new ManagerState({ now: () => 1000 });
+  up(s, ID1);
+  const base = { cpuPercent: 5, memPercent: 10, diskPercent: 1, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 };
+  const eth = (rx: number) => [{ name: 'eth0', rxBytes: rx, txBytes: 1, rxRate: null, txRate: null }];
+  s.report(ID1, { ...base, load1: 0.5 }, eth(1), 100, false, [{ mount: '/', size: 10, used: 1, percent: 10 }]);
+  const first = s.agent(ID1)!.metrics;
+  s.report(ID1, { ...base, cpuPercent: 7, load1: 0.25 }, eth(2), 110, false, [{ mount: '/', size: 10, used: 2, percent: 20 }]);
+  const rec = s.agent(ID1)!;
+  assert.is(rec.metrics, first); // same keys: the same object, new values
+  assert.equal(rec.metrics, { ...base, cpuPercent: 7, load1: 0.25 });
+  assert.equal(rec.interfaces, eth(2));
+  assert.equal(rec.mounts, [{ mount: '/', size: 10, used: 2, percent: 20 }]);
+  // A report with other keys (load1 gone, swap new) and another interface list is taken as it is.
+  s.report(ID1, { ...base, swapUsedBytes: 5 }, [...eth(3), { name: 'wlan0', rxBytes: 9, txBytes: 9, rxRate: 1, txRate: 1 }], 120);
+  assert.equal(rec.metrics, { ...base, swapUsedBytes: 5 });
+  assert.is(rec.interfaces.length, 2);
+  assert.is(rec.interfaces[0]!.rxBytes, 3);
+  assert.equal(rec.mounts, [{ mount: '/', size: 10, used: 2, percent: 20 }]);
+  // A late backfilled sample changes nothing shown.
+  s.report(ID1, { ...base, cpuPercent: 99, swapUsedBytes: 1 }, eth(0), 90, true);
+  assert.is(rec.metrics!.cpuPercent, 5);
+  assert.is(rec.interfaces[0]!.rxBytes, 3);
+});
+
 test.run();

@@ -158,6 +158,19 @@ test('a raw socket that never writes: HEARTBEAT_TIMEOUT after heartbeatMs * miss
   if (!p.client.destroyed) await once(p.client, 'close'); // the far end sees the connection go
 }));
 
+test('150 peers on one shared heartbeat timer (checked in slices): each is pinged and each silent one times out', timed(15_000, async () => {
+  const n = 150; // past the size at which a heartbeat group is checked in slices
+  const ps = await Promise.all(Array.from({ length: n }, () => pair()));
+  const pings = ps.map((p) => collectJson(p.client));
+  const start = Date.now();
+  const peers = ps.map((p) => managerPeer(p, { heartbeatMs: 200, heartbeatMisses: 3 }));
+  const errs = await Promise.all(peers.map((m) => closeOf(m)));
+  const elapsed = Date.now() - start;
+  assert.ok(errs.every((e) => (e as HwError).code === 'HEARTBEAT_TIMEOUT'), 'every silent peer times out');
+  assert.ok(elapsed >= 550 && elapsed < 10_000, `closed after ${elapsed} ms`);
+  assert.ok(pings.every((list) => list.length >= 1), 'every peer was pinged before giving up');
+}));
+
 test('a peer whose socket is paused (no pongs) is closed with HEARTBEAT_TIMEOUT', timed(5000, async () => {
   const p = await pair();
   agentPeer(p); // would answer pings, but its socket is paused so it never reads them
