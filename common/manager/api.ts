@@ -278,6 +278,10 @@ function apiWho(req: IncomingMessage): string {
 async function fetchFile(manager: Manager, ref: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = url.searchParams.get('path');
   if (!path) throw new HwError('BAD_ARGS', 'fetch needs ?path=');
+  // The sha256 (or the error) comes as a trailer, which needs chunked encoding: HTTP/1.1.
+  if (req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1)) {
+    throw new HwError('BAD_ARGS', `fetch needs HTTP/1.1 (the file's sha256 comes as a trailer); this request is HTTP/${req.httpVersion}`);
+  }
   const ac = new AbortController();
   res.on('close', () => { if (!res.writableFinished) ac.abort(); });
   try {

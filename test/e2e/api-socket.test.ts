@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -88,7 +89,22 @@ test('a fetch over the socket: the bytes and the sha256 match, and TCP was not u
   // A file that is not there: the coded error comes over the socket too, and no .part is left.
   assert.is(await codeOfAsync(c.fetch('src', join(dir, 'missing'), join(dir, 'x'))), 'FILE_NOT_FOUND');
   assert.equal(readdirSync(dir).sort(), ['copy.bin', 'src.bin']);
+  // HTTP/1.0 has no trailers for the sha256: a clear 400, not a half-sent file (or a 500).
+  const old = await rawRequest(s.apiPort, `GET /api/agents/src/fetch?path=${encodeURIComponent(src)} HTTP/1.0\r\nauthorization: Bearer ${token}\r\n\r\n`);
+  assert.match(old, /^HTTP\/1\.1 400 /);
+  assert.match(old, /"code":"BAD_ARGS".*needs HTTP\/1\.1/);
 }));
+
+/** Sends raw bytes to the TCP API and returns all it answers, up to its close. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write(text));
+    let got = '';
+    sock.on('data', (d) => { got += d; });
+    sock.on('end', () => resolve(got));
+    sock.on('error', reject);
+  });
+}
 
 test('the client falls back to TCP when the socket is missing, or a dead one is there', timed(20_000, async () => {
   if (!onLinux) return console.log('  (skipped: Unix sockets tested on Linux)');
