@@ -4,7 +4,7 @@
 // due in the same tick as the sampler does not read /proc/stat a second time.
 import os from 'node:os';
 import { join } from 'node:path';
-import { CPU_SHARE_MS } from '../constants.ts';
+import { SAME_TICK_MS } from '../constants.ts';
 import { ProcFile } from './proc-file.ts';
 import { DEFAULT_PROC_ROOT, parseCpuTimes, readProc, type CpuTimes } from './proc-linux.ts';
 
@@ -23,7 +23,7 @@ export function readCpuTimes(platform: NodeJS.Platform = process.platform, procR
 }
 
 /**
- * One source of CPU-time readings for several meters: a reading younger than CPU_SHARE_MS is
+ * One source of CPU-time readings for several meters: a reading younger than SAME_TICK_MS is
  * handed out again (the meters asking in the same tick get the same snapshot). On Linux
  * /proc/stat stays open (proc-file.ts).
  */
@@ -38,7 +38,7 @@ export class SharedCpuTimes {
   constructor(opts: { platform?: NodeJS.Platform; procRoot?: string; read?: () => CpuTimes; now?: () => number; maxAgeMs?: number } = {}) {
     const platform = opts.platform ?? process.platform;
     this.now = opts.now ?? (() => performance.now());
-    this.maxAgeMs = opts.maxAgeMs ?? CPU_SHARE_MS;
+    this.maxAgeMs = opts.maxAgeMs ?? SAME_TICK_MS;
     if (opts.read) {
       this.readNow = opts.read;
     } else if (platform === 'linux') {

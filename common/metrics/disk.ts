@@ -3,7 +3,7 @@
 import { statfs } from 'node:fs/promises';
 import { statfsSync, type StatsFs } from 'node:fs';
 import { join } from 'node:path';
-import { STATFS_TIMEOUT_MS } from '../constants.ts';
+import { SAME_TICK_MS, STATFS_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { DiskUsage } from './types.ts';
 import { DEFAULT_PROC_ROOT, readProc } from './proc-linux.ts';
@@ -76,17 +76,23 @@ export function readMounts(procRoot = DEFAULT_PROC_ROOT): MountEntry[] {
 }
 
 /**
- * The mount table read on every report but parsed only when its bytes changed (mounts change
- * rarely; comparing a kilobyte is cheaper than splitting it into lines and fields again).
+ * The mount table read on every report (once: the root's type and the per-mount list in the same
+ * tick share the read) but parsed only when its bytes changed (mounts change rarely; comparing a
+ * kilobyte is cheaper than splitting it into lines and fields again).
  */
 export class MountTable {
   private readonly file: ProcFile;
+  private readonly now: () => number;
+  /** the bytes of the last successful read, and whether that read is recent enough to reuse */
+  private prev: Buffer | null = null;
   private last: Buffer | null = null;
+  private readAt = -Infinity;
   private all: MountEntry[] = [];
   private real: MountEntry[] = [];
 
-  constructor(procRoot = DEFAULT_PROC_ROOT) {
+  constructor(procRoot = DEFAULT_PROC_ROOT, now: () => number = () => performance.now()) {
     this.file = new ProcFile(join(procRoot, 'self/mounts'));
+    this.now = now;
   }
 
   /** Real mounts as readMounts() gives them; throws HwError UNAVAILABLE. */
@@ -111,11 +117,18 @@ export class MountTable {
   }
 
   private refresh(): void {
+    const t = this.now();
+    if (this.last && t - this.readAt < SAME_TICK_MS) return;
+    this.last = null; // a failed read must not leave a stale table behind
     const b = this.file.read();
-    if (this.last?.equals(b)) return;
+    this.readAt = t;
+    if (this.prev?.equals(b)) {
+      this.last = this.prev;
+      return;
+    }
     this.all = parseMounts(b.toString('latin1'));
     this.real = realMounts(this.all);
-    this.last = Buffer.from(b);
+    this.last = this.prev = Buffer.from(b);
   }
 }
 
