@@ -45,7 +45,8 @@ export class ProcFile {
           this.grow(size + 1, 0);
         }
       }
-      return this.buf.subarray(0, this.readAll(fd));
+      const len = this.readAll(fd); // may replace this.buf: read it after
+      return this.buf.subarray(0, len);
     } catch (err) {
       if (kept) this.close(); // the next read opens it again
       throw unavailable(this.path, err);
