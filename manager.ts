@@ -21,7 +21,8 @@ import { checkConfig, ConfigReloader, flagView, loadEffective, type ConfigSpec }
 import { formatProblems } from './common/config/file.ts';
 import { configKeys, flagsGiven } from './common/config/keys.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from './common/rules/config.ts';
-import { readLabels, type LabelAssign } from './common/rules/labels.ts';
+import type { LabelAssign } from './common/rules/labels.ts';
+import { readLabels } from './common/rules/labels-config.ts';
 import { checkNotifyConfig } from './common/notify/start.ts';
 import { stringify as yamlText } from 'yaml';
 import { readToken } from './common/manager/token.ts';

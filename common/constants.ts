@@ -162,6 +162,10 @@ export const MOUNT_PATH_MAX = 1024;
 export const FS_TYPE_MAX = 64;
 /** statfs on a hung network mount never returns; give up on that mount after this long. */
 export const STATFS_TIMEOUT_MS = 3000;
+/** Largest /proc file the agent reads (net/dev or the mount table of a host with thousands of them). */
+export const PROC_FILE_MAX_BYTES = 4 * 1024 * 1024;
+/** Readings of one /proc file asked for within this long of each other are one tick's: the first is reused (the alert sampler and a report, the root disk and the mount list). */
+export const SAME_TICK_MS = 50;
 /** When two CPU readings are too close to differ (one jiffy is 10 ms), wait this long and retry. */
 export const CPU_RETRY_MS = 100;
 /** `status` measures CPU and network rates over this window (while it gathers the rest). */

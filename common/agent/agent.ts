@@ -103,6 +103,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private udp: AlertDatagrams | undefined;
   private accepted = false;
   private stopping = false;
+  private readonly cpuSampleMs: number;
+  private tickTimer: NodeJS.Timeout | undefined;
 
   /** Throws BAD_FLAG (a --files-root that is not a folder) or STATE_CORRUPT (a broken state file). */
   constructor(cfg: AgentConfig, deps: AgentDeps) {
@@ -127,6 +129,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       rulesVersion: () => this.rules.version,
     });
     const cpuSampleMs = cfg.cpuSampleMs ?? CPU_SAMPLE_MS;
+    this.cpuSampleMs = cpuSampleMs;
     this.rules = new AgentRules({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), log });
     this.flagRules = [cpuRuleFromFlags(cfg.cpuThreshold, cfg.cpuForS)];
     this.evaluator = new RuleEvaluator({ intervalMs: (m) => (m === 'cpu' ? cpuSampleMs : cfg.intervalS * 1000), rules: this.rules.rules ?? this.flagRules });
@@ -200,8 +203,24 @@ export class Agent extends EventEmitter<AgentEvents> {
         log: (l) => this.log(l), ...(this.cfg.bind ? { bind: this.cfg.bind } : {}),
       });
     }
-    this.alerts.start();
-    this.reporter.start();
+    // One timer for the 1 s CPU sampler and the reports when the interval is a whole number of
+    // samples (it is, outside tests): one wake-up a second, and the report reuses that tick's
+    // reading of /proc/stat.
+    const every = (this.cfg.intervalS * 1000) / this.cpuSampleMs;
+    if (Number.isInteger(every) && every >= 1) {
+      this.alerts.start({ cpuTimer: false });
+      let n = 0;
+      this.tickTimer = setInterval(() => {
+        this.alerts.tick();
+        if (++n >= every) {
+          n = 0;
+          void this.reporter.report();
+        }
+      }, this.cpuSampleMs);
+    } else {
+      this.alerts.start();
+      this.reporter.start();
+    }
     this.conn.start();
   }
 
@@ -209,6 +228,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    clearInterval(this.tickTimer);
     this.alerts.stop();
     this.reporter.stop();
     this.files.cancelAll();

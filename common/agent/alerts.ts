@@ -38,19 +38,28 @@ export class Alerts {
   private readonly o: AlertsOptions;
   private cpuTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private running = false;
 
   constructor(o: AlertsOptions) {
     this.o = o;
   }
 
-  start(): void {
-    this.cpuTimer = setInterval(() => this.tick(), this.o.cpuSampleMs ?? CPU_SAMPLE_MS);
-    this.retryTimer = setInterval(() => this.resend(), this.o.retryMs ?? ALERT_RETRY_MS);
+  /**
+   * `cpuTimer: false` when the caller calls tick() itself (the agent's one timer for the sampler
+   * and the reports). The retry timer runs only while an alert waits for its ack, so an agent
+   * with nothing to resend does not wake up for it.
+   */
+  start(opts: { cpuTimer?: boolean } = {}): void {
+    this.running = true;
+    if (opts.cpuTimer !== false) this.cpuTimer = setInterval(() => this.tick(), this.o.cpuSampleMs ?? CPU_SAMPLE_MS);
+    if (this.pending) this.armRetry();
   }
 
   stop(): void {
+    this.running = false;
     clearInterval(this.cpuTimer);
     clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
     this.o.queue.close();
     const n = this.o.queue.pending().length;
     if (this.o.queue.unsaved && n) this.o.log(`stopping with ${n} unacknowledged ${n === 1 ? 'alert' : 'alerts'} that the state folder could not take: lost with this stop`);
@@ -84,11 +93,18 @@ export class Alerts {
       this.sendUdp(msg);
       this.o.link()?.post(msg);
     }
+    if (decisions.length) this.armRetry();
   }
 
   /** Over UDP only: the TCP copy went when raised, or in the replay after the last reconnect. */
   resend(): void {
-    for (const a of this.o.queue.pending().slice(0, UDP_RESEND_BATCH)) this.sendUdp(a);
+    const pending = this.o.queue.pending();
+    if (!pending.length) {
+      clearInterval(this.retryTimer); // armed again by the next alert
+      this.retryTimer = undefined;
+      return;
+    }
+    for (const a of pending.slice(0, UDP_RESEND_BATCH)) this.sendUdp(a);
   }
 
   /** After (re)acceptance: every unacknowledged alert, in order. */
@@ -98,6 +114,11 @@ export class Alerts {
 
   ack(seq: number, epoch: string | undefined): void {
     this.o.queue.ack(seq, epoch);
+  }
+
+  private armRetry(): void {
+    if (!this.running || this.retryTimer) return;
+    this.retryTimer = setInterval(() => this.resend(), this.o.retryMs ?? ALERT_RETRY_MS);
   }
 
   private sendUdp(a: AlertMsg): void {

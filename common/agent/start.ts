@@ -5,7 +5,6 @@ import { hostname } from 'node:os';
 import { readLogs } from '../commands/logs.ts';
 import { runRestart } from '../commands/restart.ts';
 import { Collector } from '../metrics/collector.ts';
-import { CpuMeter } from '../metrics/cpu.ts';
 import { ruleExtras } from '../metrics/rule-extras.ts';
 import { PRODUCT } from '../constants.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
@@ -17,7 +16,8 @@ export type StartConfig = Omit<AgentConfig, 'id' | 'name' | 'tls'> & { name?: st
 
 export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
   const collector = new Collector();
-  const cpu = new CpuMeter();
+  // The alert sampler's meter shares the collector's readings of /proc/stat (one read a tick).
+  const cpu = collector.cpuMeter();
   return {
     sample: () => collector.sample(),
     status: () => collector.status(),

@@ -4,9 +4,10 @@
 import { basename, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { DEFAULT_LOG_LINES, HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS, MAX_LOG_LINES } from '../constants.ts';
-import { HwError, type ErrorCode } from '../errors.ts';
+import { HwError } from '../errors.ts';
 import { stringify as yamlText } from 'yaml';
 import type { Client } from './client.ts';
+import { parseDuration } from './run.ts';
 import { manyCommand, manyFetch, manyRestart, manySelection } from './many.ts';
 import { agentsTable, alertLine, bytes, pct, rate, statusText, table, type Json } from './format.ts';
 
@@ -19,14 +20,8 @@ export interface Io {
   confirm?: (question: string) => Promise<boolean>;
 }
 
-export const EXIT: Partial<Record<ErrorCode, number>> & { default: number } = {
-  default: 1, BAD_FLAG: 2, BAD_ARGS: 2, BAD_ALLOW: 2, BAD_ADDRESS: 2, BAD_CONFIG: 2, NO_CONFIG: 2, AGENT_NOT_FOUND: 3, AGENT_AMBIGUOUS: 3,
-  AGENT_OFFLINE: 4, PENDING: 4, API_UNREACHABLE: 5, UNAUTHORIZED: 5, TIMEOUT: 6, CANCELLED: 130,
-};
-
-export function exitCodeFor(code: string): number {
-  return (EXIT as Record<string, number>)[code] ?? EXIT.default;
-}
+export { EXIT, exitCodeFor } from './exit-codes.ts';
+export { parseDuration };
 
 const print = (io: Io, json: boolean, value: unknown, text: () => string) => io.out(json ? JSON.stringify(value, null, 2) : text());
 
@@ -212,13 +207,6 @@ export async function revokeCmd(c: Client, ref: string, io: Io): Promise<void> {
 }
 
 /** "10m", "2h", "30s", "1d" (or plain seconds) to milliseconds. */
-export function parseDuration(v: unknown, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/.exec(String(v).trim());
-  if (!m) throw new HwError('BAD_ARGS', `${flag}: "${String(v)}" is not a duration like 30s, 10m, 2h or 1d`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit * 1000;
-}
-
 export function parsePoints(v: unknown): number {
   if (v === undefined) return HISTORY_DEFAULT_POINTS;
   const n = Number(v);

@@ -3,7 +3,7 @@
 
 import type { CAC } from 'cac';
 import { HwError, isHwError } from '../errors.ts';
-import { exitCodeFor, parseDuration } from './commands.ts';
+import { exitCodeFor } from './exit-codes.ts';
 
 export async function runCli(cli: CAC, argv: string[], program: string): Promise<void> {
   // `manager agents | head`: a reader that goes away is not an error worth a stack trace.
@@ -83,4 +83,12 @@ export function list(v: unknown, flag: string): string[] {
     if (x === true || x === '') throw new HwError('BAD_FLAG', `${flag} needs a value`);
     return String(x);
   });
+}
+
+/** A duration flag like 30s, 10m, 2h or 1d (seconds without a unit), in ms. */
+export function parseDuration(v: unknown, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/.exec(String(v).trim());
+  if (!m) throw new HwError('BAD_ARGS', `${flag}: "${String(v)}" is not a duration like 30s, 10m, 2h or 1d`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit * 1000;
 }

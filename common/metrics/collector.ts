@@ -3,9 +3,9 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProgram } from '../commands/runner.ts';
-import { CpuMeter } from './cpu.ts';
+import { CpuMeter, SharedCpuTimes } from './cpu.ts';
 import { CPU_RETRY_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
-import { diskUsage, readMounts, type MountEntry } from './disk.ts';
+import { diskUsage, type MountEntry } from './disk.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
 import { staticInfo, type StaticInfo } from './static-info.ts';
@@ -50,6 +50,7 @@ export class Collector {
   private readonly procRoot: string;
   private readonly now: () => number;
   private readonly readers: PlatformReaders;
+  private readonly cpuTimes: SharedCpuTimes;
   private readonly sampleWindow: Window;
   private statics: Promise<StaticInfo> | null = null;
   private mounts: MountUsage[] | null = null;
@@ -60,12 +61,21 @@ export class Collector {
     this.procRoot = opts.procRoot ?? DEFAULT_PROC_ROOT;
     this.now = opts.now ?? Date.now;
     this.readers = readersFor(this.platform, { procRoot: this.procRoot, runner: opts.runner ?? runProgram });
+    this.cpuTimes = new SharedCpuTimes({ platform: this.platform, procRoot: this.procRoot });
     // First readings now, so the first sample() already has a CPU percent and network rates.
     this.sampleWindow = this.openWindow();
   }
 
+  /**
+   * A CPU meter with its own window (the agent's 1 s alert sampler) on the collector's readings of
+   * the CPU times: a report due in the same tick reuses the sampler's reading of /proc/stat.
+   */
+  cpuMeter(): CpuMeter {
+    return new CpuMeter({ read: () => this.cpuTimes.read() });
+  }
+
   private openWindow(): Window {
-    const cpu = new CpuMeter({ platform: this.platform, procRoot: this.procRoot });
+    const cpu = this.cpuMeter();
     const at = this.now();
     const net = this.readers.net().then((r) => ({ ...r, at }), () => null);
     return { cpu, net };
@@ -135,9 +145,11 @@ export class Collector {
     return status;
   }
 
-  /** Nothing is held open (no PowerShell: see windows.ts); kept so callers need not know that. */
+  /** Closes the /proc files kept open (Linux); on Windows nothing is held (no PowerShell: see windows.ts). */
   close(): void {
     this.statics = null;
+    this.readers.close?.();
+    this.cpuTimes.close();
   }
 
   /** Every real mount (Linux) or drive letter (Windows), each with its own deadline. */
@@ -148,7 +160,7 @@ export class Collector {
       mounts = 'CDEFGHIJKLMNOPQRSTUVWXYZ'.split('').map((l) => ({ fs: `${l}:`, mount: `${l}:\\`, type: 'drive' }));
     } else {
       try {
-        mounts = this.platform === 'linux' ? readMounts(this.procRoot) : [{ fs: '/', mount: '/', type: '' }];
+        mounts = this.readers.mounts ? this.readers.mounts() : [{ fs: '/', mount: '/', type: '' }];
       } catch (err) {
         return { list: [], unavailable: { disks: reasonOf(err) } };
       }

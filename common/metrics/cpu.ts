@@ -1,7 +1,11 @@
 // CPU busy percent between two readings of cumulative CPU time. Each caller owns a CpuMeter (the
 // 1 s alert sampler and the interval report each keep their own previous reading), so neither
-// shortens the other's window.
+// shortens the other's window; the readings themselves are shared (SharedCpuTimes), so a report
+// due in the same tick as the sampler does not read /proc/stat a second time.
 import os from 'node:os';
+import { join } from 'node:path';
+import { SAME_TICK_MS } from '../constants.ts';
+import { ProcFile } from './proc-file.ts';
 import { DEFAULT_PROC_ROOT, parseCpuTimes, readProc, type CpuTimes } from './proc-linux.ts';
 
 export type { CpuTimes };
@@ -16,6 +20,49 @@ export function readCpuTimes(platform: NodeJS.Platform = process.platform, procR
     total += c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle;
   }
   return { idle, total };
+}
+
+/**
+ * One source of CPU-time readings for several meters: a reading younger than SAME_TICK_MS is
+ * handed out again (the meters asking in the same tick get the same snapshot). On Linux
+ * /proc/stat stays open (proc-file.ts).
+ */
+export class SharedCpuTimes {
+  private readonly readNow: () => CpuTimes;
+  private readonly file: ProcFile | null = null;
+  private readonly now: () => number;
+  private readonly maxAgeMs: number;
+  private last: CpuTimes | null = null;
+  private lastAt = 0;
+
+  constructor(opts: { platform?: NodeJS.Platform; procRoot?: string; read?: () => CpuTimes; now?: () => number; maxAgeMs?: number } = {}) {
+    const platform = opts.platform ?? process.platform;
+    this.now = opts.now ?? (() => performance.now());
+    this.maxAgeMs = opts.maxAgeMs ?? SAME_TICK_MS;
+    if (opts.read) {
+      this.readNow = opts.read;
+    } else if (platform === 'linux') {
+      const file = new ProcFile(join(opts.procRoot ?? DEFAULT_PROC_ROOT, 'stat'));
+      this.file = file;
+      this.readNow = () => parseCpuTimes(file.read());
+    } else {
+      this.readNow = () => readCpuTimes(platform);
+    }
+  }
+
+  /** Throws HwError (and keeps nothing) when the source cannot be read. */
+  read(): CpuTimes {
+    const t = this.now();
+    if (this.last && t - this.lastAt < this.maxAgeMs) return this.last;
+    this.last = null;
+    this.last = this.readNow();
+    this.lastAt = t;
+    return this.last;
+  }
+
+  close(): void {
+    this.file?.close();
+  }
 }
 
 export type CpuResult =

@@ -1,11 +1,13 @@
 // Disk usage per mount through fs.statfs (a syscall, no `df` process), with df's arithmetic, and the
 // list of real mounts from /proc/self/mounts.
 import { statfs } from 'node:fs/promises';
-import type { StatsFs } from 'node:fs';
-import { STATFS_TIMEOUT_MS } from '../constants.ts';
+import { statfsSync, type StatsFs } from 'node:fs';
+import { join } from 'node:path';
+import { SAME_TICK_MS, STATFS_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { DiskUsage } from './types.ts';
 import { DEFAULT_PROC_ROOT, readProc } from './proc-linux.ts';
+import { ProcFile } from './proc-file.ts';
 
 export interface MountEntry {
   fs: string;
@@ -74,6 +76,72 @@ export function readMounts(procRoot = DEFAULT_PROC_ROOT): MountEntry[] {
 }
 
 /**
+ * The mount table read on every report (once: the root's type and the per-mount list in the same
+ * tick share the read) but parsed only when its bytes changed (mounts change rarely; comparing a
+ * kilobyte is cheaper than splitting it into lines and fields again).
+ */
+export class MountTable {
+  private readonly file: ProcFile;
+  private readonly now: () => number;
+  /** the bytes of the last successful read, and whether that read is recent enough to reuse */
+  private prev: Buffer | null = null;
+  private last: Buffer | null = null;
+  private readAt = -Infinity;
+  private all: MountEntry[] = [];
+  private real: MountEntry[] = [];
+
+  constructor(procRoot = DEFAULT_PROC_ROOT, now: () => number = () => performance.now()) {
+    this.file = new ProcFile(join(procRoot, 'self/mounts'));
+    this.now = now;
+  }
+
+  /** Real mounts as readMounts() gives them; throws HwError UNAVAILABLE. */
+  list(): MountEntry[] {
+    this.refresh();
+    return this.real;
+  }
+
+  /** The type of what is mounted at `mount` ('' when unknown: then statfs keeps its deadline). */
+  typeOf(mount: string): string {
+    try {
+      this.refresh();
+    } catch {
+      return '';
+    }
+    for (let i = this.all.length - 1; i >= 0; i--) if (this.all[i]!.mount === mount) return this.all[i]!.type;
+    return '';
+  }
+
+  close(): void {
+    this.file.close();
+  }
+
+  private refresh(): void {
+    const t = this.now();
+    if (this.last && t - this.readAt < SAME_TICK_MS) return;
+    this.last = null; // a failed read must not leave a stale table behind
+    const b = this.file.read();
+    this.readAt = t;
+    if (this.prev?.equals(b)) {
+      this.last = this.prev;
+      return;
+    }
+    this.all = parseMounts(b.toString('latin1'));
+    this.real = realMounts(this.all);
+    this.last = this.prev = Buffer.from(b);
+  }
+}
+
+/**
+ * Local filesystems, whose statfs answers from memory at once: asked inline, without the thread
+ * pool and the deadline timer. Any other type (NFS, CIFS, FUSE, or unknown) may hang, so it keeps
+ * the asynchronous call with a deadline.
+ */
+const LOCAL_FS = new Set([
+  'ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'zfs', 'f2fs', 'jfs', 'reiserfs', 'bcachefs', 'overlay', 'vfat', 'exfat', 'ntfs3', 'iso9660', 'udf',
+]);
+
+/**
  * df's Use%: used / (used + available) rounded up, where available is what non-root users may
  * still write, so reserved blocks count as neither. Null when the filesystem has no blocks.
  */
@@ -104,12 +172,21 @@ export async function statfsTimed(path: string, timeoutMs = STATFS_TIMEOUT_MS, f
   }
 }
 
+function statfsNow(path: string): StatsFs {
+  try {
+    return statfsSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new HwError('UNAVAILABLE', `statfs ${path}: ${code}`, { cause: err });
+  }
+}
+
 /**
  * Usage of one mount in bytes. Node's statfs exposes f_bsize but not f_frsize; they are equal on
  * the filesystems that matter (ext4, xfs, btrfs, NTFS) and the percent uses block counts anyway.
  */
 export async function diskUsage(entry: MountEntry, opts: { timeoutMs?: number; statfs?: StatfsFn } = {}): Promise<DiskUsage> {
-  const s = await statfsTimed(entry.mount, opts.timeoutMs, opts.statfs);
+  const s = !opts.statfs && LOCAL_FS.has(entry.type) ? statfsNow(entry.mount) : await statfsTimed(entry.mount, opts.timeoutMs, opts.statfs);
   const usedBlocks = s.blocks - s.bfree;
   const percent = dfPercent(usedBlocks, s.bavail);
   if (percent === null) throw new HwError('UNAVAILABLE', `${entry.mount} has no blocks`);

@@ -3,7 +3,9 @@
 import os from 'node:os';
 import { HwError } from '../errors.ts';
 import type { DiskUsage, Runner } from './types.ts';
-import { diskUsage } from './disk.ts';
+import { join } from 'node:path';
+import { diskUsage, MountTable, type MountEntry } from './disk.ts';
+import { ProcFile } from './proc-file.ts';
 import {
   countProcesses, parseBootTime, parseLoadavg, parseMeminfo, parseNetDev, parseUptime, readProc,
   type MemInfo, type NetDevCounters,
@@ -30,16 +32,30 @@ export interface PlatformReaders {
   /** Absent where there is no load average (Windows reports a fake 0). */
   loadavg?: () => [number, number, number];
   bootTime(): number | null;
+  /** The real mounts (Linux); absent where the collector lists drives itself. */
+  mounts?: () => MountEntry[];
+  /** Releases what the readers hold open. */
+  close?: () => void;
 }
 
 const LOOPBACK = new Set(['lo']);
 
+/**
+ * The /proc files stay open and are read into reused buffers (proc-file.ts); close() releases
+ * them. `/proc/stat` is read by the CPU meters (cpu.ts), not here.
+ */
 export function linuxReaders(procRoot: string): PlatformReaders {
+  const file = (rel: string) => new ProcFile(join(procRoot, rel));
+  const meminfo = file('meminfo');
+  const netDev = file('net/dev');
+  const uptime = file('uptime');
+  const loadavg = file('loadavg');
+  const mounts = new MountTable(procRoot);
   return {
     rootPath: '/',
-    memory: () => parseMeminfo(readProc(procRoot, 'meminfo')),
+    memory: () => parseMeminfo(meminfo.read()),
     net: async () => {
-      const interfaces = parseNetDev(readProc(procRoot, 'net/dev'));
+      const interfaces = parseNetDev(netDev.read());
       let rxBytes = 0;
       let txBytes = 0;
       for (const i of interfaces) {
@@ -49,11 +65,17 @@ export function linuxReaders(procRoot: string): PlatformReaders {
       }
       return { rxBytes, txBytes, interfaces };
     },
-    uptime: () => parseUptime(readProc(procRoot, 'uptime')),
+    uptime: () => parseUptime(uptime.read()),
     processCount: async () => countProcesses(procRoot),
-    rootDisk: () => diskUsage({ fs: '/', mount: '/', type: '' }),
-    loadavg: () => parseLoadavg(readProc(procRoot, 'loadavg')),
+    // The type decides whether statfs may run inline (a local filesystem) or needs a deadline.
+    rootDisk: () => diskUsage({ fs: '/', mount: '/', type: mounts.typeOf('/') }),
+    mounts: () => mounts.list(),
+    loadavg: () => parseLoadavg(loadavg.read()),
     bootTime: () => parseBootTime(readProc(procRoot, 'stat')),
+    close: () => {
+      for (const f of [meminfo, netDev, uptime, loadavg]) f.close();
+      mounts.close();
+    },
   };
 }
 

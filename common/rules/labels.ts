@@ -1,12 +1,11 @@
 // Host labels (role=db): given to an agent with --label, and to agents by the manager's config
 // (`labels:`, by name, glob or the agent's own label=value; the config's win). Used in selectors
-// and rule overrides, shown by `agents`.
+// and rule overrides, shown by `agents`. The config's `labels:` section is read in labels-config.ts
+// (it needs the YAML library, which the agent does not load).
 
-import { isMap, isScalar, type Node, type Pair } from 'yaml';
 import { MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS } from '../constants.ts';
-import type { ConfigContext, SectionReader } from '../config/file.ts';
 import { HwError } from '../errors.ts';
-import { checkSelector, matches, type Selectable } from './selector.ts';
+import { matches, type Selectable } from './selector.ts';
 
 export const LABEL_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
@@ -38,36 +37,6 @@ export interface LabelAssign {
   selector: string;
   labels: Record<string, string>;
 }
-
-/** The `labels:` section: selector -> { name: value }. */
-export const readLabels: SectionReader = (node: Node | null, ctx: ConfigContext) => {
-  const out: LabelAssign[] = [];
-  if (node === null) return out;
-  if (!isMap(node)) {
-    ctx.problem(node, 'labels: a mapping of agent (name, glob or label=value) to labels, e.g. "web-*": { role: web }');
-    return out;
-  }
-  for (const p of node.items as Pair<Node, Node | null>[]) {
-    const selector = isScalar(p.key) ? String(p.key.value) : '';
-    const bad = checkSelector(selector);
-    if (bad) ctx.problem(p.key, `labels: "${selector}": ${bad}`);
-    if (!isMap(p.value)) {
-      ctx.problem(p.value ?? p.key, `labels "${selector}": a mapping of label names to values`);
-      continue;
-    }
-    const labels: Record<string, string> = {};
-    for (const l of p.value.items as Pair<Node, Node | null>[]) {
-      const k = isScalar(l.key) ? String(l.key.value) : '';
-      const v = isScalar(l.value) && l.value.value !== null && typeof l.value.value !== 'object' ? String(l.value.value) : '';
-      const problem = labelProblem(k, v);
-      if (problem) ctx.problem(problem.startsWith('label name') ? l.key : l.value ?? l.key, `labels "${selector}": ${problem}`);
-      else labels[k] = v;
-    }
-    if (Object.keys(labels).length > MAX_LABELS) ctx.problem(p.key, `labels "${selector}": at most ${MAX_LABELS} labels`);
-    out.push({ selector, labels });
-  }
-  return out;
-};
 
 /** An agent's labels: its own, then each config entry that selects it (by its own labels), in order. */
 export function effectiveLabels(own: Record<string, string>, assigns: LabelAssign[] | undefined, a: Omit<Selectable, 'labels'>): Record<string, string> {

@@ -3,20 +3,39 @@
 // seven values, and bare Node idle as the floor. All of them run at once, on loopback, over the
 // same window, so they see the same machine.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_INTERVAL_S } from '../../common/constants.ts';
 import { CLK_TCK, CpuMeter, MachineMeter, treeMemory } from './proc-stats.ts';
 import {
   defaultInterface, ensurePeers, NODE_EXPORTER, packageVersion, scrape, SEVEN_COLLECTORS, sevenFromExposition, startNodeExporter, startZabbix,
   ZABBIX_AGENTD, zabbixGet, zabbixKeys,
 } from './peers.ts';
-import { fmt, sleep, spawnNode, startManager, startSettledAgent, tempDir, waitOnline, type Proc } from './procs.ts';
+import { fmt, ROOT, sleep, spawnNode, startManager, startSettledAgent, tempDir, waitOnline, type Proc } from './procs.ts';
 import { monoUs, newestProfile, profileMarkdown, summarize } from './profile.ts';
 import { table, type Ctx, type Goal, type Outcome, type Scenario } from './report.ts';
 
 /** CPU of zabbix_agentd answering the seven values every second, and of node_exporter scraped every second, on this kind of machine (the issue's figures). */
 const ISSUE_ZABBIX_PCT = 0.3;
 const ISSUE_NODE_EXPORTER_PCT = 1.17;
-const STRETCH_PCT = 0.1;
+/** The issue's goals: at --interval 1 at most this much of a core and at most half of zabbix_agentd's; at the default, at most DEFAULT_MAX_PCT. */
+const INTERVAL1_MAX_PCT = 0.1;
+const DEFAULT_MAX_PCT = 0.05;
+/** Long enough that one tick of CPU time (1/100 s) is a small share of the figure. */
+const WINDOW_S = 120;
+/**
+ * The window starts this long after the agents are online: past V8's start-up work (the memory
+ * reducer's full collections about 8 s after start, the first optimizations), as a service runs.
+ */
+const SETTLE_MS = 15_000;
+/**
+ * The CPU rule's threshold out of reach: other work on a shared machine must not raise alerts in
+ * the window (each is a durable write of alerts.json, fsync and rename). The rule is still judged
+ * on every 1 s sample.
+ */
+const QUIET = ['--cpu-threshold', '100'];
+/** The profile of the agent before the work on its cost (a run of the older commit it names), shown beside today's. */
+const BEFORE_PROFILE = join(ROOT, 'scripts/bench/data/agent-cost-profile-before.md');
 
 interface Row {
   name: string;
@@ -44,7 +63,7 @@ export const agentCost: Scenario = {
   id: 'agent-cost',
   title: 'Agent cost',
   async run(ctx: Ctx): Promise<Outcome> {
-    const windowS = ctx.quick ? 5 : 60;
+    const windowS = ctx.quick ? 5 : WINDOW_S;
     const commands: string[] = [];
     const peers = ensurePeers(!ctx.quick, ctx.log);
     ctx.log(`peers: ${peers.note}`);
@@ -53,10 +72,10 @@ export const agentCost: Scenario = {
     const mgr = await startManager();
     commands.push('manager --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir <tmp> --auto-accept --no-console');
     const rows: Row[] = [];
-    const [a1, a5] = await Promise.all([startSettledAgent(mgr, 'cost-1s', ['--interval', '1']), startSettledAgent(mgr, 'cost-default')]);
+    const [a1, a5] = await Promise.all([startSettledAgent(mgr, 'cost-1s', ['--interval', '1', ...QUIET]), startSettledAgent(mgr, 'cost-default', QUIET)]);
     rows.push({ name: 'hostwatch agent `--interval 1`', what: 'reports the seven values (and more) every second over TLS', proc: a1 });
     rows.push({ name: `hostwatch agent (default \`--interval ${DEFAULT_INTERVAL_S}\`)`, what: `reports every ${DEFAULT_INTERVAL_S} s; CPU sampled every second for alerts`, proc: a5 });
-    commands.push('agent --manager 127.0.0.1:<port> --udp-port <port> --state-dir <tmp> --interval 1', 'agent --manager 127.0.0.1:<port> --udp-port <port> --state-dir <tmp>');
+    commands.push(`agent --manager 127.0.0.1:<port> --udp-port <port> --state-dir <tmp> --interval 1 ${QUIET.join(' ')}`, `agent --manager 127.0.0.1:<port> --udp-port <port> --state-dir <tmp> ${QUIET.join(' ')}`);
     const bare = spawnNode('-e', ['setInterval(() => {}, 1 << 30)']);
     rows.push({ name: `bare Node ${process.version} idle`, what: 'the floor: `node -e "setInterval(() => {}, 1 << 30)"`', proc: bare });
 
@@ -85,16 +104,22 @@ export const agentCost: Scenario = {
       }
     }
 
+    // A third agent at --interval 1 under `node --cpu-prof`, beside the others in the same window
+    // (profiling costs that agent a little, so it is not one of the measured rows).
     let profileLines: string[] = [];
+    const profiling = ctx.profile && !ctx.quick;
+    const profDir = profiling ? tempDir('hw-bench-prof-') : '';
+    const ap = profiling ? await startSettledAgent(mgr, 'cost-prof', ['--interval', '1', ...QUIET], { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] }) : undefined;
     try {
-      await Promise.all([waitOnline(mgr, 'cost-1s'), waitOnline(mgr, 'cost-default')]);
-      await sleep(ctx.quick ? 1500 : 5000); // start-up work (key, first samples) is not what we measure
+      await Promise.all([waitOnline(mgr, 'cost-1s'), waitOnline(mgr, 'cost-default'), ...(ap ? [waitOnline(mgr, 'cost-prof')] : [])]);
+      await sleep(ctx.quick ? 1500 : SETTLE_MS); // start-up work is not what we measure
       const polls = { zbxOk: 0, zbxErr: 0, zbxLastErr: '', neOk: 0, neErr: 0, neDefOk: 0 };
       let zbxValues: Record<string, string> = {};
       let neValues: Record<string, number | null> = {};
       const keys = zabbixKeys(iface);
       for (const r of rows) r.meter = new CpuMeter(r.proc.pid).start();
       const machine = new MachineMeter().start();
+      const profFrom = monoUs();
       const ac = new AbortController();
       const loops: Promise<void>[] = [];
       if (zbx) {
@@ -132,6 +157,7 @@ export const agentCost: Scenario = {
         }));
       }
       await sleep(windowS * 1000);
+      const profTo = monoUs();
       const machineCpu = machine.read();
       for (const r of rows) {
         r.cpu = r.meter!.read();
@@ -154,16 +180,21 @@ export const agentCost: Scenario = {
       const peerRows = rows.filter((r) => r.proc === neSeven || r.proc === zbx);
       const peerMin = peerRows.length ? Math.min(...peerRows.map((r) => r.cpu!.percent)) : null;
       const goals: Goal[] = [];
-      const bothPeers = !!neSeven && !!zbx;
+      const zbxRow = rows.find((r) => r.proc === zbx);
       goals.push({
-        goal: 'agent at `--interval 1` at or under the peers\' CPU',
-        figure: `${fmt.pct(r1.cpu!.percent, 3)} of a core; ${peerRows.map((r) => `${r.name.split(' ')[0]} ${fmt.pct(r.cpu!.percent, 3)}`).join(', ') || `no peer measured (issue's figures: zabbix_agentd ${ISSUE_ZABBIX_PCT}%, node_exporter ${ISSUE_NODE_EXPORTER_PCT}%)`}`,
-        met: ctx.quick || !bothPeers || peerMin === null ? null : r1.cpu!.percent <= peerMin,
+        goal: `agent at \`--interval 1\` at most ${INTERVAL1_MAX_PCT}% of a core`,
+        figure: `${fmt.pct(r1.cpu!.percent, 3)} (${r1.cpu!.ticks} ticks in ${windowS} s)`,
+        met: ctx.quick ? null : r1.cpu!.percent <= INTERVAL1_MAX_PCT,
       });
       goals.push({
-        goal: `agent at \`--interval 1\` near ${STRETCH_PCT}% of a core (reading /proc directly costs about 0.08%)`,
-        figure: fmt.pct(r1.cpu!.percent, 3),
-        met: ctx.quick ? null : r1.cpu!.percent <= STRETCH_PCT,
+        goal: 'agent at `--interval 1` at most half of zabbix_agentd\'s CPU in the same run',
+        figure: zbxRow ? `${fmt.pct(r1.cpu!.percent, 3)} against ${fmt.pct(zbxRow.cpu!.percent, 3)} (${zbxRow.cpu!.percent > 0 ? `${(r1.cpu!.percent / zbxRow.cpu!.percent).toFixed(2)}x` : 'zabbix_agentd used no tick'})${neSeven ? `; node_exporter ${fmt.pct(rows.find((r) => r.proc === neSeven)!.cpu!.percent, 3)}` : ''}` : `zabbix_agentd did not run (the issue's figure: ${ISSUE_ZABBIX_PCT}%)`,
+        met: ctx.quick || !zbxRow ? null : r1.cpu!.percent <= zbxRow.cpu!.percent / 2,
+      });
+      goals.push({
+        goal: `agent at the default \`--interval ${DEFAULT_INTERVAL_S}\` at most ${DEFAULT_MAX_PCT}% of a core`,
+        figure: `${fmt.pct(r5.cpu!.percent, 3)} (${r5.cpu!.ticks} ticks in ${windowS} s)`,
+        met: ctx.quick ? null : r5.cpu!.percent <= DEFAULT_MAX_PCT,
       });
       const rssRatio = r1.rssKiB! / rb.rssKiB!;
       goals.push({
@@ -172,27 +203,23 @@ export const agentCost: Scenario = {
         met: ctx.quick ? null : Math.max(r1.rssKiB!, r5.rssKiB!) <= rb.rssKiB! * 1.15,
       });
 
-      // A profiled agent where the CPU goal is missed: what it spends its time on.
-      if (ctx.profile && !ctx.quick && goals.slice(0, 2).some((g) => g.met === false)) {
-        ctx.log('profiling an agent at --interval 1');
-        const dir = tempDir('hw-bench-prof-');
-        const ap = await startSettledAgent(mgr, 'cost-prof', ['--interval', '1'], { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
-        await sleep(5000);
-        const from = monoUs();
-        await sleep(windowS * 1000);
-        const to = monoUs();
+      if (ap) {
         await ap.kill('SIGTERM');
-        const file = newestProfile(dir);
-        if (file) profileLines = profileMarkdown(`Profile of an agent at \`--interval 1\` over ${windowS} s (\`node --cpu-prof\`, a separate run)`, summarize(file, from, to));
+        const file = newestProfile(profDir);
+        if (file) profileLines = profileMarkdown(`Profile now: a third agent at \`--interval 1\` under \`node --cpu-prof\`, beside the others over the same ${windowS} s`, summarize(file, profFrom, profTo));
+        else profileLines = ['The profiled agent wrote no profile (it did not exit cleanly).', ''];
+        if (existsSync(BEFORE_PROFILE)) profileLines.push(...readFileSync(BEFORE_PROFILE, 'utf8').trimEnd().split('\n'), '');
       }
 
       const body: string[] = [
-        `All processes ran at once for the same ${windowS} s window on loopback, after their start-up. CPU is utime+stime+cutime+cstime`,
+        `All processes ran at once for the same ${windowS} s window on loopback, starting ${ctx.quick ? 1.5 : SETTLE_MS / 1000} s after the agents were online. CPU is utime+stime+cutime+cstime`,
         `from /proc/<pid>/stat of the process and every descendant (zabbix_agentd forks workers), over the window, in % of one core`,
         `(1 tick = 1/${CLK_TCK} s = ${((1 / CLK_TCK / windowS) * 100).toFixed(3)}% over this window). RSS and PSS at the end of the window, summed over the`,
         `process tree (PSS splits shared pages between zabbix's forked workers). Network interface for the peers: ${iface}.`,
         'Each agent was started once (to make its key and pin the manager), stopped, and started again with the same state folder, as a',
         'service runs after its first start: the first start alone loads the certificate library (about 14 MiB more, kept until exit).',
+        `The agents run with \`${QUIET.join(' ')}\`: the machine is shared, and its load must not raise CPU alerts in the window (an alert is a`,
+        'durable write of alerts.json); the CPU rule is still judged on every 1 s sample.',
         `Machine: every process on it used ${fmt.pct(machineCpu, 1)} of a core during the window (all of the above, the bench and anything else).`,
         `Peers: ${peers.note}.${peerNotes.length ? ' ' + peerNotes.join('; ') + '.' : ''}`,
         '',
@@ -219,6 +246,7 @@ export const agentCost: Scenario = {
       if (profileLines.length) body.push(...profileLines);
       return { body, goals, commands };
     } finally {
+      await ap?.kill('SIGTERM', 5000);
       for (const r of rows) await r.proc.kill('SIGTERM', 5000);
       await mgr.kill('SIGTERM');
       mgr.api.close();

@@ -218,7 +218,7 @@ export function summarize(path: string, fromUs = -Infinity, toUs = Infinity, top
 export function profileMarkdown(title: string, s: ProfileSummary): string[] {
   const row = (h: HotSpot) => `| \`${h.fn}\` | ${h.where} | ${h.selfMs.toFixed(0)} ms (${h.selfPct.toFixed(1)}%) | ${h.totalMs.toFixed(0)} ms (${h.totalPct.toFixed(1)}%) |`;
   return [
-    `${title}: ${(s.sampledMs / 1000).toFixed(1)} s sampled, busy ${s.busyPct.toFixed(1)}% of it. Percentages are of the busy time.`,
+    `${title}: ${(s.sampledMs / 1000).toFixed(1)} s sampled, busy ${s.busyPct.toFixed(s.busyPct < 1 ? 3 : 1)}% of it. Percentages are of the busy time.`,
     '',
     '| function (by self time) | where | self | inclusive |',
     '|---|---|---|---|',

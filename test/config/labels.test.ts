@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseConfigText } from '../../common/config/file.ts';
-import { effectiveLabels, parseLabelFlags, readLabels, type LabelAssign } from '../../common/rules/labels.ts';
+import { effectiveLabels, parseLabelFlags, type LabelAssign } from '../../common/rules/labels.ts';
+import { readLabels } from '../../common/rules/labels-config.ts';
 import { codeOf } from '../harness.helper.ts';
 
 test('--label name=value, repeatable; bad ones are BAD_FLAG', () => {

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { busyPercent, CpuMeter, readCpuTimes, type CpuTimes } from '../../common/metrics/cpu.ts';
+import { busyPercent, CpuMeter, readCpuTimes, SharedCpuTimes, type CpuTimes } from '../../common/metrics/cpu.ts';
+import { HwError } from '../../common/errors.ts';
 import { timed } from '../harness.helper.ts';
 
 const test = suite('metrics/cpu');
@@ -63,6 +64,45 @@ test('os.cpus() path (other platforms) gives increasing totals', () => {
   while (Date.now() < end);
   const b = readCpuTimes('darwin');
   assert.ok(b.total > a.total && b.idle >= a.idle);
+});
+
+test('shared readings: meters asking in one tick get one reading, each keeps its own window', () => {
+  let reads = 0;
+  let now = 0;
+  const src = new SharedCpuTimes({ read: () => ({ idle: ++reads * 5, total: reads * 10 }), now: () => now, maxAgeMs: 50 });
+  const sampler = new CpuMeter({ read: () => src.read() }); // reading 1
+  now = 1000;
+  const report = new CpuMeter({ read: () => src.read() }); // reading 2
+  assert.is(reads, 2);
+  now = 2000;
+  assert.equal(sampler.measure(), { percent: 50 }); // reading 3, window 1..3
+  now = 2010;
+  assert.equal(report.measure(), { percent: 50 }); // same tick: reading 3 again, window 2..3
+  assert.is(reads, 3);
+  now = 2100;
+  assert.is(sampler.measure().percent, 50); // a later tick reads again
+  assert.is(reads, 4);
+});
+
+test('shared readings: a failed read is not kept, the next one reads again', () => {
+  let fail = true;
+  let reads = 0;
+  const src = new SharedCpuTimes({ read: () => { reads++; if (fail) throw new HwError('UNAVAILABLE', 'cannot read x'); return { idle: 1, total: 2 }; }, now: () => 0 });
+  assert.throws(() => src.read(), /cannot read x/);
+  fail = false;
+  assert.equal(src.read(), { idle: 1, total: 2 });
+  assert.is(reads, 2);
+});
+
+test('real /proc/stat through the shared source: a busy loop shows up', () => {
+  if (process.platform !== 'linux') return;
+  const src = new SharedCpuTimes({ maxAgeMs: 0 });
+  const meter = new CpuMeter({ read: () => src.read() });
+  const end = Date.now() + 200;
+  while (Date.now() < end);
+  const r = meter.measure();
+  assert.ok(r.percent !== null && r.percent > 0, JSON.stringify(r));
+  src.close();
 });
 
 test.run();

@@ -2,12 +2,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, type StatsFs } from 'node:fs';
-import { dfPercent, diskUsage, parseMounts, readMounts, realMounts } from '../../common/metrics/disk.ts';
+import { dfPercent, diskUsage, MountTable, parseMounts, readMounts, realMounts } from '../../common/metrics/disk.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanTempDirs, tempDir } from '../harness.helper.ts';
 import { HwError } from '../../common/errors.ts';
 import { timed } from '../harness.helper.ts';
 import { fixture } from './fake-proc.helper.ts';
 
 const test = suite('metrics/disk');
+test.after(cleanTempDirs);
 
 test('df percent: used / (used + avail), rounded up', () => {
   assert.is(dfPercent(22702152, 83688760), 22); // a real `df -P /` line: 22%
@@ -79,5 +83,46 @@ test('real /proc/self/mounts includes / and no pseudo filesystem', () => {
   assert.ok(mounts.some((m) => m.mount === '/'), JSON.stringify(mounts));
   assert.not.ok(mounts.some((m) => ['proc', 'sysfs', 'cgroup', 'cgroup2', 'devpts'].includes(m.type)));
 });
+
+test('mount table: one read a tick, parsed again only when it changed, the root\'s type known', () => {
+  const root = tempDir('hw-mounts-');
+  mkdirSync(join(root, 'self'));
+  const path = join(root, 'self/mounts');
+  writeFileSync(path, '/dev/vda / ext4 rw 0 0\nproc /proc proc rw 0 0\n');
+  let now = 0;
+  const t = new MountTable(root, () => now);
+  const first = t.list();
+  assert.equal(first, [{ fs: '/dev/vda', mount: '/', type: 'ext4' }]);
+  assert.is(t.typeOf('/'), 'ext4');
+  assert.is(t.typeOf('/nowhere'), '');
+  now = 1000;
+  assert.ok(t.list() === first, 'same bytes: the parsed list is kept');
+  writeFileSync(path, '/dev/vda / ext4 rw 0 0\nserver:/x /mnt/x nfs4 rw 0 0\n');
+  now = 1010;
+  assert.ok(t.list() === first, 'same tick: not read again');
+  now = 2000;
+  assert.equal(t.list().map((m) => m.mount), ['/', '/mnt/x']);
+  assert.is(t.typeOf('/mnt/x'), 'nfs4');
+  t.close();
+});
+
+test('mount table: an unreadable table is UNAVAILABLE, and an unknown root type keeps the statfs deadline', () => {
+  const t = new MountTable(join(tempDir('hw-mounts-'), 'nowhere'));
+  assert.throws(() => t.list(), (e: unknown) => e instanceof HwError && e.code === 'UNAVAILABLE');
+  assert.is(t.typeOf('/'), '');
+});
+
+test('real machine: the mount table gives what readMounts gives, and local statfs matches the async one', timed(10_000, async () => {
+  if (process.platform !== 'linux') return;
+  const t = new MountTable();
+  assert.equal(t.list(), readMounts());
+  const type = t.typeOf('/');
+  assert.ok(type.length > 0, 'the root has a type');
+  const inline = await diskUsage({ fs: '/', mount: '/', type });
+  const viaDeadline = await diskUsage({ fs: '/', mount: '/', type: '' });
+  assert.is(inline.size, viaDeadline.size);
+  assert.ok(Math.abs(inline.used - viaDeadline.used) < 64 * 1024 * 1024, 'the same filesystem, moments apart');
+  t.close();
+}));
 
 test.run();

@@ -55,6 +55,41 @@ test('process count = numeric names only', () => {
   assert.is(countProcesses(fakeProc(5)), 5);
 });
 
+test('parsers read bytes as they read text, and reject what is cut or garbled', () => {
+  const stat = readFileSync(fixture('proc/stat'));
+  assert.equal(parseCpuTimes(stat), parseCpuTimes(stat.toString('latin1')));
+  assert.is(parseBootTime(stat), parseBootTime(stat.toString('latin1')));
+  // the cpu line need not be first; a short one (old kernels: 4 fields) still counts
+  assert.equal(parseCpuTimes('intr 1 2\ncpu  1 2 3 4\n'), { idle: 4, total: 10 });
+  assert.equal(parseCpuTimes('cpu  1 2 3 4'), { idle: 4, total: 10 }); // no final newline
+  for (const bad of ['cpu  1 2 3\n', 'cpu  1 2 x 4 5\n', 'cpu\n', '', 'cpu0 1 2 3 4\n']) {
+    assert.throws(() => parseCpuTimes(bad), /\/proc\/stat/, JSON.stringify(bad));
+  }
+  const mem = readFileSync(fixture('proc/meminfo'));
+  assert.equal(parseMeminfo(mem), parseMeminfo(mem.toString('latin1')));
+  // a key that only starts like a wanted one is not it; the last line without a newline counts
+  assert.equal(parseMeminfo('MemTotalX: 5 kB\nMemTotal: 2 kB\nSwapFree: 1 kB'), { totalBytes: 2048, availableBytes: null, freeBytes: null, swapTotalBytes: null, swapFreeBytes: 1024 });
+  assert.throws(() => parseMeminfo('MemTotal: kB\n'), /MemTotal/);
+});
+
+test('net/dev from bytes: names trimmed, short or garbled lines skipped, many interfaces', () => {
+  const head = 'Inter-|   Receive                            |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes\n';
+  const lines = Array.from({ length: 400 }, (_, i) => `  veth${i}: ${i} 1 0 0 0 0 0 0 ${i * 2} 1 0 0 0 0 0 0`);
+  const n = parseNetDev(Buffer.from(head + lines.join('\n') + '\n  short: 1 2 3\n bad: x 1 2 3 4 5 6 7 8\n', 'latin1'));
+  assert.is(n.length, 400);
+  assert.equal(n[399], { name: 'veth399', rxBytes: 399, txBytes: 798 });
+  assert.throws(() => parseNetDev(head), /no interfaces/);
+});
+
+test('uptime and loadavg from bytes: the same doubles Number() gives, nothing else accepted', () => {
+  for (const t of ['12345.67', '0.01', '987654.99', '3', '1.1', '0.3', '16777216.97']) {
+    assert.is(parseUptime(Buffer.from(`${t} 1.00\n`)), Number(t), t);
+  }
+  assert.equal(parseLoadavg(Buffer.from('0.46 0.22 0.08 3/110 3589\n')), [0.46, 0.22, 0.08]);
+  for (const bad of ['', '\n', 'abc 1\n', '-1 2\n', '12x 1\n']) assert.throws(() => parseUptime(bad), /uptime/, JSON.stringify(bad));
+  for (const bad of ['0.46 0.22\n', '0.46 x 0.08 1/2 3\n', '']) assert.throws(() => parseLoadavg(bad), /loadavg/, JSON.stringify(bad));
+});
+
 test('missing file: UNAVAILABLE naming the path and errno', () => {
   const root = fakeProc();
   rmSync(join(root, 'meminfo'));
