@@ -163,6 +163,8 @@ export const FS_TYPE_MAX = 64;
 /** statfs on a hung network mount never returns; give up on that mount after this long. */
 export const STATFS_TIMEOUT_MS = 3000;
 /** Largest /proc file the agent reads (net/dev or the mount table of a host with thousands of them). */
+/** A report's process count is at most this old (counting lists all of /proc; `status` counts afresh). */
+export const PROCESS_COUNT_MAX_AGE_MS = 5000;
 export const PROC_FILE_MAX_BYTES = 4 * 1024 * 1024;
 /** Readings of one /proc file asked for within this long of each other are one tick's: the first is reused (the alert sampler and a report, the root disk and the mount list). */
 export const SAME_TICK_MS = 50;

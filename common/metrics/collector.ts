@@ -4,7 +4,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProgram } from '../commands/runner.ts';
 import { CpuMeter, SharedCpuTimes } from './cpu.ts';
-import { CPU_RETRY_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
+import { CPU_RETRY_MS, PROCESS_COUNT_MAX_AGE_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
 import { diskUsage, type MountEntry } from './disk.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
@@ -55,6 +55,8 @@ export class Collector {
   private statics: Promise<StaticInfo> | null = null;
   private mounts: MountUsage[] | null = null;
   private mountsRefresh: Promise<void> | null = null;
+  /** the reports' process count, counted at most every PROCESS_COUNT_MAX_AGE_MS */
+  private procCount: { at: number; value: Promise<number> } | null = null;
 
   constructor(opts: CollectorOptions = {}) {
     this.platform = opts.platform ?? process.platform;
@@ -87,7 +89,7 @@ export class Collector {
     this.mountsRefresh ??= this.disks().then((d) => {
       this.mounts = d.list.map((x) => ({ mount: x.mount, ...(x.type ? { type: x.type } : {}), size: x.size, used: x.used, available: x.available, percent: x.percent }));
     }, () => {}).finally(() => { this.mountsRefresh = null; });
-    const live = await this.readLive(this.sampleWindow);
+    const live = await this.readLive(this.sampleWindow, this.recentProcessCount());
     const sample: Sample = { at: this.now(), metrics: live.metrics };
     if (live.interfaces) sample.interfaces = live.interfaces;
     if (this.mounts?.length) sample.mounts = this.mounts;
@@ -108,7 +110,7 @@ export class Collector {
     const [statics, disks] = await Promise.all([this.statics, this.disks(), sleep(STATUS_WINDOW_MS)]);
     // A timed-out lookup may work next time; anything else systeminformation said will not change.
     if (statics.timedOut) this.statics = null;
-    const live = await this.readLive(window);
+    const live = await this.readLive(window, this.readers.processCount());
     const at = this.now();
     const unavailable: Record<string, string> = { ...statics.unavailable, ...disks.unavailable };
     if (live.interfacesReason) unavailable.interfaces = live.interfacesReason;
@@ -178,7 +180,23 @@ export class Collector {
     return { list, unavailable };
   }
 
-  private async readLive(window: Window): Promise<Live> {
+  /**
+   * Counting processes lists /proc (on Windows it runs a program): the dearest reading of a
+   * report, for a figure that moves slowly. Reports reuse a count for PROCESS_COUNT_MAX_AGE_MS;
+   * `status` and the process-count command count afresh. A failed count is not kept.
+   */
+  private recentProcessCount(): Promise<number> {
+    const t = this.now();
+    if (this.procCount && t - this.procCount.at < PROCESS_COUNT_MAX_AGE_MS && t >= this.procCount.at) return this.procCount.value;
+    const entry = { at: t, value: this.readers.processCount() };
+    entry.value.catch(() => {
+      if (this.procCount === entry) this.procCount = null;
+    });
+    this.procCount = entry;
+    return entry.value;
+  }
+
+  private async readLive(window: Window, processCount: Promise<number>): Promise<Live> {
     const r = this.readers;
     const u: Record<string, string> = {};
     const m: Metrics = {
@@ -187,7 +205,7 @@ export class Collector {
     };
 
     // Started together and settled at once, so a failure cannot go unhandled during the CPU retry.
-    const pending = Promise.allSettled([r.rootDisk(), r.net(), r.processCount(), window.net]);
+    const pending = Promise.allSettled([r.rootDisk(), r.net(), processCount, window.net]);
 
     let cpu = window.cpu.measure();
     if (cpu.tooSoon) {

@@ -2,12 +2,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ChildProcess, execFileSync } from 'node:child_process';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Collector } from '../../common/metrics/collector.ts';
 import { runProgram } from '../../common/commands/runner.ts';
 import { HwError } from '../../common/errors.ts';
+import { PROCESS_COUNT_MAX_AGE_MS } from '../../common/constants.ts';
 import type { Runner } from '../../common/metrics/types.ts';
 import { cleanTempDirs, timed } from '../harness.helper.ts';
 import { fakeProc, fixture } from './fake-proc.helper.ts';
@@ -128,6 +129,24 @@ test('fake /proc: exact values, rates from the previous reading with the injecte
   const s2 = await c.sample();
   assert.is(s2.metrics.netRxRate, null);
   assert.match(s2.metrics.unavailable!.netRxRate!, 'backwards');
+}));
+
+test('fake /proc: reports reuse a process count for 5 s; the process-count command counts afresh', timed(5000, async () => {
+  const root = fakeProc(5);
+  let now = 1_000;
+  const c = new Collector({ platform: 'linux', procRoot: root, now: () => now });
+  assert.is((await c.sample()).metrics.processCount, 5);
+  mkdirSync(join(root, '9999'));
+  now = 2_000;
+  assert.is((await c.sample()).metrics.processCount, 5, 'a report within 5 s reuses the count');
+  assert.is((await c.processCount()).processCount, 6, 'the command counts now');
+  now = 1_000 + PROCESS_COUNT_MAX_AGE_MS;
+  assert.is((await c.sample()).metrics.processCount, 6, 'counted again once 5 s old');
+  // A count that fails is not kept: the next report tries again.
+  rmSync(root, { recursive: true, force: true });
+  now += PROCESS_COUNT_MAX_AGE_MS;
+  assert.is((await c.sample()).metrics.processCount, null);
+  c.close();
 }));
 
 test('fake /proc: missing files are null with the reason, never 0', timed(5000, async () => {
