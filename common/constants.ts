@@ -163,8 +163,12 @@ export const FS_TYPE_MAX = 64;
 /** statfs on a hung network mount never returns; give up on that mount after this long. */
 export const STATFS_TIMEOUT_MS = 3000;
 /** Largest /proc file the agent reads (net/dev or the mount table of a host with thousands of them). */
-/** A report's process count is at most this old (counting lists all of /proc; `status` counts afresh). */
-export const PROCESS_COUNT_MAX_AGE_MS = 5000;
+/**
+ * A report's process count and per-mount usage are at most this old: counting lists all of /proc
+ * and each mount is a statfs, the dearest readings of a report at --interval 1, for figures that
+ * move slowly. `status` and `procs` read afresh; the root disk is measured for every report.
+ */
+export const SLOW_READING_MAX_AGE_MS = 5000;
 export const PROC_FILE_MAX_BYTES = 4 * 1024 * 1024;
 /** Readings of one /proc file asked for within this long of each other are one tick's: the first is reused (the alert sampler and a report, the root disk and the mount list). */
 export const SAME_TICK_MS = 50;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProgram } from '../commands/runner.ts';
 import { CpuMeter, SharedCpuTimes } from './cpu.ts';
-import { CPU_RETRY_MS, PROCESS_COUNT_MAX_AGE_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
+import { CPU_RETRY_MS, SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
 import { diskUsage, type MountEntry } from './disk.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
@@ -55,7 +55,8 @@ export class Collector {
   private statics: Promise<StaticInfo> | null = null;
   private mounts: MountUsage[] | null = null;
   private mountsRefresh: Promise<void> | null = null;
-  /** the reports' process count, counted at most every PROCESS_COUNT_MAX_AGE_MS */
+  private mountsAt = -Infinity;
+  /** the reports' process count, counted at most every SLOW_READING_MAX_AGE_MS */
   private procCount: { at: number; value: Promise<number> } | null = null;
 
   constructor(opts: CollectorOptions = {}) {
@@ -86,9 +87,16 @@ export class Collector {
   async sample(): Promise<Sample> {
     // Per-mount usage for the history's per-mount series, refreshed beside the sample and never
     // waited for: a hung network mount must not delay the report (a failed mount is just absent).
-    this.mountsRefresh ??= this.disks().then((d) => {
-      this.mounts = d.list.map((x) => ({ mount: x.mount, ...(x.type ? { type: x.type } : {}), size: x.size, used: x.used, available: x.available, percent: x.percent }));
-    }, () => {}).finally(() => { this.mountsRefresh = null; });
+    // At most every SLOW_READING_MAX_AGE_MS: filling a disk takes longer than that, and at
+    // --interval 1 a statfs of every mount each second was a good part of a report's cost (the
+    // headline disk, the root, is still measured for every report).
+    const t = this.now();
+    if (!this.mountsRefresh && !(t - this.mountsAt < SLOW_READING_MAX_AGE_MS && t >= this.mountsAt)) {
+      this.mountsAt = t;
+      this.mountsRefresh = this.disks().then((d) => {
+        this.mounts = d.list.map((x) => ({ mount: x.mount, ...(x.type ? { type: x.type } : {}), size: x.size, used: x.used, available: x.available, percent: x.percent }));
+      }, () => {}).finally(() => { this.mountsRefresh = null; });
+    }
     const live = await this.readLive(this.sampleWindow, this.recentProcessCount());
     const sample: Sample = { at: this.now(), metrics: live.metrics };
     if (live.interfaces) sample.interfaces = live.interfaces;
@@ -182,12 +190,12 @@ export class Collector {
 
   /**
    * Counting processes lists /proc (on Windows it runs a program): the dearest reading of a
-   * report, for a figure that moves slowly. Reports reuse a count for PROCESS_COUNT_MAX_AGE_MS;
+   * report, for a figure that moves slowly. Reports reuse a count for SLOW_READING_MAX_AGE_MS;
    * `status` and the process-count command count afresh. A failed count is not kept.
    */
   private recentProcessCount(): Promise<number> {
     const t = this.now();
-    if (this.procCount && t - this.procCount.at < PROCESS_COUNT_MAX_AGE_MS && t >= this.procCount.at) return this.procCount.value;
+    if (this.procCount && t - this.procCount.at < SLOW_READING_MAX_AGE_MS && t >= this.procCount.at) return this.procCount.value;
     const entry = { at: t, value: this.readers.processCount() };
     entry.value.catch(() => {
       if (this.procCount === entry) this.procCount = null;

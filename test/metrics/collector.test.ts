@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Collector } from '../../common/metrics/collector.ts';
 import { runProgram } from '../../common/commands/runner.ts';
 import { HwError } from '../../common/errors.ts';
-import { PROCESS_COUNT_MAX_AGE_MS } from '../../common/constants.ts';
+import { SLOW_READING_MAX_AGE_MS } from '../../common/constants.ts';
 import type { Runner } from '../../common/metrics/types.ts';
 import { cleanTempDirs, timed } from '../harness.helper.ts';
 import { fakeProc, fixture } from './fake-proc.helper.ts';
@@ -140,12 +140,32 @@ test('fake /proc: reports reuse a process count for 5 s; the process-count comma
   now = 2_000;
   assert.is((await c.sample()).metrics.processCount, 5, 'a report within 5 s reuses the count');
   assert.is((await c.processCount()).processCount, 6, 'the command counts now');
-  now = 1_000 + PROCESS_COUNT_MAX_AGE_MS;
+  now = 1_000 + SLOW_READING_MAX_AGE_MS;
   assert.is((await c.sample()).metrics.processCount, 6, 'counted again once 5 s old');
   // A count that fails is not kept: the next report tries again.
   rmSync(root, { recursive: true, force: true });
-  now += PROCESS_COUNT_MAX_AGE_MS;
+  now += SLOW_READING_MAX_AGE_MS;
   assert.is((await c.sample()).metrics.processCount, null);
+  c.close();
+}));
+
+test('fake /proc: per-mount usage is refreshed at most every 5 s, never waited for', timed(5000, async () => {
+  if (!onLinux) return;
+  const root = fakeProc(3);
+  const mountsFile = join(root, 'self/mounts');
+  writeFileSync(mountsFile, '/dev/hw-test-a / ext4 rw 0 0\n');
+  let now = 1_000;
+  const c = new Collector({ platform: 'linux', procRoot: root, now: () => now });
+  await c.sample(); // starts the first refresh
+  now = 2_000;
+  const names = async () => ((await c.sample()).mounts ?? []).map((m) => m.mount);
+  assert.equal(await names(), ['/']);
+  writeFileSync(mountsFile, `/dev/hw-test-a / ext4 rw 0 0\n/dev/hw-test-b ${os.tmpdir()} ext4 rw 0 0\n`);
+  now = 4_000;
+  assert.equal(await names(), ['/'], 'within 5 s of the last refresh: the mounts as they were');
+  now = 1_000 + SLOW_READING_MAX_AGE_MS;
+  await c.sample(); // due: refreshed beside this sample
+  assert.equal(await names(), ['/', os.tmpdir()]);
   c.close();
 }));
 
