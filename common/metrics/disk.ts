@@ -3,7 +3,7 @@
 import { statfs } from 'node:fs/promises';
 import { statfsSync, type StatsFs } from 'node:fs';
 import { join } from 'node:path';
-import { SAME_TICK_MS, STATFS_TIMEOUT_MS } from '../constants.ts';
+import { SAME_TICK_MS, SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { DiskUsage } from './types.ts';
 import { DEFAULT_PROC_ROOT, readProc } from './proc-linux.ts';
@@ -101,10 +101,15 @@ export class MountTable {
     return this.real;
   }
 
-  /** The type of what is mounted at `mount` ('' when unknown: then statfs keeps its deadline). */
+  /**
+   * The type of what is mounted at `mount` ('' when unknown: then statfs keeps its deadline). A
+   * report asks it for the root each time, so a table up to SLOW_READING_MAX_AGE_MS old answers:
+   * generating /proc/self/mounts (every cgroup's options) was a tenth of the kernel time of an
+   * agent at --interval 1, for an answer that changes only with a remount.
+   */
   typeOf(mount: string): string {
     try {
-      this.refresh();
+      this.refresh(SLOW_READING_MAX_AGE_MS);
     } catch {
       return '';
     }
@@ -116,9 +121,9 @@ export class MountTable {
     this.file.close();
   }
 
-  private refresh(): void {
+  private refresh(maxAgeMs = SAME_TICK_MS): void {
     const t = this.now();
-    if (this.last && t - this.readAt < SAME_TICK_MS) return;
+    if (this.last && t - this.readAt < maxAgeMs && t >= this.readAt) return;
     this.last = null; // a failed read must not leave a stale table behind
     const b = this.file.read();
     this.readAt = t;

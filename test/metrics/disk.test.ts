@@ -6,6 +6,7 @@ import { dfPercent, diskUsage, MountTable, parseMounts, readMounts, realMounts }
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanTempDirs, tempDir } from '../harness.helper.ts';
+import { SLOW_READING_MAX_AGE_MS } from '../../common/constants.ts';
 import { HwError } from '../../common/errors.ts';
 import { timed } from '../harness.helper.ts';
 import { fixture } from './fake-proc.helper.ts';
@@ -103,6 +104,12 @@ test('mount table: one read a tick, parsed again only when it changed, the root\
   now = 2000;
   assert.equal(t.list().map((m) => m.mount), ['/', '/mnt/x']);
   assert.is(t.typeOf('/mnt/x'), 'nfs4');
+  // A type lookup (each report's root) takes a table up to 5 s old; list() reads again each tick.
+  writeFileSync(path, '/dev/vda / xfs rw 0 0\n');
+  now = 2000 + SLOW_READING_MAX_AGE_MS - 1;
+  assert.is(t.typeOf('/'), 'ext4', 'a recent table answers the type');
+  now = 2000 + SLOW_READING_MAX_AGE_MS;
+  assert.is(t.typeOf('/'), 'xfs', 'read again once 5 s old');
   t.close();
 });
 
