@@ -25,9 +25,15 @@ const DEFAULT_MAX_PCT = 0.05;
 const WINDOW_S = 120;
 /**
  * The window starts this long after the agents are online: past V8's start-up work (the memory
- * reducer's full collections about 8 s after start, the first optimizations), as a service runs.
+ * reducer's full collections about 8 s after start, and the optimizing compiler, which at one call
+ * a second takes about a minute to compile the per-second code: a tenth of an agent's CPU in its
+ * first minute went to the compiler's thread), as a service runs for days.
  */
-const SETTLE_MS = 15_000;
+const SETTLE_MS = 60_000;
+
+/** The figure judged: the scheduler's exact run time where the kernel has it, else the ticks. */
+const cpuOf = (r: Row): number => r.cpu!.exactPercent ?? r.cpu!.percent;
+const ticksOf = (r: Row, windowS: number): string => `${r.cpu!.ticks} ticks in ${windowS} s`;
 /**
  * The CPU rule's threshold out of reach: other work on a shared machine must not raise alerts in
  * the window (each is a durable write of alerts.json, fsync and rename). The rule is still judged
@@ -42,7 +48,7 @@ interface Row {
   what: string;
   proc: Proc;
   meter?: CpuMeter;
-  cpu?: { percent: number; ticks: number; sysTicks: number; seconds: number };
+  cpu?: { percent: number; ticks: number; sysTicks: number; seconds: number; exactPercent: number | null };
   rssKiB?: number;
   pssKiB?: number;
   processes?: number;
@@ -178,23 +184,23 @@ export const agentCost: Scenario = {
       const r5 = rows[1]!;
       const rb = rows[2]!;
       const peerRows = rows.filter((r) => r.proc === neSeven || r.proc === zbx);
-      const peerMin = peerRows.length ? Math.min(...peerRows.map((r) => r.cpu!.percent)) : null;
+      const peerMin = peerRows.length ? Math.min(...peerRows.map(cpuOf)) : null;
       const goals: Goal[] = [];
       const zbxRow = rows.find((r) => r.proc === zbx);
       goals.push({
         goal: `agent at \`--interval 1\` at most ${INTERVAL1_MAX_PCT}% of a core`,
-        figure: `${fmt.pct(r1.cpu!.percent, 3)} (${r1.cpu!.ticks} ticks in ${windowS} s)`,
-        met: ctx.quick ? null : r1.cpu!.percent <= INTERVAL1_MAX_PCT,
+        figure: `${fmt.pct(cpuOf(r1), 3)} (${ticksOf(r1, windowS)})`,
+        met: ctx.quick ? null : cpuOf(r1) <= INTERVAL1_MAX_PCT,
       });
       goals.push({
         goal: 'agent at `--interval 1` at most half of zabbix_agentd\'s CPU in the same run',
-        figure: zbxRow ? `${fmt.pct(r1.cpu!.percent, 3)} against ${fmt.pct(zbxRow.cpu!.percent, 3)} (${zbxRow.cpu!.percent > 0 ? `${(r1.cpu!.percent / zbxRow.cpu!.percent).toFixed(2)}x` : 'zabbix_agentd used no tick'})${neSeven ? `; node_exporter ${fmt.pct(rows.find((r) => r.proc === neSeven)!.cpu!.percent, 3)}` : ''}` : `zabbix_agentd did not run (the issue's figure: ${ISSUE_ZABBIX_PCT}%)`,
-        met: ctx.quick || !zbxRow ? null : r1.cpu!.percent <= zbxRow.cpu!.percent / 2,
+        figure: zbxRow ? `${fmt.pct(cpuOf(r1), 3)} against ${fmt.pct(cpuOf(zbxRow), 3)} (${cpuOf(zbxRow) > 0 ? `${(cpuOf(r1) / cpuOf(zbxRow)).toFixed(2)}x` : 'zabbix_agentd used no CPU'})${neSeven ? `; node_exporter ${fmt.pct(cpuOf(rows.find((r) => r.proc === neSeven)!), 3)}` : ''}` : `zabbix_agentd did not run (the issue's figure: ${ISSUE_ZABBIX_PCT}%)`,
+        met: ctx.quick || !zbxRow ? null : cpuOf(r1) <= cpuOf(zbxRow) / 2,
       });
       goals.push({
         goal: `agent at the default \`--interval ${DEFAULT_INTERVAL_S}\` at most ${DEFAULT_MAX_PCT}% of a core`,
-        figure: `${fmt.pct(r5.cpu!.percent, 3)} (${r5.cpu!.ticks} ticks in ${windowS} s)`,
-        met: ctx.quick ? null : r5.cpu!.percent <= DEFAULT_MAX_PCT,
+        figure: `${fmt.pct(cpuOf(r5), 3)} (${ticksOf(r5, windowS)})`,
+        met: ctx.quick ? null : cpuOf(r5) <= DEFAULT_MAX_PCT,
       });
       const rssRatio = r1.rssKiB! / rb.rssKiB!;
       goals.push({
@@ -212,9 +218,11 @@ export const agentCost: Scenario = {
       }
 
       const body: string[] = [
-        `All processes ran at once for the same ${windowS} s window on loopback, starting ${ctx.quick ? 1.5 : SETTLE_MS / 1000} s after the agents were online. CPU is utime+stime+cutime+cstime`,
-        `from /proc/<pid>/stat of the process and every descendant (zabbix_agentd forks workers), over the window, in % of one core`,
-        `(1 tick = 1/${CLK_TCK} s = ${((1 / CLK_TCK / windowS) * 100).toFixed(3)}% over this window). RSS and PSS at the end of the window, summed over the`,
+        `All processes ran at once for the same ${windowS} s window on loopback, starting ${ctx.quick ? 1.5 : SETTLE_MS / 1000} s after the agents were online. CPU, in % of one core,`,
+        'is the scheduler\'s exact run time (/proc/<pid>/task/<tid>/schedstat, nanoseconds) of every thread of the process and of every descendant',
+        '(zabbix_agentd forks workers) over the window, the figure the goals are judged on; beside it the ticks that top and ps count,',
+        `utime+stime from /proc/<pid>/stat (1 tick = 1/${CLK_TCK} s = ${((1 / CLK_TCK / windowS) * 100).toFixed(3)}% over this window: at these figures a tick more or less`,
+        'moves the percent by a tenth, which is why the exact time is judged). RSS and PSS at the end of the window, summed over the',
         `process tree (PSS splits shared pages between zabbix's forked workers). Network interface for the peers: ${iface}.`,
         'Each agent was started once (to make its key and pin the manager), stopped, and started again with the same state folder, as a',
         'service runs after its first start: the first start alone loads the certificate library (about 14 MiB more, kept until exit).',
@@ -223,13 +231,13 @@ export const agentCost: Scenario = {
         `Machine: every process on it used ${fmt.pct(machineCpu, 1)} of a core during the window (all of the above, the bench and anything else).`,
         `Peers: ${peers.note}.${peerNotes.length ? ' ' + peerNotes.join('; ') + '.' : ''}`,
         '',
-        ...table(['process', 'what it does', 'CPU (% of one core)', 'ticks (of which kernel)', 'RSS', 'PSS', 'processes', 'polls'], rows.map((r) => [
-          r.name, r.what, fmt.pct(r.cpu!.percent, 3), `${r.cpu!.ticks} (${r.cpu!.sysTicks})`, fmt.mib(r.rssKiB!), fmt.mib(r.pssKiB!), r.processes!, r.note ?? '',
+        ...table(['process', 'what it does', 'CPU (% of one core)', 'ticks (of which kernel)', 'by ticks', 'RSS', 'PSS', 'processes', 'polls'], rows.map((r) => [
+          r.name, r.what, fmt.pct(cpuOf(r), 3), `${r.cpu!.ticks} (${r.cpu!.sysTicks})`, fmt.pct(r.cpu!.percent, 3), fmt.mib(r.rssKiB!), fmt.mib(r.pssKiB!), r.processes!, r.note ?? '',
         ])),
         '',
       ];
       if (peerMin !== null) {
-        body.push(`Ratios in this run: our agent at \`--interval 1\` uses ${(r1.cpu!.percent / peerMin).toFixed(2)}x the CPU of the cheaper peer; its RSS is ${rssRatio.toFixed(2)}x bare Node's.`, '');
+        body.push(`Ratios in this run: our agent at \`--interval 1\` uses ${(cpuOf(r1) / peerMin).toFixed(2)}x the CPU of the cheaper peer; its RSS is ${rssRatio.toFixed(2)}x bare Node's.`, '');
       } else {
         body.push(`No peer ran here; the issue's figures on this kind of machine: zabbix_agentd ${ISSUE_ZABBIX_PCT}%, node_exporter ${ISSUE_NODE_EXPORTER_PCT}% of a core.`, '');
       }

@@ -111,11 +111,41 @@ export function treeMemory(pid: number): { rssKiB: number; pssKiB: number; proce
   return { rssKiB: rss, pssKiB: pss, processes: pids.length };
 }
 
-/** CPU use of a process tree between start() and stop(), as a percent of one core. */
+/**
+ * Nanoseconds on a CPU of every live thread of a process tree, by thread id, from
+ * /proc/<pid>/task/<tid>/schedstat (the scheduler's exact run time, not ticks). Empty where the
+ * kernel has no schedstat.
+ */
+export function treeRunNs(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of processTree(pid)) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        out.set(Number(tid), Number(readFileSync(`/proc/${p}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU use of a process tree between start() and read(), as a percent of one core: in ticks
+ * (utime+stime, 1/CLK_TCK s each, which is what top and ps show) and exactly (the scheduler's run
+ * time of the threads alive at read(); a thread that ended in between is not counted).
+ */
 export class CpuMeter {
   private t0 = 0;
   private ticks0 = 0;
   private sys0 = 0;
+  private run0 = new Map<number, number>();
   constructor(readonly pid: number) {}
 
   start(): this {
@@ -123,15 +153,22 @@ export class CpuMeter {
     const s = treeTicksSplit(this.pid);
     this.ticks0 = s.ticks;
     this.sys0 = s.sys;
+    this.run0 = treeRunNs(this.pid);
     return this;
   }
 
-  /** Ticks used (and in the kernel) and seconds elapsed since start(), and the percent of one core. */
-  read(): { ticks: number; sysTicks: number; seconds: number; percent: number } {
+  /**
+   * Ticks used (and in the kernel), seconds elapsed since start(), the percent of one core from
+   * the ticks, and `exactPercent` from the run time (null without schedstat).
+   */
+  read(): { ticks: number; sysTicks: number; seconds: number; percent: number; exactPercent: number | null } {
     const s = treeTicksSplit(this.pid);
+    const run = treeRunNs(this.pid);
     const ticks = s.ticks - this.ticks0;
     const seconds = (performance.now() - this.t0) / 1000;
-    return { ticks, sysTicks: s.sys - this.sys0, seconds, percent: (ticks / CLK_TCK / seconds) * 100 };
+    let ns = 0;
+    for (const [tid, v] of run) ns += Math.max(0, v - (this.run0.get(tid) ?? 0));
+    return { ticks, sysTicks: s.sys - this.sys0, seconds, percent: (ticks / CLK_TCK / seconds) * 100, exactPercent: run.size ? (ns / 1e9 / seconds) * 100 : null };
   }
 }
 
