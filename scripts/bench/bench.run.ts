@@ -102,7 +102,7 @@ function render(results: Result[], o: { quick: boolean; argv: string[]; startedA
     'Every process is on this one machine and every address is loopback: load generators share the cores with what they measure',
     '(each section says how much they used).',
     '',
-    'Commands: `npm run bench` (the full suite, about 10 minutes, more when a missed goal adds a profiled pass; writes this file),',
+    'Commands: `npm run bench` (the full suite, about 15 minutes, more when a missed goal adds a profiled pass; writes this file),',
     '`npm run bench -- --quick` (a smoke run in',
     'under two minutes, as CI runs it; writes `.build/BENCHMARKS-quick.md`), `npm run bench -- --only manager-scale` (one scenario;',
     `ids: ${SCENARIOS.map((s) => s.id).join(', ')}), \`--no-profile\` (no profiled passes where a goal is missed).`,
