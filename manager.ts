@@ -19,7 +19,7 @@ import { consoleSource } from './common/manager/local-client.ts';
 import { serve, MANAGER_FILE, type ServeConfig, type Serving } from './common/manager/serve.ts';
 import { checkConfig, ConfigReloader, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
 import { formatProblems } from './common/config/file.ts';
-import { configKeys, flagsGiven } from './common/config/keys.ts';
+import { configKeys, flagDefaults, flagsGiven } from './common/config/keys.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from './common/rules/config.ts';
 import type { LabelAssign } from './common/rules/labels.ts';
 import { readLabels } from './common/rules/labels-config.ts';
@@ -141,12 +141,6 @@ function serveSettings(opts: Record<string, unknown>): ServeSettings {
   };
 }
 
-/** The flags' defaults by prop, as cac would give them with no flag on the command line. */
-function serveDefaults(): Record<string, unknown> {
-  const d: Record<string, unknown> = {};
-  for (const o of [...cli.globalCommand.options, ...serveCmd.options]) if (o.config.default !== undefined) d[o.name] = o.config.default;
-  return d;
-}
 
 cli.command('config <check|show> [file]', 'check <file>: every problem as file:line:col (exit 2), or ok; show: the running manager\'s effective config, or what [file] gives over the defaults')
   .option('--json', 'JSON output')
@@ -154,7 +148,7 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
     const spec = serveSpec();
     if (action === 'check') {
       if (file === undefined) throw new HwError('BAD_ARGS', 'config check needs the file: manager config check hostwatch.yaml');
-      const problems = checkConfig(spec, String(file), serveDefaults());
+      const problems = checkConfig(spec, String(file), flagDefaults([...cli.globalCommand.options, ...serveCmd.options]));
       if (problems.length) {
         process.stdout.write(formatProblems(String(file), problems) + '\n');
         process.exitCode = 2;
@@ -165,7 +159,7 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
     }
     if (action === 'show') {
       if (file === undefined) return configShowCmd(client(o), o, io());
-      const eff = loadEffective(spec, String(file), serveDefaults(), new Set());
+      const eff = loadEffective(spec, String(file), flagDefaults([...cli.globalCommand.options, ...serveCmd.options]), new Set());
       const view = { file: String(file), ...flagView(eff.opts, spec.keys), ...eff.sections };
       process.stdout.write(o.json ? JSON.stringify(view, null, 2) + '\n' : yamlText(view));
       return;

@@ -2,6 +2,7 @@
 import { cleanTempDirs, tempDir as makeTempDir } from '../scripts/lib/temp.ts';
 import { Fatal, waitFor } from '../scripts/lib/wait.ts';
 import * as assert from 'uvu/assert';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { HwError } from '../common/errors.ts';
 
 /** Wraps an async test body so a hang fails after `ms` instead of at CI's limit. */
@@ -42,4 +43,17 @@ export async function codeOfAsync(p: Promise<unknown>): Promise<string> {
   }
   assert.unreachable('expected a rejection');
   return '';
+}
+
+/** How many of this process's descriptors are open on `path` (Linux: /proc/self/fd). */
+export function openFds(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
 }

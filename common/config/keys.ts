@@ -44,6 +44,13 @@ export function configKeys(options: CacOptionLike[]): ConfigKey[] {
   return keys;
 }
 
+/** The flags' defaults by prop, as cac gives them with no flag on the command line. */
+export function flagDefaults(options: CacOptionLike[]): Record<string, unknown> {
+  const d: Record<string, unknown> = {};
+  for (const o of options) if (o.config.default !== undefined) d[o.name] = o.config.default;
+  return d;
+}
+
 /**
  * The props given on the command line itself (not defaults): those win over the file. Scans argv
  * the way cac reads it (`--x v`, `--x=v`, `--no-x`).

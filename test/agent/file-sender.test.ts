@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  appendFileSync, chmodSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync,
+  appendFileSync, chmodSync, mkdirSync, realpathSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync,
 } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import {
   parseAgentMessage, parseManagerMessage, type AgentMessage, type ManagerMessage,
 } from '../../common/wire/messages.ts';
 import { Peer } from '../../common/wire/peer.ts';
-import { cleanTempDirs, codeOfAsync, tempDir, timed, waitFor } from '../harness.helper.ts';
+import { cleanTempDirs, codeOfAsync, openFds, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { socketPair, type SocketPair } from '../wire/loopback.helper.ts';
 
 const test = suite('agent/file-sender');
@@ -212,18 +212,6 @@ test('a closed connection makes send fail with DISCONNECTED', timed(5000, async 
   assert.is(await codeOf(r.sender.send(r.agent, 1, path)), 'DISCONNECTED');
 }));
 
-/** How many of this process's descriptors are open on `path` (Linux: /proc/self/fd). */
-function openFds(path: string): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
-    } catch {
-      // closed while listing
-    }
-  }
-  return n;
-}
 const haveProcFd = process.platform === 'linux';
 
 /** Real file system calls, with `after` run between resolving the path and opening it. */

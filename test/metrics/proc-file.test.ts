@@ -1,27 +1,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcFile } from '../../common/metrics/proc-file.ts';
 import { parseCpuTimes, parseMeminfo, parseNetDev, parseUptime } from '../../common/metrics/proc-linux.ts';
-import { cleanTempDirs, codeOf, tempDir } from '../harness.helper.ts';
+import { cleanTempDirs, codeOf, openFds, tempDir } from '../harness.helper.ts';
 
 const test = suite('metrics/proc-file');
 test.after(cleanTempDirs);
 const onLinux = process.platform === 'linux';
-
-/** Open descriptors of this process that point at `path`. */
-function fdsOn(path: string): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
-    } catch {
-      // closed between the listing and the readlink
-    }
-  }
-  return n;
-}
 
 test('real /proc/stat: each read is a fresh snapshot from one open descriptor, same text as readFileSync', () => {
   if (!onLinux) return;
@@ -76,7 +63,7 @@ test('a regular file (a copy of /proc) is opened per read: rewritten and removed
   } catch (err) {
     assert.match((err as Error).message, `${path}: ENOENT`);
   }
-  assert.is(fdsOn(path), 0);
+  assert.is(openFds(path), 0);
 });
 
 test('a file past the size limit is UNAVAILABLE, not an unbounded buffer', () => {
@@ -100,9 +87,9 @@ test('an empty file reads as empty (procfs-like: size 0), and close() releases i
   writeFileSync(path, '');
   const f = new ProcFile(path);
   assert.is(f.read().length, 0);
-  assert.is(fdsOn(path), 1); // size 0 is how procfs files look: kept open
+  assert.is(openFds(path), 1); // size 0 is how procfs files look: kept open
   f.close();
-  assert.is(fdsOn(path), 0);
+  assert.is(openFds(path), 0);
   f.close(); // twice is harmless
 });
 
