@@ -110,9 +110,11 @@ const RELOADABLE_KEYS = new Set(['auto-accept']);
 
 type ServeSettings = Omit<ServeConfig, 'console' | 'openConsole'>;
 
+const serveOptions = () => [...cli.globalCommand.options, ...serveCmd.options];
+
 /** The config file's keys come from serve's own flags (and the global ones), so new flags get keys too. */
 function serveSpec(): ConfigSpec<ServeSettings> {
-  return { keys: configKeys([...cli.globalCommand.options, ...serveCmd.options]), readers: { ...RULE_READERS, labels: readLabels }, finish: finishRules, build: serveSettings };
+  return { keys: configKeys(serveOptions()), readers: { ...RULE_READERS, labels: readLabels }, finish: finishRules, build: serveSettings };
 }
 
 function serveSettings(opts: Record<string, unknown>): ServeSettings {
@@ -148,7 +150,7 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
     const spec = serveSpec();
     if (action === 'check') {
       if (file === undefined) throw new HwError('BAD_ARGS', 'config check needs the file: manager config check hostwatch.yaml');
-      const problems = checkConfig(spec, String(file), flagDefaults([...cli.globalCommand.options, ...serveCmd.options]));
+      const problems = checkConfig(spec, String(file), flagDefaults(serveOptions()));
       if (problems.length) {
         process.stdout.write(formatProblems(String(file), problems) + '\n');
         process.exitCode = 2;
@@ -159,7 +161,7 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
     }
     if (action === 'show') {
       if (file === undefined) return configShowCmd(client(o), o, io());
-      const eff = loadEffective(spec, String(file), flagDefaults([...cli.globalCommand.options, ...serveCmd.options]), new Set());
+      const eff = loadEffective(spec, String(file), flagDefaults(serveOptions()), new Set());
       const view = { file: String(file), ...flagView(eff.opts, spec.keys), ...eff.sections };
       process.stdout.write(o.json ? JSON.stringify(view, null, 2) + '\n' : yamlText(view));
       return;

@@ -7,6 +7,7 @@ import { CpuMeter, SharedCpuTimes } from './cpu.ts';
 import { CPU_RETRY_MS, SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
 import { diskUsage, type MountEntry } from './disk.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
+import { fresh } from './fresh.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
 import { staticInfo, type StaticInfo } from './static-info.ts';
 import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, MountUsage, Runner, Sample } from './types.ts';
@@ -91,7 +92,7 @@ export class Collector {
     // --interval 1 a statfs of every mount each second was a good part of a report's cost (the
     // headline disk, the root, is still measured for every report).
     const t = this.now();
-    if (!this.mountsRefresh && !(t - this.mountsAt < SLOW_READING_MAX_AGE_MS && t >= this.mountsAt)) {
+    if (!this.mountsRefresh && !fresh(this.mountsAt, t, SLOW_READING_MAX_AGE_MS)) {
       this.mountsAt = t;
       this.mountsRefresh = this.disks().then((d) => {
         this.mounts = d.list.map((x) => ({ mount: x.mount, ...(x.type ? { type: x.type } : {}), size: x.size, used: x.used, available: x.available, percent: x.percent }));
@@ -195,7 +196,7 @@ export class Collector {
    */
   private recentProcessCount(): Promise<number> {
     const t = this.now();
-    if (this.procCount && t - this.procCount.at < SLOW_READING_MAX_AGE_MS && t >= this.procCount.at) return this.procCount.value;
+    if (this.procCount && fresh(this.procCount.at, t, SLOW_READING_MAX_AGE_MS)) return this.procCount.value;
     const entry = { at: t, value: this.readers.processCount() };
     entry.value.catch(() => {
       if (this.procCount === entry) this.procCount = null;

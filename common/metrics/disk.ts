@@ -3,6 +3,7 @@
 import { statfs } from 'node:fs/promises';
 import { statfsSync, type StatsFs } from 'node:fs';
 import { join } from 'node:path';
+import { fresh } from './fresh.ts';
 import { SAME_TICK_MS, SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { DiskUsage } from './types.ts';
@@ -123,7 +124,7 @@ export class MountTable {
 
   private refresh(maxAgeMs = SAME_TICK_MS): void {
     const t = this.now();
-    if (this.last && t - this.readAt < maxAgeMs && t >= this.readAt) return;
+    if (this.last && fresh(this.readAt, t, maxAgeMs)) return;
     this.last = null; // a failed read must not leave a stale table behind
     const b = this.file.read();
     this.readAt = t;

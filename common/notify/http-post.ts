@@ -27,11 +27,9 @@ export async function postJson(url: string, body: string, headers: Record<string
   } catch {
     // the body is only for the error message
   }
-  if (res.status >= 400 && res.status <= 499 && !RETRYABLE_4XX.has(res.status)) {
-    throw new HwError('REJECTED', `HTTP ${res.status}${text ? `: ${text.replace(/\s+/g, ' ').trim()}` : ''}`);
-  }
-  if (res.status < 200 || res.status > 299) throw new HwError('UNAVAILABLE', `HTTP ${res.status}${text ? `: ${text.replace(/\s+/g, ' ').trim()}` : ''}`);
-  return res.status;
+  if (res.status >= 200 && res.status <= 299) return res.status;
+  const why = `HTTP ${res.status}${text ? `: ${text.replace(/\s+/g, ' ').trim()}` : ''}`;
+  throw new HwError(res.status >= 400 && res.status <= 499 && !RETRYABLE_4XX.has(res.status) ? 'REJECTED' : 'UNAVAILABLE', why);
 }
 
 /** A URL fit to show in status and logs: no user, password or query (they may hold secrets). */

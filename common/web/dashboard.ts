@@ -196,8 +196,13 @@ export class Dashboard {
       throw new HwError('BAD_CREDENTIALS', 'wrong user name or password');
     }
     this.limit.succeeded(name);
-    const s = this.sessions.open(u.name, u.role, u.stamp);
-    this.manager.state.record({ at: this.now(), event: 'web-sign-in', user: u.name, address, how: 'password' });
+    this.openSession(req, res, u, 'password');
+  }
+
+  /** A new session for `u` (the console's administrator without one): recorded, its cookie set, who it is answered. */
+  private openSession(req: IncomingMessage, res: ServerResponse, u: { name: string; role: Role; stamp: string } | undefined, how: 'password' | 'link'): void {
+    const s = this.sessions.open(u?.name ?? 'console', u?.role ?? 'admin', u?.stamp ?? '');
+    this.manager.state.record({ at: this.now(), event: 'web-sign-in', user: s.user, address: req.socket.remoteAddress, how });
     sendJson(res, 200, { user: s.user, role: s.role, csrf: s.csrf }, { 'set-cookie': this.cookie(req, s) });
   }
 
@@ -210,9 +215,7 @@ export class Dashboard {
     }
     const u = grant.user === undefined ? undefined : (this.users.reload(), this.users.get(grant.user));
     if (grant.user !== undefined && !u) throw new HwError('USER_NOT_FOUND', `user ${grant.user} was removed`);
-    const s = this.sessions.open(u?.name ?? 'console', u?.role ?? 'admin', u?.stamp ?? '');
-    this.manager.state.record({ at: this.now(), event: 'web-sign-in', user: s.user, address: req.socket.remoteAddress, how: 'link' });
-    sendJson(res, 200, { user: s.user, role: s.role, csrf: s.csrf }, { 'set-cookie': this.cookie(req, s) });
+    this.openSession(req, res, u, 'link');
   }
 
   /** At most once a minute per address, with a count: a loop of made-up links must not fill the disk. */
