@@ -15,8 +15,8 @@ import {
   METRICS_TOKEN_FILE, VERSION, WEBHOOK_SECRET_FILE,
 } from './common/constants.ts';
 import { HwError } from './common/errors.ts';
-import { consoleSource } from './common/manager/local-client.ts';
-import { serve, MANAGER_FILE, type ServeConfig, type Serving } from './common/manager/serve.ts';
+import { consoleSource } from './common/api/local-client.ts';
+import { serve, MANAGER_FILE, type ServeConfig, type Serving } from './common/serve/serve.ts';
 import { checkConfig, ConfigReloader, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
 import { formatProblems } from './common/config/file.ts';
 import { configKeys, flagDefaults, flagsGiven } from './common/config/keys.ts';
@@ -26,7 +26,7 @@ import { readLabels } from './common/rules/labels-config.ts';
 import { checkNotifyConfig } from './common/notify/start.ts';
 import { stringify as yamlText } from 'yaml';
 import { readToken } from './common/manager/token.ts';
-import { apiSocketPath, localSocketSupported } from './common/manager/api-socket.ts';
+import { apiSocketPath, localSocketSupported } from './common/serve/api-socket.ts';
 import { parseHostPort, parsePort } from './common/net/address.ts';
 import { Allowlist } from './common/security/allowlist.ts';
 import { createInterface } from 'node:readline';

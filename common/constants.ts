@@ -53,9 +53,6 @@ export const MAX_LABEL_VALUE = 255;
 /** Silences in force at once, and the longest one. */
 export const MAX_SILENCES = 1000;
 export const MAX_SILENCE_S = 90 * 86_400;
-/** Hosts a command to many runs on at once (--parallel), by default and at most. */
-export const JOB_DEFAULT_PARALLEL = 10;
-export const JOB_MAX_PARALLEL = 100;
 
 /** Heartbeat: a ping after this much send silence; the peer is dead after HEARTBEAT_MISSES of them. */
 export const HEARTBEAT_MS = 10_000;
@@ -90,24 +87,8 @@ export const UNACKED_ALERTS_KEPT = 1000;
 /** A repeated log line (refused address, dropped datagram...) at most once per this period, with a count. */
 export const LOG_THROTTLE_PERIOD_MS = 60_000;
 
-/** Largest HTTP request body the control API reads. */
-export const API_MAX_BODY = 64 * 1024;
-/** The control API's Unix socket in the data folder, which the CLI on the same host prefers. */
-export const API_SOCKET_FILE = 'api.sock';
 /** A config file past this is refused unread: it is a few pages of YAML, not a data set. */
 export const CONFIG_MAX_BYTES = 1024 * 1024;
-/** Control API: bytes one response (a follow stream) may hold unsent before the client is cut (SLOW_PEER). */
-export const API_MAX_UNSENT_BYTES = 4 * 1024 * 1024;
-/** Control API server: request headers, the whole request, and a connection with no traffic. */
-export const API_HEADERS_TIMEOUT_MS = 10_000;
-export const API_REQUEST_TIMEOUT_MS = 30_000;
-export const API_IDLE_TIMEOUT_MS = 60_000;
-/** How often the API server checks those timeouts. */
-export const API_TIMEOUT_CHECK_MS = 1000;
-/** Control API: connections open at once; past it a new one gets 503 TOO_MANY_CONNECTIONS. */
-export const API_MAX_CONNECTIONS = 128;
-/** A blank line on the follow stream this often, so both ends notice the other is gone. */
-export const API_FOLLOW_KEEPALIVE_MS = 15_000;
 /** CLI and API client: connecting to the API, and waiting for any byte of an answer. */
 export const CLIENT_CONNECT_TIMEOUT_MS = 5_000;
 export const CLIENT_RESPONSE_TIMEOUT_MS = COMMAND_TIMEOUT_MS + 15_000;
@@ -213,10 +194,6 @@ export const WEB_SESSION_MAX_MS = 7 * 24 * 3600_000;
 export const WEB_MAX_SESSIONS = 1000;
 /** A one-time sign-in link is valid this long, and once. */
 export const WEB_LOGIN_LINK_MS = 10 * 60_000;
-/** Failed sign-ins allowed per address and per user name within WEB_LOGIN_WINDOW_MS. */
-export const WEB_LOGIN_FAILS_PER_ADDRESS = 20;
-export const WEB_LOGIN_FAILS_PER_USER = 5;
-export const WEB_LOGIN_WINDOW_MS = 15 * 60_000;
 /**
  * Dashboards connected to the event stream at once; more are refused with TOO_MANY_CONNECTIONS.
  * Each stream holds a connection: kept below API_MAX_CONNECTIONS so that open dashboards alone
@@ -237,15 +214,6 @@ export const WEB_SCRYPT = { N: 1 << 15, r: 8, p: 1, keylen: 32, maxmem: 64 * 102
 /** Where `/metrics` and `/sd` listen with `--metrics` and no port given. */
 export const DEFAULT_METRICS_PORT = 9105;
 export const METRICS_TOKEN_FILE = 'metrics-token';
-/**
- * The metrics listener, bounded like the control API: request headers (and the TLS handshake), the
- * whole request, a connection with no traffic, and connections open at once (past it: 503, or a
- * closed connection over HTTPS). A scrape of 10,000 agents renders in well under a second.
- */
-export const METRICS_HEADERS_TIMEOUT_MS = 10_000;
-export const METRICS_REQUEST_TIMEOUT_MS = 30_000;
-export const METRICS_IDLE_TIMEOUT_MS = 60_000;
-export const METRICS_MAX_CONNECTIONS = 64;
 /** Firing alerts are re-sent to Alertmanager this often (Prometheus' --rules.alert.resend-delay). */
 export const ALERT_RESEND_MS = 60_000;
 /** A firing alert's endsAt is this many resend periods ahead: a manager that dies lets it resolve. */

@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'USER_EXISTS'
   | 'API_UNREACHABLE'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'IDENTITY_MISMATCH'
   | 'NAME_TAKEN'
   | 'REVOKED'

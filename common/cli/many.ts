@@ -4,18 +4,15 @@
 
 import { mkdirSync, existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { JOB_DEFAULT_PARALLEL, JOB_MAX_PARALLEL } from '../constants.ts';
+import type { JobSummary, Selection } from '../api/types.ts';
+import { jobRequest, parallel as parallelOf } from '../api/validate.ts';
 import { HwError } from '../errors.ts';
 import { isMulti } from '../rules/selector.ts';
 import type { Client } from './client.ts';
 import type { Io } from './commands.ts';
 import type { Json } from './format.ts';
 
-export interface Selection {
-  selector?: string;
-  label?: string;
-  all?: boolean;
-}
+export type { Selection };
 
 export interface ManyOptions {
   json?: boolean;
@@ -24,7 +21,7 @@ export interface ManyOptions {
   timeout?: unknown;
 }
 
-type Summary = { total: number; ok: number; failed: number; offline: number; timeout: number };
+type Summary = JobSummary;
 
 /** The selection a command line gives, or undefined for one agent named exactly (the usual path). */
 export function manySelection(ref: string | undefined, o: { label?: unknown; all?: unknown }): Selection | undefined {
@@ -37,20 +34,6 @@ export function manySelection(ref: string | undefined, o: { label?: unknown; all
   if (all) return { all: true };
   if (label !== undefined) return { label };
   return isMulti(ref!) ? { selector: ref! } : undefined;
-}
-
-export function parallelOf(v: unknown): number {
-  if (v === undefined) return JOB_DEFAULT_PARALLEL;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > JOB_MAX_PARALLEL) throw new HwError('BAD_ARGS', `--parallel must be a whole number from 1 to ${JOB_MAX_PARALLEL}`);
-  return n;
-}
-
-function timeoutOf(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(n >= 0.1 && n <= 3600)) throw new HwError('BAD_ARGS', '--timeout must be seconds from 0.1 to 3600');
-  return n;
 }
 
 function printResult(io: Io, json: boolean, r: Json, text: (result: Json) => string): void {
@@ -71,8 +54,9 @@ function finish(io: Io, json: boolean, s: Summary): void {
 }
 
 export async function manyCommand(c: Client, sel: Selection, cmd: 'status' | 'procs' | 'logs' | 'restart', args: Json, o: ManyOptions, io: Io, text: (r: Json) => string): Promise<void> {
-  const timeout = timeoutOf(o.timeout);
-  const summary = await c.job({ ...sel, cmd, args, parallel: parallelOf(o.parallel), ...(timeout ? { timeout } : {}) }, (r) => printResult(io, !!o.json, r, text));
+  // Checked here with the manager's own validator: a mistake is said before anything is sent.
+  const job = jobRequest({ ...sel, cmd, args, ...(o.parallel !== undefined ? { parallel: o.parallel } : {}), ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) });
+  const summary = await c.job(job, (r) => printResult(io, !!o.json, r, text));
   finish(io, !!o.json, summary as Summary);
 }
 

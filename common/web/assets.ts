@@ -26,3 +26,9 @@ export function asset(path: string): Asset | undefined {
   }));
   return table.get(path === '/' ? '/index.html' : path);
 }
+
+/** Every path an asset is served at ('/' and each file). */
+export function assetPaths(): string[] {
+  asset('/');
+  return ['/', ...table!.keys()];
+}

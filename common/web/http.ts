@@ -1,29 +1,12 @@
-// Small HTTP functions for the dashboard's routes: security headers, JSON in and out, cookies.
+// Small HTTP functions for the dashboard's routes: cookies, HTTPS or not, the sign-in forms' body.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { readJsonObject } from '../net/json-body.ts';
 import { HwError } from '../errors.ts';
 
-/** No inline script or style, nothing from elsewhere, not framed. */
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
-  + "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-export function securityHeaders(): Record<string, string> {
-  return {
-    'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer',
-    'x-frame-options': 'DENY', 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin',
-  };
-}
-
 export function isHttps(req: IncomingMessage): boolean {
   return !!(req.socket as TLSSocket).encrypted;
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...securityHeaders(), 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
 }
 
 export function cookies(req: IncomingMessage): Map<string, string> {

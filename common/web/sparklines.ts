@@ -10,22 +10,22 @@ import type { ManagerState } from '../manager/state.ts';
 const CACHE_MS = 10_000;
 const cache = new WeakMap<ManagerState, Map<string, { at: number; value: Record<string, unknown> }>>();
 
-export function sparklines(state: ManagerState, url: URL, now: number): Record<string, unknown> {
-  const key = `${url.searchParams.get('field')}|${url.searchParams.get('minutes')}|${url.searchParams.get('points')}`;
+export function sparklines(state: ManagerState, q: URLSearchParams, now: number): Record<string, unknown> {
+  const key = `${q.get('field')}|${q.get('minutes')}|${q.get('points')}`;
   let byKey = cache.get(state);
   if (!byKey) cache.set(state, (byKey = new Map()));
   const hit = byKey.get(key);
   if (hit && now - hit.at < CACHE_MS) return hit.value;
-  const value = compute(state, url, now);
+  const value = compute(state, q, now);
   if (byKey.size > 20) byKey.clear();
   byKey.set(key, { at: now, value });
   return value;
 }
 
-function compute(state: ManagerState, url: URL, now: number): Record<string, unknown> {
-  const field = checkMetric(url.searchParams.get('field') ?? 'cpuPercent');
-  const minutes = Number(url.searchParams.get('minutes') ?? 60);
-  const points = Number(url.searchParams.get('points') ?? 60);
+function compute(state: ManagerState, q: URLSearchParams, now: number): Record<string, unknown> {
+  const field = checkMetric(q.get('field') ?? 'cpuPercent');
+  const minutes = Number(q.get('minutes') ?? 60);
+  const points = Number(q.get('points') ?? 60);
   if (!(minutes > 0 && minutes <= 24 * 60)) throw new HwError('BAD_ARGS', 'minutes must be from 1 to 1440');
   if (!(Number.isInteger(points) && points >= 2 && points <= 500)) throw new HwError('BAD_ARGS', 'points must be a whole number from 2 to 500');
   const from = now - minutes * 60_000;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HttpClient } from '../../common/cli/client.ts';
-import { apiSocketPath, localSocketSupported, startLocalApi } from '../../common/manager/api-socket.ts';
+import { apiSocketPath, localSocketSupported, startLocalApi } from '../../common/serve/api-socket.ts';
 import { PartFile } from '../../common/fs/part-file.ts';
 import { codeOfAsync, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
@@ -59,7 +59,9 @@ test('the manager listens on <data-dir>/api.sock, mode 0600, token required; rem
   assert.is(ok.status, 200);
   assert.equal(JSON.parse(ok.body), []);
   // No dashboard on the socket: a browser never comes this way.
-  assert.is((await getOver(path, '/')).status, 401);
+  assert.is((await getOver(path, '/')).status, 404);
+  assert.is((await getOver(path, '/', token)).status, 404);
+  assert.is((await getOver(path, '/api/web/events', token)).status, 404);
   await s.close();
   assert.not.ok(existsSync(path));
 }));
@@ -137,7 +139,7 @@ test('at start a stale socket is replaced; one a live manager answers on is left
   const path = apiSocketPath(first.dataDir);
   const inode = statSync(path).ino;
   // A second manager on the same data folder finds the first answering: it has no socket.
-  const second = await startLocalApi(first.manager, 'other-token', first.dataDir);
+  const second = await startLocalApi({ manager: first.manager, token: 'other-token' }, first.dataDir);
   assert.is(second.server, undefined);
   assert.match(second.skipped ?? '', /another manager answers/);
   assert.is(statSync(path).ino, inode);
@@ -148,7 +150,7 @@ test('at start a stale socket is replaced; one a live manager answers on is left
   const stale = apiSocketPath(staleDir);
   await deadSocket(stale);
   assert.ok(statSync(stale).isSocket());
-  const fresh = await startLocalApi(first.manager, 'tok', staleDir);
+  const fresh = await startLocalApi({ manager: first.manager, token: 'tok' }, staleDir);
   assert.ok(fresh.server);
   assert.is(statSync(stale).mode & 0o777, 0o600);
   fresh.close();
@@ -156,7 +158,7 @@ test('at start a stale socket is replaced; one a live manager answers on is left
   // Something else at that path is never removed.
   const otherDir = tempDir('hw-sock-');
   writeFileSync(apiSocketPath(otherDir), 'not a socket');
-  const refused = await startLocalApi(first.manager, 'tok', otherDir);
+  const refused = await startLocalApi({ manager: first.manager, token: 'tok' }, otherDir);
   assert.is(refused.server, undefined);
   assert.is(readFileSync(apiSocketPath(otherDir), 'utf8'), 'not a socket');
 }));

@@ -5,7 +5,7 @@ import { Agent, type AgentConfig, type AgentDeps } from '../../common/agent/agen
 import { Backoff } from '../../common/agent/backoff.ts';
 import { Allowlist } from '../../common/security/allowlist.ts';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tls-identity.ts';
-import { serve, type ServeConfig, type Serving } from '../../common/manager/serve.ts';
+import { serve, type ServeConfig, type Serving } from '../../common/serve/serve.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'uvu';

@@ -12,7 +12,7 @@ import { readLabels } from '../../common/rules/labels-config.ts';
 import { readEvents, drivenDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
 import { cliJson } from './procs.helper.ts';
 import { timed, waitFor } from '../harness.helper.ts';
-import type { Serving } from '../../common/manager/serve.ts';
+import type { Serving } from '../../common/serve/serve.ts';
 
 const { agents, closers } = cleanupAfterEach(test);
 

@@ -1,5 +1,6 @@
 // The --metrics listener on real sockets: /metrics whole and per agent, /sd in Prometheus's HTTP SD
 // format, nothing of the control API, and HTTPS with the manager's certificate and a bearer token.
+import { get as httpGet } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { request } from 'node:https';
 import { suite } from 'uvu';
@@ -46,7 +47,16 @@ test('GET /metrics, /metrics?agent=<id> and /sd; pending agents, other paths and
   assert.is((await fetch(`${base}/metrics?agent=id-p`)).status, 404, 'a pending agent is not exposed');
   assert.is((await fetch(`${base}/metrics?agent=nope`)).status, 404);
   assert.is((await fetch(`${base}/api/agents`)).status, 404, 'nothing of the control API');
-  assert.is((await fetch(`${base}/metrics`, { method: 'POST' })).status, 404);
+  const post = await fetch(`${base}/metrics`, { method: 'POST' });
+  assert.is(post.status, 405, 'read-only');
+  assert.is(post.headers.get('allow'), 'GET');
+  // fetch() drops a Host header of its own: a plain request sends it as given.
+  const withHost = (path: string, host: string) => new Promise<number>((resolve, reject) => {
+    httpGet({ host: '127.0.0.1', port: l.port, path, headers: { host } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+  });
+  assert.is(await withHost('/metrics', 'rebound.example.com'), 403, 'a foreign Host on loopback (DNS rebinding)');
+  assert.is(await withHost('/sd', '127.evil.example'), 403);
+  assert.is(await withHost('/sd', `localhost:${l.port}`), 200);
   const empty = await startMetricsListener({ address: { host: '127.0.0.1', port: 0 }, source: { state: new ManagerState(), stats: () => ({}) } });
   open.push(empty);
   assert.equal(await (await fetch(`http://127.0.0.1:${empty.port}/sd`)).json(), [], 'always the full list, [] when empty');

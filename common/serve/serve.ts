@@ -2,29 +2,29 @@
 // manager.json for the CLI, print how to connect an agent, and open the console on a terminal.
 
 import { X509Certificate } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { writeDurable } from '../fs/durable.ts';
 import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { API_HEADERS_TIMEOUT_MS, API_TIMEOUT_CHECK_MS, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
+import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
 import { HwError, isHwError } from '../errors.ts';
 import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
 import type { Allowlist } from '../security/allowlist.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
-import { apiHandler, limitServer, startApi, type ApiOptions } from './api.ts';
 import { startLocalApi } from './api-socket.ts';
+import { controlHandler, type ApiOptions } from './control.ts';
+import { createListener, listen } from '../http/server.ts';
 import { Dashboard } from '../web/dashboard.ts';
-import { startHttps, type WebListenConfig } from '../web/https.ts';
+import { webIdentity, type WebListenConfig } from '../web/https.ts';
 import { startNotifier, webhookSecretPath, type NotifyConfig } from '../notify/start.ts';
 import { startMetrics } from '../prom/start.ts';
 import type { MetricsListener, MetricsListenerLimits } from '../prom/listener.ts';
 import type { Notifier } from '../notify/notifier.ts';
-import { Manager, type ManagerOptions } from './manager.ts';
+import { Manager, type ManagerOptions } from '../manager/manager.ts';
 import type { RulesConfig } from '../rules/config.ts';
 import type { LabelAssign } from '../rules/labels.ts';
-import { ENROLL_TOKEN_FILE, loadOrCreateToken } from './token.ts';
+import { ENROLL_TOKEN_FILE, loadOrCreateToken } from '../manager/token.ts';
 
 export const MANAGER_FILE = 'manager.json';
 
@@ -129,29 +129,28 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   notifier?.watchRevocations();
   const dashboard = new Dashboard(manager, dataDir);
   // Never plain HTTP off loopback: there the page is only on the --web HTTPS listener.
-  const api = startApi(manager, token, { ...apiTuning, ...(isLoopback(cfg.api.host) ? { web: { dashboard } } : {}), ...(notifier ? { notifier } : {}) });
-  api.listen(cfg.api.port, cfg.api.host);
-  let web: Awaited<ReturnType<typeof startHttps>> | undefined;
+  const onLoopback = isLoopback(cfg.api.host);
+  const deps = { manager, token, notifier, tuning: apiTuning };
+  const api = createListener({ ...apiTuning, what: 'the control API', loopbackHost: onLoopback },
+    controlHandler({ ...deps, dashboard: onLoopback ? dashboard : undefined }, { surfaces: onLoopback ? ['api', 'page'] : ['api'], takesToken: true }));
+  let web: { server: Server; port: number } | undefined;
+  let apiPort: number;
   try {
-    await once(api, 'listening');
+    apiPort = await listen(api, cfg.api, { what: 'the control API', flag: '--api' });
     if (cfg.web) {
-      // The same limits as the control API, with a cap of its own.
-      web = await startHttps(cfg.web, tls, apiHandler(manager, token, { dashboard, bearer: false }, apiTuning), {
-        limits: (server) => limitServer(server, apiTuning ?? {}, 'the dashboard'),
-        handshakeTimeoutMs: apiTuning?.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS, checkMs: API_TIMEOUT_CHECK_MS,
-      });
+      // The same limits as the control API, with a cap of its own; sessions only, no token.
+      const server = createListener({ ...apiTuning, what: 'the dashboard', tls: webIdentity(cfg.web, tls) },
+        controlHandler({ ...deps, dashboard }, { surfaces: ['api', 'page'], takesToken: false }));
+      web = { server, port: await listen(server, cfg.web.listen, { what: 'the dashboard', flag: '--web' }) };
     }
   } catch (err) {
     api.close();
     dashboard.close();
     await manager.close();
     await notifier?.close();
-    if (err instanceof HwError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new HwError('BAD_ADDRESS', `control API ${formatHostPort(cfg.api)}: ${code === 'EADDRINUSE' ? 'already in use (another manager?); choose another with --api' : (err as Error).message}`);
+    throw err;
   }
-  const apiPort = (api.address() as { port: number }).port;
-  const localApi = await startLocalApi(manager, token, dataDir, { ...apiTuning, ...(notifier ? { notifier } : {}) });
+  const localApi = await startLocalApi(deps, dataDir);
   let metrics: MetricsListener | undefined;
   try {
     metrics = cfg.metrics ? await startMetrics(manager, cfg.metrics, dataDir, tls, notifier, metricsTuning) : undefined;

@@ -8,13 +8,14 @@
 // (the CLI then uses TCP too).
 
 import { chmodSync, lstatSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { API_SOCKET_FILE, API_TIMEOUT_CHECK_MS } from '../constants.ts';
-import { apiHandler, limitServer, type ApiOptions } from './api.ts';
-import type { Manager } from './manager.ts';
-import type { Notifier } from '../notify/notifier.ts';
+import { createListener } from '../http/server.ts';
+import { controlHandler, type ControlDeps } from './control.ts';
+
+/** The socket's name in the data folder; the CLI looks for it there. */
+export const API_SOCKET_FILE = 'api.sock';
 
 /** sun_path holds 108 bytes on Linux, 104 on the BSDs and macOS; the terminating NUL included. */
 const MAX_SOCKET_PATH = 103;
@@ -50,8 +51,8 @@ function answers(path: string): Promise<boolean> {
  * Listens on `<dataDir>/api.sock`. A socket left by a manager that died is replaced; one a live
  * manager answers on is left alone (this manager then has none: the CLI uses TCP).
  */
-/** `opts` as for the TCP listener, the notifier included: the same API answers on both. */
-export async function startLocalApi(manager: Manager, token: string, dataDir: string, opts: ApiOptions & { notifier?: Notifier } = {}): Promise<LocalApi> {
+/** The same API as on TCP (the notifier's endpoints included), without the dashboard. */
+export async function startLocalApi(deps: ControlDeps, dataDir: string): Promise<LocalApi> {
   const path = apiSocketPath(dataDir);
   const none = (skipped: string): LocalApi => ({ path, skipped, close() {} });
   if (!localSocketSupported(path)) return none(process.platform === 'win32' ? 'not on Windows (the CLI uses TCP)' : `the path is too long for a socket (${Buffer.byteLength(path)} bytes)`);
@@ -66,8 +67,7 @@ export async function startLocalApi(manager: Manager, token: string, dataDir: st
     if (await answers(path)) return none(`another manager answers on ${path}`);
     rmSync(path, { force: true });
   }
-  const server = createServer({ connectionsCheckingInterval: API_TIMEOUT_CHECK_MS }, apiHandler(manager, token, undefined, opts));
-  limitServer(server, opts, 'the control API socket');
+  const server = createListener({ ...deps.tuning, what: 'the control API socket' }, controlHandler({ ...deps, dashboard: undefined }, { surfaces: ['api'], takesToken: true }));
   // Created 0600 from the start (umask), not made so a moment later; the token still guards it.
   // listen() binds a path synchronously, so the umask is put back before anything else runs.
   const umask = process.umask(0o177);

@@ -1,16 +1,17 @@
-// The console's client: the manager's own state and commands, in-process, no HTTP. It has the
-// shape of the CLI's Client (common/cli/client.ts), checked where the two meet (manager.ts),
-// so this folder does not import the CLI's.
+// The console's client: the manager's own state and commands, in-process, no HTTP, through the
+// same validators and JSON shapes as the HTTP API. It has the shape of the CLI's Client
+// (common/cli/client.ts), checked where the two meet (manager.ts), so this folder does not import
+// the CLI's.
 
 import { HwError } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
 import type { Range } from '../history/query.ts';
-import { historyJson, silenceJson } from './api.ts';
-import { parseDuration } from '../rules/units.ts';
-import { rulesJson } from './rules-view.ts';
-import { parseParallel, parseSelection, runJob, select } from './jobs.ts';
-import type { Manager } from './manager.ts';
-import { agentJson, alertJson, type AlertRecord } from './state.ts';
+import { rulesJson } from '../manager/rules-view.ts';
+import { runJob, select } from './jobs.ts';
+import type { Manager } from '../manager/manager.ts';
+import { agentJson, alertJson, type AlertRecord } from '../manager/state.ts';
+import { historyJson, silenceJson } from './routes.ts';
+import { commandArgs, jobRequest, selection, silenceRequest, type CommandName } from './validate.ts';
 
 type Json = Record<string, any>;
 type FetchProgress = (received: number, size: number) => void;
@@ -26,8 +27,8 @@ export class LocalClient {
     return this.manager.state.agents().map(agentJson);
   }
 
-  async command(ref: string, cmd: 'status' | 'procs' | 'logs' | 'restart', args: Json = {}): Promise<Json> {
-    return (await this.manager.command(ref, cmd, args, 'console')) as Json;
+  async command(ref: string, cmd: CommandName, args: Json = {}): Promise<Json> {
+    return (await this.manager.command(ref, cmd, commandArgs(cmd, args), 'console')) as Json;
   }
 
   async alerts(after = 0): Promise<Json[]> {
@@ -59,15 +60,14 @@ export class LocalClient {
   }
 
   async select(sel: { selector?: string; label?: string; all?: boolean }): Promise<Json[]> {
-    return select(this.manager, parseSelection(sel)).map(agentJson);
+    return select(this.manager, selection(sel)).map(agentJson);
   }
 
   async job(body: Json, onResult: (r: Json) => void, signal?: AbortSignal): Promise<Json> {
-    const sel = parseSelection(body);
-    const t = body.timeout === undefined ? undefined : Number(body.timeout) * 1000;
+    const job = jobRequest(body);
     return { ...await runJob({
-      manager: this.manager, targets: select(this.manager, sel), cmd: body.cmd, args: body.args ?? {}, parallel: parseParallel(body.parallel),
-      ...(t ? { timeoutMs: t } : {}), by: 'console', onResult: (r) => onResult({ ...r }), ...(signal ? { signal } : {}),
+      manager: this.manager, targets: select(this.manager, job), cmd: job.cmd, args: job.args, parallel: job.parallel,
+      ...(job.timeout ? { timeoutMs: job.timeout * 1000 } : {}), by: 'console', onResult: (r) => onResult({ ...r }), ...(signal ? { signal } : {}),
     }) };
   }
 
@@ -76,9 +76,7 @@ export class LocalClient {
   }
 
   async silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Json> {
-    const forS = parseDuration(s.for);
-    if (!forS.ok) throw new HwError('BAD_ARGS', `--for: ${forS.error}`);
-    return silenceJson(this.manager.silence({ selector: s.selector, forS: forS.value, ...(s.rule ? { rule: s.rule } : {}), ...(s.reason ? { reason: s.reason } : {}) }, 'console'));
+    return silenceJson(this.manager.silence(silenceRequest(s), 'console'));
   }
 
   async unsilence(id: string): Promise<Json> {

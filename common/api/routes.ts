@@ -1,0 +1,178 @@
+// The control API's routes: what the CLI, scripts and the dashboard call. Each entry says who may
+// call it and which validator reads its input; the handlers only call the manager. Viewers see
+// everything but secrets and run nothing: every POST and DELETE here is admin-only, and so is the
+// file download.
+
+import { VERSION } from '../constants.ts';
+import { HwError } from '../errors.ts';
+import { parseRange } from '../history/params.ts';
+import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/query.ts';
+import { select } from './jobs.ts';
+import type { Manager } from '../manager/manager.ts';
+import { rulesJson } from '../manager/rules-view.ts';
+import type { Silence as SilenceRecord } from '../manager/silences.ts';
+import { agentJson, alertJson, type AgentRecord } from '../manager/state.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { route, type Caller, type Route } from '../http/route-table.ts';
+import { download } from './download.ts';
+import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
+import type { Silence } from './types.ts';
+import { agentRef, COMMANDS, commandArgs, fetchPath, jobRequest, selection, silenceRequest } from './validate.ts';
+
+export interface ApiDeps {
+  manager: Manager;
+  notifier?: Notifier | undefined;
+  streams: StreamLimits;
+  /** the routes, for GET /api/openapi.json (set once the whole table is built) */
+  openapi?: () => unknown;
+}
+
+const viewer = 'viewer' as const;
+const admin = 'admin' as const;
+const api = 'api' as const;
+
+export function apiRoutes(d: ApiDeps): Route<unknown>[] {
+  const m = d.manager;
+  const agentParam = ({ params }: { params: Record<string, string> }) => agentRef(params.agent);
+  return [
+    route({ method: 'GET', path: '/api/version', access: viewer, surface: api, summary: 'the manager\'s version', handle: () => ({ version: VERSION }) }),
+    route({
+      method: 'GET', path: '/api/stats', access: viewer, surface: api, summary: 'counters: reports and alerts ingested, agents online, loop delay, notification queues',
+      handle: () => ({ ...m.stats(), notify: d.notifier?.status() ?? null }),
+    }),
+    route({
+      method: 'GET', path: '/api/openapi.json', access: viewer, surface: api, summary: 'this reference as an OpenAPI 3.1 document',
+      handle: () => d.openapi?.() ?? {},
+    }),
+    route({ method: 'GET', path: '/api/agents', access: viewer, surface: api, summary: 'every agent (the `agents --json` shape)', handle: () => m.state.agents().map(agentJson) }),
+    route({
+      method: 'GET', path: '/api/agents/:agent', access: viewer, surface: api, summary: 'one agent, with its interfaces', input: agentParam,
+      handle: ({ input }) => {
+        const rec = m.state.find(input, true);
+        return { ...agentJson(rec), interfaces: rec.interfaces };
+      },
+    }),
+    route({
+      method: 'GET', path: '/api/agents/:agent/history', access: viewer, surface: api, summary: 'an agent\'s samples over a time range, from the finest tier that holds it',
+      doc: { query: { from: 'start (ISO 8601 or ms; `since` is the same)', to: 'end (default now)', points: 'at most this many points', series: '`all` for every mount and interface' } },
+      input: (i) => ({ ref: agentRef(i.params.agent), range: parseRange(i.query, m.now()) }),
+      handle: ({ input }) => historyJson(m, m.state.find(input.ref), input.range),
+    }),
+    route({
+      method: 'GET', path: '/api/history', access: viewer, surface: api, summary: 'one metric for every agent, on one time grid',
+      doc: { query: { metric: 'cpuPercent, memPercent, diskPercent, ... or mount:<path>:usedPercent, if:<name>:rxRate', from: 'start', to: 'end', points: 'at most this many points' } },
+      input: (i) => ({ metric: checkMetric(i.query.get('metric') ?? ''), range: parseRange(i.query, m.now()) }),
+      handle: ({ input }) => fleetHistory(m.history, m.state.agents().map((a) => ({ id: a.id, name: a.name })), input.metric, input.range),
+    }),
+    route({
+      method: 'POST', path: '/api/agents/:agent/accept', access: admin, surface: api, summary: 'trust a pending agent', input: agentParam,
+      handle: ({ input, caller }) => [agentJson(m.accept(input, caller.who))],
+    }),
+    route({
+      method: 'POST', path: '/api/agents/:agent/revoke', access: admin, surface: api, summary: 'forget an agent\'s key and refuse it from now on', input: agentParam,
+      handle: ({ input, caller }) => agentJson(m.revoke(input, caller.who)),
+    }),
+    route({
+      method: 'GET', path: '/api/agents/:agent/fetch', access: admin, surface: api, raw: true,
+      summary: 'a file from the agent (within its --files-root); the sha256 or the error comes in the trailers x-sha256, x-error-code',
+      doc: { query: { path: 'the file on the agent' } },
+      input: (i) => ({ ref: agentRef(i.params.agent), path: fetchPath(i.query.get('path') ?? '') }),
+      handle: ({ input, req, res, caller }) => download(m, input.ref, input.path, req, res, caller.who),
+    }),
+    ...COMMANDS.map((cmd) => route({
+      method: 'POST', path: `/api/agents/:agent/${cmd}`, access: admin, surface: api,
+      summary: { status: 'the agent\'s full status now', procs: 'the agent\'s process count now', logs: 'the newest lines of the host\'s system log', restart: 'restart the host (only where the agent allows it)' }[cmd],
+      doc: cmd === 'logs' ? { body: { lines: 'how many lines (default 50)' } } : {},
+      input: async (i) => ({ ref: agentRef(i.params.agent), args: commandArgs(cmd, await i.body()) }),
+      handle: async ({ input, caller }) => (await m.command(input.ref, cmd, input.args, caller.who)) ?? {},
+    })),
+    route({
+      method: 'GET', path: '/api/select', access: viewer, surface: api, summary: 'the agents a selector names',
+      doc: { query: { selector: 'a name, id, address, glob or label=value', label: 'label=value', all: '1 for every agent' } },
+      input: (i) => selection(Object.fromEntries(i.query)),
+      handle: ({ input }) => select(m, input).map(agentJson),
+    }),
+    route({
+      method: 'POST', path: '/api/jobs', access: admin, surface: api, raw: true,
+      summary: 'a command on many agents: one JSON line per host as it answers, then a summary line',
+      doc: { body: { selector: 'agents (or label, or all: true)', cmd: COMMANDS.join(' | '), args: 'the command\'s arguments', parallel: 'hosts at once (default 10)', timeout: 'seconds per host' } },
+      input: async (i) => jobRequest(await i.body()),
+      handle: ({ input, caller, req, res }) => jobStream(m, input, caller.who, req, res, d.streams),
+    }),
+    route({ method: 'GET', path: '/api/silences', access: viewer, surface: api, summary: 'silences in force', handle: () => m.silences.active().map(silenceJson) }),
+    route({
+      method: 'POST', path: '/api/silences', access: admin, surface: api, summary: 'hold back notifications for some agents (alerts are still recorded)',
+      doc: { body: { selector: 'agents', for: 'how long: 2h, 1d, or seconds', rule: 'only this rule', reason: 'why' } },
+      input: async (i) => silenceRequest(await i.body()),
+      handle: ({ input, caller }) => silenceJson(m.silence(input, caller.who)),
+    }),
+    route({
+      method: 'DELETE', path: '/api/silences/:id', access: admin, surface: api, summary: 'end a silence',
+      handle: ({ params, caller }) => silenceJson(m.unsilence(params.id!, caller.who)),
+    }),
+    route({ method: 'GET', path: '/api/rules', access: viewer, surface: api, summary: 'the rules in force', handle: () => rulesJson(m) }),
+    route({
+      method: 'GET', path: '/api/rules/:agent', access: viewer, surface: api, summary: 'the rules one agent is sent', input: agentParam,
+      handle: ({ input }) => rulesJson(m, input),
+    }),
+    route({ method: 'POST', path: '/api/reload', access: admin, surface: api, summary: 'read the config file again', handle: ({ caller }) => m.reloadConfig(caller.who) }),
+    route({ method: 'GET', path: '/api/config', access: viewer, surface: api, summary: 'the effective config (destinations redacted for viewers)', handle: ({ caller }) => configFor(m, caller) }),
+    route({ method: 'GET', path: '/api/pending', access: viewer, surface: api, summary: 'agents waiting to be accepted', handle: () => m.state.pending().map(agentJson) }),
+    route({
+      method: 'POST', path: '/api/pending/accept-all', access: admin, surface: api, summary: 'accept every pending agent',
+      handle: ({ caller }) => m.acceptAll(caller.who).map(agentJson),
+    }),
+    route({
+      method: 'GET', path: '/api/alerts', access: viewer, surface: api, summary: 'alerts after arrival number `after`, or those firing now with `active=1`',
+      doc: { query: { after: 'arrival number (n) of the last alert seen', active: '1: only the alerts firing now' } },
+      input: (i) => ({ after: count(i.query.get('after'), 'after'), active: flag(i.query.get('active'), 'active') }),
+      handle: ({ input }) => (input.active ? m.state.activeAlerts() : m.state.alerts(input.after)).map(alertJson),
+    }),
+    route({
+      method: 'GET', path: '/api/alerts/follow', access: viewer, surface: api, raw: true, summary: 'alerts after `after`, then each new one, as JSON lines',
+      doc: { query: { after: 'arrival number of the last alert seen' } },
+      input: (i) => count(i.query.get('after'), 'after'),
+      handle: ({ input, req, res }) => followAlerts(m, input, req, res, d.streams),
+    }),
+    route({
+      method: 'GET', path: '/api/notify', access: viewer, surface: api, summary: 'Alertmanager and webhook destinations: queued, last success, last error',
+      handle: () => notifier(d).status(),
+    }),
+    route({
+      method: 'POST', path: '/api/notify/test', access: admin, surface: api, summary: 'send a test alert to every destination',
+      handle: () => notifier(d).test(),
+    }),
+  ];
+}
+
+function notifier(d: ApiDeps): Notifier {
+  if (!d.notifier) throw new HwError('NOT_FOUND', 'no notification destination: start the manager with --alertmanager <url> or --webhook <url>');
+  return d.notifier;
+}
+
+function configFor(m: Manager, _caller: Caller): Record<string, unknown> {
+  return m.config();
+}
+
+function count(v: string | null, name: string): number {
+  if (v === null || v === '') return 0;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new HwError('BAD_ARGS', `${name} must be a whole number`);
+  return n;
+}
+
+function flag(v: string | null, name: string): boolean {
+  if (v === null || v === '' || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  throw new HwError('BAD_ARGS', `${name} is 1 or 0`);
+}
+
+export function silenceJson(s: SilenceRecord): Silence {
+  return { ...s, createdAt: new Date(s.createdAt).toISOString(), until: new Date(s.until).toISOString() };
+}
+
+/** The `history --json` shape: the agent, the range, the tier that answered and its points. */
+export function historyJson(manager: Manager, rec: AgentRecord, r: Range & { detail?: boolean }): Record<string, unknown> {
+  const h = agentHistory(manager.history, rec.id, r, !!r.detail);
+  return { agent: rec.name, agentId: rec.id, interval: rec.interval, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...h };
+}

@@ -1,0 +1,152 @@
+// The API's JSON, one type per shape: the manager builds these, the CLI and the browser code read
+// them. Type-only: nothing here runs, so the browser bundle may import it as well.
+
+export interface Mount {
+  mount: string;
+  /** null from agents older than per-mount types */
+  type: string | null;
+  size: number;
+  used: number;
+  available: number | null;
+  percent: number;
+}
+
+export interface Interface {
+  name: string;
+  rxBytes: number;
+  txBytes: number;
+  rxRate: number | null;
+  txRate: number | null;
+}
+
+/** GET /api/agents (one entry), GET /api/agents/:agent (with interfaces), `agents --json`. */
+export interface Agent {
+  id: string;
+  name: string;
+  hostname: string;
+  address: string;
+  platform: string;
+  version: string;
+  online: boolean;
+  restarting: boolean;
+  down: boolean;
+  trust: 'accepted' | 'pending';
+  fingerprint: string;
+  lastSeen: string | null;
+  connectedAt: string | null;
+  interval: number;
+  // Open-ended: an agent may report more readings than this manager knows.
+  metrics: Record<string, any>;
+  rulesVersion?: string;
+  labels?: Record<string, string>;
+  interfaces?: Interface[];
+  /** the newest report's mounts */
+  mounts?: Mount[];
+}
+
+/** GET /api/alerts, /api/alerts/follow (one line each), the dashboard's `alert` event. */
+export interface Alert {
+  agent: string;
+  agentId: string;
+  type: string;
+  value: number;
+  threshold?: number;
+  at: string;
+  seq: number;
+  n: number;
+  via: string;
+  rule?: string;
+  state?: 'firing' | 'resolved';
+  severity?: 'warning' | 'critical';
+  labels?: Record<string, string>;
+  /** the id of the silence that held back its notification */
+  silenced?: string;
+}
+
+/** The dashboard's `command` event: a command someone ran, as recorded. */
+export interface CommandEvent {
+  at: number;
+  event: 'command';
+  agent: { id: string; name: string };
+  cmd: string;
+  args: Record<string, unknown>;
+  by: string;
+  ok: boolean;
+  error?: { code: string; message: string };
+  sha256?: string;
+  bytes?: number;
+}
+
+/** Every error answer: `{ "error": { "code", "message" } }`. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** Which agents: exactly one of the three. */
+export interface Selection {
+  /** a name, id or IP (one agent), or a glob or label=value (any number) */
+  selector?: string;
+  /** label=value */
+  label?: string;
+  all?: boolean;
+}
+
+/** POST /api/jobs: which agents, what to run on them. */
+export interface JobRequest extends Selection {
+  cmd: 'status' | 'procs' | 'logs' | 'restart';
+  args: Record<string, unknown>;
+  parallel: number;
+  /** seconds */
+  timeout?: number;
+}
+
+/** One line of POST /api/jobs per host as it answers. */
+export interface JobResult {
+  agent: string;
+  agentId: string;
+  ok: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+}
+
+/** The last line of POST /api/jobs. */
+export interface JobSummary {
+  total: number;
+  ok: number;
+  failed: number;
+  offline: number;
+  timeout: number;
+}
+
+/** POST /api/silences. */
+export interface SilenceRequest {
+  selector: string;
+  /** seconds */
+  forS: number;
+  rule?: string;
+  reason?: string;
+}
+
+/** GET /api/silences (one entry), POST /api/silences, DELETE /api/silences/:id. */
+export interface Silence {
+  id: string;
+  selector: string;
+  rule?: string;
+  reason?: string;
+  by: string;
+  createdAt: string;
+  until: string;
+}
+
+/** GET /api/web/me: who the page is signed in as. */
+export interface Me {
+  user: string;
+  role: 'admin' | 'viewer';
+  csrf: string;
+  idleSecondsLeft?: number;
+}
+
+/** GET /api/version. */
+export interface Version {
+  version: string;
+}

@@ -1,0 +1,109 @@
+// One validator per action, called by every front end: the API's routes, the console and the CLI
+// (which checks a request before sending it, so a mistake is reported without a round trip, in the
+// same words the manager would use). Each takes loose input (a JSON body, parsed words) and returns
+// the typed request, or throws BAD_ARGS naming what is wrong.
+
+import { MAX_LOG_LINES } from '../constants.ts';
+import { HwError } from '../errors.ts';
+import { parseDuration } from '../rules/units.ts';
+import type { JobRequest, Selection, SilenceRequest } from './types.ts';
+
+/** Hosts a command to many runs on at once (--parallel), by default and at most. */
+export const JOB_PARALLEL = { default: 10, max: 100 } as const;
+/** A command's own timeout, in seconds (--timeout). */
+const TIMEOUT_S = { min: 0.1, max: 3600 } as const;
+
+export const COMMANDS = ['status', 'procs', 'logs', 'restart'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+
+/** Which agents: exactly one of a selector, --label or --all. */
+export function selection(b: Record<string, unknown>): Selection {
+  const sel: Selection = {};
+  if (b.selector !== undefined) {
+    if (typeof b.selector !== 'string' || !b.selector) throw new HwError('BAD_ARGS', '"selector" must be an agent name, id, IP, glob or label=value');
+    sel.selector = b.selector;
+  }
+  if (b.label !== undefined) {
+    if (typeof b.label !== 'string' || !/^[^=]+=.*$/.test(b.label)) throw new HwError('BAD_ARGS', '--label must be name=value, e.g. --label role=db');
+    sel.label = b.label;
+  }
+  if (b.all === true || b.all === 'true' || b.all === '1') sel.all = true;
+  else if (b.all !== undefined && b.all !== false && b.all !== 'false' && b.all !== '') throw new HwError('BAD_ARGS', '"all" is true or false');
+  const n = [sel.selector, sel.label, sel.all].filter((x) => x !== undefined).length;
+  if (n !== 1) throw new HwError('BAD_ARGS', n ? 'give one of an agent (or glob, label=value), --label or --all' : 'which agents? give an agent, a glob like \'web-*\', --label role=db or --all');
+  return sel;
+}
+
+export function parallel(v: unknown): number {
+  if (v === undefined) return JOB_PARALLEL.default;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > JOB_PARALLEL.max) throw new HwError('BAD_ARGS', `--parallel must be a whole number from 1 to ${JOB_PARALLEL.max}`);
+  return n;
+}
+
+/** --timeout in seconds, or undefined for the manager's own. */
+export function timeoutSeconds(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n >= TIMEOUT_S.min && n <= TIMEOUT_S.max)) throw new HwError('BAD_ARGS', `--timeout must be seconds from ${TIMEOUT_S.min} to ${TIMEOUT_S.max}`);
+  return n;
+}
+
+/** A command's arguments: only what that command takes, each checked. */
+export function commandArgs(cmd: CommandName, v: unknown): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HwError('BAD_ARGS', '"args" must be an object');
+  const a = v as Record<string, unknown>;
+  const extra = Object.keys(a).filter((k) => !(cmd === 'logs' && k === 'lines'));
+  if (extra.length) throw new HwError('BAD_ARGS', `${cmd} takes ${cmd === 'logs' ? 'only "lines"' : 'no arguments'}, not "${extra[0]!.slice(0, 50)}"`);
+  if (a.lines !== undefined) {
+    const n = Number(a.lines);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_LOG_LINES) throw new HwError('BAD_ARGS', `-n (lines) must be a whole number from 1 to ${MAX_LOG_LINES}`);
+    return { lines: n };
+  }
+  return {};
+}
+
+export function command(v: unknown): CommandName {
+  if (typeof v !== 'string' || !(COMMANDS as readonly string[]).includes(v)) {
+    throw new HwError('BAD_ARGS', `"cmd" must be one of ${COMMANDS.join(', ')} (fetch from many: one fetch per agent)`);
+  }
+  return v as CommandName;
+}
+
+/** POST /api/jobs, the console's and the CLI's commands to many. */
+export function jobRequest(b: Record<string, unknown>): JobRequest {
+  const cmd = command(b.cmd);
+  const t = timeoutSeconds(b.timeout);
+  return { ...selection(b), cmd, args: commandArgs(cmd, b.args), parallel: parallel(b.parallel), ...(t !== undefined ? { timeout: t } : {}) };
+}
+
+/** POST /api/silences, `silence <selector> --for 2h`. A bare number is seconds. */
+export function silenceRequest(b: Record<string, unknown>): SilenceRequest {
+  if (typeof b.selector !== 'string' || !b.selector) throw new HwError('BAD_ARGS', 'a silence needs "selector" (an agent, glob or label=value)');
+  if (b.for === undefined || b.for === true || b.for === '') throw new HwError('BAD_ARGS', 'a silence needs --for, e.g. --for 2h');
+  const forS = parseDuration(b.for);
+  if (!forS.ok) throw new HwError('BAD_ARGS', `--for: ${forS.error}`);
+  for (const k of ['rule', 'reason'] as const) {
+    if (b[k] !== undefined && typeof b[k] !== 'string') throw new HwError('BAD_ARGS', `"${k}" is a string`);
+  }
+  if (typeof b.reason === 'string' && b.reason.length > 500) throw new HwError('BAD_ARGS', 'a reason is at most 500 characters');
+  return {
+    selector: b.selector, forS: forS.value,
+    ...(typeof b.rule === 'string' ? { rule: b.rule } : {}), ...(typeof b.reason === 'string' ? { reason: b.reason } : {}),
+  };
+}
+
+/** GET /api/agents/:agent/fetch?path=, `fetch <agent> <remote> [local]`. */
+export function fetchPath(v: unknown): string {
+  if (typeof v !== 'string' || !v) throw new HwError('BAD_ARGS', 'fetch needs the remote path (?path=)');
+  if (v.length > 4096 || v.includes('\0')) throw new HwError('BAD_ARGS', 'that remote path is not a path (over 4096 bytes, or a NUL in it)');
+  return v;
+}
+
+/** An agent reference in a path or a command: a name, id or address. */
+export function agentRef(v: unknown): string {
+  if (typeof v !== 'string' || !v || v.length > 256) throw new HwError('BAD_ARGS', 'name an agent: its name, id or address');
+  return v;
+}
