@@ -4,9 +4,10 @@
 import { HwError } from '../errors.ts';
 import type { Notifier, NotifyStatus } from './notifier.ts';
 
-export function notifyRoute(notifier: Notifier | undefined, rest: string[], method: string): NotifyStatus | { id: string; destinations: number } {
+/** `view.redact`: a viewer's GET, destinations as scheme://host:port only (see Notifier.status). */
+export function notifyRoute(notifier: Notifier | undefined, rest: string[], method: string, view: { redact?: boolean } = {}): NotifyStatus | { id: string; destinations: number } {
   const known = (rest.length === 0 && method === 'GET') || (rest.length === 1 && rest[0] === 'test' && method === 'POST');
   if (!known) throw new HwError('NOT_FOUND', `no such endpoint ${method} /api/notify/${rest.join('/')}`);
   if (!notifier) throw new HwError('NOT_FOUND', 'no notification destination: start the manager with --alertmanager <url> or --webhook <url>');
-  return rest.length === 0 ? notifier.status() : notifier.test();
+  return rest.length === 0 ? notifier.status(view) : notifier.test();
 }
