@@ -163,7 +163,7 @@ export class Notifier {
     }
     const ev = webhookEvent(a, agent, kind);
     for (const h of to.webhooks === false ? [] : this.hooks) {
-      const body: WebhookItem = { id: ev.id, payload: webhookBody(ev, h.format) };
+      const body: WebhookItem = { id: ev.id, payload: webhookBody(ev, h.format, a) };
       this.put(`${h.dest}|${ev.id}`, h.dest, body);
       h.kick();
     }

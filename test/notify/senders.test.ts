@@ -186,6 +186,25 @@ test('webhook formats: Slack gets text, Discord content; a bad format or count i
   assert.throws(() => webhookTargets(['ftp://x'], []), (e: any) => e.code === 'BAD_FLAG');
 }));
 
+test('a hostile agent name reaches Slack and Discord inert, the JSON webhook as it is', timed(10_000, async () => {
+  const [sl, dc, js] = [await startReceiver(), await startReceiver(), await startReceiver()];
+  open.push(sl, dc, js);
+  const hostile = '<!channel> @everyone **x** \u001b[2J';
+  const s = new ManagerState();
+  s.agentUp({ id: 'id-1', name: hostile, hostname: 'h', address: '10.0.0.5', platform: 'linux', arch: 'x64', version: '0.1.0', interval: 5, restartAllowed: false, filesEnabled: true, trust: 'accepted', fingerprint: 'AA' });
+  notifier(s, { hooks: [{ url: sl.url, format: 'slack' }, { url: dc.url, format: 'discord' }, { url: js.url, format: 'json' }] });
+  cpu(s, 'CPU_HIGH', 91);
+  await waitFor(() => sl.got.length === 1 && dc.got.length === 1 && js.got.length === 1, 5000, 'all three');
+  const slack = sl.got[0]!.json;
+  assert.is(slack.text.split('\n')[0], '[FIRING] CPU above 80% on &lt;!channel&gt; @everyone **x** \uFFFD[2J');
+  assert.is(slack.mrkdwn, false);
+  const discord = dc.got[0]!.json;
+  assert.is(discord.content.split('\n')[0], '[FIRING] CPU above 80% on \\<!channel\\> @\u200beveryone \\*\\*x\\*\\* \uFFFD\\[2J');
+  assert.equal(discord.allowed_mentions, { parse: [] });
+  assert.is(js.got[0]!.json.agent.name, hostile);
+  assert.ok(js.got[0]!.body.includes('\\u001b'), 'JSON escapes the control character itself');
+}));
+
 test('notified as ManagerState records: a resent alert (same epoch and seq) once, the same seq of a new epoch again', timed(10_000, async () => {
   const w = await startReceiver();
   open.push(w);
