@@ -90,7 +90,8 @@ export function slackEscape(s: string): string {
  * also says `allowed_mentions: { parse: [] }`, so nothing would ping even if one got through.
  */
 export function discordEscape(s: string): string {
-  return inertText(s).replace(/[\\*_~`|<>#[\]()-]/g, '\\$&').replace(/@/g, '@\u200b');
+  // `1.` after a digit too: a name at the start of a line would otherwise open a numbered list.
+  return inertText(s).replace(/[\\*_~`|<>#[\]()-]/g, '\\$&').replace(/(\d)\./g, '$1\\.').replace(/@/g, '@\u200b');
 }
 
 /** The Alertmanager labels of the condition an alert starts or ends. */

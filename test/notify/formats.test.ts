@@ -40,6 +40,13 @@ test('Discord: markdown and mentions escaped, allowed_mentions empty, shown as w
   assert.ok(discordShows(c).includes(inertText(HOSTILE)));
 });
 
+test('Discord: a name at the start of a line opens no list or heading', () => {
+  const a = alert({ type: 'AGENT_UP', agent: '1. # - x' });
+  const c = (webhookBody(webhookEvent(a, undefined), 'discord', a) as { content: string }).content;
+  assert.is(c.split('\n')[1]!.slice(0, 11), '1\\. \\# \\- x');
+  assert.is(discordShows(c.split('\n')[1]!).slice(0, 7), '1. # - ');
+});
+
 test('Discord: cut at 2000 characters without a dangling escape', () => {
   const a = alert({ agent: '*'.repeat(3000) });
   const c = (webhookBody(webhookEvent(a, undefined), 'discord', a) as { content: string }).content;
