@@ -38,7 +38,7 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
     route({ method: 'GET', path: '/api/version', access: viewer, surface: api, summary: 'the manager\'s version', handle: () => ({ version: VERSION }) }),
     route({
       method: 'GET', path: '/api/stats', access: viewer, surface: api, summary: 'counters: reports and alerts ingested, agents online, loop delay, notification queues',
-      handle: () => ({ ...m.stats(), notify: d.notifier?.status() ?? null }),
+      handle: ({ caller }) => ({ ...m.stats(), notify: d.notifier?.status({ redact: caller.role !== 'admin' }) ?? null }),
     }),
     route({
       method: 'GET', path: '/api/openapi.json', access: viewer, surface: api, summary: 'this reference as an OpenAPI 3.1 document',
@@ -136,7 +136,7 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
     }),
     route({
       method: 'GET', path: '/api/notify', access: viewer, surface: api, summary: 'Alertmanager and webhook destinations: queued, last success, last error',
-      handle: () => notifier(d).status(),
+      handle: ({ caller }) => notifier(d).status({ redact: caller.role !== 'admin' }),
     }),
     route({
       method: 'POST', path: '/api/notify/test', access: admin, surface: api, summary: 'send a test alert to every destination',
@@ -150,8 +150,9 @@ function notifier(d: ApiDeps): Notifier {
   return d.notifier;
 }
 
-function configFor(m: Manager, _caller: Caller): Record<string, unknown> {
-  return m.config();
+/** Destinations as scheme://host:port for a viewer; secret values for nobody. */
+function configFor(m: Manager, caller: Caller): Record<string, unknown> {
+  return m.config({ redact: caller.role !== 'admin' });
 }
 
 function count(v: string | null, name: string): number {

@@ -7,6 +7,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { CLIENT_CONNECT_TIMEOUT_MS, CLIENT_MAX_RESPONSE_BYTES, CLIENT_RESPONSE_TIMEOUT_MS } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
+import { readCapped } from '../net/read-capped.ts';
 import type { Json } from './format.ts';
 
 export interface HistoryQuery {
@@ -66,6 +67,9 @@ export interface HttpClientOptions {
    */
   socketPath?: string;
 }
+
+/** Of an error answer, only this much is read: its JSON is a code and a message. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 /** Errors that mean "no manager on the socket" (rather than a failed request): try TCP. */
 const SOCKET_ABSENT = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES', 'EPERM', 'ENOTDIR', 'EINVAL', 'ENAMETOOLONG']);
@@ -236,11 +240,10 @@ export class HttpClient implements Client {
   async job(body: Json, onResult: (r: Json) => void, signal?: AbortSignal): Promise<Json> {
     const res = await this.open('POST', '/api/jobs', body, signal);
     if ((res.statusCode ?? 500) >= 400) {
-      const chunks: Buffer[] = [];
-      for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+      const { body: errBody } = await readCapped(res, ERROR_BODY_BYTES);
       let v: unknown;
       try {
-        v = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        v = JSON.parse(errBody.toString('utf8'));
       } catch {
         throw new HwError('INTERNAL', `control API answered ${res.statusCode} with something that is not JSON`);
       }
@@ -287,11 +290,10 @@ export class HttpClient implements Client {
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {
     const res = await this.open('GET', `/api/agents/${encodeURIComponent(ref)}/fetch?path=${encodeURIComponent(remotePath)}`, undefined, signal);
     if ((res.statusCode ?? 500) >= 400) {
-      const chunks: Buffer[] = [];
-      for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+      const { body: errBody } = await readCapped(res, ERROR_BODY_BYTES);
       let v: any = {};
       try {
-        v = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        v = JSON.parse(errBody.toString('utf8'));
       } catch {
         // fall through with an empty body
       }
@@ -352,6 +354,7 @@ export class HttpClient implements Client {
           rest = rest.slice(i + 1);
           if (line) onAlert(JSON.parse(line));
         }
+        if (rest.length > CLIENT_MAX_RESPONSE_BYTES) throw new HwError('INTERNAL', `an alert line over ${CLIENT_MAX_RESPONSE_BYTES} bytes`);
       }
     } catch (err) {
       if (signal.aborted) return;

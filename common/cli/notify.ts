@@ -7,7 +7,7 @@ import type { Io } from './commands.ts';
 import { ago, table } from './format.ts';
 
 type Status = {
-  destinations: { kind: string; url: string; queued: number; sent: number; failed: number; dropped: number; rejected?: number; lastSuccessAt: string | null; lastErrorAt: string | null; lastError: string | null; nextAttemptAt: string | null }[];
+  destinations: { kind: string; url: string; queued: number; sent: number; failed: number; dropped: number; rejected?: number; lastSuccessAt: string | null; lastErrorAt: string | null; lastError: string | null; lastErrorCode?: string | null; nextAttemptAt: string | null }[];
   outbox: { items: number; bytes: number; maxBytes: number; maxItems: number; storageError: string | null; path: string };
 };
 
@@ -18,7 +18,7 @@ export async function notifyStatusCmd(c: HttpClient, o: { json?: boolean }, io: 
   for (const d of s.destinations) {
     rows.push([
       d.kind, d.url, String(d.queued), String(d.sent), String(d.failed), String(d.dropped), String(d.rejected ?? 0), d.lastSuccessAt ? ago(d.lastSuccessAt) : 'never',
-      d.lastError ? `${ago(d.lastErrorAt)}: ${d.lastError}${d.nextAttemptAt ? ` (retry ${new Date(d.nextAttemptAt).toISOString().slice(11, 19)})` : ''}` : '-',
+      d.lastError ? `${ago(d.lastErrorAt)}: ${d.lastErrorCode ? `${d.lastErrorCode} ` : ''}${d.lastError}${d.nextAttemptAt ? ` (retry ${new Date(d.nextAttemptAt).toISOString().slice(11, 19)})` : ''}` : '-',
     ]);
   }
   io.out(table(rows));

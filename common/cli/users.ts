@@ -83,7 +83,12 @@ export function loginLinkCmd(api: { host: string; port: number }, token: string,
     }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
+      // A login link answer is a few hundred bytes: one far bigger is not read on.
+      res.on('data', (d) => {
+        text += d;
+        if (text.length > 64 * 1024) res.destroy(new HwError('INTERNAL', 'control API answer over 64 KiB'));
+      });
+      res.on('error', reject);
       res.on('end', () => {
         try {
           const v = JSON.parse(text);

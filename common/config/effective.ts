@@ -5,6 +5,7 @@
 import { HwError, isHwError } from '../errors.ts';
 import { configError, readConfigFile, type ConfigFile, type ConfigProblem, type SectionReader, type SectionsFinish } from './file.ts';
 import type { ConfigKey } from './keys.ts';
+import { maskUrl, redactUrl } from '../net/redact.ts';
 
 export interface Effective<T> {
   /** flag values by cac prop, as the serve action reads them */
@@ -142,12 +143,53 @@ export class ConfigReloader<T> {
     return { file: this.o.path, applied, restartNeeded };
   }
 
-  /** The effective config: flag values by key, the sections, and what waits for a restart. */
-  show(): Record<string, unknown> {
-    return {
+  /**
+   * The effective config: flag values by key, the sections, and what waits for a restart, as
+   * `redactConfigView` shows it to an administrator, or to a viewer with `redact: true`.
+   */
+  show(o: { redact?: boolean } = {}): Record<string, unknown> {
+    return redactConfigView({
       ...(this.o.path ? { file: this.o.path } : {}), ...flagView(this.running.opts, this.o.spec.keys), ...this.running.sections,
       ...(this.pendingRestart.length ? { 'restart-needed': this.pendingRestart } : {}),
-    };
+    }, o.redact ? 'viewer' : 'admin');
+  }
+}
+
+/** A key whose value is itself a credential (`webhook-secret`, `api-token`); `*-file` keys hold a path, which may be shown. */
+const SECRET_KEY = /(secret|token|password|passwd|passphrase|credentials?|api-?key)$/i;
+/** Keys whose URLs carry their secret in the path (a chat webhook's URL is its credential). */
+const SECRET_PATH_KEYS = new Set(['webhook']);
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * The config view for an audience. Neither ever holds a secret value: a credential key's value is
+ * `(hidden)`, a URL's password and credential-like query values are `***`, and a webhook's path is
+ * `…`. A viewer sees every URL as scheme://host:port only. File paths (of the secret files too)
+ * are shown to both.
+ */
+export function redactConfigView(view: Record<string, unknown>, audience: 'admin' | 'viewer'): Record<string, unknown> {
+  // `named`: the key is a setting's name, not data (a label's name under `labels` is data).
+  const walk = (v: unknown, key: string, named = true): unknown => {
+    if (v === undefined || v === null || typeof v === 'boolean') return v;
+    if (named && SECRET_KEY.test(key)) return '(hidden)';
+    if (typeof v === 'string') {
+      if (!URL_LIKE.test(v)) return v;
+      if (audience === 'viewer') return redactUrl(v);
+      return SECRET_PATH_KEYS.has(key) ? hidePath(maskUrl(v)) : maskUrl(v);
+    }
+    if (Array.isArray(v)) return v.map((x) => walk(x, key, named));
+    if (typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, walk(x, k, key !== 'labels')]));
+    return v;
+  };
+  return walk(view, '') as Record<string, unknown>;
+}
+
+function hidePath(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${u.username}${u.password ? ':***' : ''}@` : ''}${u.host}${u.pathname.length > 1 || u.search ? '/…' : '/'}`;
+  } catch {
+    return url;
   }
 }
 

@@ -74,7 +74,8 @@ export interface ManagerOptions {
 /** What the manager needs of its config file (common/config/effective.ts ConfigReloader). */
 export interface ConfigSource {
   reload(): ReloadOutcome;
-  show(): Record<string, unknown>;
+  /** `redact`: the viewers' view (see redactConfigView); the admins' view holds no secret value either */
+  show(o?: { redact?: boolean }): Record<string, unknown>;
 }
 
 export class Manager {
@@ -408,10 +409,10 @@ export class Manager {
     }
   }
 
-  /** The effective config (`config show`). */
-  config(): Record<string, unknown> {
+  /** The effective config (`config show`); `redact: true` for a viewer (URLs as scheme://host:port). */
+  config(o: { redact?: boolean } = {}): Record<string, unknown> {
     if (!this.configSource) throw noConfig();
-    return this.configSource.show();
+    return this.configSource.show(o);
   }
 
   acceptAll(by = 'api'): AgentRecord[] {

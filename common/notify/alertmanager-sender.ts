@@ -72,7 +72,7 @@ export class AlertmanagerSender extends Courier {
     for (let i = 0; i < due.length; i += ALERTMANAGER_BATCH) {
       const batch = due.slice(i, i + ALERTMANAGER_BATCH);
       const sentAt = this.now();
-      await postJson(this.endpoint, JSON.stringify(batch.map((it) => this.wire(it, sentAt))), {}, this.timeoutMs);
+      await postJson(this.endpoint, JSON.stringify(batch.map((it) => this.wire(it, sentAt))), {}, { timeoutMs: this.timeoutMs });
       for (const it of batch) this.delivered(it, sentAt);
       this.succeeded(batch.length);
     }

@@ -4,6 +4,8 @@
 
 import { Backoff } from '../agent/backoff.ts';
 import { NOTIFY_BACKOFF_BASE_MS, NOTIFY_BACKOFF_CAP_MS } from '../constants.ts';
+import { isHwError } from '../errors.ts';
+import { redactUrl, scrubSecrets } from '../net/redact.ts';
 import type { Outbox } from './outbox.ts';
 
 export interface DestinationStatus {
@@ -19,6 +21,8 @@ export interface DestinationStatus {
   lastSuccessAt: string | null;
   lastErrorAt: string | null;
   lastError: string | null;
+  /** the HwError code of the last failure (UNAVAILABLE, REJECTED, TIMEOUT...) */
+  lastErrorCode: string | null;
   nextAttemptAt: string | null;
 }
 
@@ -46,6 +50,7 @@ export abstract class Courier {
   private lastSuccessAt: number | null = null;
   private lastErrorAt: number | null = null;
   private lastError: string | null = null;
+  private lastErrorCode: string | null = null;
   private idle: (() => void)[] = [];
 
   constructor(dest: string, readonly url: string, outbox: Outbox, o: CourierOptions = {}) {
@@ -70,12 +75,13 @@ export abstract class Courier {
     this.schedule(0);
   }
 
-  status(): DestinationStatus {
+  /** `redact`: for viewers, the URL as scheme://host:port only. */
+  status(o: { redact?: boolean } = {}): DestinationStatus {
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     return {
-      name: this.dest, kind: this.kind, url: this.displayUrl(), queued: this.outbox.count(this.dest), sent: this.sent, failed: this.failures,
+      name: this.dest, kind: this.kind, url: o.redact ? redactUrl(this.url) : this.displayUrl(), queued: this.outbox.count(this.dest), sent: this.sent, failed: this.failures,
       dropped: this.outbox.dropped(this.dest), rejected: this.rejected, lastSuccessAt: iso(this.lastSuccessAt), lastErrorAt: iso(this.lastErrorAt), lastError: this.lastError,
-      nextAttemptAt: this.timer && this.timerAt > this.now() ? iso(this.timerAt) : null,
+      lastErrorCode: this.lastErrorCode, nextAttemptAt: this.timer && this.timerAt > this.now() ? iso(this.timerAt) : null,
     };
   }
 
@@ -119,7 +125,9 @@ export abstract class Courier {
     } catch (err) {
       this.failures++;
       this.lastErrorAt = this.now();
-      this.lastError = (err as Error).message.slice(0, 300);
+      // postJson already scrubs its messages; this catches any other error that names the URL.
+      this.lastError = scrubSecrets((err as Error).message, { urls: [this.url] }).slice(0, 300);
+      this.lastErrorCode = isHwError(err) ? err.code : 'INTERNAL';
       this.inBackoff = true;
       next = this.backoff.next();
     }

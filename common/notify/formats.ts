@@ -39,28 +39,59 @@ type AgentInfo = Pick<AgentRecord, 'id' | 'name' | 'hostname' | 'address' | 'pla
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** summary and description, for people reading the page or the chat message. */
-export function describe(a: AlertRecord): { summary: string; description: string } {
+/**
+ * summary and description, for people reading the page or the chat message. `esc` is applied to
+ * every part an agent supplied (its name and id, the alert's type, rule and labels), so a chat
+ * format can make them inert; Alertmanager and the JSON event take them as they are.
+ */
+export function describe(a: AlertRecord, esc: (s: string) => string = (s) => s): { summary: string; description: string } {
   const thr = a.threshold !== undefined ? `${a.threshold}%` : 'the threshold';
+  const agent = esc(a.agent);
+  const id = esc(a.agentId);
+  const type = esc(a.type);
+  const rule = a.rule === undefined ? undefined : esc(a.rule);
   switch (a.type) {
     case 'CPU_HIGH':
-      return { summary: `CPU above ${thr} on ${a.agent}`, description: `CPU usage on ${a.agent} (${a.agentId}) is ${a.value}%, above ${thr}, since ${iso(a.at)}.` };
+      return { summary: `CPU above ${thr} on ${agent}`, description: `CPU usage on ${agent} (${id}) is ${a.value}%, above ${thr}, since ${iso(a.at)}.` };
     case 'CPU_NORMAL':
-      return { summary: `CPU back below ${thr} on ${a.agent}`, description: `CPU usage on ${a.agent} (${a.agentId}) is back to ${a.value}% at ${iso(a.at)}.` };
+      return { summary: `CPU back below ${thr} on ${agent}`, description: `CPU usage on ${agent} (${id}) is back to ${a.value}% at ${iso(a.at)}.` };
     case 'AGENT_DOWN':
-      return { summary: `${a.agent} is down`, description: `The manager has not heard from ${a.agent} (${a.agentId}) since ${iso(a.at)}.` };
+      return { summary: `${agent} is down`, description: `The manager has not heard from ${agent} (${id}) since ${iso(a.at)}.` };
     case 'AGENT_UP':
-      return { summary: `${a.agent} is back`, description: `${a.agent} (${a.agentId}) reconnected at ${iso(a.at)}.` };
+      return { summary: `${agent} is back`, description: `${agent} (${id}) reconnected at ${iso(a.at)}.` };
     case 'TEST':
       return { summary: 'hostwatch test alert', description: `A test sent by \`manager notify test\` at ${iso(a.at)}; nothing is wrong.` };
     default: {
-      const where = a.labels && Object.keys(a.labels).length ? ` (${Object.entries(a.labels).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+      const where = a.labels && Object.keys(a.labels).length ? ` (${Object.entries(a.labels).map(([k, v]) => `${esc(k)} ${esc(v)}`).join(', ')})` : '';
       const limit = a.threshold !== undefined ? `, threshold ${a.threshold}` : '';
-      if (a.rule && a.state === 'resolved') return { summary: `${a.rule} resolved on ${a.agent}${where}`, description: `${a.rule} on ${a.agent} (${a.agentId})${where} is back: value ${a.value}${limit} at ${iso(a.at)}.` };
-      if (a.rule) return { summary: `${a.rule} on ${a.agent}${where}`, description: `${a.rule} (${a.severity ?? 'warning'}) on ${a.agent} (${a.agentId})${where}: value ${a.value}${limit} at ${iso(a.at)}.` };
-      return { summary: `${a.type} on ${a.agent}`, description: `${a.type} on ${a.agent} (${a.agentId}): value ${a.value} at ${iso(a.at)}.` };
+      if (rule && a.state === 'resolved') return { summary: `${rule} resolved on ${agent}${where}`, description: `${rule} on ${agent} (${id})${where} is back: value ${a.value}${limit} at ${iso(a.at)}.` };
+      if (rule) return { summary: `${rule} on ${agent}${where}`, description: `${rule} (${a.severity ?? 'warning'}) on ${agent} (${id})${where}: value ${a.value}${limit} at ${iso(a.at)}.` };
+      return { summary: `${type} on ${agent}`, description: `${type} on ${agent} (${id}): value ${a.value} at ${iso(a.at)}.` };
     }
   }
+}
+
+/** Peer text kept on one line and plain: control characters (C0, DEL, C1) and bidi overrides become U+FFFD. */
+export function inertText(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
+}
+
+/**
+ * Slack's own escaping (docs "Formatting text for app surfaces": escape &, < and >): `<!channel>`,
+ * `<@U123>` or `<https://x|y>` from an agent is shown, never a mention or a link.
+ */
+export function slackEscape(s: string): string {
+  return inertText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Discord: markdown characters backslash-escaped (Discord shows any escaped punctuation as itself),
+ * and a zero-width space after every `@`, so `@everyone`, `@here` and `<@id>` are text. The body
+ * also says `allowed_mentions: { parse: [] }`, so nothing would ping even if one got through.
+ */
+export function discordEscape(s: string): string {
+  // `1.` after a digit too: a name at the start of a line would otherwise open a numbered list.
+  return inertText(s).replace(/[\\*_~`|<>#[\]()-]/g, '\\$&').replace(/(\d)\./g, '$1\\.').replace(/@/g, '@\u200b');
 }
 
 /** The Alertmanager labels of the condition an alert starts or ends. */
@@ -98,11 +129,21 @@ export function webhookEvent(a: AlertRecord, agent: AgentInfo | undefined, kind:
   };
 }
 
-/** The body a webhook of that format is sent. */
-export function webhookBody(ev: WebhookEvent, format: WebhookFormat): unknown {
+/**
+ * The body a webhook of that format is sent: the event itself for `json` (plain JSON, nothing to
+ * escape); for Slack and Discord a message whose agent-supplied parts are escaped (`a` is the alert
+ * the event was made from).
+ */
+export function webhookBody(ev: WebhookEvent, format: WebhookFormat, a: AlertRecord): unknown {
   if (format === 'json') return ev;
   const mark = ev.kind === 'test' ? '[TEST]' : ev.status === 'firing' ? (ev.severity === 'critical' ? '[CRITICAL]' : '[FIRING]') : '[RESOLVED]';
-  const text = `${mark} ${ev.summary}\n${ev.description}`;
-  // Slack and Discord read only their own field: the event id stays in the header for dedupe.
-  return format === 'slack' ? { text } : { content: text.slice(0, 2000), username: 'hostwatch' };
+  // Slack and Discord read only their own fields: the event id stays in the header for dedupe.
+  if (format === 'slack') {
+    const d = describe(a, slackEscape);
+    return { text: `${mark} ${d.summary}\n${d.description}`, mrkdwn: false };
+  }
+  const d = describe(a, discordEscape);
+  // Cut to Discord's 2000 characters without leaving half an escape at the end.
+  const content = `${mark} ${d.summary}\n${d.description}`.slice(0, 2000).replace(/(^|[^\\])(\\\\)*\\$/, '$1$2');
+  return { content, username: 'hostwatch', allowed_mentions: { parse: [] } };
 }

@@ -163,7 +163,7 @@ export class Notifier {
     }
     const ev = webhookEvent(a, agent, kind);
     for (const h of to.webhooks === false ? [] : this.hooks) {
-      const body: WebhookItem = { id: ev.id, payload: webhookBody(ev, h.format) };
+      const body: WebhookItem = { id: ev.id, payload: webhookBody(ev, h.format, a) };
       this.put(`${h.dest}|${ev.id}`, h.dest, body);
       h.kick();
     }
@@ -194,8 +194,19 @@ export class Notifier {
     }
   }
 
-  status(): NotifyStatus {
-    return { destinations: this.couriers.map((c) => c.status()), outbox: { ...this.outbox.figures(), skippedBytes: this.outbox.skippedBytes } };
+  /**
+   * What `GET /api/notify` and the `notify` of `/api/stats` show. Administrators get it as is (URLs
+   * without user info or query; a webhook's secret path hidden); `redact: true` is the viewers' view:
+   * every destination as scheme://host:port only. No view holds a credential: error messages are
+   * scrubbed where they are made.
+   */
+  status(o: { redact?: boolean } = {}): NotifyStatus {
+    return { destinations: this.couriers.map((c) => c.status(o)), outbox: { ...this.outbox.figures(), skippedBytes: this.outbox.skippedBytes } };
+  }
+
+  /** The viewers' view of `status()`: destinations as scheme://host:port only. */
+  redactedStatus(): NotifyStatus {
+    return this.status({ redact: true });
   }
 
   /** Resolves once no delivery is in flight (tests). */

@@ -52,7 +52,7 @@ export class WebhookSender extends Courier {
       const b = it.body as WebhookItem;
       const body = JSON.stringify(b.payload);
       try {
-        await postJson(this.url, body, { [WEBHOOK_SIGNATURE_HEADER]: signBody(this.secret, body), [WEBHOOK_EVENT_HEADER]: b.id }, this.timeoutMs);
+        await postJson(this.url, body, { [WEBHOOK_SIGNATURE_HEADER]: signBody(this.secret, body), [WEBHOOK_EVENT_HEADER]: b.id }, { timeoutMs: this.timeoutMs, secrets: [this.secret] });
       } catch (err) {
         if (!isHwError(err) || err.code !== 'REJECTED') throw err;
         this.refusals = { key: it.key, n: this.refusals.key === it.key ? this.refusals.n + 1 : 1 };

@@ -18,7 +18,8 @@ export async function startMetrics(
     address,
     source: {
       state: manager.state, stats: () => manager.stats(),
-      ...(notifier ? { destinations: () => notifier.status().destinations } : {}),
+      // /metrics is read-only, for whoever holds the scrape token: the viewers' view of the destinations.
+      ...(notifier ? { destinations: () => notifier.redactedStatus().destinations } : {}),
     },
     ...(secure ? { tls, token: loadOrCreateToken(dataDir, METRICS_TOKEN_FILE) } : {}),
     onUnauthorized: (addr, count) => manager.state.record({ at: Date.now(), event: 'metrics-unauthorized', address: addr, count }),

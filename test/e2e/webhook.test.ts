@@ -2,12 +2,12 @@
 // event, in order, each signed with the secret of --webhook-secret-file; `notify test` reaches it
 // and `notify status` shows the figures; bad flags are one-line errors.
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
-import { startReceiver } from '../notify/receiver.helper.ts';
+import { flood, startReceiver } from '../notify/receiver.helper.ts';
 import { cleanupAfterEach, drivenDeps, testAgent } from './inproc.helper.ts';
 import { apiJson, cli, cliJson, MANAGER_JS, run, startManager } from './procs.helper.ts';
 
@@ -59,6 +59,45 @@ test('a webhook that fails its first answers receives every event, signed, in or
   const stats = await apiJson(mgr.dataDir, '/api/stats');
   assert.is(stats.notify.outbox.items, 0, '/api/stats has the notify section');
   assert.is(stats.notify.destinations[0].sent, 5);
+}));
+
+/** kB of a /proc/<pid>/status field (VmRSS, VmHWM). */
+function procKb(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]);
+}
+
+test('a webhook answering 500 with 300 MiB costs the manager nothing: retried, a coded error, RSS flat', timed(90_000, async () => {
+  const w = await startReceiver();
+  closers.push(w.close);
+  const f = flood(500, 300 * 1024 * 1024);
+  w.answer = f.answer;
+  const secretPath = '/services/T00000000/B00000000/XXXXsecretXXXXXXXXXXXX';
+  const mgr = await startManager(['--webhook', `${w.url}${secretPath}`, '--webhook-format', 'slack']);
+  closers.push(() => void mgr.kill());
+  const pid = mgr.child.pid!;
+  await waitFor(() => /notify\s+webhook/.test(mgr.output()), 30_000, 'the webhook in the banner');
+  // The manager's peak so far (start-up included) is the baseline.
+  const before = procKb(pid, 'VmHWM');
+  const t = await cli(mgr.dataDir, ['notify', 'test']);
+  assert.is(t.code, 0, t.stderr);
+  const st = await waitFor(async () => {
+    const j = await cliJson<any>(mgr.dataDir, ['notify', 'status']);
+    return j.destinations[0].failed >= 3 ? j.destinations[0] : null;
+  }, 60_000, 'three failed attempts');
+  assert.is(st.lastErrorCode, 'UNAVAILABLE');
+  assert.match(st.lastError, /^HTTP 500: x+$/);
+  assert.ok(st.lastError.length <= 300);
+  assert.is(st.queued, 1, 'still queued, to be retried');
+  assert.is(st.url, `${w.url}/…`, 'the secret path is not shown');
+  assert.is(f.finished, 0, 'no 300 MiB answer was read to its end');
+  const grew = (procKb(pid, 'VmHWM') - before) / 1024;
+  assert.ok(grew < 64, `manager peak RSS grew ${grew.toFixed(1)} MiB (from ${(before / 1024).toFixed(0)} MiB)`);
+  assert.ok(f.written < 3 * 64 * 1024 * 1024, `receiver wrote ${f.written} bytes over ${st.failed} attempts`);
+  const events = readFileSync(join(mgr.dataDir, 'events.jsonl'), 'utf8');
+  assert.not.ok(events.includes('XXXXsecretXXXX'), 'the secret path is not in the record');
+  assert.not.ok(mgr.output().includes('XXXXsecretXXXX'), 'nor on the console');
 }));
 
 test('bad notify flags: one line, exit 2; notify without destinations says how to add one', timed(30_000, async () => {

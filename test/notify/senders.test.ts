@@ -186,6 +186,53 @@ test('webhook formats: Slack gets text, Discord content; a bad format or count i
   assert.throws(() => webhookTargets(['ftp://x'], []), (e: any) => e.code === 'BAD_FLAG');
 }));
 
+test('a hostile agent name reaches Slack and Discord inert, the JSON webhook as it is', timed(10_000, async () => {
+  const [sl, dc, js] = [await startReceiver(), await startReceiver(), await startReceiver()];
+  open.push(sl, dc, js);
+  const hostile = '<!channel> @everyone **x** \u001b[2J';
+  const s = new ManagerState();
+  s.agentUp({ id: 'id-1', name: hostile, hostname: 'h', address: '10.0.0.5', platform: 'linux', arch: 'x64', version: '0.1.0', interval: 5, restartAllowed: false, filesEnabled: true, trust: 'accepted', fingerprint: 'AA' });
+  notifier(s, { hooks: [{ url: sl.url, format: 'slack' }, { url: dc.url, format: 'discord' }, { url: js.url, format: 'json' }] });
+  cpu(s, 'CPU_HIGH', 91);
+  await waitFor(() => sl.got.length === 1 && dc.got.length === 1 && js.got.length === 1, 5000, 'all three');
+  const slack = sl.got[0]!.json;
+  assert.is(slack.text.split('\n')[0], '[FIRING] CPU above 80% on &lt;!channel&gt; @everyone **x** \uFFFD[2J');
+  assert.is(slack.mrkdwn, false);
+  const discord = dc.got[0]!.json;
+  assert.is(discord.content.split('\n')[0], '[FIRING] CPU above 80% on \\<!channel\\> @\u200beveryone \\*\\*x\\*\\* \uFFFD\\[2J');
+  assert.equal(discord.allowed_mentions, { parse: [] });
+  assert.is(js.got[0]!.json.agent.name, hostile);
+  assert.ok(js.got[0]!.body.includes('\\u001b'), 'JSON escapes the control character itself');
+}));
+
+test('status: admins see URLs without credentials, viewers scheme://host:port; a failure\'s message carries neither', timed(10_000, async () => {
+  const am = await startReceiver();
+  const wh = await startReceiver();
+  open.push(am, wh);
+  // Both echo the request line and its Authorization header back in a 500.
+  for (const r of [am, wh]) r.answer = (req, res) => void res.writeHead(500).end(`${req.method} ${req.url} auth=${req.headers.authorization}`);
+  const s = state();
+  const amUrl = `http://ops:am-pass-123@127.0.0.1:${am.port}/am?token=tok-456`;
+  const whUrl = `${wh.url}/services/T000/B000/secret-path-789`;
+  const n = new Notifier({ state: s, dataDir: tempDir(), alertmanagers: [amUrl], webhooks: webhookTargets([whUrl], ['slack']), secret: 'sixteen-chars-secret!', backoff: fastBackoff });
+  n.start();
+  open.push(n);
+  cpu(s, 'CPU_HIGH', 97);
+  const st = await waitFor(() => {
+    const v = n.status();
+    return v.destinations.every((d) => d.failed >= 1) ? v : null;
+  }, 5000, 'both failed once');
+  assert.equal(st.destinations.map((d) => d.url), [`http://127.0.0.1:${am.port}/am`, `${wh.url}/…`]);
+  assert.equal(n.status({ redact: true }).destinations.map((d) => d.url), [`http://127.0.0.1:${am.port}`, `http://127.0.0.1:${wh.port}`]);
+  assert.equal(n.redactedStatus().destinations.map((d) => d.url), n.status({ redact: true }).destinations.map((d) => d.url));
+  for (const d of st.destinations) {
+    assert.is(d.lastErrorCode, 'UNAVAILABLE');
+    assert.match(d.lastError ?? '', /^HTTP 500: POST /);
+    for (const leak of ['am-pass-123', 'tok-456', 'secret-path-789', 'b3BzOmFtLXBhc3MtMTIz']) assert.not.ok(d.lastError!.includes(leak), `${leak} in ${d.lastError}`);
+  }
+  assert.match(st.destinations[0]!.lastError!, 'auth=Basic ***');
+}));
+
 test('notified as ManagerState records: a resent alert (same epoch and seq) once, the same seq of a new epoch again', timed(10_000, async () => {
   const w = await startReceiver();
   open.push(w);
