@@ -62,7 +62,8 @@ export function apiMarkdown(routes: Route<unknown>[]): string {
       ...Object.entries(r.doc?.query ?? {}).map(([k, v]) => `\`?${k}\`: ${v}`),
       ...Object.entries(r.doc?.body ?? {}).map(([k, v]) => `body \`${k}\`: ${v}`),
     ];
-    const what = `${r.summary}${extra.length ? `<br>${extra.join('<br>')}` : ''}`.replace(/\|/g, '\\|');
+    const cell = (t: string) => t.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
+    const what = [r.summary, ...extra].map(cell).join('<br>');
     lines.push(`| ${r.method} | \`${r.path}\` | ${WHO[r.access]} | ${what} |`);
   }
   return lines.join('\n') + '\n';
