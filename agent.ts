@@ -2,7 +2,7 @@
 
 import { cac } from 'cac';
 import { startAgent } from './common/agent/start.ts';
-import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
+import { durationFlag, exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
 import {
   DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION, MIN_INTERVAL_S, MAX_INTERVAL_S,
 } from './common/constants.ts';
@@ -39,13 +39,14 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .action(async (opts) => {
     if (opts.manager === undefined || opts.manager === true) throw new HwError('BAD_FLAG', '--manager <host> is required, e.g. agent --manager 10.0.0.5');
     const managers = parseHostList([opts.manager].flat().map(String).join(','), DEFAULT_TCP_PORT, '--manager');
-    const cpuFor = numberFlag(last(opts.cpuFor), '--cpu-for', 1, 3600);
+    const cpuFor = durationFlag(last(opts.cpuFor), '--cpu-for', 1000, 3_600_000) / 1000;
+    const intervalS = durationFlag(last(opts.interval), '--interval', MIN_INTERVAL_S * 1000, MAX_INTERVAL_S * 1000) / 1000;
     const agent = await startAgent({
       managers,
       udpPort: parsePort(last(opts.udpPort), '--udp-port', false),
       ...(last(opts.name) !== undefined ? { name: String(last(opts.name)) } : {}),
       stateDir: String(last(opts.stateDir)),
-      intervalS: numberFlag(last(opts.interval), '--interval', MIN_INTERVAL_S, MAX_INTERVAL_S),
+      intervalS,
       cpuThreshold: numberFlag(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
       cpuForS: cpuFor,
       allowRestart: !!opts.allowRestart,
@@ -60,7 +61,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
       log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
     });
-    process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${last(opts.interval)} s\n`);
+    process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${intervalS} s\n`);
     exitOnSignal('finishing what is being written', () => agent.stop());
   });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
 import { reloadCmd, rulesCmd, silenceCmd, configShowCmd, type Io } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
-import { durationFlag, exitOnSignal, last, list, numberFlag, runCli } from './common/cli/run.ts';
+import { durationFlag, exitOnSignal, last, list, numberFlag, runCli, sizeFlag } from './common/cli/run.ts';
 import { registerClientCommands } from './common/cli/register.ts';
 import { registerUserCommands } from './common/cli/users.ts';
 import {
@@ -123,7 +123,7 @@ function serveSettings(opts: Record<string, unknown>): ServeSettings {
     allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
     api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
     dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept,
-    logMaxBytes: numberFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40, true),
+    logMaxBytes: sizeFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40),
     retention: {
       rawMs: durationFlag(last(opts.retentionRaw), '--retention-raw', 600_000, 30 * 86400_000),
       minuteMs: durationFlag(last(opts.retentionMinute), '--retention-minute', 3600_000, 366 * 86400_000),
@@ -203,8 +203,8 @@ function apiOf(opts: { api?: unknown; dataDir: string; timeout?: unknown }): { h
     }
   }
   const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
-  const timeout = opts.timeout === undefined ? undefined : numberFlag(last(opts.timeout), '--timeout', 0.1, 86_400);
-  return { hp, token: readToken(dataDir), ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) };
+  const timeoutMs = opts.timeout === undefined ? undefined : durationFlag(last(opts.timeout), '--timeout', 100, 86_400_000);
+  return { hp, token: readToken(dataDir), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
 }
 
 function io(): Io {

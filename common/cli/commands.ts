@@ -7,7 +7,7 @@ import { DEFAULT_LOG_LINES, HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS, MAX_LOG_
 import { HwError } from '../errors.ts';
 import { stringify as yamlText } from 'yaml';
 import type { Client } from './client.ts';
-import { parseDuration } from './run.ts';
+import { durationMs } from '../util/units.ts';
 import { manyCommand, manyFetch, manyRestart, manySelection } from './many.ts';
 import { agentsTable, alertLine, bytes, pct, rate, statusText, table, type Json } from './format.ts';
 
@@ -21,7 +21,6 @@ export interface Io {
 }
 
 export { EXIT, exitCodeFor } from './exit-codes.ts';
-export { parseDuration };
 
 const print = (io: Io, json: boolean, value: unknown, text: () => string) => io.out(json ? JSON.stringify(value, null, 2) : text());
 
@@ -168,6 +167,7 @@ export async function silenceCmd(c: Client, args: string[], o: { for?: unknown; 
   }
   if (second !== undefined) throw new HwError('BAD_ARGS', `one selector per silence, got "${first}" and "${second}"`);
   if (o.for === undefined || o.for === true) throw new HwError('BAD_ARGS', 'a silence needs --for, e.g. --for 2h');
+  durationMs(o.for, '--for');
   const s = await c.silence({
     selector: first, for: String(o.for), ...(typeof o.rule === 'string' ? { rule: o.rule } : {}), ...(o.reason !== undefined && o.reason !== true ? { reason: String(o.reason) } : {}),
   });
@@ -206,7 +206,7 @@ export async function revokeCmd(c: Client, ref: string, io: Io): Promise<void> {
   io.out(`revoked ${a.name}: its key ${a.fingerprint} is refused from now on`);
 }
 
-/** "10m", "2h", "30s", "1d" (or plain seconds) to milliseconds. */
+/** `--points`: how many points at most. */
 export function parsePoints(v: unknown): number {
   if (v === undefined) return HISTORY_DEFAULT_POINTS;
   const n = Number(v);
@@ -215,7 +215,7 @@ export function parsePoints(v: unknown): number {
 }
 
 export async function historyCmd(c: Client, ref: string, o: { since?: unknown; points?: unknown; json?: boolean; detail?: boolean }, io: Io, now = Date.now()): Promise<void> {
-  const since = now - parseDuration(o.since ?? '10m', '--since');
+  const since = now - durationMs(o.since ?? '10m', '--since');
   const h = await c.history(ref, { from: since, to: now, points: parsePoints(o.points), ...(o.detail ? { detail: true } : {}) });
   const pts = h.points as Json[];
   print(io, !!o.json, h, () => {

@@ -8,6 +8,7 @@ import {
 } from './commands.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
+import { durationMs } from '../util/units.ts';
 
 /** What the console reads from the manager it runs in (common/manager/local-client.ts makes it). */
 export interface ConsoleSource {
@@ -251,7 +252,7 @@ export class ManagerConsole {
           break;
         case 'watch':
           this.busy = false;
-          await this.watch(Number(a1) || 2);
+          await this.watch(a1 === undefined ? 2 : Math.max(0.5, durationMs(a1, 'watch') / 1000));
           break;
         case 'quit':
         case 'exit':

@@ -10,6 +10,7 @@ import { isMulti } from '../rules/selector.ts';
 import type { Client } from './client.ts';
 import type { Io } from './commands.ts';
 import type { Json } from './format.ts';
+import { durationMs } from '../util/units.ts';
 
 export interface Selection {
   selector?: string;
@@ -46,11 +47,12 @@ export function parallelOf(v: unknown): number {
   return n;
 }
 
+/** --timeout: seconds or a duration, sent as seconds; checked here (as the manager does) to name the flag. */
 function timeoutOf(v: unknown): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(n >= 0.1 && n <= 3600)) throw new HwError('BAD_ARGS', '--timeout must be seconds from 0.1 to 3600');
-  return n;
+  const ms = durationMs(v, '--timeout');
+  if (ms < 100 || ms > 3_600_000) throw new HwError('BAD_ARGS', '--timeout must be from 0.1 s to 1 h (seconds, or a duration like 2m)');
+  return ms / 1000;
 }
 
 function printResult(io: Io, json: boolean, r: Json, text: (result: Json) => string): void {

@@ -3,6 +3,7 @@
 
 import type { CAC } from 'cac';
 import { HwError, isHwError } from '../errors.ts';
+import { durationMs, sizeBytes } from '../util/units.ts';
 import { exitCodeFor } from './exit-codes.ts';
 
 export async function runCli(cli: CAC, argv: string[], program: string): Promise<void> {
@@ -64,16 +65,36 @@ export function exitOnSignal(what: string, stop: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
-/** A duration flag (retention): a duration like 36h or 30d within bounds, else BAD_FLAG. */
+/** A duration flag (retention, timeouts) within bounds in ms, else BAD_FLAG naming the flag. */
 export function durationFlag(v: unknown, flag: string, min: number, max: number): number {
   let ms: number;
   try {
-    ms = parseDuration(v, flag);
+    ms = durationMs(v, flag);
   } catch (err) {
     throw new HwError('BAD_FLAG', (err as Error).message);
   }
-  if (ms < min || ms > max) throw new HwError('BAD_FLAG', `${flag} must be from ${min / 3600_000} h to ${max / 86400_000} days`);
+  if (ms < min || ms > max) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be from ${spoken(min)} to ${spoken(max)}`);
   return ms;
+}
+
+/** A size flag in bytes (64k, 32M, 1G or a number) within bounds, else BAD_FLAG naming the flag. */
+export function sizeFlag(v: unknown, flag: string, min: number, max: number): number {
+  let n: number;
+  try {
+    n = sizeBytes(v, flag);
+  } catch (err) {
+    throw new HwError('BAD_FLAG', (err as Error).message);
+  }
+  if (n < min || n > max) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be from ${min} to ${max} bytes`);
+  return n;
+}
+
+/** 90 s, 10 min, 1 h, 30 days: a bound as a person would say it. */
+function spoken(ms: number): string {
+  for (const [unit, size] of [['days', 86_400_000], ['h', 3_600_000], ['min', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}`;
+  }
+  return `${ms / 1000} s`;
 }
 
 /** A repeatable flag's values (each given a value). */
@@ -83,12 +104,4 @@ export function list(v: unknown, flag: string): string[] {
     if (x === true || x === '') throw new HwError('BAD_FLAG', `${flag} needs a value`);
     return String(x);
   });
-}
-
-/** A duration flag like 30s, 10m, 2h or 1d (seconds without a unit), in ms. */
-export function parseDuration(v: unknown, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/.exec(String(v).trim());
-  if (!m) throw new HwError('BAD_ARGS', `${flag}: "${String(v)}" is not a duration like 30s, 10m, 2h or 1d`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit * 1000;
 }

@@ -41,7 +41,7 @@ import {
 import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
 import { rulesJson } from './rules-view.ts';
-import { parseParallel, parseSelection, runJob, select } from './jobs.ts';
+import { parseJobTimeout, parseParallel, parseSelection, runJob, select } from './jobs.ts';
 import { parseDuration } from '../rules/units.ts';
 import type { Silence } from './silences.ts';
 import type { Manager } from './manager.ts';
@@ -359,12 +359,7 @@ async function jobStream(manager: Manager, b: Record<string, unknown>, req: Inco
   const args = b.args === undefined ? {} : b.args;
   if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new HwError('BAD_ARGS', '"args" must be an object');
   const parallel = parseParallel(b.parallel);
-  let timeoutMs: number | undefined;
-  if (b.timeout !== undefined) {
-    const t = Number(b.timeout);
-    if (!(t >= 0.1 && t <= 3600)) throw new HwError('BAD_ARGS', '"timeout" must be seconds from 0.1 to 3600');
-    timeoutMs = t * 1000;
-  }
+  const timeoutMs = parseJobTimeout(b.timeout);
   const targets = select(manager, sel);
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
   res.flushHeaders();

@@ -9,6 +9,7 @@ import { isMulti, matches } from '../rules/selector.ts';
 import type { CommandName } from '../wire/messages.ts';
 import type { Manager } from './manager.ts';
 import type { AgentRecord } from './state.ts';
+import { durationMs } from '../util/units.ts';
 
 export interface Selection {
   /** a name, id or IP (one agent), or a glob or label=value (any number) */
@@ -70,6 +71,14 @@ export function parseParallel(v: unknown): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > JOB_MAX_PARALLEL) throw new HwError('BAD_ARGS', `--parallel must be a whole number from 1 to ${JOB_MAX_PARALLEL}`);
   return n;
+}
+
+/** A job's per-host timeout in ms: seconds (`90`) or a duration (`2m`), from 0.1 s to 1 h. */
+export function parseJobTimeout(v: unknown, what = '"timeout"'): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = durationMs(v, what);
+  if (ms < 100 || ms > 3_600_000) throw new HwError('BAD_ARGS', `${what} must be from 0.1 s to 1 h (seconds, or a duration like 2m)`);
+  return ms;
 }
 
 /** The outcome's bucket in the summary. */

@@ -8,7 +8,7 @@ import type { Range } from '../history/query.ts';
 import { historyJson, silenceJson } from './api.ts';
 import { parseDuration } from '../rules/units.ts';
 import { rulesJson } from './rules-view.ts';
-import { parseParallel, parseSelection, runJob, select } from './jobs.ts';
+import { parseJobTimeout, parseParallel, parseSelection, runJob, select } from './jobs.ts';
 import type { Manager } from './manager.ts';
 import { agentJson, alertJson, type AlertRecord } from './state.ts';
 
@@ -64,7 +64,7 @@ export class LocalClient {
 
   async job(body: Json, onResult: (r: Json) => void, signal?: AbortSignal): Promise<Json> {
     const sel = parseSelection(body);
-    const t = body.timeout === undefined ? undefined : Number(body.timeout) * 1000;
+    const t = parseJobTimeout(body.timeout, '--timeout');
     return { ...await runJob({
       manager: this.manager, targets: select(this.manager, sel), cmd: body.cmd, args: body.args ?? {}, parallel: parseParallel(body.parallel),
       ...(t ? { timeoutMs: t } : {}), by: 'console', onResult: (r) => onResult({ ...r }), ...(signal ? { signal } : {}),
