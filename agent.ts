@@ -10,6 +10,7 @@ import { HwError } from './common/errors.ts';
 import { parseLabelFlags } from './common/rules/labels.ts';
 import { parseHostList, parsePort } from './common/net/address.ts';
 import { normalizeFingerprint } from './common/security/tls-identity.ts';
+import { inertText } from './common/util/inert.ts';
 
 const commit = process.env.HOSTWATCH_COMMIT;
 const cli = cac('agent');
@@ -59,7 +60,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
       ...(last(opts.enrollToken) ? { enrollToken: String(last(opts.enrollToken)) } : {}),
       ...(opts.label !== undefined ? { labels: parseLabelFlags([opts.label].flat().map(String)) } : {}),
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
-      log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+      log: (line) => process.stdout.write(`${new Date().toISOString()} ${inertText(line)}\n`),
     });
     process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${intervalS} s\n`);
     exitOnSignal('finishing what is being written', () => agent.stop());

@@ -30,6 +30,7 @@ import { apiSocketPath, localSocketSupported } from './common/manager/api-socket
 import { parseHostPort, parsePort } from './common/net/address.ts';
 import { Allowlist } from './common/security/allowlist.ts';
 import { createInterface } from 'node:readline';
+import { inert, inertText } from './common/util/inert.ts';
 
 const commit = process.env.HOSTWATCH_COMMIT;
 const cli = cac('manager');
@@ -152,7 +153,7 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
       if (file === undefined) throw new HwError('BAD_ARGS', 'config check needs the file: manager config check hostwatch.yaml');
       const problems = checkConfig(spec, String(file), flagDefaults(serveOptions()));
       if (problems.length) {
-        process.stdout.write(formatProblems(String(file), problems) + '\n');
+        process.stdout.write(inertText(formatProblems(String(file), problems)) + '\n');
         process.exitCode = 2;
         return;
       }
@@ -163,7 +164,7 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
       if (file === undefined) return configShowCmd(client(o), o, io());
       const eff = loadEffective(spec, String(file), flagDefaults(serveOptions()), new Set());
       const view = { file: String(file), ...flagView(eff.opts, spec.keys), ...eff.sections };
-      process.stdout.write(o.json ? JSON.stringify(view, null, 2) + '\n' : yamlText(view));
+      process.stdout.write(inertText(o.json ? JSON.stringify(view, null, 2) + '\n' : yamlText(view)));
       return;
     }
     throw new HwError('BAD_ARGS', `config ${String(action)}: expected check <file> or show [file]`);
@@ -210,9 +211,10 @@ function apiOf(opts: { api?: unknown; dataDir: string; timeout?: unknown }): { h
 function io(): Io {
   const tty = !!process.stderr.isTTY;
   return {
-    out: (t) => process.stdout.write(t + '\n'),
-    err: (t) => process.stderr.write(t + '\n'),
-    ...(tty ? { progress: (l: string | null) => process.stderr.write(l === null ? '\r\x1b[K' : `\r\x1b[K${l}`) } : {}),
+    // Agents' names, log lines and paths pass here: shown, never obeyed by the terminal.
+    out: (t) => process.stdout.write(inertText(t) + '\n'),
+    err: (t) => process.stderr.write(inertText(t) + '\n'),
+    ...(tty ? { progress: (l: string | null) => process.stderr.write(l === null ? '\r\x1b[K' : `\r\x1b[K${inert(l)}`) } : {}),
     ...(process.stdin.isTTY ? {
       confirm: (q: string) => new Promise<boolean>((resolve) => {
         const rl = createInterface({ input: process.stdin, output: process.stderr });

@@ -8,6 +8,7 @@ import {
 } from './commands.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
+import { inert, inertText } from '../util/inert.ts';
 import { durationMs } from '../util/units.ts';
 
 /** What the console reads from the manager it runs in (common/manager/local-client.ts makes it). */
@@ -100,7 +101,8 @@ export class ManagerConsole {
   }
 
   /** Prints a line above the prompt without disturbing what is being typed. */
-  print(text: string): void {
+  print(line: string): void {
+    const text = inertText(line);
     if (this.watching) {
       this.watchNotes = [...this.watchNotes.slice(-9), text];
       this.out.write(text + '\n');
@@ -132,7 +134,8 @@ export class ManagerConsole {
       return [hits.map((h) => h + ' '), words[0] ?? ''];
     }
     if (words.length === 2 && CONSOLE_COMMANDS.includes(words[0]!)) {
-      const names = this.source.names();
+      // A name with a control character is not offered: readline would echo it raw.
+      const names = this.source.names().filter((n) => inert(n) === n);
       const hits = [...new Set(names)].filter((n) => n.startsWith(words[1]!));
       return [hits.map((h) => h + ' '), words[1]!];
     }
@@ -141,12 +144,12 @@ export class ManagerConsole {
 
   private io(): Io {
     return {
-      out: (t) => this.out.write(t + '\n'),
-      err: (t) => this.out.write(t + '\n'),
+      out: (t) => this.out.write(inertText(t) + '\n'),
+      err: (t) => this.out.write(inertText(t) + '\n'),
       progress: (l) => {
         clearLine(this.out, 0);
         cursorTo(this.out, 0);
-        if (l !== null) this.out.write(l);
+        if (l !== null) this.out.write(inert(l));
       },
       confirm: (q) => new Promise((resolve) => this.rl.question(q, (a) => resolve(/^y(es)?$/i.test(a.trim())))),
     };
@@ -275,7 +278,7 @@ export class ManagerConsole {
       const draw = () => {
         this.out.write('\x1b[2J\x1b[H');
         this.out.write(`${new Date().toISOString()}  every ${seconds} s, Enter to stop\n\n`);
-        this.out.write(agentsTable(this.source.agents()) + '\n');
+        this.out.write(inertText(agentsTable(this.source.agents())) + '\n');
         if (this.watchNotes.length) this.out.write('\n' + this.watchNotes.join('\n') + '\n');
       };
       draw();

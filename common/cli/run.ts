@@ -5,6 +5,7 @@ import type { CAC } from 'cac';
 import { HwError, isHwError } from '../errors.ts';
 import { durationMs, sizeBytes } from '../util/units.ts';
 import { exitCodeFor } from './exit-codes.ts';
+import { inert } from '../util/inert.ts';
 
 export async function runCli(cli: CAC, argv: string[], program: string): Promise<void> {
   // `manager agents | head`: a reader that goes away is not an error worth a stack trace.
@@ -20,7 +21,8 @@ export async function runCli(cli: CAC, argv: string[], program: string): Promise
     await cli.runMatchedCommand();
   } catch (err) {
     const e = isHwError(err) ? err : fromCac(err);
-    process.stderr.write(`${program}: ${e.message} [${e.code}]\n`);
+    // One line, and inert: a message may quote an agent's name or words.
+    process.stderr.write(`${program}: ${inert(e.message)} [${inert(e.code)}]\n`);
     if (e.code === 'INTERNAL' && process.env.HOSTWATCH_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     process.exitCode = exitCodeFor(e.code);
   }

@@ -6,9 +6,7 @@
 // a form that is also a valid JSON escape, so JSON text passed through stays JSON with the same value
 // (JSON.stringify already escapes C0 but leaves DEL, C1 and bidi characters raw).
 
-// eslint-disable-next-line no-control-regex
 const ALL = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
-// eslint-disable-next-line no-control-regex
 const BUT_TAB_NL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
 function escape(ch: string): string {
