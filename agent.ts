@@ -2,9 +2,9 @@
 
 import { cac } from 'cac';
 import { startAgent } from './common/agent/start.ts';
-import { durationFlag, exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
+import { durationFlag, exitOnSignal, last, numberFlag, runCli, tidyHelp } from './common/cli/run.ts';
 import {
-  DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION, MIN_INTERVAL_S, MAX_INTERVAL_S,
+  DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, HEARTBEAT_MS, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION, MIN_INTERVAL_S, MAX_INTERVAL_S,
 } from './common/constants.ts';
 import { HwError } from './common/errors.ts';
 import { parseLabelFlags } from './common/rules/labels.ts';
@@ -18,23 +18,24 @@ cli.version(`${VERSION}${commit ? ` (${commit})` : ''}`);
 
 
 cli.command('', 'Report this host to a manager and answer its commands')
-  .option('--manager <host[:port],...>', `Manager address(es), tried in turn (default port ${DEFAULT_TCP_PORT})`)
+  .usage('--manager <host[:port],...> [options]   report this host to a manager and answer its commands')
+  .option('--manager <host[:port],...>', `Manager address(es), tried in turn (required; default port ${DEFAULT_TCP_PORT})`)
   .option('--udp-port <port>', 'Manager\'s UDP port for alerts', { default: DEFAULT_UDP_PORT })
   .option('--name <name>', 'Name shown by the manager (default: host name)')
-  .option('--interval <seconds>', 'Seconds between metric reports (1 to 3600)', { default: DEFAULT_INTERVAL_S })
-  .option('--cpu-threshold <percent>', 'CPU_HIGH above this CPU use', { default: DEFAULT_CPU_THRESHOLD })
-  .option('--cpu-for <seconds>', 'How long CPU must stay above (or back below) before alerting', { default: DEFAULT_CPU_FOR_S })
-  .option('--allow-restart', 'Let the manager restart this host')
-  .option('--restart-command <cmd>', 'Run this instead of the platform\'s restart (shutdown -r now / shutdown /r /t 0)')
-  .option('--log-file <path>', 'Answer `logs` from this file instead of the system log (repeatable)')
-  .option('--no-files', 'Refuse file downloads')
-  .option('--files-root <dir>', 'Allow downloads only from inside this folder, checked on the opened file with symlinks resolved (repeatable)')
-  .option('--bind <address>', 'Local address to connect from')
+  .option('--interval <seconds>', 'Time between metric reports: seconds, or a duration like 1m (1 s to 1 h)', { default: DEFAULT_INTERVAL_S })
+  .option('--cpu-threshold <percent>', 'CPU_HIGH above this CPU use, until the manager sends rules', { default: DEFAULT_CPU_THRESHOLD })
+  .option('--cpu-for <seconds>', 'How long CPU must stay above (or back below) before alerting: seconds, or a duration like 1m', { default: DEFAULT_CPU_FOR_S })
+  .option('--allow-restart', 'Let the manager restart this host (refused by default)')
+  .option('--restart-command <cmd>', 'With --allow-restart, run this instead of the platform\'s restart (default: shutdown -r now; Windows: shutdown /r /t 0)')
+  .option('--log-file <path>', 'Answer `logs` from this file instead of the system log (repeatable; default: the system log)')
+  .option('--no-files', 'Refuse every file download (by default the manager may download any file this agent can read, or only under --files-root)')
+  .option('--files-root <dir>', 'Allow downloads only from inside this folder, checked on the opened file with symlinks resolved (repeatable; default: no such limit)')
+  .option('--bind <address>', 'Local address to connect from (default: chosen by the system)')
   .option('--manager-fingerprint <sha256>', 'Accept only a manager with this certificate fingerprint (printed by the manager); otherwise the first one seen is pinned')
-  .option('--enroll-token <token>', 'The manager\'s enroll token: accepted at once instead of waiting for `manager accept`')
+  .option('--enroll-token <token>', 'The manager\'s enroll token: accepted at once (without it the agent waits for `manager accept`)')
   .option('--state-dir <dir>', 'Where the agent keeps its id, key, pinned managers and unsent alerts', { default: DEFAULT_STATE_DIR })
-  .option('--label <name=value>', 'A label for this host, e.g. role=db, shown by `manager agents` and usable in selectors and rules (repeatable)')
-  .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
+  .option('--label <name=value>', 'A label for this host, e.g. role=db, shown by `manager agents` and usable in selectors and rules (repeatable; default: none)')
+  .option('--heartbeat <ms>', `Heartbeat period in ms until the manager sets its own (tests; default ${HEARTBEAT_MS})`)
   .example('agent --manager 10.0.0.5')
   .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
   .action(async (opts) => {
@@ -66,6 +67,6 @@ cli.command('', 'Report this host to a manager and answer its commands')
     exitOnSignal('finishing what is being written', () => agent.stop());
   });
 
-cli.help();
+cli.help(tidyHelp('agent'));
 
 void runCli(cli, process.argv, 'agent');

@@ -107,3 +107,36 @@ export function list(v: unknown, flag: string): string[] {
     return String(x);
   });
 }
+
+type HelpSection = { title?: string; body: string };
+
+/**
+ * cac's help made to answer questions: a `--no-x` flag loses the "(default: true)" that reads as
+ * "x is off by default" (its description says what the default is), the serve command without a
+ * name is called "(no command)" (or, when it is the only one, not listed), one line says how to get
+ * a command's help instead of one per command, examples shown as commands, and no line ends in spaces.
+ */
+export function tidyHelp(program: string, extra: HelpSection[] = []): (sections: HelpSection[]) => HelpSection[] {
+  return (sections) => {
+    const out: HelpSection[] = [];
+    const commands = sections.find((s) => s.title === 'Commands');
+    const onlyNameless = !!commands && commands.body.split('\n').every((r) => /^ {3}/.test(r));
+    for (const s of sections) {
+      if (s.title === 'Commands') {
+        if (onlyNameless) continue;
+        const rows = s.body.split('\n');
+        const width = Math.max(...rows.map((r) => r.slice(2).search(/ {2}\S/)));
+        out.push({ ...s, body: rows.map((r) => (/^ {3}/.test(r) ? `  ${'(no command)'.padEnd(width)}${r.slice(2 + width)}` : r)).join('\n') });
+      } else if (s.title?.startsWith('For more info')) {
+        if (!onlyNameless) out.push({ title: 'Help on one command', body: `  $ ${program} <command> --help` });
+      } else if (s.title === 'Options') {
+        out.push({ ...s, body: s.body.split('\n').map((r) => (/^\s+--no-/.test(r) ? r.replace(/ \(default: true\)\s*$/, '') : r).trimEnd()).join('\n') });
+      } else if (s.title === 'Examples') {
+        out.push({ ...s, body: s.body.split('\n').map((r) => (r.startsWith(' ') ? r : `  $ ${r}`)).join('\n') });
+      } else {
+        out.push(s);
+      }
+    }
+    return [...out, ...extra];
+  };
+}
