@@ -32,22 +32,23 @@ const HELP = `commands:
     (status, procs, logs, fetch and restart also take 'web-*', role=db, --label role=db or --all,
      with --parallel N and --timeout S; fetch from several writes <local>/<agent>/<file>)
   procs <agent>                   number of running processes
-  logs <agent> [lines]            latest system log lines (default 50)
+  logs <agent> [lines]            latest system log lines (default 50; -n 20 too)
   fetch <agent> <remote> [local]  download a file (sha256 checked; Ctrl-C cancels it)
   restart <agent>                 restart the agent's host (asks first)
   alerts [--active]               alerts so far (or only what fires now)
   rules [agent]                   effective rules per agent, and what fires
   silence <agents> --for 2h [--rule r] [--reason why] | silence list | silence remove <id>
-  history <agent> [since]         samples kept for an agent, e.g. history web1 30m (default 10m)
+  history <agent> [since]         samples kept for an agent, e.g. history web1 30m -n 100 (default 10m)
   pending                         agents waiting to be accepted, with their key fingerprints
   accept <agent> | accept --all   trust a pending agent's key (compare its fingerprint first)
   revoke <agent>                  forget an agent and refuse its key from now on
   reload                          apply the changed config file (a bad file is refused, nothing changes)
   config                          the effective config
-  watch [seconds]                 redraw the agents table until Enter (default every 2 s)
+  watch [seconds]                 redraw the agents table until Enter (default every 2 s; 5s, 1m too)
   help, quit
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
 
+const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since']);
 const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart']);
 /** With --label or --all these commands have no <agent> word: the others move up one. */
 function cmdTakesSelection(cmd: string | undefined): boolean {
@@ -164,13 +165,14 @@ export class ManagerConsole {
     const json = words.includes('--json');
     const yes = words.includes('--yes') || words.includes('-y');
     const force = words.includes('--force');
-    // Flags with a value (--label role=db, --parallel 5, --timeout 10) and --all: the selection of
-    // a command to many agents; their values are not positional words.
+    // Flags with a value (--label role=db, --parallel 5, --timeout 10 and --all: the selection of
+    // a command to many agents; -n/--lines, -n/--points, --since as the CLI takes them): their
+    // values are not positional words.
     const valued: Record<string, string | undefined> = {};
     const positional: string[] = [];
     for (let i = 0; i < words.length; i++) {
       const w = words[i]!;
-      if (w === '--label' || w === '--parallel' || w === '--timeout') valued[w.slice(2)] = words[++i];
+      if (VALUED_FLAGS.has(w)) valued[w.replace(/^--?/, '')] = words[++i];
       else if (!w.startsWith('-')) positional.push(w);
     }
     const manyOpts = { ...(valued.label !== undefined ? { label: valued.label } : {}), all: words.includes('--all'), parallel: valued.parallel, timeout: valued.timeout };
@@ -204,7 +206,7 @@ export class ManagerConsole {
           await procsCmd(this.client, a1, { json, ...manyOpts }, io);
           break;
         case 'logs':
-          await logsCmd(this.client, a1, { json, lines: a2, ...manyOpts }, io);
+          await logsCmd(this.client, a1, { json, lines: valued.lines ?? valued.n ?? a2, ...manyOpts }, io);
           break;
         case 'fetch':
           this.cancelFetch = new AbortController();
@@ -221,7 +223,7 @@ export class ManagerConsole {
           await alertsCmd(this.client, { json, active: words.includes('--active') }, io);
           break;
         case 'history':
-          await historyCmd(this.client, need(a1, 'an agent'), { since: a2 ?? '10m', json }, io);
+          await historyCmd(this.client, need(a1, 'an agent'), { since: valued.since ?? a2 ?? '10m', points: valued.points ?? valued.n, json }, io);
           break;
         case 'pending':
           await pendingCmd(this.client, { json }, io);

@@ -96,7 +96,7 @@ test('console in a real terminal: the notice, agents and logs show the escapes; 
   await term.type('agents');
   await term.press('Enter');
   await term.until((rows) => rows.some((r) => r.startsWith(`${SHOWN}  127.0.0.1  online`)), 'the agents row, as text', { history: true });
-  await term.type(`logs ${id} 3`);
+  await term.type(`logs ${id} -n 3`);
   await term.press('Enter');
   await term.until((rows) => rows.some((r) => r.startsWith('\\x1b[31mred\\x1b[0m')) && rows.some((r) => r === 'last \\u009b1m line'), 'the log lines, as text', { history: true });
 
