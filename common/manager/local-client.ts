@@ -6,7 +6,7 @@ import { HwError } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
 import type { Range } from '../history/query.ts';
 import { historyJson, silenceJson } from './api.ts';
-import { parseDuration } from '../rules/units.ts';
+import { parseDuration } from '../util/units.ts';
 import { rulesJson } from './rules-view.ts';
 import { parseJobTimeout, parseParallel, parseSelection, runJob, select } from './jobs.ts';
 import type { Manager } from './manager.ts';
