@@ -174,7 +174,7 @@ cli.command('rules [agent]', 'Each agent\'s effective rules (the config\'s, with
   .option('--json', 'JSON output')
   .action((ref, o) => rulesCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
 cli.command('silence [...args]', 'Hold back notification: silence <agent|glob|label=value> --for 2h [--rule <name>] [--reason ...]; silence list; silence remove <id>')
-  .option('--for <duration>', 'How long (required): seconds, or 30m, 2h, 1d, 1w (at most 90 days)')
+  .option('--for <duration>', 'How long a new silence lasts (needed to make one): seconds, or 30m, 2h, 1d, 1w (at most 90 days)')
   .option('--rule <name>', 'Only this rule\'s alerts (default: all)')
   .option('--reason <text>', 'Why, shown by silence list')
   .option('--json', 'JSON output')

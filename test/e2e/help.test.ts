@@ -72,7 +72,7 @@ test('every manager command\'s --help: each flag described, the short forms list
   assert.match(texts.get('history')!, /^ {2}-n, --points <n> /m);
   assert.match(texts.get('alerts')!, /^ {2}-f, --follow /m);
   assert.match(texts.get('restart')!, /^ {2}-y, --yes /m);
-  assert.match(texts.get('silence')!, /--for <duration> +How long \(required\): seconds, or 30m/);
+  assert.match(texts.get('silence')!, /--for <duration> +How long a new silence lasts \(needed to make one\): seconds, or 30m/);
 }));
 
 test('-n is taken where --lines and --points are; a bad count is one line, exit 2', timed(20_000, async () => {
