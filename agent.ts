@@ -2,14 +2,15 @@
 
 import { cac } from 'cac';
 import { startAgent } from './common/agent/start.ts';
-import { exitOnSignal, last, numberFlag, runCli } from './common/cli/run.ts';
+import { durationFlag, exitOnSignal, last, numberFlag, runCli, tidyHelp } from './common/cli/run.ts';
 import {
-  DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION, MIN_INTERVAL_S, MAX_INTERVAL_S,
+  DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, HEARTBEAT_MS, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION, MIN_INTERVAL_S, MAX_INTERVAL_S,
 } from './common/constants.ts';
 import { HwError } from './common/errors.ts';
 import { parseLabelFlags } from './common/rules/labels.ts';
 import { parseHostList, parsePort } from './common/net/address.ts';
 import { normalizeFingerprint } from './common/security/tls-identity.ts';
+import { inertText } from './common/util/inert.ts';
 
 const commit = process.env.HOSTWATCH_COMMIT;
 const cli = cac('agent');
@@ -17,35 +18,37 @@ cli.version(`${VERSION}${commit ? ` (${commit})` : ''}`);
 
 
 cli.command('', 'Report this host to a manager and answer its commands')
-  .option('--manager <host[:port],...>', `Manager address(es), tried in turn (default port ${DEFAULT_TCP_PORT})`)
+  .usage('--manager <host[:port],...> [options]   report this host to a manager and answer its commands')
+  .option('--manager <host[:port],...>', `Manager address(es), tried in turn (required; default port ${DEFAULT_TCP_PORT})`)
   .option('--udp-port <port>', 'Manager\'s UDP port for alerts', { default: DEFAULT_UDP_PORT })
   .option('--name <name>', 'Name shown by the manager (default: host name)')
-  .option('--interval <seconds>', 'Seconds between metric reports (1 to 3600)', { default: DEFAULT_INTERVAL_S })
-  .option('--cpu-threshold <percent>', 'CPU_HIGH above this CPU use', { default: DEFAULT_CPU_THRESHOLD })
-  .option('--cpu-for <seconds>', 'How long CPU must stay above (or back below) before alerting', { default: DEFAULT_CPU_FOR_S })
-  .option('--allow-restart', 'Let the manager restart this host')
-  .option('--restart-command <cmd>', 'Run this instead of the platform\'s restart (shutdown -r now / shutdown /r /t 0)')
-  .option('--log-file <path>', 'Answer `logs` from this file instead of the system log (repeatable)')
-  .option('--no-files', 'Refuse file downloads')
-  .option('--files-root <dir>', 'Allow downloads only from inside this folder, checked on the opened file with symlinks resolved (repeatable)')
-  .option('--bind <address>', 'Local address to connect from')
+  .option('--interval <seconds>', 'Time between metric reports: seconds, or a duration like 1m (1 s to 1 h)', { default: DEFAULT_INTERVAL_S })
+  .option('--cpu-threshold <percent>', 'CPU_HIGH above this CPU use, until the manager sends rules', { default: DEFAULT_CPU_THRESHOLD })
+  .option('--cpu-for <seconds>', 'How long CPU must stay above (or back below) before alerting: seconds, or a duration like 1m', { default: DEFAULT_CPU_FOR_S })
+  .option('--allow-restart', 'Let the manager restart this host (refused by default)')
+  .option('--restart-command <cmd>', 'With --allow-restart, run this instead of the platform\'s restart (default: shutdown -r now; Windows: shutdown /r /t 0)')
+  .option('--log-file <path>', 'Answer `logs` from this file instead of the system log (repeatable; default: the system log)')
+  .option('--no-files', 'Refuse every file download (by default the manager may download any file this agent can read, or only under --files-root)')
+  .option('--files-root <dir>', 'Allow downloads only from inside this folder, checked on the opened file with symlinks resolved (repeatable; default: no such limit)')
+  .option('--bind <address>', 'Local address to connect from (default: chosen by the system)')
   .option('--manager-fingerprint <sha256>', 'Accept only a manager with this certificate fingerprint (printed by the manager); otherwise the first one seen is pinned')
-  .option('--enroll-token <token>', 'The manager\'s enroll token: accepted at once instead of waiting for `manager accept`')
+  .option('--enroll-token <token>', 'The manager\'s enroll token: accepted at once (without it the agent waits for `manager accept`)')
   .option('--state-dir <dir>', 'Where the agent keeps its id, key, pinned managers and unsent alerts', { default: DEFAULT_STATE_DIR })
-  .option('--label <name=value>', 'A label for this host, e.g. role=db, shown by `manager agents` and usable in selectors and rules (repeatable)')
-  .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
+  .option('--label <name=value>', 'A label for this host, e.g. role=db, shown by `manager agents` and usable in selectors and rules (repeatable; default: none)')
+  .option('--heartbeat <ms>', `Heartbeat period in ms until the manager sets its own (tests; default ${HEARTBEAT_MS})`)
   .example('agent --manager 10.0.0.5')
   .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
   .action(async (opts) => {
     if (opts.manager === undefined || opts.manager === true) throw new HwError('BAD_FLAG', '--manager <host> is required, e.g. agent --manager 10.0.0.5');
     const managers = parseHostList([opts.manager].flat().map(String).join(','), DEFAULT_TCP_PORT, '--manager');
-    const cpuFor = numberFlag(last(opts.cpuFor), '--cpu-for', 1, 3600);
+    const cpuFor = durationFlag(last(opts.cpuFor), '--cpu-for', 1000, 3_600_000) / 1000;
+    const intervalS = durationFlag(last(opts.interval), '--interval', MIN_INTERVAL_S * 1000, MAX_INTERVAL_S * 1000) / 1000;
     const agent = await startAgent({
       managers,
       udpPort: parsePort(last(opts.udpPort), '--udp-port', false),
       ...(last(opts.name) !== undefined ? { name: String(last(opts.name)) } : {}),
       stateDir: String(last(opts.stateDir)),
-      intervalS: numberFlag(last(opts.interval), '--interval', MIN_INTERVAL_S, MAX_INTERVAL_S),
+      intervalS,
       cpuThreshold: numberFlag(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
       cpuForS: cpuFor,
       allowRestart: !!opts.allowRestart,
@@ -58,12 +61,12 @@ cli.command('', 'Report this host to a manager and answer its commands')
       ...(last(opts.enrollToken) ? { enrollToken: String(last(opts.enrollToken)) } : {}),
       ...(opts.label !== undefined ? { labels: parseLabelFlags([opts.label].flat().map(String)) } : {}),
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
-      log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+      log: (line) => process.stdout.write(`${new Date().toISOString()} ${inertText(line)}\n`),
     });
-    process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${last(opts.interval)} s\n`);
+    process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${intervalS} s\n`);
     exitOnSignal('finishing what is being written', () => agent.stop());
   });
 
-cli.help();
+cli.help(tidyHelp('agent'));
 
 void runCli(cli, process.argv, 'agent');

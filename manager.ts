@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { HttpClient } from './common/cli/client.ts';
 import { reloadCmd, rulesCmd, silenceCmd, configShowCmd, type Io } from './common/cli/commands.ts';
 import { ManagerConsole } from './common/cli/console.ts';
-import { durationFlag, exitOnSignal, last, list, numberFlag, runCli } from './common/cli/run.ts';
+import { durationFlag, exitOnSignal, last, list, numberFlag, runCli, sizeFlag, tidyHelp } from './common/cli/run.ts';
 import { registerClientCommands } from './common/cli/register.ts';
 import { registerUserCommands } from './common/cli/users.ts';
 import {
-  CLIENT_RESPONSE_TIMEOUT_MS, DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_METRICS_PORT, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, LOG_FILES_KEPT,
+  CLIENT_RESPONSE_TIMEOUT_MS, COMMAND_TIMEOUT_MS, DEFAULT_API, HEARTBEAT_MS, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_METRICS_PORT, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, LOG_FILES_KEPT,
   METRICS_TOKEN_FILE, VERSION, WEBHOOK_SECRET_FILE,
 } from './common/constants.ts';
 import { HwError } from './common/errors.ts';
@@ -30,39 +30,41 @@ import { apiSocketPath, localSocketSupported } from './common/serve/api-socket.t
 import { parseHostPort, parsePort } from './common/net/address.ts';
 import { Allowlist } from './common/security/allowlist.ts';
 import { createInterface } from 'node:readline';
+import { inert, inertText } from './common/util/inert.ts';
 
 const commit = process.env.HOSTWATCH_COMMIT;
 const cli = cac('manager');
 cli.version(`${VERSION}${commit ? ` (${commit})` : ''}`);
-cli.usage(`[options]            serve: listen for agents, open the console
-  $ manager <command> [options]  ask the running manager`);
+cli.usage(`[options]            serve (no command): listen for agents, open the console
+  $ manager <command> [options]  ask the running manager (manager <command> --help for its options)`);
 cli.option('--api <host:port>', `Control API address (default: from <data-dir>/${MANAGER_FILE}, else ${DEFAULT_API})`);
 cli.option('--data-dir <dir>', 'Manager data folder: record, API token, manager.json', { default: DEFAULT_DATA_DIR });
-cli.option('--timeout <seconds>', `Client commands: give up (exit 6) when the manager sends nothing for this long (default ${CLIENT_RESPONSE_TIMEOUT_MS / 1000}); with several agents, how long each host has to answer`);
+cli.option('--timeout <seconds>', `Client commands: give up (exit 6) when the manager sends nothing for this long, in seconds or a duration like 2m (default ${CLIENT_RESPONSE_TIMEOUT_MS / 1000}); with several agents, how long each host has to answer (default ${COMMAND_TIMEOUT_MS / 1000})`);
 
 const serveCmd = cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP), with the control API and a console')
-  .option('--config <file>', 'YAML config file: every serve flag as a key (flags win over it); `reload`, SIGHUP or POST /api/reload apply a change')
+  .usage('[options]            serve (no command): listen for agents, open the console\n  $ manager <command> [options]  ask the running manager (manager <command> --help for its options)')
+  .option('--config <file>', 'YAML config file: every serve flag as a key (flags win over it); `reload`, SIGHUP or POST /api/reload apply a change (default: none, flags only)')
   .option('--host <address>', 'Address to listen on for agents', { default: '0.0.0.0' })
   .option('--port <port>', 'TCP port for agents', { default: DEFAULT_TCP_PORT })
   .option('--udp-port <port>', 'UDP port for alerts', { default: DEFAULT_UDP_PORT })
   .option('--allow <ip|cidr,...>', 'Hosts allowed to connect, IPv4/IPv6 addresses or CIDR ranges (default: loopback only; repeatable)')
-  .option('--api-public', 'Allow --api on an address outside loopback')
-  .option('--auto-accept', 'Accept every new agent at once (trusted networks, demos); otherwise new agents wait for `manager accept`')
-  .option('--no-console', 'No interactive console even on a terminal')
-  .option('--heartbeat <ms>', 'Heartbeat period in ms (tests)')
-  .option('--web <host:port>', `Serve the dashboard over HTTPS on this address too, for other hosts (port ${DEFAULT_WEB_PORT} if not given; the API listener serves it on loopback)`)
+  .option('--api-public', 'Allow --api on an address outside loopback (off by default: the API is refused outside loopback)')
+  .option('--auto-accept', 'Accept every new agent at once (trusted networks, demos); off by default: new agents wait for `manager accept` unless they show the enroll token')
+  .option('--no-console', 'Do not start the interactive console (by default it runs when stdin and stdout are a terminal; the manager logs to stdout otherwise)')
+  .option('--heartbeat <ms>', `Heartbeat period asked of agents, in ms (tests; default ${HEARTBEAT_MS})`)
+  .option('--web <host:port>', `Serve the dashboard over HTTPS on this address too, for other hosts (port ${DEFAULT_WEB_PORT} if not given; off by default: the API listener serves it on loopback only)`)
   .option('--web-cert <file>', 'PEM certificate for --web (default: the manager\'s own, self-signed)')
-  .option('--web-key <file>', 'PEM private key for --web-cert')
+  .option('--web-key <file>', 'PEM private key for --web-cert (needed with it)')
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
   .example('manager --config /etc/hostwatch/manager.yaml')
-  .option('--log-max-bytes <bytes>', `Rotate events.jsonl past this size (${LOG_FILES_KEPT} older files kept as events.jsonl.1...)`, { default: DEFAULT_LOG_MAX_BYTES })
+  .option('--log-max-bytes <size>', `Rotate events.jsonl past this size: bytes, or 64k, 32M, 1G (${LOG_FILES_KEPT} older files kept as events.jsonl.1...)`, { default: `${DEFAULT_LOG_MAX_BYTES / 1024 ** 2}M` })
   .option('--retention-raw <duration>', 'History: how long every sample is kept (10m to 30d)', { default: '1d' })
   .option('--retention-minute <duration>', 'History: how long the 1-minute and 5-minute roll-ups are kept (1h to 366d)', { default: '14d' })
   .option('--retention-hour <duration>', 'History: how long the 1-hour roll-ups are kept (1d to 3660d)', { default: '366d' })
   .option('--metrics <host:port>', `Serve Prometheus /metrics and /sd here (read-only; off by default; port ${DEFAULT_METRICS_PORT} if only a host is given). Outside loopback: HTTPS with the manager's certificate and the bearer token of <data-dir>/${METRICS_TOKEN_FILE}`)
-  .option('--alertmanager <url>', 'Send alerts to this Alertmanager (repeatable: every cluster member gets every alert)')
-  .option('--webhook <url>', 'POST each alert as signed JSON to this URL (repeatable)')
+  .option('--alertmanager <url>', 'Send alerts to this Alertmanager (repeatable: every cluster member gets every alert; default: none)')
+  .option('--webhook <url>', 'POST each alert as signed JSON to this URL (repeatable; default: none)')
   .option('--webhook-format <json|slack|discord>', 'Body of the webhooks: hostwatch JSON (default), Slack- or Discord-compatible; one for all, or one per --webhook')
   .option('--webhook-secret-file <path>', `HMAC-SHA256 key of the webhook signatures (default: <data-dir>/${WEBHOOK_SECRET_FILE}, made on first use)`)
   .example('manager --metrics 127.0.0.1:9105 --alertmanager http://127.0.0.1:9093')
@@ -123,7 +125,7 @@ function serveSettings(opts: Record<string, unknown>): ServeSettings {
     allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
     api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
     dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept,
-    logMaxBytes: numberFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40, true),
+    logMaxBytes: sizeFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40),
     retention: {
       rawMs: durationFlag(last(opts.retentionRaw), '--retention-raw', 600_000, 30 * 86400_000),
       minuteMs: durationFlag(last(opts.retentionMinute), '--retention-minute', 3600_000, 366 * 86400_000),
@@ -152,7 +154,7 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
       if (file === undefined) throw new HwError('BAD_ARGS', 'config check needs the file: manager config check hostwatch.yaml');
       const problems = checkConfig(spec, String(file), flagDefaults(serveOptions()));
       if (problems.length) {
-        process.stdout.write(formatProblems(String(file), problems) + '\n');
+        process.stdout.write(inertText(formatProblems(String(file), problems)) + '\n');
         process.exitCode = 2;
         return;
       }
@@ -163,7 +165,7 @@ cli.command('config <check|show> [file]', 'check <file>: every problem as file:l
       if (file === undefined) return configShowCmd(client(o), o, io());
       const eff = loadEffective(spec, String(file), flagDefaults(serveOptions()), new Set());
       const view = { file: String(file), ...flagView(eff.opts, spec.keys), ...eff.sections };
-      process.stdout.write(o.json ? JSON.stringify(view, null, 2) + '\n' : yamlText(view));
+      process.stdout.write(inertText(o.json ? JSON.stringify(view, null, 2) + '\n' : yamlText(view)));
       return;
     }
     throw new HwError('BAD_ARGS', `config ${String(action)}: expected check <file> or show [file]`);
@@ -172,7 +174,7 @@ cli.command('rules [agent]', 'Each agent\'s effective rules (the config\'s, with
   .option('--json', 'JSON output')
   .action((ref, o) => rulesCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
 cli.command('silence [...args]', 'Hold back notification: silence <agent|glob|label=value> --for 2h [--rule <name>] [--reason ...]; silence list; silence remove <id>')
-  .option('--for <duration>', 'How long: 30m, 2h, 1d (at most 90 days)')
+  .option('--for <duration>', 'How long a new silence lasts (needed to make one): seconds, or 30m, 2h, 1d, 1w (at most 90 days)')
   .option('--rule <name>', 'Only this rule\'s alerts (default: all)')
   .option('--reason <text>', 'Why, shown by silence list')
   .option('--json', 'JSON output')
@@ -203,16 +205,17 @@ function apiOf(opts: { api?: unknown; dataDir: string; timeout?: unknown }): { h
     }
   }
   const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
-  const timeout = opts.timeout === undefined ? undefined : numberFlag(last(opts.timeout), '--timeout', 0.1, 86_400);
-  return { hp, token: readToken(dataDir), ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) };
+  const timeoutMs = opts.timeout === undefined ? undefined : durationFlag(last(opts.timeout), '--timeout', 100, 86_400_000);
+  return { hp, token: readToken(dataDir), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
 }
 
 function io(): Io {
   const tty = !!process.stderr.isTTY;
   return {
-    out: (t) => process.stdout.write(t + '\n'),
-    err: (t) => process.stderr.write(t + '\n'),
-    ...(tty ? { progress: (l: string | null) => process.stderr.write(l === null ? '\r\x1b[K' : `\r\x1b[K${l}`) } : {}),
+    // Agents' names, log lines and paths pass here: shown, never obeyed by the terminal.
+    out: (t) => process.stdout.write(inertText(t) + '\n'),
+    err: (t) => process.stderr.write(inertText(t) + '\n'),
+    ...(tty ? { progress: (l: string | null) => process.stderr.write(l === null ? '\r\x1b[K' : `\r\x1b[K${inert(l)}`) } : {}),
     ...(process.stdin.isTTY ? {
       confirm: (q: string) => new Promise<boolean>((resolve) => {
         const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -229,19 +232,14 @@ function io(): Io {
 registerClientCommands(cli, client, io);
 registerUserCommands(cli, apiOf);
 
-cli.help((sections) => {
-  sections.push({
-    title: 'Agents',
-    body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; status, procs, logs,
+cli.help(tidyHelp('manager', [
+  { title: 'Agents', body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; status, procs, logs,
   fetch and restart also take a glob ('web-*'), label=value, --label role=db or --all, answer host
   by host as each does, then a summary line, and exit 0 only if every host succeeded.
   Client commands find the running manager through <data-dir>/${MANAGER_FILE} and its token in
-  <data-dir>/api-token: run them as the manager's user, with the same --data-dir.`,
-  });
-  sections.push({
-    title: 'Exit codes',
-    body: '  0 ok, 1 failed, 2 bad usage, 3 unknown agent, 4 agent offline or pending, 5 manager unreachable or token refused, 6 timeout',
-  });
-});
+  <data-dir>/api-token: run them as the manager's user, with the same --data-dir.` },
+  { title: 'Durations and sizes', body: '  A duration is seconds (90) or 500ms, 30s, 10m, 2h, 1h30m, 1d, 1w; a size is bytes or 64k, 32M, 1G (KiB, MiB, GiB), 500KB, 100MB.' },
+  { title: 'Exit codes', body: '  0 ok, 1 failed, 2 bad usage, 3 unknown agent, 4 agent offline or pending, 5 manager unreachable or token refused, 6 timeout' },
+]));
 
 void runCli(cli, process.argv, 'manager');

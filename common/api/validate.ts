@@ -5,7 +5,7 @@
 
 import { MAX_LOG_LINES } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import { parseDuration } from '../rules/units.ts';
+import { durationMs, parseDuration } from '../util/units.ts';
 import type { JobRequest, Selection, SilenceRequest } from './types.ts';
 
 /** Hosts a command to many runs on at once (--parallel), by default and at most. */
@@ -42,12 +42,12 @@ export function parallel(v: unknown): number {
   return n;
 }
 
-/** --timeout in seconds, or undefined for the manager's own. */
+/** --timeout: seconds or a duration like 2m, returned in seconds; undefined for the manager's own. */
 export function timeoutSeconds(v: unknown): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(n >= TIMEOUT_S.min && n <= TIMEOUT_S.max)) throw new HwError('BAD_ARGS', `--timeout must be seconds from ${TIMEOUT_S.min} to ${TIMEOUT_S.max}`);
-  return n;
+  const s = durationMs(v, '--timeout') / 1000;
+  if (!(s >= TIMEOUT_S.min && s <= TIMEOUT_S.max)) throw new HwError('BAD_ARGS', `--timeout must be from ${TIMEOUT_S.min} s to ${TIMEOUT_S.max / 3600} h (seconds, or a duration like 2m)`);
+  return s;
 }
 
 /** A command's arguments: only what that command takes, each checked. */

@@ -7,9 +7,10 @@ import { DEFAULT_LOG_LINES, HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS, MAX_LOG_
 import { HwError } from '../errors.ts';
 import { stringify as yamlText } from 'yaml';
 import type { Client } from './client.ts';
-import { parseDuration } from './run.ts';
+import { durationMs } from '../util/units.ts';
 import { manyCommand, manyFetch, manyRestart, manySelection } from './many.ts';
 import { agentsTable, alertLine, bytes, pct, rate, statusText, table, type Json } from './format.ts';
+import { inert, inertText } from '../util/inert.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -21,7 +22,6 @@ export interface Io {
 }
 
 export { EXIT, exitCodeFor } from './exit-codes.ts';
-export { parseDuration };
 
 const print = (io: Io, json: boolean, value: unknown, text: () => string) => io.out(json ? JSON.stringify(value, null, 2) : text());
 
@@ -44,7 +44,8 @@ export async function statusCmd(c: Client, ref: string | undefined, o: { json?: 
 }
 
 const procsText = (r: Json) => (r.processCount == null ? `process count unavailable: ${r.reason ?? 'unknown reason'}` : `${r.processCount} processes`);
-const logsText = (r: Json) => [`# ${r.source}${r.truncated ? ' (truncated)' : ''}`, ...(r.lines as string[])].join('\n');
+// A log line keeps its text and tabs; its control characters are shown, not obeyed.
+const logsText = (r: Json) => [`# ${inert(r.source)}${r.truncated ? ' (truncated)' : ''}`, ...(r.lines as string[]).map(inertText)].join('\n');
 
 export async function procsCmd(c: Client, ref: string | undefined, o: { json?: boolean } & Many, io: Io): Promise<void> {
   const sel = manySelection(ref, o);
@@ -88,7 +89,7 @@ export async function fetchCmd(c: Client, ref: string | undefined, remote: strin
   } : undefined, signal);
   io.progress?.(null);
   const secs = (Date.now() - started) / 1000;
-  print(io, !!o.json, r, () => `${r.path}: ${r.bytes} bytes in ${secs.toFixed(1)} s, sha256 ${r.sha256}`);
+  print(io, !!o.json, r, () => `${inert(r.path)}: ${r.bytes} bytes in ${secs.toFixed(1)} s, sha256 ${r.sha256}`);
 }
 
 export async function restartCmd(c: Client, ref: string | undefined, o: { yes?: boolean; json?: boolean } & Many, io: Io): Promise<void> {
@@ -103,7 +104,7 @@ export async function restartCmd(c: Client, ref: string | undefined, o: { yes?: 
     }
   }
   const r = await c.command(ref!, 'restart');
-  io.out(`restart acknowledged by ${ref}${r.command ? ` (${r.command})` : ''}; the manager shows it as restarting until it is back`);
+  io.out(`restart acknowledged by ${inert(ref)}${r.command ? ` (${inert(r.command)})` : ''}; the manager shows it as restarting until it is back`);
 }
 
 export async function alertsCmd(c: Client, o: { json?: boolean; follow?: boolean; active?: boolean }, io: Io, signal?: AbortSignal): Promise<void> {
@@ -133,7 +134,7 @@ export async function acceptCmd(c: Client, ref: string | undefined, o: { all?: b
   if (!ref && !o.all) throw new HwError('BAD_ARGS', 'accept needs an agent, or --all');
   if (ref && o.all) throw new HwError('BAD_ARGS', 'give an agent or --all, not both');
   const done = await c.accept(o.all ? undefined : ref);
-  io.out(done.length ? done.map((a) => `accepted ${a.name} (${a.address}, key ${a.fingerprint})`).join('\n') : 'no agent was pending');
+  io.out(done.length ? done.map((a) => `accepted ${inert(a.name)} (${inert(a.address)}, key ${inert(a.fingerprint)})`).join('\n') : 'no agent was pending');
 }
 
 export async function reloadCmd(c: Client, o: { json?: boolean }, io: Io): Promise<void> {
@@ -168,6 +169,7 @@ export async function silenceCmd(c: Client, args: string[], o: { for?: unknown; 
   }
   if (second !== undefined) throw new HwError('BAD_ARGS', `one selector per silence, got "${first}" and "${second}"`);
   if (o.for === undefined || o.for === true) throw new HwError('BAD_ARGS', 'a silence needs --for, e.g. --for 2h');
+  durationMs(o.for, '--for');
   const s = await c.silence({
     selector: first, for: String(o.for), ...(typeof o.rule === 'string' ? { rule: o.rule } : {}), ...(o.reason !== undefined && o.reason !== true ? { reason: String(o.reason) } : {}),
   });
@@ -187,7 +189,7 @@ function ruleLine(r: Json): string {
 }
 
 function rulesText(a: Json): string {
-  const head = `${a.agent}  ${a.online ? 'online' : 'offline'}  ${a.version === null ? 'no rules from the manager: the agent\'s own --cpu-threshold/--cpu-for apply'
+  const head = `${inert(a.agent)}  ${a.online ? 'online' : 'offline'}  ${a.version === null ? 'no rules from the manager: the agent\'s own --cpu-threshold/--cpu-for apply'
     : a.running === null ? 'agent too old to run rules' : a.inSync ? `rules ${a.version}` : `rules ${a.version} (agent runs ${a.running || 'its own flags'}: not yet applied)`}`;
   const firingText = (f: Json[]) => (f.length ? f.map((x) => `FIRING ${x.severity}${labelList(x.labels)}`).join('; ') : 'ok');
   const rows = (a.rules ?? []).map((r: Json) => [r.name, ruleLine(r), firingText(r.firing)]);
@@ -203,10 +205,10 @@ function labelList(l: Json | undefined): string {
 
 export async function revokeCmd(c: Client, ref: string, io: Io): Promise<void> {
   const a = await c.revoke(ref);
-  io.out(`revoked ${a.name}: its key ${a.fingerprint} is refused from now on`);
+  io.out(`revoked ${inert(a.name)}: its key ${inert(a.fingerprint)} is refused from now on`);
 }
 
-/** "10m", "2h", "30s", "1d" (or plain seconds) to milliseconds. */
+/** `--points`: how many points at most. */
 export function parsePoints(v: unknown): number {
   if (v === undefined) return HISTORY_DEFAULT_POINTS;
   const n = Number(v);
@@ -215,11 +217,11 @@ export function parsePoints(v: unknown): number {
 }
 
 export async function historyCmd(c: Client, ref: string, o: { since?: unknown; points?: unknown; json?: boolean; detail?: boolean }, io: Io, now = Date.now()): Promise<void> {
-  const since = now - parseDuration(o.since ?? '10m', '--since');
+  const since = now - durationMs(o.since ?? '10m', '--since');
   const h = await c.history(ref, { from: since, to: now, points: parsePoints(o.points), ...(o.detail ? { detail: true } : {}) });
   const pts = h.points as Json[];
   print(io, !!o.json, h, () => {
-    if (!pts.length) return `no samples from ${h.agent} since ${new Date(since).toISOString()}`;
+    if (!pts.length) return `no samples from ${inert(h.agent)} since ${new Date(since).toISOString()}`;
     // A roll-up point shows the average, and the peak CPU of its span beside it.
     const rolled = pts.some((p) => p.max);
     const rows = [['TIME', 'CPU', ...(rolled ? ['CPU MAX'] : []), 'MEM', 'DISK', 'NET IN', 'NET OUT', 'PROCS', '']];
@@ -229,7 +231,7 @@ export async function historyCmd(c: Client, ref: string, o: { since?: unknown; p
         p.backfill ? 'backfill' : '']);
     }
     const step = Number(h.step);
-    const head = `${h.agent}: ${pts.length} points, tier ${String(h.tier)}, one every ${step >= 60_000 ? `${Math.round(step / 60_000)} min` : `${step / 1000} s`}`;
+    const head = `${inert(h.agent)}: ${pts.length} points, tier ${String(h.tier)}, one every ${step >= 60_000 ? `${Math.round(step / 60_000)} min` : `${step / 1000} s`}`;
     return `${head}\n${table(rows)}`;
   });
 }

@@ -8,6 +8,8 @@ import {
 } from './commands.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
+import { inert, inertText } from '../util/inert.ts';
+import { durationMs } from '../util/units.ts';
 
 /** What the console reads from the manager it runs in (common/manager/local-client.ts makes it). */
 export interface ConsoleSource {
@@ -30,22 +32,23 @@ const HELP = `commands:
     (status, procs, logs, fetch and restart also take 'web-*', role=db, --label role=db or --all,
      with --parallel N and --timeout S; fetch from several writes <local>/<agent>/<file>)
   procs <agent>                   number of running processes
-  logs <agent> [lines]            latest system log lines (default 50)
+  logs <agent> [lines]            latest system log lines (default 50; -n 20 too)
   fetch <agent> <remote> [local]  download a file (sha256 checked; Ctrl-C cancels it)
   restart <agent>                 restart the agent's host (asks first)
   alerts [--active]               alerts so far (or only what fires now)
   rules [agent]                   effective rules per agent, and what fires
   silence <agents> --for 2h [--rule r] [--reason why] | silence list | silence remove <id>
-  history <agent> [since]         samples kept for an agent, e.g. history web1 30m (default 10m)
+  history <agent> [since]         samples kept for an agent, e.g. history web1 30m -n 100 (default 10m)
   pending                         agents waiting to be accepted, with their key fingerprints
   accept <agent> | accept --all   trust a pending agent's key (compare its fingerprint first)
   revoke <agent>                  forget an agent and refuse its key from now on
   reload                          apply the changed config file (a bad file is refused, nothing changes)
   config                          the effective config
-  watch [seconds]                 redraw the agents table until Enter (default every 2 s)
+  watch [seconds]                 redraw the agents table until Enter (default every 2 s; 5s, 1m too)
   help, quit
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
 
+const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since']);
 const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart']);
 /** With --label or --all these commands have no <agent> word: the others move up one. */
 function cmdTakesSelection(cmd: string | undefined): boolean {
@@ -99,7 +102,8 @@ export class ManagerConsole {
   }
 
   /** Prints a line above the prompt without disturbing what is being typed. */
-  print(text: string): void {
+  print(line: string): void {
+    const text = inertText(line);
     if (this.watching) {
       this.watchNotes = [...this.watchNotes.slice(-9), text];
       this.out.write(text + '\n');
@@ -131,7 +135,8 @@ export class ManagerConsole {
       return [hits.map((h) => h + ' '), words[0] ?? ''];
     }
     if (words.length === 2 && CONSOLE_COMMANDS.includes(words[0]!)) {
-      const names = this.source.names();
+      // A name with a control character is not offered: readline would echo it raw.
+      const names = this.source.names().filter((n) => inert(n) === n);
       const hits = [...new Set(names)].filter((n) => n.startsWith(words[1]!));
       return [hits.map((h) => h + ' '), words[1]!];
     }
@@ -140,12 +145,12 @@ export class ManagerConsole {
 
   private io(): Io {
     return {
-      out: (t) => this.out.write(t + '\n'),
-      err: (t) => this.out.write(t + '\n'),
+      out: (t) => this.out.write(inertText(t) + '\n'),
+      err: (t) => this.out.write(inertText(t) + '\n'),
       progress: (l) => {
         clearLine(this.out, 0);
         cursorTo(this.out, 0);
-        if (l !== null) this.out.write(l);
+        if (l !== null) this.out.write(inert(l));
       },
       confirm: (q) => new Promise((resolve) => this.rl.question(q, (a) => resolve(/^y(es)?$/i.test(a.trim())))),
     };
@@ -160,13 +165,14 @@ export class ManagerConsole {
     const json = words.includes('--json');
     const yes = words.includes('--yes') || words.includes('-y');
     const force = words.includes('--force');
-    // Flags with a value (--label role=db, --parallel 5, --timeout 10) and --all: the selection of
-    // a command to many agents; their values are not positional words.
+    // Flags with a value (--label role=db, --parallel 5, --timeout 10 and --all: the selection of
+    // a command to many agents; -n/--lines, -n/--points, --since as the CLI takes them): their
+    // values are not positional words.
     const valued: Record<string, string | undefined> = {};
     const positional: string[] = [];
     for (let i = 0; i < words.length; i++) {
       const w = words[i]!;
-      if (w === '--label' || w === '--parallel' || w === '--timeout') valued[w.slice(2)] = words[++i];
+      if (VALUED_FLAGS.has(w)) valued[w.replace(/^--?/, '')] = words[++i];
       else if (!w.startsWith('-')) positional.push(w);
     }
     const manyOpts = { ...(valued.label !== undefined ? { label: valued.label } : {}), all: words.includes('--all'), parallel: valued.parallel, timeout: valued.timeout };
@@ -200,7 +206,7 @@ export class ManagerConsole {
           await procsCmd(this.client, a1, { json, ...manyOpts }, io);
           break;
         case 'logs':
-          await logsCmd(this.client, a1, { json, lines: a2, ...manyOpts }, io);
+          await logsCmd(this.client, a1, { json, lines: valued.lines ?? valued.n ?? a2, ...manyOpts }, io);
           break;
         case 'fetch':
           this.cancelFetch = new AbortController();
@@ -217,7 +223,7 @@ export class ManagerConsole {
           await alertsCmd(this.client, { json, active: words.includes('--active') }, io);
           break;
         case 'history':
-          await historyCmd(this.client, need(a1, 'an agent'), { since: a2 ?? '10m', json }, io);
+          await historyCmd(this.client, need(a1, 'an agent'), { since: valued.since ?? a2 ?? '10m', points: valued.points ?? valued.n, json }, io);
           break;
         case 'pending':
           await pendingCmd(this.client, { json }, io);
@@ -251,7 +257,7 @@ export class ManagerConsole {
           break;
         case 'watch':
           this.busy = false;
-          await this.watch(Number(a1) || 2);
+          await this.watch(a1 === undefined ? 2 : Math.max(0.5, durationMs(a1, 'watch') / 1000));
           break;
         case 'quit':
         case 'exit':
@@ -274,7 +280,7 @@ export class ManagerConsole {
       const draw = () => {
         this.out.write('\x1b[2J\x1b[H');
         this.out.write(`${new Date().toISOString()}  every ${seconds} s, Enter to stop\n\n`);
-        this.out.write(agentsTable(this.source.agents()) + '\n');
+        this.out.write(inertText(agentsTable(this.source.agents())) + '\n');
         if (this.watchNotes.length) this.out.write('\n' + this.watchNotes.join('\n') + '\n');
       };
       draw();

@@ -1,4 +1,7 @@
-// Human-readable output for the CLI and the console (both print the same thing).
+// Human-readable output for the CLI and the console (both print the same thing). Every value that
+// came from an agent goes through inert() here: a table cell or a line cannot carry a control character.
+
+import { inert } from '../util/inert.ts';
 
 export type Json = Record<string, any>;
 
@@ -42,6 +45,7 @@ export function ago(iso: unknown, now = Date.now()): string {
 
 export function table(rows: string[][]): string {
   if (!rows.length) return '';
+  rows = rows.map((r) => r.map((c) => inert(c ?? '')));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
@@ -65,13 +69,13 @@ export function agentsTable(agents: Json[]): string {
 export function statusText(s: Json): string {
   const m = s.metrics ?? {};
   const lines = [
-    `host      ${s.hostname} (${s.platform}${s.os?.distro ? `, ${s.os.distro} ${s.os.release ?? ''}`.trimEnd() : ''}${s.arch ? `, ${s.arch}` : ''})`,
+    `host      ${inert(s.hostname)} (${inert(s.platform)}${s.os?.distro ? `, ${inert(s.os.distro)} ${inert(s.os.release ?? '')}`.trimEnd() : ''}${s.arch ? `, ${inert(s.arch)}` : ''})`,
     `uptime    ${duration(m.uptimeSeconds)}`,
-    `cpu       ${pct(m.cpuPercent)}${s.cpu ? `  (${s.cpu.cores} cores, ${s.cpu.model})` : ''}`,
+    `cpu       ${pct(m.cpuPercent)}${s.cpu ? `  (${inert(s.cpu.cores)} cores, ${inert(s.cpu.model)})` : ''}`,
     `memory    ${pct(m.memPercent)}${s.memory?.totalBytes ? `  of ${bytes(s.memory.totalBytes)}` : ''}`,
     `disk      ${pct(m.diskPercent)}`,
     `network   in ${bytes(m.netRxBytes)} (${rate(m.netRxRate)})  out ${bytes(m.netTxBytes)} (${rate(m.netTxRate)})`,
-    `processes ${m.processCount ?? '-'}`,
+    `processes ${inert(m.processCount ?? '-')}`,
   ];
   if (Array.isArray(s.disks) && s.disks.length) {
     lines.push('', table([['MOUNT', 'SIZE', 'USED', 'USE%', 'FS'], ...s.disks.map((d: Json) => [d.mount, bytes(d.size), bytes(d.used), `${d.percent}%`, d.fs ?? ''])]));
@@ -81,7 +85,7 @@ export function statusText(s: Json): string {
   }
   const un = { ...(m.unavailable ?? {}), ...(s.unavailable ?? {}) };
   const keys = Object.keys(un);
-  if (keys.length) lines.push('', 'unavailable:', ...keys.map((k) => `  ${k}: ${un[k]}`));
+  if (keys.length) lines.push('', 'unavailable:', ...keys.map((k) => `  ${inert(k)}: ${inert(un[k])}`));
   return lines.join('\n');
 }
 
@@ -97,5 +101,5 @@ export function alertLine(a: Json): string {
     : a.type === 'CPU_NORMAL' ? `CPU back to normal: ${a.value}%`
     : a.rule && a.rule !== 'agent_down' ? `${a.rule} ${a.state === 'resolved' ? 'resolved' : `firing (${a.severity ?? 'warning'})`}: ${a.value} (threshold ${a.threshold})${labelText(a.labels)}`
     : `${a.type}${a.value != null ? ` ${a.value}` : ''}`;
-  return `${when}  ${a.agent}  ${a.type}  ${what}${a.silenced ? `  [silenced ${a.silenced}]` : ''}`;
+  return `${inert(when)}  ${inert(a.agent)}  ${inert(a.type)}  ${inert(what)}${a.silenced ? `  [silenced ${inert(a.silenced)}]` : ''}`;
 }

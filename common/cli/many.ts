@@ -11,6 +11,7 @@ import { isMulti } from '../rules/selector.ts';
 import type { Client } from './client.ts';
 import type { Io } from './commands.ts';
 import type { Json } from './format.ts';
+import { inert } from '../util/inert.ts';
 
 export type { Selection };
 
@@ -41,7 +42,7 @@ function printResult(io: Io, json: boolean, r: Json, text: (result: Json) => str
     io.out(JSON.stringify(r.ok ? { agent: r.agent, agentId: r.agentId, ok: true, result: r.result } : { agent: r.agent, agentId: r.agentId, ok: false, error: r.error }));
     return;
   }
-  io.out(r.ok ? `== ${r.agent} ==\n${text(r.result)}` : `== ${r.agent} ==  ${r.error?.code}: ${r.error?.message}`);
+  io.out(r.ok ? `== ${inert(r.agent)} ==\n${text(r.result)}` : `== ${inert(r.agent)} ==  ${inert(r.error?.code)}: ${inert(r.error?.message)}`);
 }
 
 /** Prints the summary line; throws (a non-zero exit) unless every host succeeded. */
@@ -92,7 +93,7 @@ export async function manyFetch(c: Client, sel: Selection, remote: string, dest:
       }
       const b = r.ok ? 'ok' : r.error.code === 'AGENT_OFFLINE' || r.error.code === 'PENDING' ? 'offline' : r.error.code === 'TIMEOUT' ? 'timeout' : 'failed';
       summary[b]++;
-      printResult(io, !!o.json, r, (x) => `${x.path}: ${x.bytes} bytes, sha256 ${x.sha256}`);
+      printResult(io, !!o.json, r, (x) => `${inert(x.path)}: ${x.bytes} bytes, sha256 ${x.sha256}`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallelOf(o.parallel), targets.length) }, worker));

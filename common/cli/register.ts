@@ -2,6 +2,8 @@
 // selection, or all), registered on the program's cac instance.
 
 import type { CAC } from 'cac';
+import { DEFAULT_LOG_LINES, HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS, MAX_LOG_LINES } from '../constants.ts';
+import { JOB_PARALLEL } from '../api/validate.ts';
 import { HwError } from '../errors.ts';
 import type { HttpClient } from './client.ts';
 import {
@@ -21,7 +23,7 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
     return cmd
       .option('--label <name=value>', 'Every agent with this label (instead of <agent>)')
       .option('--all', 'Every agent (instead of <agent>)')
-      .option('--parallel <n>', 'With several agents: how many are asked at once (default 10)') as T;
+      .option('--parallel <n>', `With several agents: how many are asked at once (default ${JOB_PARALLEL.default}, at most ${JOB_PARALLEL.max})`) as T;
   }
   const sel = (o: Record<string, unknown>) => ({ label: last(o.label), all: o.all, parallel: last(o.parallel), timeout: last(o.timeout) });
   const ref = (r: unknown) => (r === undefined ? undefined : String(r));
@@ -35,11 +37,12 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
     .example('manager procs --all --json')
     .action((r, o) => procsCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
   many(cli.command('logs [agent]', 'Latest lines of the system log (or of the agent\'s --log-file)'))
-    .option('--lines <n>', 'How many lines', { default: 50 })
+    .option('-n, --lines <n>', `How many of the latest lines, as tail -n (1 to ${MAX_LOG_LINES})`, { default: DEFAULT_LOG_LINES })
+    .example('manager logs web-1 -n 20')
     .option('--json', 'JSON output (several agents: one JSON object a line)')
     .action((r, o) => logsCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
   many(cli.command('fetch <agent> [remote-path] [local-path]', 'Download a file from the agent (sha256 checked; progress on a terminal); from several: <local-path>/<agent>/<file name>'))
-    .option('--force', 'Overwrite the local file')
+    .option('--force', 'Overwrite the local file (by default an existing file is refused)')
     .option('--json', 'JSON output (several agents: one JSON object a line)')
     .example('manager fetch web1 /var/log/syslog')
     .example("manager fetch 'web-*' /var/log/syslog ./logs")
@@ -58,13 +61,13 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
       await fetchCmd(client(o), ref(agentRef), remote === undefined ? '' : String(remote), local === undefined ? undefined : String(local), { ...o, ...sel(o) }, io(), ac.signal);
     });
   many(cli.command('restart [agent]', 'Restart the agent\'s host (the agent must run with --allow-restart); several hosts are listed and need --yes'))
-    .option('--yes', 'Do not ask for confirmation')
+    .option('-y, --yes', 'Do not ask for confirmation (asked by default; needed when no one is at a terminal)')
     .option('--json', 'JSON output for several agents')
     .action((r, o) => restartCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
   cli.command('alerts', 'Alerts received: CPU_HIGH/CPU_NORMAL, AGENT_DOWN/AGENT_UP, each rule\'s (MEMORY_HIGH, MEMORY_HIGH_RESOLVED...)')
     .option('--json', 'JSON output (with --follow: one JSON object a line)')
     .option('--active', 'Only what fires now (fired and not resolved)')
-    .option('--follow', 'Keep printing new alerts until interrupted')
+    .option('-f, --follow', 'Keep printing new alerts until interrupted, as tail -f')
     .action(async (o) => {
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
@@ -73,8 +76,8 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
     });
 
   cli.command('history <agent>', 'An agent\'s history: every sample for a day, then 1-min, 5-min and 1-hour min/avg/max')
-    .option('--since <duration>', 'How far back: 30s, 10m, 2h, 7d, 365d', { default: '10m' })
-    .option('--points <n>', 'At most this many points (longer spans are rolled up into min/avg/max)', { default: 1000 })
+    .option('--since <duration>', 'How far back: seconds, or 30s, 10m, 2h, 7d, 365d', { default: '10m' })
+    .option('-n, --points <n>', `At most this many points (longer spans are rolled up into min/avg/max; 1 to ${HISTORY_MAX_POINTS})`, { default: HISTORY_DEFAULT_POINTS })
     .option('--mounts', 'Also each mount\'s and each interface\'s series (with --json)')
     .option('--json', 'JSON output')
     .example('manager history web1 --since 7d --points 200')
@@ -83,7 +86,7 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
     .option('--json', 'JSON output')
     .action((o) => pendingCmd(client(o), o, io()));
   cli.command('accept [agent]', 'Accept a pending agent (check its fingerprint first), or every one with --all')
-    .option('--all', 'Accept every pending agent')
+    .option('--all', 'Accept every pending agent (check their fingerprints first)')
     .action((ref, o) => acceptCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
   cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (it is disconnected)')
     .action((ref, o) => revokeCmd(client(o), String(ref), io()));

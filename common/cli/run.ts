@@ -3,7 +3,9 @@
 
 import type { CAC } from 'cac';
 import { HwError, isHwError } from '../errors.ts';
+import { durationMs, sizeBytes } from '../util/units.ts';
 import { exitCodeFor } from './exit-codes.ts';
+import { inert } from '../util/inert.ts';
 
 export async function runCli(cli: CAC, argv: string[], program: string): Promise<void> {
   // `manager agents | head`: a reader that goes away is not an error worth a stack trace.
@@ -19,7 +21,8 @@ export async function runCli(cli: CAC, argv: string[], program: string): Promise
     await cli.runMatchedCommand();
   } catch (err) {
     const e = isHwError(err) ? err : fromCac(err);
-    process.stderr.write(`${program}: ${e.message} [${e.code}]\n`);
+    // One line, and inert: a message may quote an agent's name or words.
+    process.stderr.write(`${program}: ${inert(e.message)} [${inert(e.code)}]\n`);
     if (e.code === 'INTERNAL' && process.env.HOSTWATCH_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     process.exitCode = exitCodeFor(e.code);
   }
@@ -64,16 +67,36 @@ export function exitOnSignal(what: string, stop: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
-/** A duration flag (retention): a duration like 36h or 30d within bounds, else BAD_FLAG. */
+/** A duration flag (retention, timeouts) within bounds in ms, else BAD_FLAG naming the flag. */
 export function durationFlag(v: unknown, flag: string, min: number, max: number): number {
   let ms: number;
   try {
-    ms = parseDuration(v, flag);
+    ms = durationMs(v, flag);
   } catch (err) {
     throw new HwError('BAD_FLAG', (err as Error).message);
   }
-  if (ms < min || ms > max) throw new HwError('BAD_FLAG', `${flag} must be from ${min / 3600_000} h to ${max / 86400_000} days`);
+  if (ms < min || ms > max) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be from ${spoken(min)} to ${spoken(max)}`);
   return ms;
+}
+
+/** A size flag in bytes (64k, 32M, 1G or a number) within bounds, else BAD_FLAG naming the flag. */
+export function sizeFlag(v: unknown, flag: string, min: number, max: number): number {
+  let n: number;
+  try {
+    n = sizeBytes(v, flag);
+  } catch (err) {
+    throw new HwError('BAD_FLAG', (err as Error).message);
+  }
+  if (n < min || n > max) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be from ${min} to ${max} bytes`);
+  return n;
+}
+
+/** 90 s, 10 min, 1 h, 30 days: a bound as a person would say it. */
+function spoken(ms: number): string {
+  for (const [unit, size] of [['days', 86_400_000], ['h', 3_600_000], ['min', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}`;
+  }
+  return `${ms / 1000} s`;
 }
 
 /** A repeatable flag's values (each given a value). */
@@ -85,10 +108,35 @@ export function list(v: unknown, flag: string): string[] {
   });
 }
 
-/** A duration flag like 30s, 10m, 2h or 1d (seconds without a unit), in ms. */
-export function parseDuration(v: unknown, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/.exec(String(v).trim());
-  if (!m) throw new HwError('BAD_ARGS', `${flag}: "${String(v)}" is not a duration like 30s, 10m, 2h or 1d`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit * 1000;
+type HelpSection = { title?: string; body: string };
+
+/**
+ * cac's help made to answer questions: a `--no-x` flag loses the "(default: true)" that reads as
+ * "x is off by default" (its description says what the default is), the serve command without a
+ * name is called "(no command)" (or, when it is the only one, not listed), one line says how to get
+ * a command's help instead of one per command, examples shown as commands, and no line ends in spaces.
+ */
+export function tidyHelp(program: string, extra: HelpSection[] = []): (sections: HelpSection[]) => HelpSection[] {
+  return (sections) => {
+    const out: HelpSection[] = [];
+    const commands = sections.find((s) => s.title === 'Commands');
+    const onlyNameless = !!commands && commands.body.split('\n').every((r) => /^ {3}/.test(r));
+    for (const s of sections) {
+      if (s.title === 'Commands') {
+        if (onlyNameless) continue;
+        const rows = s.body.split('\n');
+        const width = Math.max(...rows.map((r) => r.slice(2).search(/ {2}\S/)));
+        out.push({ ...s, body: rows.map((r) => (/^ {3}/.test(r) ? `  ${'(no command)'.padEnd(width)}${r.slice(2 + width)}` : r)).join('\n') });
+      } else if (s.title?.startsWith('For more info')) {
+        if (!onlyNameless) out.push({ title: 'Help on one command', body: `  $ ${program} <command> --help` });
+      } else if (s.title === 'Options') {
+        out.push({ ...s, body: s.body.split('\n').map((r) => (/^\s+--no-/.test(r) ? r.replace(/ \(default: true\)\s*$/, '') : r).trimEnd()).join('\n') });
+      } else if (s.title === 'Examples') {
+        out.push({ ...s, body: s.body.split('\n').map((r) => (r.startsWith(' ') ? r : `  $ ${r}`)).join('\n') });
+      } else {
+        out.push(s);
+      }
+    }
+    return [...out, ...extra];
+  };
 }

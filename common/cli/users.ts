@@ -9,6 +9,7 @@ import { CLIENT_RESPONSE_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import { checkRole, checkUserName, UserStore } from '../web/users.ts';
 import { last } from './run.ts';
+import { inertText } from '../util/inert.ts';
 
 export interface UserIo {
   out: (text: string) => void;
@@ -151,7 +152,7 @@ async function readAllStdin(): Promise<string> {
 /** Registers `user` and `login-link` on the manager's CLI. */
 export function registerUserCommands(cli: CAC, api: (o: { api?: unknown; dataDir: string; timeout?: unknown }) => { hp: { host: string; port: number }; token: string; timeoutMs?: number }): void {
   const io = (): UserIo => ({
-    out: (t) => process.stdout.write(t + '\n'),
+    out: (t) => process.stdout.write(inertText(t) + '\n'),
     ...(process.stdin.isTTY ? { askSecret: askSecretOnTerminal } : {}),
     readStdin: readAllStdin,
   });

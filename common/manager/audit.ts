@@ -5,6 +5,7 @@
 import { toWireError } from '../errors.ts';
 import { LogThrottle } from '../log/throttle.ts';
 import type { ManagerState, AgentRecord } from './state.ts';
+import { inert } from '../util/inert.ts';
 
 export type RefusalCode = 'NOT_ALLOWED' | 'RATE_LIMITED' | 'TOO_MANY_HANDSHAKES';
 
@@ -43,7 +44,7 @@ export class Audit {
     const n = this.throttle.note(`hello:${address}:${agent.id}:${err.code}`);
     if (!n) return;
     this.state.record({ at: this.now(), event: 'refused', address, proto: 'tls', code: err.code, message: err.message, agent, fingerprint, count: n });
-    this.notice(`refused agent "${agent.name}" from ${address}${n > 1 ? ` (${n} times)` : ''}: ${err.message}`);
+    this.notice(`refused agent "${inert(agent.name)}" from ${address}${n > 1 ? ` (${n} times)` : ''}: ${inert(err.message)}`);
   }
 
   /** An administrator's decision on an agent's key. */

@@ -38,6 +38,7 @@ import type { LabelAssign } from '../rules/labels.ts';
 import { migrateOldHistory, OLD_HISTORY_FILE } from '../history/migrate.ts';
 import { HistoryStore, type Retention } from '../history/store.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
+import { inert } from '../util/inert.ts';
 
 export interface ManagerOptions {
   host?: string;
@@ -302,7 +303,7 @@ export class Manager {
     this.intake.dropKey(link.agentId);
     this.state.agentDown(link.agentId, reason);
     const rec = this.state.agent(link.agentId);
-    if (rec && !this.stopping && rec.trust === 'accepted') this.notice(`agent ${rec.name} (${rec.address}) disconnected: ${reason}`);
+    if (rec && !this.stopping && rec.trust === 'accepted') this.notice(`agent ${inert(rec.name)} (${rec.address}) disconnected: ${inert(reason)}`);
   }
 
   private onHello(peer: Peer<AgentMessage, ManagerMessage>, hello: Hello, address: string, fingerprint: string): AgentLink | undefined {
@@ -337,9 +338,9 @@ export class Manager {
     this.rulesHub.send(link, rec);
     peer.open();
     if (trust === 'pending') {
-      this.notice(`agent ${rec.name} from ${address} is PENDING (key ${fingerprint.slice(0, 23)}...): accept it with \`manager accept ${rec.name}\``);
+      this.notice(`agent ${inert(rec.name)} from ${address} is PENDING (key ${fingerprint.slice(0, 23)}...): accept it with \`manager accept ${inert(rec.name)}\``);
     } else {
-      this.notice(`agent ${rec.name} connected from ${address} (${rec.platform}, id ${rec.id.slice(0, 8)})`);
+      this.notice(`agent ${inert(rec.name)} connected from ${address} (${inert(rec.platform)}, id ${inert(rec.id.slice(0, 8))})`);
     }
     return link;
   }
@@ -365,7 +366,7 @@ export class Manager {
   silence(s: { selector: string; rule?: string; forS: number; reason?: string }, by = 'api'): Silence {
     const silence = this.silences.add({ ...s, by });
     this.state.record({ at: this.now(), event: 'silence', action: 'add', silence }, true);
-    this.notice(`silence ${silence.id} by ${by}: ${silence.selector}${silence.rule ? ` rule ${silence.rule}` : ''} until ${new Date(silence.until).toISOString()}${silence.reason ? ` (${silence.reason})` : ''}`);
+    this.notice(`silence ${silence.id} by ${inert(by)}: ${inert(silence.selector)}${silence.rule ? ` rule ${silence.rule}` : ''} until ${new Date(silence.until).toISOString()}${silence.reason ? ` (${inert(silence.reason)})` : ''}`);
     return silence;
   }
 
@@ -448,7 +449,7 @@ export class Manager {
       const silent = this.liveness.silentSeconds(rec);
       this.links.get(rec.id)?.peer.fail(new HwError('HEARTBEAT_TIMEOUT', `silent for ${silent} s`));
       this.state.managerAlert(rec, 'AGENT_DOWN', silent, false);
-      if (i < 20) this.notice(`AGENT_DOWN ${rec.name}: silent for ${silent} s`);
+      if (i < 20) this.notice(`AGENT_DOWN ${inert(rec.name)}: silent for ${silent} s`);
     }
     if (down.length > 20) this.notice(`AGENT_DOWN for ${down.length - 20} more agents (see alerts)`);
     if (down.length) this.state.flush();

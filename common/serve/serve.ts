@@ -25,6 +25,7 @@ import { Manager, type ManagerOptions } from '../manager/manager.ts';
 import type { RulesConfig } from '../rules/config.ts';
 import type { LabelAssign } from '../rules/labels.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from '../manager/token.ts';
+import { inertText } from '../util/inert.ts';
 
 export const MANAGER_FILE = 'manager.json';
 
@@ -86,7 +87,9 @@ export interface Serving {
 }
 
 export async function serve(cfg: ServeConfig): Promise<Serving> {
-  const out = cfg.out ?? ((l: string) => process.stdout.write(l + '\n'));
+  // Agents' names and messages reach these lines: nothing in them may act on the terminal.
+  const write = cfg.out ?? ((l: string) => process.stdout.write(l + '\n'));
+  const out = (l: string) => write(inertText(l));
   if (!isLoopback(cfg.api.host) && !cfg.apiPublic) {
     throw new HwError('BAD_FLAG', `--api ${formatHostPort(cfg.api)} is not on loopback: anyone who can reach it and steals the token controls every agent; add --api-public to do it anyway`);
   }
@@ -97,7 +100,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const tls = await loadOrCreateIdentity(dataDir, 'manager', `${PRODUCT}-manager-${hostname()}`);
   const enrollToken = loadOrCreateToken(dataDir, ENROLL_TOKEN_FILE);
   const { api: apiTuning, metrics: metricsTuning, ...managerTuning } = cfg.tuning ?? {};
-  const notice = (line: string) => (consoleUi ? consoleUi.print(line) : out(`${stamp()} ${line}`));
+  const notice = (line: string) => (consoleUi ? consoleUi.print(inertText(line)) : out(`${stamp()} ${line}`));
   const manager = new Manager({
     host: cfg.host, port: cfg.port, udpPort: cfg.udpPort, allow: cfg.allow, dataDir, tls, enrollToken, autoAccept: !!cfg.autoAccept,
     ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}),

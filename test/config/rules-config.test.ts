@@ -71,8 +71,8 @@ test('problems at their line: wrong key with a suggestion, bad duration, bad uni
   assert.equal(f.problems.map((p) => `${p.line}:${p.col}: ${p.message}`), [
     '2:45: memory_high: unknown key "fro": did you mean "for"?',
     '13:3: agents: "=x": "" is not a label name (letters, digits, _ . -)',
-    '3:46: swap_high: for: bad duration "5 minutes": use a number of seconds or 30s, 2m, 1h30m, 1d',
-    '6:12: net_rx_high: above: bad unit in "100MiBps": use a number of bytes or 500KB, 100MB, 1.5GiB, 100Mbit, 1Gbit (per second for rates)',
+    '3:46: swap_high: for: bad duration "5 minutes": a number of seconds, or 500ms, 30s, 10m, 1h30m, 2d, 1w',
+    '6:12: net_rx_high: above: bad size "100MiBps": a number of bytes, or 64k, 32M, 1G (KiB, MiB, GiB), 500KB, 100MB (1000s), 1.5GiB, 100Mbit, 1Gbit (per second for rates)',
     '7:24: load_high: metric "load" is not one of cpu, memory, swap, disk, net_rx_rate, net_tx_rate, processes',
     '8:48: disk_full: clear 95 must be at or inside the threshold 90, or it would resolve while still past it',
     '9:35: cpu_high: above: bad percentage "120": a number from 0 to 100',

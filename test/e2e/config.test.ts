@@ -24,7 +24,7 @@ test('config check: ok, or every problem as file:line:col with exit 2', timed(30
   writeFileSync(cfg, 'retention-raw: 2d\nlog-max-bytes: lots\n');
   r = await cli(work, ['config', 'check', cfg]);
   assert.is(r.code, 2);
-  assert.match(r.stdout, `${cfg}:2:16: log-max-bytes: "lots" must be a whole number`);
+  assert.match(r.stdout, `${cfg}:2:16: log-max-bytes: bad size "lots"`);
   // Values the notifier checks when it starts are checked here too, at their line.
   writeFileSync(cfg, 'webhook: [http://127.0.0.1:9/hook]\nwebhook-format: xml\n');
   r = await cli(work, ['config', 'check', cfg]);

@@ -73,4 +73,18 @@ test('a silence holds back notification but not the record', timed(60_000, async
   assert.equal(readEvents(again.dataDir).filter((e) => e.event === 'silence').map((e) => e.action), ['add', 'remove']);
 }));
 
+test('--for takes a bare number as seconds, as its error message says; a bad one is BAD_ARGS, exit 2', timed(30_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  const before = Date.now();
+  const made = await cliJson(s.dataDir, ['silence', 'db-*', '--for', '90']);
+  const left = Date.parse(made.until) - before;
+  assert.ok(left >= 89_000 && left < 120_000, `until ${made.until} is 90 s on (${left} ms)`);
+  const week = await cliJson(s.dataDir, ['silence', 'web-*', '--for', '1w']);
+  assert.ok(Date.parse(week.until) - before >= 7 * 86_400_000 - 1000, 'w is a week');
+  const bad = await cli(s.dataDir, ['silence', 'db-*', '--for', 'soon']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /^manager: --for: bad duration "soon": a number of seconds, or .* \[BAD_ARGS\]\n$/);
+}));
+
 test.run();

@@ -68,6 +68,11 @@ export class Terminal {
     return { x: x!, y: y! };
   }
 
+  /** The pane's title, as a program sets it with OSC 0 or 2 (tmux starts it as the host name). */
+  async title(): Promise<string> {
+    return (await this.tmux('display-message', '-p', '-t', this.pane, '#{pane_title}')).replace(/\n$/, '');
+  }
+
   /** How the program ended ("exit 0", "signal 9"), or null while it runs. */
   ended(): string | null {
     const text = existsSync(this.statusFile) ? readFileSync(this.statusFile, 'utf8') : '';
