@@ -8,7 +8,7 @@ import { CPU_SAMPLE_MS } from '../constants.ts';
 import type { HwError } from '../errors.ts';
 import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
-import type { AgentMessage, ManagerMessage, RulesMsg } from '../wire/messages.ts';
+import { FEATURES, type AgentMessage, type ManagerMessage, type RulesMsg } from '../wire/messages.ts';
 import { cpuRuleFromFlags, type Rule } from '../rules/rule.ts';
 import { AlertDatagrams, familyOf } from './alert-datagrams.ts';
 import { AlertQueue } from './alert-queue.ts';
@@ -102,6 +102,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly commands: CommandHandler;
   private udp: AlertDatagrams | undefined;
   private accepted = false;
+  private saidUnsigned = false;
   private stopping = false;
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -148,7 +149,9 @@ export class Agent extends EventEmitter<AgentEvents> {
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
     });
     this.conn.on('welcome', (peer, target, w) => {
-      this.udp?.setKey(Buffer.from(w.udpKey, 'base64'));
+      const signedAcks = w.features?.includes(FEATURES.signedAcks) ?? false;
+      this.udp?.setKey(Buffer.from(w.udpKey, 'base64'), signedAcks);
+      if (this.udp && !signedAcks && !this.saidUnsigned) this.saidUnsigned = true, this.log(`manager ${fmt(target)} does not sign its UDP acks (an older version): alerts are acknowledged over TCP only`);
       this.accepted = w.status === 'accepted';
       if (this.accepted) this.log(`connected to manager ${fmt(target)}`);
       else this.log(`connected to manager ${fmt(target)}, waiting to be accepted: on the manager run \`manager accept ${cfg.name}\``);
@@ -191,6 +194,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.evaluator.rules;
   }
 
+  /** UDP acks refused since start (from elsewhere than the manager, unsigned, bad MAC...), by reason. */
+  refusedAcks(): Record<string, number> {
+    return this.udp?.refused() ?? {};
+  }
+
   /** Samples waiting to be sent as backfill. */
   backlogSize(): number {
     return this.reporter.backlogSize;
@@ -199,7 +207,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   start(): void {
     if (!this.cfg.noUdp) {
       this.udp = new AlertDatagrams({
-        agentId: this.cfg.id, family: familyOf(this.cfg.bind ?? this.cfg.managers[0]!.host), onAck: (seq, epoch) => this.alerts.ack(seq, epoch),
+        agentId: this.cfg.id, family: familyOf(this.cfg.bind ?? this.cfg.managers[0]!.host), onAck: (seq, epoch) => this.alerts.ack(seq, epoch, true),
         log: (l) => this.log(l), ...(this.cfg.bind ? { bind: this.cfg.bind } : {}),
       });
     }

@@ -11,7 +11,7 @@ import { connect as tlsConnect, createServer as tlsServer, type ConnectionOption
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tls-identity.ts';
-import { seal } from '../../common/security/udp-mac.ts';
+import { seal, split, verify } from '../../common/security/udp-mac.ts';
 import { encodeJson, FrameDecoder, KIND_JSON } from '../../common/wire/frame.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
@@ -280,8 +280,18 @@ test('forged, replayed and out-of-allowlist alert datagrams are dropped and coun
   await waitFor(() => s.manager.state.alerts().length === before + 1 && genuine.length > 0, 5000, 'genuine alert');
   await waitFor(() => agent.pendingAlerts() === 0, 5000, 'acked');
   const replaysBefore = s.manager.droppedDatagrams()['replay'] ?? 0;
+  // The replayer is answered, but only with an ack sealed with the agent's session key: of use to
+  // nobody else (the agent takes acks only from the manager's address, sealed with that key).
+  const answers: Buffer[] = [];
+  sock.on('message', (b) => answers.push(b));
   for (let i = 0; i < 5; i++) await send(genuine[0]!);
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => answers.length === 5, 5000, 'the replays answered');
+  const key: Buffer = (agent as any).udp.key;
+  for (const b of answers) {
+    const parts = split(b)!;
+    assert.ok(verify(key, parts.body, parts.mac), 'sealed with the session key');
+    assert.is(JSON.parse(parts.body.toString()).type, 'ack');
+  }
   assert.is(s.manager.state.alerts().length, before + 1, 'replays show nothing');
   assert.ok((s.manager.droppedDatagrams()['replay'] ?? 0) >= replaysBefore + 5, 'replays counted');
   sock.close();
