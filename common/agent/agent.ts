@@ -60,8 +60,9 @@ export interface AgentConfig {
   restartCommand?: string;
   logFiles: string[];
   bind?: string;
+  /** refuses downloads even with --files-root (kept for service files written before files were off by default) */
   noFiles?: boolean;
-  /** when given, only files inside these folders (the opened file's real path) may be fetched */
+  /** the folders files may be fetched from (the opened file's real path); without one, fetch is refused */
   filesRoots?: string[];
   heartbeatMs?: number;
   /** --label role=db: sent in the hello */
@@ -113,7 +114,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.cfg = cfg;
     this.deps = deps;
     const log = (line: string) => this.log(line);
-    const filesCheck = cfg.filesRoots?.length ? insideRoots(cfg.filesRoots) : undefined;
+    const filesCheck = cfg.filesRoots?.length && !cfg.noFiles ? insideRoots(cfg.filesRoots) : undefined;
     const retry = cfg.stateRetryMs !== undefined ? { retryMs: cfg.stateRetryMs } : {};
     this.pins = new ManagerPins({
       ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), ...(cfg.managerFingerprints ? { expected: cfg.managerFingerprints } : {}), log, ...retry,
@@ -123,7 +124,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.conn = new ManagerConnection({
       managers: cfg.managers, tls: cfg.tls, pins: this.pins, log,
       hello: {
-        id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: !cfg.noFiles,
+        id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: filesCheck !== undefined,
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
@@ -145,7 +146,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: () => deps.status(), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
-      files: this.files, ...(filesCheck ? { filesCheck } : {}), noFiles: !!cfg.noFiles, allowRestart: cfg.allowRestart,
+      files: this.files, ...(filesCheck ? { filesCheck } : {}), allowRestart: cfg.allowRestart,
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
     });
     this.conn.on('welcome', (peer, target, w) => {
