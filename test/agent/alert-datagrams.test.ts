@@ -22,7 +22,7 @@ async function udpAt(address: string): Promise<Socket> {
   return s;
 }
 
-async function setup(signedAcks: boolean) {
+async function setup(signedAcks: boolean, host = '127.0.0.1') {
   const key = randomBytes(32);
   const manager = await udpAt('127.0.0.1');
   const acks: [number, string | undefined][] = [];
@@ -30,7 +30,7 @@ async function setup(signedAcks: boolean) {
   d.setKey(key, signedAcks);
   let agent: RemoteInfo | undefined;
   manager.on('message', (_b, from) => (agent = from));
-  d.send(alert, '127.0.0.1', manager.address().port);
+  d.send(alert, host, manager.address().port);
   await waitFor(() => agent !== undefined, 5000, 'alert datagram');
   const ack = (o: object = {}) => Buffer.from(JSON.stringify({ type: 'ack', agentId: 'agent-1', epoch: 'ep-1', seq: 3, ...o }));
   const sendFrom = (s: Socket, b: Buffer) => new Promise<void>((r) => s.send(b, agent!.port, agent!.address, () => r()));
@@ -61,6 +61,20 @@ test('only a sealed ack from the manager\'s address and port, for this agent, is
   } finally {
     outsider.close();
     samePort.close();
+    t.close();
+  }
+}));
+
+test('a manager named by host name: its acks come from the address the name resolved to', timed(10_000, async () => {
+  const t = await setup(true, 'localhost');
+  const outsider = await udpAt('127.0.0.2');
+  try {
+    await t.sendFrom(outsider, seal(t.key, t.ack()));
+    await waitFor(() => t.d.refused()['not-manager'] === 1, 5000, 'the outsider refused');
+    await t.sendFrom(t.manager, seal(t.key, t.ack()));
+    await waitFor(() => t.acks.length === 1, 5000, 'the ack from the resolved address');
+  } finally {
+    outsider.close();
     t.close();
   }
 }));
