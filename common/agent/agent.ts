@@ -152,7 +152,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.conn.on('welcome', (peer, target, w) => {
       const signedAcks = w.features?.includes(FEATURES.signedAcks) ?? false;
       this.udp?.setKey(Buffer.from(w.udpKey, 'base64'), signedAcks);
-      if (this.udp && !signedAcks && !this.saidUnsigned) this.saidUnsigned = true, this.log(`manager ${fmt(target)} does not sign its UDP acks (an older version): alerts are acknowledged over TCP only`);
+      if (this.udp && !signedAcks && !this.saidUnsigned) {
+        this.saidUnsigned = true;
+        this.log(`manager ${fmt(target)} does not sign its UDP acks (an older version): alerts are acknowledged over TCP only`);
+      }
       this.accepted = w.status === 'accepted';
       if (this.accepted) this.log(`connected to manager ${fmt(target)}`);
       else this.log(`connected to manager ${fmt(target)}, waiting to be accepted: on the manager run \`manager accept ${cfg.name}\``);
