@@ -1,6 +1,7 @@
 // The agent program: flags, then start().
 
 import { cac } from 'cac';
+import { ENROLL_TOKEN_ENV, resolveEnrollToken } from './common/agent/enroll-token.ts';
 import { startAgent } from './common/agent/start.ts';
 import { durationFlag, exitOnSignal, last, numberFlag, runCli, tidyHelp } from './common/cli/run.ts';
 import {
@@ -28,11 +29,12 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--allow-restart', 'Let the manager restart this host (refused by default)')
   .option('--restart-command <cmd>', 'With --allow-restart, run this instead of the platform\'s restart (default: shutdown -r now; Windows: shutdown /r /t 0)')
   .option('--log-file <path>', 'Answer `logs` from this file instead of the system log (repeatable; default: the system log)')
-  .option('--no-files', 'Refuse every file download (by default the manager may download any file this agent can read, or only under --files-root)')
-  .option('--files-root <dir>', 'Allow downloads only from inside this folder, checked on the opened file with symlinks resolved (repeatable; default: no such limit)')
+  .option('--files-root <dir>', 'Let the manager fetch files from inside this folder, checked on the opened file with symlinks resolved (repeatable). Without it every fetch is refused (FILES_DISABLED)')
+  .option('--no-files', 'Refuse file downloads even with --files-root')
   .option('--bind <address>', 'Local address to connect from (default: chosen by the system)')
   .option('--manager-fingerprint <sha256>', 'Accept only a manager with this certificate fingerprint (printed by the manager); otherwise the first one seen is pinned')
-  .option('--enroll-token <token>', 'The manager\'s enroll token: accepted at once (without it the agent waits for `manager accept`)')
+  .option('--enroll-token-file <path>', `A file holding the manager's enroll token (mode 0600): accepted at once instead of waiting for \`manager accept\`. Or set ${ENROLL_TOKEN_ENV}`)
+  .option('--enroll-token <token>', 'The token itself: visible to every user of this host in `ps`, prefer --enroll-token-file')
   .option('--state-dir <dir>', 'Where the agent keeps its id, key, pinned managers and unsent alerts', { default: DEFAULT_STATE_DIR })
   .option('--label <name=value>', 'A label for this host, e.g. role=db, shown by `manager agents` and usable in selectors and rules (repeatable; default: none)')
   .option('--heartbeat <ms>', `Heartbeat period in ms until the manager sets its own (tests; default ${HEARTBEAT_MS})`)
@@ -43,6 +45,13 @@ cli.command('', 'Report this host to a manager and answer its commands')
     const managers = parseHostList([opts.manager].flat().map(String).join(','), DEFAULT_TCP_PORT, '--manager');
     const cpuFor = durationFlag(last(opts.cpuFor), '--cpu-for', 1000, 3_600_000) / 1000;
     const intervalS = durationFlag(last(opts.interval), '--interval', MIN_INTERVAL_S * 1000, MAX_INTERVAL_S * 1000) / 1000;
+    const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${inertText(line)}\n`);
+    const enrollToken = resolveEnrollToken({
+      ...(last(opts.enrollToken) !== undefined ? { flag: String(last(opts.enrollToken)) } : {}),
+      ...(last(opts.enrollTokenFile) !== undefined ? { file: String(last(opts.enrollTokenFile)) } : {}),
+      ...(process.env[ENROLL_TOKEN_ENV] !== undefined ? { env: process.env[ENROLL_TOKEN_ENV] } : {}),
+    }, log);
+    delete process.env[ENROLL_TOKEN_ENV]; // not handed down to --restart-command or the log readers
     const agent = await startAgent({
       managers,
       udpPort: parsePort(last(opts.udpPort), '--udp-port', false),
@@ -58,10 +67,10 @@ cli.command('', 'Report this host to a manager and answer its commands')
       ...(opts.filesRoot ? { filesRoots: [opts.filesRoot].flat().map(String) } : {}),
       ...(last(opts.bind) ? { bind: String(last(opts.bind)) } : {}),
       ...(opts.managerFingerprint ? { managerFingerprints: [opts.managerFingerprint].flat().flatMap((f) => String(f).split(',')).map(normalizeFingerprint) } : {}),
-      ...(last(opts.enrollToken) ? { enrollToken: String(last(opts.enrollToken)) } : {}),
+      ...(enrollToken ? { enrollToken } : {}),
       ...(opts.label !== undefined ? { labels: parseLabelFlags([opts.label].flat().map(String)) } : {}),
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
-      log: (line) => process.stdout.write(`${new Date().toISOString()} ${inertText(line)}\n`),
+      log,
     });
     process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${intervalS} s\n`);
     exitOnSignal('finishing what is being written', () => agent.stop());

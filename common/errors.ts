@@ -54,6 +54,7 @@ export type ErrorCode =
   | 'SLOW_PEER'
   | 'CREDIT_EXCEEDED'
   | 'STATE_CORRUPT'
+  | 'BAD_ENROLL_TOKEN'
   | 'STORAGE_FAILED'
   | 'CANCELLED'
   | 'TOO_MANY_CONNECTIONS'

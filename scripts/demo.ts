@@ -31,12 +31,12 @@ const timer = setInterval(() => {
   clearInterval(timer);
   const m = JSON.parse(readFileSync(info, 'utf8')) as { tcp: string; udp: string; fingerprint: string };
   const udpPort = m.udp.slice(m.udp.lastIndexOf(':') + 1);
-  // The enroll token gets the local agent accepted at once; the fingerprint pins the manager.
-  const token = readFileSync(join(dataDir, 'enroll-token'), 'utf8').trim();
+  // The enroll token (read from the manager's file, never on the command line where `ps` shows it)
+  // gets the local agent accepted at once; the fingerprint pins the manager.
   const log = openSync(join(dataDir, 'agent.log'), 'a');
   agent = spawn(process.execPath, [
     join(build, 'agent.mjs'), '--manager', m.tcp, '--udp-port', udpPort, '--name', 'demo-agent', '--interval', '2',
-    '--state-dir', join(dataDir, 'agent-state'), '--enroll-token', token, '--manager-fingerprint', m.fingerprint,
+    '--state-dir', join(dataDir, 'agent-state'), '--enroll-token-file', join(dataDir, 'enroll-token'), '--manager-fingerprint', m.fingerprint,
   ], { stdio: ['ignore', log, log] });
 }, 50);
 

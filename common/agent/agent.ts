@@ -8,7 +8,7 @@ import { CPU_SAMPLE_MS } from '../constants.ts';
 import type { HwError } from '../errors.ts';
 import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
-import type { AgentMessage, ManagerMessage, RulesMsg } from '../wire/messages.ts';
+import { FEATURES, type AgentMessage, type ManagerMessage, type RulesMsg } from '../wire/messages.ts';
 import { cpuRuleFromFlags, type Rule } from '../rules/rule.ts';
 import { AlertDatagrams, familyOf } from './alert-datagrams.ts';
 import { AlertQueue } from './alert-queue.ts';
@@ -60,8 +60,9 @@ export interface AgentConfig {
   restartCommand?: string;
   logFiles: string[];
   bind?: string;
+  /** refuses downloads even with --files-root (kept for service files written before files were off by default) */
   noFiles?: boolean;
-  /** when given, only files inside these folders (the opened file's real path) may be fetched */
+  /** the folders files may be fetched from (the opened file's real path); without one, fetch is refused */
   filesRoots?: string[];
   heartbeatMs?: number;
   /** --label role=db: sent in the hello */
@@ -102,6 +103,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly commands: CommandHandler;
   private udp: AlertDatagrams | undefined;
   private accepted = false;
+  private saidUnsigned = false;
   private stopping = false;
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -112,7 +114,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.cfg = cfg;
     this.deps = deps;
     const log = (line: string) => this.log(line);
-    const filesCheck = cfg.filesRoots?.length ? insideRoots(cfg.filesRoots) : undefined;
+    const filesCheck = cfg.filesRoots?.length && !cfg.noFiles ? insideRoots(cfg.filesRoots) : undefined;
     const retry = cfg.stateRetryMs !== undefined ? { retryMs: cfg.stateRetryMs } : {};
     this.pins = new ManagerPins({
       ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), ...(cfg.managerFingerprints ? { expected: cfg.managerFingerprints } : {}), log, ...retry,
@@ -122,7 +124,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.conn = new ManagerConnection({
       managers: cfg.managers, tls: cfg.tls, pins: this.pins, log,
       hello: {
-        id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: !cfg.noFiles,
+        id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: filesCheck !== undefined,
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
@@ -144,11 +146,16 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: () => deps.status(), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
-      files: this.files, ...(filesCheck ? { filesCheck } : {}), noFiles: !!cfg.noFiles, allowRestart: cfg.allowRestart,
+      files: this.files, ...(filesCheck ? { filesCheck } : {}), allowRestart: cfg.allowRestart,
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
     });
     this.conn.on('welcome', (peer, target, w) => {
-      this.udp?.setKey(Buffer.from(w.udpKey, 'base64'));
+      const signedAcks = w.features?.includes(FEATURES.signedAcks) ?? false;
+      this.udp?.setKey(Buffer.from(w.udpKey, 'base64'), signedAcks);
+      if (this.udp && !signedAcks && !this.saidUnsigned) {
+        this.saidUnsigned = true;
+        this.log(`manager ${fmt(target)} does not sign its UDP acks (an older version): alerts are acknowledged over TCP only`);
+      }
       this.accepted = w.status === 'accepted';
       if (this.accepted) this.log(`connected to manager ${fmt(target)}`);
       else this.log(`connected to manager ${fmt(target)}, waiting to be accepted: on the manager run \`manager accept ${cfg.name}\``);
@@ -191,6 +198,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.evaluator.rules;
   }
 
+  /** UDP acks refused since start (from elsewhere than the manager, unsigned, bad MAC...), by reason. */
+  refusedAcks(): Record<string, number> {
+    return this.udp?.refused() ?? {};
+  }
+
   /** Samples waiting to be sent as backfill. */
   backlogSize(): number {
     return this.reporter.backlogSize;
@@ -199,7 +211,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   start(): void {
     if (!this.cfg.noUdp) {
       this.udp = new AlertDatagrams({
-        agentId: this.cfg.id, family: familyOf(this.cfg.bind ?? this.cfg.managers[0]!.host), onAck: (seq, epoch) => this.alerts.ack(seq, epoch),
+        agentId: this.cfg.id, family: familyOf(this.cfg.bind ?? this.cfg.managers[0]!.host), onAck: (seq, epoch) => this.alerts.ack(seq, epoch, true),
         log: (l) => this.log(l), ...(this.cfg.bind ? { bind: this.cfg.bind } : {}),
       });
     }

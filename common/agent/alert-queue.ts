@@ -84,10 +84,11 @@ export class AlertQueue {
 
   /**
    * Removes the alert an ack names. With an epoch, both must match; without one (a manager older
-   * than epochs) the seq alone, which is unique within one file's life.
+   * than epochs) the seq alone, which is unique within one file's life. `exact` (a signed UDP ack):
+   * the epoch must be the alert's own, so an ack without one names only an alert without one.
    */
-  ack(seq: number, epoch?: string): boolean {
-    const i = this.data.pending.findIndex((p) => p.seq === seq && (epoch === undefined || (p.epoch ?? '') === epoch));
+  ack(seq: number, epoch?: string, exact = false): boolean {
+    const i = this.data.pending.findIndex((p) => p.seq === seq && (exact ? p.epoch === epoch : epoch === undefined || (p.epoch ?? '') === epoch));
     if (i < 0) return false;
     this.data.pending.splice(i, 1);
     this.save();

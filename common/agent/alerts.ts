@@ -112,8 +112,8 @@ export class Alerts {
     for (const a of this.o.queue.pending()) peer.post(a);
   }
 
-  ack(seq: number, epoch: string | undefined): void {
-    this.o.queue.ack(seq, epoch);
+  ack(seq: number, epoch: string | undefined, exact = false): void {
+    this.o.queue.ack(seq, epoch, exact);
   }
 
   private armRetry(): void {

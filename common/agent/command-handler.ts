@@ -15,14 +15,16 @@ export interface CommandHandlerOptions {
   readLogs: (o: { lines: number; logFiles?: string[] }) => Promise<LogsResult>;
   restart: () => Promise<void>;
   files: FileSender;
-  /** refuses a real path outside --files-root (absent: any file) */
+  /** refuses a real path outside --files-root; absent: file download is off (no --files-root) */
   filesCheck?: (real: string) => void;
-  noFiles: boolean;
   allowRestart: boolean;
   restartCommand?: string;
   logFiles: string[];
   log: (line: string) => void;
 }
+
+/** Files are off unless the host's operator shares a folder, as restarts need --allow-restart. */
+export const FILES_OFF = 'file download is off on this agent: its operator enables it with `agent --files-root <dir>` (only files inside <dir> can be fetched)';
 
 export class CommandHandler {
   private readonly o: CommandHandlerOptions;
@@ -34,7 +36,7 @@ export class CommandHandler {
   async handle(peer: Link, req: Request): Promise<void> {
     try {
       if (req.cmd === 'fetch') {
-        if (this.o.noFiles) throw new HwError('FILES_DISABLED', 'file download is switched off on this agent (--no-files)');
+        if (!this.o.filesCheck) throw new HwError('FILES_DISABLED', FILES_OFF);
         const path = req.args.path;
         if (typeof path !== 'string' || !path) throw new HwError('BAD_ARGS', 'fetch needs a path');
         await this.o.files.send(peer, req.id, path, this.o.filesCheck);
@@ -48,7 +50,10 @@ export class CommandHandler {
       }
     } catch (err) {
       const e = toWireError(err);
-      if (req.cmd === 'fetch') this.o.log(`file transfer ${String(req.args.path)} failed: ${e.message} [${e.code}]`);
+      // The manager gets one answer for "outside the root" and "no such file"; the host's own log
+      // keeps the real reason.
+      const cause = (err as Error).cause;
+      if (req.cmd === 'fetch') this.o.log(`file transfer ${String(req.args.path)} failed: ${e.message} [${e.code}]${cause instanceof Error ? ` (${cause.message})` : ''}`);
       if (!peer.closed) peer.post({ type: 'res', id: req.id, ok: false, error: e });
     }
   }

@@ -10,7 +10,7 @@ import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, PROTOCOL_VERSION, VERSION } from '.
 import { HwError } from '../errors.ts';
 import { LogThrottle } from '../log/throttle.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
-import { parseManagerMessage, type AgentMessage, type ManagerMessage, type Welcome } from '../wire/messages.ts';
+import { FEATURES, parseManagerMessage, type AgentMessage, type ManagerMessage, type Welcome } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
 import { Backoff } from './backoff.ts';
 import type { ManagerPins } from './manager-pins.ts';
@@ -187,6 +187,7 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       arch: process.arch, version: VERSION, interval: h.interval, restartAllowed: h.restartAllowed,
       filesEnabled: h.filesEnabled, ...(h.enrollToken ? { enrollToken: h.enrollToken } : {}),
       ...(this.o.rulesVersion ? { rulesVersion: this.o.rulesVersion() } : {}), ...(h.labels && Object.keys(h.labels).length ? { labels: h.labels } : {}),
+      features: [FEATURES.signedAcks],
     });
   }
 }

@@ -5,6 +5,8 @@
 // file, and its real path (what the kernel says was opened) must pass the --files-root check, so a
 // symlink or folder swapped in between a check and the open cannot lead outside. The path is also
 // checked before opening, only to refuse early without opening a device or a FIFO outside the root.
+// A path outside the root gets the very answer a missing file gets (FILE_NOT_FOUND, same message),
+// so the manager cannot learn what exists elsewhere on the host.
 
 import { createHash } from 'node:crypto';
 import { constants as fsc, type Stats } from 'node:fs';
@@ -152,14 +154,29 @@ export class FileSender {
    */
   private async openChecked(requested: string, check?: (realPath: string) => void): Promise<OpenedFile> {
     const abs = resolve(requested);
+    const inside = (p: string) => {
+      try {
+        check?.(p);
+      } catch (err) {
+        throw notFound(requested, err);
+      }
+    };
     let real: string;
     try {
       real = await this.fs.realpath(abs); // the links the caller asked through are followed here
     } catch (err) {
+      // Why an outside path cannot be resolved (missing, unreadable) is no business of the manager's.
+      if (check) {
+        try {
+          check(abs);
+        } catch {
+          throw notFound(requested, err);
+        }
+      }
       throw fileError(err, requested);
     }
     // Early refusals on the path, so nothing outside the root and no device is even opened.
-    check?.(real);
+    inside(real);
     const pre = await stat(real).catch((err) => { throw fileError(err, requested); });
     notRegular(pre, requested);
     let fh: FileHandle;
@@ -173,7 +190,7 @@ export class FileSender {
       const st = await fh.stat();
       notRegular(st, requested);
       const path = await this.openedPath(fh, real, st, requested);
-      check?.(path);
+      inside(path);
       return { fh, path, size: st.size };
     } catch (err) {
       await fh.close();
@@ -210,10 +227,15 @@ function notRegular(st: Stats, requested: string): void {
   if (!st.isFile()) throw new HwError('FILE_NOT_REGULAR', `${requested} is not a regular file (device, socket or pipe)`);
 }
 
+/** The one answer for "no such file" and "outside --files-root"; `cause` is for the agent's own log. */
+function notFound(path: string, cause: unknown): HwError {
+  return new HwError('FILE_NOT_FOUND', `${path}: no such file in the folders this agent shares`, { cause });
+}
+
 function fileError(err: unknown, path: string): HwError {
   if (err instanceof HwError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new HwError('FILE_NOT_FOUND', `${path}: no such file`);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return notFound(path, err);
   if (code === 'EACCES' || code === 'EPERM') return new HwError('FILE_UNREADABLE', `${path}: permission denied`);
   if (code === 'EISDIR') return new HwError('FILE_NOT_REGULAR', `${path} is a directory`);
   return new HwError('FILE_UNREADABLE', `${path}: ${(err as Error).message}`);

@@ -2,11 +2,13 @@
 // session key, MAC) and dropped with a count at the first failure; a new alert is recorded
 // (flushed to disk) and acknowledged to its sender only once it is on disk. A resend of one
 // already on disk is acknowledged again (the first ack was lost); while the disk fails nothing is
-// acknowledged, so the agent keeps resending until the record has it.
+// acknowledged, so the agent keeps resending until the record has it. Only a datagram whose MAC
+// verified with the agent's current session key is answered, and the ack is sealed with that key
+// (for an agent that named signed-acks in its hello; older agents get the plain ack they parse).
 
 import { HwError } from '../errors.ts';
 import { normalizeAddress, type Allowlist } from '../security/allowlist.ts';
-import { split, verify } from '../security/udp-mac.ts';
+import { seal, split, verify } from '../security/udp-mac.ts';
 import { MAX_DATAGRAM_BYTES } from '../constants.ts';
 import { parseAlertDatagram } from '../wire/messages.ts';
 import type { LogThrottle } from '../log/throttle.ts';
@@ -15,7 +17,7 @@ import type { ManagerState } from './state.ts';
 export type DropReason = 'not-allowed' | 'oversized' | 'malformed' | 'unknown-agent' | 'bad-mac' | 'replay';
 
 export class AlertIntake {
-  private readonly keys = new Map<string, Buffer>();
+  private readonly keys = new Map<string, { key: Buffer; signedAcks: boolean }>();
   private readonly counts = new Map<DropReason, number>();
   private readonly o: {
     allow: Allowlist;
@@ -32,9 +34,9 @@ export class AlertIntake {
     this.o = o;
   }
 
-  /** The MAC key of an agent's current session (agreed in its welcome). */
-  setKey(agentId: string, key: Buffer): void {
-    this.keys.set(agentId, key);
+  /** The MAC key of an agent's current session (agreed in its welcome); signedAcks: it verifies acks. */
+  setKey(agentId: string, key: Buffer, signedAcks: boolean): void {
+    this.keys.set(agentId, { key, signedAcks });
   }
 
   dropKey(agentId: string): void {
@@ -63,13 +65,14 @@ export class AlertIntake {
       return this.drop('malformed', address);
     }
     // Only a connected, accepted agent has a key; anything else cannot be checked and is dropped.
-    const key = this.keys.get(d.agentId);
-    if (!key || this.o.state.agent(d.agentId)?.trust !== 'accepted') return this.drop('unknown-agent', address);
-    if (!verify(key, parts!.body, parts!.mac)) return this.drop('bad-mac', address);
+    const session = this.keys.get(d.agentId);
+    if (!session || this.o.state.agent(d.agentId)?.trust !== 'accepted') return this.drop('unknown-agent', address);
+    if (!verify(session.key, parts!.body, parts!.mac)) return this.drop('bad-mac', address);
     // Already shown: a retransmission or a replay; it is counted, and never shown twice.
     if (!this.o.state.alert(d.agentId, d, 'udp')) this.drop('replay', address);
     if (!this.o.state.isRecorded(d.agentId, d.epoch, d.seq)) return;
-    this.o.reply(Buffer.from(JSON.stringify({ type: 'ack', agentId: d.agentId, ...(d.epoch ? { epoch: d.epoch } : {}), seq: d.seq })), port, from);
+    const ack = Buffer.from(JSON.stringify({ type: 'ack', agentId: d.agentId, ...(d.epoch ? { epoch: d.epoch } : {}), seq: d.seq }));
+    this.o.reply(session.signedAcks ? seal(session.key, ack) : ack, port, from);
   }
 
   private drop(reason: DropReason, address: string): void {

@@ -18,7 +18,7 @@ import { HwError, toWireError } from '../errors.ts';
 import { Allowlist } from '../security/allowlist.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import {
-  parseAgentMessage, type AgentMessage, type CommandName, type Hello, type ManagerMessage,
+  FEATURES, parseAgentMessage, type AgentMessage, type CommandName, type Hello, type ManagerMessage,
 } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
 import { noConfig, type ReloadOutcome } from '../config/effective.ts';
@@ -328,13 +328,13 @@ export class Manager {
     const link = new AgentLink(hello.id, peer);
     this.links.set(hello.id, link);
     const udpKey = randomBytes(32);
-    this.intake.setKey(hello.id, udpKey);
+    this.intake.setKey(hello.id, udpKey, hello.features?.includes(FEATURES.signedAcks) ?? false);
     const rec = this.state.agentUp({
       id: hello.id, name: hello.name, hostname: hello.hostname, address, platform: hello.platform, arch: hello.arch,
       version: hello.version, interval: hello.interval, restartAllowed: hello.restartAllowed, filesEnabled: hello.filesEnabled,
       trust, fingerprint, rulesVersion: hello.rulesVersion ?? null, ownLabels: hello.labels ?? {},
     });
-    peer.post({ type: 'welcome', v: PROTOCOL_VERSION, agentId: hello.id, heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS, status: trust, udpKey: udpKey.toString('base64') });
+    peer.post({ type: 'welcome', v: PROTOCOL_VERSION, agentId: hello.id, heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS, status: trust, udpKey: udpKey.toString('base64'), features: [FEATURES.signedAcks] });
     this.rulesHub.send(link, rec);
     peer.open();
     if (trust === 'pending') {

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { writeDurable } from '../fs/durable.ts';
 import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, PRODUCT, VERSION } from '../constants.ts';
 import { HwError, isHwError } from '../errors.ts';
 import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
@@ -210,9 +210,12 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   out(`  TLS fingerprint    ${tls.fingerprint}`);
   out(`  new agents         ${cfg.autoAccept ? 'accepted at once (--auto-accept)' : 'pending until `manager accept <agent>`, or at once with the enroll token'}`);
   out(`  start an agent with (the token enrolls it at once; without it, it waits to be accepted):`);
-  // The token itself only on a terminal: a service's output ends up in logs others may read.
-  const shown = cfg.console ? enrollToken : `<the contents of ${join(dataDir, ENROLL_TOKEN_FILE)}>`;
-  out(`    ${agentCommandLine(cfg.host, bound.tcp.port, bound.udp.port)} --manager-fingerprint ${tls.fingerprint.replace(/:/g, '')} --enroll-token ${shown}`);
+  // The token itself only on a terminal: a service's output ends up in logs others may read. On the
+  // agent's host it goes in a file, not on the command line, where `ps` shows it to every user.
+  const tokenFile = '/etc/hostwatch/enroll-token';
+  if (cfg.console) out(`    (umask 077; mkdir -p ${dirname(tokenFile)}; echo ${enrollToken} > ${tokenFile})`);
+  else out(`    copy ${join(dataDir, ENROLL_TOKEN_FILE)} to the agent's host as ${tokenFile}, mode 0600; then`);
+  out(`    ${agentCommandLine(cfg.host, bound.tcp.port, bound.udp.port)} --manager-fingerprint ${tls.fingerprint.replace(/:/g, '')} --enroll-token-file ${tokenFile}`);
 
   let closing: Promise<void> | undefined;
   const close = () => {

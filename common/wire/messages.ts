@@ -39,6 +39,8 @@ export interface Hello {
   rulesVersion?: string;
   /** the agent's --label flags */
   labels?: Record<string, string>;
+  /** what this agent understands beyond version 1 (FEATURES); absent from older agents */
+  features?: string[];
 }
 export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean }
 /**
@@ -71,8 +73,19 @@ export interface Pong { type: 'pong'; at: number }
 export interface Bye { type: 'bye'; reason: string }
 
 export type Trust = 'accepted' | 'pending';
-/** udpKey: base64 of the 32-byte HMAC key for this session's alert datagrams. */
-export interface Welcome { type: 'welcome'; v: number; agentId: string; heartbeatMs: number; status: Trust; udpKey: string }
+/**
+ * udpKey: base64 of the 32-byte HMAC key for this session's alert datagrams. features: what this
+ * manager does beyond version 1 (FEATURES); absent from older managers.
+ */
+export interface Welcome { type: 'welcome'; v: number; agentId: string; heartbeatMs: number; status: Trust; udpKey: string; features?: string[] }
+
+/**
+ * Optional behaviours each side names in its hello or welcome; a name the other side does not know
+ * is ignored. signed-acks: UDP acks are sealed with the session key like alert datagrams (the
+ * manager seals them for an agent that named it; an agent whose manager named it takes no other).
+ */
+export const FEATURES = { signedAcks: 'signed-acks' } as const;
+const FEATURES_MAX = 32;
 /** An administrator accepted the pending agent. */
 export interface Accepted { type: 'accepted' }
 export interface Request { type: 'req'; id: number; cmd: CommandName; args: Obj }
@@ -169,7 +182,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
         version: str(o, 'version', 64), interval: numIn(o, 'interval', MIN_INTERVAL_S, MAX_INTERVAL_S), restartAllowed: bool(o, 'restartAllowed'),
         filesEnabled: bool(o, 'filesEnabled'), ...(o.enrollToken !== undefined ? { enrollToken: str(o, 'enrollToken', 256) } : {}),
         ...(o.rulesVersion !== undefined ? { rulesVersion: versionOf(o) } : {}),
-        ...(o.labels !== undefined ? { labels: helloLabels(o) } : {}),
+        ...(o.labels !== undefined ? { labels: helloLabels(o) } : {}), ...featuresOf(o),
       };
     case 'report': {
       const r: Report = { type: 'report', at: num(o, 'at'), metrics: checkMetrics(obj(o, 'metrics')) };
@@ -209,7 +222,7 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
     case 'welcome':
       return {
         type: 'welcome', v: int(o, 'v', 0, 1000), agentId: str(o, 'agentId', ID_MAX), heartbeatMs: int(o, 'heartbeatMs', 10, 3_600_000),
-        status: oneOf(o, 'status', ['accepted', 'pending'] as const), udpKey: str(o, 'udpKey', 64),
+        status: oneOf(o, 'status', ['accepted', 'pending'] as const), udpKey: str(o, 'udpKey', 64), ...featuresOf(o),
       };
     case 'accepted':
       return { type: 'accepted' };
@@ -304,6 +317,17 @@ export function parseAckDatagram(buf: Buffer): AckDatagram {
 }
 
 const EPOCH_RE = /^[A-Za-z0-9-]{1,64}$/;
+
+/** A list of feature names; unknown names are kept (and ignored by the reader), bad shapes refused. */
+function featuresOf(o: Obj): { features?: string[] } {
+  if (o.features === undefined) return {};
+  return {
+    features: arr(o, 'features', FEATURES_MAX).map((f) => {
+      if (typeof f !== 'string' || !/^[a-z0-9-]{1,64}$/.test(f)) throw new HwError('BAD_MESSAGE', 'field "features" must be a list of names (a-z, 0-9, -)');
+      return f;
+    }),
+  };
+}
 
 function epochOf(o: Obj): { epoch?: string } {
   const e = optStr(o, 'epoch', 64);

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLK_TCK, hwmKiB, processTree, readStat, rssKiB, CpuMeter } from './proc-stats.ts';
 import { fmt, MANAGER_JS, sleep, spawnNode, spawnProc, startAgentProc, startManager, tempDir, waitOnline, type Proc } from './procs.ts';
 import { monoUs, newestProfile, profileMarkdown, summarize } from './profile.ts';
@@ -139,7 +139,7 @@ const bashSeconds = (t: string): number => {
 export async function fetchThrough(ctx: Ctx, file: string, mib: number, profile: boolean): Promise<FetchRun & { profile?: string[] }> {
   const prof = profile ? { manager: tempDir('hw-bench-prof-'), agent: tempDir('hw-bench-prof-'), cli: tempDir('hw-bench-prof-') } : undefined;
   const mgr = await startManager(prof ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', prof.manager] } : {});
-  const agent: Proc = startAgentProc(mgr, 'source', [], prof ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', prof.agent] } : {});
+  const agent: Proc = startAgentProc(mgr, 'source', ['--files-root', dirname(file)], prof ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', prof.agent] } : {});
   const outDir = tempDir('hw-bench-fetch-');
   const dest = join(outDir, 'copy.bin');
   try {
@@ -301,7 +301,7 @@ export const transfer: Scenario = {
     return {
       body, goals,
       commands: [
-        'manager fetch source <file> <dest> --data-dir <tmp>', 'agent --manager 127.0.0.1:<port> --udp-port <port> --name source --state-dir <tmp>',
+        'manager fetch source <file> <dest> --data-dir <tmp>', 'agent --manager 127.0.0.1:<port> --udp-port <port> --name source --files-root <folder of the file> --state-dir <tmp>',
         'node -e <sender> <file> / node -e <receiver> <port> <dest>',
         '/usr/sbin/sshd -D -e -f <tmp>/sshd_config; scp -F /dev/null -i <tmp>/user_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -P <port> <user>@127.0.0.1:<file> <dest>',
       ],

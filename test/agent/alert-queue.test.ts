@@ -80,6 +80,21 @@ test('ack matches epoch and seq; an ack without epoch (an older manager) matches
   assert.equal(new AlertQueue({ stateDir: dir }).pending().map((a) => a.seq), [2, 4], 'persisted');
 });
 
+test('an exact ack (signed, over UDP) needs the alert\'s own epoch: none matches only an alert without one', () => {
+  const dir = tempDir();
+  const legacy = { type: 'alert', seq: 7, alert: 'CPU_HIGH', value: 90, threshold: 80, at: 1 };
+  writeFileSync(join(dir, 'alerts.json'), JSON.stringify({ nextSeq: 8, pending: [legacy], dropped: 0 }));
+  const q = new AlertQueue({ stateDir: dir, newEpoch: () => 'fresh' });
+  q.add(high(2)); // seq 8, epoch 'fresh'
+  assert.is(q.ack(8, undefined, true), false, 'no epoch does not name an alert that has one');
+  assert.is(q.ack(8, 'other', true), false);
+  assert.is(q.ack(7, 'fresh', true), false, 'an epoch does not name an alert without one');
+  assert.equal(q.pending().map((a) => a.seq), [7, 8]);
+  assert.is(q.ack(8, 'fresh', true), true);
+  assert.is(q.ack(7, undefined, true), true);
+  assert.equal(q.pending(), []);
+});
+
 test('a file from before epochs: its pending alerts keep no epoch, the counter goes on in a new epoch', () => {
   const dir = tempDir();
   const legacy = { type: 'alert', seq: 7, alert: 'CPU_HIGH', value: 90, threshold: 80, at: 1 };

@@ -186,7 +186,7 @@ test('a file without read permission is FILE_UNREADABLE', timed(5000, async () =
   assert.equal(r.messages, []);
 }));
 
-test('the check callback sees the real path and can refuse before anything is sent', timed(5000, async () => {
+test('the check callback sees the real path and can refuse before anything is sent (answered as missing)', timed(5000, async () => {
   const r = await rig();
   const dir = tempDir();
   writeFileSync(join(dir, 'target'), 'x');
@@ -196,7 +196,7 @@ test('the check callback sees the real path and can refuse before anything is se
     seen = real;
     throw new HwError('NOT_ALLOWED', 'outside the allowed folder');
   });
-  assert.is(await codeOf(refused), 'NOT_ALLOWED');
+  assert.is(await codeOf(refused), 'FILE_NOT_FOUND');
   assert.is(seen, realpathSync(join(dir, 'target')));
   await sleep(20);
   assert.equal(r.messages, []);
@@ -239,6 +239,33 @@ function filesTree() {
   return { base, root, outside, check: insideRoots([root]) };
 }
 
+test('outside --files-root is answered exactly as a missing file: same code, same message, nothing sent', timed(5000, async () => {
+  const t = filesTree();
+  const r = await rig();
+  const answer = async (p: string) => {
+    try {
+      await r.sender.send(r.agent, 1, p, t.check);
+    } catch (err) {
+      return `${(err as HwError).code} ${(err as HwError).message.split(p).join('<path>')}`;
+    }
+    return 'sent';
+  };
+  const missing = await answer(join(t.root, 'no-such.txt'));
+  assert.is(missing, 'FILE_NOT_FOUND <path>: no such file in the folders this agent shares');
+  const locked = join(t.base, 'locked');
+  mkdirSync(locked);
+  writeFileSync(join(locked, 'x'), 'x');
+  chmodSync(locked, 0); // unreadable to a user that is not root: EACCES, not ENOENT
+  try {
+    for (const p of [join(t.base, 'secret.txt'), join(t.root, '..', 'secret.txt'), join(t.base, 'no-such.txt'), join(t.outside, 'no', 'x'), join(locked, 'x'), t.outside, '/dev/zero']) {
+      assert.is(await answer(p), missing, p);
+    }
+  } finally {
+    chmodSync(locked, 0o700);
+  }
+  assert.equal(r.messages, []);
+}));
+
 test('a file swapped for a symlink out of --files-root after the check is refused (FILE_CHANGED), nothing sent', timed(5000, async () => {
   const t = filesTree();
   const target = join(t.root, 'inside.txt');
@@ -256,7 +283,7 @@ test('a file swapped for a symlink out of --files-root after the check is refuse
 }));
 
 for (const platform of ['linux', 'darwin'] as const) {
-  test(`a folder swapped for a symlink out of --files-root after the check is refused (OUTSIDE_FILES_ROOT; ${platform === 'linux' ? '/proc/self/fd' : 'realpath + inode, as off Linux'})`, timed(5000, async () => {
+  test(`a folder swapped for a symlink out of --files-root after the check is refused (FILE_NOT_FOUND, as outside is answered; ${platform === 'linux' ? '/proc/self/fd' : 'realpath + inode, as off Linux'})`, timed(5000, async () => {
     const t = filesTree();
     const sender = new FileSender(undefined, {
       platform,
@@ -266,7 +293,7 @@ for (const platform of ['linux', 'darwin'] as const) {
       }),
     });
     const r = await rig(undefined, sender);
-    assert.is(await codeOf(r.sender.send(r.agent, 1, join(t.root, 'dir', 'file.txt'), t.check)), 'OUTSIDE_FILES_ROOT');
+    assert.is(await codeOf(r.sender.send(r.agent, 1, join(t.root, 'dir', 'file.txt'), t.check)), 'FILE_NOT_FOUND');
     await sleep(20);
     assert.equal(r.messages, []);
     assert.is(r.bytes, 0);
@@ -337,7 +364,7 @@ test('fetches raced against a swapping folder never deliver a byte from outside 
   }
   const summary = JSON.stringify(Object.fromEntries(outcomes));
   console.log(`  (raced fetches: ${summary}, ${flips} swaps)`);
-  for (const code of outcomes.keys()) assert.ok(['sent', 'OUTSIDE_FILES_ROOT', 'FILE_CHANGED', 'FILE_NOT_FOUND'].includes(code), summary);
+  for (const code of outcomes.keys()) assert.ok(['sent', 'FILE_CHANGED', 'FILE_NOT_FOUND'].includes(code), summary);
   assert.ok(flips > 10, `the folder was swapped ${flips} times`);
   assert.ok((outcomes.get('sent') ?? 0) > 0, summary);
 }));

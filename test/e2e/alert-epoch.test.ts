@@ -13,8 +13,8 @@ import { wireManager as startWireManager, type WireManager } from './wire-manage
 
 const { agents, closers } = cleanupAfterEach(test);
 
-async function wireManager(): Promise<WireManager> {
-  const m = await startWireManager();
+async function wireManager(opts: { features?: string[] } = {}): Promise<WireManager> {
+  const m = await startWireManager(opts);
   closers.push(m.close);
   return m;
 }
@@ -72,6 +72,24 @@ test('every alert carries the epoch over TCP and UDP; acks match on epoch and se
   // (epoch, seq) never repeated across the reset.
   const keys = m.tcp.map((x) => `${x.epoch}/${x.seq}`);
   assert.is(new Set(keys).size, keys.length);
+}));
+
+test('a manager that does not advertise signed acks (older): no UDP ack is taken, its TCP ack is', timed(30_000, async () => {
+  const m = await wireManager({ features: [] });
+  const deps = drivenDeps();
+  const logged: string[] = [];
+  const agent = await testAgent(m, deps, { name: 'old-manager', alertRetryMs: 60_000, log: (l) => logged.push(l) });
+  agents.push(agent);
+  await waitFor(() => agent.connected, 10_000, 'connected');
+  assert.ok(logged.some((l) => l.includes('does not sign its UDP acks')), logged.join('\n'));
+  await raise(deps, m, 1);
+  const ack = { agentId: agent.id, epoch: agent.alertEpoch, seq: 1 };
+  m.udpAck(ack, { unsigned: true });
+  m.udpAck(ack);
+  await waitFor(() => agent.refusedAcks().unsigned === 2, 5000, 'both refused');
+  assert.is(agent.pendingAlerts(), 1);
+  m.peer()!.post({ type: 'ack', epoch: agent.alertEpoch, seq: 1 });
+  await waitFor(() => agent.pendingAlerts() === 0, 5000, 'removed by the TCP ack');
 }));
 
 test('unacknowledged alerts replayed after a reconnect keep their epoch', timed(30_000, async () => {

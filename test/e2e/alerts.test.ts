@@ -1,11 +1,14 @@
 // The CPU alert and its recovery, over UDP with the TCP copy, shown exactly once; with UDP lost,
-// TCP alone delivers it.
+// TCP alone delivers it; no forged or unsigned ack removes a queued alert.
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { seal, split } from '../../common/security/udp-mac.ts';
 import { timed, waitFor } from '../harness.helper.ts';
 import { apiJson, cliJson } from './procs.helper.ts';
 import { drivenDeps, serveTest, testAgent, cleanupAfterEach } from './inproc.helper.ts';
@@ -84,6 +87,51 @@ test('an alert raised while the manager is away is delivered after reconnecting,
   await waitFor(() => agent.pendingAlerts() === 0, 5000, 'acknowledged');
   await new Promise((r) => setTimeout(r, 300));
   assert.is(s2.manager.state.alerts().filter((a) => a.agent === 'later').length, 1);
+}));
+
+test('while an alert waits, forged and unsigned acks leave it queued; it arrives once the manager is back', timed(30_000, async () => {
+  const s = await serveTest();
+  const deps = drivenDeps();
+  const agent = await testAgent(s, deps, { name: 'guarded' });
+  agents.push(agent);
+  await waitFor(() => agent.connected, 5000, 'connected');
+  const { tcpPort, udpPort, dataDir } = s;
+  await s.close();
+  await waitFor(() => !agent.connected, 5000, 'disconnected');
+  // The manager's UDP address, held by the test while the manager is down: the agent's datagrams
+  // (sealed with the last session's key) arrive here and nothing answers but the forgeries.
+  const bound = async (address: string, port = 0): Promise<Socket> => {
+    const u = createSocket('udp4');
+    u.bind(port, address);
+    await once(u, 'listening');
+    return u;
+  };
+  const atManager = await bound('127.0.0.1', udpPort);
+  const outsider = await bound('127.0.0.2');
+  const seen: { buf: Buffer; from: RemoteInfo }[] = [];
+  atManager.on('message', (buf, from) => seen.push({ buf, from }));
+  deps.cpu = 95;
+  await waitFor(() => agent.pendingAlerts() === 1 && seen.length > 0, 5000, 'queued, its datagram resent');
+  const { buf, from } = seen[0]!;
+  const sent = JSON.parse(split(buf)!.body.toString());
+  const ack = Buffer.from(JSON.stringify({ type: 'ack', agentId: agent.id, epoch: sent.epoch, seq: sent.seq }));
+  const send = (u: Socket, b: Buffer) => new Promise<void>((r) => u.send(b, from.port, from.address, () => r()));
+  await send(outsider, ack); // another address
+  await send(outsider, seal(randomBytes(32), ack));
+  await send(atManager, ack); // the manager's address, unsigned
+  await send(atManager, seal(randomBytes(32), ack)); // sealed with a key made up
+  await send(atManager, buf); // the agent's own datagram sent back
+  await waitFor(() => Object.values(agent.refusedAcks()).reduce((a, b) => a + b, 0) === 5, 5000, 'five acks refused');
+  assert.equal(agent.refusedAcks(), { 'not-manager': 2, 'bad-mac': 2, malformed: 1 });
+  assert.is(agent.pendingAlerts(), 1, 'still queued');
+  atManager.close();
+  outsider.close();
+
+  const s2 = await serveTest({ dataDir, port: tcpPort, udpPort });
+  closers.push(s2.close);
+  await waitFor(() => agent.pendingAlerts() === 0, 10_000, 'delivered and acknowledged');
+  const shown = s2.manager.state.alerts().filter((a) => a.agent === 'guarded');
+  assert.equal(shown.map((a) => [a.type, a.seq, a.value]), [['CPU_HIGH', sent.seq, 95]]);
 }));
 
 test.run();

@@ -70,10 +70,10 @@ test('a fetch over the socket: the bytes and the sha256 match, and TCP was not u
   if (!onLinux) return console.log('  (skipped: Unix sockets tested on Linux)');
   const s = await serveTest();
   closers.push(s.close);
-  const agent = await testAgent(s, drivenDeps(), { name: 'src' });
+  const dir = tempDir('hw-sock-');
+  const agent = await testAgent(s, drivenDeps(), { name: 'src', filesRoots: [dir] });
   agents.push(agent);
   await waitFor(() => s.manager.state.agents().find((a) => a.name === 'src' && a.online), 10_000, 'the agent online');
-  const dir = tempDir('hw-sock-');
   const src = join(dir, 'src.bin');
   // Several chunks and a partial one, so frames arrive in many slices.
   const content = randomBytes(3 * 512 * 1024 + 12345);

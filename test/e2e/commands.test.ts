@@ -23,7 +23,7 @@ test.before(async () => {
   try {
     writeFileSync(logFile, Array.from({ length: 200 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
     mgr = await startManager();
-    startAgent(mgr, ['--name', 'alpha', '--log-file', logFile, '--allow-restart', '--restart-command', `echo restarted > ${marker}`]);
+    startAgent(mgr, ['--name', 'alpha', '--log-file', logFile, '--allow-restart', '--restart-command', `echo restarted > ${marker}`, '--files-root', work]);
     agent2 = startAgent(mgr, ['--name', 'beta']);
     await waitOnline(mgr.dataDir, 'alpha');
     await waitOnline(mgr.dataDir, 'beta');
@@ -114,8 +114,8 @@ test('fetch of a multi-megabyte file: sha256 equal, nothing left half-done', tim
   assert.is(again.code, 2);
   const forced = await cli(mgr.dataDir, ['fetch', 'alpha', src, dest, '--force']);
   assert.is(forced.code, 0, forced.stderr);
-  // Errors: missing file, a directory, a device.
-  for (const [path, code] of [[join(work, 'nope'), 'FILE_NOT_FOUND'], [work, 'FILE_NOT_REGULAR'], ['/dev/zero', 'FILE_NOT_REGULAR']] as const) {
+  // Errors: missing file, a directory; a device outside --files-root is answered as missing.
+  for (const [path, code] of [[join(work, 'nope'), 'FILE_NOT_FOUND'], [work, 'FILE_NOT_REGULAR'], ['/dev/zero', 'FILE_NOT_FOUND']] as const) {
     const e = await cli(mgr.dataDir, ['fetch', 'alpha', path, join(outDir, 'x')]);
     assert.is(e.code, 1, `${path}: ${e.stderr}`);
     assert.match(e.stderr, code);

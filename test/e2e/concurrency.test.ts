@@ -18,10 +18,11 @@ test('a stalled download blocks neither reports, alerts nor other commands on th
   const s = await serveTest();
   closers.push(s.close);
   const deps = drivenDeps();
-  const agent = await testAgent(s, deps, { name: 'busy', intervalS: 1 });
+  const bigDir = tempDir('hw-big-');
+  const agent = await testAgent(s, deps, { name: 'busy', intervalS: 1, filesRoots: [bigDir] });
   agents.push(agent);
   await waitFor(() => agent.connected, 5000, 'connected');
-  const file = join(tempDir('hw-big-'), 'big.bin');
+  const file = join(bigDir, 'big.bin');
   const data = randomBytes(64 * 1024 * 1024);
   writeFileSync(file, data);
   const token = readFileSync(join(s.dataDir, 'api-token'), 'utf8').trim();

@@ -260,7 +260,7 @@ if (linuxMissing.length && !REQUIRE) {
     // --cpu-threshold 0 --cpu-for 1: any CPU use raises CPU_HIGH, checked by the alerts test.
     s.agent = start(exe.agent, [
       '--manager', `127.0.0.1:${port(s.info.tcp)}`, '--udp-port', String(port(s.info.udp)), '--name', AGENT_NAME,
-      '--interval', '1', '--state-dir', state, '--log-file', s.logFile, '--cpu-threshold', '0', '--cpu-for', '1', ...enroll,
+      '--interval', '1', '--state-dir', state, '--log-file', s.logFile, '--cpu-threshold', '0', '--cpu-for', '1', '--files-root', s.work, ...enroll,
     ], bin);
     const agent = await waitFor(async () => {
       if (exited(s.agent) || exited(s.manager)) return { exited: true };

@@ -52,7 +52,7 @@ test('kill -9 of the manager during a download: no file that looks complete, the
   const big = join(work, 'big.img');
   writeFileSync(big, '');
   truncateSync(big, 2 * 1024 * 1024 * 1024); // sparse: costs no disk
-  const agent = startAgent(m1, ['--name', 'source']);
+  const agent = startAgent(m1, ['--name', 'source', '--files-root', work]);
   await waitOnline(dataDir, 'source', 30_000, agent, m1);
   const outDir = tempDir('hw-out-');
   const dest = join(outDir, 'copy.img');

@@ -84,7 +84,8 @@ test('restart lists the hosts and needs --yes; fetch from several writes <dest>/
   closers.push(s.close);
   const d1 = drivenDeps();
   const d2 = drivenDeps();
-  agents.push(await testAgent(s, d1, { name: 'lab-1', allowRestart: true }), await testAgent(s, d2, { name: 'lab-2' }));
+  const shared = tempDir();
+  agents.push(await testAgent(s, d1, { name: 'lab-1', allowRestart: true, filesRoots: [shared] }), await testAgent(s, d2, { name: 'lab-2', filesRoots: [shared] }));
   await waitFor(() => s.manager.state.agents().filter((x) => x.online).length === 2, 10_000, 'two online');
 
   const no = await cli(s.dataDir, ['restart', 'lab-*']);
@@ -98,7 +99,7 @@ test('restart lists the hosts and needs --yes; fetch from several writes <dest>/
   assert.match(yes.stdout, '2 hosts: 1 ok, 1 failed, 0 offline, 0 timeout');
   await waitFor(() => d1.restarts === 1, 5000, 'lab-1 restarted');
 
-  const src = join(tempDir(), 'app.log');
+  const src = join(shared, 'app.log');
   writeFileSync(src, 'hello from the agents\n');
   const dest = tempDir();
   const f = await cli(s.dataDir, ['fetch', 'lab-*', src, dest, '--json']);

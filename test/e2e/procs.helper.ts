@@ -68,9 +68,13 @@ export async function startManager(extra: string[] = [], dataDir = tempDir('hw-m
   return { ...p, dataDir, tcpPort: port(m.tcp), udpPort: port(m.udp), apiPort: port(m.api) };
 }
 
-/** Starts an agent; with `enroll` (the default) it shows the manager's enroll token and is accepted at once. */
+/**
+ * Starts an agent; with `enroll` (the default) it shows the manager's enroll token and is accepted
+ * at once. The token is read from the manager's own file (--enroll-token-file), as an administrator
+ * would copy it, not given on the command line.
+ */
 export function startAgent(mgr: { tcpPort: number; udpPort: number; dataDir?: string }, extra: string[] = [], stateDir = tempDir('hw-agent-'), enroll = true): Proc & { stateDir: string } {
-  const token = enroll && mgr.dataDir ? ['--enroll-token', readFileSync(join(mgr.dataDir, 'enroll-token'), 'utf8').trim()] : [];
+  const token = enroll && mgr.dataDir ? ['--enroll-token-file', join(mgr.dataDir, 'enroll-token')] : [];
   const p = run(AGENT_JS, ['--manager', `127.0.0.1:${mgr.tcpPort}`, '--udp-port', String(mgr.udpPort), '--interval', '1', '--state-dir', stateDir, ...token, ...extra]);
   return { ...p, stateDir };
 }

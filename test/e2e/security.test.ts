@@ -4,14 +4,14 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect, createServer as tlsServer, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tls-identity.ts';
-import { seal } from '../../common/security/udp-mac.ts';
+import { seal, split, verify } from '../../common/security/udp-mac.ts';
 import { encodeJson, FrameDecoder, KIND_JSON } from '../../common/wire/frame.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
@@ -280,8 +280,18 @@ test('forged, replayed and out-of-allowlist alert datagrams are dropped and coun
   await waitFor(() => s.manager.state.alerts().length === before + 1 && genuine.length > 0, 5000, 'genuine alert');
   await waitFor(() => agent.pendingAlerts() === 0, 5000, 'acked');
   const replaysBefore = s.manager.droppedDatagrams()['replay'] ?? 0;
+  // The replayer is answered, but only with an ack sealed with the agent's session key: of use to
+  // nobody else (the agent takes acks only from the manager's address, sealed with that key).
+  const answers: Buffer[] = [];
+  sock.on('message', (b) => answers.push(b));
   for (let i = 0; i < 5; i++) await send(genuine[0]!);
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => answers.length === 5, 5000, 'the replays answered');
+  const key: Buffer = (agent as any).udp.key;
+  for (const b of answers) {
+    const parts = split(b)!;
+    assert.ok(verify(key, parts.body, parts.mac), 'sealed with the session key');
+    assert.is(JSON.parse(parts.body.toString()).type, 'ack');
+  }
   assert.is(s.manager.state.alerts().length, before + 1, 'replays show nothing');
   assert.ok((s.manager.droppedDatagrams()['replay'] ?? 0) >= replaysBefore + 5, 'replays counted');
   sock.close();
@@ -371,7 +381,7 @@ test('pending agents get no commands and store nothing until accepted; revoked o
   assert.is(s.manager.state.agents(true).length, 0, 'forgotten');
 }));
 
-test('--files-root: .. and symlinks cannot lead out; --no-files refuses everything', timed(30_000, async () => {
+test('--files-root: .. and symlinks cannot lead out, and outside is answered as missing; --no-files refuses everything', timed(30_000, async () => {
   const s = await serveTest();
   closers.push(s.close);
   const base = tempDir('hw-files-');
@@ -387,17 +397,42 @@ test('--files-root: .. and symlinks cannot lead out; --no-files refuses everythi
   const out = tempDir('hw-out-');
   const ok = await cli(s.dataDir, ['fetch', 'files', join(root, 'ok.txt'), join(out, 'ok.txt')]);
   assert.is(ok.code, 0, ok.stderr);
-  for (const p of [join(root, '..', 'secret.txt'), join(root, 'link-out'), join(root, 'dir-out', 'secret.txt'), '/etc/passwd']) {
+  // Outside the root, existing or not, readable or not, gets what a missing file inside gets: the
+  // same code and the same words (the path aside), so nothing is learnt of what exists elsewhere.
+  const answer = async (p: string) => {
     const r = await cli(s.dataDir, ['fetch', 'files', p, join(out, 'x')]);
     assert.is(r.code, 1, p);
-    assert.match(r.stderr, /OUTSIDE_FILES_ROOT/, p);
-  }
+    return r.stderr.split(p).join('<path>');
+  };
+  const missing = await answer(join(root, 'no-such.txt'));
+  assert.match(missing, /FILE_NOT_FOUND/);
+  const outside = [join(root, '..', 'secret.txt'), join(root, 'link-out'), join(root, 'dir-out', 'secret.txt'), '/etc/passwd', '/etc/no-such-file', '/root/.ssh/id_rsa', join(base, 'no-such-dir', 'x')];
+  for (const p of outside) assert.is(await answer(p), missing, p);
   const none = await testAgent(s, drivenDeps(), { name: 'nofiles', noFiles: true });
   agents.push(none);
   await waitFor(() => none.connected, 5000, 'connected');
   const r = await cli(s.dataDir, ['fetch', 'nofiles', join(root, 'ok.txt'), join(out, 'y')]);
   assert.match(r.stderr, /FILES_DISABLED/);
-  assert.ok(events(s.dataDir).some((e) => e.event === 'command' && e.cmd === 'fetch' && e.error?.code === 'OUTSIDE_FILES_ROOT'), 'refusal in the record');
+  const recorded = events(s.dataDir).filter((e) => e.event === 'command' && e.cmd === 'fetch' && e.agent?.name === 'files' && e.ok === false);
+  assert.equal(recorded.map((e) => e.error?.code), Array(outside.length + 1).fill('FILE_NOT_FOUND'), 'refusals in the record, as missing files');
+}));
+
+test('an agent started without --files-root refuses every fetch: FILES_DISABLED with the flag that enables it', timed(30_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  const a = await testAgent(s, drivenDeps(), { name: 'default' });
+  agents.push(a);
+  await waitFor(() => a.connected, 5000, 'connected');
+  await waitFor(() => s.manager.state.agents().some((x) => x.name === 'default' && x.online), 5000, 'online');
+  assert.is(s.manager.state.agents().find((x) => x.name === 'default')!.filesEnabled, false, 'its hello says so');
+  const out = tempDir('hw-out-');
+  for (const p of ['/etc/hostname', '/no/such/file', join(out, '..')]) {
+    const r = await cli(s.dataDir, ['fetch', 'default', p, join(out, 'x')]);
+    assert.is(r.code, 1, r.stderr);
+    assert.match(r.stderr, /FILES_DISABLED/);
+    assert.match(r.stderr, 'agent --files-root <dir>');
+  }
+  assert.equal(readdirSync(out), [], 'nothing written');
 }));
 
 test.run();

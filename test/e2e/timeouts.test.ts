@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { request, createServer, type IncomingMessage } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -41,9 +41,9 @@ const linux = process.platform === 'linux';
 test('Ctrl-C of `manager fetch`: exit 130, no .part file left, the agent closes the file within a second', timed(60_000, async () => {
   if (!linux) return;
   const m = await startManager();
-  const agent = startAgent(m, ['--name', 'source']);
-  await waitOnline(m.dataDir, 'source', 30_000, agent, m);
   const big = sparse(8 * 1024 * 1024 * 1024);
+  const agent = startAgent(m, ['--name', 'source', '--files-root', dirname(big)]);
+  await waitOnline(m.dataDir, 'source', 30_000, agent, m);
   const outDir = tempDir('hw-out-');
   const child = spawn(process.execPath, [MANAGER_JS, 'fetch', 'source', big, join(outDir, 'copy.img'), '--data-dir', m.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -65,10 +65,10 @@ test('an API client that stops reading a download: cut by the idle timeout, the 
   if (!linux) return;
   const s = await serveTest({ tuning: { api: { idleTimeoutMs: 1000 } } });
   closers.push(s.close);
-  const agent = await testAgent(s, drivenDeps(), { name: 'giver' });
+  const big = sparse(4 * 1024 * 1024 * 1024);
+  const agent = await testAgent(s, drivenDeps(), { name: 'giver', filesRoots: [dirname(big)] });
   agents.push(agent);
   await waitFor(() => agent.connected, 10_000, 'connected');
-  const big = sparse(4 * 1024 * 1024 * 1024);
   const token = readFileSync(join(s.dataDir, 'api-token'), 'utf8').trim();
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: s.apiPort, path: `/api/agents/giver/fetch?path=${encodeURIComponent(big)}`, headers: { authorization: `Bearer ${token}` } }, resolve);

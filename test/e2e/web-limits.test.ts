@@ -89,10 +89,11 @@ test('a download from a signed-in page: closing it cancels the transfer on the a
   await new UserStore(dataDir).add('alice', 'admin', 'alice password');
   const s = await serveTest({ dataDir });
   closers.push(s.close);
-  const agent = await testAgent(s, drivenDeps(), { name: 'giver' });
+  const bigDir = tempDir('hw-big-');
+  const agent = await testAgent(s, drivenDeps(), { name: 'giver', filesRoots: [bigDir] });
   agents.push(agent);
   await waitFor(() => agent.connected, 10_000, 'connected');
-  const big = join(tempDir('hw-big-'), 'big.img');
+  const big = join(bigDir, 'big.img');
   writeFileSync(big, '');
   truncateSync(big, 4 * 1024 * 1024 * 1024); // costs no disk
 

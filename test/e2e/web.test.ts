@@ -259,7 +259,7 @@ it('Download gets the file, with the sha256 shown and matching', async () => {
 it('a command that fails shows its error code on the page', async () => {
   await page.getByLabel('Path').fill('/etc/hostname');
   await page.getByRole('button', { name: 'Download' }).click();
-  await page.getByRole('alert').filter({ hasText: 'OUTSIDE_FILES_ROOT' }).waitFor();
+  await page.getByRole('alert').filter({ hasText: 'FILE_NOT_FOUND' }).waitFor(); // outside --files-root: as if missing
   await page.getByLabel('Path').fill(join(work, 'no-such-file'));
   await page.getByRole('button', { name: 'Download' }).click();
   await page.getByRole('alert').filter({ hasText: 'FILE_NOT_FOUND' }).waitFor();

@@ -8,9 +8,9 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
-import { split, verify } from '../../common/security/udp-mac.ts';
+import { seal, split, verify } from '../../common/security/udp-mac.ts';
 import {
-  parseAgentMessage, parseAlertDatagram, type AgentMessage, type AlertDatagram, type AlertMsg, type ManagerMessage,
+  FEATURES, parseAgentMessage, parseAlertDatagram, type AgentMessage, type AlertDatagram, type AlertMsg, type ManagerMessage,
 } from '../../common/wire/messages.ts';
 import { Peer } from '../../common/wire/peer.ts';
 import { tempDir } from '../harness.helper.ts';
@@ -21,8 +21,8 @@ export interface WireManager {
   tcp: AlertMsg[];
   udp: (AlertDatagram & { from: RemoteInfo })[];
   peer(): Peer<AgentMessage, ManagerMessage> | undefined;
-  /** an ack over UDP to the sender of the last datagram */
-  udpAck(ack: { agentId: string; epoch?: string; seq: number }): void;
+  /** an ack over UDP to the sender of the last datagram, sealed with the session key unless `unsigned` */
+  udpAck(ack: { agentId: string; epoch?: string; seq: number }, opts?: { unsigned?: boolean }): void;
   /** a round trip on the connection: every message sent before it has been handled */
   sync(): Promise<void>;
   /** every message from the agent, in order, and the file data bytes received per request id */
@@ -31,7 +31,8 @@ export interface WireManager {
   close(): Promise<void>;
 }
 
-export async function wireManager(): Promise<WireManager> {
+/** `features`: what the welcome advertises (default: signed acks, as the manager does). */
+export async function wireManager(opts: { features?: string[] } = {}): Promise<WireManager> {
   const id = await loadOrCreateIdentity(tempDir('hw-wire-mgr-'), 'manager', 'wire-manager');
   const key = randomBytes(32);
   const m = { tcp: [] as AlertMsg[], udp: [] as (AlertDatagram & { from: RemoteInfo })[], messages: [] as AgentMessage[], dataBytes: new Map<number, number>() };
@@ -45,7 +46,7 @@ export async function wireManager(): Promise<WireManager> {
       m.messages.push(msg);
       if (msg.type === 'hello') {
         current = peer;
-        peer.post({ type: 'welcome', v: 1, agentId: msg.id, heartbeatMs: 10_000, status: 'accepted', udpKey: key.toString('base64') });
+        peer.post({ type: 'welcome', v: 1, agentId: msg.id, heartbeatMs: 10_000, status: 'accepted', udpKey: key.toString('base64'), features: opts.features ?? [FEATURES.signedAcks] });
       } else if (msg.type === 'alert') m.tcp.push(msg);
       else if (msg.type === 'res') answers.get(msg.id)?.();
     });
@@ -67,9 +68,10 @@ export async function wireManager(): Promise<WireManager> {
   };
   return {
     ...m, close, tcpPort: (server.address() as AddressInfo).port, udpPort: udp.address().port, peer: () => current,
-    udpAck(ack) {
+    udpAck(ack, o = {}) {
       const to = m.udp.at(-1)!.from;
-      udp.send(Buffer.from(JSON.stringify({ type: 'ack', ...ack })), to.port, to.address);
+      const body = Buffer.from(JSON.stringify({ type: 'ack', ...ack }));
+      udp.send(o.unsigned ? body : seal(key, body), to.port, to.address);
     },
     async sync() {
       const rid = 1_000_000 + ++reqId;

@@ -223,6 +223,18 @@ test('alerts and acks carry an optional epoch, checked on TCP and UDP alike', ()
   }
 });
 
+test('features in hello and welcome: a list of names, unknown ones kept, absent from older peers, bad shapes refused', () => {
+  const W = { type: 'welcome', v: 1, agentId: 'abc', heartbeatMs: 10_000, status: 'accepted', udpKey: Buffer.alloc(32, 1).toString('base64') };
+  assert.equal(parseManagerMessage(j(W)), W, 'an older manager: no features');
+  assert.equal(parseManagerMessage(j({ ...W, features: ['signed-acks', 'acked-samples'] })), { ...W, features: ['signed-acks', 'acked-samples'] });
+  const H = { type: 'hello', v: 1, id: 'a', name: 'n', hostname: 'h', platform: 'linux', arch: 'x64', version: '1', interval: 5, restartAllowed: false, filesEnabled: false };
+  assert.equal(parseAgentMessage(j({ ...H, features: ['signed-acks'] })), { ...H, features: ['signed-acks'] });
+  for (const features of ['signed-acks', [1], ['Bad Name'], ['x'.repeat(65)], Array(33).fill('a'), { 'signed-acks': true }]) {
+    assert.is(codeOf(() => parseManagerMessage(j({ ...W, features }))), 'BAD_MESSAGE', JSON.stringify(features).slice(0, 40));
+    assert.is(codeOf(() => parseAgentMessage(j({ ...H, features }))), 'BAD_MESSAGE', JSON.stringify(features).slice(0, 40));
+  }
+});
+
 test('ack datagram: valid, wrong type, bad fields', () => {
   const a = { type: 'ack', agentId: 'agent-1', seq: 4 };
   assert.equal(parseAckDatagram(j(a)), a);
