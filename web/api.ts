@@ -11,11 +11,9 @@ export class ApiError extends Error {
   }
 }
 
-export interface Me {
-  user: string;
-  role: 'admin' | 'viewer';
-  csrf: string;
-}
+import type { Me } from '../common/api/types.ts';
+
+export type { Me };
 
 let csrf = '';
 let onSignedOut: () => void = () => {};

@@ -2,6 +2,7 @@
 // history store's `from/to/points`, and reads either answer: plain samples (bucketed here into
 // min/avg/max when there are more than `points`) or roll-ups that carry min/avg/max already.
 
+import type { History, HistoryDetail, HistoryPoint } from '../common/api/types.ts';
 import { api } from './api.ts';
 
 export const FIELDS = ['cpuPercent', 'memPercent', 'diskPercent', 'netRxRate', 'netTxRate', 'processCount'] as const;
@@ -30,9 +31,9 @@ export interface HistoryData {
 export const mountKey = (mount: string) => `mount:${mount}:usedPercent`;
 export const ifKey = (name: string, f: 'rxRate' | 'txRate') => `if:${name}:${f}`;
 
-type DetailGroup = { mount?: string; name?: string; points?: RawPoint[] };
+type DetailGroup = HistoryDetail;
 
-type RawPoint = Record<string, unknown> & { at: string | number };
+type RawPoint = HistoryPoint;
 
 function valueOf(p: RawPoint, f: string): { avg: number | null; min?: number | null; max?: number | null } {
   const v = p[f];
@@ -48,7 +49,7 @@ function valueOf(p: RawPoint, f: string): { avg: number | null; min?: number | n
 
 export async function loadHistory(agentId: string, fromMs: number, toMs: number, points: number): Promise<HistoryData> {
   const q = `since=${Math.floor(fromMs)}&from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}&points=${points}&series=all`;
-  const r = await api<{ points: RawPoint[]; step?: number; stepMs?: number; tier?: string; mounts?: DetailGroup[]; interfaces?: DetailGroup[] }>(`/api/agents/${encodeURIComponent(agentId)}/history?${q}`);
+  const r = await api<History & { stepMs?: number }>(`/api/agents/${encodeURIComponent(agentId)}/history?${q}`);
   const raw = r.points.filter((p) => {
     const t = typeof p.at === 'number' ? p.at : Date.parse(p.at);
     return t >= fromMs && t <= toMs;

@@ -49,11 +49,13 @@ class Store {
     // The sparklines follow when they come: the rows do not wait for them.
     const sparks = api<{ agents: Record<string, (number | null)[]> }>(`/api/sparklines?minutes=60&points=${SPARK_POINTS}`);
     sparks.catch(() => {});
-    const [agents, pending, alerts] = await Promise.all([api<Agent[]>('/api/agents'), api<Agent[]>('/api/pending'), api<Alert[]>('/api/alerts')]);
+    const [agents, pending, alerts, active] = await Promise.all([
+      api<Agent[]>('/api/agents'), api<Agent[]>('/api/pending'), api<Alert[]>('/api/alerts'), api<Alert[]>('/api/alerts?active=1'),
+    ]);
     this.agents.clear();
     for (const a of [...agents, ...pending]) this.agents.set(a.id, a);
     this.alerts = alerts;
-    this.reindexAlerts();
+    this.setActive(active);
     this.loaded = true;
     for (const l of this.listeners) l.reset?.();
     void sparks.then((r) => {
@@ -69,36 +71,36 @@ class Store {
     }, () => {});
   }
 
-  /** Alert types still in force for an agent: a _HIGH without its _NORMAL, AGENT_DOWN without AGENT_UP. */
+  /** Alert types firing now on an agent, as the manager computed them (GET /api/alerts?active=1). */
   activeAlerts(id: string): string[] {
-    return this.activeList.get(id) ?? NONE;
+    return this.active.get(id) ?? NONE;
   }
 
-  // Kept up to date alert by alert: the fleet asks for every row, and 10,000 alerts times 1,000
-  // rows must not be walked on each report.
-  private readonly active = new Map<string, Map<string, string>>();
-  private readonly activeList = new Map<string, string[]>();
+  private active = new Map<string, string[]>();
+  private activeTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private indexAlert(a: Alert): void {
-    let open = this.active.get(a.agentId);
-    if (!open) this.active.set(a.agentId, (open = new Map()));
-    const m = /^(.*)_(HIGH|NORMAL)$/.exec(a.type);
-    if (a.rule && a.rule !== 'agent_down') {
-      // A rule's alert says itself whether it fires; each mount or interface is its own.
-      const key = `${a.rule}|${Object.entries(a.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`;
-      if (a.state === 'resolved') open.delete(key);
-      else open.set(key, a.type);
-    } else if (m) m[2] === 'HIGH' ? open.set(m[1]!, a.type) : open.delete(m[1]!);
-    else if (a.type === 'AGENT_DOWN') open.set('AGENT', a.type);
-    else if (a.type === 'AGENT_UP') open.delete('AGENT');
-    else open.set(a.type, a.type);
-    this.activeList.set(a.agentId, [...open.values()]);
+  private setActive(list: Alert[]): void {
+    const next = new Map<string, string[]>();
+    for (const a of list) {
+      let types = next.get(a.agentId);
+      if (!types) next.set(a.agentId, (types = []));
+      types.push(a.type);
+    }
+    this.active = next;
   }
 
-  private reindexAlerts(): void {
-    this.active.clear();
-    this.activeList.clear();
-    for (const a of this.alerts) this.indexAlert(a);
+  /** After a burst of alerts, one fresh answer from the manager (not one per alert). */
+  private refreshActive(): void {
+    if (this.activeTimer) return;
+    this.activeTimer = setTimeout(() => {
+      this.activeTimer = undefined;
+      void api<Alert[]>('/api/alerts?active=1').then((list) => {
+        const before = this.active;
+        this.setActive(list);
+        const ids = [...new Set([...before.keys(), ...this.active.keys()])];
+        for (const l of this.listeners) l.agents?.(ids);
+      }, () => {});
+    }, 300);
   }
 
   private startStream(): void {
@@ -136,7 +138,7 @@ class Store {
       const a = JSON.parse((ev as MessageEvent).data) as Alert;
       if (this.alerts.length && this.alerts[this.alerts.length - 1]!.n >= a.n) return;
       this.alerts.push(a);
-      this.indexAlert(a);
+      this.refreshActive();
       if (this.alerts.length > 10_000) this.alerts.splice(0, this.alerts.length - 10_000);
       for (const l of this.listeners) l.alert?.(a);
     });

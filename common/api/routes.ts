@@ -16,7 +16,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
-import type { Silence } from './types.ts';
+import type { History, Silence } from './types.ts';
 import { agentRef, COMMANDS, commandArgs, fetchPath, jobRequest, selection, silenceRequest } from './validate.ts';
 
 export interface ApiDeps {
@@ -173,7 +173,7 @@ export function silenceJson(s: SilenceRecord): Silence {
 }
 
 /** The `history --json` shape: the agent, the range, the tier that answered and its points. */
-export function historyJson(manager: Manager, rec: AgentRecord, r: Range & { detail?: boolean }): Record<string, unknown> {
+export function historyJson(manager: Manager, rec: AgentRecord, r: Range & { detail?: boolean }): History {
   const h = agentHistory(manager.history, rec.id, r, !!r.detail);
-  return { agent: rec.name, agentId: rec.id, interval: rec.interval, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...h };
+  return { agent: rec.name, agentId: rec.id, interval: rec.interval, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...h } as History;
 }

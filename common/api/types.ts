@@ -150,3 +150,29 @@ export interface Me {
 export interface Version {
   version: string;
 }
+
+/** One point of GET /api/agents/:agent/history: the time, each headline series, and min/max/samples when aggregated. */
+export type HistoryPoint = Record<string, unknown> & { at: string };
+
+/** A mount's or an interface's own points (with `series=all`). */
+export interface HistoryDetail {
+  mount?: string;
+  name?: string;
+  points?: HistoryPoint[];
+}
+
+/** GET /api/agents/:agent/history, `history --json`. */
+export interface History {
+  agent: string;
+  agentId: string;
+  interval: number;
+  from: string;
+  to: string;
+  /** the tier that answered: raw, minute or hour */
+  tier: string;
+  /** ms between points (0 for raw samples) */
+  step: number;
+  points: HistoryPoint[];
+  mounts?: HistoryDetail[];
+  interfaces?: HistoryDetail[];
+}
