@@ -114,8 +114,6 @@ export const CLIENT_RESPONSE_TIMEOUT_MS = COMMAND_TIMEOUT_MS + 15_000;
 /** CLI and API client: largest JSON answer it reads. */
 export const CLIENT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
-/** Agents' keys that may wait for an administrator at once (bounds what strangers make us store). */
-export const MAX_PENDING = 1000;
 /** agents.json: what agents bring in themselves is saved at most this often. */
 export const ENROLL_SAVE_DELAY_MS = 1000;
 

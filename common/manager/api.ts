@@ -11,6 +11,7 @@
 //   GET  /api/pending                     agents waiting to be accepted
 //   POST /api/agents/:agent/accept|revoke  trust an agent's key, or forget it and refuse it
 //   POST /api/pending/accept-all          accept every pending agent
+//   POST /api/pending/reject {agent|address|all}  refuse pending agents' keys: one, by IP/CIDR, or all
 //   GET  /api/alerts?after=N              alerts after arrival number N
 //   GET  /api/alerts/follow?after=N       the same, then each new one, as JSON lines
 //   GET  /api/sparklines?field&minutes&points  one averaged series per agent (CPU over 1 h by default)
@@ -41,6 +42,7 @@ import {
 import { HwError, toWireError, type ErrorCode } from '../errors.ts';
 import { drained } from '../wire/drain.ts';
 import { rulesJson } from './rules-view.ts';
+import { parseRejectSelection } from './admission.ts';
 import { parseParallel, parseSelection, runJob, select } from './jobs.ts';
 import { parseDuration } from '../rules/units.ts';
 import type { Silence } from './silences.ts';
@@ -247,6 +249,9 @@ async function handle(manager: Manager, token: string, unauthorized: LogThrottle
   if (parts[1] === 'pending') {
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, manager.state.pending().map(agentJson));
     if (parts.length === 3 && parts[2] === 'accept-all' && method === 'POST') return sendJson(res, 200, manager.acceptAll(apiWho(req)).map(agentJson));
+    if (parts.length === 3 && parts[2] === 'reject' && method === 'POST') {
+      return sendJson(res, 200, manager.rejectPending(parseRejectSelection(await readJsonObject(req, API_MAX_BODY)), apiWho(req)).map(agentJson));
+    }
   }
 
   if (parts[1] === 'alerts' && method === 'GET') {

@@ -6,6 +6,7 @@ import { HwError } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
 import type { Range } from '../history/query.ts';
 import { historyJson, silenceJson } from './api.ts';
+import { parseRejectSelection } from './admission.ts';
 import { parseDuration } from '../rules/units.ts';
 import { rulesJson } from './rules-view.ts';
 import { parseParallel, parseSelection, runJob, select } from './jobs.ts';
@@ -48,6 +49,10 @@ export class LocalClient {
 
   async revoke(ref: string): Promise<Json> {
     return agentJson(this.manager.revoke(ref, 'console'));
+  }
+
+  async reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Json[]> {
+    return this.manager.rejectPending(parseRejectSelection(sel), 'console').map(agentJson);
   }
 
   async reload(): Promise<Json> {
