@@ -2,7 +2,7 @@
 // history store's `from/to/points`, and reads either answer: plain samples (bucketed here into
 // min/avg/max when there are more than `points`) or roll-ups that carry min/avg/max already.
 
-import { api } from './api.ts';
+import { agentPath, api } from './api.ts';
 
 export const FIELDS = ['cpuPercent', 'memPercent', 'diskPercent', 'netRxRate', 'netTxRate', 'processCount'] as const;
 export type Field = (typeof FIELDS)[number];
@@ -48,7 +48,7 @@ function valueOf(p: RawPoint, f: string): { avg: number | null; min?: number | n
 
 export async function loadHistory(agentId: string, fromMs: number, toMs: number, points: number): Promise<HistoryData> {
   const q = `since=${Math.floor(fromMs)}&from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}&points=${points}&series=all`;
-  const r = await api<{ points: RawPoint[]; step?: number; stepMs?: number; tier?: string; mounts?: DetailGroup[]; interfaces?: DetailGroup[] }>(`/api/agents/${encodeURIComponent(agentId)}/history?${q}`);
+  const r = await api<{ points: RawPoint[]; step?: number; stepMs?: number; tier?: string; mounts?: DetailGroup[]; interfaces?: DetailGroup[] }>(`${agentPath(agentId)}/history?${q}`);
   const raw = r.points.filter((p) => {
     const t = typeof p.at === 'number' ? p.at : Date.parse(p.at);
     return t >= fromMs && t <= toMs;
