@@ -232,7 +232,8 @@ registerUserCommands(cli, apiOf);
 cli.help((sections) => {
   sections.push({
     title: 'Agents',
-    body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; status, procs, logs,
+    body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; id:<id> or name:<name>
+  says which when one agent's id is another's name (AGENT_AMBIGUOUS). status, procs, logs,
   fetch and restart also take a glob ('web-*'), label=value, --label role=db or --all, answer host
   by host as each does, then a summary line, and exit 0 only if every host succeeded.
   Client commands find the running manager through <data-dir>/${MANAGER_FILE} and its token in
@@ -240,7 +241,7 @@ cli.help((sections) => {
   });
   sections.push({
     title: 'Exit codes',
-    body: '  0 ok, 1 failed, 2 bad usage, 3 unknown agent, 4 agent offline or pending, 5 manager unreachable or token refused, 6 timeout',
+    body: '  0 ok, 1 failed, 2 bad usage, 3 unknown or ambiguous agent, 4 agent offline or pending, 5 manager unreachable or token refused, 6 timeout',
   });
 });
 
