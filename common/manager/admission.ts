@@ -128,19 +128,23 @@ export class Admission {
     }
     for (const rec of targets) {
       this.enrollment.revoke(rec.id, 'rejected', false);
-      this.audit.trust('reject', rec, by);
+      this.audit.trust('reject', rec, by, false);
       this.disconnect(rec.id, 'REJECTED: this agent\'s key was rejected by the administrator');
       this.state.remove(rec.id);
     }
-    if (targets.length) this.enrollment.flush();
+    if (targets.length) {
+      this.enrollment.flush();
+      this.state.flush();
+    }
     return targets;
   }
 
   /** A pending entry the enrollment dropped itself: recorded, disconnected, forgotten. */
   private dropped(e: Enrolled, why: DropReason): void {
     this.audit.pendingDropped(e, why);
+    const ttl = this.enrollment.pendingTtlMs;
     this.disconnect(e.id, why === 'expired'
-      ? `ENROLLMENT_EXPIRED: not accepted within ${Math.round(this.enrollment.pendingTtlMs / 3600_000)} h; connect again to ask anew`
+      ? `ENROLLMENT_EXPIRED: not accepted within ${ttl >= 3600_000 ? `${Math.round(ttl / 3600_000)} h` : `${Math.round(ttl / 1000)} s`}; connect again to ask anew`
       : 'DISCONNECTED: this key enrolled again under another id');
     this.state.remove(e.id);
   }

@@ -56,9 +56,9 @@ export class Audit {
     if (why === 'expired') this.notice(`pending agent ${e.name} (${e.address ?? '?'}) was not accepted in time: forgotten (it may ask again)`);
   }
 
-  /** An administrator's decision on an agent's key. */
-  trust(event: 'accept' | 'revoke' | 'reject', rec: AgentRecord, by: string): void {
-    this.state.record({ at: this.now(), event, agent: { id: rec.id, name: rec.name }, fingerprint: rec.fingerprint, by }, true);
+  /** An administrator's decision on an agent's key; `flush` false for one of many (the caller flushes once). */
+  trust(event: 'accept' | 'revoke' | 'reject', rec: AgentRecord, by: string, flush = true): void {
+    this.state.record({ at: this.now(), event, agent: { id: rec.id, name: rec.name }, fingerprint: rec.fingerprint, by }, flush);
   }
 
   /** A command run on an agent, with its outcome. */
