@@ -136,10 +136,6 @@ export const LIVENESS_LATE_MS = 1500;
 export const MIN_INTERVAL_S = 1;
 export const MAX_INTERVAL_S = 3600;
 
-/** Connections accepted but not through TLS and hello yet; past this new ones are dropped. */
-export const MAX_HANDSHAKING = 256;
-/** New TCP connections a second from one address (a burst of twice this is allowed). */
-export const CONNECTS_PER_SECOND = 20;
 
 /** Samples the agent keeps while it cannot reach a manager, sent as backfill after reconnecting. */
 export const BACKFILL_MAX_SAMPLES = 3600;
