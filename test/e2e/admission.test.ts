@@ -145,7 +145,7 @@ test('handshake flood from four addresses: each held to its slots, a real agent 
   closers.push(s.close);
   const sources = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'];
   const socks: { s: Socket; closed: boolean }[] = [];
-  closers.push(() => { for (const x of socks) x.s.destroy(); });
+  closers.unshift(() => { for (const x of socks) x.s.destroy(); }); // before the manager's close waits on them
   for (const source of sources) {
     for (let i = 0; i < 8; i++) {
       // TCP that never sends its TLS ClientHello: a handshake that never finishes.
