@@ -93,7 +93,7 @@ export class Admission {
   }
 
   acceptAll(by: string, tell: (id: string) => void): AgentRecord[] {
-    return this.state.pending().map((a) => this.accept(a.id, by, tell));
+    return this.state.pending().map((a) => this.accept(`id:${a.id}`, by, tell));
   }
 
   /** Forgets pending entries whose time ran out (each recorded, its connection ended). */

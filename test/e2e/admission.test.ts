@@ -205,6 +205,10 @@ test('an agent whose id is another agent\'s name gets none of its commands: the 
   assert.is((await cli(s.dataDir, ['procs', 'name:db1'])).code, 0);
   assert.is((await cli(s.dataDir, ['procs', 'id:db1'])).code, 0);
   assert.equal(commands().map((e) => e.agent.id), [other, 'db1'], 'each reached the agent it named');
+  // A job over many hosts asks each chosen agent by its exact id: both answer, once each.
+  const all = await cli(s.dataDir, ['procs', '--all', '--json']);
+  assert.is(all.code, 0, all.stderr);
+  assert.equal(commands().slice(2).map((e) => e.agent.id).sort(), [other, 'db1'].sort());
 }));
 
 test('a new agent whose id is not a UUID is refused with BAD_AGENT_ID; with a UUID it enrolls', timed(20_000, async () => {
