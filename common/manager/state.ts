@@ -195,7 +195,8 @@ export class ManagerState extends EventEmitter<StateEvents> {
       throw new HwError('AGENT_NOT_FOUND', `no agent has the id ${explicit[2]} (see \`agents\`)`);
     }
     const name = explicit ? explicit[2]! : ref;
-    const byName = all().filter((a) => a.name === name);
+    const byName: AgentRecord[] = [];
+    for (const a of this.agentsById.values()) if (a.name === name && visible(a)) byName.push(a);
     const byId = explicit ? undefined : this.agentsById.get(ref);
     const exact = visible(byId) ? [byId, ...byName.filter((a) => a !== byId)] : byName;
     if (exact.length === 1) return exact[0]!;
