@@ -233,13 +233,14 @@ registerClientCommands(cli, client, io);
 registerUserCommands(cli, apiOf);
 
 cli.help(tidyHelp('manager', [
-  { title: 'Agents', body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; status, procs, logs,
+  { title: 'Agents', body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; id:<id> or name:<name>
+  says which when one agent's id is another's name (AGENT_AMBIGUOUS). status, procs, logs,
   fetch and restart also take a glob ('web-*'), label=value, --label role=db or --all, answer host
   by host as each does, then a summary line, and exit 0 only if every host succeeded.
   Client commands find the running manager through <data-dir>/${MANAGER_FILE} and its token in
   <data-dir>/api-token: run them as the manager's user, with the same --data-dir.` },
   { title: 'Durations and sizes', body: '  A duration is seconds (90) or 500ms, 30s, 10m, 2h, 1h30m, 1d, 1w; a size is bytes or 64k, 32M, 1G (KiB, MiB, GiB), 500KB, 100MB.' },
-  { title: 'Exit codes', body: '  0 ok, 1 failed, 2 bad usage, 3 unknown agent, 4 agent offline or pending, 5 manager unreachable or token refused, 6 timeout' },
+  { title: 'Exit codes', body: '  0 ok, 1 failed, 2 bad usage, 3 unknown or ambiguous agent, 4 agent offline or pending, 5 manager unreachable or token refused, 6 timeout' },
 ]));
 
 void runCli(cli, process.argv, 'manager');

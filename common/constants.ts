@@ -95,8 +95,6 @@ export const CLIENT_RESPONSE_TIMEOUT_MS = COMMAND_TIMEOUT_MS + 15_000;
 /** CLI and API client: largest JSON answer it reads. */
 export const CLIENT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
-/** Agents' keys that may wait for an administrator at once (bounds what strangers make us store). */
-export const MAX_PENDING = 1000;
 /** agents.json: what agents bring in themselves is saved at most this often. */
 export const ENROLL_SAVE_DELAY_MS = 1000;
 
@@ -119,10 +117,6 @@ export const LIVENESS_LATE_MS = 1500;
 export const MIN_INTERVAL_S = 1;
 export const MAX_INTERVAL_S = 3600;
 
-/** Connections accepted but not through TLS and hello yet; past this new ones are dropped. */
-export const MAX_HANDSHAKING = 256;
-/** New TCP connections a second from one address (a burst of twice this is allowed). */
-export const CONNECTS_PER_SECOND = 20;
 
 /** Samples the agent keeps while it cannot reach a manager, sent as backfill after reconnecting. */
 export const BACKFILL_MAX_SAMPLES = 3600;

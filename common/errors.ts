@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'BAD_FLAG'
   | 'AGENT_NOT_FOUND'
   | 'AGENT_AMBIGUOUS'
+  | 'BAD_AGENT_ID'
+  | 'ENROLLMENT_EXPIRED'
   | 'AGENT_OFFLINE'
   | 'TIMEOUT'
   | 'DISCONNECTED'

@@ -38,6 +38,14 @@ export async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(code, message, res.status);
 }
 
+/**
+ * An agent's API path by its exact id (`id:<id>`): a page knows the id, and a bare reference could
+ * also be another agent's name (the API then answers AGENT_AMBIGUOUS rather than guess).
+ */
+export function agentPath(id: string): string {
+  return `/api/agents/${encodeURIComponent(`id:${id}`)}`;
+}
+
 export async function api<T = any>(path: string, opts: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
   const method = opts.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json' };

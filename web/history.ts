@@ -3,7 +3,7 @@
 // min/avg/max when there are more than `points`) or roll-ups that carry min/avg/max already.
 
 import type { History, HistoryDetail, HistoryPoint } from '../common/api/types.ts';
-import { api } from './api.ts';
+import { agentPath, api } from './api.ts';
 
 export const FIELDS = ['cpuPercent', 'memPercent', 'diskPercent', 'netRxRate', 'netTxRate', 'processCount'] as const;
 export type Field = (typeof FIELDS)[number];
@@ -49,7 +49,7 @@ function valueOf(p: RawPoint, f: string): { avg: number | null; min?: number | n
 
 export async function loadHistory(agentId: string, fromMs: number, toMs: number, points: number): Promise<HistoryData> {
   const q = `since=${Math.floor(fromMs)}&from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}&points=${points}&series=all`;
-  const r = await api<History & { stepMs?: number }>(`/api/agents/${encodeURIComponent(agentId)}/history?${q}`);
+  const r = await api<History & { stepMs?: number }>(`${agentPath(agentId)}/history?${q}`);
   const raw = r.points.filter((p) => {
     const t = typeof p.at === 'number' ? p.at : Date.parse(p.at);
     return t >= fromMs && t <= toMs;

@@ -16,8 +16,11 @@ export function ensureStateDir(dir: string): void {
 }
 
 /**
- * The id in `<dir>/agent-id`, made on first start. One that is there but unreadable fails closed
- * (STATE_CORRUPT): a silently new id would show up on the manager as another agent.
+ * The id in `<dir>/agent-id`, made on first start: a UUID (crypto.randomUUID()), the only form a
+ * manager enrolls. An older id of another form is kept (a manager that has it enrolled still lets
+ * it in; a new one refuses it with BAD_AGENT_ID, and deleting the file makes a UUID). One that is
+ * there but unreadable fails closed (STATE_CORRUPT): a silently new id would show up on the
+ * manager as another agent.
  */
 export function loadOrCreateId(dir: string): string {
   const path = join(dir, 'agent-id');

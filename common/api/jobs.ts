@@ -43,7 +43,8 @@ export async function runJob(o: {
       const rec = o.targets[next++]!;
       let r: JobResult;
       try {
-        const result = await o.manager.command(rec.id, o.cmd, o.args, o.by, o.timeoutMs);
+        // By exact id: the target is chosen, and a bare id could also be another agent's name.
+        const result = await o.manager.command(`id:${rec.id}`, o.cmd, o.args, o.by, o.timeoutMs);
         r = { agent: rec.name, agentId: rec.id, ok: true, result: result ?? {} };
       } catch (err) {
         r = { agent: rec.name, agentId: rec.id, ok: false, error: toWireError(err) };

@@ -12,6 +12,7 @@ import type { Manager } from '../manager/manager.ts';
 import { agentJson, alertJson, type AlertRecord } from '../manager/state.ts';
 import { historyJson, silenceJson } from './routes.ts';
 import { commandArgs, jobRequest, selection, silenceRequest, type CommandName } from './validate.ts';
+import { parseRejectSelection } from '../manager/admission.ts';
 
 type Json = Record<string, any>;
 type FetchProgress = (received: number, size: number) => void;
@@ -49,6 +50,10 @@ export class LocalClient {
 
   async revoke(ref: string): Promise<Json> {
     return agentJson(this.manager.revoke(ref, 'console'));
+  }
+
+  async reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Json[]> {
+    return this.manager.rejectPending(parseRejectSelection(sel), 'console').map(agentJson);
   }
 
   async reload(): Promise<Json> {

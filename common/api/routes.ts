@@ -9,6 +9,7 @@ import { parseRange } from '../history/params.ts';
 import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/query.ts';
 import { select } from './jobs.ts';
 import type { Manager } from '../manager/manager.ts';
+import { parseRejectSelection } from '../manager/admission.ts';
 import { rulesJson } from '../manager/rules-view.ts';
 import type { Silence as SilenceRecord } from '../manager/silences.ts';
 import { agentJson, alertJson, type AgentRecord } from '../manager/state.ts';
@@ -121,6 +122,12 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
     route({
       method: 'POST', path: '/api/pending/accept-all', access: admin, surface: api, summary: 'accept every pending agent',
       handle: ({ caller }) => m.acceptAll(caller.who).map(agentJson),
+    }),
+    route({
+      method: 'POST', path: '/api/pending/reject', access: admin, surface: api, summary: 'refuse pending agents\' keys: one, by address, or all (forgotten, disconnected, refused from then on)',
+      doc: { body: { agent: 'one pending agent', address: 'every pending agent from this IP or CIDR', all: 'true: every pending agent' } },
+      input: async (i) => parseRejectSelection(await i.body()),
+      handle: ({ input, caller }) => m.rejectPending(input, caller.who).map(agentJson),
     }),
     route({
       method: 'GET', path: '/api/alerts', access: viewer, surface: api, summary: 'alerts after arrival number `after`, or those firing now with `active=1`',

@@ -36,6 +36,8 @@ export interface Client {
   /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */
   accept(ref: string | undefined): Promise<Json[]>;
   revoke(ref: string): Promise<Json>;
+  /** Refuses pending agents' keys (one, those from an IP or CIDR range, or all); returns those refused. */
+  reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Json[]>;
   /** Applies the manager's changed config file; BAD_CONFIG (nothing changed) when the file is bad. */
   reload(): Promise<Json>;
   /** The effective config of the running manager. */
@@ -211,6 +213,10 @@ export class HttpClient implements Client {
 
   revoke(ref: string): Promise<Json> {
     return this.json('POST', `/api/agents/${encodeURIComponent(ref)}/revoke`);
+  }
+
+  reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Json[]> {
+    return this.json('POST', '/api/pending/reject', sel);
   }
 
   reload(): Promise<Json> {

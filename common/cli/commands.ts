@@ -137,6 +137,18 @@ export async function acceptCmd(c: Client, ref: string | undefined, o: { all?: b
   io.out(done.length ? done.map((a) => `accepted ${inert(a.name)} (${inert(a.address)}, key ${inert(a.fingerprint)})`).join('\n') : 'no agent was pending');
 }
 
+/** `reject <agent>`, `reject --address <ip|cidr>` or `reject --all`: pending agents only. */
+export async function rejectCmd(c: Client, ref: string | undefined, o: { address?: unknown; all?: boolean; json?: boolean }, io: Io): Promise<void> {
+  const address = o.address === undefined ? undefined : String(o.address);
+  if ([ref, address, o.all || undefined].filter((x) => x !== undefined).length !== 1) {
+    throw new HwError('BAD_ARGS', 'reject needs one of: a pending agent, --address <ip|cidr>, --all');
+  }
+  const done = await c.reject(ref !== undefined ? { agent: ref } : address !== undefined ? { address } : { all: true });
+  print(io, !!o.json, done, () => (done.length
+    ? done.map((a) => `rejected ${a.name} (${a.address}, key ${a.fingerprint}): refused from now on`).join('\n')
+    : 'no pending agent matched'));
+}
+
 export async function reloadCmd(c: Client, o: { json?: boolean }, io: Io): Promise<void> {
   const r = await c.reload();
   print(io, !!o.json, r, () => [

@@ -86,7 +86,7 @@ export async function manyFetch(c: Client, sel: Selection, remote: string, dest:
         const target = join(dir, name);
         if (existsSync(target) && !o.force) throw new HwError('BAD_ARGS', `${target} already exists: add --force to overwrite`);
         mkdirSync(dir, { recursive: true });
-        r = { agent: a.name, agentId: a.id, ok: true, result: await c.fetch(a.id, remote, target, undefined, signal) };
+        r = { agent: a.name, agentId: a.id, ok: true, result: await c.fetch(`id:${a.id}`, remote, target, undefined, signal) };
       } catch (err) {
         const e = err instanceof HwError ? err.toJSON() : { code: 'INTERNAL', message: (err as Error).message };
         r = { agent: a.name, agentId: a.id, ok: false, error: e };

@@ -7,7 +7,7 @@ import { JOB_PARALLEL } from '../api/validate.ts';
 import { HwError } from '../errors.ts';
 import type { HttpClient } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, restartCmd, revokeCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, rejectCmd, restartCmd, revokeCmd, statusCmd, type Io,
 } from './commands.ts';
 import { notifyStatusCmd, notifyTestCmd } from './notify.ts';
 import { last } from './run.ts';
@@ -88,6 +88,12 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
   cli.command('accept [agent]', 'Accept a pending agent (check its fingerprint first), or every one with --all')
     .option('--all', 'Accept every pending agent (check their fingerprints first)')
     .action((ref, o) => acceptCmd(client(o), ref === undefined ? undefined : String(ref), o, io()));
+  cli.command('reject [agent]', 'Refuse pending agents\' keys: one, every one from an address or range (--address), or all (--all)')
+    .option('--address <ip|cidr>', 'Every pending agent from this address or CIDR range')
+    .option('--all', 'Every pending agent')
+    .option('--json', 'JSON output')
+    .example('manager reject --address 203.0.113.0/24')
+    .action((ref, o) => rejectCmd(client(o), ref === undefined ? undefined : String(ref), { address: last(o.address), all: !!o.all, json: !!o.json }, io()));
   cli.command('revoke <agent>', 'Forget an agent and refuse its key from now on (it is disconnected)')
     .action((ref, o) => revokeCmd(client(o), String(ref), io()));
 

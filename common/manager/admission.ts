@@ -1,14 +1,33 @@
-// Admission and enrollment: who may join at its hello (protocol version, the enrollment file's
-// verdict on its key, the enroll token or --auto-accept), and the administrator's decisions
-// (accept, revoke). The enrolled agents are also the registry the state is built from at start.
+// Admission and enrollment: who may join at its hello (protocol version, its id, the enrollment
+// file's verdict on its key, the enroll token or --auto-accept), and the administrator's decisions
+// (accept, revoke, reject). The enrolled agents are also the registry the state is built from at
+// start.
+//
+// Agent ids are UUIDs the agents draw. An id of the older free form is let in only when it is
+// already in the registry (an agent enrolled before the rule keeps working); a new agent with one
+// is refused (BAD_AGENT_ID) and makes itself a UUID once its agent-id file is deleted.
 
 import { PROTOCOL_VERSION } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import type { Hello } from '../wire/messages.ts';
+import { Allowlist } from '../security/allowlist.ts';
+import { isAgentUuid, type Hello } from '../wire/messages.ts';
 import type { Audit } from './audit.ts';
-import { Enrollment, type TrustStatus } from './enrollment.ts';
+import { Enrollment, type DropReason, type Enrolled, type EnrollmentOptions, type TrustStatus } from './enrollment.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 import { tokenMatches } from './token.ts';
+
+/** Which pending agents `reject` refuses: one, those from an address or CIDR range, or all. */
+export type RejectSelection = { agent: string } | { address: string } | { all: true };
+
+/** The body of POST /api/pending/reject (and the console's reject): exactly one of agent, address, all. */
+export function parseRejectSelection(b: Record<string, unknown>): RejectSelection {
+  const given = (['agent', 'address', 'all'] as const).filter((k) => b[k] !== undefined);
+  if (given.length !== 1) throw new HwError('BAD_ARGS', 'reject needs exactly one of "agent", "address" (an IP or CIDR range) or "all": true');
+  if (typeof b.agent === 'string' && b.agent) return { agent: b.agent };
+  if (typeof b.address === 'string' && b.address) return { address: b.address };
+  if (b.all === true) return { all: true };
+  throw new HwError('BAD_ARGS', '"agent" and "address" are non-empty strings, "all" is true');
+}
 
 export class Admission {
   readonly enrollment: Enrollment;
@@ -19,11 +38,18 @@ export class Admission {
   autoAccept: boolean;
   private readonly now: () => number;
 
+  private readonly disconnect: (id: string, reason: string) => void;
+
+  /** `disconnect` ends an agent's connection, telling it why (a pending entry dropped or rejected). */
   constructor(o: {
     dataDir: string; state: ManagerState; audit: Audit; now: () => number; enrollToken?: string; autoAccept?: boolean;
-    onStorage?: (error: string | null) => void;
+    onStorage?: (error: string | null) => void; disconnect?: (id: string, reason: string) => void;
+    limits?: Pick<EnrollmentOptions, 'maxPending' | 'maxPendingPerAddress' | 'pendingTtlMs'>;
   }) {
-    this.enrollment = new Enrollment(o.dataDir, o.onStorage ? { onStorage: o.onStorage } : {});
+    this.enrollment = new Enrollment(o.dataDir, {
+      ...o.limits, ...(o.onStorage ? { onStorage: o.onStorage } : {}), onDropped: (e, why) => this.dropped(e, why),
+    });
+    this.disconnect = o.disconnect ?? (() => {});
     this.state = o.state;
     this.audit = o.audit;
     this.enrollToken = o.enrollToken;
@@ -40,6 +66,9 @@ export class Admission {
   admit(hello: Hello, address: string, fingerprint: string): TrustStatus {
     if (hello.v !== PROTOCOL_VERSION) {
       throw new HwError('PROTOCOL_VERSION', `protocol version ${hello.v} is not supported (manager speaks ${PROTOCOL_VERSION})`);
+    }
+    if (!isAgentUuid(hello.id) && !this.enrollment.get(hello.id)) {
+      throw new HwError('BAD_AGENT_ID', `agent id "${hello.id}" is not a UUID and not enrolled here: delete the agent's <state-dir>/agent-id, and it makes itself a new one`);
     }
     const token = this.enrollToken;
     const tokenOk = !!token && !!hello.enrollToken && tokenMatches(hello.enrollToken, token);
@@ -64,7 +93,60 @@ export class Admission {
   }
 
   acceptAll(by: string, tell: (id: string) => void): AgentRecord[] {
-    return this.state.pending().map((a) => this.accept(a.id, by, tell));
+    return this.state.pending().map((a) => this.accept(`id:${a.id}`, by, tell));
+  }
+
+  /** Forgets pending entries whose time ran out (each recorded, its connection ended). */
+  expire(): Enrolled[] {
+    const gone = this.enrollment.expire(this.now());
+    if (gone.length) this.state.flush();
+    return gone;
+  }
+
+  /**
+   * Refuses pending agents' keys in bulk: they are forgotten, their keys refused from now on (as
+   * revoke does; an agent rejected by mistake needs a new key), and they are disconnected.
+   * Throws BAD_ARGS for an accepted agent (revoke it) or a bad address.
+   */
+  reject(sel: RejectSelection, by: string): AgentRecord[] {
+    let targets: AgentRecord[];
+    if ('agent' in sel) {
+      const rec = this.state.find(sel.agent, true);
+      if (rec.trust !== 'pending') throw new HwError('BAD_ARGS', `agent "${rec.name}" is accepted, not pending: revoke it instead`);
+      targets = [rec];
+    } else if ('address' in sel) {
+      let range: Allowlist;
+      try {
+        range = new Allowlist([sel.address]);
+      } catch {
+        throw new HwError('BAD_ARGS', `"${sel.address}" is not an IP address or CIDR range`);
+      }
+      if (!range.entries.length) throw new HwError('BAD_ARGS', 'reject --address needs an IP address or CIDR range');
+      targets = this.state.pending().filter((a) => range.allows(a.address));
+    } else {
+      targets = this.state.pending();
+    }
+    for (const rec of targets) {
+      this.enrollment.revoke(rec.id, 'rejected', false);
+      this.audit.trust('reject', rec, by, false);
+      this.disconnect(rec.id, 'REJECTED: this agent\'s key was rejected by the administrator');
+      this.state.remove(rec.id);
+    }
+    if (targets.length) {
+      this.enrollment.flush();
+      this.state.flush();
+    }
+    return targets;
+  }
+
+  /** A pending entry the enrollment dropped itself: recorded, disconnected, forgotten. */
+  private dropped(e: Enrolled, why: DropReason): void {
+    this.audit.pendingDropped(e, why);
+    const ttl = this.enrollment.pendingTtlMs;
+    this.disconnect(e.id, why === 'expired'
+      ? `ENROLLMENT_EXPIRED: not accepted within ${ttl >= 3600_000 ? `${Math.round(ttl / 3600_000)} h` : `${Math.round(ttl / 1000)} s`}; connect again to ask anew`
+      : 'DISCONNECTED: this key enrolled again under another id');
+    this.state.remove(e.id);
   }
 
   /** Forgets an agent and refuses its key from now on; `disconnect` ends its connection. */

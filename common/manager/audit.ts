@@ -28,7 +28,7 @@ export class Audit {
     this.state.record({ at: this.now(), event: 'refused', address, proto, code, count: n });
     const why = code === 'NOT_ALLOWED' ? `not in the allowlist; add it with --allow ${address}`
       : code === 'RATE_LIMITED' ? 'too many new connections a second from that address'
-      : 'too many connections still in their handshake';
+      : 'too many connections still in their handshake (from that address, or in all)';
     this.notice(`refused ${proto.toUpperCase()} from ${address}${n > 1 ? ` (${n} times)` : ''}: ${why}`);
   }
 
@@ -41,15 +41,25 @@ export class Audit {
 
   /** An agent refused at its hello (revoked key, name taken, identity mismatch...). */
   refusedAgent(address: string, agent: { id: string; name: string }, fingerprint: string, err: { code: string; message: string }): void {
-    const n = this.throttle.note(`hello:${address}:${agent.id}:${err.code}`);
+    // A flood of new ids from one address is one throttled line, not a line per id.
+    const n = this.throttle.note(`hello:${address}:${err.code === 'RATE_LIMITED' || err.code === 'BAD_AGENT_ID' ? '' : agent.id}:${err.code}`);
     if (!n) return;
     this.state.record({ at: this.now(), event: 'refused', address, proto: 'tls', code: err.code, message: err.message, agent, fingerprint, count: n });
     this.notice(`refused agent "${inert(agent.name)}" from ${address}${n > 1 ? ` (${n} times)` : ''}: ${inert(err.message)}`);
   }
 
-  /** An administrator's decision on an agent's key. */
-  trust(event: 'accept' | 'revoke', rec: AgentRecord, by: string): void {
-    this.state.record({ at: this.now(), event, agent: { id: rec.id, name: rec.name }, fingerprint: rec.fingerprint, by }, true);
+  /** A pending agent forgotten without a decision: its time ran out, or its key enrolled again under a new id. */
+  pendingDropped(e: { id: string; name: string; fingerprint: string; address?: string; since: number }, why: 'expired' | 'replaced'): void {
+    this.state.record({
+      at: this.now(), event: why === 'expired' ? 'pending-expired' : 'pending-replaced', agent: { id: e.id, name: e.name },
+      fingerprint: e.fingerprint, address: e.address, since: new Date(e.since).toISOString(),
+    });
+    if (why === 'expired') this.notice(`pending agent ${e.name} (${e.address ?? '?'}) was not accepted in time: forgotten (it may ask again)`);
+  }
+
+  /** An administrator's decision on an agent's key; `flush` false for one of many (the caller flushes once). */
+  trust(event: 'accept' | 'revoke' | 'reject', rec: AgentRecord, by: string, flush = true): void {
+    this.state.record({ at: this.now(), event, agent: { id: rec.id, name: rec.name }, fingerprint: rec.fingerprint, by }, flush);
   }
 
   /** A command run on an agent, with its outcome. */

@@ -14,14 +14,36 @@
 // became of events.jsonl. A corrupt file fails closed (the manager refuses to start: trusting
 // nobody, or everybody, is not a guess to make silently). A full or failing disk is survived:
 // the change stays in memory and the write is retried until the disk takes it.
+//
+// Pending keys are what strangers make us store, so nobody may take all of the room: at most
+// `maxPending` in all, `maxPendingPerAddress` from one address (an IPv6 /64), one per key (a key
+// enrolling again under a new id replaces its own entry), and each expires `pendingTtlMs` after it
+// first asked unless an administrator accepted it.
 
 import { join } from 'node:path';
-import { ENROLL_SAVE_DELAY_MS, MAX_PENDING, STORAGE_RETRY_MS } from '../constants.ts';
+import { ENROLL_SAVE_DELAY_MS, STORAGE_RETRY_MS } from '../constants.ts';
 import { isHwError } from '../errors.ts';
 import { readState, writeDurable } from '../fs/durable.ts';
 import { HwError } from '../errors.ts';
+import { addressGroup } from '../security/allowlist.ts';
 
-export { MAX_PENDING };
+/** Keys that may wait for an administrator at once, in all and from one address (or IPv6 /64). */
+export const MAX_PENDING = 1000;
+export const MAX_PENDING_PER_ADDRESS = 10;
+/** A pending key not accepted within this long is forgotten (it may ask again). */
+export const PENDING_TTL_MS = 24 * 3600_000;
+
+export type DropReason = 'replaced' | 'expired';
+
+export interface EnrollmentOptions {
+  /** hears when saving fails (with the errno) and when it works again (null) */
+  onStorage?: (error: string | null) => void;
+  /** hears of a pending entry dropped by the enrollment itself: replaced by its key under a new id, or expired */
+  onDropped?: (e: Enrolled, why: DropReason) => void;
+  maxPending?: number;
+  maxPendingPerAddress?: number;
+  pendingTtlMs?: number;
+}
 
 export type TrustStatus = 'accepted' | 'pending';
 
@@ -56,6 +78,8 @@ interface Revoked {
   id: string;
   name: string;
   at: number;
+  /** 'rejected': refused while pending (manager reject); absent: revoked */
+  reason?: 'rejected';
 }
 
 export class Enrollment {
@@ -63,23 +87,31 @@ export class Enrollment {
   private readonly byId = new Map<string, Enrolled>();
   private readonly revoked: Revoked[] = [];
   private readonly revokedKeys = new Set<string>();
-  private pendingCount = 0;
+  /** ids of the pending entries (at most maxPending: every pending check walks them) */
+  private readonly pendingIds = new Set<string>();
   /** name -> id of the accepted agent that holds it */
   private readonly nameOwner = new Map<string, string>();
   private saveTimer: NodeJS.Timeout | undefined;
   private lastSaveAt = 0;
   private failing: string | null = null;
   private readonly onStorage: ((error: string | null) => void) | undefined;
+  private readonly onDropped: ((e: Enrolled, why: DropReason) => void) | undefined;
+  readonly maxPending: number;
+  readonly maxPendingPerAddress: number;
+  readonly pendingTtlMs: number;
 
-  /** `onStorage` hears when saving fails (with the errno) and when it works again (null). */
-  constructor(dataDir: string, opts: { onStorage?: (error: string | null) => void } = {}) {
+  constructor(dataDir: string, opts: EnrollmentOptions = {}) {
     this.path = join(dataDir, 'agents.json');
     this.onStorage = opts.onStorage;
+    this.onDropped = opts.onDropped;
+    this.maxPending = opts.maxPending ?? MAX_PENDING;
+    this.maxPendingPerAddress = opts.maxPendingPerAddress ?? MAX_PENDING_PER_ADDRESS;
+    this.pendingTtlMs = opts.pendingTtlMs ?? PENDING_TTL_MS;
     const fix = 'restore it from a backup, or move it away to start with no enrolled agent (each must then be accepted again)';
     const v = readState(this.path, (text) => parseRegistry(text), fix) ?? { agents: [], revoked: [] };
     for (const e of v.agents) {
       this.byId.set(e.id, e);
-      if (e.status === 'pending') this.pendingCount++;
+      if (e.status === 'pending') this.pendingIds.add(e.id);
       else this.nameOwner.set(e.name, e.id);
     }
     for (const r of v.revoked) {
@@ -102,6 +134,11 @@ export class Enrollment {
     return this.failing;
   }
 
+  /** The pending entries, oldest first. */
+  pending(): Enrolled[] {
+    return [...this.pendingIds].map((id) => this.byId.get(id)!).sort((a, b) => a.since - b.since);
+  }
+
   /**
    * Decides what to do with an agent that just said hello. Throws REVOKED, IDENTITY_MISMATCH,
    * NAME_TAKEN or RATE_LIMITED to refuse it; returns its status otherwise (recording a new one).
@@ -119,6 +156,15 @@ export class Enrollment {
     if (other && other.status === 'accepted' && other.fingerprint !== a.fingerprint) {
       throw new HwError('NAME_TAKEN', `the name "${a.name}" belongs to an accepted agent with another key; start this agent with another --name`);
     }
+    // A name that is another agent's id (or the other way round) would make a reference to either
+    // ambiguous: refused for anyone new or renaming. Older entries that already clash are told
+    // apart by ManagerState.find (AGENT_AMBIGUOUS).
+    if (a.name !== a.id && (!known || known.name !== a.name) && this.byId.has(a.name)) {
+      throw new HwError('NAME_TAKEN', `the name "${a.name}" is another agent's id; start this agent with another --name`);
+    }
+    if (!known && this.nameHolder(a.id) !== undefined) {
+      throw new HwError('NAME_TAKEN', `the id ${a.id} is another agent's name`);
+    }
     if (known) {
       let changed = known.name !== a.name || known.address !== a.address || detailsChanged(known, a);
       if (known.status === 'accepted' && known.name !== a.name) this.rename(known, a.name);
@@ -129,7 +175,7 @@ export class Enrollment {
       known.lastSeen = now;
       if (known.status === 'pending' && autoAccept) {
         known.status = 'accepted';
-        this.pendingCount--;
+        this.pendingIds.delete(known.id);
         this.nameOwner.set(known.name, known.id);
         this.saveNew();
         return known.status;
@@ -137,24 +183,89 @@ export class Enrollment {
       if (changed) this.saveSoon();
       return known.status;
     }
-    if (!autoAccept && this.pendingCount >= MAX_PENDING) {
-      throw new HwError('RATE_LIMITED', `${MAX_PENDING} agents are already pending: accept or revoke some first`);
+    // One pending entry per key: the key asking again under a new id (its state folder lost its
+    // id but kept its key) replaces its own entry rather than taking another place.
+    const ownPending = [...this.pendingIds].map((id) => this.byId.get(id)!).filter((p) => p.fingerprint === a.fingerprint);
+    if (!autoAccept) this.checkRoom(a.address, ownPending.length, now);
+    for (const p of ownPending) {
+      this.drop(p);
+      this.onDropped?.(p, 'replaced');
     }
     const status: TrustStatus = autoAccept ? 'accepted' : 'pending';
     const e: Enrolled = { id: a.id, name: a.name, fingerprint: a.fingerprint, status, since: now, address: a.address, lastSeen: now };
     setDetails(e, a);
     this.byId.set(a.id, e);
-    if (status === 'pending') this.pendingCount++;
+    if (status === 'pending') this.pendingIds.add(a.id);
     else this.nameOwner.set(a.name, a.id);
     this.saveNew();
     return status;
+  }
+
+  /** The id of an accepted or pending agent named `name`, if any. */
+  private nameHolder(name: string): string | undefined {
+    const owner = this.nameOwner.get(name);
+    if (owner) return owner;
+    for (const id of this.pendingIds) if (this.byId.get(id)!.name === name) return id;
+    return undefined;
+  }
+
+  /**
+   * Throws RATE_LIMITED when a new pending key from `address` has no room, overall or from its
+   * address; `freed` entries (its own, about to be replaced) do not count. Entries whose time
+   * ran out are expired here first, not only on the manager's sweep.
+   */
+  private checkRoom(address: string, freed: number, now: number): void {
+    const group = addressGroup(address);
+    const count = () => {
+      let n = 0;
+      for (const id of this.pendingIds) if (addressGroup(this.byId.get(id)!.address ?? '') === group) n++;
+      return n;
+    };
+    let fromHere = count() - freed;
+    let total = this.pendingIds.size - freed;
+    if (fromHere < this.maxPendingPerAddress && total < this.maxPending) return;
+    if (this.expire(now).length) {
+      fromHere = count() - freed;
+      total = this.pendingIds.size - freed;
+    }
+    if (fromHere >= this.maxPendingPerAddress) {
+      throw new HwError('RATE_LIMITED', `${this.maxPendingPerAddress} agents from ${group} are already pending: accept or reject them first (manager reject --address ${group})`);
+    }
+    if (total >= this.maxPending) {
+      throw new HwError('RATE_LIMITED', `${this.maxPending} agents are already pending: accept or reject some first`);
+    }
+  }
+
+  /**
+   * Forgets the pending entries whose time ran out (their keys may ask again), telling onDropped
+   * of each; returns them.
+   */
+  expire(now: number): Enrolled[] {
+    const out: Enrolled[] = [];
+    for (const id of this.pendingIds) {
+      const e = this.byId.get(id)!;
+      if (now - e.since >= this.pendingTtlMs) out.push(e);
+    }
+    for (const e of out) {
+      this.drop(e);
+      this.onDropped?.(e, 'expired');
+    }
+    return out;
+  }
+
+  /** Forgets an entry without refusing its key. */
+  private drop(e: Enrolled): void {
+    this.byId.delete(e.id);
+    this.pendingIds.delete(e.id);
+    if (this.nameOwner.get(e.name) === e.id) this.nameOwner.delete(e.name);
+    this.saveSoon();
   }
 
   accept(id: string): Enrolled {
     const e = this.byId.get(id);
     if (!e) throw new HwError('AGENT_NOT_FOUND', `no enrolled agent with id ${id}`);
     if (e.status === 'accepted') return e; // nothing changes
-    this.pendingCount--;
+    this.pendingIds.delete(id);
     e.status = 'accepted';
     e.since = Date.now();
     this.nameOwner.set(e.name, e.id);
@@ -162,16 +273,19 @@ export class Enrollment {
     return e;
   }
 
-  /** Forgets the agent and refuses its key from now on. */
-  revoke(id: string): Enrolled {
+  /**
+   * Forgets the agent and refuses its key from now on. `flush` false: the caller refuses several
+   * and flushes once.
+   */
+  revoke(id: string, reason?: 'rejected', flush = true): Enrolled {
     const e = this.byId.get(id);
     if (!e) throw new HwError('AGENT_NOT_FOUND', `no enrolled agent with id ${id}`);
     this.byId.delete(id);
-    if (e.status === 'pending') this.pendingCount--;
+    this.pendingIds.delete(id);
     if (this.nameOwner.get(e.name) === id) this.nameOwner.delete(e.name);
-    this.revoked.push({ fingerprint: e.fingerprint, id: e.id, name: e.name, at: Date.now() });
+    this.revoked.push({ fingerprint: e.fingerprint, id: e.id, name: e.name, at: Date.now(), ...(reason ? { reason } : {}) });
     this.revokedKeys.add(e.fingerprint);
-    this.flush();
+    if (flush) this.flush();
     return e;
   }
 

@@ -22,7 +22,7 @@ import {
 } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
 import { noConfig, type ReloadOutcome } from '../config/effective.ts';
-import { Admission } from './admission.ts';
+import { Admission, type RejectSelection } from './admission.ts';
 import { AgentLink, type FileSink } from './agent-link.ts';
 import { AlertIntake } from './alert-intake.ts';
 import { Audit } from './audit.ts';
@@ -54,7 +54,13 @@ export interface ManagerOptions {
   heartbeatMs?: number;
   handshakeTimeoutMs?: number;
   maxHandshaking?: number;
+  /** connections from one address (IPv6 /64) in their handshake at once (default: gate.ts) */
+  maxHandshakingPerAddress?: number;
   connectsPerSecond?: number;
+  /** pending keys in all and from one address, and how long one waits (defaults: enrollment.ts) */
+  maxPending?: number;
+  maxPendingPerAddress?: number;
+  pendingTtlMs?: number;
   /** after a start, how long known agents have to come back before they count as down */
   startGraceMs?: number;
   /** how long each history tier keeps its samples (defaults: common/constants.ts) */
@@ -103,6 +109,7 @@ export class Manager {
   private tcp: Server | undefined;
   private udp: UdpSocket | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private startedAt = 0;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
@@ -125,10 +132,17 @@ export class Manager {
       allow: this.allow, audit: this.audit, now: this.now,
       ...(opts.connectsPerSecond !== undefined ? { connectsPerSecond: opts.connectsPerSecond } : {}),
       ...(opts.maxHandshaking !== undefined ? { maxHandshaking: opts.maxHandshaking } : {}),
+      ...(opts.maxHandshakingPerAddress !== undefined ? { maxHandshakingPerAddress: opts.maxHandshakingPerAddress } : {}),
     });
     this.admission = new Admission({
       dataDir: opts.dataDir, state: this.state, audit: this.audit, now: this.now, autoAccept: !!opts.autoAccept,
       ...(opts.enrollToken ? { enrollToken: opts.enrollToken } : {}),
+      limits: {
+        ...(opts.maxPending !== undefined ? { maxPending: opts.maxPending } : {}),
+        ...(opts.maxPendingPerAddress !== undefined ? { maxPendingPerAddress: opts.maxPendingPerAddress } : {}),
+        ...(opts.pendingTtlMs !== undefined ? { pendingTtlMs: opts.pendingTtlMs } : {}),
+      },
+      disconnect: (id, reason) => this.sayBye(id, reason),
       onStorage: (error) => this.notice(error
         ? `cannot save agents.json (${error}): enrollment changes are kept in memory and saved when the disk takes them`
         : 'agents.json saved again'),
@@ -210,6 +224,10 @@ export class Manager {
     this.liveness.start(this.startedAt);
     this.livenessTimer = setInterval(() => this.checkSilent(), this.liveness.sweepMs);
     this.livenessTimer.unref();
+    // Pending keys expire within a minute of their time (or a tenth of it, for short ones).
+    this.admission.expire();
+    this.expiryTimer = setInterval(() => this.admission.expire(), Math.max(100, Math.min(60_000, this.admission.enrollment.pendingTtlMs / 10)));
+    this.expiryTimer.unref();
 
     const t = tcp.address() as { address: string; port: number };
     const u = udp.address();
@@ -424,11 +442,24 @@ export class Manager {
   revoke(ref: string, by = 'api'): AgentRecord {
     return this.admission.revoke(ref, by, (id) => {
       this.history.forget(id); // its file stays, should the key be accepted again
-      const link = this.links.get(id);
-      if (!link) return;
-      link.peer.post({ type: 'bye', reason: 'REVOKED: this agent\'s key was revoked by the administrator' });
-      link.peer.end();
+      this.sayBye(id, 'REVOKED: this agent\'s key was revoked by the administrator');
     });
+  }
+
+  /**
+   * Refuses pending agents (one, those from an address or CIDR range, or all): forgotten, their
+   * keys refused from now on, disconnected. Returns them.
+   */
+  rejectPending(sel: RejectSelection, by = 'api'): AgentRecord[] {
+    return this.admission.reject(sel, by);
+  }
+
+  /** Tells a connected agent why, and ends its connection. */
+  private sayBye(id: string, reason: string): void {
+    const link = this.links.get(id);
+    if (!link) return;
+    link.peer.post({ type: 'bye', reason });
+    link.peer.end();
   }
 
   /** Runs a command on an agent and records it with its outcome. */
@@ -499,6 +530,7 @@ export class Manager {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.livenessTimer);
+    clearInterval(this.expiryTimer);
     this.loopDelay.disable();
     this.tcp?.close();
     for (const link of this.links.values()) {

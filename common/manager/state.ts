@@ -176,24 +176,49 @@ export class ManagerState extends EventEmitter<StateEvents> {
     return this.agentsById.get(id);
   }
 
-  /** Finds an agent by id, name or IP address. Throws AGENT_NOT_FOUND or AGENT_AMBIGUOUS. */
+  /**
+   * Finds an agent by id, name, IP address, host name or id prefix (4+ characters), in that order;
+   * `id:<id>` and `name:<name>` match only that. Throws AGENT_NOT_FOUND, or AGENT_AMBIGUOUS naming
+   * every agent that matches: a reference that is one agent's id and another's name is never
+   * guessed (whoever chose that name could otherwise take the other's commands), nor one name
+   * held by agents with different keys. Where several match by address, host name or prefix and
+   * exactly one is online, that one is meant.
+   */
   find(ref: string, withPending = false): AgentRecord {
-    const byId = this.agentsById.get(ref);
-    if (byId && (withPending || byId.trust === 'accepted')) return byId;
+    const visible = (a: AgentRecord | undefined): a is AgentRecord => !!a && (withPending || a.trust === 'accepted');
+    const explicit = /^(id|name):([^]+)$/.exec(ref);
     // Unsorted: sorting 10,000 agents by name on every command was most of a `status` round trip.
-    const all = [...this.agentsById.values()].filter((a) => withPending || a.trust === 'accepted');
+    const all = () => [...this.agentsById.values()].filter(visible);
+    if (explicit?.[1] === 'id') {
+      const rec = this.agentsById.get(explicit[2]!);
+      if (visible(rec)) return rec;
+      throw new HwError('AGENT_NOT_FOUND', `no agent has the id ${explicit[2]} (see \`agents\`)`);
+    }
+    const name = explicit ? explicit[2]! : ref;
+    const byName: AgentRecord[] = [];
+    for (const a of this.agentsById.values()) if (a.name === name && visible(a)) byName.push(a);
+    const byId = explicit ? undefined : this.agentsById.get(ref);
+    const exact = visible(byId) ? [byId, ...byName.filter((a) => a !== byId)] : byName;
+    if (exact.length === 1) return exact[0]!;
+    if (exact.length > 1) {
+      // Only copies of one agent under one key (it lost its id and enrolled again): the online one.
+      const online = exact.filter((h) => h.online);
+      if (!visible(byId) && online.length === 1 && exact.every((h) => h.fingerprint === exact[0]!.fingerprint)) return online[0]!;
+      throw ambiguous(ref, exact);
+    }
+    if (explicit) throw new HwError('AGENT_NOT_FOUND', `no agent is named "${name}" (see \`agents\`)`);
+    const list = all();
     for (const match of [
-      (a: AgentRecord) => a.name === ref,
       (a: AgentRecord) => a.address === ref,
       (a: AgentRecord) => a.hostname === ref,
       (a: AgentRecord) => ref.length >= 4 && a.id.startsWith(ref),
     ]) {
-      const hits = all.filter(match);
+      const hits = list.filter(match);
       if (hits.length === 1) return hits[0]!;
       if (hits.length > 1) {
         const online = hits.filter((h) => h.online);
         if (online.length === 1) return online[0]!;
-        throw new HwError('AGENT_AMBIGUOUS', `"${ref}" matches ${hits.length} agents (${hits.map((h) => h.id).join(', ')}): use the id`);
+        throw ambiguous(ref, hits);
       }
     }
     throw new HwError('AGENT_NOT_FOUND', `no agent is named "${ref}" or has that id or address (see \`agents\`)`);
@@ -384,6 +409,11 @@ export class ManagerState extends EventEmitter<StateEvents> {
     if (this.alertList.length > ALERTS_KEPT + ALERTS_KEPT / 10) this.alertList.splice(0, this.alertList.length - ALERTS_KEPT);
   }
 
+}
+
+function ambiguous(ref: string, hits: AgentRecord[]): HwError {
+  const list = hits.map((h) => `${h.id === ref ? 'id' : h.name === ref ? 'name' : 'match'} of "${h.name}" (id ${h.id}${h.trust === 'pending' ? ', pending' : ''})`);
+  return new HwError('AGENT_AMBIGUOUS', `"${ref}" matches ${hits.length} agents: ${list.join('; ')}. Say which with id:<id> or name:<name>`);
 }
 
 function blankAgent(id: string): AgentRecord {

@@ -1,5 +1,6 @@
-// Which agents a selector names: an exact name, id (or its first 8+ characters) or IP address; a
-// glob on the name (`web-*`, `db-?`); or `label=value` (the value may be a glob too). Used by the
+// Which agents a selector names: an exact name, id (or its first 8+ characters) or IP address;
+// `id:<id>` or `name:<name>` (that only); a glob on the name (`web-*`, `db-?`); or `label=value`
+// (the value may be a glob too). Used by the
 // config's `agents:` overrides and `labels:`, silences and commands to many hosts.
 
 export interface Selectable {
@@ -45,6 +46,10 @@ export function matches(sel: string, a: Selectable): boolean {
     const v = a.labels?.[sel.slice(0, eq)];
     return v !== undefined && globMatch(sel.slice(eq + 1), v);
   }
+  // `id:` and `name:` name exactly one thing, as in ManagerState.find: a selector that is one
+  // agent's id must not also pick the agent that took it as its name.
+  if (sel.startsWith('id:')) return a.id === sel.slice(3);
+  if (sel.startsWith('name:')) return a.name === sel.slice(5);
   if (isGlob(sel)) return globMatch(sel, a.name);
   return a.name === sel || a.id === sel || (sel.length >= 8 && a.id.startsWith(sel)) || (!!a.address && a.address === sel);
 }

@@ -44,7 +44,7 @@ export interface ServeConfig {
   startGraceMs?: number;
   heartbeatMs?: number;
   /** limits and timeouts for tests and tuning */
-  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'connectsPerSecond' | 'commandTimeoutMs'> & { api?: ApiOptions; metrics?: MetricsListenerLimits };
+  tuning?: Pick<ManagerOptions, 'handshakeTimeoutMs' | 'maxHandshaking' | 'maxHandshakingPerAddress' | 'connectsPerSecond' | 'commandTimeoutMs' | 'maxPending' | 'maxPendingPerAddress' | 'pendingTtlMs'> & { api?: ApiOptions; metrics?: MetricsListenerLimits };
   console?: boolean;
   /**
    * Opens the interactive console (with `console`). Passed in by the program so that this folder

@@ -15,6 +15,25 @@ export const ALERT_TYPES = ['CPU_HIGH', 'CPU_NORMAL'] as const;
 export type AlertType = string;
 const ALERT_TYPE_RE = /^[A-Z][A-Z0-9_]{0,79}$/;
 
+/**
+ * An agent's id: a UUID the agent draws itself (crypto.randomUUID()), in its one canonical
+ * spelling (lower case), so that one agent has one id. Ids from before that rule (8-64 letters,
+ * digits, '.', '_' or '-') still pass the hello's check: the manager lets them in only when they
+ * are already in its registry (common/manager/admission.ts).
+ */
+const AGENT_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const LEGACY_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function isAgentUuid(id: string): boolean {
+  return AGENT_UUID_RE.test(id);
+}
+
+function agentIdOf(o: Obj): string {
+  const id = str(o, 'id', ID_MAX);
+  if (!AGENT_UUID_RE.test(id) && !LEGACY_ID_RE.test(id)) throw new HwError('BAD_MESSAGE', 'field "id" must be a UUID (lower case)');
+  return id;
+}
+
 export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
@@ -177,7 +196,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
   switch (o.type) {
     case 'hello':
       return {
-        type: 'hello', v: int(o, 'v', 0, 1000), id: str(o, 'id', ID_MAX), name: str(o, 'name', 128),
+        type: 'hello', v: int(o, 'v', 0, 1000), id: agentIdOf(o), name: str(o, 'name', 128),
         hostname: str(o, 'hostname', 256), platform: str(o, 'platform', 32), arch: str(o, 'arch', 32),
         version: str(o, 'version', 64), interval: numIn(o, 'interval', MIN_INTERVAL_S, MAX_INTERVAL_S), restartAllowed: bool(o, 'restartAllowed'),
         filesEnabled: bool(o, 'filesEnabled'), ...(o.enrollToken !== undefined ? { enrollToken: str(o, 'enrollToken', 256) } : {}),

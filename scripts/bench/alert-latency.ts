@@ -6,7 +6,7 @@
 import { createSocket } from 'node:dgram';
 import { request, type IncomingMessage } from 'node:http';
 import { Agent } from '../../common/agent/agent.ts';
-import { drivenDeps } from '../lib/fleet.ts';
+import { drivenDeps, uuidOf } from '../lib/fleet.ts';
 import { Backoff } from '../../common/agent/backoff.ts';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
 import { fmt, quantile, sleep, startManager, tempDir, waitFor, type ManagerProc } from './procs.ts';
@@ -54,7 +54,7 @@ async function measure(mgr: ManagerProc, udpPort: number, name: string, count: n
   const d = drivenDeps();
   const tls = await loadOrCreateIdentity(tempDir('hw-bench-id-'), 'agent', name);
   const agent = new Agent({
-    managers: [{ host: '127.0.0.1', port: mgr.tcpPort }], udpPort, tls, id: `bench-${name}-${Date.now()}`, name, stateDir: tempDir('hw-bench-agent-'),
+    managers: [{ host: '127.0.0.1', port: mgr.tcpPort }], udpPort, tls, id: uuidOf(`bench-${name}-${Date.now()}`), name, stateDir: tempDir('hw-bench-agent-'),
     intervalS: 1, cpuThreshold: 80, cpuForS: (WINDOW_SAMPLES * SAMPLE_MS) / 1000, cpuSampleMs: SAMPLE_MS, allowRestart: false, logFiles: [],
     backoff: new Backoff({ baseMs: 50, capMs: 500 }),
   }, d);

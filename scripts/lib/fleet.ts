@@ -2,6 +2,7 @@
 // protocol (TLS, hello, reports, alerts, commands) through common/, many in one process, with
 // made-up measurements instead of the host's.
 
+import { createHash } from 'node:crypto';
 import { Agent, type AgentDeps } from '../../common/agent/agent.ts';
 import { Backoff } from '../../common/agent/backoff.ts';
 import type { TlsIdentity } from '../../common/security/tls-identity.ts';
@@ -108,6 +109,12 @@ export function drivenDeps(): AgentDeps & {
   return d;
 }
 
+/** A UUID-shaped agent id made from `text`: the same simulated agent has the same id on every run. */
+export function uuidOf(text: string): string {
+  const h = createHash('sha256').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const agents: Agent[] = [];
   const connectTimes: number[] = new Array(o.count).fill(0);
@@ -115,7 +122,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   for (let i = 0; i < o.count; i++) {
     const agent = new Agent({
       managers: [{ host: o.host ?? '127.0.0.1', port: o.tcpPort }], udpPort: o.udpPort, tls: o.tls,
-      id: `sim-${(o.namePrefix ?? 'sim')}-${i}`, name: `${o.namePrefix ?? 'sim'}-${i}`, intervalS: o.intervalS ?? 1,
+      id: uuidOf(`sim-${(o.namePrefix ?? 'sim')}-${i}`), name: `${o.namePrefix ?? 'sim'}-${i}`, intervalS: o.intervalS ?? 1,
       cpuThreshold: 101, cpuForS: 3, allowRestart: false, logFiles: [], noUdp: !o.udp,
       ...(o.spreadSources ? { bind: sourceAddress(i) } : {}),
       ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),

@@ -1,6 +1,7 @@
 // A few allowlisted hosts that open TLS connections, flood ping frames and never read, against a
 // real manager process with a real agent: the manager's memory stays bounded (the figure is in
 // README's security section), the flooders are cut, and the agent stays online throughout.
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect, type TLSSocket } from 'node:tls';
@@ -49,10 +50,12 @@ test('non-reading ping flooders: manager RSS bounded, flooders cut, a real agent
   const early = await Promise.all([0, 1].map(() => flooder(m.tcpPort, id, null, until)));
   // After a hello (pending agents): pongs are due, but never read.
   const hello = (i: number) => encodeJson({
-    type: 'hello', v: 1, id: `flooder-${i}`, name: `flooder-${i}`, hostname: 'x', platform: 'linux', arch: 'x64', version: '0', interval: 5,
+    type: 'hello', v: 1, id: randomUUID(), name: `flooder-${i}`, hostname: 'x', platform: 'linux', arch: 'x64', version: '0', interval: 5,
     restartAllowed: false, filesEnabled: false,
   });
-  const late = await Promise.all([0, 1, 2, 3].map((i) => flooder(m.tcpPort, id, hello(i), until)));
+  // Each with a key of its own: one key is one pending entry (a second would replace the first).
+  const keys = await Promise.all([0, 1, 2, 3].map((i) => loadOrCreateIdentity(tempDir('hw-flood-'), 'agent', `flooder-${i}`)));
+  const late = await Promise.all([0, 1, 2, 3].map((i) => flooder(m.tcpPort, keys[i]!, hello(i), until)));
   let peak = base;
   const timeline: number[] = [];
   while (Date.now() < until) {

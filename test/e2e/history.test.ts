@@ -2,6 +2,7 @@
 // the CLI and API answer ranges and the fleet query, and an agent restarted during a manager
 // outage leaves no hole once both are back.
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -61,7 +62,7 @@ test('an agent restarted during a manager outage: its spooled samples arrive, no
   const s = await serveTest();
   const { tcpPort, udpPort, dataDir } = s;
   const stateDir = tempDir('hw-agent-');
-  const id = 'spool-agent';
+  const id = randomUUID();
   const a1 = await testAgent(s, drivenDeps(), { id, name: 'spooler', stateDir, intervalS: 1 });
   await waitFor(() => s.manager.history.counters.samples >= 3, 15_000, 'some history');
   await s.close();

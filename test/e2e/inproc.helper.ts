@@ -6,6 +6,7 @@ import { Backoff } from '../../common/agent/backoff.ts';
 import { Allowlist } from '../../common/security/allowlist.ts';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tls-identity.ts';
 import { serve, type ServeConfig, type Serving } from '../../common/serve/serve.ts';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'uvu';
@@ -51,7 +52,7 @@ export function testIdentity(): Promise<TlsIdentity> {
 export async function testAgent(s: { tcpPort: number; udpPort: number }, deps: AgentDeps, extra: Partial<AgentConfig> = {}): Promise<Agent> {
   const agent = new Agent({
     tls: await testIdentity(),
-    managers: [{ host: '127.0.0.1', port: s.tcpPort }], udpPort: s.udpPort, id: `test-${Math.random().toString(36).slice(2, 10)}`,
+    managers: [{ host: '127.0.0.1', port: s.tcpPort }], udpPort: s.udpPort, id: randomUUID(),
     name: 'inproc', stateDir: tempDir('hw-agent-'), intervalS: 1, cpuThreshold: 80, cpuForS: 0.3, allowRestart: false, logFiles: [],
     cpuSampleMs: 50, alertRetryMs: 100, backoff: new Backoff({ baseMs: 50, capMs: 500 }), ...extra,
   }, deps);

@@ -2,6 +2,7 @@
 // events.jsonl, and goes AGENT_DOWN if it does not come back; a corrupt agents.json stops the
 // manager with the file's name and the fix. After a restart an agent that came back and died is
 // down after its own silence, not the start grace. `accept` of an accepted agent changes nothing.
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -45,7 +46,7 @@ test('a corrupt agents.json: the manager refuses to start, naming the file and w
 test('after a restart, an agent that came back and then died is AGENT_DOWN after its own silence, not the grace', timed(40_000, async () => {
   const s1 = await serveTest();
   const stateDir = tempDir('hw-agent-');
-  const id = 'comes-back';
+  const id = randomUUID();
   const a1 = await testAgent(s1, drivenDeps(), { id, name: 'lazarus', stateDir });
   await waitFor(() => s1.manager.state.agents().find((x) => x.name === 'lazarus')?.metrics, 10_000, 'reporting');
   await a1.stop();

@@ -2,6 +2,7 @@
 // backfilled with no hole in the history, alerts queued on disk across an agent restart, and a
 // blackholing network detected by heartbeat.
 
+import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,7 +16,7 @@ test('AGENT_DOWN after three silent intervals, AGENT_UP when back; both in alert
   const s = await serveTest({ startGraceMs: 0 });
   closers.push(s.close);
   const stateDir = tempDir('hw-agent-');
-  const id = 'down-up-agent';
+  const id = randomUUID();
   const a1 = await testAgent(s, drivenDeps(), { id, name: 'flaky', stateDir, intervalS: 1 });
   await waitFor(() => s.manager.state.agents().find((a) => a.name === 'flaky')?.metrics, 5000, 'reporting');
   await a1.stop();
@@ -55,7 +56,7 @@ test('alerts queued while the manager is down survive an agent restart, delivere
   const s = await serveTest();
   const { tcpPort, udpPort, dataDir } = s;
   const stateDir = tempDir('hw-agent-');
-  const id = 'queued-agent';
+  const id = randomUUID();
   const deps = drivenDeps();
   const a1 = await testAgent(s, deps, { id, name: 'queuer', stateDir });
   await waitFor(() => a1.connected, 5000, 'connected');

@@ -2,7 +2,7 @@
 // logged, state unchanged. Sources are spread over 127.0.0.0/8 where the per-address rate limit
 // would otherwise be what is tested.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -129,7 +129,7 @@ test('fuzz: 100,000 random and mutated frames at a live manager; it still answer
     conns++;
     const sock = await tlsTo(s.tcpPort, id, src);
     sock.on('error', () => {});
-    sock.write(hello(`fuzzer-${conns}`, `fuzzer-${conns}`));
+    sock.write(hello(randomUUID(), `fuzzer-${conns}`));
     // Thousands of bad messages from an accepted agent are logged and dropped; then a bad header
     // ends the connection, as it must (the stream can no longer be followed).
     const batch: Buffer[] = [];
@@ -301,11 +301,12 @@ test('forged, replayed and out-of-allowlist alert datagrams are dropped and coun
 test('another key claiming an accepted agent\'s id or name is refused and logged; state unchanged', timed(20_000, async () => {
   const s = await serveTest();
   closers.push(s.close);
-  const real = await testAgent(s, drivenDeps(), { id: 'the-real-one', name: 'db1' });
+  const realId = randomUUID();
+  const real = await testAgent(s, drivenDeps(), { id: realId, name: 'db1' });
   agents.push(real);
   await waitFor(() => real.connected, 5000, 'real agent connected');
   const other = await loadOrCreateIdentity(tempDir('hw-impostor-'), 'agent', 'impostor');
-  for (const [id, name, code] of [['the-real-one', 'db1', 'IDENTITY_MISMATCH'], ['new-id', 'db1', 'NAME_TAKEN']] as const) {
+  for (const [id, name, code] of [[realId, 'db1', 'IDENTITY_MISMATCH'], [randomUUID(), 'db1', 'NAME_TAKEN']] as const) {
     const t = await tlsTo(s.tcpPort, other);
     t.on('error', () => {});
     const dec = new FrameDecoder();

@@ -1,16 +1,20 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Enrollment, MAX_PENDING } from '../../common/manager/enrollment.ts';
+import { Enrollment, MAX_PENDING, MAX_PENDING_PER_ADDRESS, PENDING_TTL_MS, type Enrolled } from '../../common/manager/enrollment.ts';
 import { HwError } from '../../common/errors.ts';
 import { cleanTempDirs, tempDir, waitFor } from '../harness.helper.ts';
 
 const test = suite('manager/enrollment');
 test.after(() => cleanTempDirs());
 
-const fp = (n: number) => Array.from({ length: 32 }, (_, i) => ((n + i) % 256).toString(16).padStart(2, '0').toUpperCase()).join(':');
-const agent = (id: string, name: string, key: number) => ({ id, name, fingerprint: fp(key), address: '127.0.0.1' });
+/** A key's fingerprint: one for each n (a pending entry is one per key). */
+const fp = (n: number) => createHash('sha256').update(String(n)).digest('hex').toUpperCase().match(/../g)!.join(':');
+const agent = (id: string, name: string, key: number, address = '127.0.0.1') => ({ id, name, fingerprint: fp(key), address });
+/** A spread of addresses, MAX_PENDING_PER_ADDRESS agents on each. */
+const spread = (i: number) => `10.0.${Math.floor(i / MAX_PENDING_PER_ADDRESS / 250)}.${Math.floor(i / MAX_PENDING_PER_ADDRESS) % 250}`;
 
 function refusal(fn: () => unknown): string {
   try {
@@ -43,10 +47,63 @@ test('another key for an enrolled id, or for an accepted name, is refused; a rev
 
 test('at most MAX_PENDING pending keys', () => {
   const e = new Enrollment(tempDir());
-  for (let i = 0; i < MAX_PENDING; i++) e.admit(agent(`p${i}`, `p${i}`, i), false);
-  assert.is(refusal(() => e.admit(agent('one-more', 'one-more', 99_999), false)), 'RATE_LIMITED');
+  for (let i = 0; i < MAX_PENDING; i++) e.admit(agent(`p${i}`, `p${i}`, i, spread(i)), false);
+  assert.is(refusal(() => e.admit(agent('one-more', 'one-more', 99_999, '10.9.9.9'), false)), 'RATE_LIMITED');
   e.accept('p0');
-  assert.is(e.admit(agent('one-more', 'one-more', 99_999), false), 'pending', 'room again once one is accepted');
+  assert.is(e.admit(agent('one-more', 'one-more', 99_999, '10.9.9.9'), false), 'pending', 'room again once one is accepted');
+});
+
+test('one address (or IPv6 /64) holds at most MAX_PENDING_PER_ADDRESS pending keys; others still get in', () => {
+  const e = new Enrollment(tempDir());
+  for (let i = 0; i < MAX_PENDING_PER_ADDRESS; i++) e.admit(agent(`a${i}`, `a${i}`, i, '192.0.2.7'), false);
+  assert.is(refusal(() => e.admit(agent('a-more', 'a-more', 500, '192.0.2.7'), false)), 'RATE_LIMITED');
+  assert.is(refusal(() => e.admit(agent('a-more', 'a-more', 500, '::ffff:192.0.2.7'), false)), 'RATE_LIMITED', 'the same address mapped to IPv6');
+  assert.is(e.admit(agent('b', 'b', 600, '192.0.2.8'), false), 'pending', 'the next address is not held back');
+  assert.is(e.admit(agent('tok', 'tok', 601, '192.0.2.7'), true), 'accepted', 'the enroll token is not held back');
+  for (let i = 0; i < MAX_PENDING_PER_ADDRESS; i++) e.admit(agent(`v6-${i}`, `v6-${i}`, 700 + i, `2001:db8:1:2::${i + 1}`), false);
+  assert.is(refusal(() => e.admit(agent('v6-more', 'v6-more', 799, '2001:db8:1:2:ffff:1:2:3'), false)), 'RATE_LIMITED', 'a /64 counts as one address');
+  assert.is(e.admit(agent('v6-next', 'v6-next', 800, '2001:db8:1:3::1'), false), 'pending', 'the next /64 is free');
+  // Known pending agents come back whatever the count.
+  assert.is(e.admit(agent('a0', 'a0', 0, '192.0.2.7'), false), 'pending');
+});
+
+test('a key enrolling again under a new id replaces its own pending entry (and is told of)', () => {
+  const dropped: [string, string][] = [];
+  const e = new Enrollment(tempDir(), { onDropped: (x: Enrolled, why) => dropped.push([x.id, why]), maxPendingPerAddress: 2 });
+  e.admit(agent('old', 'web1', 1), false);
+  e.admit(agent('other', 'web2', 2), false);
+  assert.is(e.admit(agent('new', 'web1', 1), false), 'pending', 'a full address: the key\'s own place is reused');
+  assert.equal(dropped, [['old', 'replaced']]);
+  assert.is(e.get('old'), undefined);
+  assert.equal(e.pending().map((x) => x.id), ['other', 'new']);
+});
+
+test('pending keys expire after the TTL, with the reason; accepted ones never', () => {
+  const dropped: [string, string][] = [];
+  const e = new Enrollment(tempDir(), { onDropped: (x: Enrolled, why) => dropped.push([x.id, why]), maxPendingPerAddress: 2 });
+  const t0 = 1_000_000;
+  e.admit(agent('p1', 'p1', 1), false, t0);
+  e.admit(agent('acc', 'acc', 2), true, t0);
+  e.admit(agent('p2', 'p2', 3), false, t0 + 1000);
+  assert.equal(e.expire(t0 + PENDING_TTL_MS - 1).map((x) => x.id), [], 'not yet');
+  assert.equal(e.expire(t0 + PENDING_TTL_MS).map((x) => x.id), ['p1']);
+  assert.equal(dropped, [['p1', 'expired']]);
+  assert.is(e.get('acc')?.status, 'accepted');
+  // A full address makes room from its expired entries before refusing.
+  e.admit(agent('p3', 'p3', 4), false, t0 + PENDING_TTL_MS);
+  assert.is(refusal(() => e.admit(agent('p4', 'p4', 5), false, t0 + PENDING_TTL_MS)), 'RATE_LIMITED');
+  assert.is(e.admit(agent('p4', 'p4', 5), false, t0 + PENDING_TTL_MS + 1000), 'pending', 'p2 expired to make room');
+  assert.equal(dropped.map((d) => d[0]), ['p1', 'p2']);
+});
+
+test('a name that is another agent\'s id (or an id that is another\'s name) is refused as NAME_TAKEN', () => {
+  const e = new Enrollment(tempDir());
+  const A = '0a1b2c3d-0000-4000-8000-00000000000a';
+  e.admit(agent(A, 'db1', 1), true);
+  assert.is(refusal(() => e.admit(agent('0a1b2c3d-0000-4000-8000-00000000000b', A, 2), false)), 'NAME_TAKEN');
+  e.admit(agent('0a1b2c3d-0000-4000-8000-00000000000c', 'pend', 3), false);
+  assert.is(refusal(() => e.admit(agent('db1', 'other', 4), true)), 'NAME_TAKEN', 'an accepted agent\'s name as id');
+  assert.is(refusal(() => e.admit(agent('pend', 'other', 4), true)), 'NAME_TAKEN', 'a pending agent\'s name as id');
 });
 
 test('decisions are on disk at once; what agents bring in within a second; all of it read back', async () => {

@@ -160,13 +160,36 @@ test('find: by id, name, address, hostname, id prefix of 4+ characters', () => {
   assert.is(codeOf(() => s.find('')), 'AGENT_NOT_FOUND');
 });
 
-test('find: a name wins over another agent\'s id prefix; an exact id wins over everything', () => {
+test('find: a name wins over another agent\'s id prefix; one agent\'s id that is another\'s name is AGENT_AMBIGUOUS naming both', () => {
   const s = new ManagerState();
-  up(s, ID1, { name: '2222' }); // a name that is also a prefix of ID2 and ID3
-  up(s, ID2, { name: 'b' });
-  up(s, ID3, { name: ID1 }); // perverse: a name equal to another agent's id
+  up(s, ID1, { name: '2222', fingerprint: 'K1' }); // a name that is also a prefix of ID2 and ID3
+  up(s, ID2, { name: 'b', fingerprint: 'K2' });
+  up(s, ID3, { name: ID1, fingerprint: 'K3' }); // a name equal to another agent's id
   assert.is(s.find('2222').id, ID1);
-  assert.is(s.find(ID1).id, ID1);
+  let err: unknown;
+  try {
+    s.find(ID1);
+  } catch (e) {
+    err = e;
+  }
+  assert.instance(err, HwError);
+  assert.is((err as HwError).code, 'AGENT_AMBIGUOUS', 'neither the id nor the name wins, online or not');
+  assert.match((err as Error).message, `id of "2222" (id ${ID1})`);
+  assert.match((err as Error).message, `name of "${ID1}" (id ${ID3})`);
+  s.agentDown(ID1, 'gone');
+  assert.is(codeOf(() => s.find(ID1)), 'AGENT_AMBIGUOUS', 'the online one does not win either');
+  assert.is(s.find(`id:${ID1}`).id, ID1, 'id: says which');
+  assert.is(s.find(`name:${ID1}`).id, ID3, 'name: says which');
+  assert.is(codeOf(() => s.find(`id:${ID3.slice(0, 8)}`)), 'AGENT_NOT_FOUND', 'id: takes a whole id only');
+  assert.is(codeOf(() => s.find('name:nobody')), 'AGENT_NOT_FOUND');
+});
+
+test('find: one name held by agents with different keys is AGENT_AMBIGUOUS even when one is online', () => {
+  const s = new ManagerState();
+  up(s, ID1, { name: 'web', fingerprint: 'K1', trust: 'pending' });
+  up(s, ID2, { name: 'web', fingerprint: 'K2', trust: 'pending' });
+  s.agentDown(ID1, 'gone');
+  assert.is(codeOf(() => s.find('web', true)), 'AGENT_AMBIGUOUS');
 });
 
 test('find: AGENT_AMBIGUOUS when several match, unless exactly one of them is online', () => {

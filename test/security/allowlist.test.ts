@@ -2,7 +2,7 @@
 // treated as IPv4, loopback only by default, and a coded error for anything that is not an address.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Allowlist, LOOPBACK_ALLOW, normalizeAddress } from '../../common/security/allowlist.ts';
+import { Allowlist, LOOPBACK_ALLOW, addressGroup, normalizeAddress } from '../../common/security/allowlist.ts';
 import { codeOf } from '../harness.helper.ts';
 
 const test = suite('security/allowlist');
@@ -56,6 +56,18 @@ test('IPv4-mapped IPv6 peers count as their IPv4 address', () => {
   assert.is(normalizeAddress('::1'), '::1');
   assert.is(normalizeAddress('1.2.3.4'), '1.2.3.4');
   assert.is(normalizeAddress('::ffff:1.2.3'), '::ffff:1.2.3');
+});
+
+test('addressGroup: an IPv4 address is its own; an IPv6 one counts by its /64, however it is spelled', () => {
+  assert.is(addressGroup('10.0.0.5'), '10.0.0.5');
+  assert.is(addressGroup('::ffff:10.0.0.5'), '10.0.0.5');
+  for (const a of ['2001:db8:1:2::1', '2001:0db8:0001:0002:ffff:ffff:ffff:ffff', '2001:DB8:1:2:0:0:0:7', '2001:db8:1:2::1%eth0']) {
+    assert.is(addressGroup(a), '2001:db8:1:2::/64', a);
+  }
+  assert.is(addressGroup('2001:db8:1:3::1'), '2001:db8:1:3::/64');
+  assert.is(addressGroup('::1'), '0:0:0:0::/64');
+  assert.is(addressGroup('2001:db8::'), '2001:db8:0:0::/64');
+  assert.is(addressGroup('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64', 'an embedded IPv4 counts as two groups');
 });
 
 test('lists: comma separated, array of specs, spaces and empty items ignored, both families at once', () => {

@@ -3,8 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  parseAckDatagram, parseAgentMessage, parseAlertDatagram, parseManagerMessage,
+  isAgentUuid, parseAckDatagram, parseAgentMessage, parseAlertDatagram, parseManagerMessage,
 } from '../../common/wire/messages.ts';
+import { randomUUID } from 'node:crypto';
 import { codeOf } from '../harness.helper.ts';
 
 const test = suite('wire/messages');
@@ -61,6 +62,7 @@ test('hello: valid, and each field checked', () => {
     { v: -1 }, { v: 1.5 }, { v: 1001 }, { v: '1' }, { id: 5 }, { id: 'x'.repeat(65) }, { name: undefined },
     { name: 'n'.repeat(129) }, { hostname: 'h'.repeat(257) }, { platform: 'p'.repeat(33) }, { arch: 'a'.repeat(33) },
     { version: 'v'.repeat(65) }, { interval: 'five' }, { restartAllowed: 'yes' }, { filesEnabled: 1 },
+    { id: '' }, { id: 'has space' }, { id: '../x' }, { id: 'é-1234567' }, { id: '-leading-dash' },
   ];
   for (const patch of bad) assert.is(agentCode({ ...HELLO, ...patch }), 'BAD_MESSAGE', JSON.stringify(patch));
   // The optional enroll token is passed through when present and checked.
@@ -69,6 +71,17 @@ test('hello: valid, and each field checked', () => {
   assert.is(agentCode({ ...HELLO, enrollToken: 't'.repeat(257) }), 'BAD_MESSAGE');
   // At the limits, accepted.
   assert.is((parseAgentMessage(j({ ...HELLO, id: 'x'.repeat(64), name: 'n'.repeat(128) })) as { id: string }).id.length, 64);
+});
+
+test('hello id: a UUID in lower case is an agent UUID; an older free-form id passes the wire check only', () => {
+  const uuid = randomUUID();
+  assert.ok(isAgentUuid(uuid));
+  for (const id of ['test-abc123', 'the-real-one', 'x', uuid.toUpperCase(), uuid.replace(/-/g, ''), ` ${uuid}`, `${uuid}0`]) {
+    assert.not.ok(isAgentUuid(id), `${id}: one spelling per id`);
+  }
+  // Older ids still parse: whether they get in is the manager's registry's call (admission.ts).
+  assert.is((parseAgentMessage(j({ ...HELLO, id: 'legacy-agent_1.2' })) as { id: string }).id, 'legacy-agent_1.2');
+  assert.is((parseAgentMessage(j({ ...HELLO, id: uuid })) as { id: string }).id, uuid);
 });
 
 test('report: metrics with numbers, null and unavailable reasons', () => {

@@ -2,7 +2,7 @@
 // alerts, and the commands. Results and errors (with their codes) appear on the page.
 
 import type uPlot from 'uplot';
-import { api, ApiError, errorOf } from '../api.ts';
+import { agentPath, api, ApiError, errorOf } from '../api.ts';
 import { chartColumns, makeChart, type ChartSpec } from '../charts.ts';
 import { typedConfirm } from '../confirm.ts';
 import { h, replace } from '../dom.ts';
@@ -252,7 +252,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   async function run(what: string, cmd: string, args: Json = {}): Promise<Json | undefined> {
     show(`${what}...`, h('p', { class: 'muted' }, 'Asking the agent...'));
     try {
-      return await api<Json>(`/api/agents/${encodeURIComponent(agentId)}/${cmd}`, { method: 'POST', body: args });
+      return await api<Json>(`${agentPath(agentId)}/${cmd}`, { method: 'POST', body: args });
     } catch (err) {
       showError(what, err);
       return undefined;
@@ -305,7 +305,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       if (e.cmd === 'fetch' && e.agent?.id === agentId && e.args?.path === path && e.by.startsWith(`web ${ctx.me.user} `)) resolve(e);
     }));
     try {
-      const res = await fetch(`/api/agents/${encodeURIComponent(agentId)}/fetch?path=${encodeURIComponent(path)}`, { credentials: 'same-origin' });
+      const res = await fetch(`${agentPath(agentId)}/fetch?path=${encodeURIComponent(path)}`, { credentials: 'same-origin' });
       if (!res.ok) throw await errorOf(res);
       const size = Number(res.headers.get('x-file-size') ?? 0);
       const reader = res.body!.getReader();
@@ -418,7 +418,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   factsTimer = window.setInterval(() => {
     if (document.hidden || !agent) return;
     renderFacts(agent);
-    void api<Agent>(`/api/agents/${encodeURIComponent(agentId)}`).then((a) => {
+    void api<Agent>(agentPath(agentId)).then((a) => {
       renderIfaces(a.interfaces);
       setLiveInterfaces(a);
     }).catch(() => {});
@@ -450,7 +450,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   renderMounts(agent.mounts);
   renderAlerts();
   void loadRange();
-  void api<Agent>(`/api/agents/${encodeURIComponent(agentId)}`).then((a) => renderIfaces(a.interfaces)).catch(() => {});
+  void api<Agent>(agentPath(agentId)).then((a) => renderIfaces(a.interfaces)).catch(() => {});
   return () => {
     unsub();
     unTheme();

@@ -1,6 +1,6 @@
 // Agents waiting to be accepted, with their key fingerprints to compare with the agent's output.
 
-import { api, ApiError } from '../api.ts';
+import { agentPath, api, ApiError } from '../api.ts';
 import { h, replace } from '../dom.ts';
 import type { PageContext } from '../main.ts';
 import { store } from '../store.ts';
@@ -12,7 +12,7 @@ export function pendingPage(main: HTMLElement, ctx: PageContext): () => void {
 
   async function accept(id: string, name: string): Promise<void> {
     try {
-      await api(`/api/agents/${encodeURIComponent(id)}/accept`, { method: 'POST' });
+      await api(`${agentPath(id)}/accept`, { method: 'POST' });
       replace(msg, h('p', null, `Accepted ${name}.`));
       await store.reload();
     } catch (err) {
