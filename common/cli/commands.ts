@@ -145,7 +145,7 @@ export async function rejectCmd(c: Client, ref: string | undefined, o: { address
   }
   const done = await c.reject(ref !== undefined ? { agent: ref } : address !== undefined ? { address } : { all: true });
   print(io, !!o.json, done, () => (done.length
-    ? done.map((a) => `rejected ${a.name} (${a.address}, key ${a.fingerprint}): refused from now on`).join('\n')
+    ? done.map((a) => `rejected ${inert(a.name)} (${inert(a.address)}, key ${inert(a.fingerprint)}): refused from now on`).join('\n')
     : 'no pending agent matched'));
 }
 

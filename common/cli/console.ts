@@ -4,7 +4,7 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { Client } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, silenceCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, rejectCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, silenceCmd, statusCmd, type Io,
 } from './commands.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
@@ -23,7 +23,7 @@ export interface ConsoleSource {
 }
 
 export const CONSOLE_COMMANDS = [
-  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'reload', 'config', 'rules', 'silence', 'watch', 'quit',
+  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'reject', 'revoke', 'reload', 'config', 'rules', 'silence', 'watch', 'quit',
 ];
 
 const HELP = `commands:
@@ -41,6 +41,7 @@ const HELP = `commands:
   history <agent> [since]         samples kept for an agent, e.g. history web1 30m -n 100 (default 10m)
   pending                         agents waiting to be accepted, with their key fingerprints
   accept <agent> | accept --all   trust a pending agent's key (compare its fingerprint first)
+  reject <agent> | reject --address <ip|cidr> | reject --all   refuse pending keys from now on
   revoke <agent>                  forget an agent and refuse its key from now on
   reload                          apply the changed config file (a bad file is refused, nothing changes)
   config                          the effective config
@@ -48,7 +49,7 @@ const HELP = `commands:
   help, quit
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
 
-const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since']);
+const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since', '--address']);
 const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart']);
 /** With --label or --all these commands have no <agent> word: the others move up one. */
 function cmdTakesSelection(cmd: string | undefined): boolean {
@@ -230,6 +231,9 @@ export class ManagerConsole {
           break;
         case 'accept':
           await acceptCmd(this.client, a1, { all: words.includes('--all') }, io);
+          break;
+        case 'reject':
+          await rejectCmd(this.client, a1, { ...(valued.address !== undefined ? { address: valued.address } : {}), all: words.includes('--all'), json }, io);
           break;
         case 'rules':
           await rulesCmd(this.client, a1, { json }, io);

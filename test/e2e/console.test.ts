@@ -111,7 +111,7 @@ test.after(async () => {
 test('help lists every command; an unknown one says so', timed(15_000, async () => {
   const out = await run('help');
   const listed = out.flatMap((l) => /^ {2}(\w+)(?:, (\w+))?/.exec(l)?.slice(1).filter(Boolean) ?? []);
-  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'config', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'reload', 'restart', 'revoke', 'rules', 'silence', 'status', 'watch']);
+  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'config', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'reject', 'reload', 'restart', 'revoke', 'rules', 'silence', 'status', 'watch']);
   assert.equal(await run('frobnicate'), ['unknown command "frobnicate": type help']);
 }));
 

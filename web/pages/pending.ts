@@ -1,6 +1,7 @@
 // Agents waiting to be accepted, with their key fingerprints to compare with the agent's output.
 
 import { agentPath, api, ApiError } from '../api.ts';
+import { typedConfirm } from '../confirm.ts';
 import { h, replace } from '../dom.ts';
 import type { PageContext } from '../main.ts';
 import { store } from '../store.ts';
@@ -21,6 +22,25 @@ export function pendingPage(main: HTMLElement, ctx: PageContext): () => void {
     }
   }
 
+  async function reject(id: string, name: string): Promise<void> {
+    try {
+      await api('/api/pending/reject', { method: 'POST', body: { agent: `id:${id}` } });
+      replace(msg, h('p', null, `Rejected ${name}: its key is refused from now on.`));
+      await store.reload();
+    } catch (err) {
+      const e = err as ApiError;
+      replace(msg, h('p', { class: 'error', role: 'alert' }, h('code', null, e.code), ' ', e.message));
+    }
+  }
+
+  function confirmReject(cell: HTMLElement, id: string, name: string): void {
+    replace(cell, typedConfirm({
+      action: 'Reject', name,
+      explain: `Reject ${name}? Its key is forgotten and refused from now on; to let this host in later it needs a new key.`,
+      run: () => reject(id, name), cancel: render,
+    }));
+  }
+
   function render(): void {
     const list = [...store.agents.values()].filter((a) => a.trust === 'pending').sort((a, b) => a.name.localeCompare(b.name));
     replace(box, list.length ? h('table', null, h('caption', { class: 'sr-only' }, 'Pending agents'),
@@ -28,8 +48,18 @@ export function pendingPage(main: HTMLElement, ctx: PageContext): () => void {
       h('tbody', null, list.map((a) => h('tr', null,
         h('td', null, h('a', { href: `#/host/${encodeURIComponent(a.id)}` }, a.name)), h('td', null, a.address), h('td', null, a.online ? 'online' : 'offline'),
         h('td', null, h('code', null, a.id.slice(0, 8))), h('td', null, h('code', { class: 'fp' }, a.fingerprint)),
-        h('td', null, h('button', { type: 'button', onclick: () => void accept(a.id, a.name), 'aria-label': `Accept ${a.name}`, ...(admin ? {} : { disabled: true, title: 'viewers run nothing' }) }, 'Accept'))))))
+        actions(a.id, a.name)))))
       : h('p', { class: 'muted' }, 'No agent is waiting to be accepted.'));
+  }
+
+  function actions(id: string, name: string): HTMLElement {
+    const off = admin ? {} : { disabled: true, title: 'viewers run nothing' };
+    const cell = h('td', { class: 'actions' });
+    cell.append(
+      h('button', { type: 'button', onclick: () => void accept(id, name), 'aria-label': `Accept ${name}`, ...off }, 'Accept'), ' ',
+      h('button', { type: 'button', class: 'danger', onclick: () => confirmReject(cell, id, name), 'aria-label': `Reject ${name}`, ...off }, 'Reject'),
+    );
+    return cell;
   }
 
   const unsub = store.subscribe({ agents: render, reset: render });
