@@ -51,10 +51,11 @@ test('manager --help: --no-console says the console runs by default; durations, 
   assert.is(await help(MANAGER_JS, ['-h']), text, '-h is --help');
 }));
 
-test('agent --help: --no-files says downloads are allowed by default; --manager is required', timed(20_000, async () => {
+test('agent --help: files are off unless --files-root; the token file is preferred; --manager is required', timed(20_000, async () => {
   const text = await help(AGENT_JS, ['--help']);
   checkOptions(text, 'agent --help');
-  assert.match(optionRows(text).find((r) => r.includes('--no-files'))!, /Refuse every file download \(by default the manager may download/);
+  assert.match(optionRows(text).find((r) => r.includes('--files-root'))!, /Without it every fetch is refused \(FILES_DISABLED\)/);
+  assert.match(optionRows(text).find((r) => r.includes('--enroll-token <'))!, /visible to every user of this host in `ps`, prefer --enroll-token-file/);
   assert.match(optionRows(text).find((r) => r.includes('--manager <'))!, /required/);
   assert.not.match(text, /^Commands:/m, 'no list with a single nameless command');
   assert.match(text, /^ {2}\$ agent --manager 10\.0\.0\.5$/m);
