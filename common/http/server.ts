@@ -8,7 +8,8 @@ import { createServer as createHttp, type IncomingMessage, type Server, type Ser
 import { createServer as createHttps } from 'node:https';
 import { isIPv4, type Socket } from 'node:net';
 import { HwError } from '../errors.ts';
-import { formatHostPort, type HostPort } from '../net/address.ts';
+import type { HostPort } from '../net/address.ts';
+import { listenError } from '../net/listen-error.ts';
 import { sendError } from './reply.ts';
 
 export interface HttpLimits {
@@ -118,18 +119,6 @@ export async function listen(server: Server, where: HostPort | string, o: { what
   }
   const a = server.address();
   return typeof a === 'object' && a ? a.port : 0;
-}
-
-/** EADDRINUSE, EACCES, EADDRNOTAVAIL as one line that says what to do. */
-export function listenError(err: unknown, where: HostPort | string, o: { what: string; flag?: string }): HwError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const at = typeof where === 'string' ? where : formatHostPort(where);
-  const flag = o.flag ? `${o.flag} ` : '';
-  const why = code === 'EADDRINUSE' ? `already in use (another manager?); choose another with ${o.flag ?? 'its flag'}`
-    : code === 'EACCES' ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE); choose a port above 1024'
-    : code === 'EADDRNOTAVAIL' ? 'no interface of this host has that address'
-    : (err as Error).message;
-  return new HwError('BAD_ADDRESS', `${o.what} ${flag}${at}: ${why}`);
 }
 
 /** Is the Host header a loopback name? */

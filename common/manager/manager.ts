@@ -15,6 +15,8 @@ import {
   DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, PROTOCOL_VERSION, SILENT_INTERVALS,
 } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
+import type { HostPort } from '../net/address.ts';
+import { listenError } from '../net/listen-error.ts';
 import { Allowlist } from '../security/allowlist.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import {
@@ -212,14 +214,14 @@ export class Manager {
     tcp.on('error', (err) => this.notice(`agent listener error: ${err.message}`));
     this.tcp = tcp;
     tcp.listen(this.opts.port ?? DEFAULT_TCP_PORT, host);
-    await listening(tcp, `TCP ${host}:${this.opts.port ?? DEFAULT_TCP_PORT}`, '--port');
+    await listening(tcp, 'the agents\' TCP port', { host, port: this.opts.port ?? DEFAULT_TCP_PORT }, '--port');
 
     const udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
     this.udp = udp;
     udp.on('message', (buf, rinfo) => this.intake.onDatagram(buf, rinfo.address, rinfo.port));
     udp.on('error', (err) => this.notice(`alert listener error: ${err.message}`));
     udp.bind(this.opts.udpPort ?? DEFAULT_UDP_PORT, host);
-    await listening(udp, `UDP ${host}:${this.opts.udpPort ?? DEFAULT_UDP_PORT}`, '--udp-port');
+    await listening(udp, 'the alerts\' UDP port', { host, port: this.opts.udpPort ?? DEFAULT_UDP_PORT }, '--udp-port');
 
     this.liveness.start(this.startedAt);
     this.livenessTimer = setInterval(() => this.checkSilent(), this.liveness.sweepMs);
@@ -553,14 +555,10 @@ export class Manager {
   }
 }
 
-async function listening(server: Server | UdpSocket, what: string, flag: string): Promise<void> {
+async function listening(server: Server | UdpSocket, what: string, where: HostPort, flag: string): Promise<void> {
   try {
     await once(server, 'listening');
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') throw new HwError('BAD_ADDRESS', `${what} is already in use: another manager running? choose another with ${flag}`);
-    if (e.code === 'EACCES') throw new HwError('BAD_ADDRESS', `${what}: permission denied (ports below 1024 need root); choose another with ${flag}`);
-    if (e.code === 'EADDRNOTAVAIL') throw new HwError('BAD_ADDRESS', `${what}: no such local address; check --host`);
-    throw err;
+    throw listenError(err, where, { what, flag });
   }
 }
