@@ -11,6 +11,7 @@ import { runJob, select } from './jobs.ts';
 import type { Manager } from '../manager/manager.ts';
 import { agentJson, alertJson, type AlertRecord } from '../manager/state.ts';
 import { historyJson, silenceJson } from './routes.ts';
+import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from './types.ts';
 import { commandArgs, jobRequest, selection, silenceRequest, type CommandName } from './validate.ts';
 import { parseRejectSelection } from '../manager/admission.ts';
 
@@ -24,7 +25,7 @@ export class LocalClient {
     this.manager = manager;
   }
 
-  async agents(): Promise<Json[]> {
+  async agents(): Promise<Agent[]> {
     return this.manager.state.agents().map(agentJson);
   }
 
@@ -32,27 +33,27 @@ export class LocalClient {
     return (await this.manager.command(ref, cmd, commandArgs(cmd, args), 'console')) as Json;
   }
 
-  async alerts(after = 0): Promise<Json[]> {
+  async alerts(after = 0): Promise<Alert[]> {
     return this.manager.state.alerts(after).map(alertJson);
   }
 
-  async pending(): Promise<Json[]> {
+  async pending(): Promise<Agent[]> {
     return this.manager.state.pending().map(agentJson);
   }
 
-  async history(ref: string, q: Range & { detail?: boolean }): Promise<Json> {
-    return historyJson(this.manager, this.manager.state.find(ref), q) as Json;
+  async history(ref: string, q: Range & { detail?: boolean }): Promise<History> {
+    return historyJson(this.manager, this.manager.state.find(ref), q);
   }
 
-  async accept(ref: string | undefined): Promise<Json[]> {
+  async accept(ref: string | undefined): Promise<Agent[]> {
     return (ref === undefined ? this.manager.acceptAll('console') : [this.manager.accept(ref, 'console')]).map(agentJson);
   }
 
-  async revoke(ref: string): Promise<Json> {
+  async revoke(ref: string): Promise<Agent> {
     return agentJson(this.manager.revoke(ref, 'console'));
   }
 
-  async reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Json[]> {
+  async reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Agent[]> {
     return this.manager.rejectPending(parseRejectSelection(sel), 'console').map(agentJson);
   }
 
@@ -64,11 +65,11 @@ export class LocalClient {
     return this.manager.config();
   }
 
-  async select(sel: { selector?: string; label?: string; all?: boolean }): Promise<Json[]> {
+  async select(sel: Selection): Promise<Agent[]> {
     return select(this.manager, selection(sel)).map(agentJson);
   }
 
-  async job(body: Json, onResult: (r: Json) => void, signal?: AbortSignal): Promise<Json> {
+  async job(body: JobRequest, onResult: (r: JobResult) => void, signal?: AbortSignal): Promise<JobSummary> {
     const job = jobRequest(body);
     return { ...await runJob({
       manager: this.manager, targets: select(this.manager, job), cmd: job.cmd, args: job.args, parallel: job.parallel,
@@ -76,19 +77,19 @@ export class LocalClient {
     }) };
   }
 
-  async silences(): Promise<Json[]> {
+  async silences(): Promise<Silence[]> {
     return this.manager.silences.active().map(silenceJson);
   }
 
-  async silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Json> {
+  async silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Silence> {
     return silenceJson(this.manager.silence(silenceRequest(s), 'console'));
   }
 
-  async unsilence(id: string): Promise<Json> {
+  async unsilence(id: string): Promise<Silence> {
     return silenceJson(this.manager.unsilence(id, 'console'));
   }
 
-  async activeAlerts(): Promise<Json[]> {
+  async activeAlerts(): Promise<Alert[]> {
     return this.manager.state.activeAlerts().map(alertJson);
   }
 

@@ -18,7 +18,8 @@ export type CommandName = (typeof COMMANDS)[number];
 
 
 /** Which agents: exactly one of a selector, --label or --all. */
-export function selection(b: Record<string, unknown>): Selection {
+export function selection(input: object): Selection {
+  const b = input as Record<string, unknown>;
   const sel: Selection = {};
   if (b.selector !== undefined) {
     if (typeof b.selector !== 'string' || !b.selector) throw new HwError('BAD_ARGS', '"selector" must be an agent name, id, IP, glob or label=value');
@@ -73,14 +74,16 @@ export function command(v: unknown): CommandName {
 }
 
 /** POST /api/jobs, the console's and the CLI's commands to many. */
-export function jobRequest(b: Record<string, unknown>): JobRequest {
+export function jobRequest(input: object): JobRequest {
+  const b = input as Record<string, unknown>;
   const cmd = command(b.cmd);
   const t = timeoutSeconds(b.timeout);
   return { ...selection(b), cmd, args: commandArgs(cmd, b.args), parallel: parallel(b.parallel), ...(t !== undefined ? { timeout: t } : {}) };
 }
 
 /** POST /api/silences, `silence <selector> --for 2h`. A bare number is seconds. */
-export function silenceRequest(b: Record<string, unknown>): SilenceRequest {
+export function silenceRequest(input: object): SilenceRequest {
+  const b = input as Record<string, unknown>;
   if (typeof b.selector !== 'string' || !b.selector) throw new HwError('BAD_ARGS', 'a silence needs "selector" (an agent, glob or label=value)');
   if (b.for === undefined || b.for === true || b.for === '') throw new HwError('BAD_ARGS', 'a silence needs --for, e.g. --for 2h');
   const forS = parseDuration(b.for);

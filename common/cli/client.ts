@@ -3,6 +3,8 @@
 // in-process (common/manager/local-client.ts) and behaves the same; neither folder imports the
 // other.
 
+import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from '../api/types.ts';
+import { silenceRequest } from '../api/validate.ts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { CLIENT_CONNECT_TIMEOUT_MS, CLIENT_MAX_RESPONSE_BYTES, CLIENT_RESPONSE_TIMEOUT_MS } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
@@ -24,34 +26,33 @@ export interface FetchProgress {
 }
 
 export interface Client {
-  agents(): Promise<Json[]>;
+  agents(): Promise<Agent[]>;
   command(ref: string, cmd: ClientCommand, args?: Json): Promise<Json>;
   /** Downloads to `localPath` (through a temporary name, renamed only when the sha256 matched). */
   fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }>;
-  alerts(after?: number): Promise<Json[]>;
-  pending(): Promise<Json[]>;
-  /** Samples of an agent since `since` (ms since epoch). */
+  alerts(after?: number): Promise<Alert[]>;
+  pending(): Promise<Agent[]>;
   /** Samples of an agent over a range (ms since epoch), at most `points` of them. */
-  history(ref: string, q: HistoryQuery): Promise<Json>;
+  history(ref: string, q: HistoryQuery): Promise<History>;
   /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */
-  accept(ref: string | undefined): Promise<Json[]>;
-  revoke(ref: string): Promise<Json>;
+  accept(ref: string | undefined): Promise<Agent[]>;
+  revoke(ref: string): Promise<Agent>;
   /** Refuses pending agents' keys (one, those from an IP or CIDR range, or all); returns those refused. */
-  reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Json[]>;
+  reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Agent[]>;
   /** Applies the manager's changed config file; BAD_CONFIG (nothing changed) when the file is bad. */
   reload(): Promise<Json>;
   /** The effective config of the running manager. */
   config(): Promise<Json>;
   /** What fires now. */
-  activeAlerts(): Promise<Json[]>;
-  silences(): Promise<Json[]>;
+  activeAlerts(): Promise<Alert[]>;
+  silences(): Promise<Silence[]>;
   /** The agents a selection names (`agents --json` rows). */
-  select(sel: { selector?: string; label?: string; all?: boolean }): Promise<Json[]>;
+  select(sel: Selection): Promise<Agent[]>;
   /** Runs a command on many agents; `onResult` for each as it answers; resolves with the summary. */
-  job(body: Json, onResult: (r: Json) => void, signal?: AbortSignal): Promise<Json>;
+  job(body: JobRequest, onResult: (r: JobResult) => void, signal?: AbortSignal): Promise<JobSummary>;
   /** `for` a duration (2h) or seconds */
-  silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Json>;
-  unsilence(id: string): Promise<Json>;
+  silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Silence>;
+  unsilence(id: string): Promise<Silence>;
   /** Each agent's effective rules (or one agent's) and what fires. */
   rules(ref?: string): Promise<Json[]>;
   /** Calls `onAlert` for each alert after `after`, then for each new one, until `signal` aborts. */
@@ -187,7 +188,7 @@ export class HttpClient implements Client {
     return v;
   }
 
-  agents(): Promise<Json[]> {
+  agents(): Promise<Agent[]> {
     return this.json('GET', '/api/agents');
   }
 
@@ -195,27 +196,27 @@ export class HttpClient implements Client {
     return this.json('POST', `/api/agents/${encodeURIComponent(ref)}/${cmd}`, args);
   }
 
-  alerts(after = 0): Promise<Json[]> {
+  alerts(after = 0): Promise<Alert[]> {
     return this.json('GET', `/api/alerts?after=${after}`);
   }
 
-  pending(): Promise<Json[]> {
+  pending(): Promise<Agent[]> {
     return this.json('GET', '/api/pending');
   }
 
-  history(ref: string, q: HistoryQuery): Promise<Json> {
+  history(ref: string, q: HistoryQuery): Promise<History> {
     return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/history?from=${q.from}&to=${q.to}&points=${q.points}${q.detail ? '&series=all' : ''}`);
   }
 
-  accept(ref: string | undefined): Promise<Json[]> {
+  accept(ref: string | undefined): Promise<Agent[]> {
     return this.json('POST', ref === undefined ? '/api/pending/accept-all' : `/api/agents/${encodeURIComponent(ref)}/accept`);
   }
 
-  revoke(ref: string): Promise<Json> {
+  revoke(ref: string): Promise<Agent> {
     return this.json('POST', `/api/agents/${encodeURIComponent(ref)}/revoke`);
   }
 
-  reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Json[]> {
+  reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Agent[]> {
     return this.json('POST', '/api/pending/reject', sel);
   }
 
@@ -227,15 +228,15 @@ export class HttpClient implements Client {
     return this.json('GET', '/api/config');
   }
 
-  activeAlerts(): Promise<Json[]> {
+  activeAlerts(): Promise<Alert[]> {
     return this.json('GET', '/api/alerts?active=1');
   }
 
-  silences(): Promise<Json[]> {
+  silences(): Promise<Silence[]> {
     return this.json('GET', '/api/silences');
   }
 
-  select(sel: { selector?: string; label?: string; all?: boolean }): Promise<Json[]> {
+  select(sel: Selection): Promise<Agent[]> {
     const q = new URLSearchParams();
     if (sel.selector !== undefined) q.set('selector', sel.selector);
     if (sel.label !== undefined) q.set('label', sel.label);
@@ -243,7 +244,7 @@ export class HttpClient implements Client {
     return this.json('GET', `/api/select?${q}`);
   }
 
-  async job(body: Json, onResult: (r: Json) => void, signal?: AbortSignal): Promise<Json> {
+  async job(body: JobRequest, onResult: (r: JobResult) => void, signal?: AbortSignal): Promise<JobSummary> {
     const res = await this.open('POST', '/api/jobs', body, signal);
     if ((res.statusCode ?? 500) >= 400) {
       const { body: errBody } = await readCapped(res, ERROR_BODY_BYTES);
@@ -276,11 +277,13 @@ export class HttpClient implements Client {
     throw new HwError('API_UNREACHABLE', 'the manager closed the job stream before its summary (stopped?)');
   }
 
-  silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Json> {
+  silence(s: { selector: string; for: string; rule?: string; reason?: string }): Promise<Silence> {
+    // The manager's own validator first: a bad --for is said before anything is sent.
+    silenceRequest(s);
     return this.json('POST', '/api/silences', s);
   }
 
-  unsilence(id: string): Promise<Json> {
+  unsilence(id: string): Promise<Silence> {
     return this.json('DELETE', `/api/silences/${encodeURIComponent(id)}`);
   }
 

@@ -1,6 +1,7 @@
 // The manager's state: known agents, their latest metrics, alerts and the event stream. The
 // console, the control API (and later the dashboard and /metrics) all read it through this class.
 
+import type { Agent, Alert, Mount } from '../api/types.ts';
 import { EventEmitter } from 'node:events';
 import { ALERTS_KEPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
@@ -437,7 +438,7 @@ export function summary(a: AgentRecord): Pick<AgentRecord, 'id' | 'name' | 'host
 }
 
 /** The public JSON shape of `agents --json`. */
-export function agentJson(a: AgentRecord): Record<string, unknown> {
+export function agentJson(a: AgentRecord): Agent {
   const metrics: Record<string, unknown> = {};
   for (const k of EMPTY_METRICS_KEYS) metrics[k] = a.metrics ? a.metrics[k] : null;
   if (a.metrics) Object.assign(metrics, a.metrics);
@@ -451,14 +452,14 @@ export function agentJson(a: AgentRecord): Record<string, unknown> {
 }
 
 /** type and available are null (not absent) for an older agent's mounts, so every entry has one shape. */
-function mountJson(m: MountUsage): Record<string, unknown> {
+function mountJson(m: MountUsage): Mount {
   return { mount: m.mount, type: m.type ?? null, size: m.size, used: m.used, available: m.available ?? null, percent: m.percent };
 }
 
-export function alertJson(a: AlertRecord): Record<string, unknown> {
+export function alertJson(a: AlertRecord): Alert {
   const r = a.rule ? { rule: a.rule, state: a.state ?? 'firing' } : ruleOfType(a.type);
   return {
-    agent: a.agent, agentId: a.agentId, type: a.type, rule: r.rule, state: r.state, severity: a.severity ?? (r.rule === 'agent_down' ? 'critical' : 'warning'),
+    agent: a.agent, agentId: a.agentId, type: a.type, rule: r.rule, state: r.state as Alert['state'], severity: a.severity ?? (r.rule === 'agent_down' ? 'critical' : 'warning'),
     value: a.value, ...(a.threshold !== undefined ? { threshold: a.threshold } : {}), labels: a.labels ?? {},
     at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via, ...(a.silenced ? { silenced: a.silenced } : {}),
   };

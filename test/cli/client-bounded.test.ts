@@ -19,7 +19,7 @@ test('job and fetch: a 500 with an endless body is INTERNAL after 64 KiB, the co
   const f = flood(500, Infinity);
   r.answer = f.answer;
   const c = new HttpClient({ host: '127.0.0.1', port: r.port }, 'token');
-  assert.is(await codeOfAsync(c.job({ command: 'status' }, () => {})), 'INTERNAL');
+  assert.is(await codeOfAsync(c.job({ all: true, cmd: 'status', args: {}, parallel: 1 }, () => {})), 'INTERNAL');
   assert.is(await codeOfAsync(c.fetch('web1', '/etc/hosts', join(tempDir(), 'hosts'))), 'INTERNAL');
   await waitFor(() => f.cut === 2, 10_000, 'both connections cut');
   assert.ok(f.written < 64 * 1024 * 1024, `${f.written} bytes written`);
