@@ -4,8 +4,9 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { Client } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, silenceCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, silenceCmd, statusCmd,
 } from './commands.ts';
+import type { Io } from './io.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
 import { inert, inertText } from '../util/inert.ts';

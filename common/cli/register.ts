@@ -7,8 +7,9 @@ import { JOB_PARALLEL } from '../api/validate.ts';
 import { HwError } from '../errors.ts';
 import type { HttpClient } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, rejectCmd, restartCmd, revokeCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, rejectCmd, restartCmd, revokeCmd, statusCmd,
 } from './commands.ts';
+import type { Io } from './io.ts';
 import { notifyStatusCmd, notifyTestCmd } from './notify.ts';
 import { last } from './run.ts';
 
