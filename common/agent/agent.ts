@@ -13,7 +13,7 @@ import { cpuRuleFromFlags, type Rule } from '../rules/rule.ts';
 import { AlertDatagrams, familyOf } from './alert-datagrams.ts';
 import { AlertQueue } from './alert-queue.ts';
 import { Alerts } from './alerts.ts';
-import type { Backoff } from './backoff.ts';
+import type { Backoff } from '../util/backoff.ts';
 import { CommandHandler } from './command-handler.ts';
 import { ManagerConnection, fmt, type Link, type ManagerAddress } from './connection.ts';
 import { AgentRules } from './agent-rules.ts';

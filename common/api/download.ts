@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { SINK_BUFFER_BYTES } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
 import type { Manager } from '../manager/manager.ts';
-import { drained } from '../wire/drain.ts';
+import { drained } from '../util/drain.ts';
 
 export async function download(manager: Manager, ref: string, path: string, req: IncomingMessage, res: ServerResponse, by: string): Promise<void> {
   // The sha256 (or the error) comes as a trailer, which needs chunked encoding: HTTP/1.1.

@@ -9,7 +9,7 @@ import { SINK_BUFFER_BYTES } from '../constants.ts';
 import type { Manager } from '../manager/manager.ts';
 import { runJob, select } from './jobs.ts';
 import { alertJson, type AlertRecord } from '../manager/state.ts';
-import { drained } from '../wire/drain.ts';
+import { drained } from '../util/drain.ts';
 import type { JobRequest } from './types.ts';
 
 export interface StreamLimits {

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { closeSync, createWriteStream, openSync, renameSync, rmSync, writeSync, type WriteStream } from 'node:fs';
 import { SINK_BUFFER_BYTES } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import { drained } from '../wire/drain.ts';
+import { drained } from '../util/drain.ts';
 
 /** A temporary file next to the target; removed unless `commit` renames it into place. */
 export class PartFile {

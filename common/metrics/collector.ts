@@ -7,7 +7,7 @@ import { CpuMeter, SharedCpuTimes } from './cpu.ts';
 import { CPU_RETRY_MS, SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
 import { diskUsage, type MountEntry } from './disk.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
-import { fresh } from './fresh.ts';
+import { fresh } from '../util/fresh.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
 import { staticInfo, type StaticInfo } from './static-info.ts';
 import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, MountUsage, Runner, Sample } from './types.ts';

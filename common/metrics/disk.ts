@@ -3,7 +3,7 @@
 import { statfs } from 'node:fs/promises';
 import { statfsSync, type StatsFs } from 'node:fs';
 import { join } from 'node:path';
-import { fresh } from './fresh.ts';
+import { fresh } from '../util/fresh.ts';
 import { SAME_TICK_MS, SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { DiskUsage } from './types.ts';

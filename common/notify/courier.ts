@@ -2,7 +2,7 @@
 // when the destination said it needs to run again, and after a failure only once the jittered
 // backoff (min(base * 2^n, cap), full jitter) has passed. Keeps the figures `notify status` shows.
 
-import { Backoff } from '../agent/backoff.ts';
+import { Backoff } from '../util/backoff.ts';
 import { NOTIFY_BACKOFF_BASE_MS, NOTIFY_BACKOFF_CAP_MS } from '../constants.ts';
 import { isHwError } from '../errors.ts';
 import { redactUrl, scrubSecrets } from '../net/redact.ts';

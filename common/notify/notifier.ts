@@ -9,7 +9,7 @@ import type { AgentRecord, AlertRecord, ManagerState } from '../manager/state.ts
 import { conditionKey, meaningOfAlert } from './alert-names.ts';
 import { AlertmanagerSender, type AmItem } from './alertmanager-sender.ts';
 import type { Courier, DestinationStatus } from './courier.ts';
-import type { Backoff } from '../agent/backoff.ts';
+import type { Backoff } from '../util/backoff.ts';
 import { amAlert, webhookBody, webhookEvent, type WebhookFormat } from './formats.ts';
 import { displayUrl } from './http-post.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';

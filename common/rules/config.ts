@@ -8,7 +8,7 @@ import type { ConfigContext, SectionReader } from '../config/file.ts';
 import { closest } from '../config/keys.ts';
 import { DEFAULT_EXCLUDE_FSTYPES, defaultClear, METRICS, RULE_NAME_RE, valueParser, type Metric, type Rule } from './rule.ts';
 import { checkSelector } from './selector.ts';
-import { parseDuration, type Parsed } from './units.ts';
+import { parseDuration, type Parsed } from '../util/units.ts';
 
 /** What an `agents:` entry changes in one rule: numbers already in the rule's units. */
 export interface RuleChange {

@@ -3,7 +3,7 @@
 // sizes in bytes, rates in bytes per second, percentages as 0-100.
 
 import { CPU_HYSTERESIS, RULE_CLEAR_FRACTION } from '../constants.ts';
-import { parseCount, parsePercent, parseSize, type Parsed } from './units.ts';
+import { parseCount, parsePercent, parseSize, type Parsed } from '../util/units.ts';
 
 export const METRICS = ['cpu', 'memory', 'swap', 'disk', 'net_rx_rate', 'net_tx_rate', 'processes'] as const;
 export type Metric = (typeof METRICS)[number];

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { WEB_MAX_SESSIONS, WEB_SESSION_IDLE_MS, WEB_SESSION_MAX_MS } from '../constants.ts';
-import { tokenMatches } from '../manager/token.ts';
+import { secretMatches } from '../util/secret.ts';
 import type { Role } from './users.ts';
 
 export interface Session {
@@ -65,7 +65,7 @@ export class Sessions {
   }
 
   csrfMatches(s: Session, given: string | undefined): boolean {
-    return !!given && tokenMatches(given, s.csrf);
+    return !!given && secretMatches(given, s.csrf);
   }
 
   /**

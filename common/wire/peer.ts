@@ -10,7 +10,7 @@ import {
   HEARTBEAT_MISSES, HEARTBEAT_MS, MAX_FRAME_BYTES, MAX_UNSENT_BYTES, SEND_BUFFER_BYTES, SLOW_PEER_TIMEOUT_MS,
 } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import { drained } from './drain.ts';
+import { drained } from '../util/drain.ts';
 import { FrameDecoder, KIND_JSON, encodeDataHeader, encodeJson } from './frame.ts';
 
 export interface PeerOptions<In> {

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LOG_THROTTLE_PERIOD_MS } from '../../common/constants.ts';
-import { LogThrottle } from '../../common/log/throttle.ts';
+import { LogThrottle } from '../../common/util/throttle.ts';
 
 const test = suite('log/throttle');
 

@@ -2,9 +2,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS } from '../../common/constants.ts';
-import { Backoff } from '../../common/agent/backoff.ts';
+import { Backoff } from '../../common/util/backoff.ts';
 
-const test = suite('agent/backoff');
+const test = suite('util/backoff');
 
 test('ceiling doubles from base up to cap, then stays there', () => {
   const b = new Backoff({ baseMs: 100, capMs: 1000, random: () => 0.5 });
