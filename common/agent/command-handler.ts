@@ -4,7 +4,8 @@
 
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
 import { HwError, toWireError } from '../errors.ts';
-import type { FullStatus, LogsResult } from '../metrics/types.ts';
+import type { FullStatus } from '../collect/types.ts';
+import type { LogsResult } from '../actions/logs.ts';
 import type { Request } from '../wire/messages.ts';
 import type { Link } from './connection.ts';
 import type { FileSender } from './file-sender.ts';

@@ -4,7 +4,7 @@
 // promise; the reporter awaits each.
 
 import { BACKFILL_MAX_SAMPLES } from '../constants.ts';
-import type { Sample } from '../metrics/types.ts';
+import type { Sample } from '../collect/types.ts';
 
 export interface SampleBacklog {
   /** Keeps a sample. Bounded: past the bound the oldest is dropped and counted. */

@@ -7,7 +7,7 @@ import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync
 import { join } from 'node:path';
 import { BACKFILL_MAX_SAMPLES, SPOOL_MAX_SAMPLES, SPOOL_SEGMENT_SAMPLES } from '../constants.ts';
 import { writeDurable } from '../fs/durable.ts';
-import type { Sample } from '../metrics/types.ts';
+import type { Sample } from '../collect/types.ts';
 import type { SampleBacklog } from './sample-backlog.ts';
 
 interface Segment {

@@ -2,10 +2,10 @@
 // log reading and restart, then starts it.
 
 import { hostname } from 'node:os';
-import { readLogs } from '../commands/logs.ts';
-import { runRestart } from '../commands/restart.ts';
-import { Collector } from '../metrics/collector.ts';
-import { ruleExtras } from '../metrics/rule-extras.ts';
+import { readLogs } from '../actions/logs.ts';
+import { runRestart } from '../actions/restart.ts';
+import { Collector } from '../collect/collector.ts';
+import { ruleExtras } from '../collect/rule-extras.ts';
 import { PRODUCT } from '../constants.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { Agent, type AgentConfig, type AgentDeps } from './agent.ts';

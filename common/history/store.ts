@@ -12,7 +12,7 @@ import {
   HISTORY_RAW_RETENTION_MS, LOG_THROTTLE_PERIOD_MS,
 } from '../constants.ts';
 import { isStorageError } from '../fs/durable.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 import { AgentFile, type Wanted } from './agent-file.ts';
 import { FLAG_BACKFILL, recordAt, recordState, writeRaw, writeRollup, type Tier, type TierSpec } from './format.ts';
 import { aggregate } from './rollup.ts';

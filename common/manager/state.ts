@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { ALERTS_KEPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 import type { HistoryStore } from '../history/store.ts';
 import { AlertDedupe, DURABLE } from './alert-dedupe.ts';
 import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from './event-log.ts';

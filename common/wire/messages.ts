@@ -4,7 +4,7 @@ import { FS_TYPE_MAX, MAX_INTERVAL_S, MAX_LABEL_VALUE, MAX_LABELS, MAX_RULE_SERI
 import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 import {
   arr, bool, int, isObj, num, numIn, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryBacklog } from '../../common/agent/sample-backlog.ts';
 import { BACKFILL_MAX_SAMPLES } from '../../common/constants.ts';
-import type { Sample } from '../../common/metrics/types.ts';
+import type { Sample } from '../../common/collect/types.ts';
 
 const test = suite('agent/sample-backlog');
 

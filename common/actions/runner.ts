@@ -3,7 +3,20 @@
 import { execFile } from 'node:child_process';
 import { RUN_MAX_BYTES, RUN_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import type { Runner } from '../metrics/types.ts';
+
+/** Runs a program and returns what it printed; injected so that Windows paths can be tested on Linux. */
+export type Runner = (
+  file: string,
+  args: string[],
+  options?: { timeoutMs?: number; maxBytes?: number },
+) => Promise<{
+  stdout: string;
+  stderr: string;
+  /** exit code; null when the program was killed (timeout, output too large, signal) */
+  code: number | null;
+  /** why `code` is null, e.g. "timed out after 10000 ms" */
+  error?: string;
+}>;
 
 type ExecError = Error & { code?: string | number | null; killed?: boolean; signal?: NodeJS.Signals | null };
 

@@ -8,7 +8,7 @@
 // one short process each per report interval (the 1 s CPU sampler uses os.cpus() and spawns nothing).
 import { WIN_READER_MAX_BYTES, WIN_READER_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import type { Runner } from './types.ts';
+import type { Runner } from '../actions/runner.ts';
 
 /** The system drive as `C:`; %SystemDrive% is set on every Windows, `C:` is its usual value. */
 export function systemDrive(env: NodeJS.ProcessEnv = process.env): string {

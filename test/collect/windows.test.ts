@@ -1,13 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { countWindowsProcesses, parseNetstatE, parseTasklistCsv, readWindowsNet, systemDrive } from '../../common/metrics/windows.ts';
+import { countWindowsProcesses, parseNetstatE, parseTasklistCsv, readWindowsNet, systemDrive } from '../../common/collect/windows.ts';
 import { HwError } from '../../common/errors.ts';
-import type { Runner } from '../../common/metrics/types.ts';
+import type { Runner } from '../../common/actions/runner.ts';
 import { timed } from '../harness.helper.ts';
 import { fixture } from './fake-proc.helper.ts';
 
-const test = suite('metrics/windows');
+const test = suite('collect/windows');
 const read = (name: string) => readFileSync(fixture(name), 'utf8');
 
 test('netstat -e: the Bytes row, CRLF output', () => {

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, type StatsFs } from 'node:fs';
-import { dfPercent, diskUsage, MountTable, parseMounts, readMounts, realMounts } from '../../common/metrics/disk.ts';
+import { dfPercent, diskUsage, MountTable, parseMounts, readMounts, realMounts } from '../../common/collect/disk.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanTempDirs, tempDir } from '../harness.helper.ts';
@@ -11,7 +11,7 @@ import { HwError } from '../../common/errors.ts';
 import { timed } from '../harness.helper.ts';
 import { fixture } from './fake-proc.helper.ts';
 
-const test = suite('metrics/disk');
+const test = suite('collect/disk');
 test.after(cleanTempDirs);
 
 test('df percent: used / (used + avail), rounded up', () => {

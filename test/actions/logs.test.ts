@@ -2,14 +2,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capBytes, readLogs, type ReadTail } from '../../common/commands/logs.ts';
+import { capBytes, readLogs, type ReadTail } from '../../common/actions/logs.ts';
 import { MAX_LOG_BYTES, MAX_LOG_LINES } from '../../common/constants.ts';
 import { HwError } from '../../common/errors.ts';
-import type { Runner } from '../../common/metrics/types.ts';
+import type { Runner } from '../../common/actions/runner.ts';
 import { cleanTempDirs, tempDir, timed } from '../harness.helper.ts';
-import { fixture } from '../metrics/fake-proc.helper.ts';
+import { fixture } from '../collect/fake-proc.helper.ts';
 
-const test = suite('commands/logs');
+const test = suite('actions/logs');
 test.after(cleanTempDirs);
 
 type Out = { stdout?: string; stderr?: string; code?: number | null } | Error;

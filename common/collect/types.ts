@@ -86,25 +86,3 @@ export interface FullStatus {
   bootTime?: number | null;
   unavailable?: Record<string, string>;
 }
-
-export interface LogsResult {
-  /** where the lines came from, e.g. "journalctl", "/var/log/syslog", "wevtutil System" */
-  source: string;
-  lines: string[];
-  /** true when lines or bytes were capped */
-  truncated?: boolean;
-}
-
-/** Runs a program and returns what it printed; injected so that Windows paths can be tested on Linux. */
-export type Runner = (
-  file: string,
-  args: string[],
-  options?: { timeoutMs?: number; maxBytes?: number },
-) => Promise<{
-  stdout: string;
-  stderr: string;
-  /** exit code; null when the program was killed (timeout, output too large, signal) */
-  code: number | null;
-  /** why `code` is null, e.g. "timed out after 10000 ms" */
-  error?: string;
-}>;

@@ -3,11 +3,11 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTail } from '../../common/commands/tail.ts';
+import { readTail } from '../../common/actions/tail.ts';
 import type { HwError } from '../../common/errors.ts';
 import { cleanTempDirs, tempDir, timed } from '../harness.helper.ts';
 
-const test = suite('commands/tail');
+const test = suite('actions/tail');
 test.after(cleanTempDirs);
 
 function file(content: string | Buffer): string {

@@ -2,7 +2,7 @@
 // statfs, never a child process) and status() for the full answer to the `status` command.
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runProgram } from '../commands/runner.ts';
+import { runProgram, type Runner } from '../actions/runner.ts';
 import { CpuMeter, SharedCpuTimes } from './cpu.ts';
 import { CPU_RETRY_MS, SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
 import { diskUsage, type MountEntry } from './disk.ts';
@@ -10,7 +10,7 @@ import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import { fresh } from '../util/fresh.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
 import { staticInfo, type StaticInfo } from './static-info.ts';
-import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, MountUsage, Runner, Sample } from './types.ts';
+import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, MountUsage, Sample } from './types.ts';
 
 export interface CollectorOptions {
   platform?: NodeJS.Platform;

@@ -2,7 +2,8 @@
 // value. Every reader throws an HwError whose message is the reason the value is unavailable.
 import os from 'node:os';
 import { HwError } from '../errors.ts';
-import type { DiskUsage, Runner } from './types.ts';
+import type { DiskUsage } from './types.ts';
+import type { Runner } from '../actions/runner.ts';
 import { join } from 'node:path';
 import { diskUsage, MountTable, type MountEntry } from './disk.ts';
 import { ProcFile } from './proc-file.ts';

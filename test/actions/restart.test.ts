@@ -2,11 +2,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { restartCommand, runRestart } from '../../common/commands/restart.ts';
+import { restartCommand, runRestart } from '../../common/actions/restart.ts';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
 
 // Never call runRestart() here without an override: it would restart the machine.
-const test = suite('commands/restart');
+const test = suite('actions/restart');
 test.after(cleanTempDirs);
 
 test('the command per platform', () => {

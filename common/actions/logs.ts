@@ -2,10 +2,17 @@
 // sources PACKAGING.md lists in order, moving on when one fails or prints nothing.
 import { LOG_RUN_MAX_BYTES, LOG_TIMEOUT_MS, MAX_LOG_BYTES, MAX_LOG_LINES } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import type { LogsResult, Runner } from '../metrics/types.ts';
-import { runProgram } from './runner.ts';
+import { runProgram, type Runner } from './runner.ts';
 import { readTail as defaultReadTail } from './tail.ts';
 import { formatWinEvent, parseWevtutilText } from './wevtutil.ts';
+
+export interface LogsResult {
+  /** where the lines came from, e.g. "journalctl", "/var/log/syslog", "wevtutil System" */
+  source: string;
+  lines: string[];
+  /** true when lines or bytes were capped */
+  truncated?: boolean;
+}
 
 export type ReadTail = (path: string, maxLines: number, maxBytes: number) => Promise<string[]>;
 

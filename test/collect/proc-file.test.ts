@@ -2,11 +2,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProcFile } from '../../common/metrics/proc-file.ts';
-import { parseCpuTimes, parseMeminfo, parseNetDev, parseUptime } from '../../common/metrics/proc-linux.ts';
+import { ProcFile } from '../../common/collect/proc-file.ts';
+import { parseCpuTimes, parseMeminfo, parseNetDev, parseUptime } from '../../common/collect/proc-linux.ts';
 import { cleanTempDirs, codeOf, openFds, tempDir } from '../harness.helper.ts';
 
-const test = suite('metrics/proc-file');
+const test = suite('collect/proc-file');
 test.after(cleanTempDirs);
 const onLinux = process.platform === 'linux';
 

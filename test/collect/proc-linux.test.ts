@@ -5,12 +5,12 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   countProcesses, parseBootTime, parseCpuTimes, parseLoadavg, parseMeminfo, parseNetDev, parseUptime, readProc,
-} from '../../common/metrics/proc-linux.ts';
+} from '../../common/collect/proc-linux.ts';
 import { HwError } from '../../common/errors.ts';
 import { cleanTempDirs } from '../harness.helper.ts';
 import { fakeProc, fixture } from './fake-proc.helper.ts';
 
-const test = suite('metrics/proc-linux');
+const test = suite('collect/proc-linux');
 test.after(cleanTempDirs);
 const onLinux = process.platform === 'linux';
 

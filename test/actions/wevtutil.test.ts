@@ -1,10 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { formatWinEvent, parseWevtutilText } from '../../common/commands/wevtutil.ts';
-import { fixture } from '../metrics/fake-proc.helper.ts';
+import { formatWinEvent, parseWevtutilText } from '../../common/actions/wevtutil.ts';
+import { fixture } from '../collect/fake-proc.helper.ts';
 
-const test = suite('commands/wevtutil');
+const test = suite('actions/wevtutil');
 
 test('real /f:text output (CRLF): three events, fields and multi-line descriptions', () => {
   const events = parseWevtutilText(readFileSync(fixture('wevtutil-system-3.txt'), 'utf8'));

@@ -5,15 +5,15 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Collector } from '../../common/metrics/collector.ts';
-import { runProgram } from '../../common/commands/runner.ts';
+import { Collector } from '../../common/collect/collector.ts';
+import { runProgram } from '../../common/actions/runner.ts';
 import { HwError } from '../../common/errors.ts';
 import { SLOW_READING_MAX_AGE_MS } from '../../common/constants.ts';
-import type { Runner } from '../../common/metrics/types.ts';
+import type { Runner } from '../../common/actions/runner.ts';
 import { cleanTempDirs, timed } from '../harness.helper.ts';
 import { fakeProc, fixture } from './fake-proc.helper.ts';
 
-const test = suite('metrics/collector');
+const test = suite('collect/collector');
 test.after(cleanTempDirs);
 const onLinux = process.platform === 'linux';
 

@@ -1,10 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { busyPercent, CpuMeter, readCpuTimes, SharedCpuTimes, type CpuTimes } from '../../common/metrics/cpu.ts';
+import { busyPercent, CpuMeter, readCpuTimes, SharedCpuTimes, type CpuTimes } from '../../common/collect/cpu.ts';
 import { HwError } from '../../common/errors.ts';
 import { timed } from '../harness.helper.ts';
 
-const test = suite('metrics/cpu');
+const test = suite('collect/cpu');
 
 test('busy percent is 1 - idle share of the elapsed time, one decimal', () => {
   assert.equal(busyPercent({ idle: 100, total: 200 }, { idle: 175, total: 300 }), { percent: 25 });

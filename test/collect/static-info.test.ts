@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { staticInfo, type SiSubset } from '../../common/metrics/static-info.ts';
+import { staticInfo, type SiSubset } from '../../common/collect/static-info.ts';
 import { timed } from '../harness.helper.ts';
 
-const test = suite('metrics/static-info');
+const test = suite('collect/static-info');
 
 function fakeSi(over: { cpu?: object; osInfo?: object; system?: object; hang?: boolean } = {}): SiSubset {
   const answer = <T>(v: T) => (over.hang ? new Promise<T>(() => {}) : Promise.resolve(v));
