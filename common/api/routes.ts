@@ -10,9 +10,10 @@ import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/
 import { select } from './jobs.ts';
 import type { Manager } from '../manager/manager.ts';
 import { parseRejectSelection } from '../manager/admission.ts';
-import { rulesJson } from '../manager/rules-view.ts';
+import { rulesJson } from './rules-view.ts';
 import type { Silence as SilenceRecord } from '../manager/silences.ts';
-import { agentJson, alertJson, type AgentRecord } from '../manager/state.ts';
+import type { AgentRecord } from '../manager/state.ts';
+import { agentJson, alertJson } from './json.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';

@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SINK_BUFFER_BYTES } from '../constants.ts';
 import type { Manager } from '../manager/manager.ts';
 import { runJob, select } from './jobs.ts';
-import { alertJson, type AlertRecord } from '../manager/state.ts';
+import type { AlertRecord } from '../manager/state.ts';
+import { alertJson } from './json.ts';
 import { drained } from '../util/drain.ts';
 import type { JobRequest } from './types.ts';
 

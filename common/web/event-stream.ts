@@ -11,7 +11,8 @@ import type { ServerResponse } from 'node:http';
 import { WEB_MAX_STREAMS, WEB_STREAM_FLUSH_MS, WEB_STREAM_MAX_QUEUED, WEB_STREAM_PING_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { LoggedEvent } from '../manager/event-log.ts';
-import { agentJson, alertJson, type AgentRecord, type AlertRecord, type ManagerState } from '../manager/state.ts';
+import type { AgentRecord, AlertRecord, ManagerState } from '../manager/state.ts';
+import { agentJson, alertJson } from '../api/json.ts';
 
 interface StreamClient {
   res: ServerResponse;

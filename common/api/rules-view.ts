@@ -2,8 +2,9 @@
 // reports), and what fires now, as the console, the CLI and the API show it.
 
 import type { Rule } from '../rules/rule.ts';
-import type { Manager } from './manager.ts';
-import { alertJson, type AgentRecord } from './state.ts';
+import type { Manager } from '../manager/manager.ts';
+import type { AgentRecord } from '../manager/state.ts';
+import { alertJson } from './json.ts';
 
 export function rulesJson(manager: Manager, ref?: string): Record<string, unknown>[] {
   const agents = ref === undefined ? manager.state.agents() : [manager.state.find(ref)];
