@@ -1,10 +1,16 @@
 // The `logs` command: the last N lines of given files, or of the system log found by trying the
 // sources PACKAGING.md lists in order, moving on when one fails or prints nothing.
-import { LOG_RUN_MAX_BYTES, LOG_TIMEOUT_MS, MAX_LOG_BYTES, MAX_LOG_LINES } from '../constants.ts';
+import { MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
 import { runProgram, type Runner } from './runner.ts';
 import { readTail as defaultReadTail } from './tail.ts';
 import { formatWinEvent, parseWevtutilText } from './wevtutil.ts';
+
+/** Bytes of a file's tail read for one answer; past it the lines are cut (`truncated`). */
+export const MAX_LOG_BYTES = 512 * 1024;
+/** A log program (journalctl, logread, dmesg, wevtutil): time limit and output read before the tail is cut. */
+const LOG_TIMEOUT_MS = 15_000;
+const LOG_RUN_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface LogsResult {
   /** where the lines came from, e.g. "journalctl", "/var/log/syslog", "wevtutil System" */

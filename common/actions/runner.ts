@@ -1,8 +1,11 @@
 // The default Runner: execFile (no shell, so arguments need no quoting) with a timeout and an output
 // cap. A non-zero exit is an answer, not an error: callers decide what the code means.
 import { execFile } from 'node:child_process';
-import { RUN_MAX_BYTES, RUN_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
+
+/** A program run for a command (the default Runner): time limit and output cap. */
+const RUN_TIMEOUT_MS = 15_000;
+const RUN_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Runs a program and returns what it printed; injected so that Windows paths can be tested on Linux. */
 export type Runner = (

@@ -3,7 +3,7 @@
 // everything but secrets and run nothing: every POST and DELETE here is admin-only, and so is the
 // file download.
 
-import { VERSION } from '../constants.ts';
+import { VERSION } from '../version.ts';
 import { HwError } from '../errors.ts';
 import { parseRange } from '../history/params.ts';
 import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/query.ts';

@@ -3,7 +3,8 @@
 
 import { basename, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { DEFAULT_LOG_LINES, HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS, MAX_LOG_LINES } from '../constants.ts';
+import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../wire/constants.ts';
+import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '../history/params.ts';
 import { HwError } from '../errors.ts';
 import { stringify as yamlText } from 'yaml';
 import type { Client } from './client.ts';

@@ -4,13 +4,17 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProgram, type Runner } from '../actions/runner.ts';
 import { CpuMeter, SharedCpuTimes } from './cpu.ts';
-import { CPU_RETRY_MS, SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS, STATUS_WINDOW_MS } from '../constants.ts';
-import { diskUsage, type MountEntry } from './disk.ts';
+import { SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS, diskUsage, type MountEntry } from './disk.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import { fresh } from '../util/fresh.ts';
 import { readersFor, type NetReading, type PlatformReaders } from './readers.ts';
 import { staticInfo, type StaticInfo } from './static-info.ts';
 import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, MountUsage, Sample } from './types.ts';
+
+/** When two CPU readings are too close to differ (one jiffy is 10 ms), wait this long and retry. */
+const CPU_RETRY_MS = 100;
+/** `status` measures CPU and network rates over this window (while it gathers the rest). */
+const STATUS_WINDOW_MS = 500;
 
 export interface CollectorOptions {
   platform?: NodeJS.Platform;

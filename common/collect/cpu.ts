@@ -4,8 +4,7 @@
 // due in the same tick as the sampler does not read /proc/stat a second time.
 import os from 'node:os';
 import { join } from 'node:path';
-import { SAME_TICK_MS } from '../constants.ts';
-import { ProcFile } from './proc-file.ts';
+import { SAME_TICK_MS, ProcFile } from './proc-file.ts';
 import { DEFAULT_PROC_ROOT, parseCpuTimes, readProc, type CpuTimes } from './proc-linux.ts';
 
 export type { CpuTimes };

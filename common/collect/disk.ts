@@ -4,11 +4,19 @@ import { statfs } from 'node:fs/promises';
 import { statfsSync, type StatsFs } from 'node:fs';
 import { join } from 'node:path';
 import { fresh } from '../util/fresh.ts';
-import { SAME_TICK_MS, SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS } from '../constants.ts';
+import { SAME_TICK_MS, ProcFile } from './proc-file.ts';
 import { HwError } from '../errors.ts';
 import type { DiskUsage } from './types.ts';
 import { DEFAULT_PROC_ROOT, readProc } from './proc-linux.ts';
-import { ProcFile } from './proc-file.ts';
+
+/** statfs on a hung network mount never returns; give up on that mount after this long. */
+export const STATFS_TIMEOUT_MS = 3000;
+/**
+ * A report's process count and per-mount usage are at most this old: counting lists all of /proc
+ * and each mount is a statfs, the dearest readings of a report at --interval 1, for figures that
+ * move slowly. `status` and `procs` read afresh; the root disk is measured for every report.
+ */
+export const SLOW_READING_MAX_AGE_MS = 5000;
 
 export interface MountEntry {
   fs: string;

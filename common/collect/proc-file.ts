@@ -5,8 +5,12 @@
 // each time. A file with a size is a regular file (a copy of /proc, as the tests use): it may be
 // rewritten or removed between reads, so it is opened for each read instead of being kept open.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { PROC_FILE_MAX_BYTES } from '../constants.ts';
 import { HwError } from '../errors.ts';
+
+/** Largest /proc file the agent reads (net/dev or the mount table of a host with thousands of them). */
+const PROC_FILE_MAX_BYTES = 4 * 1024 * 1024;
+/** Readings of one /proc file asked for within this long of each other are one tick's: the first is reused (the alert sampler and a report, the root disk and the mount list). */
+export const SAME_TICK_MS = 50;
 
 function unavailable(path: string, err: unknown): HwError {
   if (err instanceof HwError) return err;

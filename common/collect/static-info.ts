@@ -5,8 +5,10 @@
 // Loaded on the first `status`, not at start: the library is most of the agent's code, and an
 // agent that is never asked for a status should not pay its memory and start-up time.
 import type * as SiModule from 'systeminformation';
-import { SI_TIMEOUT_MS } from '../constants.ts';
 import type { FullStatus } from './types.ts';
+
+/** systeminformation lookups for the static part of `status`. */
+const SI_TIMEOUT_MS = 15_000;
 
 export interface StaticInfo {
   cpuModel: string | null;

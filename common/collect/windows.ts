@@ -6,9 +6,12 @@
 // stripped images) si silently answers '' and networkStats reports 0 bytes, the made-up zero we
 // must not send. netstat.exe and tasklist.exe ship with every Windows, need no PowerShell, and cost
 // one short process each per report interval (the 1 s CPU sampler uses os.cpus() and spawns nothing).
-import { WIN_READER_MAX_BYTES, WIN_READER_TIMEOUT_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { Runner } from '../actions/runner.ts';
+
+/** Windows readers (netstat -e, tasklist): give up after this long, read at most this much output. */
+const WIN_READER_TIMEOUT_MS = 10_000;
+const WIN_READER_MAX_BYTES = 4 * 1024 * 1024;
 
 /** The system drive as `C:`; %SystemDrive% is set on every Windows, `C:` is its usual value. */
 export function systemDrive(env: NodeJS.ProcessEnv = process.env): string {

@@ -7,7 +7,7 @@
 // already in the registry (an agent enrolled before the rule keeps working); a new agent with one
 // is refused (BAD_AGENT_ID) and makes itself a UUID once its agent-id file is deleted.
 
-import { PROTOCOL_VERSION } from '../constants.ts';
+import { PROTOCOL_VERSION } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
 import { Allowlist } from '../security/allowlist.ts';
 import { isAgentUuid, type Hello } from '../wire/messages.ts';

@@ -1,10 +1,9 @@
 // Command dispatch: finds the agent's live link for a command from the console or the API, runs
 // it (or streams a file), and records it with its outcome in the audit.
 
-import { COMMAND_TIMEOUT_MS } from '../constants.ts';
+import { COMMAND_TIMEOUT_MS, type AgentLink, type FileSink } from './agent-link.ts';
 import { HwError } from '../errors.ts';
 import type { CommandName } from '../wire/messages.ts';
-import type { AgentLink, FileSink } from './agent-link.ts';
 import type { Audit } from './audit.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 

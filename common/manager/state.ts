@@ -2,7 +2,6 @@
 // console, the control API (and later the dashboard and /metrics) all read it through this class.
 
 import { EventEmitter } from 'node:events';
-import { ALERTS_KEPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 import type { HistoryStore } from '../history/store.ts';
@@ -12,6 +11,9 @@ import { ruleOfType } from '../rules/rule.ts';
 import { effectiveLabels, type LabelAssign } from '../rules/labels.ts';
 import type { Silences } from './silences.ts';
 import type { AlertMsg } from '../wire/messages.ts';
+
+/** In-memory alerts kept by the manager for `alerts` (the event log keeps all). */
+const ALERTS_KEPT = 10_000;
 
 export interface AgentRecord {
   id: string;

@@ -1,7 +1,9 @@
 // Reconnect delay: min(base * 2^n, cap) with full jitter (a uniform draw below it), so that
 // agents of a restarted manager do not all come back in the same second.
 
-import { BACKOFF_BASE_MS, BACKOFF_CAP_MS } from '../constants.ts';
+/** Reconnect backoff: min(base * 2^n, cap) with full jitter. */
+export const BACKOFF_BASE_MS = 500;
+export const BACKOFF_CAP_MS = 30_000;
 
 export class Backoff {
   private attempt = 0;

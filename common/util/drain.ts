@@ -3,6 +3,9 @@
 
 import type { Writable } from 'node:stream';
 
+/** Bytes a receiver (HTTP response, file) may hold buffered before it waits to drain. */
+export const SINK_BUFFER_BYTES = 1024 * 1024;
+
 /** Resolves true when drained, false when the stream closed or failed first. */
 export function drained(stream: Writable): Promise<boolean> {
   if (stream.destroyed) return Promise.resolve(false);

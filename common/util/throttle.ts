@@ -1,7 +1,8 @@
 // Lets a repeated log line through once per period per key, with the count held back since:
 // refused addresses, dropped datagrams, protocol errors, wrong API tokens, odd manager messages.
 
-import { LOG_THROTTLE_PERIOD_MS } from '../constants.ts';
+/** A repeated log line (refused address, dropped datagram...) at most once per this period, with a count. */
+export const LOG_THROTTLE_PERIOD_MS = 60_000;
 
 const MAX_KEYS = 10_000;
 

@@ -6,10 +6,9 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import { join } from 'node:path';
 import { Collector } from '../../common/collect/collector.ts';
-import { runProgram } from '../../common/actions/runner.ts';
+import { runProgram, type Runner } from '../../common/actions/runner.ts';
 import { HwError } from '../../common/errors.ts';
-import { SLOW_READING_MAX_AGE_MS } from '../../common/constants.ts';
-import type { Runner } from '../../common/actions/runner.ts';
+import { SLOW_READING_MAX_AGE_MS } from '../../common/collect/disk.ts';
 import { cleanTempDirs, timed } from '../harness.helper.ts';
 import { fakeProc, fixture } from './fake-proc.helper.ts';
 

@@ -1,8 +1,7 @@
 // Reconnect delay: the ceiling doubles from base to cap, the delay is a uniform draw below it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BACKOFF_BASE_MS, BACKOFF_CAP_MS } from '../../common/constants.ts';
-import { Backoff } from '../../common/util/backoff.ts';
+import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, Backoff } from '../../common/util/backoff.ts';
 
 const test = suite('util/backoff');
 
@@ -48,7 +47,7 @@ test('reset goes back to the base ceiling', () => {
   assert.is(b.ceiling, 200);
 });
 
-test('defaults come from constants, and a long outage never overflows the cap', () => {
+test('the defaults are BACKOFF_BASE_MS and BACKOFF_CAP_MS, and a long outage never overflows the cap', () => {
   const b = new Backoff({ random: () => 0.5 });
   assert.is(b.ceiling, BACKOFF_BASE_MS);
   for (let i = 0; i < 10_000; i++) b.next();

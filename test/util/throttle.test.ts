@@ -2,8 +2,7 @@
 // injected so that no test sleeps.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LOG_THROTTLE_PERIOD_MS } from '../../common/constants.ts';
-import { LogThrottle } from '../../common/util/throttle.ts';
+import { LOG_THROTTLE_PERIOD_MS, LogThrottle } from '../../common/util/throttle.ts';
 
 const test = suite('log/throttle');
 

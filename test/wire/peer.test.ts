@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MAX_FRAME_BYTES } from '../../common/constants.ts';
+import { MAX_FRAME_BYTES } from '../../common/wire/constants.ts';
 import { HwError } from '../../common/errors.ts';
 import { FrameDecoder, KIND_JSON, encodeJson } from '../../common/wire/frame.ts';
 import {
