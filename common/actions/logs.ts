@@ -2,7 +2,7 @@
 // sources PACKAGING.md lists in order, moving on when one fails or prints nothing.
 import { MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
-import { runProgram, type Runner } from './runner.ts';
+import { runProgram, type Runner } from '../util/runner.ts';
 import { readTail as defaultReadTail } from './tail.ts';
 import { formatWinEvent, parseWevtutilText } from './wevtutil.ts';
 

@@ -2,7 +2,7 @@
 // statfs, never a child process) and status() for the full answer to the `status` command.
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runProgram, type Runner } from '../actions/runner.ts';
+import { runProgram, type Runner } from '../util/runner.ts';
 import { CpuMeter, SharedCpuTimes } from './cpu.ts';
 import { SLOW_READING_MAX_AGE_MS, STATFS_TIMEOUT_MS, diskUsage, type MountEntry } from './disk.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { HwError } from '../errors.ts';
 import type { DiskUsage } from './types.ts';
-import type { Runner } from '../actions/runner.ts';
+import type { Runner } from '../util/runner.ts';
 import { join } from 'node:path';
 import { diskUsage, MountTable, type MountEntry } from './disk.ts';
 import { ProcFile } from './proc-file.ts';

@@ -7,7 +7,7 @@
 // must not send. netstat.exe and tasklist.exe ship with every Windows, need no PowerShell, and cost
 // one short process each per report interval (the 1 s CPU sampler uses os.cpus() and spawns nothing).
 import { HwError } from '../errors.ts';
-import type { Runner } from '../actions/runner.ts';
+import type { Runner } from '../util/runner.ts';
 
 /** Windows readers (netstat -e, tasklist): give up after this long, read at most this much output. */
 const WIN_READER_TIMEOUT_MS = 10_000;

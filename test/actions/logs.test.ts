@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { capBytes, readLogs, MAX_LOG_BYTES, type ReadTail } from '../../common/actions/logs.ts';
 import { MAX_LOG_LINES } from '../../common/wire/constants.ts';
 import { HwError } from '../../common/errors.ts';
-import type { Runner } from '../../common/actions/runner.ts';
+import type { Runner } from '../../common/util/runner.ts';
 import { cleanTempDirs, tempDir, timed } from '../harness.helper.ts';
 import { fixture } from '../collect/fake-proc.helper.ts';
 

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import { join } from 'node:path';
 import { Collector } from '../../common/collect/collector.ts';
-import { runProgram, type Runner } from '../../common/actions/runner.ts';
+import { runProgram, type Runner } from '../../common/util/runner.ts';
 import { HwError } from '../../common/errors.ts';
 import { SLOW_READING_MAX_AGE_MS } from '../../common/collect/disk.ts';
 import { cleanTempDirs, timed } from '../harness.helper.ts';

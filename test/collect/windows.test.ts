@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { countWindowsProcesses, parseNetstatE, parseTasklistCsv, readWindowsNet, systemDrive } from '../../common/collect/windows.ts';
 import { HwError } from '../../common/errors.ts';
-import type { Runner } from '../../common/actions/runner.ts';
+import type { Runner } from '../../common/util/runner.ts';
 import { timed } from '../harness.helper.ts';
 import { fixture } from './fake-proc.helper.ts';
 

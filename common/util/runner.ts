@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { HwError } from '../errors.ts';
 
-/** A program run for a command (the default Runner): time limit and output cap. */
+/** A program run through the default Runner (a log reader, a Windows reader): time limit and output cap. */
 const RUN_TIMEOUT_MS = 15_000;
 const RUN_MAX_BYTES = 8 * 1024 * 1024;
 

@@ -1,10 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runProgram } from '../../common/actions/runner.ts';
+import { runProgram } from '../../common/util/runner.ts';
 import { HwError } from '../../common/errors.ts';
 import { timed } from '../harness.helper.ts';
 
-const test = suite('actions/runner');
+const test = suite('util/runner');
 const node = process.execPath;
 
 test('stdout, stderr and a non-zero exit come back, not thrown', timed(5000, async () => {
