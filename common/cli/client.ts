@@ -40,7 +40,6 @@ export interface Client {
   fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }>;
   alerts(after?: number): Promise<Json[]>;
   pending(): Promise<Json[]>;
-  /** Samples of an agent since `since` (ms since epoch). */
   /** Samples of an agent over a range (ms since epoch), at most `points` of them. */
   history(ref: string, q: HistoryQuery): Promise<Json>;
   /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */

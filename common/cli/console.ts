@@ -12,7 +12,7 @@ import { HwError, toWireError } from '../errors.ts';
 import { inert, inertText } from '../util/inert.ts';
 import { durationMs } from '../util/units.ts';
 
-/** What the console reads from the manager it runs in (common/manager/local-client.ts makes it). */
+/** What the console reads from the manager it runs in (common/api/local-client.ts makes it). */
 export interface ConsoleSource {
   client: Client;
   /** agent names, for tab completion */

@@ -32,8 +32,10 @@ export class Dispatch {
     return { rec, link };
   }
 
-  /** Runs a command on an agent and records it with its outcome. */
-  /** `timeoutMs`: this call's own bound (commands to many hosts), else the manager's. */
+  /**
+   * Runs a command on an agent and records it with its outcome. `timeoutMs`: this call's own bound
+   * (commands to many hosts), else the manager's.
+   */
   async command(ref: string, cmd: Exclude<CommandName, 'fetch'>, args: Record<string, unknown>, by: string, timeoutMs?: number): Promise<unknown> {
     const { rec, link } = this.linkFor(ref);
     const started = this.now();
