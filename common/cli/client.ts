@@ -1,7 +1,7 @@
 // How the CLI and the console reach a manager: the `Client` interface the shared commands take,
 // and `HttpClient`, which speaks the control API (the CLI's subcommands). The console's client is
-// in-process (common/api/local-client.ts) and behaves the same; neither folder imports the
-// other.
+// in-process (common/api/local-client.ts) and behaves the same; that file does not import this
+// one, nor does this folder import the manager's.
 
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { HwError, type ErrorCode } from '../errors.ts';
