@@ -2,16 +2,20 @@
 
 import { cac } from 'cac';
 import { ENROLL_TOKEN_ENV, resolveEnrollToken } from './common/agent/enroll-token.ts';
-import { startAgent } from './common/agent/start.ts';
+import { startAgent, DEFAULT_INTERVAL_S } from './common/agent/start.ts';
 import { durationFlag, exitOnSignal, last, numberFlag, runCli, tidyHelp } from './common/cli/run.ts';
-import {
-  DEFAULT_CPU_FOR_S, DEFAULT_CPU_THRESHOLD, HEARTBEAT_MS, DEFAULT_INTERVAL_S, DEFAULT_STATE_DIR, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, VERSION, MIN_INTERVAL_S, MAX_INTERVAL_S,
-} from './common/constants.ts';
+import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HEARTBEAT_MS, MAX_INTERVAL_S, MIN_INTERVAL_S } from './common/wire/constants.ts';
+import { VERSION } from './common/version.ts';
 import { HwError } from './common/errors.ts';
 import { parseLabelFlags } from './common/rules/labels.ts';
 import { parseHostList, parsePort } from './common/net/address.ts';
 import { normalizeFingerprint } from './common/security/tls-identity.ts';
 import { inertText } from './common/util/inert.ts';
+
+const DEFAULT_STATE_DIR = './agent-state';
+/** The CPU rule the agent runs until its manager sends rules. */
+const DEFAULT_CPU_THRESHOLD = 80;
+const DEFAULT_CPU_FOR_S = 3;
 
 const commit = process.env.HOSTWATCH_COMMIT;
 const cli = cac('agent');

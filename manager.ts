@@ -4,16 +4,19 @@
 import { cac } from 'cac';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HttpClient } from './common/cli/client.ts';
-import { reloadCmd, rulesCmd, silenceCmd, configShowCmd, type Io } from './common/cli/commands.ts';
+import { HttpClient, CLIENT_RESPONSE_TIMEOUT_MS } from './common/cli/client.ts';
+import { reloadCmd, rulesCmd, silenceCmd, configShowCmd } from './common/cli/commands.ts';
+import type { Io } from './common/cli/io.ts';
 import { ManagerConsole } from './common/cli/console.ts';
 import { durationFlag, exitOnSignal, last, list, numberFlag, runCli, sizeFlag, tidyHelp } from './common/cli/run.ts';
 import { registerClientCommands } from './common/cli/register.ts';
 import { registerUserCommands } from './common/cli/users.ts';
-import {
-  CLIENT_RESPONSE_TIMEOUT_MS, COMMAND_TIMEOUT_MS, DEFAULT_API, HEARTBEAT_MS, DEFAULT_DATA_DIR, DEFAULT_LOG_MAX_BYTES, DEFAULT_METRICS_PORT, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, LOG_FILES_KEPT,
-  METRICS_TOKEN_FILE, VERSION, WEBHOOK_SECRET_FILE,
-} from './common/constants.ts';
+import { COMMAND_TIMEOUT_MS } from './common/manager/agent-link.ts';
+import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HEARTBEAT_MS } from './common/wire/constants.ts';
+import { DEFAULT_LOG_MAX_BYTES, LOG_FILES_KEPT } from './common/manager/event-log.ts';
+import { METRICS_TOKEN_FILE } from './common/prom/start.ts';
+import { VERSION } from './common/version.ts';
+import { WEBHOOK_SECRET_FILE, checkNotifyConfig } from './common/notify/start.ts';
 import { HwError } from './common/errors.ts';
 import { consoleSource } from './common/api/local-client.ts';
 import { serve, MANAGER_FILE, type ServeConfig, type Serving } from './common/serve/serve.ts';
@@ -23,7 +26,6 @@ import { configKeys, flagDefaults, flagsGiven } from './common/config/keys.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from './common/rules/config.ts';
 import type { LabelAssign } from './common/rules/labels.ts';
 import { readLabels } from './common/rules/labels-config.ts';
-import { checkNotifyConfig } from './common/notify/start.ts';
 import { stringify as yamlText } from 'yaml';
 import { readToken } from './common/manager/token.ts';
 import { apiSocketPath, localSocketSupported } from './common/serve/api-socket.ts';
@@ -31,6 +33,13 @@ import { parseHostPort, parsePort } from './common/net/address.ts';
 import { Allowlist } from './common/security/allowlist.ts';
 import { createInterface } from 'node:readline';
 import { inert, inertText } from './common/util/inert.ts';
+
+const DEFAULT_API = '127.0.0.1:5007';
+const DEFAULT_DATA_DIR = './manager-data';
+/** Default port of the dashboard's HTTPS listener (--web host[:port]). */
+const DEFAULT_WEB_PORT = 5008;
+/** Where `/metrics` and `/sd` listen with `--metrics` and no port given. */
+const DEFAULT_METRICS_PORT = 9105;
 
 const commit = process.env.HOSTWATCH_COMMIT;
 const cli = cac('manager');

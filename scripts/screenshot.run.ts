@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { Agent, type AgentDeps } from '../common/agent/agent.ts';
-import { Backoff } from '../common/agent/backoff.ts';
+import { Backoff } from '../common/util/backoff.ts';
 import { Allowlist } from '../common/security/allowlist.ts';
 import { loadOrCreateIdentity } from '../common/security/tls-identity.ts';
 import { serve } from '../common/serve/serve.ts';

@@ -4,16 +4,16 @@
 
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { CPU_SAMPLE_MS } from '../constants.ts';
+import { CPU_SAMPLE_MS, Alerts } from './alerts.ts';
 import type { HwError } from '../errors.ts';
-import type { FullStatus, LogsResult, Sample } from '../metrics/types.ts';
+import type { FullStatus, Sample } from '../collect/types.ts';
+import type { LogsResult } from '../actions/logs.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import { FEATURES, type AgentMessage, type ManagerMessage, type RulesMsg } from '../wire/messages.ts';
 import { cpuRuleFromFlags, type Rule } from '../rules/rule.ts';
 import { AlertDatagrams, familyOf } from './alert-datagrams.ts';
 import { AlertQueue } from './alert-queue.ts';
-import { Alerts } from './alerts.ts';
-import type { Backoff } from './backoff.ts';
+import type { Backoff } from '../util/backoff.ts';
 import { CommandHandler } from './command-handler.ts';
 import { ManagerConnection, fmt, type Link, type ManagerAddress } from './connection.ts';
 import { AgentRules } from './agent-rules.ts';

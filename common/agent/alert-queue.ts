@@ -9,12 +9,12 @@
 
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { ALERT_QUEUE_MAX } from '../constants.ts';
 import { readState } from '../fs/durable.ts';
 import { RetryingWriter, type RetryTimers } from '../fs/retrying-writer.ts';
 import { parseAgentMessage, type AlertMsg } from '../wire/messages.ts';
 
-export { ALERT_QUEUE_MAX };
+/** Unacknowledged alerts kept by the agent (alerts.json); past it the oldest are dropped and counted. */
+export const ALERT_QUEUE_MAX = 1000;
 
 export const ALERTS_FILE = 'alerts.json';
 const EPOCH_RE = /^[A-Za-z0-9-]{1,64}$/;

@@ -4,13 +4,17 @@
 // until acknowledged and replayed over TCP, in order, after each reconnection. The manager's ack
 // (TCP or UDP) removes it.
 
-import { ALERT_RETRY_MS, CPU_SAMPLE_MS } from '../constants.ts';
 import { alertType } from '../rules/rule.ts';
 import type { AlertMsg } from '../wire/messages.ts';
 import type { AlertDatagrams } from './alert-datagrams.ts';
 import type { AlertQueue } from './alert-queue.ts';
 import type { Link, ManagerAddress } from './connection.ts';
 import type { RuleDecision, RuleEvaluator, RuleInputs } from './rule-eval.ts';
+
+/** How often the CPU alert sampler measures. */
+export const CPU_SAMPLE_MS = 1000;
+/** Alert retransmission over UDP until acknowledged (TCP copy is sent at once too). */
+const ALERT_RETRY_MS = 2000;
 
 /** Alerts resent over UDP per retry tick, oldest first (the TCP replay carries them all). */
 const UDP_RESEND_BATCH = 50;

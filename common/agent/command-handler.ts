@@ -2,9 +2,10 @@
 // slow one (a big download, a slow log source) never holds up another. Every failure goes back as
 // a coded error; nothing thrown here reaches the connection.
 
-import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../constants.ts';
+import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError, toWireError } from '../errors.ts';
-import type { FullStatus, LogsResult } from '../metrics/types.ts';
+import type { FullStatus } from '../collect/types.ts';
+import type { LogsResult } from '../actions/logs.ts';
 import type { Request } from '../wire/messages.ts';
 import type { Link } from './connection.ts';
 import type { FileSender } from './file-sender.ts';

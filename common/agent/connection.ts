@@ -6,13 +6,14 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, PROTOCOL_VERSION, VERSION } from '../constants.ts';
+import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, PROTOCOL_VERSION } from '../wire/constants.ts';
+import { VERSION } from '../version.ts';
 import { HwError } from '../errors.ts';
-import { LogThrottle } from '../log/throttle.ts';
+import { LogThrottle } from '../util/throttle.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import { FEATURES, parseManagerMessage, type AgentMessage, type ManagerMessage, type Welcome } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
-import { Backoff } from './backoff.ts';
+import { Backoff } from '../util/backoff.ts';
 import type { ManagerPins } from './manager-pins.ts';
 
 export interface ManagerAddress {

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsc, type Stats } from 'node:fs';
 import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { FILE_CHUNK_BYTES, FILE_WINDOW_BYTES } from '../constants.ts';
+import { FILE_CHUNK_BYTES, FILE_WINDOW_BYTES } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
 import type { AgentMessage, ManagerMessage } from '../wire/messages.ts';
 import type { Peer } from '../wire/peer.ts';

@@ -3,7 +3,7 @@
 // backfill, beside the live reports, which never wait for it (the manager's history files each
 // sample under its own time, so the order of arrival does not matter).
 
-import type { Sample } from '../metrics/types.ts';
+import type { Sample } from '../collect/types.ts';
 import type { Link } from './connection.ts';
 import type { SampleBacklog } from './sample-backlog.ts';
 

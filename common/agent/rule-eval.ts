@@ -4,7 +4,7 @@
 // default), so a value hovering at the line does not flap. A rule with `per:` keeps one series per
 // mount or interface. Counting samples, not reading a clock, keeps it exact on a loaded machine.
 
-import { MAX_RULE_SERIES } from '../constants.ts';
+import { MAX_RULE_SERIES } from '../wire/constants.ts';
 import { globMatch } from '../rules/selector.ts';
 import type { Metric, Rule } from '../rules/rule.ts';
 

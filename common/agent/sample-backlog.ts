@@ -3,8 +3,10 @@
 // the in-memory ring without the reporter changing. Methods may answer synchronously or with a
 // promise; the reporter awaits each.
 
-import { BACKFILL_MAX_SAMPLES } from '../constants.ts';
-import type { Sample } from '../metrics/types.ts';
+import type { Sample } from '../collect/types.ts';
+
+/** Samples the agent keeps while it cannot reach a manager, sent as backfill after reconnecting. */
+export const BACKFILL_MAX_SAMPLES = 3600;
 
 export interface SampleBacklog {
   /** Keeps a sample. Bounded: past the bound the oldest is dropped and counted. */

@@ -5,10 +5,13 @@
 
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { BACKFILL_MAX_SAMPLES, SPOOL_MAX_SAMPLES, SPOOL_SEGMENT_SAMPLES } from '../constants.ts';
+import { BACKFILL_MAX_SAMPLES, type SampleBacklog } from './sample-backlog.ts';
 import { writeDurable } from '../fs/durable.ts';
-import type { Sample } from '../metrics/types.ts';
-import type { SampleBacklog } from './sample-backlog.ts';
+import type { Sample } from '../collect/types.ts';
+
+/** The agent's on-disk spool of samples taken while no manager has them: two days at 5 s. */
+const SPOOL_MAX_SAMPLES = 34_560;
+const SPOOL_SEGMENT_SAMPLES = 1000;
 
 interface Segment {
   /** sequence number of its first line (also its file name) */

@@ -2,15 +2,18 @@
 // log reading and restart, then starts it.
 
 import { hostname } from 'node:os';
-import { readLogs } from '../commands/logs.ts';
-import { runRestart } from '../commands/restart.ts';
-import { Collector } from '../metrics/collector.ts';
-import { ruleExtras } from '../metrics/rule-extras.ts';
-import { PRODUCT } from '../constants.ts';
+import { readLogs } from '../actions/logs.ts';
+import { runRestart } from '../actions/restart.ts';
+import { Collector } from '../collect/collector.ts';
+import { ruleExtras } from '../collect/rule-extras.ts';
+import { PRODUCT } from '../version.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { Agent, type AgentConfig, type AgentDeps } from './agent.ts';
 import { insideRoots } from './files-root.ts';
 import { ensureStateDir, loadOrCreateId } from './identity.ts';
+
+/** Seconds between reports when --interval is not given. */
+export const DEFAULT_INTERVAL_S = 5;
 
 export type StartConfig = Omit<AgentConfig, 'id' | 'name' | 'tls'> & { name?: string; stateDir: string };
 

@@ -3,10 +3,9 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { SINK_BUFFER_BYTES } from '../constants.ts';
+import { SINK_BUFFER_BYTES, drained } from '../util/drain.ts';
 import { HwError, toWireError } from '../errors.ts';
 import type { Manager } from '../manager/manager.ts';
-import { drained } from '../wire/drain.ts';
 
 export async function download(manager: Manager, ref: string, path: string, req: IncomingMessage, res: ServerResponse, by: string): Promise<void> {
   // The sha256 (or the error) comes as a trailer, which needs chunked encoding: HTTP/1.1.

@@ -6,10 +6,11 @@
 import { HwError } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
 import type { Range } from '../history/query.ts';
-import { rulesJson } from '../manager/rules-view.ts';
+import { rulesJson } from './rules-view.ts';
 import { runJob, select } from './jobs.ts';
 import type { Manager } from '../manager/manager.ts';
-import { agentJson, alertJson, type AlertRecord } from '../manager/state.ts';
+import type { AlertRecord } from '../manager/state.ts';
+import { agentJson, alertJson } from './json.ts';
 import { historyJson, silenceJson } from './routes.ts';
 import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from './types.ts';
 import { commandArgs, jobRequest, selection, silenceRequest, type CommandName } from './validate.ts';

@@ -3,16 +3,17 @@
 // everything but secrets and run nothing: every POST and DELETE here is admin-only, and so is the
 // file download.
 
-import { VERSION } from '../constants.ts';
+import { VERSION } from '../version.ts';
 import { HwError } from '../errors.ts';
 import { parseRange } from '../history/params.ts';
 import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/query.ts';
 import { select } from './jobs.ts';
 import type { Manager } from '../manager/manager.ts';
 import { parseRejectSelection } from '../manager/admission.ts';
-import { rulesJson } from '../manager/rules-view.ts';
+import { rulesJson } from './rules-view.ts';
 import type { Silence as SilenceRecord } from '../manager/silences.ts';
-import { agentJson, alertJson, type AgentRecord } from '../manager/state.ts';
+import type { AgentRecord } from '../manager/state.ts';
+import { agentJson, alertJson } from './json.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';

@@ -5,11 +5,11 @@
 // notice that the other is gone.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SINK_BUFFER_BYTES } from '../constants.ts';
+import { SINK_BUFFER_BYTES, drained } from '../util/drain.ts';
 import type { Manager } from '../manager/manager.ts';
 import { runJob, select } from './jobs.ts';
-import { alertJson, type AlertRecord } from '../manager/state.ts';
-import { drained } from '../wire/drain.ts';
+import type { AlertRecord } from '../manager/state.ts';
+import { alertJson } from './json.ts';
 import type { JobRequest } from './types.ts';
 
 export interface StreamLimits {

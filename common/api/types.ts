@@ -37,8 +37,8 @@ export interface Agent {
   interval: number;
   // Open-ended: an agent may report more readings than this manager knows.
   metrics: Record<string, any>;
-  /** the rules version the agent runs (null before it has any) */
-  rulesVersion?: string | null;
+  /** the version of the rules the agent says it runs ('' its own flags; null: too old for rules) */
+  rulesVersion: string | null;
   labels?: Record<string, string>;
   interfaces?: Interface[];
   /** the newest report's mounts */

@@ -3,7 +3,7 @@
 // same words the manager would use). Each takes loose input (a JSON body, parsed words) and returns
 // the typed request, or throws BAD_ARGS naming what is wrong.
 
-import { MAX_LOG_LINES } from '../constants.ts';
+import { MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
 import { durationMs, parseDuration } from '../util/units.ts';
 import type { JobRequest, Selection, SilenceRequest } from './types.ts';

@@ -1,16 +1,26 @@
 // How the CLI and the console reach a manager: the `Client` interface the shared commands take,
 // and `HttpClient`, which speaks the control API (the CLI's subcommands). The console's client is
-// in-process (common/manager/local-client.ts) and behaves the same; neither folder imports the
-// other.
+// in-process (common/api/local-client.ts) and behaves the same; that file does not import this
+// one, nor does this folder import the manager's.
 
 import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from '../api/types.ts';
 import { silenceRequest } from '../api/validate.ts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { CLIENT_CONNECT_TIMEOUT_MS, CLIENT_MAX_RESPONSE_BYTES, CLIENT_RESPONSE_TIMEOUT_MS } from '../constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
 import { readCapped } from '../net/read-capped.ts';
 import type { Json } from './format.ts';
+
+/**
+ * CLI and API client: connecting to the API, and waiting for any byte of an answer: the manager's
+ * own command timeout (COMMAND_TIMEOUT_MS, 30 s, in common/manager/agent-link.ts) plus 15 s, so the
+ * manager's TIMEOUT arrives before the client gives up. Written out: this folder does not import
+ * the manager's (test/cli/client-timeout.test.ts holds the two together).
+ */
+const CLIENT_CONNECT_TIMEOUT_MS = 5_000;
+export const CLIENT_RESPONSE_TIMEOUT_MS = 30_000 + 15_000;
+/** CLI and API client: largest JSON answer it reads. */
+const CLIENT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 export interface HistoryQuery {
   from: number;

@@ -3,23 +3,16 @@
 
 import { basename, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { DEFAULT_LOG_LINES, HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS, MAX_LOG_LINES } from '../constants.ts';
+import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../wire/constants.ts';
+import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '../history/params.ts';
 import { HwError } from '../errors.ts';
 import { stringify as yamlText } from 'yaml';
 import type { Client } from './client.ts';
+import type { Io } from './io.ts';
 import { durationMs } from '../util/units.ts';
 import { manyCommand, manyFetch, manyRestart, manySelection } from './many.ts';
 import { agentsTable, alertLine, bytes, pct, rate, statusText, table, type Json } from './format.ts';
 import { inert, inertText } from '../util/inert.ts';
-
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** a terminal to draw progress on, if any */
-  progress?: (line: string | null) => void;
-  /** asks a yes/no question; absent when nobody can answer */
-  confirm?: (question: string) => Promise<boolean>;
-}
 
 export { EXIT, exitCodeFor } from './exit-codes.ts';
 

@@ -4,14 +4,15 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { Client } from './client.ts';
 import {
-  acceptCmd, agentsCmd, rejectCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, silenceCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, rejectCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, silenceCmd, statusCmd,
 } from './commands.ts';
+import type { Io } from './io.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
 import { HwError, toWireError } from '../errors.ts';
 import { inert, inertText } from '../util/inert.ts';
 import { durationMs } from '../util/units.ts';
 
-/** What the console reads from the manager it runs in (common/manager/local-client.ts makes it). */
+/** What the console reads from the manager it runs in (common/api/local-client.ts makes it). */
 export interface ConsoleSource {
   client: Client;
   /** agent names, for tab completion */

@@ -9,7 +9,7 @@ import { jobRequest, parallel as parallelOf } from '../api/validate.ts';
 import { HwError } from '../errors.ts';
 import { isMulti } from '../rules/selector.ts';
 import type { Client } from './client.ts';
-import type { Io } from './commands.ts';
+import type { Io } from './io.ts';
 import type { Json } from './format.ts';
 import { inert } from '../util/inert.ts';
 

@@ -3,7 +3,7 @@
 
 import { HwError } from '../errors.ts';
 import type { HttpClient } from './client.ts';
-import type { Io } from './commands.ts';
+import type { Io } from './io.ts';
 import { ago, table } from './format.ts';
 
 type Status = {

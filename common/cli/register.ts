@@ -2,13 +2,15 @@
 // selection, or all), registered on the program's cac instance.
 
 import type { CAC } from 'cac';
-import { DEFAULT_LOG_LINES, HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS, MAX_LOG_LINES } from '../constants.ts';
+import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../wire/constants.ts';
+import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '../history/params.ts';
 import { JOB_PARALLEL } from '../api/validate.ts';
 import { HwError } from '../errors.ts';
 import type { HttpClient } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, rejectCmd, restartCmd, revokeCmd, statusCmd, type Io,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, rejectCmd, restartCmd, revokeCmd, statusCmd,
 } from './commands.ts';
+import type { Io } from './io.ts';
 import { notifyStatusCmd, notifyTestCmd } from './notify.ts';
 import { last } from './run.ts';
 

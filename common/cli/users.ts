@@ -5,7 +5,7 @@
 import type { CAC } from 'cac';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { CLIENT_RESPONSE_TIMEOUT_MS } from '../constants.ts';
+import { CLIENT_RESPONSE_TIMEOUT_MS } from './client.ts';
 import { HwError } from '../errors.ts';
 import { checkRole, checkUserName, UserStore } from '../web/users.ts';
 import { last } from './run.ts';

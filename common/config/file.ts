@@ -4,9 +4,11 @@
 
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
-import { CONFIG_MAX_BYTES } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import { closest, type ConfigKey } from './keys.ts';
+
+/** A config file past this is refused unread: it is a few pages of YAML, not a data set. */
+const CONFIG_MAX_BYTES = 1024 * 1024;
 
 export interface ConfigProblem {
   line: number;

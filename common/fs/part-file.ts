@@ -10,9 +10,8 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, createWriteStream, openSync, renameSync, rmSync, writeSync, type WriteStream } from 'node:fs';
-import { SINK_BUFFER_BYTES } from '../constants.ts';
+import { SINK_BUFFER_BYTES, drained } from '../util/drain.ts';
 import { HwError } from '../errors.ts';
-import { drained } from '../wire/drain.ts';
 
 /** A temporary file next to the target; removed unless `commit` renames it into place. */
 export class PartFile {

@@ -3,8 +3,10 @@
 // lands, and the administrator gets one line when it starts failing and one when it is written
 // again, not one per attempt. The write itself is writeDurable's (temp file, fsync, rename).
 
-import { STATE_RETRY_MS } from '../constants.ts';
 import { writeDurable } from './durable.ts';
+
+/** A state file that could not be written (full or failing disk) is tried again this often. */
+const STATE_RETRY_MS = 5000;
 
 /** Timers, injected so a test can run a hundred retries without waiting for them. */
 export interface RetryTimers {

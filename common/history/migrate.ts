@@ -3,7 +3,7 @@
 // again.
 
 import { existsSync, readFileSync, renameSync } from 'node:fs';
-import type { Metrics } from '../metrics/types.ts';
+import type { Metrics } from '../collect/types.ts';
 import type { HistoryStore } from './store.ts';
 
 export const OLD_HISTORY_FILE = 'history.bin';

@@ -1,9 +1,12 @@
 // The query string of the history endpoints: from/to (ms since epoch, or since= as the older
 // clients send), points, and series=all for the per-mount and per-interface series.
 
-import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { Range } from './query.ts';
+
+/** Points a history answer has at most when the caller gives none. */
+export const HISTORY_DEFAULT_POINTS = 1000;
+export const HISTORY_MAX_POINTS = 10_000;
 
 function ms(q: URLSearchParams, k: string): number | undefined {
   const v = q.get(k);

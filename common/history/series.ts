@@ -2,7 +2,7 @@
 // metrics, then one pair per mount (`mount:<path>:usedPercent|usedBytes`) and per interface
 // (`if:<name>:rxRate|txRate`). A mount or interface seen later gets its series from then on.
 
-import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 
 /** Headline series, in `history --json` point field names (the first eight are the original ones). */
 export const HEADLINE = [

@@ -7,16 +7,26 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  HISTORY_FLUSH_MS, HISTORY_HOUR_RETENTION_MS, HISTORY_MAX_PENDING, HISTORY_MAX_SERIES, HISTORY_MINUTE_RETENTION_MS, HISTORY_OPEN_FILES,
-  HISTORY_RAW_RETENTION_MS, LOG_THROTTLE_PERIOD_MS,
-} from '../constants.ts';
+import { LOG_THROTTLE_PERIOD_MS } from '../util/throttle.ts';
 import { isStorageError } from '../fs/durable.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 import { AgentFile, type Wanted } from './agent-file.ts';
 import { FLAG_BACKFILL, recordAt, recordState, writeRaw, writeRollup, type Tier, type TierSpec } from './format.ts';
 import { aggregate } from './rollup.ts';
 import { valuesOf } from './series.ts';
+
+/** How long each tier keeps its samples. */
+const HISTORY_RAW_RETENTION_MS = 24 * 3600_000;
+const HISTORY_MINUTE_RETENTION_MS = 14 * 86400_000;
+const HISTORY_HOUR_RETENTION_MS = 366 * 86400_000;
+/** Samples wait in memory at most this long: a kill -9 loses at most this much. */
+export const HISTORY_FLUSH_MS = 5000;
+/** Series a file has room for: 14 headline ones, the rest for mounts and interfaces (2 each). */
+const HISTORY_MAX_SERIES = 40;
+/** Agents' files kept open at once (the others are opened when needed). */
+const HISTORY_OPEN_FILES = 2048;
+/** Samples waiting for the disk per agent before the oldest are dropped (a failing disk). */
+const HISTORY_MAX_PENDING = 600;
 
 /** The flush timer writes the agents in this many slices, one each tenth of HISTORY_FLUSH_MS. */
 export const FLUSH_SLICES = 10;

@@ -1,7 +1,7 @@
 // The API reference, generated from the route table (served at GET /api/openapi.json and written
 // to docs/api.md by `npm run docs`), so it cannot drift from what the listeners serve.
 
-import { VERSION } from '../constants.ts';
+import { VERSION } from '../version.ts';
 import type { Access, Route } from './route-table.ts';
 
 const WHO: Record<Access, string> = {

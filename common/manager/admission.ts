@@ -7,14 +7,14 @@
 // already in the registry (an agent enrolled before the rule keeps working); a new agent with one
 // is refused (BAD_AGENT_ID) and makes itself a UUID once its agent-id file is deleted.
 
-import { PROTOCOL_VERSION } from '../constants.ts';
+import { PROTOCOL_VERSION } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
 import { Allowlist } from '../security/allowlist.ts';
 import { isAgentUuid, type Hello } from '../wire/messages.ts';
 import type { Audit } from './audit.ts';
 import { Enrollment, type DropReason, type Enrolled, type EnrollmentOptions, type TrustStatus } from './enrollment.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
-import { tokenMatches } from './token.ts';
+import { secretMatches } from '../util/secret.ts';
 
 /** Which pending agents `reject` refuses: one, those from an address or CIDR range, or all. */
 export type RejectSelection = { agent: string } | { address: string } | { all: true };
@@ -71,7 +71,7 @@ export class Admission {
       throw new HwError('BAD_AGENT_ID', `agent id "${hello.id}" is not a UUID and not enrolled here: delete the agent's <state-dir>/agent-id, and it makes itself a new one`);
     }
     const token = this.enrollToken;
-    const tokenOk = !!token && !!hello.enrollToken && tokenMatches(hello.enrollToken, token);
+    const tokenOk = !!token && !!hello.enrollToken && secretMatches(hello.enrollToken, token);
     return this.enrollment.admit({
       id: hello.id, name: hello.name, fingerprint, address,
       hostname: hello.hostname, platform: hello.platform, arch: hello.arch, version: hello.version, interval: hello.interval,

@@ -5,10 +5,15 @@
 // so a transfer can never make the manager buffer more than that. A transfer that ends on our
 // side for any reason (its receiver gone, a timeout, a bad chunk) tells the agent `cancel`.
 
-import { COMMAND_TIMEOUT_MS, FETCH_IDLE_TIMEOUT_MS, FILE_WINDOW_BYTES } from '../constants.ts';
+import { FILE_WINDOW_BYTES } from '../wire/constants.ts';
 import { HwError, type ErrorCode } from '../errors.ts';
 import type { AgentMessage, CommandName, ManagerMessage } from '../wire/messages.ts';
 import type { Peer } from '../wire/peer.ts';
+
+/** Command timeouts (the manager gives up waiting on the agent). */
+export const COMMAND_TIMEOUT_MS = 30_000;
+/** A file transfer fails if no chunk arrives for this long. */
+const FETCH_IDLE_TIMEOUT_MS = 30_000;
 
 export interface FileSink {
   /** called once with the size the agent announced */

@@ -3,7 +3,10 @@
 // never dropped as a duplicate of its old counter. Each entry remembers the record number of its
 // line in events.jsonl, so the manager acknowledges an alert only once that line is on disk.
 
-import { ALERT_DEDUPE_WINDOW, ALERT_EPOCHS_KEPT } from '../constants.ts';
+/** Per-agent seqs remembered for duplicate suppression. */
+export const ALERT_DEDUPE_WINDOW = 4096;
+/** Alert counters (epochs) remembered per agent: a reset is rare, an old epoch's resends stop at its ack. */
+const ALERT_EPOCHS_KEPT = 4;
 
 /** A record number from the event log; DURABLE for what was read back from disk. */
 export const DURABLE = 0;

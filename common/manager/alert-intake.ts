@@ -9,9 +9,9 @@
 import { HwError } from '../errors.ts';
 import { normalizeAddress, type Allowlist } from '../security/allowlist.ts';
 import { seal, split, verify } from '../security/udp-mac.ts';
-import { MAX_DATAGRAM_BYTES } from '../constants.ts';
+import { MAX_DATAGRAM_BYTES } from '../wire/constants.ts';
 import { parseAlertDatagram } from '../wire/messages.ts';
-import type { LogThrottle } from '../log/throttle.ts';
+import type { LogThrottle } from '../util/throttle.ts';
 import type { ManagerState } from './state.ts';
 
 export type DropReason = 'not-allowed' | 'oversized' | 'malformed' | 'unknown-agent' | 'bad-mac' | 'replay';

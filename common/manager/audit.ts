@@ -3,7 +3,7 @@
 // human-readable line for the console where an administrator should see it.
 
 import { toWireError } from '../errors.ts';
-import { LogThrottle } from '../log/throttle.ts';
+import { LogThrottle } from '../util/throttle.ts';
 import type { ManagerState, AgentRecord } from './state.ts';
 import { inert } from '../util/inert.ts';
 

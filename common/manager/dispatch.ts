@@ -1,10 +1,9 @@
 // Command dispatch: finds the agent's live link for a command from the console or the API, runs
 // it (or streams a file), and records it with its outcome in the audit.
 
-import { COMMAND_TIMEOUT_MS } from '../constants.ts';
+import { COMMAND_TIMEOUT_MS, type AgentLink, type FileSink } from './agent-link.ts';
 import { HwError } from '../errors.ts';
 import type { CommandName } from '../wire/messages.ts';
-import type { AgentLink, FileSink } from './agent-link.ts';
 import type { Audit } from './audit.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 
@@ -33,8 +32,10 @@ export class Dispatch {
     return { rec, link };
   }
 
-  /** Runs a command on an agent and records it with its outcome. */
-  /** `timeoutMs`: this call's own bound (commands to many hosts), else the manager's. */
+  /**
+   * Runs a command on an agent and records it with its outcome. `timeoutMs`: this call's own bound
+   * (commands to many hosts), else the manager's.
+   */
   async command(ref: string, cmd: Exclude<CommandName, 'fetch'>, args: Record<string, unknown>, by: string, timeoutMs?: number): Promise<unknown> {
     const { rec, link } = this.linkFor(ref);
     const started = this.now();

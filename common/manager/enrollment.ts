@@ -21,11 +21,14 @@
 // first asked unless an administrator accepted it.
 
 import { join } from 'node:path';
-import { ENROLL_SAVE_DELAY_MS, STORAGE_RETRY_MS } from '../constants.ts';
+import { STORAGE_RETRY_MS } from './event-log.ts';
 import { isHwError } from '../errors.ts';
 import { readState, writeDurable } from '../fs/durable.ts';
 import { HwError } from '../errors.ts';
 import { addressGroup } from '../security/allowlist.ts';
+
+/** agents.json: what agents bring in themselves is saved at most this often. */
+const ENROLL_SAVE_DELAY_MS = 1000;
 
 /** Keys that may wait for an administrator at once, in all and from one address (or IPv6 /64). */
 export const MAX_PENDING = 1000;

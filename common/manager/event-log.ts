@@ -10,8 +10,16 @@
 
 import * as nodeFs from 'node:fs';
 import { dirname } from 'node:path';
-import { DEFAULT_LOG_MAX_BYTES, LOG_FILES_KEPT, LOG_READBACK_BYTES, STORAGE_HOLD_MAX_BYTES, STORAGE_RETRY_MS } from '../constants.ts';
 import { isStorageError } from '../fs/durable.ts';
+
+/** events.jsonl: rotated past this size (--log-max-bytes); this many older files kept. */
+export const DEFAULT_LOG_MAX_BYTES = 32 * 1024 * 1024;
+export const LOG_FILES_KEPT = 4;
+/** On start, at most this much of the newest record is read back (start time stays flat). */
+const LOG_READBACK_BYTES = 16 * 1024 * 1024;
+/** A full or failing disk: how often a held write is retried, and how much is held in memory meanwhile. */
+export const STORAGE_RETRY_MS = 2000;
+const STORAGE_HOLD_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface LoggedEvent {
   at: number;

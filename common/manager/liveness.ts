@@ -3,9 +3,14 @@
 // each agent as soon as it has reconnected. Pure logic on an injected clock: the manager runs
 // sweep() on a timer and acts on what it returns.
 
-import {
-  BACKOFF_CAP_MS, LIVENESS_LATE_MS, LIVENESS_SWEEP_MS, MIN_SILENCE_MS, SILENT_INTERVALS,
-} from '../constants.ts';
+import { BACKOFF_CAP_MS } from '../util/backoff.ts';
+
+/** Liveness: an agent is down after this many silent intervals, never after less than MIN_SILENCE_MS. */
+export const SILENT_INTERVALS = 3;
+export const MIN_SILENCE_MS = 3000;
+/** How often the liveness sweep runs; a sweep later than this plus LIVENESS_LATE_MS judges nobody. */
+const LIVENESS_SWEEP_MS = 500;
+const LIVENESS_LATE_MS = 1500;
 
 export interface LivenessRecord {
   id: string;

@@ -11,9 +11,9 @@ import { constants as cryptoConstants, randomBytes } from 'node:crypto';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import {
-  DEFAULT_LOG_MAX_BYTES, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, PROTOCOL_VERSION, SILENT_INTERVALS,
-} from '../constants.ts';
+import { DEFAULT_LOG_MAX_BYTES, EventLog, type StorageStatus } from './event-log.ts';
+import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, PROTOCOL_VERSION } from '../wire/constants.ts';
+import { SILENT_INTERVALS, Liveness } from './liveness.ts';
 import { HwError, toWireError } from '../errors.ts';
 import type { HostPort } from '../net/address.ts';
 import { listenError } from '../net/listen-error.ts';
@@ -29,9 +29,7 @@ import { AgentLink, type FileSink } from './agent-link.ts';
 import { AlertIntake } from './alert-intake.ts';
 import { Audit } from './audit.ts';
 import { Dispatch } from './dispatch.ts';
-import { EventLog, type StorageStatus } from './event-log.ts';
 import { TcpGate } from './gate.ts';
-import { Liveness } from './liveness.ts';
 import { Router } from './router.ts';
 import { RulesHub } from './rules-hub.ts';
 import { Silences, type Silence } from './silences.ts';
@@ -65,7 +63,7 @@ export interface ManagerOptions {
   pendingTtlMs?: number;
   /** after a start, how long known agents have to come back before they count as down */
   startGraceMs?: number;
-  /** how long each history tier keeps its samples (defaults: common/constants.ts) */
+  /** how long each history tier keeps its samples (defaults: common/history/store.ts) */
   retention?: Partial<Retention>;
   /** how long a command may take on the agent before TIMEOUT */
   commandTimeoutMs?: number;

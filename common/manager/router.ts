@@ -2,11 +2,13 @@
 // to its link's pending requests; reports and alerts to the state (only from an accepted agent);
 // an alert is acknowledged only once it is in the record on disk, echoing its epoch.
 
-import { UNACKED_ALERTS_KEPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { AgentMessage, AlertMsg } from '../wire/messages.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { ManagerState } from './state.ts';
+
+/** Alerts per agent shown but not yet on disk, acknowledged by the manager once the disk is back. */
+const UNACKED_ALERTS_KEPT = 1000;
 
 export class Router {
   private readonly state: ManagerState;

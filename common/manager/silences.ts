@@ -5,11 +5,14 @@
 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { MAX_SILENCE_S, MAX_SILENCES } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import { readState, writeDurable } from '../fs/durable.ts';
 import { RULE_NAME_RE } from '../rules/rule.ts';
 import { checkSelector, matches, type Selectable } from '../rules/selector.ts';
+
+/** Silences in force at once, and the longest one. */
+const MAX_SILENCES = 1000;
+const MAX_SILENCE_S = 90 * 86_400;
 
 export const SILENCES_FILE = 'silences.json';
 

@@ -1,11 +1,9 @@
 // The manager's state: known agents, their latest metrics, alerts and the event stream. The
-// console, the control API (and later the dashboard and /metrics) all read it through this class.
+// console, the control API, the dashboard and /metrics all read it through this class.
 
-import type { Agent, Alert, Mount } from '../api/types.ts';
 import { EventEmitter } from 'node:events';
-import { ALERTS_KEPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 import type { HistoryStore } from '../history/store.ts';
 import { AlertDedupe, DURABLE } from './alert-dedupe.ts';
 import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from './event-log.ts';
@@ -13,6 +11,9 @@ import { ruleOfType } from '../rules/rule.ts';
 import { effectiveLabels, type LabelAssign } from '../rules/labels.ts';
 import type { Silences } from './silences.ts';
 import type { AlertMsg } from '../wire/messages.ts';
+
+/** In-memory alerts kept by the manager for `alerts` (the event log keeps all). */
+const ALERTS_KEPT = 10_000;
 
 export interface AgentRecord {
   id: string;
@@ -80,8 +81,6 @@ export interface StateEvents {
   agent: [AgentRecord, 'up' | 'down' | 'new' | 'report' | 'removed'];
   event: [LoggedEvent];
 }
-
-const EMPTY_METRICS_KEYS = ['cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount'] as const;
 
 export class ManagerState extends EventEmitter<StateEvents> {
   private readonly agentsById = new Map<string, AgentRecord>();
@@ -435,34 +434,6 @@ function pick(a: Partial<AgentRecord>): Partial<AgentRecord> {
 
 export function summary(a: AgentRecord): Pick<AgentRecord, 'id' | 'name' | 'hostname' | 'address' | 'platform' | 'arch' | 'version'> {
   return { id: a.id, name: a.name, hostname: a.hostname, address: a.address, platform: a.platform, arch: a.arch, version: a.version };
-}
-
-/** The public JSON shape of `agents --json`. */
-export function agentJson(a: AgentRecord): Agent {
-  const metrics: Record<string, unknown> = {};
-  for (const k of EMPTY_METRICS_KEYS) metrics[k] = a.metrics ? a.metrics[k] : null;
-  if (a.metrics) Object.assign(metrics, a.metrics);
-  return {
-    id: a.id, name: a.name, hostname: a.hostname, address: a.address, platform: a.platform, version: a.version,
-    online: a.online, restarting: a.restarting, down: a.down, trust: a.trust, fingerprint: a.fingerprint, lastSeen: a.lastSeen ? new Date(a.lastSeen).toISOString() : null,
-    connectedAt: a.connectedAt ? new Date(a.connectedAt).toISOString() : null, interval: a.interval, metrics,
-    rulesVersion: a.rulesVersion, labels: a.labels,
-    mounts: a.mounts.map(mountJson),
-  };
-}
-
-/** type and available are null (not absent) for an older agent's mounts, so every entry has one shape. */
-function mountJson(m: MountUsage): Mount {
-  return { mount: m.mount, type: m.type ?? null, size: m.size, used: m.used, available: m.available ?? null, percent: m.percent };
-}
-
-export function alertJson(a: AlertRecord): Alert {
-  const r = a.rule ? { rule: a.rule, state: a.state ?? 'firing' } : ruleOfType(a.type);
-  return {
-    agent: a.agent, agentId: a.agentId, type: a.type, rule: r.rule, state: r.state as Alert['state'], severity: a.severity ?? (r.rule === 'agent_down' ? 'critical' : 'warning'),
-    value: a.value, ...(a.threshold !== undefined ? { threshold: a.threshold } : {}), labels: a.labels ?? {},
-    at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via, ...(a.silenced ? { silenced: a.silenced } : {}),
-  };
 }
 
 /** The rule fields of an agent's alert; derived from the type for agents older than rules. */

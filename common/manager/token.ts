@@ -1,7 +1,7 @@
-// The control API's token: random, written once to <data-dir>/api-token with mode 0600, compared
-// in constant time.
+// The control API's token: random, written once to <data-dir>/api-token with mode 0600 (compared
+// in constant time by util/secret.ts).
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
@@ -35,11 +35,4 @@ export function readToken(dataDir: string): string {
       ? `cannot read the API token ${path}: permission denied (run as the manager's user)`
       : `no API token at ${path}: is the manager running with --data-dir ${dataDir}?`);
   }
-}
-
-/** Constant-time comparison (hashing first makes the lengths equal). */
-export function tokenMatches(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }

@@ -4,11 +4,19 @@
 // resolve by itself, and an Alertmanager that restarted learns it again); a resolution is sent with
 // its endsAt and re-sent for RESOLVED_RESEND_MS after it first got through, then dropped.
 
-import { ALERT_ENDS_AFTER_RESENDS, ALERT_RESEND_MS, ALERTMANAGER_BATCH, RESOLVED_RESEND_MS } from '../constants.ts';
 import { Courier, type CourierOptions } from './courier.ts';
 import type { AmAlert } from './formats.ts';
 import { displayUrl, postJson } from './http-post.ts';
 import type { Outbox, OutboxItem } from './outbox.ts';
+
+/** Firing alerts are re-sent to Alertmanager this often (Prometheus' --rules.alert.resend-delay). */
+export const ALERT_RESEND_MS = 60_000;
+/** A firing alert's endsAt is this many resend periods ahead: a manager that dies lets it resolve. */
+export const ALERT_ENDS_AFTER_RESENDS = 4;
+/** A resolution is re-sent for this long after it was first delivered (as Prometheus does). */
+const RESOLVED_RESEND_MS = 15 * 60_000;
+/** Alerts in one POST to Alertmanager. */
+const ALERTMANAGER_BATCH = 500;
 
 export interface AmItem {
   state: 'firing' | 'resolved' | 'once';

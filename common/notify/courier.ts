@@ -2,11 +2,14 @@
 // when the destination said it needs to run again, and after a failure only once the jittered
 // backoff (min(base * 2^n, cap), full jitter) has passed. Keeps the figures `notify status` shows.
 
-import { Backoff } from '../agent/backoff.ts';
-import { NOTIFY_BACKOFF_BASE_MS, NOTIFY_BACKOFF_CAP_MS } from '../constants.ts';
+import { Backoff } from '../util/backoff.ts';
 import { isHwError } from '../errors.ts';
 import { redactUrl, scrubSecrets } from '../net/redact.ts';
 import type { Outbox } from './outbox.ts';
+
+/** Delivery retries: min(base * 2^n, cap) with full jitter, until the destination answers. */
+const NOTIFY_BACKOFF_BASE_MS = 1000;
+const NOTIFY_BACKOFF_CAP_MS = 60_000;
 
 export interface DestinationStatus {
   name: string;

@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { VERSION } from '../constants.ts';
+import { VERSION } from '../version.ts';
 import type { AgentRecord, AlertRecord } from '../manager/state.ts';
 import { meaningOfAlert, type AlertMeaning } from './alert-names.ts';
 

@@ -9,8 +9,11 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { HwError } from '../errors.ts';
-import { NOTIFY_TIMEOUT_MS, PRODUCT, VERSION } from '../constants.ts';
+import { PRODUCT, VERSION } from '../version.ts';
 import { redactUrl, scrubSecrets } from '../net/redact.ts';
+
+/** One HTTP request to Alertmanager or a webhook gives up after this long (then retried). */
+const NOTIFY_TIMEOUT_MS = 10_000;
 
 /** Request Timeout, Too Early, Too Many Requests: the same request may be taken later. */
 const RETRYABLE_4XX = new Set([408, 425, 429]);

@@ -4,16 +4,15 @@
 // by each destination's courier with retries. Subscribes to ManagerState's 'alert' events.
 
 import { createHash } from 'node:crypto';
-import { ALERT_ENDS_AFTER_RESENDS, ALERT_RESEND_MS, WEBHOOK_REJECT_ATTEMPTS } from '../constants.ts';
+import { ALERT_ENDS_AFTER_RESENDS, ALERT_RESEND_MS, AlertmanagerSender, type AmItem } from './alertmanager-sender.ts';
+import { WEBHOOK_REJECT_ATTEMPTS, WebhookSender, type WebhookItem } from './webhook-sender.ts';
 import type { AgentRecord, AlertRecord, ManagerState } from '../manager/state.ts';
 import { conditionKey, meaningOfAlert } from './alert-names.ts';
-import { AlertmanagerSender, type AmItem } from './alertmanager-sender.ts';
 import type { Courier, DestinationStatus } from './courier.ts';
-import type { Backoff } from '../agent/backoff.ts';
+import type { Backoff } from '../util/backoff.ts';
 import { amAlert, webhookBody, webhookEvent, type WebhookFormat } from './formats.ts';
 import { displayUrl } from './http-post.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';
-import { WebhookSender, type WebhookItem } from './webhook-sender.ts';
 
 export interface WebhookTarget {
   url: string;

@@ -10,11 +10,20 @@
 import { closeSync, fsyncSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import {
-  OUTBOX_COMPACT_RATIO, OUTBOX_FILE, OUTBOX_MAX_BYTES, OUTBOX_MAX_ITEMS, OUTBOX_MAX_RECORD_BYTES,
-} from '../constants.ts';
 import { HwError } from '../errors.ts';
 import { storageError, writeDurable } from '../fs/durable.ts';
+
+/**
+ * The durable outbox's bound: past either, the oldest undelivered items are dropped (counted and
+ * shown in `notify status`). 64 MiB holds far more than an hour of a 10,000-host fleet's alerts.
+ */
+const OUTBOX_MAX_BYTES = 64 * 1024 * 1024;
+const OUTBOX_MAX_ITEMS = 100_000;
+/** Largest single outbox record (a webhook body, an alert); bigger ones are refused, not queued. */
+const OUTBOX_MAX_RECORD_BYTES = 256 * 1024;
+/** Outbox file compacted when it holds this many times the live bytes (and at least 1 MiB). */
+const OUTBOX_COMPACT_RATIO = 4;
+const OUTBOX_FILE = 'outbox.log';
 
 export interface OutboxItem {
   key: string;

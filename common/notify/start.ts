@@ -3,13 +3,15 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WEBHOOK_SECRET_FILE } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { ManagerState } from '../manager/state.ts';
 import { loadOrCreateToken } from '../manager/token.ts';
 import { WEBHOOK_FORMATS, type WebhookFormat } from './formats.ts';
 import { checkUrl } from './http-post.ts';
 import { Notifier, type NotifierOptions, type WebhookTarget } from './notifier.ts';
+
+/** The webhook signing key's file in the data folder, made on first use. */
+export const WEBHOOK_SECRET_FILE = 'webhook-secret';
 
 export interface NotifyConfig {
   alertmanagers: string[];

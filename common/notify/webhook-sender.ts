@@ -6,12 +6,20 @@
 // hold back every later one.
 
 import { createHmac } from 'node:crypto';
-import { WEBHOOK_EVENT_HEADER, WEBHOOK_REJECT_ATTEMPTS, WEBHOOK_SIGNATURE_HEADER } from '../constants.ts';
 import { isHwError } from '../errors.ts';
 import { Courier, type CourierOptions } from './courier.ts';
 import type { WebhookFormat } from './formats.ts';
 import { displayUrl, postJson } from './http-post.ts';
 import type { Outbox } from './outbox.ts';
+
+/**
+ * A webhook event the receiver refuses with a 4xx (not 408/425/429) this many times in a row is set
+ * aside (recorded, counted as rejected) so it does not hold back every event queued behind it.
+ */
+export const WEBHOOK_REJECT_ATTEMPTS = 5;
+/** Headers of a webhook POST: the body's signature and the event's id. */
+const WEBHOOK_SIGNATURE_HEADER = 'x-hostwatch-signature';
+const WEBHOOK_EVENT_HEADER = 'x-hostwatch-event';
 
 export interface WebhookItem {
   id: string;

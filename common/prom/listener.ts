@@ -8,8 +8,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HwError } from '../errors.ts';
 import { createListener, listen, type HttpLimits } from '../http/server.ts';
 import { route, routeTable, type Route } from '../http/route-table.ts';
-import { LogThrottle } from '../log/throttle.ts';
-import { tokenMatches } from '../manager/token.ts';
+import { LogThrottle } from '../util/throttle.ts';
+import { secretMatches } from '../util/secret.ts';
 import { formatHostPort, isLoopback, type HostPort } from '../net/address.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import type { AlertRecord } from '../manager/state.ts';
@@ -54,7 +54,7 @@ export async function startMetricsListener(o: MetricsListenerOptions): Promise<M
     routes: metricsRoutes(source),
     surfaces: ['metrics'],
     auth: {
-      ...(secure ? { metricsToken: (given: string) => tokenMatches(given, o.token!) } : {}),
+      ...(secure ? { metricsToken: (given: string) => secretMatches(given, o.token!) } : {}),
       onUnauthorized: (req: IncomingMessage) => {
         const addr = req.socket.remoteAddress ?? '';
         const n = refused.note(addr);

@@ -1,13 +1,15 @@
 // Starts the `--metrics` listener for a serving manager: loopback plain, elsewhere HTTPS with the
 // manager's certificate and the token of <data-dir>/metrics-token.
 
-import { METRICS_TOKEN_FILE } from '../constants.ts';
 import type { Manager } from '../manager/manager.ts';
 import { loadOrCreateToken } from '../manager/token.ts';
 import { isLoopback, type HostPort } from '../net/address.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { startMetricsListener, type MetricsListener, type MetricsListenerLimits } from './listener.ts';
+
+/** The bearer token of `/metrics` and `/sd` outside loopback, in the data folder. */
+export const METRICS_TOKEN_FILE = 'metrics-token';
 
 export async function startMetrics(
   manager: Manager, address: HostPort, dataDir: string, tls: TlsIdentity, notifier: Notifier | undefined, limits: MetricsListenerLimits = {},

@@ -3,12 +3,12 @@
 // adjusts or turns off rules for the agents a glob or label=value selects, later entries winning.
 
 import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
-import { MAX_RULES } from '../constants.ts';
+import { MAX_RULES } from '../wire/constants.ts';
 import type { ConfigContext, SectionReader } from '../config/file.ts';
 import { closest } from '../config/keys.ts';
 import { DEFAULT_EXCLUDE_FSTYPES, defaultClear, METRICS, RULE_NAME_RE, valueParser, type Metric, type Rule } from './rule.ts';
 import { checkSelector } from './selector.ts';
-import { parseDuration, type Parsed } from './units.ts';
+import { parseDuration, type Parsed } from '../util/units.ts';
 
 /** What an `agents:` entry changes in one rule: numbers already in the rule's units. */
 export interface RuleChange {

@@ -1,7 +1,7 @@
 // The manager config's `labels:` section (labels.ts says what labels are).
 
 import { isMap, isScalar, type Node, type Pair } from 'yaml';
-import { MAX_LABELS } from '../constants.ts';
+import { MAX_LABELS } from '../wire/constants.ts';
 import type { ConfigContext, SectionReader } from '../config/file.ts';
 import { labelProblem, type LabelAssign } from './labels.ts';
 import { checkSelector } from './selector.ts';

@@ -3,7 +3,7 @@
 // and rule overrides, shown by `agents`. The config's `labels:` section is read in labels-config.ts
 // (it needs the YAML library, which the agent does not load).
 
-import { MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS } from '../constants.ts';
+import { MAX_LABELS, MAX_LABEL_KEY, MAX_LABEL_VALUE } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
 import { matches, type Selectable } from './selector.ts';
 

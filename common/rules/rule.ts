@@ -2,8 +2,12 @@
 // sends to the agent (the `rules` message) and the agent's evaluator runs. Durations in seconds,
 // sizes in bytes, rates in bytes per second, percentages as 0-100.
 
-import { CPU_HYSTERESIS, RULE_CLEAR_FRACTION } from '../constants.ts';
-import { parseCount, parsePercent, parseSize, type Parsed } from './units.ts';
+import { parseCount, parsePercent, parseSize, type Parsed } from '../util/units.ts';
+
+/** CPU_NORMAL needs usage below threshold minus this many points, so 79-81% does not flap. */
+export const CPU_HYSTERESIS = 5;
+/** Default distance of a rule's `clear` from its threshold for rates and counts (percentages: CPU_HYSTERESIS points). */
+const RULE_CLEAR_FRACTION = 0.05;
 
 export const METRICS = ['cpu', 'memory', 'swap', 'disk', 'net_rx_rate', 'net_tx_rate', 'processes'] as const;
 export type Metric = (typeof METRICS)[number];

@@ -8,9 +8,9 @@ import { STREAM_DEFAULTS } from '../api/streams.ts';
 import type { HttpLimits } from '../http/server.ts';
 import { openapi } from '../http/openapi.ts';
 import { routeTable, type Route, type Surface } from '../http/route-table.ts';
-import { LogThrottle } from '../log/throttle.ts';
+import { LogThrottle } from '../util/throttle.ts';
 import type { Manager } from '../manager/manager.ts';
-import { tokenMatches } from '../manager/token.ts';
+import { secretMatches } from '../util/secret.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Dashboard } from '../web/dashboard.ts';
 import { dashboardRoutes } from '../web/routes.ts';
@@ -53,10 +53,10 @@ export function controlHandler(d: ControlDeps, o: { surfaces: Surface[]; takesTo
     routes: controlRoutes(d, onSlow),
     surfaces: o.surfaces,
     auth: {
-      ...(o.takesToken ? { token: (given: string) => tokenMatches(given, d.token) } : {}),
+      ...(o.takesToken ? { token: (given: string) => secretMatches(given, d.token) } : {}),
       ...(dash ? {
         session: (req: IncomingMessage) => dash.sessionOf(req),
-        csrfMatches: (s: { csrf: string }, given: string | undefined) => !!given && tokenMatches(given, s.csrf),
+        csrfMatches: (s: { csrf: string }, given: string | undefined) => !!given && secretMatches(given, s.csrf),
       } : {}),
       onUnauthorized: (req) => {
         // Once a minute per address at most, with a count: a loop of guesses must not fill the disk.

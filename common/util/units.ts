@@ -1,5 +1,7 @@
 // Durations and sizes as people write them: one grammar each for every flag, config key, API field
-// and console word, so `--for 90`, `for: 90` and `{"for": "90"}` all mean 90 seconds.
+// and console word, so `--for 90`, `for: 90` and `{"for": "90"}` all mean 90 seconds. Percentages
+// and counts for rule thresholds too. Each parser returns the number or a message saying what is
+// accepted; a config file places the message at its line.
 
 import { HwError } from '../errors.ts';
 
@@ -62,4 +64,19 @@ export function sizeBytes(v: unknown, what: string): number {
   const r = parseSize(v, { rate: false });
   if (!r.ok) throw new HwError('BAD_ARGS', `${what}: ${r.error}`);
   return Math.round(r.value);
+}
+
+/** A percentage from 0 to 100, as `90` or `"90%"`. */
+export function parsePercent(v: unknown): Parsed {
+  const s = typeof v === 'number' ? String(v) : String(v).trim().replace(/%$/, '');
+  const n = /^\d+(\.\d+)?$/.test(s) ? Number(s) : NaN;
+  if (!(n >= 0 && n <= 100)) return { ok: false, error: `bad percentage "${String(v)}": a number from 0 to 100` };
+  return { ok: true, value: n };
+}
+
+/** A plain count (processes). */
+export function parseCount(v: unknown): Parsed {
+  const n = typeof v === 'number' ? v : /^\d+$/.test(String(v).trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) return { ok: false, error: `bad count "${String(v)}": a whole number` };
+  return { ok: true, value: n };
 }

@@ -4,7 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HwError } from '../errors.ts';
-import { LogThrottle } from '../log/throttle.ts';
+import { LogThrottle } from '../util/throttle.ts';
 import type { Manager } from '../manager/manager.ts';
 import { EventStream } from './event-stream.ts';
 import { sendJson } from '../http/reply.ts';

@@ -8,10 +8,23 @@
 //   event: command  data: the recorded event  a command run by anyone (who, what, outcome, sha256)
 
 import type { ServerResponse } from 'node:http';
-import { WEB_MAX_STREAMS, WEB_STREAM_FLUSH_MS, WEB_STREAM_MAX_QUEUED, WEB_STREAM_PING_MS } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import type { LoggedEvent } from '../manager/event-log.ts';
-import { agentJson, alertJson, type AgentRecord, type AlertRecord, type ManagerState } from '../manager/state.ts';
+import type { AgentRecord, AlertRecord, ManagerState } from '../manager/state.ts';
+import { agentJson, alertJson } from '../api/json.ts';
+
+/**
+ * Dashboards connected to the event stream at once; more are refused with TOO_MANY_CONNECTIONS.
+ * Each stream holds a connection: kept below API_MAX_CONNECTIONS so that open dashboards alone
+ * never fill the control API's cap (the CLI and the pages' own requests keep the rest).
+ */
+const WEB_MAX_STREAMS = 100;
+/** Unsent bytes a dashboard may have queued before it is cut (it reconnects and reloads). */
+const WEB_STREAM_MAX_QUEUED = 2 * 1024 * 1024;
+/** Agent changes are sent to dashboards together at most this often. */
+const WEB_STREAM_FLUSH_MS = 250;
+/** A comment line this often keeps proxies from closing an idle stream and finds dead peers. */
+const WEB_STREAM_PING_MS = 15_000;
 
 interface StreamClient {
   res: ServerResponse;

@@ -2,7 +2,9 @@
 // gone. The console prints one at start; `manager login-link` asks the running manager for another.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { WEB_LOGIN_LINK_MS } from '../constants.ts';
+
+/** A one-time sign-in link is valid this long, and once. */
+const WEB_LOGIN_LINK_MS = 10 * 60_000;
 
 export interface LinkGrant {
   /** a user of users.json, or undefined for the console's own administrator session */

@@ -3,9 +3,14 @@
 // everyone out, which is what an administrator expects of a restart.
 
 import { randomBytes } from 'node:crypto';
-import { WEB_MAX_SESSIONS, WEB_SESSION_IDLE_MS, WEB_SESSION_MAX_MS } from '../constants.ts';
-import { tokenMatches } from '../manager/token.ts';
+import { secretMatches } from '../util/secret.ts';
 import type { Role } from './users.ts';
+
+/** A dashboard session ends after this long without a request, and at the latest after WEB_SESSION_MAX_MS. */
+const WEB_SESSION_IDLE_MS = 12 * 3600_000;
+const WEB_SESSION_MAX_MS = 7 * 24 * 3600_000;
+/** Sessions kept at once; past this the oldest is dropped. */
+const WEB_MAX_SESSIONS = 1000;
 
 export interface Session {
   id: string;
@@ -65,7 +70,7 @@ export class Sessions {
   }
 
   csrfMatches(s: Session, given: string | undefined): boolean {
-    return !!given && tokenMatches(given, s.csrf);
+    return !!given && secretMatches(given, s.csrf);
   }
 
   /**

@@ -5,9 +5,11 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { WEB_SCRYPT } from '../constants.ts';
 import { HwError } from '../errors.ts';
 import { writeDurable } from '../fs/durable.ts';
+
+/** scrypt cost for stored passwords (N = 2^15, r = 8: about 32 MiB and 50-100 ms a check). */
+const WEB_SCRYPT = { N: 1 << 15, r: 8, p: 1, keylen: 32, maxmem: 64 * 1024 * 1024 } as const;
 
 export const USERS_FILE = 'users.json';
 export type Role = 'admin' | 'viewer';

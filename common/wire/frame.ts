@@ -11,7 +11,7 @@
 // at most at a time): reassembling it into one buffer was a tenth of the manager's CPU on a download,
 // and whoever forwards it writes the slices as they are.
 
-import { MAX_FRAME_BYTES } from '../constants.ts';
+import { MAX_FRAME_BYTES } from './constants.ts';
 import { HwError } from '../errors.ts';
 
 export const HEADER_BYTES = 5;

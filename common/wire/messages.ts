@@ -1,10 +1,10 @@
 // Every message of the protocol, its type, and its validation at the boundary. See PROTOCOL.md.
 
-import { FS_TYPE_MAX, MAX_INTERVAL_S, MAX_LABEL_VALUE, MAX_LABELS, MAX_RULE_SERIES, MAX_RULES, MIN_INTERVAL_S, MOUNT_PATH_MAX } from '../constants.ts';
+import { FS_TYPE_MAX, MAX_INTERVAL_S, MAX_LABELS, MAX_LABEL_VALUE, MAX_RULES, MAX_RULE_SERIES, MIN_INTERVAL_S, MOUNT_PATH_MAX } from './constants.ts';
 import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 import {
   arr, bool, int, isObj, num, numIn, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';

@@ -6,11 +6,10 @@
 
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import {
-  HEARTBEAT_MISSES, HEARTBEAT_MS, MAX_FRAME_BYTES, MAX_UNSENT_BYTES, SEND_BUFFER_BYTES, SLOW_PEER_TIMEOUT_MS,
-} from '../constants.ts';
+import { HEARTBEAT_MISSES, HEARTBEAT_MS, MAX_FRAME_BYTES } from './constants.ts';
+import { MAX_UNSENT_BYTES, SEND_BUFFER_BYTES, SLOW_PEER_TIMEOUT_MS } from './peer-limits.ts';
 import { HwError } from '../errors.ts';
-import { drained } from './drain.ts';
+import { drained } from '../util/drain.ts';
 import { FrameDecoder, KIND_JSON, encodeDataHeader, encodeJson } from './frame.ts';
 
 export interface PeerOptions<In> {

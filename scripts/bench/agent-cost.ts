@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_INTERVAL_S } from '../../common/constants.ts';
+import { DEFAULT_INTERVAL_S } from '../../common/agent/start.ts';
 import { CLK_TCK, CpuMeter, MachineMeter, treeMemory } from './proc-stats.ts';
 import {
   defaultInterface, ensurePeers, NODE_EXPORTER, packageVersion, scrape, SEVEN_COLLECTORS, sevenFromExposition, startNodeExporter, startZabbix,

@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { request, type IncomingMessage } from 'node:http';
 import { Agent } from '../../common/agent/agent.ts';
 import { drivenDeps, uuidOf } from '../lib/fleet.ts';
-import { Backoff } from '../../common/agent/backoff.ts';
+import { Backoff } from '../../common/util/backoff.ts';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
 import { fmt, quantile, sleep, startManager, tempDir, waitFor, type ManagerProc } from './procs.ts';
 import { table, type Ctx, type Goal, type Outcome, type Scenario } from './report.ts';

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { VERSION } from '../../common/constants.ts';
+import { VERSION } from '../../common/version.ts';
 import { agentCost } from './agent-cost.ts';
 import { alertLatency } from './alert-latency.ts';
 import { dashboard } from './dashboard.ts';

@@ -8,11 +8,10 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { HISTORY_FLUSH_MS } from '../../common/constants.ts';
+import { HISTORY_FLUSH_MS, DEFAULT_RETENTION, FLUSH_SLICES, HistoryStore, tierSpecs } from '../../common/history/store.ts';
 import { layout } from '../../common/history/format.ts';
 import { agentHistory, fleetHistory } from '../../common/history/query.ts';
-import { DEFAULT_RETENTION, FLUSH_SLICES, HistoryStore, tierSpecs } from '../../common/history/store.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../../common/metrics/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage } from '../../common/collect/types.ts';
 import { quantile, sleep, tempDir } from './procs.ts';
 
 const fmt = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');

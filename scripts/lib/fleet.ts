@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { Agent, type AgentDeps } from '../../common/agent/agent.ts';
-import { Backoff } from '../../common/agent/backoff.ts';
+import { Backoff } from '../../common/util/backoff.ts';
 import type { TlsIdentity } from '../../common/security/tls-identity.ts';
 
 export interface FleetOptions {

@@ -11,7 +11,7 @@ import {
 import { open, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FILE_CHUNK_BYTES } from '../../common/constants.ts';
+import { FILE_CHUNK_BYTES } from '../../common/wire/constants.ts';
 import { HwError } from '../../common/errors.ts';
 import { FileSender, type FileSystem } from '../../common/agent/file-sender.ts';
 import { insideRoots } from '../../common/agent/files-root.ts';

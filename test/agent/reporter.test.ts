@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Reporter } from '../../common/agent/reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from '../../common/agent/sample-backlog.ts';
-import type { Sample } from '../../common/metrics/types.ts';
+import type { Sample } from '../../common/collect/types.ts';
 import { parseAgentMessage, parseManagerMessage, type AgentMessage, type ManagerMessage } from '../../common/wire/messages.ts';
 import { Peer } from '../../common/wire/peer.ts';
 import { timed, waitFor } from '../harness.helper.ts';

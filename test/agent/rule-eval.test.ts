@@ -4,9 +4,8 @@
 // The CPU rule from the flags keeps the behaviour (and types) of the CPU alert it replaces.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CPU_HYSTERESIS } from '../../common/constants.ts';
+import { CPU_HYSTERESIS, alertType, cpuRuleFromFlags, type Rule } from '../../common/rules/rule.ts';
 import { RuleEvaluator, type RuleDecision, type RuleInputs } from '../../common/agent/rule-eval.ts';
-import { alertType, cpuRuleFromFlags, type Rule } from '../../common/rules/rule.ts';
 
 const test = suite('agent/rule-eval');
 

@@ -2,9 +2,8 @@
 // bounded with a count of what the bound dropped.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryBacklog } from '../../common/agent/sample-backlog.ts';
-import { BACKFILL_MAX_SAMPLES } from '../../common/constants.ts';
-import type { Sample } from '../../common/metrics/types.ts';
+import { MemoryBacklog, BACKFILL_MAX_SAMPLES } from '../../common/agent/sample-backlog.ts';
+import type { Sample } from '../../common/collect/types.ts';
 
 const test = suite('agent/sample-backlog');
 

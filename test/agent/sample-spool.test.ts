@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SampleSpool } from '../../common/agent/sample-spool.ts';
-import type { Sample } from '../../common/metrics/types.ts';
+import type { Sample } from '../../common/collect/types.ts';
 import { tempDir } from '../harness.helper.ts';
 
 const sample = (at: number): Sample => ({

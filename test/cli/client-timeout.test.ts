@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HttpClient } from '../../common/cli/client.ts';
+import { CLIENT_RESPONSE_TIMEOUT_MS, HttpClient } from '../../common/cli/client.ts';
+import { COMMAND_TIMEOUT_MS } from '../../common/manager/agent-link.ts';
 import { codeOfAsync, timed } from '../harness.helper.ts';
 
 const test = suite('cli/client-timeout');
@@ -41,6 +42,10 @@ async function frozenPort(): Promise<number> {
   }
   throw new Error('the accept queue never filled');
 }
+
+test('the client waits longer for an answer than the manager waits for an agent, so it sees the TIMEOUT', () => {
+  assert.ok(CLIENT_RESPONSE_TIMEOUT_MS >= COMMAND_TIMEOUT_MS + 10_000, `${CLIENT_RESPONSE_TIMEOUT_MS} vs ${COMMAND_TIMEOUT_MS}`);
+});
 
 test('a connect that hangs ends in TIMEOUT after connectTimeoutMs, naming the address', timed(20_000, async () => {
   const port = await frozenPort();

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { parseConfigText } from '../../common/config/file.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from '../../common/rules/config.ts';
 import { rulesFor } from '../../common/rules/resolve.ts';
-import { parseDuration, parseSize } from '../../common/rules/units.ts';
+import { parseDuration, parseSize } from '../../common/util/units.ts';
 
 const parse = (text: string) => parseConfigText(text, 'h.yaml', [], RULE_READERS, finishRules);
 

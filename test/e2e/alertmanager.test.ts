@@ -4,7 +4,7 @@
 // alerts still undelivered delivers them after its restart.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Backoff } from '../../common/agent/backoff.ts';
+import { Backoff } from '../../common/util/backoff.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { startReceiver, type Receiver } from '../notify/receiver.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HISTORY_FLUSH_MS } from '../../common/constants.ts';
+import { HISTORY_FLUSH_MS } from '../../common/history/store.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cliJson, startAgent, startManager, waitOnline } from './procs.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';

@@ -2,7 +2,7 @@
 // test can drive the agent's CPU reading and watch the state directly.
 
 import { Agent, type AgentConfig, type AgentDeps } from '../../common/agent/agent.ts';
-import { Backoff } from '../../common/agent/backoff.ts';
+import { Backoff } from '../../common/util/backoff.ts';
 import { Allowlist } from '../../common/security/allowlist.ts';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../common/security/tls-identity.ts';
 import { serve, type ServeConfig, type Serving } from '../../common/serve/serve.ts';

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BACKOFF_CAP_MS } from '../../common/constants.ts';
+import { BACKOFF_CAP_MS } from '../../common/util/backoff.ts';
 import { Fatal, tempDir, waitFor } from '../harness.helper.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -4,7 +4,7 @@
 // an alert from each fleet reaches the one Alertmanager.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Backoff } from '../../common/agent/backoff.ts';
+import { Backoff } from '../../common/util/backoff.ts';
 import { timed, waitFor } from '../harness.helper.ts';
 import { startReceiver } from '../notify/receiver.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { layout } from '../../common/history/format.ts';
 import { agentHistory, fleetHistory } from '../../common/history/query.ts';
 import { HistoryStore, tierSpecs, DEFAULT_RETENTION } from '../../common/history/store.ts';
-import type { Metrics } from '../../common/metrics/types.ts';
+import type { Metrics } from '../../common/collect/types.ts';
 import { tempDir } from '../harness.helper.ts';
 
 const T0 = Date.UTC(2026, 0, 1);

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AlertIntake } from '../../common/manager/alert-intake.ts';
 import { ManagerState } from '../../common/manager/state.ts';
-import { LogThrottle } from '../../common/log/throttle.ts';
+import { LogThrottle } from '../../common/util/throttle.ts';
 import { Allowlist } from '../../common/security/allowlist.ts';
 import { seal, split, verify } from '../../common/security/udp-mac.ts';
 

@@ -3,10 +3,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { ALERT_DEDUPE_WINDOW } from '../../common/constants.ts';
+import { ALERT_DEDUPE_WINDOW } from '../../common/manager/alert-dedupe.ts';
 import { HwError } from '../../common/errors.ts';
 import { EventLog } from '../../common/manager/event-log.ts';
-import { ManagerState, agentJson, type AgentRecord, type AlertRecord } from '../../common/manager/state.ts';
+import { ManagerState, type AgentRecord, type AlertRecord } from '../../common/manager/state.ts';
+import { agentJson } from '../../common/api/json.ts';
 import { cleanTempDirs, tempDir, codeOf } from '../harness.helper.ts';
 
 const test = suite('manager/state');

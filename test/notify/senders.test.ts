@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Backoff } from '../../common/agent/backoff.ts';
+import { Backoff } from '../../common/util/backoff.ts';
 import { ManagerState } from '../../common/manager/state.ts';
 import { alertsEndpoint } from '../../common/notify/alertmanager-sender.ts';
 import { Notifier } from '../../common/notify/notifier.ts';

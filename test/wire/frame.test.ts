@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MAX_FRAME_BYTES } from '../../common/constants.ts';
+import { MAX_FRAME_BYTES } from '../../common/wire/constants.ts';
 import { HwError } from '../../common/errors.ts';
 import {
   FrameDecoder, HEADER_BYTES, KIND_DATA, KIND_JSON, encodeDataHeader, encodeJson, type Frame,

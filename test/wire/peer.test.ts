@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MAX_FRAME_BYTES } from '../../common/constants.ts';
+import { MAX_FRAME_BYTES } from '../../common/wire/constants.ts';
 import { HwError } from '../../common/errors.ts';
 import { FrameDecoder, KIND_JSON, encodeJson } from '../../common/wire/frame.ts';
 import {
@@ -268,9 +268,10 @@ test('fail(err) closes with that error; the other side sees a plain close', time
   assert.ok(errA === undefined || !(errA instanceof HwError), String(errA));
 }));
 
-// Regression test (a bug, now fixed, in common/wire/drain.ts:134-141): events.once() rejects when the stream emits 'error', so a
-// connection reset while a send waits for drain surfaces as the raw socket error (ECONNRESET, no
-// .code HwError) instead of DISCONNECTED. Fails until drained() treats an error like a close.
+// Regression test (a bug, now fixed, in the wait for drain, common/util/drain.ts): events.once()
+// rejected when the stream emitted 'error', so a connection reset while a send waited for drain
+// surfaced as the raw socket error (ECONNRESET, no .code HwError) instead of DISCONNECTED. drained()
+// now treats an error like a close.
 test('a send blocked on backpressure rejects with DISCONNECTED when the connection dies', timed(10_000, async () => {
   const p = await pair();
   const a = agentPeer(p);
