@@ -6,7 +6,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
-import { normalizeAddress } from '../security/allowlist.ts';
+import { normalizeAddress } from '../net/address.ts';
 import { seal, split, verify } from '../security/udp-mac.ts';
 import { parseAckDatagram, type AlertMsg } from '../wire/messages.ts';
 

@@ -8,14 +8,14 @@ import { createServer as createHttp, type IncomingMessage, type Server, type Ser
 import { createServer as createHttps } from 'node:https';
 import { isIPv4, type Socket } from 'node:net';
 import { HwError } from '../errors.ts';
-import type { HostPort } from '../net/address.ts';
+import { addressGroup, type HostPort } from '../net/address.ts';
 import { listenError } from '../net/listen-error.ts';
 import { sendError } from './reply.ts';
 
 export interface HttpLimits {
   /** connections open at once; past it a new one is answered 503 TOO_MANY_CONNECTIONS */
   maxConnections?: number;
-  /** connections open at once from one address (TLS handshakes included), so a few hosts cannot take every slot */
+  /** connections open at once from one address (an IPv6 one by its /64; TLS handshakes included), so a few hosts cannot take every slot */
   maxPerAddress?: number;
   headersTimeoutMs?: number;
   /** the whole request, body included; a response may stream for as long as it needs */
@@ -84,8 +84,9 @@ function capConnections(server: Server, l: Required<HttpLimits>, what: string, t
   };
   server.on('connection', (socket: Socket) => {
     // A Unix socket has no address: the file's mode keeps others out, and every client is "local".
-    const address = socket.remoteAddress;
-    if (address === undefined) return;
+    if (socket.remoteAddress === undefined) return;
+    // An IPv6 host is commonly given a whole /64: counted by its /64, as every per-address limit is.
+    const address = addressGroup(socket.remoteAddress);
     const n = perAddress.get(address) ?? 0;
     if (n >= l.maxPerAddress) {
       if (tls) socket.destroy(); // before TLS there is no way to say why

@@ -7,7 +7,8 @@
 // (for an agent that named signed-acks in its hello; older agents get the plain ack they parse).
 
 import { HwError } from '../errors.ts';
-import { normalizeAddress, type Allowlist } from '../security/allowlist.ts';
+import { type Allowlist } from '../security/allowlist.ts';
+import { normalizeAddress } from '../net/address.ts';
 import { seal, split, verify } from '../security/udp-mac.ts';
 import { MAX_DATAGRAM_BYTES } from '../wire/constants.ts';
 import { parseAlertDatagram } from '../wire/messages.ts';

@@ -25,7 +25,7 @@ import { STORAGE_RETRY_MS } from './event-log.ts';
 import { isHwError } from '../errors.ts';
 import { readState, writeDurable } from '../fs/durable.ts';
 import { HwError } from '../errors.ts';
-import { addressGroup } from '../security/allowlist.ts';
+import { addressGroup } from '../net/address.ts';
 
 /** agents.json: what agents bring in themselves is saved at most this often. */
 const ENROLL_SAVE_DELAY_MS = 1000;

@@ -5,7 +5,8 @@
 // holding connections open in their handshake cannot take every slot: anyone else still gets one.
 
 import type { Socket } from 'node:net';
-import { addressGroup, normalizeAddress, type Allowlist } from '../security/allowlist.ts';
+import type { Allowlist } from '../security/allowlist.ts';
+import { addressGroup, normalizeAddress } from '../net/address.ts';
 import { RateLimiter } from '../security/rate-limit.ts';
 import type { Audit } from './audit.ts';
 

@@ -52,3 +52,24 @@ export function formatHostPort(h: HostPort): string {
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
+
+/** '::ffff:10.0.0.5' -> '10.0.0.5'; anything else unchanged. */
+export function normalizeAddress(addr: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
+  return m ? m[1]! : addr;
+}
+
+/**
+ * The unit per-address limits count by: an IPv4 address itself, an IPv6 address's /64 (one host
+ * is commonly given a whole /64, so counting single IPv6 addresses would bound nothing).
+ */
+export function addressGroup(addr: string): string {
+  const ip = normalizeAddress(addr).replace(/%.*$/, '');
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail] = ip.split('::');
+  const groups = (s: string) => (s ? s.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : []);
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  const all = [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}

@@ -8,6 +8,7 @@ import { LogThrottle } from '../util/throttle.ts';
 import type { Manager } from '../manager/manager.ts';
 import { EventStream } from './event-stream.ts';
 import { sendJson } from '../http/reply.ts';
+import { addressGroup } from '../net/address.ts';
 import { cookies, isHttps, readJsonBody } from './http.ts';
 import { LoginLimit } from './login-limit.ts';
 import { LoginLinks } from './login-links.ts';
@@ -74,8 +75,10 @@ export class Dashboard {
     const name = typeof body.username === 'string' ? body.username.slice(0, 100) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
     const address = req.socket.remoteAddress ?? '';
-    // Counted before the hash: a burst of guesses sent at once is refused past the limit.
-    const wait = this.limit.begin(address, name);
+    // Counted by /64 for IPv6, as every per-address limit is; before the hash, so that a burst of
+    // guesses sent at once is refused past the limit.
+    const group = addressGroup(address);
+    const wait = this.limit.begin(group, name);
     if (wait > 0) {
       sendJson(res, 429, { error: { code: 'RATE_LIMITED', message: `too many sign-in attempts: try again in ${wait} s` } }, { 'retry-after': String(wait) });
       return;
@@ -92,7 +95,7 @@ export class Dashboard {
       }
       this.openSession(req, res, u, 'password');
     } finally {
-      this.limit.end(address, name, ok);
+      this.limit.end(group, name, ok);
     }
   }
 

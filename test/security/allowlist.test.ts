@@ -2,7 +2,8 @@
 // treated as IPv4, loopback only by default, and a coded error for anything that is not an address.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Allowlist, LOOPBACK_ALLOW, addressGroup, normalizeAddress } from '../../common/security/allowlist.ts';
+import { Allowlist, LOOPBACK_ALLOW } from '../../common/security/allowlist.ts';
+import { addressGroup, normalizeAddress } from '../../common/net/address.ts';
 import { codeOf } from '../harness.helper.ts';
 
 const test = suite('security/allowlist');
