@@ -227,7 +227,8 @@ export class Peer<In extends PingLike, Out extends PingLike> extends EventEmitte
         this.emit('data', f.stream, f.data, f.bytes);
       }
     }
-    if (pongs && !this.closed) this.write(encodeJsonAll(pongs));
+    // Not after end(): an owner may have ended the connection on a message of this same read.
+    if (pongs && !this.closed && this.stream.writable) this.write(encodeJsonAll(pongs));
   }
 
   private armHeartbeat(): void {

@@ -148,6 +148,16 @@ test('a burst of pings is answered ping for ping, in order, the pongs of one rea
   assert.ok(writes.length < n / 10, `${writes.length} writes for ${n} pongs`);
 }));
 
+test('a ping in the same read as a message the owner ends the connection on: closed cleanly, nothing written after end', timed(5000, async () => {
+  const p = await pair();
+  const m = managerPeer(p);
+  m.on('message', (msg) => { if (msg.type === 'bye') m.end(); });
+  const closed = closeOf(m);
+  p.client.on('end', () => p.client.end());
+  p.client.write(Buffer.concat([encodeJson({ type: 'ping', at: 1 }), encodeJson({ type: 'bye', reason: 'done' })]));
+  assert.is(await closed, undefined);
+}));
+
 test('pongs keep a fast-heartbeat peer alive when the other side never pings', timed(5000, async () => {
   const p = await pair();
   // Ten misses of 50 ms: a loaded machine's timer jitter (tens of ms) is not a dead peer.
