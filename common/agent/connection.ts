@@ -200,7 +200,9 @@ export function fmt(a: ManagerAddress): string {
 function describe(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED') return 'connection refused (is the manager running on that port?)';
-  if (code === 'ECONNRESET') return 'connection reset (not in the manager\'s --allow list?)';
+  // The manager's gate resets what it refuses before TLS: an address outside --allow, and under a
+  // burst one past its per-address rate or its connections in handshake (retried with backoff).
+  if (code === 'ECONNRESET') return 'connection reset (not in the manager\'s --allow list, or the manager is busy with other connections?)';
   if (code === 'ETIMEDOUT') return 'connection timed out';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name not found';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';

@@ -34,6 +34,27 @@ export function encodeJson(value: unknown): Buffer {
   return out;
 }
 
+/** Several JSON messages as consecutive frames in one buffer (one allocation for them all). */
+export function encodeJsonAll(values: readonly unknown[]): Buffer {
+  const bodies = values.map((v) => JSON.stringify(v));
+  let total = 0;
+  const lengths = bodies.map((b) => {
+    const n = Buffer.byteLength(b, 'utf8');
+    if (n > MAX_FRAME_BYTES) throw new HwError('FRAME_TOO_LARGE', `message of ${n} bytes exceeds ${MAX_FRAME_BYTES}`);
+    total += HEADER_BYTES + n;
+    return n;
+  });
+  const out = Buffer.allocUnsafe(total);
+  let off = 0;
+  for (let i = 0; i < bodies.length; i++) {
+    out.writeUInt32BE(lengths[i]!, off);
+    out[off + 4] = KIND_JSON;
+    off += HEADER_BYTES;
+    off += out.write(bodies[i]!, off, 'utf8');
+  }
+  return out;
+}
+
 /** Header for a data chunk; send it followed by `data` (no copy of the chunk). */
 export function encodeDataHeader(stream: number, dataLength: number): Buffer {
   const len = 4 + dataLength;

@@ -4,7 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SampleSpool } from '../../common/agent/sample-spool.ts';
 import type { Sample } from '../../common/collect/types.ts';
-import { tempDir } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir } from '../harness.helper.ts';
+
+test.after(() => cleanTempDirs());
 
 const sample = (at: number): Sample => ({
   at, metrics: { cpuPercent: at % 100, memPercent: 1, diskPercent: 2, netRxBytes: 3, netTxBytes: 4, uptimeSeconds: 5, processCount: 6 },

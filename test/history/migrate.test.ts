@@ -5,7 +5,9 @@ import * as assert from 'uvu/assert';
 import { migrateOldHistory, parseOldHistory } from '../../common/history/migrate.ts';
 import { agentHistory } from '../../common/history/query.ts';
 import { HistoryStore } from '../../common/history/store.ts';
-import { tempDir } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir } from '../harness.helper.ts';
+
+test.after(() => cleanTempDirs());
 
 /** history.bin as the previous version wrote it (big-endian; NaN for a missing value). */
 function oldFile(agents: [string, { at: number; cpu: number; backfill?: boolean }[]][]): Buffer {

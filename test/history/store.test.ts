@@ -10,7 +10,9 @@ import { layout } from '../../common/history/format.ts';
 import { agentHistory, fleetHistory } from '../../common/history/query.ts';
 import { HistoryStore, tierSpecs, DEFAULT_RETENTION } from '../../common/history/store.ts';
 import type { Metrics } from '../../common/collect/types.ts';
-import { tempDir } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir } from '../harness.helper.ts';
+
+test.after(() => cleanTempDirs());
 
 const T0 = Date.UTC(2026, 0, 1);
 const M = 60_000;

@@ -260,6 +260,9 @@ test('a restart of the notifier delivers what the outbox still held', timed(10_0
   cpu(s, 'CPU_NORMAL', 4);
   await waitFor(() => w.attempts >= 2, 5000, 'failing attempts');
   await n.close();
+  // An attempt in flight at close still ends (refused here); were the failures cleared before it
+  // reached the receiver, it would deliver a third copy (close() does not abort it, by design).
+  await n.settled();
   w.failures.length = 0;
   const again = notifier(state(), { hooks: [{ url: w.url }], dataDir });
   await waitFor(() => w.got.length === 2, 5000, 'both after the restart');

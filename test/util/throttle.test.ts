@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LOG_THROTTLE_PERIOD_MS, LogThrottle } from '../../common/util/throttle.ts';
 
-const test = suite('log/throttle');
+const test = suite('util/throttle');
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -66,25 +66,22 @@ test('a flood from many addresses after the table was pruned still reports new o
   assert.is(log.note('udp:old-5'), 1, 'an old key past its period is reported again');
 });
 
-// Regression test (a bug, now fixed, in common/log/throttle.ts note/prune): past 10,000 keys, every note() of a new key runs
-// prune() over the whole map, which removes nothing while the keys are younger than the period. A
-// flood of refused datagrams from spoofed source addresses (cheap with UDP, unlimited with IPv6)
-// then costs O(n) per packet (quadratic overall) and the map grows without bound. Measured here:
-// 20,000 new keys take over a second instead of a few milliseconds. Suggested fix: cap the map
-// (evict the oldest entries: a Map iterates in insertion order) and prune at most once a period.
-test('20,000 distinct refused addresses within one period cost linear time', () => {
+// A flood of spoofed source addresses (cheap with UDP, unlimited with IPv6) once made the table grow
+// without bound and every note() prune all of it. The table is capped, the oldest key evicted; the
+// time per note under such a flood is measured by `npm run bench` (scripts/bench/log-throttle.ts),
+// not asserted here: a speed limit fails on a loaded machine and proves nothing on a quiet one.
+test('20,000 distinct addresses within one period: each reported once, the table capped by evicting the oldest', () => {
   const c = clock();
   const log = new LogThrottle({ now: c.now, periodMs: 60_000 });
-  const budgetMs = 400; // a linear version does this in well under 50 ms
-  const start = performance.now();
-  let done = 0;
-  for (; done < 20_000; done++) {
-    if (done % 1000 === 0 && performance.now() - start > budgetMs) break;
-    log.note(`udp:2001:db8::${done.toString(16)}`);
+  const key = (i: number) => `udp:2001:db8::${i.toString(16)}`;
+  for (let i = 0; i < 20_000; i++) {
+    assert.is(log.note(key(i)), 1);
     c.advance(1);
   }
-  const took = performance.now() - start;
-  assert.ok(done === 20_000 && took <= budgetMs, `only ${done} notes in ${took.toFixed(0)} ms`);
+  // Still within the period: the newest 9,000 at least are remembered and held back, the oldest forgotten.
+  assert.is(log.note(key(19_999)), 0, 'the newest key is still held back');
+  assert.is(log.note(key(11_000)), 0, 'a key 9,000 back is still held back');
+  assert.is(log.note(key(0)), 1, 'the oldest key was evicted: reported again as new');
 });
 
 test.run();

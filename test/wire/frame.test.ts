@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { MAX_FRAME_BYTES } from '../../common/wire/constants.ts';
 import { HwError } from '../../common/errors.ts';
 import {
-  FrameDecoder, HEADER_BYTES, KIND_DATA, KIND_JSON, encodeDataHeader, encodeJson, type Frame,
+  FrameDecoder, HEADER_BYTES, KIND_DATA, KIND_JSON, encodeDataHeader, encodeJson, encodeJsonAll, type Frame,
 } from '../../common/wire/frame.ts';
 import { codeOf } from '../harness.helper.ts';
 
@@ -61,6 +61,12 @@ test('json round trip: header is big-endian body length and kind 1', () => {
   const d = new FrameDecoder();
   assert.equal(plain(d.push(buf)), [{ kind: KIND_JSON, json: msg }]);
   assert.is(d.bufferedBytes, 0);
+});
+
+test('encodeJsonAll: the same bytes as one encodeJson per message, multi-byte text included', () => {
+  const msgs = [{ type: 'pong', at: 1 }, { type: 'bye', reason: 'Grüße, 東京 🚀' }, 7];
+  assert.equal(encodeJsonAll(msgs), Buffer.concat(msgs.map((m) => encodeJson(m))));
+  assert.is(encodeJsonAll([]).length, 0);
 });
 
 test('data round trip: stream id and bytes survive, header counts the 4-byte stream id', () => {

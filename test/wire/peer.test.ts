@@ -130,6 +130,34 @@ test('a ping is answered with a pong carrying its `at`; neither reaches the owne
   assert.equal(seen, [{ type: 'bye', reason: 'x' }]);
 }));
 
+test('a burst of pings is answered ping for ping, in order, the pongs of one read leaving in one write', timed(5000, async () => {
+  const p = await pair();
+  const writes: number[] = [];
+  const write = p.server.write.bind(p.server) as (...a: unknown[]) => boolean;
+  p.server.write = ((...a: unknown[]) => {
+    writes.push((a[0] as Buffer).length);
+    return write(...a);
+  }) as typeof p.server.write;
+  managerPeer(p);
+  const got = collectJson(p.client);
+  const n = 500;
+  p.client.write(Buffer.concat(Array.from({ length: n }, (_, i) => encodeJson({ type: 'ping', at: i }))));
+  await waitFor(() => got.length >= n, 3000, 'every ping answered');
+  assert.equal(got, Array.from({ length: n }, (_, i) => ({ type: 'pong', at: i })));
+  // A queued write costs the heap far more than a pong's 30 bytes: one write per read, not per ping.
+  assert.ok(writes.length < n / 10, `${writes.length} writes for ${n} pongs`);
+}));
+
+test('a ping in the same read as a message the owner ends the connection on: closed cleanly, nothing written after end', timed(5000, async () => {
+  const p = await pair();
+  const m = managerPeer(p);
+  m.on('message', (msg) => { if (msg.type === 'bye') m.end(); });
+  const closed = closeOf(m);
+  p.client.on('end', () => p.client.end());
+  p.client.write(Buffer.concat([encodeJson({ type: 'ping', at: 1 }), encodeJson({ type: 'bye', reason: 'done' })]));
+  assert.is(await closed, undefined);
+}));
+
 test('pongs keep a fast-heartbeat peer alive when the other side never pings', timed(5000, async () => {
   const p = await pair();
   // Ten misses of 50 ms: a loaded machine's timer jitter (tens of ms) is not a dead peer.
