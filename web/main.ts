@@ -8,12 +8,9 @@ import { fleetPage } from './pages/fleet.ts';
 import { hostPage } from './pages/host.ts';
 import { pendingPage } from './pages/pending.ts';
 import { signInPage } from './pages/sign-in.ts';
+import type { PageContext } from './page.ts';
 import { store } from './store.ts';
 import { applyTheme, nextTheme, theme } from './theme.ts';
-
-export interface PageContext {
-  me: Me;
-}
 
 type Page = (main: HTMLElement, ctx: PageContext, arg: string) => (() => void) | void;
 

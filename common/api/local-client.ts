@@ -13,8 +13,7 @@ import type { AlertRecord } from '../manager/state.ts';
 import { agentJson, alertJson } from './json.ts';
 import { historyJson, silenceJson } from './routes.ts';
 import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from './types.ts';
-import { commandArgs, jobRequest, selection, silenceRequest, type CommandName } from './validate.ts';
-import { parseRejectSelection } from '../manager/admission.ts';
+import { commandArgs, jobRequest, rejectSelection, selection, silenceRequest, type CommandName } from './validate.ts';
 
 type Json = Record<string, any>;
 type FetchProgress = (received: number, size: number) => void;
@@ -55,7 +54,7 @@ export class LocalClient {
   }
 
   async reject(sel: { agent: string } | { address: string } | { all: true }): Promise<Agent[]> {
-    return this.manager.rejectPending(parseRejectSelection(sel), 'console').map(agentJson);
+    return this.manager.rejectPending(rejectSelection(sel), 'console').map(agentJson);
   }
 
   async reload(): Promise<Json> {

@@ -9,7 +9,6 @@ import { parseRange } from '../history/params.ts';
 import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/query.ts';
 import { select } from './jobs.ts';
 import type { Manager } from '../manager/manager.ts';
-import { parseRejectSelection } from '../manager/admission.ts';
 import { rulesJson } from './rules-view.ts';
 import type { Silence as SilenceRecord } from '../manager/silences.ts';
 import type { AgentRecord } from '../manager/state.ts';
@@ -19,7 +18,7 @@ import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
 import type { History, Silence } from './types.ts';
-import { agentRef, COMMANDS, commandArgs, fetchPath, jobRequest, selection, silenceRequest } from './validate.ts';
+import { agentRef, COMMANDS, commandArgs, fetchPath, jobRequest, rejectSelection, selection, silenceRequest } from './validate.ts';
 
 export interface ApiDeps {
   manager: Manager;
@@ -127,7 +126,7 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
     route({
       method: 'POST', path: '/api/pending/reject', access: admin, surface: api, summary: 'refuse pending agents\' keys: one, by address, or all (forgotten, disconnected, refused from then on)',
       doc: { body: { agent: 'one pending agent', address: 'every pending agent from this IP or CIDR', all: 'true: every pending agent' } },
-      input: async (i) => parseRejectSelection(await i.body()),
+      input: async (i) => rejectSelection(await i.body()),
       handle: ({ input, caller }) => m.rejectPending(input, caller.who).map(agentJson),
     }),
     route({

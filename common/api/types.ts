@@ -119,6 +119,9 @@ export interface JobSummary {
   timeout: number;
 }
 
+/** POST /api/pending/reject: one pending agent, those from an IP or CIDR range, or all. */
+export type RejectSelection = { agent: string } | { address: string } | { all: true };
+
 /** POST /api/silences. */
 export interface SilenceRequest {
   selector: string;

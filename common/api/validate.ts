@@ -6,7 +6,7 @@
 import { MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
 import { durationMs, parseDuration } from '../util/units.ts';
-import type { JobRequest, Selection, SilenceRequest } from './types.ts';
+import type { JobRequest, RejectSelection, Selection, SilenceRequest } from './types.ts';
 
 /** Hosts a command to many runs on at once (--parallel), by default and at most. */
 export const JOB_PARALLEL = { default: 10, max: 100 } as const;
@@ -109,4 +109,15 @@ export function fetchPath(v: unknown): string {
 export function agentRef(v: unknown): string {
   if (typeof v !== 'string' || !v || v.length > 256) throw new HwError('BAD_ARGS', 'name an agent: its name, id or address');
   return v;
+}
+
+/** POST /api/pending/reject, `reject <agent> | --address <ip|cidr> | --all`. */
+export function rejectSelection(input: object): RejectSelection {
+  const b = input as Record<string, unknown>;
+  const given = (['agent', 'address', 'all'] as const).filter((k) => b[k] !== undefined);
+  if (given.length !== 1) throw new HwError('BAD_ARGS', 'reject needs exactly one of "agent", "address" (an IP or CIDR range) or "all": true');
+  if (typeof b.agent === 'string' && b.agent) return { agent: b.agent };
+  if (typeof b.address === 'string' && b.address) return { address: b.address };
+  if (b.all === true) return { all: true };
+  throw new HwError('BAD_ARGS', '"agent" and "address" are non-empty strings, "all" is true');
 }

@@ -15,19 +15,7 @@ import type { Audit } from './audit.ts';
 import { Enrollment, type DropReason, type Enrolled, type EnrollmentOptions, type TrustStatus } from './enrollment.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 import { secretMatches } from '../util/secret.ts';
-
-/** Which pending agents `reject` refuses: one, those from an address or CIDR range, or all. */
-export type RejectSelection = { agent: string } | { address: string } | { all: true };
-
-/** The body of POST /api/pending/reject (and the console's reject): exactly one of agent, address, all. */
-export function parseRejectSelection(b: Record<string, unknown>): RejectSelection {
-  const given = (['agent', 'address', 'all'] as const).filter((k) => b[k] !== undefined);
-  if (given.length !== 1) throw new HwError('BAD_ARGS', 'reject needs exactly one of "agent", "address" (an IP or CIDR range) or "all": true');
-  if (typeof b.agent === 'string' && b.agent) return { agent: b.agent };
-  if (typeof b.address === 'string' && b.address) return { address: b.address };
-  if (b.all === true) return { all: true };
-  throw new HwError('BAD_ARGS', '"agent" and "address" are non-empty strings, "all" is true');
-}
+import type { RejectSelection } from '../api/types.ts';
 
 export class Admission {
   readonly enrollment: Enrollment;

@@ -24,7 +24,8 @@ import {
 } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
 import { noConfig, type ReloadOutcome } from '../config/effective.ts';
-import { Admission, type RejectSelection } from './admission.ts';
+import type { RejectSelection } from '../api/types.ts';
+import { Admission } from './admission.ts';
 import { AgentLink, type FileSink } from './agent-link.ts';
 import { AlertIntake } from './alert-intake.ts';
 import { Audit } from './audit.ts';

@@ -1,7 +1,7 @@
 // Every alert, newest first, filtered by host and type, live.
 
 import { h, replace } from '../dom.ts';
-import type { PageContext } from '../main.ts';
+import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
 import type { Alert } from '../types.ts';
 import { alertRow, alertTable } from './host.ts';

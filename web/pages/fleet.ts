@@ -4,7 +4,7 @@
 
 import { h, replace, setText } from '../dom.ts';
 import { ago, duration, pct, rate } from '../format.ts';
-import type { PageContext } from '../main.ts';
+import type { PageContext } from '../page.ts';
 import { drawSpark, sparkCanvas } from '../sparkline.ts';
 import { store } from '../store.ts';
 import { cssVar, onThemeChange } from '../theme.ts';

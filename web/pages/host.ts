@@ -8,7 +8,7 @@ import { typedConfirm } from '../confirm.ts';
 import { h, replace } from '../dom.ts';
 import { ago, bytes, duration, pct, rate, time } from '../format.ts';
 import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } from '../history.ts';
-import type { PageContext } from '../main.ts';
+import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
 import { onThemeChange } from '../theme.ts';
 import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount } from '../types.ts';

@@ -3,7 +3,7 @@
 import { agentPath, api, ApiError } from '../api.ts';
 import { typedConfirm } from '../confirm.ts';
 import { h, replace } from '../dom.ts';
-import type { PageContext } from '../main.ts';
+import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
 
 export function pendingPage(main: HTMLElement, ctx: PageContext): () => void {
