@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HttpClient } from '../../common/cli/client.ts';
-import { codeOfAsync, tempDir, timed, waitFor } from '../harness.helper.ts';
+import { cleanTempDirs, codeOfAsync, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { flood, startReceiver, type Receiver } from '../notify/receiver.helper.ts';
 import { join } from 'node:path';
 
@@ -24,5 +24,7 @@ test('job and fetch: a 500 with an endless body is INTERNAL after 64 KiB, the co
   await waitFor(() => f.cut === 2, 10_000, 'both connections cut');
   assert.ok(f.written < 64 * 1024 * 1024, `${f.written} bytes written`);
 }));
+
+test.after(() => cleanTempDirs());
 
 test.run();

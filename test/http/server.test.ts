@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createListener, listen, loopbackHostHeader } from '../../common/http/server.ts';
-import { codeOfAsync, timed } from '../harness.helper.ts';
+import { cleanTempDirs, codeOfAsync, timed } from '../harness.helper.ts';
 import { serveTest } from '../e2e/inproc.helper.ts';
 
 const test = suite('http/server');
@@ -36,5 +36,7 @@ test('loopback Host names: addresses and localhost only, never a name that merel
   for (const ok of ['127.0.0.1', '127.0.0.1:5007', 'localhost:5007', 'LOCALHOST', '[::1]:5007', '127.1.2.3']) assert.ok(loopbackHostHeader(ok), ok);
   for (const bad of ['127.evil.example', '127.0.0.1.example.com', 'example.com', 'localhost.example', '[::2]:1', '', '127.0.0.1:x']) assert.not.ok(loopbackHostHeader(bad), bad);
 });
+
+test.after(() => cleanTempDirs());
 
 test.run();
