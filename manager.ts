@@ -96,18 +96,17 @@ const serveCmd = cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP
       ...(initial.sections.rules ? { rules: initial.sections.rules as RulesConfig } : {}),
       ...(initial.sections.labels ? { labels: initial.sections.labels as LabelAssign[] } : {}),
       console: initial.opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
-      openConsole: (manager, onQuit) => {
-        const c = new ManagerConsole(consoleSource(manager), { input: process.stdin, output: process.stdout, onQuit });
+      openConsole: (manager, config, onQuit) => {
+        const c = new ManagerConsole(consoleSource(manager, config), { input: process.stdin, output: process.stdout, onQuit });
         c.start();
         return c;
       },
     });
-    const manager = srv.manager;
-    manager.configSource = reloader;
+    srv.config.source = reloader;
     // The outcome (or the refusal, with every problem) is printed by the manager's notice.
     process.on('SIGHUP', () => {
       try {
-        manager.reloadConfig('SIGHUP');
+        srv.config.reload('SIGHUP');
       } catch {
         // refused: the running config stays, the notice says why
       }

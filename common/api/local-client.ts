@@ -8,6 +8,7 @@ import { PartFile } from '../fs/part-file.ts';
 import type { Range } from '../history/query.ts';
 import { rulesJson } from './rules-view.ts';
 import { runJob, select } from './jobs.ts';
+import type { ConfigControl } from '../config/control.ts';
 import type { Manager } from '../manager/manager.ts';
 import type { AlertRecord } from '../manager/state.ts';
 import { agentJson, alertJson } from './json.ts';
@@ -20,9 +21,11 @@ type FetchProgress = (received: number, size: number) => void;
 
 export class LocalClient {
   private readonly manager: Manager;
+  private readonly cfg: ConfigControl;
 
-  constructor(manager: Manager) {
+  constructor(manager: Manager, config: ConfigControl) {
     this.manager = manager;
+    this.cfg = config;
   }
 
   async agents(): Promise<Agent[]> {
@@ -58,11 +61,11 @@ export class LocalClient {
   }
 
   async reload(): Promise<Json> {
-    return { ...this.manager.reloadConfig('console') };
+    return { ...this.cfg.reload('console') };
   }
 
   async config(): Promise<Json> {
-    return this.manager.config();
+    return this.cfg.show();
   }
 
   async select(sel: Selection): Promise<Agent[]> {
@@ -130,11 +133,11 @@ export class LocalClient {
 }
 
 /** What the console needs of a serving manager besides its client: names, the table, alerts. */
-export function consoleSource(manager: Manager): {
+export function consoleSource(manager: Manager, config: ConfigControl): {
   client: LocalClient; names: () => string[]; agents: () => Json[]; onAlert: (fn: (a: Json) => void) => () => void;
 } {
   return {
-    client: new LocalClient(manager),
+    client: new LocalClient(manager, config),
     names: () => manager.state.agents(true).map((a) => a.name),
     agents: () => manager.state.agents().map(agentJson),
     onAlert: (fn) => {

@@ -13,6 +13,7 @@ import { rulesJson } from './rules-view.ts';
 import type { Silence as SilenceRecord } from '../manager/silences.ts';
 import type { AgentRecord } from '../manager/state.ts';
 import { agentJson, alertJson } from './json.ts';
+import type { ConfigControl } from '../config/control.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';
@@ -22,6 +23,8 @@ import { agentRef, COMMANDS, commandArgs, fetchPath, jobRequest, rejectSelection
 
 export interface ApiDeps {
   manager: Manager;
+  /** the config file behind the manager: reload and show */
+  config: ConfigControl;
   notifier?: Notifier | undefined;
   streams: StreamLimits;
   /** the routes, for GET /api/openapi.json (set once the whole table is built) */
@@ -116,8 +119,8 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       method: 'GET', path: '/api/rules/:agent', access: viewer, surface: api, summary: 'the rules one agent is sent', input: agentParam,
       handle: ({ input }) => rulesJson(m, input),
     }),
-    route({ method: 'POST', path: '/api/reload', access: admin, surface: api, summary: 'read the config file again', handle: ({ caller }) => m.reloadConfig(caller.who) }),
-    route({ method: 'GET', path: '/api/config', access: viewer, surface: api, summary: 'the effective config (destinations redacted for viewers)', handle: ({ caller }) => configFor(m, caller) }),
+    route({ method: 'POST', path: '/api/reload', access: admin, surface: api, summary: 'read the config file again', handle: ({ caller }) => d.config.reload(caller.who) }),
+    route({ method: 'GET', path: '/api/config', access: viewer, surface: api, summary: 'the effective config (destinations redacted for viewers)', handle: ({ caller }) => configFor(d.config, caller) }),
     route({ method: 'GET', path: '/api/pending', access: viewer, surface: api, summary: 'agents waiting to be accepted', handle: () => m.state.pending().map(agentJson) }),
     route({
       method: 'POST', path: '/api/pending/accept-all', access: admin, surface: api, summary: 'accept every pending agent',
@@ -158,8 +161,8 @@ function notifier(d: ApiDeps): Notifier {
 }
 
 /** Destinations as scheme://host:port for a viewer; secret values for nobody. */
-function configFor(m: Manager, caller: Caller): Record<string, unknown> {
-  return m.config({ redact: caller.role !== 'admin' });
+function configFor(config: ConfigControl, caller: Caller): Record<string, unknown> {
+  return config.show({ redact: caller.role !== 'admin' });
 }
 
 function count(v: string | null, name: string): number {

@@ -23,7 +23,6 @@ import {
   FEATURES, parseAgentMessage, type AgentMessage, type CommandName, type Hello, type ManagerMessage,
 } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
-import { noConfig, type ReloadOutcome } from '../config/effective.ts';
 import type { RejectSelection } from '../api/types.ts';
 import { Admission } from './admission.ts';
 import { AgentLink, type FileSink } from './agent-link.ts';
@@ -77,13 +76,6 @@ export interface ManagerOptions {
   /** where human-readable notices go (the console prints them above the prompt) */
   notice?: (line: string) => void;
   now?: () => number;
-}
-
-/** What the manager needs of its config file (common/config/effective.ts ConfigReloader). */
-export interface ConfigSource {
-  reload(): ReloadOutcome;
-  /** `redact`: the viewers' view (see redactConfigView); the admins' view holds no secret value either */
-  show(o?: { redact?: boolean }): Record<string, unknown>;
 }
 
 export class Manager {
@@ -408,31 +400,6 @@ export class Manager {
   /** Settings a config reload may change while agents stay connected. */
   applySettings(s: { autoAccept?: boolean }): void {
     if (s.autoAccept !== undefined) this.admission.autoAccept = s.autoAccept;
-  }
-
-  /** The config file behind this manager, set by serve; absent in tests that build a Manager. */
-  configSource: ConfigSource | undefined;
-
-  /** Applies a changed config file (console `reload`, POST /api/reload, SIGHUP); a bad file throws BAD_CONFIG and nothing changes. */
-  reloadConfig(by = 'api'): ReloadOutcome {
-    if (!this.configSource) throw noConfig();
-    try {
-      const r = this.configSource.reload();
-      this.state.record({ at: this.now(), event: 'config-reload', by, file: r.file, applied: r.applied, restartNeeded: r.restartNeeded });
-      this.notice(`config ${r.file} reloaded by ${by}: ${r.applied.length ? `applied ${r.applied.join(', ')}` : 'nothing changed'}${r.restartNeeded.length ? `; needs a restart: ${r.restartNeeded.join(', ')}` : ''}`);
-      return r;
-    } catch (err) {
-      const e = toWireError(err);
-      this.state.record({ at: this.now(), event: 'config-refused', by, code: e.code, error: e.message });
-      this.notice(`config reload by ${by} refused, running config kept: ${e.message}`);
-      throw err;
-    }
-  }
-
-  /** The effective config (`config show`); `redact: true` for a viewer (URLs as scheme://host:port). */
-  config(o: { redact?: boolean } = {}): Record<string, unknown> {
-    if (!this.configSource) throw noConfig();
-    return this.configSource.show(o);
   }
 
   acceptAll(by = 'api'): AgentRecord[] {

@@ -9,6 +9,7 @@ import type { HttpLimits } from '../http/server.ts';
 import { openapi } from '../http/openapi.ts';
 import { routeTable, type Route, type Surface } from '../http/route-table.ts';
 import { LogThrottle } from '../util/throttle.ts';
+import type { ConfigControl } from '../config/control.ts';
 import type { Manager } from '../manager/manager.ts';
 import { secretMatches } from '../util/secret.ts';
 import type { Notifier } from '../notify/notifier.ts';
@@ -24,6 +25,7 @@ export interface ApiOptions extends HttpLimits {
 
 export interface ControlDeps {
   manager: Manager;
+  config: ConfigControl;
   token: string;
   notifier?: Notifier | undefined;
   dashboard?: Dashboard | undefined;
@@ -33,7 +35,7 @@ export interface ControlDeps {
 /** Every route of the control API and the dashboard, for a listener or for the reference. */
 export function controlRoutes(d: ControlDeps, onSlow: (req: IncomingMessage, unsent: number) => void = () => {}): Route<unknown>[] {
   const streams = { maxUnsent: d.tuning?.maxUnsentBytes ?? STREAM_DEFAULTS.maxUnsent, keepaliveMs: d.tuning?.keepaliveMs ?? STREAM_DEFAULTS.keepaliveMs, onSlow };
-  const deps: Parameters<typeof apiRoutes>[0] = { manager: d.manager, notifier: d.notifier, streams };
+  const deps: Parameters<typeof apiRoutes>[0] = { manager: d.manager, config: d.config, notifier: d.notifier, streams };
   const routes = [...apiRoutes(deps), ...(d.dashboard ? dashboardRoutes(d.dashboard, () => d.manager.now()) : [])];
   deps.openapi = () => openapi(routes);
   return routes;

@@ -22,6 +22,7 @@ import { startNotifier, webhookSecretPath, type NotifyConfig } from '../notify/s
 import { startMetrics } from '../prom/start.ts';
 import type { MetricsListener, MetricsListenerLimits } from '../prom/listener.ts';
 import type { Notifier } from '../notify/notifier.ts';
+import { ConfigControl } from '../config/control.ts';
 import { Manager, type ManagerOptions } from '../manager/manager.ts';
 import type { RulesConfig } from '../rules/config.ts';
 import type { LabelAssign } from '../rules/labels.ts';
@@ -51,7 +52,7 @@ export interface ServeConfig {
    * Opens the interactive console (with `console`). Passed in by the program so that this folder
    * does not import the CLI's (the console lives with the commands it shares, in common/cli/).
    */
-  openConsole?: (manager: Manager, onQuit: () => void) => ConsoleUi;
+  openConsole?: (manager: Manager, config: ConfigControl, onQuit: () => void) => ConsoleUi;
   /** events.jsonl rotated past this size (--log-max-bytes) */
   logMaxBytes?: number;
   /** the config file's rules (common/rules/config.ts) and labels */
@@ -74,6 +75,8 @@ export interface ConsoleUi {
 
 export interface Serving {
   manager: Manager;
+  /** the config file's reload and show; its `source` is set by the program that read the file */
+  config: ConfigControl;
   api: Server;
   tcpPort: number;
   udpPort: number;
@@ -134,7 +137,9 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const dashboard = new Dashboard(manager, dataDir);
   // Never plain HTTP off loopback: there the page is only on the --web HTTPS listener.
   const onLoopback = isLoopback(cfg.api.host);
-  const deps = { manager, token, notifier, tuning: apiTuning };
+  // The config file behind the manager (set by the program once it has read it): reload and show.
+  const config = new ConfigControl({ record: (e) => manager.state.record({ at: manager.now(), ...e } as Parameters<typeof manager.state.record>[0]), notice });
+  const deps = { manager, config, token, notifier, tuning: apiTuning };
   const api = createListener({ ...apiTuning, what: 'the control API', loopbackHost: onLoopback },
     controlHandler({ ...deps, dashboard: onLoopback ? dashboard : undefined }, { surfaces: onLoopback ? ['api', 'page'] : ['api'], takesToken: true }));
   let web: { server: Server; port: number } | undefined;
@@ -237,9 +242,9 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   };
 
   if (cfg.console && cfg.openConsole) {
-    consoleUi = cfg.openConsole(manager, () => void close().then(() => process.exit(0)));
+    consoleUi = cfg.openConsole(manager, config, () => void close().then(() => process.exit(0)));
   }
-  return { manager, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, apiSocket: localApi.server ? localApi.path : undefined, dashboard, ...(web ? { webPort: web.port } : {}), metricsPort: metrics?.port, notifier, close };
+  return { manager, config, api, tcpPort: bound.tcp.port, udpPort: bound.udp.port, apiPort, apiSocket: localApi.server ? localApi.path : undefined, dashboard, ...(web ? { webPort: web.port } : {}), metricsPort: metrics?.port, notifier, close };
 }
 
 function certName(pem: string): string {

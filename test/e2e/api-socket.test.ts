@@ -139,7 +139,7 @@ test('at start a stale socket is replaced; one a live manager answers on is left
   const path = apiSocketPath(first.dataDir);
   const inode = statSync(path).ino;
   // A second manager on the same data folder finds the first answering: it has no socket.
-  const second = await startLocalApi({ manager: first.manager, token: 'other-token' }, first.dataDir);
+  const second = await startLocalApi({ manager: first.manager, config: first.config, token: 'other-token' }, first.dataDir);
   assert.is(second.server, undefined);
   assert.match(second.skipped ?? '', /another manager answers/);
   assert.is(statSync(path).ino, inode);
@@ -150,7 +150,7 @@ test('at start a stale socket is replaced; one a live manager answers on is left
   const stale = apiSocketPath(staleDir);
   await deadSocket(stale);
   assert.ok(statSync(stale).isSocket());
-  const fresh = await startLocalApi({ manager: first.manager, token: 'tok' }, staleDir);
+  const fresh = await startLocalApi({ manager: first.manager, config: first.config, token: 'tok' }, staleDir);
   assert.ok(fresh.server);
   assert.is(statSync(stale).mode & 0o777, 0o600);
   fresh.close();
@@ -158,7 +158,7 @@ test('at start a stale socket is replaced; one a live manager answers on is left
   // Something else at that path is never removed.
   const otherDir = tempDir('hw-sock-');
   writeFileSync(apiSocketPath(otherDir), 'not a socket');
-  const refused = await startLocalApi({ manager: first.manager, token: 'tok' }, otherDir);
+  const refused = await startLocalApi({ manager: first.manager, config: first.config, token: 'tok' }, otherDir);
   assert.is(refused.server, undefined);
   assert.is(readFileSync(apiSocketPath(otherDir), 'utf8'), 'not a socket');
 }));
