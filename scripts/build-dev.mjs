@@ -2,7 +2,7 @@
 // external), so that the programs and the tests run on plain Node from a checkout.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { webAssetsPlugin } from './lib/web-assets.mjs';
 
@@ -26,7 +26,11 @@ function commit() {
 
 export async function buildDev({ tests = true } = {}) {
   const entryPoints = ['manager.ts', 'agent.ts', 'scripts/demo.ts', ...walk('scripts', (p) => p.endsWith('.run.ts'))];
-  if (tests) entryPoints.push(...walk('test', (p) => p.endsWith('.test.ts')));
+  if (tests) {
+    entryPoints.push(...walk('test', (p) => p.endsWith('.test.ts')));
+    // A test file renamed or removed must not run on from an old bundle.
+    rmSync('.build/test', { recursive: true, force: true });
+  }
   await build({
     entryPoints,
     outdir: '.build',
