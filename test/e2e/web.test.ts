@@ -370,6 +370,22 @@ it('the pending page shows the fingerprint, and Accept moves the agent to the fl
   await waitFor(async () => (await apiJson<any[]>(mgr.dataDir, '/api/agents')).some((a) => a.name === 'newcomer'), 10_000, 'accepted');
 });
 
+it('Reject on the pending page, once the name is typed, refuses the key from now on', async () => {
+  startAgent(mgr, ['--name', 'stranger'], tempDir('hw-agent-'), false);
+  await waitFor(async () => (await apiJson<any[]>(mgr.dataDir, '/api/pending')).some((a) => a.name === 'stranger'), 20_000, 'stranger pending');
+  await page.goto(`${base}#/pending`);
+  await page.getByRole('button', { name: 'Reject stranger' }).click();
+  const confirm = page.getByRole('button', { name: 'Confirm reject' });
+  assert.ok(await confirm.isDisabled(), 'not before the name is typed');
+  await page.getByLabel(/Type the host's name/).fill('stranger');
+  await screenshot(page, 'pending-reject-light-1440');
+  await confirm.click();
+  await page.getByText(/Rejected stranger/).waitFor();
+  await waitFor(async () => !(await apiJson<any[]>(mgr.dataDir, '/api/pending')).some((a) => a.name === 'stranger'), 10_000, 'no longer pending');
+  const rec = await waitFor(() => events().find((e) => e.event === 'reject' && e.agent?.name === 'stranger'), 5000, 'reject recorded');
+  assert.match(rec.by, /^web admin /);
+});
+
 it('a one-time sign-in link works once', async () => {
   const r = await cli(mgr.dataDir, ['login-link']);
   assert.is(r.code, 0, r.stderr);
