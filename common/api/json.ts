@@ -2,9 +2,10 @@
 // CLI and the browser code read. ManagerState keeps records; this is how the API shows them.
 
 import type { MountUsage } from '../collect/types.ts';
+import type { ManagerFigures } from '../manager/manager.ts';
 import type { AgentRecord, AlertRecord } from '../manager/state.ts';
 import { ruleOfType } from '../rules/rule.ts';
-import type { Agent, Alert, Mount } from './types.ts';
+import type { Agent, Alert, Mount, Stats } from './types.ts';
 
 /** Readings every agent's JSON has, null before its first report. */
 const EMPTY_METRICS_KEYS = ['cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount'] as const;
@@ -34,5 +35,16 @@ export function alertJson(a: AlertRecord): Alert {
     agent: a.agent, agentId: a.agentId, type: a.type, rule: r.rule, state: r.state, severity: a.severity ?? (r.rule === 'agent_down' ? 'critical' : 'warning'),
     value: a.value, ...(a.threshold !== undefined ? { threshold: a.threshold } : {}), labels: a.labels ?? {},
     at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via, ...(a.silenced ? { silenced: a.silenced } : {}),
+  };
+}
+
+/** GET /api/stats: the manager's figures with times as ISO text, and this process's memory. */
+export function statsJson(f: ManagerFigures): Stats {
+  const m = process.memoryUsage();
+  const { now, startedAt, storage, ...rest } = f;
+  return {
+    startedAt: new Date(startedAt).toISOString(), uptimeSeconds: Math.round((now - startedAt) / 1000), ...rest,
+    storage: { ...storage, failingSince: storage.failingSince ? new Date(storage.failingSince).toISOString() : null },
+    rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, arrayBuffersBytes: m.arrayBuffers,
   };
 }

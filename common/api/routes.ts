@@ -12,7 +12,7 @@ import type { Manager } from '../manager/manager.ts';
 import { rulesJson } from './rules-view.ts';
 import type { Silence as SilenceRecord } from '../manager/silences.ts';
 import type { AgentRecord } from '../manager/state.ts';
-import { agentJson, alertJson } from './json.ts';
+import { agentJson, alertJson, statsJson } from './json.ts';
 import type { ConfigControl } from '../config/control.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
@@ -42,7 +42,7 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
     route({ method: 'GET', path: '/api/version', access: viewer, surface: api, summary: 'the manager\'s version', handle: () => ({ version: VERSION }) }),
     route({
       method: 'GET', path: '/api/stats', access: viewer, surface: api, summary: 'counters: reports and alerts ingested, agents online, loop delay, notification queues',
-      handle: ({ caller }) => ({ ...m.stats(), notify: d.notifier?.status({ redact: caller.role !== 'admin' }) ?? null }),
+      handle: ({ caller }) => ({ ...statsJson(m.figures()), notify: d.notifier?.status({ redact: caller.role !== 'admin' }) ?? null }),
     }),
     route({
       method: 'GET', path: '/api/openapi.json', access: viewer, surface: api, summary: 'this reference as an OpenAPI 3.1 document',

@@ -150,6 +150,34 @@ export interface Me {
   idleSecondsLeft?: number;
 }
 
+/** GET /api/stats: what came in since start, who is here, the disk, the loop's delay, the memory. */
+export interface Stats {
+  startedAt: string;
+  uptimeSeconds: number;
+  agentsKnown: number;
+  agentsOnline: number;
+  agentsPending: number;
+  connections: number;
+  handshaking: number;
+  reportsIngested: number;
+  backfilledReports: number;
+  alertsIngested: number;
+  droppedDatagrams: Record<string, number>;
+  storage: {
+    ok: boolean; error: string | null; failingSince: string | null;
+    heldRecords: number; heldBytes: number; droppedRecords: number; agentsFileSaved: boolean;
+  };
+  history: Record<string, number | string | null>;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  rssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+  /** the notification destinations (null without any) */
+  notify?: unknown;
+}
+
 /** GET /api/version. */
 export interface Version {
   version: string;

@@ -78,6 +78,28 @@ export interface ManagerOptions {
   now?: () => number;
 }
 
+/** The manager's own figures, as numbers (times in ms since the epoch). */
+export interface ManagerFigures {
+  startedAt: number;
+  now: number;
+  agentsKnown: number;
+  agentsOnline: number;
+  agentsPending: number;
+  /** open agent connections, handshakes included */
+  connections: number;
+  handshaking: number;
+  reportsIngested: number;
+  backfilledReports: number;
+  alertsIngested: number;
+  droppedDatagrams: Record<string, number>;
+  storage: {
+    ok: boolean; error: string | null; failingSince: number | null;
+    heldRecords: number; heldBytes: number; droppedRecords: number; agentsFileSaved: boolean;
+  };
+  history: Record<string, number | string | null>;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
 export class Manager {
   readonly state: ManagerState;
   readonly history: HistoryStore;
@@ -461,8 +483,8 @@ export class Manager {
     return this.intake.dropped();
   }
 
-  /** Counters for /api/stats: what came in since start, who is here, the disk, and how late the loop runs. */
-  stats(): Record<string, unknown> {
+  /** What came in since start, who is here, the disk, and how late the loop runs (/api/stats and /metrics shape it). */
+  figures(): ManagerFigures {
     let online = 0;
     let known = 0;
     for (const a of this.state.all()) {
@@ -474,22 +496,17 @@ export class Manager {
     const log = this.state.storage();
     const enroll = this.admission.enrollment.storageError();
     return {
-      startedAt: new Date(this.startedAt).toISOString(), uptimeSeconds: Math.round((this.now() - this.startedAt) / 1000),
+      startedAt: this.startedAt, now: this.now(),
       agentsKnown: known, agentsOnline: online, agentsPending: this.state.pending().length, connections: this.sockets.size,
       handshaking: this.gate.handshaking,
       reportsIngested: this.state.counters.reports, backfilledReports: this.state.counters.backfilled,
       alertsIngested: this.state.counters.alerts, droppedDatagrams: this.intake.dropped(),
       storage: {
-        ok: log.ok && !enroll, error: log.error ?? enroll, failingSince: log.failingSince ? new Date(log.failingSince).toISOString() : null,
+        ok: log.ok && !enroll, error: log.error ?? enroll, failingSince: log.failingSince,
         heldRecords: log.heldRecords, heldBytes: log.heldBytes, droppedRecords: log.droppedRecords, agentsFileSaved: !enroll,
       },
       history: { ...this.history.counters, pendingSamples: this.history.pendingSamples(), lastError: this.history.lastError },
       eventLoopDelayMs: { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) },
-      rssBytes: process.memoryUsage.rss(),
-      ...(() => {
-        const m = process.memoryUsage();
-        return { heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, arrayBuffersBytes: m.arrayBuffers };
-      })(),
     };
   }
 

@@ -19,7 +19,7 @@ export async function startMetrics(
     ...limits,
     address,
     source: {
-      state: manager.state, stats: () => manager.stats(),
+      state: manager.state, figures: () => manager.figures(),
       // /metrics is read-only, for whoever holds the scrape token: the viewers' view of the destinations.
       ...(notifier ? { destinations: () => notifier.redactedStatus().destinations } : {}),
     },

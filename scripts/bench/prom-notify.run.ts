@@ -24,7 +24,7 @@ for (let i = 0; i < n; i++) {
     memTotalBytes: 16e9, memAvailableBytes: 8e9, diskSizeBytes: 1e11, diskAvailBytes: 5e10, load1: 0.5,
   }, [{ name: 'eth0', rxBytes: 1e9 + i, txBytes: 5e8 + i, rxRate: 1000, txRate: 500 }], Date.now());
 }
-const src = { state: s, stats: () => ({ agentsOnline: n }), firing: new FiringSet(s.alerts()) };
+const src = { state: s, figures: () => ({ agentsOnline: n }), firing: new FiringSet(s.alerts()) };
 fleetExposition(src); // warm up
 const runs: number[] = [];
 let bytes = 0;

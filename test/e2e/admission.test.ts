@@ -155,14 +155,14 @@ test('handshake flood from four addresses: each held to its slots, a real agent 
       socks.push(x);
     }
   }
-  await waitFor(() => socks.filter((x) => x.closed).length === 16 && s.manager.stats().handshaking === 16, 10_000, 'four a source held, the rest closed');
+  await waitFor(() => socks.filter((x) => x.closed).length === 16 && s.manager.figures().handshaking === 16, 10_000, 'four a source held, the rest closed');
   for (const [a, source] of sources.entries()) {
     assert.is(socks.slice(a * 8, (a + 1) * 8).filter((x) => !x.closed).length, 4, `${source} holds 4 slots`);
   }
   const real = await testAgent(s, drivenDeps(), { name: 'real' });
   agents.push(real);
   await waitFor(() => real.connected && s.manager.state.agents().find((a) => a.name === 'real')?.online, 10_000, 'real agent connected');
-  assert.is(s.manager.stats().handshaking, 16, 'while the flood still holds its slots');
+  assert.is(s.manager.figures().handshaking, 16, 'while the flood still holds its slots');
   const refused = readEvents(s.dataDir).filter((e) => e.event === 'refused' && e.code === 'TOO_MANY_HANDSHAKES');
   assert.equal([...new Set(refused.map((e) => e.address))].sort(), sources, 'refusals recorded per address');
 }));

@@ -141,7 +141,7 @@ test('Prometheus scrapes an HTTPS listener with the bearer token and the manager
   writeFileSync(join(dir, 'token'), token);
   writeFileSync(join(dir, 'ca.pem'), tls.cert);
   const cn = new X509Certificate(tls.cert).subject.replace(/^CN=/, '');
-  const l = await startMetricsListener({ address: { host: '127.0.0.1', port: 0 }, secure: true, tls, token, source: { state: s.manager.state, stats: () => s.manager.stats() } });
+  const l = await startMetricsListener({ address: { host: '127.0.0.1', port: 0 }, secure: true, tls, token, source: { state: s.manager.state, figures: () => s.manager.figures() } });
   closers.push(l.close);
   const tok = join(dir, 'token');
   const ca = join(dir, 'ca.pem');

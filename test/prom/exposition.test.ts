@@ -57,7 +57,7 @@ function fleet(): ManagerState {
 
 test('the fleet body: labels agent and agent_id, ratios 0..1, unreadable values absent, firing alerts', () => {
   const s = fleet();
-  const src = { state: s, stats: () => ({ agentsOnline: 2, reportsIngested: 2, alertsIngested: 1, eventLoopDelayMs: { p50: 1, p99: 2, max: 3 } }), firing: new FiringSet(s.alerts()) };
+  const src = { state: s, figures: () => ({ agentsOnline: 2, reportsIngested: 2, alertsIngested: 1, eventLoopDelayMs: { p50: 1, p99: 2, max: 3 } }), firing: new FiringSet(s.alerts()) };
   const t = fleetExposition(src);
   assert.match(t, 'hostwatch_cpu_usage_ratio{agent="web \\"1\\"",agent_id="id-1"} 0.425\n');
   assert.match(t, 'hostwatch_memory_available_bytes{agent="web \\"1\\"",agent_id="id-1"} 4000000000\n');
@@ -93,7 +93,7 @@ test('the fleet body: labels agent and agent_id, ratios 0..1, unreadable values 
 
 test('promtool check metrics finds no problem in the fleet body', () => {
   const s = fleet();
-  const text = fleetExposition({ state: s, stats: () => ({ agentsOnline: 2, droppedDatagrams: { bad_mac: 3 } }), firing: new FiringSet(s.alerts()) });
+  const text = fleetExposition({ state: s, figures: () => ({ agentsOnline: 2, droppedDatagrams: { bad_mac: 3 } }), firing: new FiringSet(s.alerts()) });
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
   assert.is(r.error, undefined, 'promtool runs (apt-get install prometheus)');
   assert.is(r.stdout + r.stderr, '', 'no problem reported');

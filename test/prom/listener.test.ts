@@ -28,7 +28,7 @@ function state(): ManagerState {
 }
 
 test('GET /metrics, /metrics?agent=<id> and /sd; pending agents, other paths and methods refused', timed(10_000, async () => {
-  const l = await startMetricsListener({ address: { host: '127.0.0.1', port: 0 }, source: { state: state(), stats: () => ({ agentsOnline: 1 }) } });
+  const l = await startMetricsListener({ address: { host: '127.0.0.1', port: 0 }, source: { state: state(), figures: () => ({ agentsOnline: 1 }) } });
   open.push(l);
   const base = `http://127.0.0.1:${l.port}`;
   const all = await (await fetch(`${base}/metrics`)).text();
@@ -57,7 +57,7 @@ test('GET /metrics, /metrics?agent=<id> and /sd; pending agents, other paths and
   assert.is(await withHost('/metrics', 'rebound.example.com'), 403, 'a foreign Host on loopback (DNS rebinding)');
   assert.is(await withHost('/sd', '127.evil.example'), 403);
   assert.is(await withHost('/sd', `localhost:${l.port}`), 200);
-  const empty = await startMetricsListener({ address: { host: '127.0.0.1', port: 0 }, source: { state: new ManagerState(), stats: () => ({}) } });
+  const empty = await startMetricsListener({ address: { host: '127.0.0.1', port: 0 }, source: { state: new ManagerState(), figures: () => ({}) } });
   open.push(empty);
   assert.equal(await (await fetch(`http://127.0.0.1:${empty.port}/sd`)).json(), [], 'always the full list, [] when empty');
 }));
@@ -82,7 +82,7 @@ test('off loopback: HTTPS with the manager\'s certificate, and the bearer token 
   const token = 'x'.repeat(43);
   const refused: string[] = [];
   const l = await startMetricsListener({
-    address: { host: '127.0.0.1', port: 0 }, secure: true, tls, token, source: { state: state(), stats: () => ({}) },
+    address: { host: '127.0.0.1', port: 0 }, secure: true, tls, token, source: { state: state(), figures: () => ({}) },
     onUnauthorized: (a) => refused.push(a),
   });
   open.push(l);
@@ -96,7 +96,7 @@ test('off loopback: HTTPS with the manager\'s certificate, and the bearer token 
   assert.is(ok.status, 200);
   assert.match(ok.body, 'hostwatch_agent_up{agent="alpha"');
   try {
-    await startMetricsListener({ address: { host: '10.1.2.3', port: 0 }, source: { state: state(), stats: () => ({}) } });
+    await startMetricsListener({ address: { host: '10.1.2.3', port: 0 }, source: { state: state(), figures: () => ({}) } });
     assert.unreachable('needs TLS and a token off loopback');
   } catch (err) {
     assert.is((err as { code?: string }).code, 'BAD_FLAG');
@@ -116,7 +116,7 @@ function raw(port: number): { socket: Socket; got: () => string; closed: Promise
 
 test('bounded like the control API: a connection cap (503 TOO_MANY_CONNECTIONS), header and idle timeouts', timed(20_000, async () => {
   const l = await startMetricsListener({
-    address: { host: '127.0.0.1', port: 0 }, source: { state: state(), stats: () => ({}) },
+    address: { host: '127.0.0.1', port: 0 }, source: { state: state(), figures: () => ({}) },
     maxConnections: 3, headersTimeoutMs: 1000, idleTimeoutMs: 3000,
   });
   open.push(l);
