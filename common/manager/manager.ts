@@ -23,7 +23,7 @@ import {
   FEATURES, parseAgentMessage, type AgentMessage, type CommandName, type Hello, type ManagerMessage,
 } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
-import type { RejectSelection } from '../api/types.ts';
+import type { RejectSelection, Stats } from '../api/types.ts';
 import { Admission } from './admission.ts';
 import { AgentLink, type FileSink } from './agent-link.ts';
 import { AlertIntake } from './alert-intake.ts';
@@ -78,27 +78,15 @@ export interface ManagerOptions {
   now?: () => number;
 }
 
-/** The manager's own figures, as numbers (times in ms since the epoch). */
-export interface ManagerFigures {
+/**
+ * The manager's own figures: /api/stats without its JSON shaping (times here in ms since the epoch)
+ * and without the process's memory, which the API adds.
+ */
+export type ManagerFigures = Omit<Stats, 'startedAt' | 'uptimeSeconds' | 'storage' | 'rssBytes' | 'heapUsedBytes' | 'heapTotalBytes' | 'externalBytes' | 'arrayBuffersBytes' | 'notify'> & {
   startedAt: number;
   now: number;
-  agentsKnown: number;
-  agentsOnline: number;
-  agentsPending: number;
-  /** open agent connections, handshakes included */
-  connections: number;
-  handshaking: number;
-  reportsIngested: number;
-  backfilledReports: number;
-  alertsIngested: number;
-  droppedDatagrams: Record<string, number>;
-  storage: {
-    ok: boolean; error: string | null; failingSince: number | null;
-    heldRecords: number; heldBytes: number; droppedRecords: number; agentsFileSaved: boolean;
-  };
-  history: Record<string, number | string | null>;
-  eventLoopDelayMs: { p50: number; p99: number; max: number };
-}
+  storage: Omit<Stats['storage'], 'failingSince'> & { failingSince: number | null };
+};
 
 export class Manager {
   readonly state: ManagerState;
