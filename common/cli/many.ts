@@ -64,7 +64,7 @@ export async function manyCommand(c: Client, sel: Selection, cmd: 'status' | 'pr
 /** restart to many: lists the hosts first, and goes on only with --yes. */
 export async function manyRestart(c: Client, sel: Selection, o: ManyOptions & { yes?: boolean }, io: Io): Promise<void> {
   const targets = await c.select(sel);
-  io.out(`restart ${targets.length} host${targets.length === 1 ? '' : 's'}: ${targets.map((a) => `${a.name}${a.online ? '' : ' (offline)'}`).join(', ')}`);
+  io.out(`restart ${targets.length} host${targets.length === 1 ? '' : 's'}: ${targets.map((a) => `${inert(a.name)}${a.online ? '' : ' (offline)'}`).join(', ')}`);
   if (!o.yes) throw new HwError('BAD_ARGS', `restarting several hosts needs --yes (the ${targets.length} above)`);
   await manyCommand(c, sel, 'restart', {}, o, io, (r) => `restart acknowledged${r.command ? ` (${r.command})` : ''}`);
 }
@@ -74,6 +74,7 @@ export async function manyFetch(c: Client, sel: Selection, remote: string, dest:
   if (!remote) throw new HwError('BAD_ARGS', 'fetch needs the path of the file on the agents');
   const targets = await c.select(sel);
   const name = basename(remote.replace(/\\/g, '/'));
+  if (!name || name === '.' || name === '..') throw new HwError('BAD_ARGS', `fetch needs the path of a file, not "${inert(remote.slice(0, 200))}"`);
   const root = resolve(dest ?? '.');
   const summary: Summary = { total: targets.length, ok: 0, failed: 0, offline: 0, timeout: 0 };
   let next = 0;
@@ -82,7 +83,7 @@ export async function manyFetch(c: Client, sel: Selection, remote: string, dest:
       const a = targets[next++]!;
       let r: Json;
       try {
-        const dir = join(root, String(a.name).replace(/[/\\]/g, '_'));
+        const dir = join(root, folderName(a.name));
         const target = join(dir, name);
         if (existsSync(target) && !o.force) throw new HwError('BAD_ARGS', `${target} already exists: add --force to overwrite`);
         mkdirSync(dir, { recursive: true });
@@ -99,4 +100,13 @@ export async function manyFetch(c: Client, sel: Selection, remote: string, dest:
   await Promise.all(Array.from({ length: Math.min(parallelOf(o.parallel), targets.length) }, worker));
   if (signal?.aborted) throw new HwError('CANCELLED', 'cancelled');
   finish(io, !!o.json, summary);
+}
+
+/**
+ * A folder name made from an agent's name, which the agent chose: no separator, no control
+ * character, never `.` or `..`, so every agent's file lands inside the destination folder.
+ */
+export function folderName(agentName: string): string {
+  const safe = agentName.replace(/[\u0000-\u001f\u007f-\u009f/\\:]/g, '_').trim();
+  return !safe || /^\.+$/.test(safe) ? `_${safe}` : safe;
 }
