@@ -2,44 +2,31 @@
 // talks to the running manager through its control API.
 
 import { cac } from 'cac';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { HttpClient, CLIENT_RESPONSE_TIMEOUT_MS } from './common/cli/client.ts';
-import { reloadCmd, rulesCmd, silenceCmd, configShowCmd } from './common/cli/commands.ts';
-import type { Io } from './common/cli/io.ts';
-import { ManagerConsole } from './common/cli/console.ts';
-import { durationFlag, exitOnSignal, last, list, numberFlag, runCli, sizeFlag, tidyHelp } from './common/cli/run.ts';
-import { registerClientCommands } from './common/cli/register.ts';
-import { registerUserCommands } from './common/cli/users.ts';
-import { COMMAND_TIMEOUT_MS } from './common/manager/agent-link.ts';
-import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HEARTBEAT_MS } from './common/wire/constants.ts';
-import { DEFAULT_LOG_MAX_BYTES, LOG_FILES_KEPT } from './common/manager/event-log.ts';
-import { METRICS_TOKEN_FILE } from './common/prom/start.ts';
-import { VERSION } from './common/version.ts';
-import { WEBHOOK_SECRET_FILE, checkNotifyConfig } from './common/notify/start.ts';
-import { HwError } from './common/errors.ts';
-import { consoleSource } from './common/api/local-client.ts';
-import { serve, MANAGER_FILE, type ServeConfig, type Serving } from './common/serve/serve.ts';
-import { checkConfig, ConfigReloader, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
-import { formatProblems } from './common/config/file.ts';
-import { configKeys, flagDefaults, flagsGiven } from './common/config/keys.ts';
-import { finishRules, RULE_READERS, type RulesConfig } from './common/rules/config.ts';
-import type { LabelAssign } from './common/rules/labels.ts';
-import { readLabels } from './common/rules/labels-config.ts';
 import { stringify as yamlText } from 'yaml';
-import { readToken } from './common/manager/token.ts';
-import { apiSocketPath, localSocketSupported } from './common/serve/api-socket.ts';
-import { parseHostPort, parsePort } from './common/net/address.ts';
-import { Allowlist } from './common/security/allowlist.ts';
-import { createInterface } from 'node:readline';
-import { inert, inertText } from './common/util/inert.ts';
+import { CLIENT_RESPONSE_TIMEOUT_MS } from './common/cli/client.ts';
+import { configShowCmd, reloadCmd, rulesCmd, silenceCmd } from './common/cli/commands.ts';
+import { apiOf, client, terminalIo } from './common/cli/connect.ts';
+import { registerClientCommands } from './common/cli/register.ts';
+import { last, runCli, tidyHelp } from './common/cli/run.ts';
+import { DEFAULT_METRICS_PORT, DEFAULT_WEB_PORT, runServe, serveSettings, type ServeSettings } from './common/cli/serve-flags.ts';
+import { registerUserCommands } from './common/cli/users.ts';
+import { checkConfig, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
+import { formatProblems } from './common/config/file.ts';
+import { configKeys, flagDefaults } from './common/config/keys.ts';
+import { HwError } from './common/errors.ts';
+import { COMMAND_TIMEOUT_MS } from './common/manager/agent-link.ts';
+import { DEFAULT_LOG_MAX_BYTES, LOG_FILES_KEPT } from './common/manager/event-log.ts';
+import { WEBHOOK_SECRET_FILE } from './common/notify/start.ts';
+import { METRICS_TOKEN_FILE } from './common/prom/start.ts';
+import { finishRules, RULE_READERS } from './common/rules/config.ts';
+import { readLabels } from './common/rules/labels-config.ts';
+import { DEFAULT_API, MANAGER_FILE } from './common/serve/serve.ts';
+import { inertText } from './common/util/inert.ts';
+import { VERSION } from './common/version.ts';
+import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HEARTBEAT_MS } from './common/wire/constants.ts';
 
-const DEFAULT_API = '127.0.0.1:5007';
 const DEFAULT_DATA_DIR = './manager-data';
-/** Default port of the dashboard's HTTPS listener (--web host[:port]). */
-const DEFAULT_WEB_PORT = 5008;
-/** Where `/metrics` and `/sd` listen with `--metrics` and no port given. */
-const DEFAULT_METRICS_PORT = 9105;
+const io = terminalIo;
 
 const commit = process.env.HOSTWATCH_COMMIT;
 const cli = cac('manager');
@@ -77,48 +64,7 @@ const serveCmd = cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP
   .option('--webhook-format <json|slack|discord>', 'Body of the webhooks: hostwatch JSON (default), Slack- or Discord-compatible; one for all, or one per --webhook')
   .option('--webhook-secret-file <path>', `HMAC-SHA256 key of the webhook signatures (default: <data-dir>/${WEBHOOK_SECRET_FILE}, made on first use)`)
   .example('manager --metrics 127.0.0.1:9105 --alertmanager http://127.0.0.1:9093')
-  .action(async (opts) => {
-    const spec = serveSpec();
-    const path = opts.config === undefined ? undefined : String(last(opts.config));
-    const given = flagsGiven(process.argv.slice(2), spec.keys);
-    const initial = loadEffective(spec, path, opts, given);
-    let srv: Serving | undefined;
-    const reloader = new ConfigReloader({
-      spec, path, cli: opts, given, initial, reloadable: RELOADABLE_KEYS,
-      apply: (next) => {
-        srv?.manager.applySettings({ autoAccept: !!next.settings.autoAccept });
-        srv?.manager.state.setLabelAssigns(next.sections.labels as LabelAssign[] | undefined);
-        srv?.manager.setRules(next.sections.rules as RulesConfig | undefined);
-      },
-    });
-    srv = await serve({
-      ...initial.settings,
-      ...(initial.sections.rules ? { rules: initial.sections.rules as RulesConfig } : {}),
-      ...(initial.sections.labels ? { labels: initial.sections.labels as LabelAssign[] } : {}),
-      console: initial.opts.console !== false && !!process.stdin.isTTY && !!process.stdout.isTTY,
-      openConsole: (manager, config, onQuit) => {
-        const c = new ManagerConsole(consoleSource(manager, config), { input: process.stdin, output: process.stdout, onQuit });
-        c.start();
-        return c;
-      },
-    });
-    srv.config.source = reloader;
-    // The outcome (or the refusal, with every problem) is printed by the manager's notice.
-    process.on('SIGHUP', () => {
-      try {
-        srv.config.reload('SIGHUP');
-      } catch {
-        // refused: the running config stays, the notice says why
-      }
-    });
-    const s = srv;
-    exitOnSignal('telling agents, flushing the record', () => s.close());
-  });
-
-/** Serve flags a reload applies to the running manager; any other changed flag waits for a restart. */
-const RELOADABLE_KEYS = new Set(['auto-accept']);
-
-type ServeSettings = Omit<ServeConfig, 'console' | 'openConsole'>;
+  .action((opts) => runServe(serveSpec(), opts.config === undefined ? undefined : String(last(opts.config)), opts));
 
 const serveOptions = () => [...cli.globalCommand.options, ...serveCmd.options];
 
@@ -126,33 +72,6 @@ const serveOptions = () => [...cli.globalCommand.options, ...serveCmd.options];
 function serveSpec(): ConfigSpec<ServeSettings> {
   return { keys: configKeys(serveOptions()), readers: { ...RULE_READERS, labels: readLabels }, finish: finishRules, build: serveSettings };
 }
-
-function serveSettings(opts: Record<string, unknown>): ServeSettings {
-  return {
-    host: String(last(opts.host)), port: parsePort(last(opts.port) as string, '--port'), udpPort: parsePort(last(opts.udpPort) as string, '--udp-port'),
-    allow: Allowlist.parse(opts.allow === undefined ? undefined : [opts.allow].flat().map(String)),
-    api: parseHostPort(String(last(opts.api) ?? DEFAULT_API), 5007, '--api'), apiPublic: !!opts.apiPublic,
-    dataDir: String(last(opts.dataDir)), autoAccept: !!opts.autoAccept,
-    logMaxBytes: sizeFlag(last(opts.logMaxBytes), '--log-max-bytes', 64 * 1024, 2 ** 40),
-    retention: {
-      rawMs: durationFlag(last(opts.retentionRaw), '--retention-raw', 600_000, 30 * 86400_000),
-      minuteMs: durationFlag(last(opts.retentionMinute), '--retention-minute', 3600_000, 366 * 86400_000),
-      hourMs: durationFlag(last(opts.retentionHour), '--retention-hour', 86400_000, 3660 * 86400_000),
-    },
-    ...(opts.metrics !== undefined ? { metrics: parseHostPort(String(last(opts.metrics) === true ? '127.0.0.1' : last(opts.metrics)), DEFAULT_METRICS_PORT, '--metrics') } : {}),
-    notify: checkNotifyConfig({
-      alertmanagers: list(opts.alertmanager, '--alertmanager'), webhooks: list(opts.webhook, '--webhook'), webhookFormats: list(opts.webhookFormat, '--webhook-format'),
-      ...(opts.webhookSecretFile !== undefined ? { webhookSecretFile: String(last(opts.webhookSecretFile)) } : {}),
-    }),
-    ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
-    ...(opts.web !== undefined ? { web: {
-      listen: parseHostPort(String(last(opts.web)), DEFAULT_WEB_PORT, '--web'),
-      ...(opts.webCert !== undefined ? { certFile: String(last(opts.webCert)) } : {}),
-      ...(opts.webKey !== undefined ? { keyFile: String(last(opts.webKey)) } : {}),
-    } } : {}),
-  };
-}
-
 
 cli.command('config <check|show> [file]', 'check <file>: every problem as file:line:col (exit 2), or ok; show: the running manager\'s effective config, or what [file] gives over the defaults')
   .option('--json', 'JSON output')
@@ -192,50 +111,6 @@ cli.command('silence [...args]', 'Hold back notification: silence <agent|glob|la
 cli.command('reload', 'Apply the running manager\'s changed config file (a bad file is refused and nothing changes)')
   .option('--json', 'JSON output')
   .action((o) => reloadCmd(client(o), o, io()));
-
-/** Finds the running manager's API (flag, then manager.json, then the default) and its token. */
-function client(opts: { api?: unknown; dataDir: string; timeout?: unknown }): HttpClient {
-  const { hp, token, timeoutMs } = apiOf(opts);
-  // The data folder's socket unless --api names a manager (which may be another one).
-  const socketPath = opts.api === undefined ? apiSocketPath(String(last(opts.dataDir))) : undefined;
-  return new HttpClient(hp, token, { ...(timeoutMs === undefined ? {} : { responseTimeoutMs: timeoutMs }), ...(socketPath && localSocketSupported(socketPath) ? { socketPath } : {}) });
-}
-
-function apiOf(opts: { api?: unknown; dataDir: string; timeout?: unknown }): { hp: { host: string; port: number }; token: string; timeoutMs?: number } {
-  let api = opts.api === undefined ? undefined : String(last(opts.api));
-  const dataDir = String(last(opts.dataDir));
-  const info = join(dataDir, MANAGER_FILE);
-  if (!api && existsSync(info)) {
-    try {
-      api = JSON.parse(readFileSync(info, 'utf8')).api;
-    } catch {
-      // a torn file: fall back to the default
-    }
-  }
-  const hp = parseHostPort(api ?? DEFAULT_API, 5007, '--api');
-  const timeoutMs = opts.timeout === undefined ? undefined : durationFlag(last(opts.timeout), '--timeout', 100, 86_400_000);
-  return { hp, token: readToken(dataDir), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
-}
-
-function io(): Io {
-  const tty = !!process.stderr.isTTY;
-  return {
-    // Agents' names, log lines and paths pass here: shown, never obeyed by the terminal.
-    out: (t) => process.stdout.write(inertText(t) + '\n'),
-    err: (t) => process.stderr.write(inertText(t) + '\n'),
-    ...(tty ? { progress: (l: string | null) => process.stderr.write(l === null ? '\r\x1b[K' : `\r\x1b[K${inert(l)}`) } : {}),
-    ...(process.stdin.isTTY ? {
-      confirm: (q: string) => new Promise<boolean>((resolve) => {
-        const rl = createInterface({ input: process.stdin, output: process.stderr });
-        rl.question(q, (a) => {
-          rl.close();
-          resolve(/^y(es)?$/i.test(a.trim()));
-        });
-      }),
-    } : {}),
-  };
-}
-
 
 registerClientCommands(cli, client, io);
 registerUserCommands(cli, apiOf);

@@ -30,6 +30,8 @@ import { ENROLL_TOKEN_FILE, loadOrCreateToken } from '../manager/token.ts';
 import { inertText } from '../util/inert.ts';
 
 export const MANAGER_FILE = 'manager.json';
+/** Where the control API listens unless --api says otherwise (the CLI looks there too, after manager.json). */
+export const DEFAULT_API = '127.0.0.1:5007';
 
 export interface ServeConfig {
   host: string;
