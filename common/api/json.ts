@@ -1,11 +1,13 @@
-// The API's JSON built from the manager's records: the shapes of common/api/types.ts, which the
-// CLI and the browser code read. ManagerState keeps records; this is how the API shows them.
+// The API's JSON built from the manager's records and figures: the shapes of common/api/types.ts,
+// which the CLI and the browser code read. The manager keeps records; this is how the API shows them.
 
 import type { MountUsage } from '../collect/types.ts';
-import type { ManagerFigures } from '../manager/manager.ts';
 import type { AgentRecord, AlertRecord } from '../manager/state.ts';
 import { ruleOfType } from '../rules/rule.ts';
-import type { Agent, Alert, Mount, Stats } from './types.ts';
+import { agentHistory, type Range } from '../history/query.ts';
+import type { Manager, ManagerFigures } from '../manager/manager.ts';
+import type { Silence as SilenceRecord } from '../manager/silences.ts';
+import type { Agent, Alert, History, Mount, Silence, Stats } from './types.ts';
 
 /** Readings every agent's JSON has, null before its first report. */
 const EMPTY_METRICS_KEYS = ['cpuPercent', 'memPercent', 'diskPercent', 'netRxBytes', 'netTxBytes', 'uptimeSeconds', 'processCount'] as const;
@@ -47,4 +49,14 @@ export function statsJson(f: ManagerFigures): Stats {
     storage: { ...storage, failingSince: storage.failingSince ? new Date(storage.failingSince).toISOString() : null },
     rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, arrayBuffersBytes: m.arrayBuffers,
   };
+}
+
+export function silenceJson(s: SilenceRecord): Silence {
+  return { ...s, createdAt: new Date(s.createdAt).toISOString(), until: new Date(s.until).toISOString() };
+}
+
+/** The `history --json` shape: the agent, the range, the tier that answered and its points. */
+export function historyJson(manager: Manager, rec: AgentRecord, r: Range & { detail?: boolean }): History {
+  const h = agentHistory(manager.history, rec.id, r, !!r.detail);
+  return { agent: rec.name, agentId: rec.id, interval: rec.interval, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...h } as History;
 }

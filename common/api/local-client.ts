@@ -12,7 +12,7 @@ import type { ConfigControl } from '../config/control.ts';
 import type { Manager } from '../manager/manager.ts';
 import type { AlertRecord } from '../manager/state.ts';
 import { agentJson, alertJson } from './json.ts';
-import { historyJson, silenceJson } from './routes.ts';
+import { historyJson, silenceJson } from './json.ts';
 import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from './types.ts';
 import { commandArgs, jobRequest, rejectSelection, selection, silenceRequest, type CommandName } from './validate.ts';
 

@@ -6,20 +6,17 @@
 import { VERSION } from '../version.ts';
 import { HwError } from '../errors.ts';
 import { parseRange } from '../history/params.ts';
-import { agentHistory, checkMetric, fleetHistory, type Range } from '../history/query.ts';
+import { checkMetric, fleetHistory } from '../history/query.ts';
 import { select } from './jobs.ts';
 import type { Manager } from '../manager/manager.ts';
 import { rulesJson } from './rules-view.ts';
-import type { Silence as SilenceRecord } from '../manager/silences.ts';
-import type { AgentRecord } from '../manager/state.ts';
-import { agentJson, alertJson, statsJson } from './json.ts';
+import { agentJson, alertJson, historyJson, silenceJson, statsJson } from './json.ts';
 import type { ConfigControl } from '../config/control.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
-import type { History, Silence } from './types.ts';
-import { agentRef, COMMANDS, commandArgs, fetchPath, jobRequest, rejectSelection, selection, silenceRequest } from './validate.ts';
+import { agentRef, arrival, COMMANDS, commandArgs, fetchPath, jobRequest, rejectSelection, selection, silenceRequest, yes } from './validate.ts';
 
 export interface ApiDeps {
   manager: Manager;
@@ -135,13 +132,13 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
     route({
       method: 'GET', path: '/api/alerts', access: viewer, surface: api, summary: 'alerts after arrival number `after`, or those firing now with `active=1`',
       doc: { query: { after: 'arrival number (n) of the last alert seen', active: '1: only the alerts firing now' } },
-      input: (i) => ({ after: count(i.query.get('after'), 'after'), active: flag(i.query.get('active'), 'active') }),
+      input: (i) => ({ after: arrival(i.query.get('after'), 'after'), active: yes(i.query.get('active'), 'active') }),
       handle: ({ input }) => (input.active ? m.state.activeAlerts() : m.state.alerts(input.after)).map(alertJson),
     }),
     route({
       method: 'GET', path: '/api/alerts/follow', access: viewer, surface: api, raw: true, summary: 'alerts after `after`, then each new one, as JSON lines',
       doc: { query: { after: 'arrival number of the last alert seen' } },
-      input: (i) => count(i.query.get('after'), 'after'),
+      input: (i) => arrival(i.query.get('after'), 'after'),
       handle: ({ input, req, res }) => followAlerts(m, input, req, res, d.streams),
     }),
     route({
@@ -163,27 +160,4 @@ function notifier(d: ApiDeps): Notifier {
 /** Destinations as scheme://host:port for a viewer; secret values for nobody. */
 function configFor(config: ConfigControl, caller: Caller): Record<string, unknown> {
   return config.show({ redact: caller.role !== 'admin' });
-}
-
-function count(v: string | null, name: string): number {
-  if (v === null || v === '') return 0;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new HwError('BAD_ARGS', `${name} must be a whole number`);
-  return n;
-}
-
-function flag(v: string | null, name: string): boolean {
-  if (v === null || v === '' || v === '0' || v === 'false') return false;
-  if (v === '1' || v === 'true') return true;
-  throw new HwError('BAD_ARGS', `${name} is 1 or 0`);
-}
-
-export function silenceJson(s: SilenceRecord): Silence {
-  return { ...s, createdAt: new Date(s.createdAt).toISOString(), until: new Date(s.until).toISOString() };
-}
-
-/** The `history --json` shape: the agent, the range, the tier that answered and its points. */
-export function historyJson(manager: Manager, rec: AgentRecord, r: Range & { detail?: boolean }): History {
-  const h = agentHistory(manager.history, rec.id, r, !!r.detail);
-  return { agent: rec.name, agentId: rec.id, interval: rec.interval, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), ...h } as History;
 }

@@ -5,7 +5,7 @@
 
 import { MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
-import { durationMs, parseDuration } from '../util/units.ts';
+import { durationMs, parseCount, parseDuration } from '../util/units.ts';
 import type { JobRequest, RejectSelection, Selection, SilenceRequest } from './types.ts';
 
 /** Hosts a command to many runs on at once (--parallel), by default and at most. */
@@ -29,8 +29,7 @@ export function selection(input: object): Selection {
     if (typeof b.label !== 'string' || !/^[^=]+=.*$/.test(b.label)) throw new HwError('BAD_ARGS', '--label must be name=value, e.g. --label role=db');
     sel.label = b.label;
   }
-  if (b.all === true || b.all === 'true' || b.all === '1') sel.all = true;
-  else if (b.all !== undefined && b.all !== false && b.all !== 'false' && b.all !== '') throw new HwError('BAD_ARGS', '"all" is true or false');
+  if (yes(b.all, 'all')) sel.all = true;
   const n = [sel.selector, sel.label, sel.all].filter((x) => x !== undefined).length;
   if (n !== 1) throw new HwError('BAD_ARGS', n ? 'give one of an agent (or glob, label=value), --label or --all' : 'which agents? give an agent, a glob like \'web-*\', --label role=db or --all');
   return sel;
@@ -120,4 +119,19 @@ export function rejectSelection(input: object): RejectSelection {
   if (typeof b.address === 'string' && b.address) return { address: b.address };
   if (b.all === true) return { all: true };
   throw new HwError('BAD_ARGS', '"agent" and "address" are non-empty strings, "all" is true');
+}
+
+/** A yes/no in a body or a query: true, 1 or "true"; false, 0, "false", empty or absent. */
+export function yes(v: unknown, name: string): boolean {
+  if (v === undefined || v === null || v === false || v === '' || v === '0' || v === 'false') return false;
+  if (v === true || v === '1' || v === 'true') return true;
+  throw new HwError('BAD_ARGS', `"${name}" is true or false (1 or 0)`);
+}
+
+/** An arrival number in a query (`after`): 0 when absent. */
+export function arrival(v: string | null, name: string): number {
+  if (v === null || v === '') return 0;
+  const n = parseCount(v);
+  if (!n.ok) throw new HwError('BAD_ARGS', `${name}: ${n.error}`);
+  return n.value;
 }
