@@ -90,7 +90,7 @@ test('--enroll-token-file and HOSTWATCH_ENROLL_TOKEN enroll at once, the token i
   const empty = join(tempDir('hw-token-'), 'enroll-token');
   writeFileSync(empty, '', { mode: 0o600 });
   const p = startAgent(s, ['--name', 'empty-token', '--enroll-token-file', empty], stateDir, false);
-  assert.is(await exits(p, 15_000), 1, p.output());
+  assert.is(await exits(p, 15_000), 2, p.output()); // bad usage, like any bad flag
   const lines = p.output().trim().split('\n');
   assert.is(lines.length, 1, p.output());
   assert.is(lines[0], `agent: --enroll-token-file ${empty} is empty: it must hold the manager's enroll token (its data folder's enroll-token file) [BAD_ENROLL_TOKEN]`);
