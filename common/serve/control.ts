@@ -58,7 +58,7 @@ export function controlHandler(d: ControlDeps, o: { surfaces: Surface[]; takesTo
       ...(o.takesToken ? { token: (given: string) => secretMatches(given, d.token) } : {}),
       ...(dash ? {
         session: (req: IncomingMessage) => dash.sessionOf(req),
-        csrfMatches: (s: { csrf: string }, given: string | undefined) => !!given && secretMatches(given, s.csrf),
+        csrfMatches: (s: { csrf: string }, given: string | undefined) => dash.sessions.csrfMatches(s, given),
       } : {}),
       onUnauthorized: (req) => {
         // Once a minute per address at most, with a count: a loop of guesses must not fill the disk.

@@ -69,7 +69,7 @@ export class Sessions {
     for (const [id, s] of this.byId) if (s.user === user) this.byId.delete(id);
   }
 
-  csrfMatches(s: Session, given: string | undefined): boolean {
+  csrfMatches(s: Pick<Session, 'csrf'>, given: string | undefined): boolean {
     return !!given && secretMatches(given, s.csrf);
   }
 
