@@ -21,7 +21,7 @@ import { RuleEvaluator, type RuleInputs } from './rule-eval.ts';
 import { FileSender } from './file-sender.ts';
 import { insideRoots } from './files-root.ts';
 import { ManagerPins } from './manager-pins.ts';
-import { Reporter } from './reporter.ts';
+import { Reporter, type ReporterFigures } from './reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from './sample-backlog.ts';
 import { SampleSpool } from './sample-spool.ts';
 
@@ -103,6 +103,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly commands: CommandHandler;
   private udp: AlertDatagrams | undefined;
   private accepted = false;
+  /** the manager acknowledges samples (acked-samples), granting this backfill window at first */
+  private ackedSamples = false;
+  private samplesWindow: number | undefined;
   private saidUnsigned = false;
   private stopping = false;
   private readonly cpuSampleMs: number;
@@ -121,11 +124,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     this.queue = new AlertQueue({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), log, ...retry });
     const link = () => (this.accepted ? this.conn.link : undefined);
+    // With a state folder, every sample waits in a spool on disk until the manager has it, so an
+    // agent restart, a reboot or a manager crash leaves no hole.
+    this.backlog = cfg.backlog ?? (cfg.stateDir ? new SampleSpool({ dir: join(cfg.stateDir, 'spool'), log }) : new MemoryBacklog());
     this.conn = new ManagerConnection({
       managers: cfg.managers, tls: cfg.tls, pins: this.pins, log,
       hello: {
         id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: filesCheck !== undefined,
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
+        sampleEpoch: this.backlog.epoch,
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
       rulesVersion: () => this.rules.version,
@@ -140,12 +147,9 @@ export class Agent extends EventEmitter<AgentEvents> {
       cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
       raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
     });
-    // With a state folder, samples taken while away are spooled on disk, so an agent restart or a
-    // reboot during a manager outage still leaves no hole.
-    this.backlog = cfg.backlog ?? (cfg.stateDir ? new SampleSpool({ dir: join(cfg.stateDir, 'spool'), log }) : new MemoryBacklog());
     this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
-      status: () => deps.status(), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
+      status: async () => ({ ...(await deps.status()), samples: this.reporter.figures() }), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
       files: this.files, ...(filesCheck ? { filesCheck } : {}), allowRestart: cfg.allowRestart,
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
     });
@@ -156,6 +160,8 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.saidUnsigned = true;
         this.log(`manager ${fmt(target)} does not sign its UDP acks (an older version): alerts are acknowledged over TCP only`);
       }
+      this.ackedSamples = w.features?.includes(FEATURES.ackedSamples) ?? false;
+      this.samplesWindow = w.samplesWindow;
       this.accepted = w.status === 'accepted';
       if (this.accepted) this.log(`connected to manager ${fmt(target)}`);
       else this.log(`connected to manager ${fmt(target)}, waiting to be accepted: on the manager run \`manager accept ${cfg.name}\``);
@@ -165,6 +171,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.conn.on('message', (peer, msg) => this.onMessage(peer, msg));
     this.conn.on('lost', (_peer, reason) => {
       this.accepted = false;
+      this.reporter.onLost();
       this.files.cancelAll();
       this.emit('disconnected', reason);
     });
@@ -203,9 +210,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.udp?.refused() ?? {};
   }
 
-  /** Samples waiting to be sent as backfill. */
+  /** Samples kept and not yet acknowledged by the manager. */
   backlogSize(): number {
     return this.reporter.backlogSize;
+  }
+
+  /** Samples taken, unacknowledged and lost since start (also in `status`). */
+  sampleFigures(): ReporterFigures {
+    return this.reporter.figures();
   }
 
   start(): void {
@@ -245,6 +257,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.reporter.stop();
     this.files.cancelAll();
     await this.conn.stop();
+    const left = this.reporter.figures();
+    if (left.unacked) this.log(`${left.unacked} samples not yet in the manager's history stay ${this.cfg.stateDir && !this.cfg.backlog ? 'in the spool for the next start' : 'in memory and are lost (no --state-dir)'}`);
     this.pins.close();
     this.backlog.close?.();
     this.udp?.close();
@@ -293,7 +307,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private onAccepted(peer: Link): void {
     this.accepted = true;
     this.alerts.replay(peer);
-    void this.reporter.onAccepted(peer);
+    void this.reporter.onAccepted(peer, this.ackedSamples, this.samplesWindow);
   }
 
   private onMessage(peer: Link, msg: ManagerMessage): void {
@@ -309,6 +323,9 @@ export class Agent extends EventEmitter<AgentEvents> {
         return;
       case 'ack':
         this.alerts.ack(msg.seq, msg.epoch);
+        return;
+      case 'samples-ack':
+        this.reporter.onAck(peer, msg);
         return;
       case 'rules':
         this.onRules(peer, msg);

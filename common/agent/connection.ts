@@ -28,7 +28,11 @@ export interface ConnectionOptions {
   tls: TlsIdentity;
   pins: ManagerPins;
   /** what the hello says about this agent */
-  hello: { id: string; name: string; interval: number; restartAllowed: boolean; filesEnabled: boolean; enrollToken?: string; labels?: Record<string, string> };
+  hello: {
+    id: string; name: string; interval: number; restartAllowed: boolean; filesEnabled: boolean; enrollToken?: string; labels?: Record<string, string>;
+    /** the numbering of the agent's samples (acked-samples) */
+    sampleEpoch: string;
+  };
   /** the version of the rules the agent runs, read at each hello ('' for its own flags) */
   rulesVersion?: () => string;
   bind?: string;
@@ -188,7 +192,7 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       arch: process.arch, version: VERSION, interval: h.interval, restartAllowed: h.restartAllowed,
       filesEnabled: h.filesEnabled, ...(h.enrollToken ? { enrollToken: h.enrollToken } : {}),
       ...(this.o.rulesVersion ? { rulesVersion: this.o.rulesVersion() } : {}), ...(h.labels && Object.keys(h.labels).length ? { labels: h.labels } : {}),
-      features: [FEATURES.signedAcks],
+      features: [FEATURES.signedAcks, FEATURES.ackedSamples], sampleEpoch: h.sampleEpoch,
     });
   }
 }

@@ -23,6 +23,7 @@ export function agentJson(a: AgentRecord): Agent {
     connectedAt: a.connectedAt ? new Date(a.connectedAt).toISOString() : null, interval: a.interval, metrics,
     rulesVersion: a.rulesVersion, labels: a.labels,
     mounts: a.mounts.map(mountJson),
+    ...(a.samplesLost ? { samplesLost: { ...a.samplesLost, at: new Date(a.samplesLost.at).toISOString() } } : {}),
   };
 }
 

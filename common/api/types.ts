@@ -43,6 +43,8 @@ export interface Agent {
   interfaces?: Interface[];
   /** the newest report's mounts */
   mounts?: Mount[];
+  /** samples that never reached its history (the agent's spool past its bound, a failing disk...): the total, the latest reason and when */
+  samplesLost?: { count: number; reason: string; at: string };
 }
 
 /** GET /api/alerts, /api/alerts/follow (one line each), the dashboard's `alert` event. */
@@ -168,6 +170,12 @@ export interface Stats {
     heldRecords: number; heldBytes: number; droppedRecords: number; agentsFileSaved: boolean;
   };
   history: Record<string, number | string | null>;
+  /**
+   * Samples lost since start, as agents told (their spool past its bound, a failing disk) and as
+   * dropped here (an older agent's past the history's bound, or older than every tier); and the
+   * numbered samples taken and waiting for the history's write before they are acknowledged.
+   */
+  samples: { lostByAgents: number; droppedByManager: number; awaitingAck: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   rssBytes: number;
   heapUsedBytes: number;

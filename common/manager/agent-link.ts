@@ -46,16 +46,19 @@ interface Pending {
 export class AgentLink {
   readonly agentId: string;
   readonly peer: Peer<AgentMessage, ManagerMessage>;
+  /** the agent numbers its samples and keeps them until acknowledged (both sides named acked-samples) */
+  readonly ackedSamples: boolean;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   /** Streams we cancelled: their in-flight chunks are dropped without a second cancel. */
   private readonly cancelled = new Set<number>();
   private readonly windowBytes: number;
 
-  constructor(agentId: string, peer: Peer<AgentMessage, ManagerMessage>, opts: { windowBytes?: number } = {}) {
+  constructor(agentId: string, peer: Peer<AgentMessage, ManagerMessage>, opts: { windowBytes?: number; ackedSamples?: boolean } = {}) {
     this.agentId = agentId;
     this.peer = peer;
     this.windowBytes = opts.windowBytes ?? FILE_WINDOW_BYTES;
+    this.ackedSamples = opts.ackedSamples ?? false;
   }
 
   /** Requests waiting for an answer or streaming (for tests and stats). */

@@ -20,7 +20,7 @@ import { listenError } from '../net/listen-error.ts';
 import { Allowlist } from '../security/allowlist.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import {
-  FEATURES, parseAgentMessage, type AgentMessage, type CommandName, type Hello, type ManagerMessage,
+  FEATURES, parseAgentMessage, type AgentMessage, type CommandName, type Hello, type ManagerMessage, type SamplesLost,
 } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
 import type { RejectSelection, Stats } from '../api/types.ts';
@@ -38,6 +38,7 @@ import type { LabelAssign } from '../rules/labels.ts';
 import { migrateOldHistory, OLD_HISTORY_FILE } from '../history/migrate.ts';
 import { HistoryStore, type Retention } from '../history/store.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
+import { SampleAcks } from './sample-acks.ts';
 import { inert } from '../util/inert.ts';
 
 export interface ManagerOptions {
@@ -102,6 +103,9 @@ export class Manager {
   private readonly admission: Admission;
   private readonly liveness: Liveness;
   private readonly router: Router;
+  private readonly sampleAcks: SampleAcks;
+  /** samples lost since start: told by agents (their spool's bound) and dropped here (an older agent's) */
+  private readonly lostSamples = { byAgents: 0, byManager: 0 };
   private readonly dispatch: Dispatch;
   private readonly intake: AlertIntake;
   private readonly rulesHub: RulesHub;
@@ -126,7 +130,19 @@ export class Manager {
       maxBytes: opts.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, now: this.now,
       onStorage: (s, what) => this.onLogStorage(s, what),
     });
-    this.history = new HistoryStore({ dir: join(opts.dataDir, 'history'), now: this.now, notice: (l) => this.notice(l), ...(opts.retention ? { retention: opts.retention } : {}) });
+    this.history = new HistoryStore({
+      dir: join(opts.dataDir, 'history'), now: this.now, notice: (l) => this.notice(l), ...(opts.retention ? { retention: opts.retention } : {}),
+      onWritten: (id, seqs) => this.sampleAcks.written(id, seqs),
+      onDropped: (id, count, reason) => this.samplesDropped(id, count, reason),
+    });
+    this.sampleAcks = new SampleAcks({
+      post: (id, msg) => {
+        const link = this.links.get(id);
+        if (link?.ackedSamples) link.peer.post(msg);
+      },
+      pending: () => this.history.pendingSamples(),
+      now: this.now,
+    });
     this.state = new ManagerState({ log: this.log, now: this.now, history: this.history });
     this.silences = new Silences({ dataDir: opts.dataDir, now: this.now });
     this.state.silences = this.silences;
@@ -151,7 +167,7 @@ export class Manager {
         : 'agents.json saved again'),
     });
     this.liveness = new Liveness({ now: this.now, ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs } : {}) });
-    this.router = new Router({ state: this.state, now: this.now });
+    this.router = new Router({ state: this.state, now: this.now, acks: this.sampleAcks, lost: (id, msg) => this.samplesLost(id, msg) });
     this.rulesHub = new RulesHub({ liveness: this.liveness, defaultSilentIntervals: SILENT_INTERVALS });
     this.rulesHub.set(opts.rules, []);
     this.dispatch = new Dispatch({
@@ -198,6 +214,23 @@ export class Manager {
       droppedRecords: s.droppedRecords,
     }, true);
     this.router.ackRecorded(this.links);
+  }
+
+  /** An agent dropped samples (its spool's bound, a failing disk): logged, counted, recorded. */
+  private samplesLost(agentId: string, msg: SamplesLost): void {
+    this.lostSamples.byAgents += msg.count;
+    const rec = this.state.agent(agentId);
+    const span = msg.firstAt !== undefined && msg.lastAt !== undefined ? ` taken ${new Date(msg.firstAt).toISOString()} to ${new Date(msg.lastAt).toISOString()}` : '';
+    this.notice(`agent ${inert(rec?.name ?? agentId)} dropped ${msg.count} samples${span} (${msg.reason}): they are not in its history`);
+    this.state.samplesLost(agentId, msg.count, msg.reason, {
+      by: 'agent', ...(msg.firstAt !== undefined ? { firstAt: msg.firstAt } : {}), ...(msg.lastAt !== undefined ? { lastAt: msg.lastAt } : {}),
+    });
+  }
+
+  /** The history dropped samples: an older agent's past its bound (it cannot resend), or too old for any tier. */
+  private samplesDropped(agentId: string, count: number, reason: string): void {
+    this.lostSamples.byManager += count;
+    this.state.samplesLost(agentId, count, reason, { by: 'manager' });
   }
 
   async listen(): Promise<{ tcp: { address: string; port: number }; udp: { address: string; port: number } }> {
@@ -346,7 +379,9 @@ export class Manager {
       old.close('replaced by a new connection');
       old.peer.fail(new HwError('DISCONNECTED', 'replaced by a new connection'));
     }
-    const link = new AgentLink(hello.id, peer);
+    const ackedSamples = hello.features?.includes(FEATURES.ackedSamples) ?? false;
+    const link = new AgentLink(hello.id, peer, { ackedSamples });
+    if (ackedSamples) this.sampleAcks.hello(hello.id, hello.sampleEpoch ?? '');
     this.links.set(hello.id, link);
     const udpKey = randomBytes(32);
     this.intake.setKey(hello.id, udpKey, hello.features?.includes(FEATURES.signedAcks) ?? false);
@@ -355,7 +390,9 @@ export class Manager {
       version: hello.version, interval: hello.interval, restartAllowed: hello.restartAllowed, filesEnabled: hello.filesEnabled,
       trust, fingerprint, rulesVersion: hello.rulesVersion ?? null, ownLabels: hello.labels ?? {},
     });
-    peer.post({ type: 'welcome', v: PROTOCOL_VERSION, agentId: hello.id, heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS, status: trust, udpKey: udpKey.toString('base64'), features: [FEATURES.signedAcks] });
+    peer.post({ type: 'welcome', v: PROTOCOL_VERSION, agentId: hello.id, heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS, status: trust, udpKey: udpKey.toString('base64'),
+      features: [FEATURES.signedAcks, FEATURES.ackedSamples], ...(ackedSamples ? { samplesWindow: this.sampleAcks.window() } : {}),
+    });
     this.rulesHub.send(link, rec);
     peer.open();
     if (trust === 'pending') {
@@ -420,6 +457,7 @@ export class Manager {
   revoke(ref: string, by = 'api'): AgentRecord {
     return this.admission.revoke(ref, by, (id) => {
       this.history.forget(id); // its file stays, should the key be accepted again
+      this.sampleAcks.forget(id);
       this.sayBye(id, 'REVOKED: this agent\'s key was revoked by the administrator');
     });
   }
@@ -494,6 +532,7 @@ export class Manager {
         heldRecords: log.heldRecords, heldBytes: log.heldBytes, droppedRecords: log.droppedRecords, agentsFileSaved: !enroll,
       },
       history: { ...this.history.counters, pendingSamples: this.history.pendingSamples(), lastError: this.history.lastError },
+      samples: { lostByAgents: this.lostSamples.byAgents, droppedByManager: this.lostSamples.byManager, awaitingAck: this.sampleAcks.waiting() },
       eventLoopDelayMs: { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) },
     };
   }
@@ -502,6 +541,8 @@ export class Manager {
   async close(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // Written and acknowledged before the agents are told goodbye: they need not resend it.
+    this.history.flush();
     clearInterval(this.livenessTimer);
     clearInterval(this.expiryTimer);
     this.loopDelay.disable();

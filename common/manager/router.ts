@@ -1,10 +1,12 @@
 // Message routing: what an agent's message does once it has said hello. Answers and file data go
 // to its link's pending requests; reports and alerts to the state (only from an accepted agent);
-// an alert is acknowledged only once it is in the record on disk, echoing its epoch.
+// an alert is acknowledged only once it is in the record on disk, echoing its epoch; a numbered
+// sample (acked-samples) is taken once and acknowledged when the history has written it.
 
 import { HwError } from '../errors.ts';
-import type { AgentMessage, AlertMsg } from '../wire/messages.ts';
+import type { AgentMessage, AlertMsg, Report, SamplesLost } from '../wire/messages.ts';
 import type { AgentLink } from './agent-link.ts';
+import type { SampleAcks } from './sample-acks.ts';
 import type { ManagerState } from './state.ts';
 
 /** Alerts per agent shown but not yet on disk, acknowledged by the manager once the disk is back. */
@@ -14,10 +16,14 @@ export class Router {
   private readonly state: ManagerState;
   private readonly now: () => number;
   private readonly unacked = new Map<string, { epoch: string; seq: number }[]>();
+  private readonly acks: SampleAcks;
+  private readonly lost: (agentId: string, msg: SamplesLost) => void;
 
-  constructor(o: { state: ManagerState; now: () => number }) {
+  constructor(o: { state: ManagerState; now: () => number; acks: SampleAcks; lost: (agentId: string, msg: SamplesLost) => void }) {
     this.state = o.state;
     this.now = o.now;
+    this.acks = o.acks;
+    this.lost = o.lost;
   }
 
   route(link: AgentLink, msg: AgentMessage): void {
@@ -26,7 +32,11 @@ export class Router {
     const trusted = this.state.agent(link.agentId)?.trust === 'accepted';
     switch (msg.type) {
       case 'report':
-        if (trusted) this.state.report(link.agentId, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts);
+        // From a pending agent: not taken nor acknowledged; it keeps them until it is accepted.
+        if (trusted) this.report(link, msg);
+        return;
+      case 'samples-lost':
+        if (trusted) this.lost(link.agentId, msg);
         return;
       case 'alert':
         if (!trusted) return; // not acknowledged: the agent keeps it until it is accepted
@@ -47,6 +57,17 @@ export class Router {
       default:
         return;
     }
+  }
+
+  private report(link: AgentLink, msg: Report): void {
+    const id = link.agentId;
+    const seq = link.ackedSamples ? msg.seq : undefined;
+    if (seq !== undefined && this.acks.receive(id, seq) !== 'new') return;
+    const r = this.state.report(id, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts, seq);
+    if (seq === undefined) return;
+    if (r === 'taken') this.acks.taken(id, seq);
+    else if (r === 'ignored') this.acks.written(id, [seq]); // it can never be kept: not asked for again
+    // 'refused': the history is full for this agent now; not acknowledged, so the agent sends it again
   }
 
   private alert(link: AgentLink, msg: AlertMsg): void {

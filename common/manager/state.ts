@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
-import type { HistoryStore } from '../history/store.ts';
+import type { AddResult, HistoryStore } from '../history/store.ts';
 import { AlertDedupe, DURABLE } from './alert-dedupe.ts';
 import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from './event-log.ts';
 import { ruleOfType } from '../rules/rule.ts';
@@ -49,6 +49,8 @@ export interface AgentRecord {
   ownLabels: Record<string, string>;
   /** the newest report's mounts; empty until one carries them */
   mounts: MountUsage[];
+  /** samples that never reached its history (its spool's bound, a failing disk...), as in the record */
+  samplesLost: { count: number; reason: string; at: number } | null;
 }
 
 export interface AlertRecord {
@@ -133,6 +135,9 @@ export class ManagerState extends EventEmitter<StateEvents> {
         if (!rec) continue;
         Object.assign(rec, pick(a), { online: false, connectedAt: null });
         if (typeof e.at === 'number' && e.at > (rec.lastSeen ?? 0)) rec.lastSeen = e.at;
+      } else if (e.event === 'samples-lost' && a?.id && typeof e.count === 'number') {
+        const rec = this.agentsById.get(a.id);
+        if (rec) this.addSamplesLost(rec, e.count, String(e.reason), e.at);
       } else if (e.event === 'alert' && e.alert && typeof e.alert === 'object') {
         const al = e.alert as AlertRecord;
         if (typeof al.agentId !== 'string' || typeof al.seq !== 'number') continue;
@@ -233,7 +238,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
   // ---- changes (called by the server) -----------------------------------------------------------
 
   /** An agent finished its hello. Returns the record, now online. */
-  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'metricsAt' | 'interfaces' | 'mounts' | 'down' | 'labels' | 'rulesVersion' | 'ownLabels'> & { rulesVersion?: string | null; ownLabels?: Record<string, string> }): AgentRecord {
+  agentUp(info: Omit<AgentRecord, 'online' | 'restarting' | 'connectedAt' | 'lastSeen' | 'metrics' | 'metricsAt' | 'interfaces' | 'mounts' | 'down' | 'labels' | 'rulesVersion' | 'ownLabels' | 'samplesLost'> & { rulesVersion?: string | null; ownLabels?: Record<string, string> }): AgentRecord {
     const t = this.now();
     let rec = this.agentsById.get(info.id);
     const isNew = !rec;
@@ -262,19 +267,37 @@ export class ManagerState extends EventEmitter<StateEvents> {
     this.emit('agent', rec, 'down');
   }
 
-  report(id: string, metrics: Metrics, interfaces: InterfaceCounters[] | undefined, at: number, backfill = false, mounts?: MountUsage[]): void {
+  /**
+   * A report: shown as the agent's latest (unless it is older) and added to its history. `seq`: a
+   * numbered sample the history acknowledges once written; 'refused' when it cannot wait now.
+   */
+  report(id: string, metrics: Metrics, interfaces: InterfaceCounters[] | undefined, at: number, backfill = false, mounts?: MountUsage[], seq?: number): AddResult {
     const rec = this.agentsById.get(id);
-    if (!rec) return;
+    if (!rec) return 'ignored';
     this.counters.reports++;
     if (backfill) this.counters.backfilled++;
-    this.history?.add(id, rec.interval, at, metrics, interfaces, mounts, backfill);
+    const r = this.history?.add(id, rec.interval, at, metrics, interfaces, mounts, backfill, seq) ?? 'taken';
     rec.lastSeen = this.now();
-    if (rec.metricsAt !== null && at < rec.metricsAt) return; // a late backfilled sample
+    if (rec.metricsAt !== null && at < rec.metricsAt) return r; // a late backfilled sample
     rec.metrics = refreshed(rec.metrics, metrics);
     rec.metricsAt = at;
     if (interfaces) rec.interfaces = refreshedList(rec.interfaces, interfaces);
     if (mounts) rec.mounts = refreshedList(rec.mounts, mounts);
     this.emit('agent', rec, 'report');
+    return r;
+  }
+
+  /** Samples of an agent that never reached its history: recorded, and shown with the agent. */
+  samplesLost(id: string, count: number, reason: string, extra: Record<string, unknown> = {}): void {
+    const rec = this.agentsById.get(id);
+    const at = this.now();
+    if (rec) this.addSamplesLost(rec, count, reason, at);
+    this.record({ at, event: 'samples-lost', agent: { id, name: rec?.name ?? id }, count, reason, ...extra });
+    if (rec) this.emit('agent', rec, 'report');
+  }
+
+  private addSamplesLost(rec: AgentRecord, count: number, reason: string, at: number): void {
+    rec.samplesLost = { count: (rec.samplesLost?.count ?? 0) + count, reason, at };
   }
 
   /** Every record, unsorted (for sweeps over the whole fleet). */
@@ -421,6 +444,7 @@ function blankAgent(id: string): AgentRecord {
     id, name: id.slice(0, 8), hostname: '', address: '', platform: '', arch: '', version: '', interval: 0,
     online: false, restarting: false, restartAllowed: false, filesEnabled: true, trust: 'pending', fingerprint: '', connectedAt: null, lastSeen: null,
     metricsAt: null, down: false, metrics: null, interfaces: [], mounts: [], rulesVersion: null, labels: {}, ownLabels: {},
+    samplesLost: null,
   };
 }
 

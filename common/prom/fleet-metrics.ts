@@ -162,6 +162,9 @@ function addManagerMetrics(e: Exposition, src: MetricsSource): void {
   c('hostwatch_manager_reports_ingested_total', 'Reports received from agents since the manager started.', s.reportsIngested);
   c('hostwatch_manager_backfilled_reports_total', 'Reports that arrived late, sent from an agent\'s backlog.', s.backfilledReports);
   c('hostwatch_manager_alerts_ingested_total', 'Alerts received from agents since the manager started (duplicates not counted).', s.alertsIngested);
+  e.family('hostwatch_manager_samples_lost_total', 'counter', 'Samples lost since start: told by agents (their spool past its bound, a failing disk) or dropped by the manager (an older agent\'s past the history\'s bound).');
+  e.sample('hostwatch_manager_samples_lost_total', { by: 'agent' }, s.samples?.lostByAgents);
+  e.sample('hostwatch_manager_samples_lost_total', { by: 'manager' }, s.samples?.droppedByManager);
   e.family('hostwatch_manager_dropped_datagrams_total', 'counter', 'UDP datagrams dropped, by reason.');
   for (const [reason, n] of Object.entries(s.droppedDatagrams ?? {})) e.sample('hostwatch_manager_dropped_datagrams_total', { reason }, n);
   const sec = (ms: number | undefined) => (typeof ms === 'number' ? Math.round(ms * 1000) / 1e6 : undefined);

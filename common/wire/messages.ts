@@ -60,8 +60,19 @@ export interface Hello {
   labels?: Record<string, string>;
   /** what this agent understands beyond version 1 (FEATURES); absent from older agents */
   features?: string[];
+  /**
+   * acked-samples: names the agent's sample numbering (drawn when its spool is made afresh), so a
+   * numbering started again is never taken for repeats.
+   */
+  sampleEpoch?: string;
 }
-export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean }
+/** seq: the sample's number in the agent's spool (acked-samples); absent from older agents. */
+export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean; seq?: number }
+/**
+ * acked-samples: samples the agent had to drop (its spool past its bound, its disk refusing writes
+ * and memory full, or a spool line unreadable), so the manager can log, count and record what is missing.
+ */
+export interface SamplesLost { type: 'samples-lost'; count: number; reason: 'spool-full' | 'memory-full' | 'unreadable'; firstAt?: number; lastAt?: number }
 /**
  * epoch: names the agent's alert counter. A new one is drawn whenever the agent's queue file is
  * created afresh (first start, or alerts.json lost), and seq starts again at 1 in it, so a reset
@@ -96,14 +107,20 @@ export type Trust = 'accepted' | 'pending';
  * udpKey: base64 of the 32-byte HMAC key for this session's alert datagrams. features: what this
  * manager does beyond version 1 (FEATURES); absent from older managers.
  */
-export interface Welcome { type: 'welcome'; v: number; agentId: string; heartbeatMs: number; status: Trust; udpKey: string; features?: string[] }
+export interface Welcome {
+  type: 'welcome'; v: number; agentId: string; heartbeatMs: number; status: Trust; udpKey: string; features?: string[];
+  /** acked-samples: backfill samples the agent may have sent and not yet had acknowledged */
+  samplesWindow?: number;
+}
 
 /**
  * Optional behaviours each side names in its hello or welcome; a name the other side does not know
  * is ignored. signed-acks: UDP acks are sealed with the session key like alert datagrams (the
  * manager seals them for an agent that named it; an agent whose manager named it takes no other).
+ * acked-samples: reports carry `seq`; the manager answers `samples-ack` once they are written to its
+ * history, and the agent keeps each sample on its disk until then (resending after a reconnect).
  */
-export const FEATURES = { signedAcks: 'signed-acks' } as const;
+export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples' } as const;
 const FEATURES_MAX = 32;
 /** An administrator accepted the pending agent. */
 export interface Accepted { type: 'accepted' }
@@ -111,11 +128,20 @@ export interface Request { type: 'req'; id: number; cmd: CommandName; args: Obj 
 export interface Credit { type: 'credit'; id: number; bytes: number }
 export interface Cancel { type: 'cancel'; id: number }
 export interface Ack { type: 'ack'; epoch?: string; seq: number }
+/**
+ * acked-samples: these samples (inclusive ranges of seq) are in the manager's history on disk;
+ * window: backfill samples the agent may have in flight from now on (the manager's flow control).
+ */
+export interface SamplesAck { type: 'samples-ack'; ranges: [number, number][]; window?: number }
 /** The rules the agent runs from now on; null: none from the manager, the agent's own flags apply. */
 export interface RulesMsg { type: 'rules'; version: string; rules: Rule[] | null }
 
-export type AgentMessage = Hello | Report | AlertMsg | RulesApplied | Response | FileStart | FileEnd | Ping | Pong | Bye;
-export type ManagerMessage = Welcome | Accepted | Request | Credit | Cancel | Ack | RulesMsg | Ping | Pong | Bye;
+export type AgentMessage = Hello | Report | SamplesLost | AlertMsg | RulesApplied | Response | FileStart | FileEnd | Ping | Pong | Bye;
+export type ManagerMessage = Welcome | Accepted | Request | Credit | Cancel | Ack | SamplesAck | RulesMsg | Ping | Pong | Bye;
+
+/** Ranges in one samples-ack, and the largest backfill window a manager may grant. */
+export const SAMPLES_ACK_MAX_RANGES = 1024;
+export const SAMPLES_WINDOW_MAX = 4096;
 
 /** UDP: the agent's alert datagram and the manager's acknowledgement. */
 export type AlertDatagram = Omit<AlertMsg, 'type'> & { type: 'alert'; agentId: string };
@@ -202,6 +228,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
         filesEnabled: bool(o, 'filesEnabled'), ...(o.enrollToken !== undefined ? { enrollToken: str(o, 'enrollToken', 256) } : {}),
         ...(o.rulesVersion !== undefined ? { rulesVersion: versionOf(o) } : {}),
         ...(o.labels !== undefined ? { labels: helloLabels(o) } : {}), ...featuresOf(o),
+        ...(o.sampleEpoch !== undefined ? { sampleEpoch: tokenOf(o, 'sampleEpoch') } : {}),
       };
     case 'report': {
       const r: Report = { type: 'report', at: num(o, 'at'), metrics: checkMetrics(obj(o, 'metrics')) };
@@ -209,7 +236,14 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
       if (o.mounts !== undefined) r.mounts = checkMounts(arr(o, 'mounts', 256));
       const backfill = optBool(o, 'backfill');
       if (backfill) r.backfill = true;
+      if (o.seq !== undefined) r.seq = int(o, 'seq');
       return r;
+    }
+    case 'samples-lost': {
+      const l: SamplesLost = { type: 'samples-lost', count: int(o, 'count', 1), reason: oneOf(o, 'reason', ['spool-full', 'memory-full', 'unreadable'] as const) };
+      if (o.firstAt !== undefined) l.firstAt = num(o, 'firstAt');
+      if (o.lastAt !== undefined) l.lastAt = num(o, 'lastAt');
+      return l;
     }
     case 'alert':
       return { type: 'alert', ...alertFields(o) };
@@ -242,6 +276,7 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
       return {
         type: 'welcome', v: int(o, 'v', 0, 1000), agentId: str(o, 'agentId', ID_MAX), heartbeatMs: int(o, 'heartbeatMs', 10, 3_600_000),
         status: oneOf(o, 'status', ['accepted', 'pending'] as const), udpKey: str(o, 'udpKey', 64), ...featuresOf(o),
+        ...(o.samplesWindow !== undefined ? { samplesWindow: int(o, 'samplesWindow', 1, SAMPLES_WINDOW_MAX) } : {}),
       };
     case 'accepted':
       return { type: 'accepted' };
@@ -255,6 +290,8 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
       return { type: 'cancel', id: int(o, 'id', 1, REQ_ID_MAX) };
     case 'ack':
       return { type: 'ack', ...epochOf(o), seq: int(o, 'seq', 1) };
+    case 'samples-ack':
+      return { type: 'samples-ack', ranges: sampleRanges(o), ...(o.window !== undefined ? { window: int(o, 'window', 1, SAMPLES_WINDOW_MAX) } : {}) };
     case 'rules': {
       if (o.rules === null) return { type: 'rules', version: versionOf(o), rules: null };
       return { type: 'rules', version: versionOf(o), rules: arr(o, 'rules', MAX_RULES).map(checkRule) };
@@ -338,6 +375,22 @@ export function parseAckDatagram(buf: Buffer): AckDatagram {
 const EPOCH_RE = /^[A-Za-z0-9-]{1,64}$/;
 
 /** A list of feature names; unknown names are kept (and ignored by the reader), bad shapes refused. */
+function sampleRanges(o: Obj): [number, number][] {
+  return arr(o, 'ranges', SAMPLES_ACK_MAX_RANGES).map((r) => {
+    if (!Array.isArray(r) || r.length !== 2 || !r.every((n) => Number.isSafeInteger(n) && n >= 0) || r[0] > r[1]) {
+      throw new HwError('BAD_MESSAGE', 'field "ranges" must be a list of [from, to] whole numbers, from <= to');
+    }
+    return [r[0], r[1]] as [number, number];
+  });
+}
+
+/** A short opaque name (an epoch): letters, digits, - and _. */
+function tokenOf(o: Obj, k: string): string {
+  const v = str(o, k, 64);
+  if (!/^[A-Za-z0-9_-]*$/.test(v)) throw new HwError('BAD_MESSAGE', `field "${k}" must be letters, digits, - and _`);
+  return v;
+}
+
 function featuresOf(o: Obj): { features?: string[] } {
   if (o.features === undefined) return {};
   return {

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { AgentLink } from '../../common/manager/agent-link.ts';
 import { EventLog } from '../../common/manager/event-log.ts';
+import { SampleAcks } from '../../common/manager/sample-acks.ts';
 import { Router } from '../../common/manager/router.ts';
 import { ManagerState } from '../../common/manager/state.ts';
 import { parseAgentMessage, parseManagerMessage, type AgentMessage, type ManagerMessage } from '../../common/wire/messages.ts';
@@ -34,7 +35,7 @@ async function setup(trust: 'accepted' | 'pending') {
   const mgr = new Peer<AgentMessage, ManagerMessage>(p.server, { parse: parseAgentMessage });
   const agent = new Peer<ManagerMessage, AgentMessage>(p.client, { parse: parseManagerMessage });
   const link = new AgentLink('a1', mgr);
-  const router = new Router({ state, now: Date.now });
+  const router = new Router({ state, now: Date.now, acks: new SampleAcks({ post: () => {}, pending: () => 0 }), lost: () => {} });
   mgr.on('message', (m) => router.route(link, m));
   const got: ManagerMessage[] = [];
   agent.on('message', (m) => got.push(m));

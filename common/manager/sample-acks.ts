@@ -1,0 +1,135 @@
+// Acknowledged samples (acked-samples), the manager's side: per agent, which numbered samples wait
+// for the history's next flush and which are written, so that a resent sample is taken once and a
+// written one is acknowledged again at once (the first ack was lost). Acks go out when the store
+// says a flush wrote the samples. Kept in memory across an agent's reconnections, not across a
+// manager restart: a sample resent after one lands in the same history slot again (the store files
+// a repeat in place).
+
+import type { SamplesAck } from '../wire/messages.ts';
+import { SAMPLES_ACK_MAX_RANGES } from '../wire/messages.ts';
+
+/**
+ * Runs of written sample numbers remembered per agent (the oldest forgotten first). Written
+ * numbers come in runs (one growing run for an agent that reports live), so this is a few dozen
+ * bytes an agent at 10,000 agents.
+ */
+const WRITTEN_RUNS_KEPT = 64;
+/** Backfill samples one agent may have in flight, and the least granted under load. */
+export const SAMPLES_WINDOW = 256;
+const SAMPLES_WINDOW_MIN = 16;
+/** Samples waiting for the history's flush, fleet-wide, at which every window is the least. */
+const FLEET_PENDING_BUDGET = 200_000;
+
+interface AgentSamples {
+  epoch: string;
+  /** taken by the history, not yet written (a handful: a flush writes them all) */
+  waiting: number[];
+  /** written: sorted, merged, inclusive runs */
+  written: [number, number][];
+}
+
+export type Receipt = 'new' | 'waiting' | 'written';
+
+export interface SampleAcksOptions {
+  /** sends an agent its acknowledgement, if it is connected */
+  post: (agentId: string, msg: SamplesAck) => void;
+  /** samples waiting for the history's flush, fleet-wide (counted over the fleet: asked once a second at most) */
+  pending: () => number;
+  now?: () => number;
+}
+
+export class SampleAcks {
+  private readonly o: SampleAcksOptions;
+  private readonly agents = new Map<string, AgentSamples>();
+  private readonly now: () => number;
+  private windowNow = { at: -Infinity, window: SAMPLES_WINDOW };
+
+  constructor(o: SampleAcksOptions) {
+    this.o = o;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The window to grant now: smaller as the fleet's samples waiting for the disk grow. */
+  window(): number {
+    const t = this.now();
+    if (t - this.windowNow.at < 1000) return this.windowNow.window;
+    const free = Math.max(0, 1 - this.o.pending() / FLEET_PENDING_BUDGET);
+    this.windowNow = { at: t, window: Math.max(SAMPLES_WINDOW_MIN, Math.floor(SAMPLES_WINDOW * free)) };
+    return this.windowNow.window;
+  }
+
+  /** An agent said hello with this numbering: a new one forgets what was known of the old. */
+  hello(agentId: string, epoch: string): void {
+    const a = this.agents.get(agentId);
+    if (a?.epoch === epoch) return;
+    this.agents.set(agentId, { epoch, waiting: [], written: [] });
+  }
+
+  forget(agentId: string): void {
+    this.agents.delete(agentId);
+  }
+
+  /** A numbered report arrived: take it ('new'), or not (already waiting, or written: acked again). */
+  receive(agentId: string, seq: number): Receipt {
+    const a = this.agent(agentId);
+    if (a.waiting.includes(seq)) return 'waiting';
+    if (a.written.some(([from, to]) => seq >= from && seq <= to)) {
+      this.post(agentId, [[seq, seq]]);
+      return 'written';
+    }
+    return 'new';
+  }
+
+  /** The history took it: acknowledged once a flush writes it. */
+  taken(agentId: string, seq: number): void {
+    this.agent(agentId).waiting.push(seq);
+  }
+
+  /**
+   * The history wrote these (or can never keep them: acknowledged all the same, or the agent
+   * would send them for ever).
+   */
+  written(agentId: string, seqs: readonly number[]): void {
+    if (!seqs.length) return;
+    const a = this.agent(agentId);
+    const ranges = toRanges(seqs);
+    if (a.waiting.length) a.waiting = a.waiting.filter((s) => !ranges.some(([from, to]) => s >= from && s <= to));
+    a.written = toRanges([], [...a.written, ...ranges]);
+    if (a.written.length > WRITTEN_RUNS_KEPT) a.written.splice(0, a.written.length - WRITTEN_RUNS_KEPT);
+    this.post(agentId, ranges);
+  }
+
+  /** Samples known for the agents now (for /api/stats and the benchmark). */
+  waiting(): number {
+    let n = 0;
+    for (const a of this.agents.values()) n += a.waiting.length;
+    return n;
+  }
+
+  private agent(agentId: string): AgentSamples {
+    let a = this.agents.get(agentId);
+    if (!a) this.agents.set(agentId, (a = { epoch: '', waiting: [], written: [] }));
+    return a;
+  }
+
+  private post(agentId: string, ranges: readonly [number, number][]): void {
+    const window = this.window();
+    for (let i = 0; i < ranges.length; i += SAMPLES_ACK_MAX_RANGES) {
+      this.o.post(agentId, { type: 'samples-ack', ranges: ranges.slice(i, i + SAMPLES_ACK_MAX_RANGES), window });
+    }
+  }
+}
+
+/** Sorted, merged, inclusive runs of the numbers given, merged with runs already made. */
+export function toRanges(seqs: readonly number[], runs: readonly (readonly [number, number])[] = []): [number, number][] {
+  const all: [number, number][] = runs.map(([a, b]) => [a, b]);
+  for (const s of seqs) all.push([s, s]);
+  all.sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [a, b] of all) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}

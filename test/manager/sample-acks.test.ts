@@ -1,0 +1,71 @@
+// The manager's side of acknowledged samples: a resent sample taken once, a written one
+// acknowledged again at once, acks as merged runs, the window shrinking as the fleet's samples
+// wait for the disk, a new numbering forgetting the old, and bounded memory per agent.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SAMPLES_WINDOW, SampleAcks, toRanges } from '../../common/manager/sample-acks.ts';
+import type { SamplesAck } from '../../common/wire/messages.ts';
+
+const test = suite('manager/sample-acks');
+
+function acks(pending = () => 0) {
+  const sent: [string, SamplesAck][] = [];
+  let now = 0;
+  const a = new SampleAcks({ post: (id, msg) => sent.push([id, msg]), pending, now: () => now });
+  return { a, sent, tick: (ms: number) => { now += ms; } };
+}
+
+test('toRanges: sorted, merged, inclusive; merged with runs already made', () => {
+  assert.equal(toRanges([5, 1, 2, 3, 9, 7, 8]), [[1, 3], [5, 5], [7, 9]]);
+  assert.equal(toRanges([4, 10], [[1, 3], [6, 9]]), [[1, 4], [6, 10]]);
+  assert.equal(toRanges([]), []);
+});
+
+test('taken once; acknowledged when written; a repeat of a written one acknowledged again at once', () => {
+  const { a, sent } = acks();
+  a.hello('x', 'e1');
+  assert.is(a.receive('x', 1), 'new');
+  a.taken('x', 1);
+  assert.is(a.receive('x', 1), 'waiting', 'a resend while it waits is not taken twice');
+  assert.is(a.receive('x', 2), 'new');
+  a.taken('x', 2);
+  assert.is(a.waiting(), 2);
+  assert.equal(sent, []);
+  a.written('x', [2, 1]);
+  assert.equal(sent, [['x', { type: 'samples-ack', ranges: [[1, 2]], window: SAMPLES_WINDOW }]]);
+  assert.is(a.waiting(), 0);
+  assert.is(a.receive('x', 2), 'written');
+  assert.equal(sent[1], ['x', { type: 'samples-ack', ranges: [[2, 2]], window: SAMPLES_WINDOW }]);
+});
+
+test('a new numbering (epoch) forgets the old one; the same one keeps it across reconnections', () => {
+  const { a } = acks();
+  a.hello('x', 'e1');
+  a.written('x', [1]);
+  a.hello('x', 'e1');
+  assert.is(a.receive('x', 1), 'written');
+  a.hello('x', 'e2');
+  assert.is(a.receive('x', 1), 'new');
+});
+
+test('the window shrinks as the fleet waits for the disk, never below its least; asked once a second', () => {
+  let pending = 0;
+  const { a, tick } = acks(() => pending);
+  assert.is(a.window(), SAMPLES_WINDOW);
+  pending = 100_000;
+  assert.is(a.window(), SAMPLES_WINDOW, 'cached for a second');
+  tick(1000);
+  assert.is(a.window(), SAMPLES_WINDOW / 2);
+  pending = 10_000_000;
+  tick(1000);
+  assert.is(a.window(), 16);
+});
+
+test('memory per agent bounded: written runs kept, the oldest forgotten', () => {
+  const { a } = acks();
+  for (let i = 0; i < 1000; i++) a.written('x', [i * 2]); // 1000 separate runs
+  assert.is(a.receive('x', 1998), 'written');
+  assert.is(a.receive('x', 0), 'new', 'the oldest runs forgotten (taken again: the history files a repeat in place)');
+});
+
+test.run();
