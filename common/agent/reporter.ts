@@ -15,8 +15,11 @@ import type { SamplesAck } from '../wire/messages.ts';
 const BACKFILL_BATCH = 64;
 /** Backfill in flight before the first acknowledgement says otherwise. */
 export const DEFAULT_SAMPLES_WINDOW = 64;
-/** A sample not acknowledged after this long is sent again (the manager takes it once). */
-const RESEND_AFTER_MS = 30_000;
+/**
+ * A sample not acknowledged after this long is sent again (the manager takes it once). Above the
+ * manager's 20 s between acknowledgements of live samples (ACK_LIVE_MS), with room for a loaded flush.
+ */
+const RESEND_AFTER_MS = 60_000;
 /** Drops are logged at most this often (with their count). */
 const LOST_LOG_MS = 60_000;
 /** Live samples in flight at most; past it they wait in the backlog for the backfill. */

@@ -65,7 +65,7 @@ export class Router {
     if (seq !== undefined && this.acks.receive(id, seq) !== 'new') return;
     const r = this.state.report(id, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts, seq);
     if (seq === undefined) return;
-    if (r === 'taken') this.acks.taken(id, seq);
+    if (r === 'taken') this.acks.taken(id, seq, !!msg.backfill);
     else if (r === 'ignored') this.acks.written(id, [seq]); // it can never be kept: not asked for again
     // 'refused': the history is full for this agent now; not acknowledged, so the agent sends it again
   }

@@ -25,7 +25,7 @@ test('taken once; acknowledged when written; a repeat of a written one acknowled
   const { a, sent } = acks();
   a.hello('x', 'e1');
   assert.is(a.receive('x', 1), 'new');
-  a.taken('x', 1);
+  a.taken('x', 1, true);
   assert.is(a.receive('x', 1), 'waiting', 'a resend while it waits is not taken twice');
   assert.is(a.receive('x', 2), 'new');
   a.taken('x', 2);
@@ -36,6 +36,22 @@ test('taken once; acknowledged when written; a repeat of a written one acknowled
   assert.is(a.waiting(), 0);
   assert.is(a.receive('x', 2), 'written');
   assert.equal(sent[1], ['x', { type: 'samples-ack', ranges: [[2, 2]], window: SAMPLES_WINDOW }]);
+});
+
+test('live samples acknowledged together every 20 s; backfill at the write that has it', () => {
+  const { a, sent, tick } = acks();
+  a.hello('x', 'e1');
+  for (let i = 0; i < 10; i++) {
+    a.taken('x', i);
+    a.written('x', [i]);
+    if (i === 0) assert.is(sent.length, 1, 'the first at once');
+    tick(5000);
+  }
+  // 0 at once; then 1..4 together at 20 s, 5..8 at 40 s; 9 waits
+  assert.equal(sent.map(([, m]) => m.ranges), [[[0, 0]], [[1, 4]], [[5, 8]]]);
+  a.taken('x', 3, true); // a resent one as backfill: the window waits on it
+  a.written('x', [3]);
+  assert.equal(sent[sent.length - 1]![1].ranges, [[3, 3], [9, 9]]);
 });
 
 test('a new numbering (epoch) forgets the old one; the same one keeps it across reconnections', () => {
