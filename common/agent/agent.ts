@@ -74,8 +74,10 @@ export interface AgentConfig {
   alertRetryMs?: number;
   /** how often a state file the disk refused is tried again */
   stateRetryMs?: number;
-  /** where samples wait while the agent cannot report (default: in memory, bounded) */
+  /** where samples wait until the manager has them (default: the spool in --state-dir, else in memory) */
   backlog?: SampleBacklog;
+  /** false: does not name acked-samples, as an agent older than it (tests and the benchmark's comparison) */
+  ackedSamples?: boolean;
   log?: (line: string) => void;
 }
 
@@ -132,7 +134,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       hello: {
         id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: filesCheck !== undefined,
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
-        sampleEpoch: this.backlog.epoch,
+        sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true,
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
       rulesVersion: () => this.rules.version,

@@ -32,6 +32,8 @@ export interface ConnectionOptions {
     id: string; name: string; interval: number; restartAllowed: boolean; filesEnabled: boolean; enrollToken?: string; labels?: Record<string, string>;
     /** the numbering of the agent's samples (acked-samples) */
     sampleEpoch: string;
+    /** names acked-samples (false only to act as an older agent) */
+    ackedSamples: boolean;
   };
   /** the version of the rules the agent runs, read at each hello ('' for its own flags) */
   rulesVersion?: () => string;
@@ -192,7 +194,7 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       arch: process.arch, version: VERSION, interval: h.interval, restartAllowed: h.restartAllowed,
       filesEnabled: h.filesEnabled, ...(h.enrollToken ? { enrollToken: h.enrollToken } : {}),
       ...(this.o.rulesVersion ? { rulesVersion: this.o.rulesVersion() } : {}), ...(h.labels && Object.keys(h.labels).length ? { labels: h.labels } : {}),
-      features: [FEATURES.signedAcks, FEATURES.ackedSamples], sampleEpoch: h.sampleEpoch,
+      ...(h.ackedSamples ? { features: [FEATURES.signedAcks, FEATURES.ackedSamples], sampleEpoch: h.sampleEpoch } : { features: [FEATURES.signedAcks] }),
     });
   }
 }
