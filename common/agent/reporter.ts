@@ -6,7 +6,7 @@
 // flight is bounded by the window the manager grants, and a sample left unacknowledged too long
 // is sent again. With an older manager a sample leaves the backlog once handed to the connection.
 
-import type { Sample } from '../collect/types.ts';
+import type { FullStatus, Sample } from '../collect/types.ts';
 import type { Link } from './connection.ts';
 import { addLost, type Lost, type SampleBacklog, type SeqRanges } from './sample-backlog.ts';
 import type { SamplesAck } from '../wire/messages.ts';
@@ -36,22 +36,12 @@ export interface ReporterOptions {
   resendAfterMs?: number;
 }
 
-/** What the reporter has done since start: for `status` and the tests' exact counts. */
-export interface ReporterFigures {
-  epoch: string;
-  /** samples taken since start */
-  taken: number;
-  /** the newest sample's time (ms), null before the first */
-  lastAt: number | null;
-  /** kept and not yet acknowledged (in the spool or in memory) */
-  unacked: number;
-  /** sent and waiting for the manager's acknowledgement */
-  inFlight: number;
-  /** dropped since start (a bound, a failing disk, an unreadable line) */
-  lost: number;
-  /** the manager acknowledges samples (acked-samples) */
-  acknowledged: boolean;
-}
+/**
+ * What the reporter has done since start, for `status` and the tests' exact counts: taken, the
+ * newest one's time, unacknowledged (in the spool or memory), in flight, lost (a bound, a failing
+ * disk, an unreadable line), and whether the manager acknowledges samples (acked-samples).
+ */
+export type ReporterFigures = NonNullable<FullStatus['samples']>;
 
 interface Sent {
   at: number;

@@ -77,6 +77,10 @@ export function statusText(s: Json): string {
     `network   in ${bytes(m.netRxBytes)} (${rate(m.netRxRate)})  out ${bytes(m.netTxBytes)} (${rate(m.netTxRate)})`,
     `processes ${inert(m.processCount ?? '-')}`,
   ];
+  const d = s.samples;
+  if (d && typeof d.taken === 'number') {
+    lines.push(`samples   ${d.taken} taken since the agent started, ${inert(d.unacked)} not yet in the manager's history${d.lost ? `, ${inert(d.lost)} lost` : ''}${d.acknowledged ? '' : ' (not acknowledged: a manager older than acknowledged samples)'}`);
+  }
   if (Array.isArray(s.disks) && s.disks.length) {
     lines.push('', table([['MOUNT', 'SIZE', 'USED', 'USE%', 'FS'], ...s.disks.map((d: Json) => [d.mount, bytes(d.size), bytes(d.used), `${d.percent}%`, d.fs ?? ''])]));
   }

@@ -85,4 +85,8 @@ export interface FullStatus {
   system?: { manufacturer?: string; model?: string; virtual?: boolean } | null;
   bootTime?: number | null;
   unavailable?: Record<string, string>;
+  /** the agent's delivery of its samples since it started (added by the agent, not collected) */
+  samples?: {
+    epoch: string; taken: number; lastAt: number | null; unacked: number; inFlight: number; lost: number; acknowledged: boolean;
+  };
 }
