@@ -137,7 +137,10 @@ export class ManagerState extends EventEmitter<StateEvents> {
         const al = e.alert as AlertRecord;
         if (typeof al.agentId !== 'string' || typeof al.seq !== 'number') continue;
         if (al.via !== 'manager') this.dedupe.mark(al.agentId, typeof al.epoch === 'string' ? al.epoch : '', al.seq, DURABLE);
-        this.pushAlert({ ...al, n: ++this.alertCounter });
+        // Its number as recorded when it is ahead (numbers then stay the same across restarts, as
+        // the notifier's outbox mark needs); counted on for records without one.
+        this.alertCounter = Number.isSafeInteger(al.n) && al.n > this.alertCounter ? al.n : this.alertCounter + 1;
+        this.pushAlert({ ...al, n: this.alertCounter });
         const rec = this.agentsById.get(al.agentId);
         if (rec && al.type === 'AGENT_DOWN') rec.down = true;
         if (rec && al.type === 'AGENT_UP') rec.down = false;
