@@ -11,6 +11,7 @@ import { ruleOfType } from '../rules/rule.ts';
 import { effectiveLabels, type LabelAssign } from '../rules/labels.ts';
 import type { Silences } from './silences.ts';
 import type { AlertMsg } from '../wire/messages.ts';
+import { faultPoint } from '../util/fault.ts';
 
 /** In-memory alerts kept by the manager for `alerts` (the event log keeps all). */
 const ALERTS_KEPT = 10_000;
@@ -351,6 +352,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
     this.dedupe.mark(agentId, epoch, a.seq, mark);
     this.counters.alerts++;
     this.pushAlert(alert);
+    faultPoint('kill-after-alert-record');
     this.emit('alert', alert);
     return true;
   }

@@ -136,6 +136,8 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     await notifier?.close();
     throw err;
   }
+  // The record is read back: what it holds but the last run had not queued (killed in between).
+  notifier?.queueMissed();
   // Only now: a revocation resolves what still fires for the agent (nothing before is one).
   notifier?.watchRevocations();
   const dashboard = new Dashboard(manager, dataDir);
