@@ -2,10 +2,12 @@
 // log reading and restart, then starts it.
 
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { readLogs } from '../actions/logs.ts';
 import { runRestart } from '../actions/restart.ts';
 import { Collector } from '../collect/collector.ts';
 import { ruleExtras } from '../collect/rule-extras.ts';
+import { removeStaleTemps } from '../fs/durable.ts';
 import { PRODUCT } from '../version.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
 import { Agent, type AgentConfig, type AgentDeps } from './agent.ts';
@@ -46,6 +48,8 @@ export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
 export async function startAgent(cfg: StartConfig, deps?: AgentDeps): Promise<Agent> {
   if (cfg.filesRoots?.length) insideRoots(cfg.filesRoots);
   ensureStateDir(cfg.stateDir);
+  // Before anything is written: what a write cut short by a crash left (the spool's is its cursor).
+  for (const dir of [cfg.stateDir, join(cfg.stateDir, 'spool')]) removeStaleTemps(dir, cfg.log);
   const id = loadOrCreateId(cfg.stateDir);
   const name = cfg.name ?? hostname();
   const tls = await loadOrCreateIdentity(cfg.stateDir, 'agent', `${PRODUCT}-agent-${name}`);

@@ -2,8 +2,8 @@
 // file in the same folder, fsynced, renamed over the old one, then the folder fsynced (atomic and
 // durable, as renameio spells out); read back failing closed, naming the file and the fix.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { HwError } from '../errors.ts';
 
 /** Errno codes that mean "the disk cannot take this write now": survived, shown, retried. */
@@ -45,6 +45,53 @@ export function writeDurable(path: string, data: string | Uint8Array, opts: { mo
     throw storageError(err, path);
   }
   syncDir(dirname(path));
+}
+
+/** The temporary file writeDurable writes before its rename: `<path>.tmp-<pid>`. */
+const TEMP_NAME = /\.tmp-(\d+)$/;
+
+/**
+ * Removes the temporary files that writes interrupted by a crash left in `dir` (its own files,
+ * not its subfolders): those of a process that no longer runs. One of a process still running
+ * (a CLI command writing beside this program) is kept. This process's own pid counts as gone:
+ * writeDurable is synchronous and removes its temp file when it fails, so no write of ours is
+ * half done whenever this runs; a file with our pid is from an earlier process that had the
+ * same pid (a container's program often has the same small pid at every start). Returns the count.
+ */
+export function removeStaleTemps(dir: string, log?: (line: string) => void): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && isRunning(pid)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+      removed++;
+    } catch (err) {
+      log?.(`cannot remove ${join(dir, name)}, left by an interrupted write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (removed) log?.(`removed ${removed} temporary file${removed === 1 ? '' : 's'} left in ${dir} by interrupted writes`);
+  return removed;
+}
+
+/** Whether a process with this pid runs (EPERM: it does, as another user). */
+function isRunning(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** fsync of a folder, so a rename or a new file in it survives a power cut (a no-op on Windows). */

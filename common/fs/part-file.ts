@@ -10,7 +10,9 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, createWriteStream, openSync, renameSync, rmSync, writeSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
 import { SINK_BUFFER_BYTES, drained } from '../util/drain.ts';
+import { syncDir } from './durable.ts';
 import { HwError } from '../errors.ts';
 
 /** A temporary file next to the target; removed unless `commit` renames it into place. */
@@ -95,6 +97,7 @@ export class PartFile {
     const sha = this.hash.digest('hex');
     if (sha !== expectedSha) throw new HwError('FILE_CORRUPT', `sha256 of what arrived (${sha}) differs from the agent's (${expectedSha})`);
     renameSync(this.tmp, this.target);
+    syncDir(dirname(this.target)); // the new name survives a power cut
     return sha;
   }
 

@@ -5,7 +5,9 @@
 // new one, keeping what still fits.
 
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { HwError } from '../errors.ts';
+import { syncDir } from '../fs/durable.ts';
 import {
   decodeHeader, encodeHeader, HEADER_BYTES, HEADER_SLOT, layout, recordAt, recordState, recordWord, sameLayout, writeRaw,
   writeRollup, rawValue, rollupValue, type Header, type Tier, type TierSpec,
@@ -104,6 +106,7 @@ export class AgentFile {
     const f = new AgentFile(path, fd, header, 0);
     f.created = true;
     f.writeHeader();
+    syncDir(dirname(path)); // the new file's name survives a power cut
     return f;
   }
 

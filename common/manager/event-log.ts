@@ -156,8 +156,11 @@ export class EventLog {
   private tryOpen(): boolean {
     if (this.fd !== undefined) return true;
     try {
+      const fresh = !this.fs.existsSync(this.path);
       this.fd = this.fs.openSync(this.path, 'a', 0o600);
       this.size = this.fs.statSync(this.path).size;
+      // A new file's name must survive a power cut too, or the alerts flushed into it are lost with it.
+      if (fresh) this.syncFolder();
       return true;
     } catch (err) {
       if (!isStorageError(err)) throw err;

@@ -11,6 +11,7 @@ import { ruleOfType } from '../rules/rule.ts';
 import { effectiveLabels, type LabelAssign } from '../rules/labels.ts';
 import type { Silences } from './silences.ts';
 import type { AlertMsg } from '../wire/messages.ts';
+import { faultPoint } from '../util/fault.ts';
 
 /** In-memory alerts kept by the manager for `alerts` (the event log keeps all). */
 const ALERTS_KEPT = 10_000;
@@ -142,7 +143,10 @@ export class ManagerState extends EventEmitter<StateEvents> {
         const al = e.alert as AlertRecord;
         if (typeof al.agentId !== 'string' || typeof al.seq !== 'number') continue;
         if (al.via !== 'manager') this.dedupe.mark(al.agentId, typeof al.epoch === 'string' ? al.epoch : '', al.seq, DURABLE);
-        this.pushAlert({ ...al, n: ++this.alertCounter });
+        // Its number as recorded when it is ahead (numbers then stay the same across restarts, as
+        // the notifier's outbox mark needs); counted on for records without one.
+        this.alertCounter = Number.isSafeInteger(al.n) && al.n > this.alertCounter ? al.n : this.alertCounter + 1;
+        this.pushAlert({ ...al, n: this.alertCounter });
         const rec = this.agentsById.get(al.agentId);
         if (rec && al.type === 'AGENT_DOWN') rec.down = true;
         if (rec && al.type === 'AGENT_UP') rec.down = false;
@@ -371,6 +375,7 @@ export class ManagerState extends EventEmitter<StateEvents> {
     this.dedupe.mark(agentId, epoch, a.seq, mark);
     this.counters.alerts++;
     this.pushAlert(alert);
+    faultPoint('kill-after-alert-record');
     this.emit('alert', alert);
     return true;
   }

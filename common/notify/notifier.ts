@@ -1,7 +1,9 @@
 // Turns every alert the manager records into deliveries: an Alertmanager alert for each
 // `--alertmanager` (firing or resolving its condition) and one signed event for each `--webhook`,
-// all queued in the durable outbox before the alert is acknowledged to the agent, then delivered
-// by each destination's courier with retries. Subscribes to ManagerState's 'alert' events.
+// all queued in the durable outbox (and fsynced) before the alert is acknowledged to the agent,
+// then delivered by each destination's courier with retries. Subscribes to ManagerState's 'alert'
+// events; at start, queues what the record holds but the last run had not queued (killed between
+// the two), found by the outbox's mark.
 
 import { createHash } from 'node:crypto';
 import { ALERT_ENDS_AFTER_RESENDS, ALERT_RESEND_MS, AlertmanagerSender, type AmItem } from './alertmanager-sender.ts';
@@ -57,19 +59,15 @@ export class Notifier {
   private readonly now: () => number;
   private readonly ams: AlertmanagerSender[] = [];
   private readonly hooks: WebhookSender[] = [];
+  /** queueMissed() has run: from now on each alert moves the outbox's mark */
+  private caughtUp = false;
+  /** alerts queued live before queueMissed() ran (it skips them) */
+  private readonly queuedEarly = new Set<number>();
   private readonly onAlert = (a: AlertRecord) => {
-    // Called inside the manager's alert intake: whatever goes wrong here must not stop the ack.
-    try {
-      // A silence holds back the notification, not the record. The end of a condition already
-      // notified still goes to Alertmanager, or it would be left firing there.
-      if (a.silenced || this.o.state.isSilenced(a)) {
-        if (!meaningOfAlert(a).firing) this.alert(a, 'alert', { webhooks: false });
-        return;
-      }
-      this.alert(a);
-    } catch (err) {
-      this.o.notice?.(`notify: ${a.type} of ${a.agent} not queued: ${(err as Error).message}`);
-    }
+    if (!this.caughtUp) this.queuedEarly.add(a.n);
+    // Until queueMissed() has run the mark stays where the last run left it: a crash before then
+    // queues again what that run missed.
+    this.queueAlert(a, this.caughtUp ? a.n : undefined);
   };
   private readonly onAgent = (rec: AgentRecord, what: string) => {
     if (what === 'removed') this.forgetAgent(rec.id);
@@ -104,6 +102,54 @@ export class Notifier {
     const where = displayUrl(url, true);
     this.o.state.record({ at: this.now(), event: 'notify-rejected', destination: where, id, error: why });
     this.o.notice?.(`notify: webhook ${where} refused event ${id} ${WEBHOOK_REJECT_ATTEMPTS} times (${why}); set aside, see events.jsonl`);
+  }
+
+  /** Queues a recorded alert's deliveries and moves the outbox's mark to it, in one write. */
+  private queueAlert(a: AlertRecord, mark: number | undefined): void {
+    this.outbox.queue(mark, () => {
+      // Called inside the manager's alert intake: whatever goes wrong here must not stop the ack.
+      try {
+        // A silence holds back the notification, not the record. The end of a condition already
+        // notified still goes to Alertmanager, or it would be left firing there.
+        if (a.silenced || this.o.state.isSilenced(a)) {
+          if (!meaningOfAlert(a).firing) this.alert(a, 'alert', { webhooks: false });
+          return;
+        }
+        this.alert(a);
+      } catch (err) {
+        this.o.notice?.(`notify: ${a.type} of ${a.agent} not queued: ${(err as Error).message}`);
+      }
+    });
+    // An agent's alert is acknowledged as soon as this returns: its deliveries are on disk before.
+    // The manager's own (a sweep's AGENT_DOWN for many agents) share one fsync on the next turn.
+    if (a.via !== 'manager') this.outbox.sync();
+  }
+
+  /**
+   * Queues the alerts in the manager's record above the outbox's mark: recorded, but the last run
+   * was killed before it queued them. Then the mark moves to the newest recorded alert. Called
+   * once the manager has read its record back, before it serves. No mark (a new outbox, one
+   * written before marks, or one left by a run without destinations): what was recorded is
+   * history and is not sent. Returns how many alerts were queued (silenced ones not counted).
+   */
+  queueMissed(): number {
+    if (this.caughtUp) return 0;
+    const from = this.outbox.mark;
+    let missed = 0;
+    if (from !== undefined) {
+      for (const a of this.o.state.alerts(from)) {
+        if (this.queuedEarly.has(a.n)) continue;
+        this.queueAlert(a, a.n); // a silenced one as live: held back, its mark moved all the same
+        if (!a.silenced && !this.o.state.isSilenced(a)) missed++;
+      }
+    }
+    this.caughtUp = true;
+    this.queuedEarly.clear();
+    // Exactly the newest: a mark above it (a record moved away) would hide the alerts to come.
+    this.outbox.setMark(this.o.state.alerts().at(-1)?.n ?? 0);
+    this.outbox.sync();
+    if (missed) this.o.notice?.(`notify: ${missed} alert${missed === 1 ? '' : 's'} recorded before the manager stopped had not been queued for notification; queued now`);
+    return missed;
   }
 
   private get couriers(): Courier[] {

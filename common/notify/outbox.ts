@@ -6,12 +6,16 @@
 // Bounded: past maxBytes or maxItems the oldest items are dropped and counted. A disk error
 // (full, failing, read-only) never throws out of here: the items stay in memory, the error is
 // shown in `storageError`, and the whole log is rewritten at the next chance.
+//
+// The log also keeps a mark: the number (AlertRecord.n) of the newest recorded alert whose
+// deliveries are queued, written in the same append as those deliveries (see `queue`), so that
+// after a crash between the manager's record and this queue the notifier queues what it missed.
 
 import { closeSync, fsyncSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { HwError } from '../errors.ts';
-import { storageError, writeDurable } from '../fs/durable.ts';
+import { storageError, syncDir, writeDurable } from '../fs/durable.ts';
 
 /**
  * The durable outbox's bound: past either, the oldest undelivered items are dropped (counted and
@@ -23,7 +27,7 @@ const OUTBOX_MAX_ITEMS = 100_000;
 const OUTBOX_MAX_RECORD_BYTES = 256 * 1024;
 /** Outbox file compacted when it holds this many times the live bytes (and at least 1 MiB). */
 const OUTBOX_COMPACT_RATIO = 4;
-const OUTBOX_FILE = 'outbox.log';
+export const OUTBOX_FILE = 'outbox.log';
 
 export interface OutboxItem {
   key: string;
@@ -34,7 +38,8 @@ export interface OutboxItem {
   body: unknown;
 }
 
-type LogRecord = { o: 'p'; k: string; d: string; t: number; b: unknown } | { o: 'r'; k: string };
+/** p: put an item; r: remove it; m: the mark (null: not known, see forgetMark) */
+type LogRecord = { o: 'p'; k: string; d: string; t: number; b: unknown } | { o: 'r'; k: string } | { o: 'm'; n: number | null };
 
 const HEADER = 8;
 const MIN_COMPACT_BYTES = 1024 * 1024;
@@ -95,6 +100,9 @@ export class Outbox {
   /** the file no longer matches memory (a failed write): rewrite it whole before appending again */
   private needsRewrite = false;
   private storageErr: string | null = null;
+  private markN: number | undefined;
+  /** the records of a `queue` call, written together when it ends */
+  private batch: Buffer[] | null = null;
   /** bytes cut off the end at start (a torn or corrupt tail) */
   readonly skippedBytes: number = 0;
 
@@ -104,10 +112,12 @@ export class Outbox {
     this.maxBytes = opts.maxBytes ?? OUTBOX_MAX_BYTES;
     this.maxItems = opts.maxItems ?? OUTBOX_MAX_ITEMS;
     let buf: Buffer = Buffer.alloc(0);
+    let fresh = false;
     try {
       buf = readFileSync(this.path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      fresh = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      if (!fresh) {
         throw new HwError('STATE_CORRUPT', `${this.path}: cannot read it (${(err as NodeJS.ErrnoException).code}); fix its permissions or move it away (its undelivered alerts are then lost)`);
       }
     }
@@ -115,12 +125,73 @@ export class Outbox {
     for (const r of records as LogRecord[]) {
       if (r && r.o === 'p' && typeof r.k === 'string' && typeof r.d === 'string') this.setItem({ key: r.k, dest: r.d, at: Number(r.t) || 0, body: r.b });
       else if (r && r.o === 'r' && typeof r.k === 'string') this.deleteItem(r.k);
+      else if (r && r.o === 'm') this.markN = Number.isSafeInteger(r.n) ? r.n! : undefined;
     }
     this.skippedBytes = buf.length - goodBytes;
     this.fd = openSync(this.path, 'a+', 0o600);
     if (goodBytes < buf.length) ftruncateSync(this.fd, goodBytes); // later appends follow good records
     this.fileBytes = goodBytes;
+    if (fresh) {
+      // A new file's name must survive a power cut, or what is queued in it is lost with it.
+      try {
+        syncDir(opts.dir);
+      } catch (err) {
+        this.failed(err);
+      }
+    }
     this.enforceLimits();
+  }
+
+  /**
+   * The number of the newest recorded alert whose deliveries are queued; undefined when not known
+   * (a new outbox, one written before marks existed, or after a run without destinations).
+   */
+  get mark(): number | undefined {
+    return this.markN;
+  }
+
+  /**
+   * Runs `queueIt` (its puts) and appends its records and then the new `mark` in one write: after
+   * a crash the log holds both or neither, so the alert is queued again at the next start, or
+   * not, never twice. (A power cut inside that one write may keep only its first records: the
+   * alert is then queued again, a duplicate event id, never a loss.) `mark` undefined: unchanged.
+   */
+  queue(mark: number | undefined, queueIt: () => void): void {
+    if (this.batch) {
+      queueIt(); // nested: the outer call writes everything
+      if (mark !== undefined) this.markN = mark;
+      return;
+    }
+    const batch: Buffer[] = (this.batch = []);
+    try {
+      queueIt();
+    } finally {
+      this.batch = null;
+      if (mark !== undefined) {
+        this.markN = mark;
+        batch.push(this.markRecord()!);
+      }
+      if (batch.length) this.append(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+    }
+  }
+
+  /** Sets the mark (the notifier, once it has queued what the last run missed). */
+  setMark(n: number): void {
+    this.queue(n, () => {});
+  }
+
+  /**
+   * The mark is no longer known: a manager runs without destinations, so the alerts it records
+   * are queued nowhere and must not be sent when destinations come back.
+   */
+  forgetMark(): void {
+    if (this.markN === undefined) return;
+    this.markN = undefined;
+    this.append(frameRecord({ o: 'm', n: null } satisfies LogRecord));
+  }
+
+  private markRecord(): Buffer | undefined {
+    return this.markN === undefined ? undefined : frameRecord({ o: 'm', n: this.markN } satisfies LogRecord);
   }
 
   get storageError(): string | null {
@@ -226,6 +297,10 @@ export class Outbox {
   }
 
   private append(buf: Buffer): void {
+    if (this.batch) {
+      this.batch.push(buf);
+      return;
+    }
     if (this.fd === undefined) return;
     if (this.needsRewrite) {
       this.rewrite();
@@ -256,6 +331,10 @@ export class Outbox {
     if (this.fd === undefined) return;
     const parts: Buffer[] = [];
     for (const it of this.items.values()) parts.push(frameRecord({ o: 'p', k: it.key, d: it.dest, t: it.at, b: it.body }));
+    const mark = this.markRecord();
+    if (mark) parts.push(mark);
+    // Inside a `queue` call the items so far are in memory, so in this file: only the mark is left to append.
+    if (this.batch) this.batch.length = 0;
     const data = Buffer.concat(parts);
     try {
       (this.opts.io?.replace ?? writeDurable)(this.path, data);

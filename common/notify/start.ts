@@ -1,7 +1,7 @@
 // Builds the notifier from the serve flags (`--alertmanager`, `--webhook`, `--webhook-format`,
 // `--webhook-secret-file`) and starts it; nothing when no destination is given.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
 import type { ManagerState } from '../manager/state.ts';
@@ -9,6 +9,7 @@ import { loadOrCreateToken } from '../manager/token.ts';
 import { WEBHOOK_FORMATS, type WebhookFormat } from './formats.ts';
 import { checkUrl } from './http-post.ts';
 import { Notifier, type NotifierOptions, type WebhookTarget } from './notifier.ts';
+import { OUTBOX_FILE, Outbox } from './outbox.ts';
 
 /** The webhook signing key's file in the data folder, made on first use. */
 export const WEBHOOK_SECRET_FILE = 'webhook-secret';
@@ -56,11 +57,29 @@ function readSecret(path: string): string {
 export function startNotifier(state: ManagerState, dataDir: string, cfg: NotifyConfig, notice: (line: string) => void): Notifier | undefined {
   const alertmanagers = cfg.alertmanagers.map((u) => checkUrl(u, '--alertmanager'));
   const webhooks = webhookTargets(cfg.webhooks, cfg.webhookFormats);
-  if (!alertmanagers.length && !webhooks.length) return undefined;
+  if (!alertmanagers.length && !webhooks.length) {
+    forgetMark(dataDir, notice);
+    return undefined;
+  }
   const secret = webhooks.length ? (cfg.webhookSecretFile ? readSecret(cfg.webhookSecretFile) : loadOrCreateToken(dataDir, WEBHOOK_SECRET_FILE)) : '';
   const n = new Notifier({ state, dataDir, alertmanagers, webhooks, secret, notice, ...cfg.tuning });
   n.start();
   return n;
+}
+
+/**
+ * Without destinations the alerts recorded are queued nowhere: an outbox left by an earlier run
+ * forgets its mark, so that destinations added later are not sent this run's alerts as missed.
+ */
+function forgetMark(dataDir: string, notice: (line: string) => void): void {
+  if (!existsSync(join(dataDir, OUTBOX_FILE))) return;
+  try {
+    const outbox = new Outbox({ dir: dataDir, onStorage: (err) => err && notice(`notify: ${err}`) });
+    outbox.forgetMark();
+    outbox.close();
+  } catch (err) {
+    notice(`notify: ${(err as Error).message}`);
+  }
 }
 
 export function webhookSecretPath(dataDir: string, cfg: NotifyConfig): string {

@@ -3,7 +3,7 @@
 
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { writeDurable } from '../fs/durable.ts';
+import { removeStaleTemps, writeDurable } from '../fs/durable.ts';
 import type { Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -103,6 +103,8 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   let consoleUi: ConsoleUi | undefined;
   const stamp = () => new Date().toISOString().slice(11, 19);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Before anything is written: what a write cut short by a crash left (every state file is in here).
+  removeStaleTemps(dataDir, (l) => out(`${stamp()} ${l}`));
   const tls = await loadOrCreateIdentity(dataDir, 'manager', `${PRODUCT}-manager-${hostname()}`);
   const enrollToken = loadOrCreateToken(dataDir, ENROLL_TOKEN_FILE);
   const { api: apiTuning, metrics: metricsTuning, ...managerTuning } = cfg.tuning ?? {};
@@ -134,6 +136,8 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     await notifier?.close();
     throw err;
   }
+  // The record is read back: what it holds but the last run had not queued (killed in between).
+  notifier?.queueMissed();
   // Only now: a revocation resolves what still fires for the agent (nothing before is one).
   notifier?.watchRevocations();
   const dashboard = new Dashboard(manager, dataDir);

@@ -54,9 +54,9 @@ export interface ManagerProc extends Proc {
   apiPort: number;
 }
 
-export async function startManager(extra: string[] = [], dataDir = tempDir('hw-mgr-')): Promise<ManagerProc> {
+export async function startManager(extra: string[] = [], dataDir = tempDir('hw-mgr-'), env?: NodeJS.ProcessEnv): Promise<ManagerProc> {
   const info = join(dataDir, 'manager.json');
-  const p = run(MANAGER_JS, ['--host', '127.0.0.1', '--port', '0', '--udp-port', '0', '--api', '127.0.0.1:0', '--data-dir', dataDir, ...extra]);
+  const p = run(MANAGER_JS, ['--host', '127.0.0.1', '--port', '0', '--udp-port', '0', '--api', '127.0.0.1:0', '--data-dir', dataDir, ...extra], { ...(env ? { env } : {}) });
   // manager.json may be left from a previous run in the same folder: wait for our pid in it.
   const m = await waitFor(() => {
     if (p.child.exitCode !== null) throw new Fatal(`manager exited: ${p.output()}`);

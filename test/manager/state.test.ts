@@ -132,9 +132,20 @@ test('restore() skips malformed events and does not dedupe manager-made alerts',
     { at: 2, event: 'alert', alert: { agent: 'a', agentId: ID1, type: 'AGENT_SILENT', value: 0, at: 2, seq: 7, n: 99, receivedAt: 2, via: 'manager' } },
     { at: 3, event: 'something-else' },
   ]);
-  assert.equal(s.alerts().map((a) => [a.type, a.n]), [['AGENT_SILENT', 1]]);
+  assert.equal(s.alerts().map((a) => [a.type, a.n]), [['AGENT_SILENT', 99]], 'its number as recorded');
   assert.equal(s.agents(true), []);
   assert.is(s.alert(ID1, alert(7), 'udp'), true, 'a manager-made alert\'s seq does not block the agent\'s own seq');
+});
+
+test('restore() keeps each alert\'s recorded number when it is ahead, counts on for one without, and live alerts follow', () => {
+  const s = new ManagerState();
+  const rec = (seq: number, n?: number) => ({ at: 1, event: 'alert', alert: { agent: 'a', agentId: ID1, type: 'CPU_HIGH', value: 90, at: 1, seq, ...(n === undefined ? {} : { n }), receivedAt: 1, via: 'udp' } });
+  // The newest part of a long record: numbers far from 1, one record without, one behind (an older version's restart).
+  s.restore([rec(1, 500), rec(2, 501), rec(3), rec(4, 7), rec(5, 510)]);
+  assert.equal(s.alerts().map((a) => a.n), [500, 501, 502, 503, 510]);
+  up(s, ID1);
+  assert.ok(s.alert(ID1, alert(6), 'udp'));
+  assert.is(s.alerts().at(-1)!.n, 511, 'the next live alert follows the newest');
 });
 
 test(`seqs older than the dedupe window (${ALERT_DEDUPE_WINDOW}) are treated as handled`, () => {

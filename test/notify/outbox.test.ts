@@ -1,5 +1,6 @@
 // The durable outbox: replay after a restart, a torn or corrupt tail cut off at every byte, the
-// bound on items and bytes, compaction, and a full disk that neither throws nor loses an item.
+// bound on items and bytes, compaction, and a full disk that neither throws nor loses an item;
+// the mark of the newest alert queued, written with its items and kept through all of that.
 import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -145,6 +146,100 @@ test('an unreadable outbox fails closed with STATE_CORRUPT', () => {
   truncateSync(path, 0);
   assert.is(new Outbox({ dir }).count(), 0, 'an empty file is an empty outbox');
   assert.throws(() => new Outbox({ dir: join(dir, 'outbox.log') }), (e: any) => e.code === 'STATE_CORRUPT');
+});
+
+
+test('the mark: unknown in a new outbox; written with its items in one append; kept across restarts, rewrites and compaction; forgotten on demand', () => {
+  const dir = tempDir();
+  const writes: Buffer[] = [];
+  const path = join(dir, 'outbox.log');
+  const o = new Outbox({ dir, io: { append: (_fd, buf) => { writes.push(buf); appendFileSync(path, buf); } } });
+  assert.is(o.mark, undefined, 'a new outbox knows no mark');
+  o.queue(7, () => {
+    o.put('a', 'd1', { n: 7 });
+    o.put('b', 'd2', { n: 7 });
+  });
+  assert.is(o.mark, 7);
+  assert.is(writes.length, 1, 'the items and the mark in one write');
+  assert.equal(readRecords(writes[0]!).records.map((r: any) => r.o), ['p', 'p', 'm']);
+  o.queue(undefined, () => o.put('c', 'd1', { n: 8 }));
+  assert.is(o.mark, 7, 'undefined leaves the mark alone');
+  o.close();
+  const p = new Outbox({ dir });
+  assert.is(p.mark, 7, 'read back');
+  assert.equal(keys(p, 'd1'), ['a', 'c']);
+  p.setMark(9);
+  // Compaction rewrites the file from memory: the mark goes with it.
+  const pad = 'p'.repeat(2000);
+  for (let i = 0; i < 2000; i++) {
+    p.put(`k${i}`, 'd3', { pad });
+    p.remove(`k${i}`);
+  }
+  p.close();
+  assert.ok(statSync(path).size < 1024 * 1024, 'compacted');
+  const q = new Outbox({ dir, maxItems: 2 });
+  assert.is(q.mark, 9, 'kept through compaction');
+  assert.is(q.dropped('d1') + q.dropped('d2'), 1, 'the bound rewrote the file');
+  q.close();
+  const r = new Outbox({ dir });
+  assert.is(r.mark, 9, 'and through the bound\'s rewrite');
+  r.forgetMark();
+  r.close();
+  assert.is(new Outbox({ dir }).mark, undefined, 'forgotten');
+});
+
+test('the mark cut at every byte of its append: where it is read back, so is every item written with it', () => {
+  const dir = tempDir();
+  const o = new Outbox({ dir });
+  o.queue(1, () => o.put('a', 'd', { n: 1 }));
+  o.close();
+  const path = join(dir, 'outbox.log');
+  const before = readFileSync(path).length;
+  const p = new Outbox({ dir });
+  p.queue(2, () => {
+    p.put('b', 'd', { n: 2, pad: 'x'.repeat(100) });
+    p.put('c', 'e', { n: 2 });
+  });
+  p.close();
+  const full = readFileSync(path);
+  for (let cut = before; cut <= full.length; cut++) {
+    writeFileSync(path, full.subarray(0, cut));
+    const r = new Outbox({ dir });
+    if (r.mark === 2) assert.ok(r.get('b') && r.get('c'), `cut at ${cut}: the mark and both items`);
+    else assert.is(r.mark, 1, `cut at ${cut}: the old mark, so the alert is queued again`);
+    assert.is(r.mark === 2, cut === full.length, `cut at ${cut}`);
+    r.close();
+  }
+});
+
+test('a full disk during a queue: the mark is kept in memory and written with the whole log once the disk takes it', () => {
+  const dir = tempDir();
+  let full = false;
+  const enospc = () => Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+  const o = new Outbox({
+    dir,
+    io: {
+      append: (_fd, buf) => {
+        if (full) throw enospc();
+        appendFileSync(join(dir, 'outbox.log'), buf);
+      },
+      replace: (path, data) => {
+        if (full) throw enospc();
+        writeFileSync(path, data);
+      },
+    },
+  });
+  o.queue(3, () => o.put('a', 'd', 1));
+  full = true;
+  o.queue(4, () => o.put('b', 'd', 2));
+  assert.is(o.mark, 4);
+  assert.ok(o.storageError);
+  full = false;
+  o.retryStorage();
+  o.close();
+  const p = new Outbox({ dir });
+  assert.is(p.mark, 4);
+  assert.equal(keys(p, 'd'), ['a', 'b']);
 });
 
 test.run();
