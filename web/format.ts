@@ -14,6 +14,12 @@ export function bytes(v: unknown): string {
   return `${n.toFixed(n >= 100 || i === 0 ? 0 : 1)} ${u[i]}`;
 }
 
+/** A count with thousands separators ("1,234"), as the rest of the page's English. */
+export const count = (n: number) => n.toLocaleString('en');
+
+/** "1 sample lost", "1,234 samples lost" */
+export const samplesLost = (n: number) => `${count(n)} sample${n === 1 ? '' : 's'} lost`;
+
 export const rate = (v: unknown) => (typeof v === 'number' ? `${bytes(v)}/s` : '-');
 
 export function duration(secs: unknown): string {

@@ -3,7 +3,7 @@
 // drawn at once and the rest in the next frames, so 1,000 agents show in well under a second.
 
 import { h, replace, setText } from '../dom.ts';
-import { ago, duration, pct, rate } from '../format.ts';
+import { ago, duration, pct, rate, samplesLost } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import { drawSpark, sparkCanvas } from '../sparkline.ts';
 import { store } from '../store.ts';
@@ -45,6 +45,8 @@ interface Row {
   link: HTMLAnchorElement;
   spark: HTMLCanvasElement;
   stateBadge: HTMLSpanElement;
+  /** shown beside the state when samples of the host never reached its history */
+  lostBadge: HTMLSpanElement;
 }
 
 const STATES = ['online', 'offline', 'down', 'restarting'] as const;
@@ -92,12 +94,14 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
   function makeRow(a: Agent): Row {
     const link = h('a', { href: `#/host/${encodeURIComponent(a.id)}` });
     const stateBadge = h('span', { class: 'badge' });
+    // Put in the cell only while it applies: the cell's text stays the state alone otherwise.
+    const lostBadge = h('span', { class: 'badge', 'data-lost': '' }, 'samples lost');
     const cells = COLUMNS.map((c) => h('td', c.num ? { class: 'num' } : null));
     cells[0]!.appendChild(link);
     cells[1]!.appendChild(stateBadge);
     const spark = sparkCanvas();
     const tr = h('tr', { 'data-id': a.id }, cells, h('td', { class: 'spark-cell' }, spark));
-    const r = { tr, cells, link, spark, stateBadge };
+    const r = { tr, cells, link, spark, stateBadge, lostBadge };
     fill(r, a);
     return r;
   }
@@ -109,6 +113,13 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
         const s = stateOf(a);
         setText(r.stateBadge, s);
         r.stateBadge.dataset.state = s;
+        const lost = a.samplesLost;
+        if (!lost) r.lostBadge.remove();
+        else {
+          const t = `${samplesLost(lost.count)}: the host's page says why`;
+          if (r.lostBadge.title !== t) r.lostBadge.title = t;
+          if (r.lostBadge.parentNode !== r.cells[1]) r.cells[1]!.appendChild(r.lostBadge);
+        }
       } else setText(r.cells[i]!, c.text(a));
       if (c.title) {
         const t = c.title(a);

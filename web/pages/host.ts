@@ -5,8 +5,8 @@ import type uPlot from 'uplot';
 import { agentPath, api, ApiError, errorOf } from '../api.ts';
 import { chartColumns, makeChart, type ChartSpec } from '../charts.ts';
 import { typedConfirm } from '../confirm.ts';
-import { h, replace } from '../dom.ts';
-import { ago, bytes, duration, pct, rate, time } from '../format.ts';
+import { h, replace, type Child } from '../dom.ts';
+import { ago, bytes, duration, pct, rate, samplesLost, time } from '../format.ts';
 import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } from '../history.ts';
 import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
@@ -62,6 +62,24 @@ function diskFact(a: Agent): string {
   return w ? `${pct(w.percent)} (fullest: ${w.mount})` : '-';
 }
 
+/** The manager's reason codes for lost samples (common/manager), in words. */
+const LOST_REASONS: Record<string, string> = {
+  'spool-full': "the agent's spool was full (the manager was away longer than it can keep)",
+  'memory-full': 'the agent had no disk to keep them and its memory was full',
+  'unreadable': "a line of the agent's spool could not be read back",
+  'pending-full': "an older agent sent more than the manager's history could hold",
+  'too-old': 'older than every history tier',
+};
+
+/** Samples that never reached the history: a gap in the charts a reader must not take for a quiet host. */
+function lostNotice(lost: NonNullable<Agent['samplesLost']>): Child[] {
+  const why = LOST_REASONS[lost.reason] ?? `reason "${lost.reason}"`;
+  return [
+    h('strong', null, samplesLost(lost.count)),
+    `: ${lost.count === 1 ? 'it is' : 'they are'} not in this host's history. Latest: ${why}, ${time(lost.at)}.`,
+  ];
+}
+
 function sum(b: Band | undefined): number {
   let n = 0;
   for (const v of b?.avg ?? []) if (typeof v === 'number') n += v;
@@ -86,6 +104,8 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
 
   const title = h('h1');
   const facts = h('dl', { class: 'facts' });
+  // Present from the start (empty): a live region announces what is put in it later.
+  const lost = h('div', { class: 'notice', role: 'status', 'data-notice': 'samples-lost' });
   const rangeBar = h('div', { class: 'ranges', role: 'group', 'aria-label': 'Time range' });
   const chartNote = h('p', { class: 'muted small', 'aria-live': 'polite' });
   const chartBox = h('div', { class: 'charts' });
@@ -106,6 +126,14 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       item('CPU', pct(a.metrics?.cpuPercent)), item('Memory', pct(a.metrics?.memPercent)), item('Disk', diskFact(a)),
       item('Processes', a.metrics?.processCount == null ? '-' : String(a.metrics.processCount)), item('Id', a.id), item('Key (SHA-256)', a.fingerprint || '-'),
     );
+  }
+
+  let lostShown = '';
+  function renderLost(a: Agent): void {
+    const key = JSON.stringify(a.samplesLost ?? null);
+    if (key === lostShown) return;
+    lostShown = key;
+    replace(lost, a.samplesLost ? lostNotice(a.samplesLost) : null);
   }
 
   // ---- charts ---------------------------------------------------------------------------------
@@ -398,6 +426,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       const trustChanged = a.trust !== agent!.trust;
       agent = a;
       renderFacts(a);
+      renderLost(a);
       renderMounts(a.mounts);
       if (trustChanged) renderActions(a);
       addLivePoint(a);
@@ -408,6 +437,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       const a = store.agents.get(agentId);
       if (a) {
         renderFacts((agent = a));
+        renderLost(a);
         renderMounts(a.mounts);
       }
       renderAlerts();
@@ -437,7 +467,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   const section = (t: string, ...body: Node[]) => h('section', { 'aria-labelledby': `h-${t}` }, h('h2', { id: `h-${t.replace(/\s/g, '-')}` }, t), ...body);
   replace(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Fleet'), ' / ', agent.name),
-    title, facts,
+    title, lost, facts,
     section('Commands', actions, confirmBox, result),
     section('Charts', rangeBar, chartNote, chartBox),
     section('Mounts', mounts),
@@ -445,6 +475,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     section('Alerts', alertsBox),
   );
   renderFacts(agent);
+  renderLost(agent);
   renderActions(agent);
   renderIfaces(agent.interfaces);
   renderMounts(agent.mounts);
