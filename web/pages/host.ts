@@ -68,7 +68,7 @@ const LOST_REASONS: Record<string, string> = {
   'memory-full': 'the agent had no disk to keep them and its memory was full',
   'unreadable': "a line of the agent's spool could not be read back",
   'pending-full': "an older agent sent more than the manager's history could hold",
-  'too-old': 'older than every history tier',
+  'too-old': 'they were older than every history tier',
 };
 
 /** Samples that never reached the history: a gap in the charts a reader must not take for a quiet host. */
