@@ -111,8 +111,8 @@ class AgentHistory {
   lastAt = -Infinity;
   latestAt = -Infinity;
   fullNoted = false;
-  /** seqs written since the last onWritten (kept over a flush that failed half way) */
-  written: number[] = [];
+  /** seqs written since the last onWritten (kept over a flush that failed half way); made when needed */
+  written: number[] | null = null;
   /** samples lost since the last flush, by reason */
   droppedFull = 0;
   droppedOld = 0;
@@ -366,9 +366,9 @@ export class HistoryStore {
     if (ok && a.dirty.size) this.rollUp(a, false);
     if (!this.open.has(a.id)) a.file?.release();
     this.reportDropped(a);
-    if (ok && a.written.length) {
+    if (ok && a.written) {
       const seqs = a.written;
-      a.written = [];
+      a.written = null;
       this.onWritten(a.id, seqs);
     }
   }
@@ -422,7 +422,7 @@ export class HistoryStore {
 
   private markDone(a: AgentHistory, r: Row): void {
     r.done = true;
-    if (r.seq >= 0) a.written.push(r.seq);
+    if (r.seq >= 0) (a.written ??= []).push(r.seq);
   }
 
   /** Puts each sample (time-ordered, inside the raw ring) in its raw slot (time / step); a slot
