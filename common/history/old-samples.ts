@@ -12,11 +12,20 @@ export interface Sample {
   values: Float32Array;
 }
 
-/** The finest roll-up tier (index in `tiers`, raw first) whose ring still holds the bucket of `at`; -1: none does. */
+const start = (t: Tier, at: number): number => Math.floor(at / t.step) * t.step;
+const horizon = (t: Tier, now: number): number => now - t.step * (t.slots - 1);
+
+/**
+ * The finest roll-up tier (index in `tiers`, raw first) whose ring still holds the bucket of `at`,
+ * and from which every coarser bucket holding `at` can still be recomputed (each tier's ring holds
+ * all of the bucket above); -1: none does.
+ */
 export function tierFor(tiers: readonly Tier[], at: number, now: number): number {
   for (let k = 1; k < tiers.length; k++) {
-    const t = tiers[k]!;
-    if (Math.floor(at / t.step) * t.step >= now - t.step * (t.slots - 1)) return k;
+    if (start(tiers[k]!, at) < horizon(tiers[k]!, now)) continue;
+    let climbs = true;
+    for (let j = k + 1; j < tiers.length && climbs; j++) climbs = start(tiers[j]!, at) >= horizon(tiers[j - 1]!, now);
+    if (climbs) return k;
   }
   return -1;
 }

@@ -24,6 +24,10 @@ test('the finest roll-up tier that still reaches back to a sample; none past the
   assert.is(tierFor(tiers, now - 13 * D, now), 1);
   assert.is(tierFor(tiers, now - 20 * D, now), 3, 'older than the minute tiers: hours');
   assert.is(tierFor(tiers, now - 400 * D, now), -1);
+  // an hour the 5-minute ring no longer holds whole could not be recomputed from it: into the hour itself
+  assert.is(now % H, 0);
+  assert.is(tierFor(tiers, now - 14 * D + 10 * M, now), 3);
+  assert.is(tierFor(tiers, now - 14 * D + 2 * H, now), 1);
 });
 
 test('a minute of samples summarised, then folded into the record already in its bucket', () => {
