@@ -2,7 +2,10 @@
 // memory for at most HISTORY_FLUSH_MS and then written in place, roll-ups (1 min, 5 min, 1 h)
 // recomputed from the finer tier whenever a minute closes or a late (backfilled) sample lands. A
 // file is opened only when its agent reports or is asked about, so start-up reads nothing. A
-// failing disk is counted and retried, never thrown from the timer.
+// failing disk is counted and retried, never thrown from the timer. Samples older than the raw
+// ring (a long outage's backfill) go straight into the coarser tiers that still reach back to
+// them; an agent that numbers its samples (seq) hears which are on disk, and is refused rather
+// than losing samples when too many wait.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -12,6 +15,7 @@ import { isStorageError } from '../fs/durable.ts';
 import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 import { AgentFile, type Wanted } from './agent-file.ts';
 import { FLAG_BACKFILL, recordAt, recordState, writeRaw, writeRollup, type Tier, type TierSpec } from './format.ts';
+import { foldedRecord, tierFor } from './old-samples.ts';
 import { aggregate } from './rollup.ts';
 import { valuesOf } from './series.ts';
 
@@ -25,7 +29,10 @@ export const HISTORY_FLUSH_MS = 5000;
 const HISTORY_MAX_SERIES = 40;
 /** Agents' files kept open at once (the others are opened when needed). */
 const HISTORY_OPEN_FILES = 2048;
-/** Samples waiting for the disk per agent before the oldest are dropped (a failing disk). */
+/**
+ * Samples waiting for the disk per agent (a failing disk, a big backfill): past it an agent that
+ * resends (its samples carry a seq) is refused the sample, an older one loses its oldest.
+ */
 const HISTORY_MAX_PENDING = 600;
 
 /** The flush timer writes the agents in this many slices, one each tenth of HISTORY_FLUSH_MS. */
@@ -56,7 +63,20 @@ export interface HistoryStoreOptions {
   notice?: (line: string) => void;
   /** false: no flush timer (tests drive flush() themselves) */
   timer?: boolean;
+  /** samples waiting per agent before new ones are refused (with a seq) or the oldest dropped */
+  maxPending?: number;
+  /**
+   * An agent's samples are on disk (or can never be kept: older than every tier): the seqs of
+   * those that carried one, once per successful flush of that agent.
+   */
+  onWritten?: (id: string, seqs: number[]) => void;
+  /** Samples lost for good (an agent without seqs over the bound, or older than every tier): at most once a flush per agent and reason. */
+  onDropped?: (id: string, count: number, reason: DropReason) => void;
 }
+
+/** 'taken': written at the next flush; 'refused': not taken, the agent resends it; 'ignored': a bad time or no writable file. */
+export type AddResult = 'taken' | 'refused' | 'ignored';
+export type DropReason = 'pending-full' | 'too-old';
 
 /** The tiers of a file for an agent reporting every `intervalMs`. */
 export function tierSpecs(intervalMs: number, r: Retention): TierSpec[] {
@@ -73,6 +93,10 @@ interface Row {
   at: number;
   flags: number;
   values: Float32Array;
+  /** the agent's sequence number, -1 for none */
+  seq: number;
+  /** on disk (a flush that failed half way keeps only the others) */
+  done: boolean;
 }
 
 class AgentHistory {
@@ -87,6 +111,11 @@ class AgentHistory {
   lastAt = -Infinity;
   latestAt = -Infinity;
   fullNoted = false;
+  /** seqs written since the last onWritten (kept over a flush that failed half way); made when needed */
+  written: number[] | null = null;
+  /** samples lost since the last flush, by reason */
+  droppedFull = 0;
+  droppedOld = 0;
   constructor(readonly id: string, readonly slice: number) {}
 }
 
@@ -97,6 +126,9 @@ export class HistoryStore {
   private readonly now: () => number;
   private readonly openFiles: number;
   private readonly noticeFn: (line: string) => void;
+  private readonly maxPending: number;
+  private readonly onWritten: (id: string, seqs: number[]) => void;
+  private readonly onDropped: (id: string, count: number, reason: DropReason) => void;
   private readonly agents = new Map<string, AgentHistory>();
   /** agents whose file is open, least recently used first */
   private readonly open = new Map<string, AgentHistory>();
@@ -104,7 +136,7 @@ export class HistoryStore {
   private timer: NodeJS.Timeout | undefined;
   private readonly freeRows: Row[] = [];
   /** for /api/stats and the benchmark */
-  readonly counters = { samples: 0, written: 0, failedWrites: 0, dropped: 0, damaged: 0, tooOld: 0, flushes: 0, flushMs: 0, addMs: 0, overwritten: 0 };
+  readonly counters = { samples: 0, written: 0, failedWrites: 0, dropped: 0, refused: 0, damaged: 0, tooOld: 0, flushes: 0, flushMs: 0, addMs: 0, overwritten: 0 };
   lastError: string | null = null;
 
   constructor(opts: HistoryStoreOptions) {
@@ -114,6 +146,9 @@ export class HistoryStore {
     this.maxSeries = opts.maxSeries ?? HISTORY_MAX_SERIES;
     this.openFiles = opts.openFiles ?? HISTORY_OPEN_FILES;
     this.noticeFn = opts.notice ?? (() => {});
+    this.maxPending = Math.max(1, opts.maxPending ?? HISTORY_MAX_PENDING);
+    this.onWritten = opts.onWritten ?? (() => {});
+    this.onDropped = opts.onDropped ?? (() => {});
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     if (opts.timer !== false) {
       // A tenth of the agents every tenth of the period: each is written every period, and the
@@ -140,25 +175,36 @@ export class HistoryStore {
     return n;
   }
 
-  /** Takes one report; written at the next flush. */
-  add(id: string, intervalS: number, at: number, m: Metrics, interfaces?: InterfaceCounters[], mounts?: MountUsage[], backfill = false): void {
-    if (!Number.isFinite(at) || at <= 0) return;
+  /**
+   * Takes one report, written at the next flush. With `seq` (an agent that resends what is not
+   * acknowledged) a sample over the agent's bound is refused rather than dropped; onWritten later
+   * tells the seqs that are on disk.
+   */
+  add(id: string, intervalS: number, at: number, m: Metrics, interfaces?: InterfaceCounters[], mounts?: MountUsage[], backfill = false, seq?: number): AddResult {
+    if (!Number.isFinite(at) || at <= 0) return 'ignored';
     const t0 = performance.now();
     try {
-      this.take(id, intervalS, at, m, interfaces, mounts, backfill);
+      return this.take(id, intervalS, at, m, interfaces, mounts, backfill, seq);
     } finally {
       this.counters.addMs += performance.now() - t0;
     }
   }
 
-  private take(id: string, intervalS: number, at: number, m: Metrics, interfaces: InterfaceCounters[] | undefined, mounts: MountUsage[] | undefined, backfill: boolean): void {
+  private take(id: string, intervalS: number, at: number, m: Metrics, interfaces: InterfaceCounters[] | undefined, mounts: MountUsage[] | undefined, backfill: boolean, seq: number | undefined): AddResult {
     const intervalMs = intervalS > 0 && Number.isFinite(intervalS) ? intervalS * 1000 : 5000;
     const a = this.writable(id, intervalMs);
-    if (!a?.file) return;
+    if (!a?.file) return 'ignored';
+    const resends = seq !== undefined && Number.isFinite(seq) && seq >= 0;
+    if (resends && a.pending.length >= this.maxPending) {
+      this.counters.refused++;
+      return 'refused';
+    }
     this.counters.samples++;
-    const row = this.freeRows.pop() ?? { at: 0, flags: 0, values: new Float32Array(this.maxSeries) };
+    const row = this.freeRows.pop() ?? { at: 0, flags: 0, values: new Float32Array(this.maxSeries), seq: -1, done: false };
     row.at = at;
     row.flags = backfill ? FLAG_BACKFILL : 0;
+    row.seq = resends ? seq : -1;
+    row.done = false;
     row.values.fill(NaN);
     const values = valuesOf(m, interfaces, mounts);
     let fresh: string[] | undefined;
@@ -172,7 +218,10 @@ export class HistoryStore {
         }
       } catch (err) {
         this.failed(a, err);
-        if (!a.file) return;
+        if (!a.file) {
+          this.release(row);
+          return 'ignored';
+        }
       }
     }
     for (const [name, v] of values) {
@@ -180,11 +229,15 @@ export class HistoryStore {
       if (col !== undefined) row.values[col] = v;
     }
     a.pending.push(row);
-    if (a.pending.length > HISTORY_MAX_PENDING) {
+    if (a.pending.length > this.maxPending) {
+      // Only a sample without a seq gets here (the others were refused above): its agent cannot
+      // resend, so the oldest goes, reported at the next flush.
       this.release(a.pending.shift()!);
       this.counters.dropped++;
+      a.droppedFull++;
     }
     if (at > a.latestAt) a.latestAt = at;
+    return 'taken';
   }
 
   /** Writes every agent's waiting samples and the roll-ups they complete. */
@@ -297,25 +350,85 @@ export class HistoryStore {
 
   private flushAgent(a: AgentHistory): void {
     const file = a.file;
-    if (!file) return;
+    if (!file) {
+      this.reportDropped(a);
+      return;
+    }
+    let ok = true;
     if (a.pending.length) {
       try {
         this.writeRaw(a, file);
       } catch (err) {
         this.failed(a, err);
-        return;
+        ok = false;
       }
     }
-    if (a.dirty.size) this.rollUp(a, false);
-    if (!this.open.has(a.id)) file.release();
+    if (ok && a.dirty.size) this.rollUp(a, false);
+    if (!this.open.has(a.id)) a.file?.release();
+    this.reportDropped(a);
+    if (ok && a.written) {
+      const seqs = a.written;
+      a.written = null;
+      this.onWritten(a.id, seqs);
+    }
   }
 
-  /** Puts each waiting sample in its raw slot (time / step); a slot already taken by another sample
-   * of this lap (interval jitter) moves it to the next or previous one. */
+  /** Tells of the samples lost since the last flush: one call and one notice a reason. */
+  private reportDropped(a: AgentHistory): void {
+    if (a.droppedFull) {
+      const n = a.droppedFull;
+      a.droppedFull = 0;
+      this.notice(`dropped:${a.id}`, `history: agent ${a.id}: ${n} sample(s) dropped, more than ${this.maxPending} waiting for the disk (the agent cannot resend them)`);
+      this.onDropped(a.id, n, 'pending-full');
+    }
+    if (a.droppedOld) {
+      const n = a.droppedOld;
+      a.droppedOld = 0;
+      this.notice(`too-old:${a.id}`, `history: agent ${a.id}: ${n} sample(s) older than every tier of its history not kept`);
+      this.onDropped(a.id, n, 'too-old');
+    }
+  }
+
+  /**
+   * Writes the waiting samples: those inside the raw ring to their raw slots, older ones (a long
+   * outage's backfill) summarised into the finest roll-up tier that still reaches back to them.
+   * A failure part way keeps the samples not yet written for the next flush.
+   */
   private writeRaw(a: AgentHistory, file: AgentFile): void {
+    try {
+      const rows = a.pending.slice().sort((x, y) => x.at - y.at);
+      const now = Math.max(this.now(), a.latestAt);
+      const raw = file.tiers[0]!;
+      const horizon = now - raw.step * (raw.slots - 1);
+      // A minute that began before the raw ring's start has its roll-up made from the samples
+      // themselves (the raw ring no longer holds all of it), so those go both ways.
+      const cut = Math.ceil(horizon / 60_000) * 60_000;
+      let split = 0;
+      while (split < rows.length && rows[split]!.at < cut) split++;
+      let first = 0;
+      while (first < rows.length && rows[first]!.at < horizon) first++;
+      if (first < rows.length) this.placeRaw(a, file, first ? rows.slice(first) : rows, cut);
+      for (let i = split; i < rows.length; i++) this.markDone(a, rows[i]!);
+      if (split) this.writeOld(a, file, split < rows.length ? rows.slice(0, split) : rows, now);
+    } finally {
+      let kept = 0;
+      for (const r of a.pending) {
+        if (r.done) this.release(r);
+        else a.pending[kept++] = r;
+      }
+      a.pending.length = kept;
+    }
+  }
+
+  private markDone(a: AgentHistory, r: Row): void {
+    r.done = true;
+    if (r.seq >= 0) (a.written ??= []).push(r.seq);
+  }
+
+  /** Puts each sample (time-ordered, inside the raw ring) in its raw slot (time / step); a slot
+   * already taken by another sample of this lap (interval jitter) moves it to the next or previous one. */
+  private placeRaw(a: AgentHistory, file: AgentFile, rows: Row[], cut: number): void {
     const raw = file.tiers[0]!;
-    const rows = a.pending.slice().sort((x, y) => x.at - y.at);
-    const horizon = Math.max(this.now(), a.latestAt) - raw.step * (raw.slots - 1);
     const placed = new Map<number, Row>();
     const late = rows.filter((r) => !(r.at > a.lastAt && !Number.isNaN(a.lastIdx)));
     let occ: { buf: Buffer; first: number } | null = null;
@@ -338,11 +451,8 @@ export class HistoryStore {
       const oi = Math.floor(o / raw.step);
       return oi < idx - 1 || oi > idx + 1; // a sample from an earlier lap of the ring
     };
+    let overwritten = 0;
     for (const r of rows) {
-      if (r.at < horizon) {
-        this.counters.tooOld++;
-        continue;
-      }
       const idx = Math.floor(r.at / raw.step);
       let slot: number;
       if (r.at > a.lastAt && !Number.isNaN(a.lastIdx)) {
@@ -352,7 +462,7 @@ export class HistoryStore {
         slot = [idx, idx + 1, idx - 1].find((c) => free(c, r.at)) ?? idx;
       }
       // Two samples closer than the step (the interval got shorter than the file's): the later wins.
-      if (placed.has(slot)) this.counters.overwritten++;
+      if (placed.has(slot)) overwritten++;
       placed.set(slot, r);
       if (r.at > a.lastAt) {
         a.lastAt = r.at;
@@ -372,10 +482,54 @@ export class HistoryStore {
       file.write(raw, slots[i]!, buf, j - i + 1);
       i = j + 1;
     }
-    for (const r of placed.values()) a.dirty.add(Math.floor(r.at / 60_000));
+    // Minutes before `cut` are summarised by writeOld, not rolled up from this ring.
+    for (const r of placed.values()) if (r.at >= cut) a.dirty.add(Math.floor(r.at / 60_000));
     this.counters.written += placed.size;
-    for (const r of a.pending) this.release(r);
-    a.pending.length = 0;
+    this.counters.overwritten += overwritten;
+  }
+
+  /**
+   * Samples (time-ordered) older than the raw ring: each bucket of the finest tier that reaches
+   * back to them folded into that bucket's record, then the tiers above recomputed. Those older
+   * than every tier are counted too old, and done all the same: no resend could keep them.
+   */
+  private writeOld(a: AgentHistory, file: AgentFile, rows: Row[], now: number): void {
+    const tiers = file.tiers;
+    const horizon = now - tiers[0]!.step * (tiers[0]!.slots - 1);
+    const above: Set<number>[] = tiers.map(() => new Set<number>());
+    let i = 0;
+    while (i < rows.length) {
+      const k = tierFor(tiers, rows[i]!.at, now);
+      if (k < 0) {
+        this.counters.tooOld++;
+        a.droppedOld++;
+        this.markDone(a, rows[i++]!);
+        continue;
+      }
+      const t = tiers[k]!;
+      const from = Math.floor(rows[i]!.at / t.step) * t.step;
+      let j = i + 1;
+      while (j < rows.length && rows[j]!.at < from + t.step && tierFor(tiers, rows[j]!.at, now) === k) j++;
+      const group = rows.slice(i, j);
+      const b = from / t.step;
+      const rec = foldedRecord(tiers[0]!, t, group, from, file.header.maxSeries, file.header.columns.length, file.read(t, b, b).buf);
+      if (rec) file.write(t, b, rec, 1);
+      for (const r of group) {
+        // A sample also in the raw ring (the minute at its start) was counted written there.
+        if (r.at < horizon) this.counters.written++;
+        this.markDone(a, r);
+      }
+      const up = tiers[k + 1];
+      if (up) above[k + 1]!.add(Math.floor(from / up.step));
+      i = j;
+    }
+    for (let k = 2; k < tiers.length; k++) {
+      for (const b of above[k]!) {
+        this.recompute(a, file, tiers[k - 1]!, tiers[k]!, b, now);
+        const up = tiers[k + 1];
+        if (up) above[k + 1]!.add(Math.floor((b * tiers[k]!.step) / up.step));
+      }
+    }
   }
 
   private release(row: Row): void {
@@ -410,10 +564,13 @@ export class HistoryStore {
     }
   }
 
+  /** Bucket `b` of tier `t` from the records of the finer tier `src`. */
   private recompute(a: AgentHistory, file: AgentFile, src: Tier, t: Tier, b: number, now: number): void {
     const from = b * t.step;
     const to = from + t.step;
     if (from < now - t.step * (t.slots - 1)) return; // older than the ring: it would overwrite newer
+    // The finer ring no longer holds the whole bucket: recomputing would forget its older part.
+    if (from < now - src.step * (src.slots - 1)) return;
     const margin = src.rollup ? 0 : 1;
     const { buf } = file.read(src, Math.floor(from / src.step) - margin, Math.floor((to - 1) / src.step) + margin);
     const agg = aggregate(src, buf, from, to, file.header.maxSeries, file.header.columns.length, (n) => this.noteDamaged(a.id, n));

@@ -2,7 +2,7 @@
 // roll-ups with min/avg/max, late samples, a torn tail, a year driven by an injected clock, a full
 // disk, and a retention change.
 
-import { mkdirSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -242,6 +242,164 @@ test('one metric for every agent on one time grid', () => {
   assert.equal(f.agents[1].max.slice(2), [89, 119]);
   assert.equal(f.agents[1].min.slice(2), [60, 90]);
   assert.equal(f.agents[2].avg, [null, null, null, null]);
+  s.close();
+});
+
+/** A store recording what it tells through onWritten and onDropped. */
+function acking(dir: string, c: { now: () => number }, opts: { maxPending?: number; openFiles?: number } = {}) {
+  const written: number[] = [];
+  const calls: { id: string; seqs: number[] }[] = [];
+  const dropped: { id: string; count: number; reason: string }[] = [];
+  const notices: string[] = [];
+  const s = new HistoryStore({
+    dir, now: c.now, timer: false, ...opts, notice: (l) => notices.push(l),
+    onWritten: (id, seqs) => { calls.push({ id, seqs }); written.push(...seqs); },
+    onDropped: (id, count, reason) => dropped.push({ id, count, reason }),
+  });
+  return { s, written, calls, dropped, notices };
+}
+
+const sorted = (v: number[]) => [...v].sort((x, y) => x - y);
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+test('an agent that resends: past maxPending samples are refused, not dropped; each seq reported once it is on disk', () => {
+  const dir = tempDir('hw-hist-');
+  const end = T0 + H;
+  const c = clock(end);
+  const { s, written, calls, dropped } = acking(dir, c, { maxPending: 600 });
+  const at = (i: number) => end - 900_000 + i * 1000;
+  const results = range(0, 900).map((i) => s.add('a1', 1, at(i), metrics(i % 100), undefined, undefined, true, i));
+  assert.is(results.filter((r) => r === 'taken').length, 600);
+  assert.is(results.filter((r) => r === 'refused').length, 300);
+  assert.ok(results.slice(600).every((r) => r === 'refused'), 'the newest are refused, the oldest never dropped');
+  assert.is(s.counters.refused, 300);
+  assert.is(s.counters.dropped, 0);
+  assert.equal(written, [], 'nothing acknowledged before it is written');
+  s.flush();
+  assert.equal(sorted(written), range(0, 600));
+  // the agent resends what was not acknowledged
+  assert.ok(range(600, 900).every((i) => s.add('a1', 1, at(i), metrics(i % 100), undefined, undefined, true, i) === 'taken'));
+  s.flush();
+  assert.equal(sorted(written), range(0, 900));
+  assert.is(calls.length, 2);
+  assert.equal(dropped, []);
+  const h = agentHistory(s, 'a1', { from: end - 900_000, to: end, points: 10_000 }, false);
+  assert.is(h.tier, 'raw');
+  assert.is(h.points.length, 900);
+  assert.equal(h.points.map((p) => p.cpuPercent), range(0, 900).map((i) => i % 100));
+  s.close();
+});
+
+test('a two-day backfill: the last day in raw, the day before summarised into the minute tier, nothing too old', () => {
+  const dir = tempDir('hw-hist-');
+  const end = T0 + 10 * D; // the agent comes back after two days away
+  const c = clock(end);
+  const { s, written, dropped } = acking(dir, c, { maxPending: 600 });
+  const n = (2 * D) / 5000;
+  assert.is(n, 34_560);
+  const start = end - 2 * D;
+  const cpu = (i: number) => (i * 7) % 13;
+  // batches of 500: minutes straddle batches, so records are folded into ones already written
+  for (let i = 0; i < n; i += 500) {
+    for (let j = i; j < Math.min(n, i + 500); j++) assert.is(s.add('a1', 5, start + j * 5000, metrics(cpu(j)), undefined, undefined, true, j), 'taken');
+    s.flush();
+  }
+  assert.is(s.counters.tooOld, 0);
+  assert.is(s.counters.refused, 0);
+  assert.is(s.counters.written, n);
+  assert.equal(dropped, []);
+  assert.equal(sorted(written), range(0, n), 'every seq acknowledged once');
+  // raw: everything the ring reaches (the sample exactly 24 h old is one step beyond it)
+  const raw = agentHistory(s, 'a1', { from: end - D + 5000, to: end, points: 20_000 }, false);
+  assert.is(raw.tier, 'raw');
+  assert.is(raw.points.length, D / 5000 - 1);
+  assert.is(raw.points[0]!.cpuPercent, cpu(n / 2 + 1));
+  c.set(end + 2 * M); // the last minute closes
+  s.flush();
+  // 48 h: the minute tier, both days, 12 samples a minute with the right averages
+  const two = agentHistory(s, 'a1', { from: start, to: end, points: 10_000 }, false);
+  assert.is(two.tier, '1m');
+  assert.is(two.points.length, 2 * 24 * 60);
+  assert.ok(two.points.every((p) => p.samples === 12), 'every minute holds its 12 samples');
+  two.points.forEach((p, m) => {
+    const vals = range(m * 12, m * 12 + 12).map(cpu);
+    const avg = vals.reduce((x, y) => x + y, 0) / 12;
+    assert.ok(Math.abs((p.cpuPercent as number) - avg) < 1e-4, `minute ${m}: ${p.cpuPercent} against ${avg}`);
+    assert.is((p.min as Record<string, number>).cpuPercent, Math.min(...vals));
+    assert.is((p.max as Record<string, number>).cpuPercent, Math.max(...vals));
+  });
+  // and the tiers above were recomputed from it
+  const hours = agentHistory(s, 'a1', { from: start, to: end, points: 48 }, false);
+  assert.is(hours.tier, '1h');
+  assert.equal(hours.points.map((p) => p.samples), Array(48).fill(720));
+  s.close();
+});
+
+test('samples older than every tier: too old, reported dropped once, and acknowledged (a resend cannot keep them)', () => {
+  const dir = tempDir('hw-hist-');
+  const c = clock(T0 + 400 * D);
+  const { s, written, dropped, notices } = acking(dir, c);
+  for (let i = 0; i < 5; i++) s.add('a1', 5, T0 + i * 5000, metrics(1), undefined, undefined, true, i);
+  s.add('a1', 5, T0 + 380 * D, metrics(42), undefined, undefined, true, 5); // 20 days back: the hour tier keeps it
+  s.flush();
+  assert.is(s.counters.tooOld, 5);
+  assert.equal(dropped, [{ id: 'a1', count: 5, reason: 'too-old' }]);
+  assert.ok(notices.some((l) => /a1: 5 sample\(s\) older than every tier/.test(l)), notices.join('\n'));
+  assert.equal(sorted(written), range(0, 6));
+  const h = agentHistory(s, 'a1', { from: T0 + 379 * D, to: T0 + 381 * D, points: 48 }, false);
+  assert.is(h.tier, '1h');
+  assert.equal(h.points.map((p) => [p.samples, p.cpuPercent]), [[1, 42]]);
+  s.flush();
+  assert.is(dropped.length, 1, 'told once');
+  s.close();
+});
+
+test('an agent without seqs over the bound: the oldest dropped, counted, and told once a flush with the count', () => {
+  const dir = tempDir('hw-hist-');
+  const c = clock(T0 + H);
+  const { s, written, dropped, notices } = acking(dir, c, { maxPending: 10 });
+  for (let i = 0; i < 25; i++) assert.is(s.add('a1', 5, T0 + i * 5000, metrics(i)), 'taken');
+  assert.is(s.counters.dropped, 15);
+  assert.equal(dropped, [], 'told at the flush, not per sample');
+  s.flush();
+  assert.equal(dropped, [{ id: 'a1', count: 15, reason: 'pending-full' }]);
+  assert.ok(notices.some((l) => /a1: 15 sample\(s\) dropped/.test(l)), notices.join('\n'));
+  assert.equal(written, [], 'no seqs to tell');
+  const h = agentHistory(s, 'a1', { from: T0, to: T0 + H, points: 1000 }, false);
+  assert.equal(h.points.map((p) => p.cpuPercent), range(15, 25), 'the newest kept');
+  s.add('a1', 5, T0 + 25 * 5000, metrics(25));
+  s.flush();
+  assert.is(dropped.length, 1);
+  s.close();
+});
+
+test('a flush that fails acknowledges nothing; the samples wait and are acknowledged once written', () => {
+  const dir = tempDir('hw-hist-');
+  const c = clock(T0 + H);
+  const { s, written } = acking(dir, c, { openFiles: 1 });
+  const file = join(dir, 'a1.hws');
+  s.add('a1', 5, T0 + 5000, metrics(1), undefined, undefined, false, 1);
+  s.add('a2', 5, T0 + 5000, metrics(1)); // a1's file is closed to stay under openFiles
+  renameSync(file, `${file}.away`);
+  mkdirSync(file); // reopening it fails
+  s.flush();
+  assert.ok(s.counters.failedWrites >= 1);
+  assert.equal(written, []);
+  assert.is(s.pendingSamples(), 1);
+  rmdirSync(file);
+  renameSync(`${file}.away`, file);
+  assert.is(s.add('a1', 5, T0 + 10_000, metrics(2), undefined, undefined, false, 2), 'taken');
+  s.flush();
+  assert.equal(sorted(written), [1, 2]);
+  assert.equal(agentHistory(s, 'a1', { from: T0, to: T0 + M, points: 100 }, false).points.map((p) => p.cpuPercent), [1, 2]);
+  s.close();
+});
+
+test('a bad time is ignored', () => {
+  const dir = tempDir('hw-hist-');
+  const s = new HistoryStore({ dir, timer: false });
+  assert.is(s.add('a1', 5, NaN, metrics(1), undefined, undefined, false, 1), 'ignored');
+  assert.is(s.add('a1', 5, -1, metrics(1)), 'ignored');
   s.close();
 });
 
