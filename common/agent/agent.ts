@@ -162,7 +162,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.saidUnsigned = true;
         this.log(`manager ${fmt(target)} does not sign its UDP acks (an older version): alerts are acknowledged over TCP only`);
       }
-      this.ackedSamples = w.features?.includes(FEATURES.ackedSamples) ?? false;
+      this.ackedSamples = (cfg.ackedSamples ?? true) && (w.features?.includes(FEATURES.ackedSamples) ?? false);
       this.samplesWindow = w.samplesWindow;
       this.accepted = w.status === 'accepted';
       if (this.accepted) this.log(`connected to manager ${fmt(target)}`);
