@@ -10,7 +10,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { addLost, BACKFILL_MAX_SAMPLES, firstAtOrAfter, type Kept, type Lost, type SampleBacklog, type SeqRanges } from './sample-backlog.ts';
-import { syncDir, writeDurable } from '../fs/durable.ts';
+import { isStorageError, syncDir, writeDurable } from '../fs/durable.ts';
 import type { Sample } from '../collect/types.ts';
 
 /** The spool's bound: two days at the default 5 s interval (about 35 MB of JSON lines at most). */
@@ -65,6 +65,7 @@ export class SampleSpool implements SampleBacklog {
   private cache: { first: number; items: (Sample | null)[] } | null = null;
   private failedAt: number | null = null;
   private lost: Lost | null = null;
+  private epochUnsaved = false;
 
   constructor(o: SpoolOptions) {
     this.dir = o.dir;
@@ -101,6 +102,7 @@ export class SampleSpool implements SampleBacklog {
           this.memory.shift();
         }
         this.append(seq, sample);
+        this.saveEpoch();
         if (this.failedAt !== null) this.log(`sample spool in ${this.dir} written again; the ${waited} samples kept in memory meanwhile are on disk`);
         this.failedAt = null;
         this.bound();
@@ -177,6 +179,17 @@ export class SampleSpool implements SampleBacklog {
     this.closeTail();
   }
 
+  /** The epoch is written with the first sample the disk takes (a full disk at start must not stop the agent). */
+  private saveEpoch(): void {
+    if (!this.epochUnsaved) return;
+    try {
+      writeDurable(join(this.dir, 'epoch'), this.epoch);
+      this.epochUnsaved = false;
+    } catch {
+      // tried again with the next sample; unsaved, a restart only draws a new one (resends taken once more)
+    }
+  }
+
   private onDisk(seq: number): boolean {
     for (const seg of this.segments) if (seq >= seg.first && seq < seg.first + seg.count) return true;
     return false;
@@ -210,7 +223,12 @@ export class SampleSpool implements SampleBacklog {
 
   private load(): string {
     const dir = this.dir;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      // a full or read-only disk: the samples wait in memory until it takes them
+      if (!isStorageError(err)) throw err;
+    }
     let epoch = '';
     try {
       epoch = readFileSync(join(dir, 'epoch'), 'utf8').trim();
@@ -219,9 +237,15 @@ export class SampleSpool implements SampleBacklog {
     }
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(epoch)) {
       epoch = randomUUID();
-      writeDurable(join(dir, 'epoch'), epoch);
+      this.epochUnsaved = true;
     }
-    for (const f of readdirSync(dir).filter((n) => FILE_RE.test(n)).sort()) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(dir).filter((n) => FILE_RE.test(n)).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    for (const f of files) {
       const first = Number(f.slice(0, 16));
       const text = readFileSync(join(dir, f), 'utf8');
       const lines = text.split('\n');

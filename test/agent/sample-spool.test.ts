@@ -138,6 +138,26 @@ test('a disk that refuses a write: kept in memory, written back once it works, t
   assert.equal(again.read(0, 10).map((x) => [x.seq, x.sample.at]), [[0, 1], [1, 2], [3, 4]], 'a kill after the recovery loses nothing');
 });
 
+test('a spool made on a disk that refuses writes: the agent starts, the epoch is written with the first sample the disk takes', () => {
+  const dir = join(tempDir('hw-spool-'), 'spool');
+  let failing = true;
+  const s = new SampleSpool({
+    dir, retryMs: 0,
+    write: (fd, buf) => {
+      if (failing) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      writeSync(fd, buf);
+    },
+  });
+  s.push(sample(1));
+  assert.is(s.inMemory, 1);
+  failing = false;
+  s.push(sample(2));
+  assert.is(s.inMemory, 0);
+  assert.is(readFileSync(join(dir, 'epoch'), 'utf8'), s.epoch);
+  s.close();
+  assert.is(new SampleSpool({ dir }).epoch, s.epoch);
+});
+
 test('memory bounded while the disk refuses: the oldest dropped, counted', () => {
   const dir = tempDir('hw-spool-');
   const s = new SampleSpool({
