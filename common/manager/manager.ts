@@ -543,6 +543,7 @@ export class Manager {
     this.stopping = true;
     // Written and acknowledged before the agents are told goodbye: they need not resend it.
     this.history.flush();
+    this.sampleAcks.flushAll();
     clearInterval(this.livenessTimer);
     clearInterval(this.expiryTimer);
     this.loopDelay.disable();

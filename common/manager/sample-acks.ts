@@ -60,12 +60,16 @@ export class SampleAcks {
     this.now = o.now ?? Date.now;
   }
 
-  /** The window to grant now: smaller as the fleet's samples waiting for the disk grow. */
+  /**
+   * The window to grant now: the fleet's budget of samples waiting for the disk, less what waits,
+   * shared by the agents (so 10,000 agents back after a manager restart get 20 each, not 256), and
+   * never below the least.
+   */
   window(): number {
     const t = this.now();
     if (t - this.windowNow.at < 1000) return this.windowNow.window;
-    const free = Math.max(0, 1 - this.o.pending() / FLEET_PENDING_BUDGET);
-    this.windowNow = { at: t, window: Math.max(SAMPLES_WINDOW_MIN, Math.floor(SAMPLES_WINDOW * free)) };
+    const share = (FLEET_PENDING_BUDGET - this.o.pending()) / Math.max(1, this.agents.size);
+    this.windowNow = { at: t, window: Math.max(SAMPLES_WINDOW_MIN, Math.min(SAMPLES_WINDOW, Math.floor(share))) };
     return this.windowNow.window;
   }
 
@@ -116,6 +120,17 @@ export class SampleAcks {
     a.unsent = [];
     a.urgent = false;
     a.sentAt = t;
+  }
+
+  /** Sends every acknowledgement held back (the manager is stopping: the agents need not resend). */
+  flushAll(): void {
+    for (const [id, a] of this.agents) {
+      if (!a.unsent.length) continue;
+      this.post(id, a.unsent);
+      a.unsent = [];
+      a.urgent = false;
+      a.sentAt = this.now();
+    }
   }
 
   /** Samples known for the agents now (for /api/stats and the benchmark). */

@@ -64,17 +64,33 @@ test('a new numbering (epoch) forgets the old one; the same one keeps it across 
   assert.is(a.receive('x', 1), 'new');
 });
 
-test('the window shrinks as the fleet waits for the disk, never below its least; asked once a second', () => {
+test('the window: the fleet budget shared by the agents, smaller as samples wait for the disk, never below its least; asked once a second', () => {
   let pending = 0;
   const { a, tick } = acks(() => pending);
   assert.is(a.window(), SAMPLES_WINDOW);
-  pending = 100_000;
+  for (let i = 0; i < 1000; i++) a.hello(`agent-${i}`, 'e');
   assert.is(a.window(), SAMPLES_WINDOW, 'cached for a second');
   tick(1000);
-  assert.is(a.window(), SAMPLES_WINDOW / 2);
+  assert.is(a.window(), 200, '200,000 shared by 1,000');
+  pending = 100_000;
+  tick(1000);
+  assert.is(a.window(), 100);
   pending = 10_000_000;
   tick(1000);
   assert.is(a.window(), 16);
+  for (let i = 1000; i < 10_000; i++) a.hello(`agent-${i}`, 'e');
+  pending = 0;
+  tick(1000);
+  assert.is(a.window(), 20, '10,000 agents back at once: 20 each');
+});
+
+test('stopping: every acknowledgement held back is sent', () => {
+  const { a, sent } = acks();
+  a.written('x', [1]);
+  a.written('x', [2, 3]);
+  assert.is(sent.length, 1);
+  a.flushAll();
+  assert.equal(sent.map(([, m]) => m.ranges), [[[1, 1]], [[2, 3]]]);
 });
 
 test('memory per agent bounded: written runs kept, the oldest forgotten', () => {
