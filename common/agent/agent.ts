@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { CPU_SAMPLE_MS, Alerts } from './alerts.ts';
 import type { HwError } from '../errors.ts';
-import type { FullStatus, Sample } from '../collect/types.ts';
+import type { FullStatus, ProcessSort, Sample, TopProcesses } from '../collect/types.ts';
 import type { LogsResult } from '../actions/logs.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import { FEATURES, type AgentMessage, type ManagerMessage, type RulesMsg } from '../wire/messages.ts';
@@ -32,6 +32,8 @@ export interface AgentDeps {
   sample(): Promise<Sample>;
   status(): Promise<FullStatus>;
   processCount(): Promise<{ processCount: number | null; reason?: string }>;
+  /** The first `n` processes by `sort` (absent: the agent cannot list processes on this host). */
+  topProcesses?(o: { n: number; sort: ProcessSort }): Promise<TopProcesses>;
   /** CPU busy percent since the previous call (null when unreadable) */
   cpuPercent(): number | null;
   readLogs(opts: { lines: number; logFiles?: string[] }): Promise<LogsResult>;

@@ -203,6 +203,8 @@ export class SampleSpool implements SampleBacklog {
       const low = seg ? seg.first : (this.memory[0]?.seq ?? this.next);
       if (this.cursor < low) this.cursor = low;
       if (seg && this.cursor >= seg.first + seg.count) {
+        // The segment being written stays until it is full: not a new file every acknowledgement.
+        if (this.segments.length === 1 && this.tailFd !== null && seg.count < this.segmentSize) break;
         this.removeHead();
         continue;
       }

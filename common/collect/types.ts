@@ -90,3 +90,33 @@ export interface FullStatus {
     epoch: string; taken: number; lastAt: number | null; unacked: number; inFlight: number; lost: number; acknowledged: boolean;
   };
 }
+
+/** How `top` orders processes. */
+export type ProcessSort = 'cpu' | 'mem' | 'io';
+
+/**
+ * One process as `top` shows it. CPU % is over the time since the previous reading (100 = one
+ * core); a value the OS does not expose (another user's I/O without privilege) is null, with its
+ * reason in the answer's `unavailable`. `command` is cut, and shown only to admins.
+ */
+export interface ProcessRow {
+  pid: number;
+  name: string;
+  user: string | null;
+  command: string | null;
+  cpuPercent: number | null;
+  memBytes: number | null;
+  /** bytes read and written per second (null where the OS does not say) */
+  ioBytesPerSec: number | null;
+  state: string | null;
+  /** ms since the epoch */
+  startedAt: number | null;
+}
+
+/** The answer to `top`: the first `n` by the sort asked, and how many processes there were. */
+export interface TopProcesses {
+  at: number;
+  total: number;
+  processes: ProcessRow[];
+  unavailable?: Record<string, string>;
+}
