@@ -118,9 +118,10 @@ export class Reporter {
     await Promise.all([this.report(), this.pump(this.session)]);
   }
 
-  /** The connection is gone: what it did not get acknowledged is sent on the next one. */
+  /** The connection is gone: what it did not get acknowledged is sent on the next one (and made durable now). */
   onLost(): void {
     this.session = undefined;
+    this.o.backlog.sync?.();
   }
 
   /** The manager has these samples in its history. */
@@ -150,9 +151,12 @@ export class Reporter {
       return;
     }
     if (this.stopped) return;
+    const s = this.session;
+    const peer = this.o.link();
+    const live = !!s && !!peer && s.peer === peer && !peer.closed;
     let seq: number;
     try {
-      seq = this.o.backlog.push(sample);
+      seq = this.o.backlog.push(sample, !live);
     } catch (err) {
       this.o.log(`could not keep a sample: ${(err as Error).message}`);
       return;
@@ -160,9 +164,7 @@ export class Reporter {
     this.taken++;
     this.lastAt = sample.at;
     this.noteLost();
-    const s = this.session;
-    const peer = this.o.link();
-    if (!s || !peer || s.peer !== peer || peer.closed) return;
+    if (!live || !s || !peer) return;
     if (s.acked && s.inFlight.size - s.backfillInFlight >= LIVE_IN_FLIGHT_MAX) {
       void this.pump(s); // sent by the backfill once acknowledgements make room
       return;
@@ -213,6 +215,9 @@ export class Reporter {
     const s = this.session;
     if (!s || !s.acked || !s.inFlight.size) return;
     const before = this.now() - this.resendAfterMs;
+    // Sent in order: when the oldest is not due, none is (one look a report, not a walk).
+    const oldest = s.inFlight.values().next().value;
+    if (!oldest || oldest.at > before) return;
     let lowest = Infinity;
     for (const [seq, sent] of s.inFlight) {
       if (sent.at > before) continue;

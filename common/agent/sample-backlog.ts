@@ -24,8 +24,14 @@ export type SeqRanges = readonly (readonly [number, number])[];
 export interface SampleBacklog {
   /** Names this numbering; a new one whenever the numbering starts again. */
   readonly epoch: string;
-  /** Keeps a sample until acknowledged; returns its number (one more than the previous). */
-  push(sample: Sample): number;
+  /**
+   * Keeps a sample until acknowledged; returns its number (one more than the previous). `sync`
+   * false: on its way to the manager at once, so a power cut before the next sync may lose it
+   * here (not a process kill); true (the default): it exists nowhere else yet.
+   */
+  push(sample: Sample, sync?: boolean): number;
+  /** Makes what was kept without sync survive a power cut too (the connection was lost). */
+  sync?(): void;
   /** Up to `max` unacknowledged samples numbered `from` or more, in order. */
   read(from: number, max: number): Kept[];
   /** The manager has these: they are forgotten. */

@@ -66,6 +66,8 @@ export class SampleSpool implements SampleBacklog {
   private failedAt: number | null = null;
   private lost: Lost | null = null;
   private epochUnsaved = false;
+  /** the segment being written has lines not yet fdatasynced */
+  private unsynced = false;
 
   constructor(o: SpoolOptions) {
     this.dir = o.dir;
@@ -91,17 +93,17 @@ export class SampleSpool implements SampleBacklog {
     return this.memory.length;
   }
 
-  push(sample: Sample): number {
+  push(sample: Sample, sync = true): number {
     const seq = this.next++;
     this.unacked++;
     if (this.failedAt === null || this.now() - this.failedAt >= this.retryMs) {
       try {
         const waited = this.memory.length;
         while (this.memory.length) {
-          this.append(this.memory[0]!.seq, this.memory[0]!.sample);
+          this.append(this.memory[0]!.seq, this.memory[0]!.sample, false);
           this.memory.shift();
         }
-        this.append(seq, sample);
+        this.append(seq, sample, sync || waited > 0);
         this.saveEpoch();
         if (this.failedAt !== null) this.log(`sample spool in ${this.dir} written again; the ${waited} samples kept in memory meanwhile are on disk`);
         this.failedAt = null;
@@ -282,7 +284,18 @@ export class SampleSpool implements SampleBacklog {
     return epoch;
   }
 
-  private append(seq: number, sample: Sample): void {
+  /** fdatasync of the segment being written: what was kept without sync survives a power cut too. */
+  sync(): void {
+    if (this.tailFd === null || !this.unsynced) return;
+    try {
+      fdatasyncSync(this.tailFd);
+      this.unsynced = false;
+    } catch {
+      // the next synced append tries again
+    }
+  }
+
+  private append(seq: number, sample: Sample, sync: boolean): void {
     let tail = this.segments[this.segments.length - 1];
     if (!tail || this.tailFd === null || tail.first + tail.count !== seq || tail.count >= this.segmentSize) {
       this.closeTail();
@@ -303,8 +316,10 @@ export class SampleSpool implements SampleBacklog {
     const line = Buffer.from(JSON.stringify(sample) + '\n');
     try {
       this.writeLine(this.tailFd!, line);
-      // Survives a power cut too: a sample a second costs one fdatasync a second at most.
-      fdatasyncSync(this.tailFd!);
+      // Survives a power cut too when it exists nowhere else (the manager away): one fdatasync a
+      // sample. A live sample is on its way to the manager already: written, synced later.
+      if (sync) fdatasyncSync(this.tailFd!);
+      this.unsynced = !sync;
     } catch (err) {
       // Cut a partly written line off, and start a new segment next time.
       try { ftruncateSync(this.tailFd!, this.tailBytes); } catch { /* the start-up cuts a torn last line */ }
@@ -357,6 +372,7 @@ export class SampleSpool implements SampleBacklog {
   }
 
   private closeTail(): void {
+    if (this.tailFd !== null && this.unsynced) this.sync();
     if (this.tailFd !== null) {
       try { closeSync(this.tailFd); } catch { /* already closed by a failing disk */ }
     }

@@ -109,11 +109,16 @@ export class SampleAcks {
   written(agentId: string, seqs: readonly number[]): void {
     if (!seqs.length) return;
     const a = this.agent(agentId);
-    const ranges = toRanges(seqs);
-    if (a.waiting.length) a.waiting = a.waiting.filter((s) => !ranges.some(([from, to]) => s >= from && s <= to));
-    a.written = toRanges([], [...a.written, ...ranges]);
+    const ranges = runsOf(seqs);
+    if (a.waiting.length) {
+      // Usually a flush wrote all that waited: no new array then.
+      const all = a.waiting.every((w) => ranges.some(([from, to]) => w >= from && w <= to));
+      if (all) a.waiting.length = 0;
+      else a.waiting = a.waiting.filter((w) => !ranges.some(([from, to]) => w >= from && w <= to));
+    }
+    a.written = addRuns(a.written, ranges);
     if (a.written.length > WRITTEN_RUNS_KEPT) a.written.splice(0, a.written.length - WRITTEN_RUNS_KEPT);
-    a.unsent = toRanges([], [...a.unsent, ...ranges]);
+    a.unsent = addRuns(a.unsent, ranges);
     const t = this.now();
     if (!a.urgent && a.unsent.length < UNSENT_RUNS_MAX && t - a.sentAt < ACK_LIVE_MS) return;
     this.post(agentId, a.unsent);
@@ -156,6 +161,26 @@ export class SampleAcks {
 
 function blank(epoch: string): AgentSamples {
   return { epoch, waiting: [], written: [], unsent: [], urgent: false, sentAt: -Infinity };
+}
+
+/** The runs of `seqs`: one run without sorting or copying when they are in order (a flush's usual case). */
+function runsOf(seqs: readonly number[]): [number, number][] {
+  for (let i = 1; i < seqs.length; i++) if (seqs[i] !== seqs[i - 1]! + 1) return toRanges(seqs);
+  return [[seqs[0]!, seqs[seqs.length - 1]!]];
+}
+
+/** `runs` with `more` added: in place when they extend the last run (the usual case), else merged afresh. */
+function addRuns(runs: [number, number][], more: readonly [number, number][]): [number, number][] {
+  const last = runs[runs.length - 1];
+  if (more.length === 1 && (!last || more[0]![0] > last[1] + 1)) {
+    runs.push([more[0]![0], more[0]![1]]);
+    return runs;
+  }
+  if (more.length === 1 && last && more[0]![0] >= last[0] && more[0]![0] <= last[1] + 1) {
+    last[1] = Math.max(last[1], more[0]![1]);
+    return runs;
+  }
+  return toRanges([], [...runs, ...more]);
 }
 
 /** Sorted, merged, inclusive runs of the numbers given, merged with runs already made. */
