@@ -62,10 +62,14 @@ export class Router {
   private report(link: AgentLink, msg: Report): void {
     const id = link.agentId;
     const seq = link.ackedSamples ? msg.seq : undefined;
-    if (seq !== undefined && this.acks.receive(id, seq) !== 'new') return;
+    // A live report is sent once; only backfill can repeat one already taken or written (a resend),
+    // so only backfill is looked up: the fleet's every-second reports cost no bookkeeping here.
+    if (seq !== undefined && msg.backfill && this.acks.receive(id, seq) !== 'new') return;
     const r = this.state.report(id, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts, seq);
     if (seq === undefined) return;
-    if (r === 'taken') this.acks.taken(id, seq, !!msg.backfill);
+    if (r === 'taken') {
+      if (msg.backfill) this.acks.taken(id, seq, true);
+    }
     else if (r === 'ignored') this.acks.written(id, [seq]); // it can never be kept: not asked for again
     // 'refused': the history is full for this agent now; not acknowledged, so the agent sends it again
   }

@@ -109,6 +109,14 @@ export class SampleAcks {
   written(agentId: string, seqs: readonly number[]): void {
     if (!seqs.length) return;
     const a = this.agent(agentId);
+    if (!a.waiting.length && inOrder(seqs)) {
+      // A live agent's flush: one run in order, extending the runs in place (nothing allocated).
+      extendRuns(a.written, seqs[0]!, seqs[seqs.length - 1]!);
+      if (a.written.length > WRITTEN_RUNS_KEPT) a.written.splice(0, a.written.length - WRITTEN_RUNS_KEPT);
+      extendRuns(a.unsent, seqs[0]!, seqs[seqs.length - 1]!);
+      this.maybePost(agentId, a);
+      return;
+    }
     const ranges = runsOf(seqs);
     if (a.waiting.length) {
       // Usually a flush wrote all that waited: no new array then.
@@ -119,6 +127,11 @@ export class SampleAcks {
     a.written = addRuns(a.written, ranges);
     if (a.written.length > WRITTEN_RUNS_KEPT) a.written.splice(0, a.written.length - WRITTEN_RUNS_KEPT);
     a.unsent = addRuns(a.unsent, ranges);
+    this.maybePost(agentId, a);
+  }
+
+  /** Sends what is written and unacknowledged, now for backfill, else every ACK_LIVE_MS. */
+  private maybePost(agentId: string, a: AgentSamples): void {
     const t = this.now();
     if (!a.urgent && a.unsent.length < UNSENT_RUNS_MAX && t - a.sentAt < ACK_LIVE_MS) return;
     this.post(agentId, a.unsent);
@@ -161,6 +174,20 @@ export class SampleAcks {
 
 function blank(epoch: string): AgentSamples {
   return { epoch, waiting: [], written: [], unsent: [], urgent: false, sentAt: -Infinity };
+}
+
+/** True when `seqs` is one run in order (n, n+1, ...). */
+function inOrder(seqs: readonly number[]): boolean {
+  for (let i = 1; i < seqs.length; i++) if (seqs[i] !== seqs[i - 1]! + 1) return false;
+  return true;
+}
+
+/** Adds the run from..to to `runs` in place: extends the last when it follows on, else appends (or merges afresh). */
+function extendRuns(runs: [number, number][], from: number, to: number): void {
+  const last = runs[runs.length - 1];
+  if (!last || from > last[1] + 1) runs.push([from, to]);
+  else if (from >= last[0]) last[1] = Math.max(last[1], to);
+  else runs.splice(0, runs.length, ...toRanges([], [...runs, [from, to]]));
 }
 
 /** The runs of `seqs`: one run without sorting or copying when they are in order (a flush's usual case). */

@@ -40,8 +40,8 @@ function sample(i: number, t: number): { m: Metrics; ifs: InterfaceCounters[]; m
 
 /**
  * Live ingest: `agents` reports a second for `seconds`, paced by the wall clock. With `acks`, as
- * the manager does for agents that name acked-samples: each report numbered, passed through
- * SampleAcks (receive, taken) and acknowledged once written, the acks encoded as they are sent.
+ * the manager does for agents that name acked-samples: each report numbered and acknowledged
+ * through SampleAcks once written, the acks encoded as they are sent.
  */
 async function ingest(agents: number, seconds: number, acks = false): Promise<Record<string, number>> {
   const dir = tempDir('hw-bench-hist-');
@@ -83,8 +83,8 @@ async function ingest(agents: number, seconds: number, acks = false): Promise<Re
         const c = cached[i]!;
         c.m.cpuPercent = ((i * 7 + s * 13) % 100);
         if (acks) {
-          const id = `agent-${i}`;
-          if (sampleAcks.receive(id, s) === 'new' && store.add(id, 1, at + (i % 97), c.m, c.ifs, c.mounts, false, s) === 'taken') sampleAcks.taken(id, s);
+          // As the router does for a live report: numbered, no lookup (only backfill can repeat one).
+          store.add(`agent-${i}`, 1, at + (i % 97), c.m, c.ifs, c.mounts, false, s);
         } else {
           store.add(`agent-${i}`, 1, at + (i % 97), c.m, c.ifs, c.mounts);
         }
