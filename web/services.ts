@@ -4,7 +4,7 @@
 // textContent only: unit names and descriptions come from the agent.
 import { agentPath, api, ApiError } from './api.ts';
 import { h, replace } from './dom.ts';
-import type { ServicesResult } from '../common/api/types.ts';
+import type { ServiceRow, ServicesResult } from '../common/api/types.ts';
 
 export function failedServices(agentId: string): { box: HTMLElement; load: () => Promise<void> } {
   const body = h('div', { class: 'table-wrap', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Asking the agent…'));
@@ -20,7 +20,8 @@ export function failedServices(agentId: string): { box: HTMLElement; load: () =>
           h('thead', null, h('tr', null, ['Unit', 'Active', 'Sub'].map((c) => h('th', { scope: 'col' }, c)))),
           // The description under the name, not in a fourth column: a phone has room for three.
           h('tbody', null, r.services.map((s) => h('tr', { 'data-service': s.name },
-            h('td', { class: 'path' }, h('div', null, s.name), s.description && s.description !== s.name ? h('div', { class: 'muted small' }, s.description) : null),
+            h('td', { class: 'path' }, h('div', null, s.name), s.description && s.description !== s.name ? h('div', { class: 'muted small' }, s.description) : null,
+              s.result || s.since ? h('div', { class: 'muted small', 'data-why': '' }, why(s)) : null),
             h('td', null, h('span', { class: 'badge', 'data-state': 'down' }, s.active)), h('td', null, s.sub))))),
         h('p', { class: 'muted small' }, counts)]
         : h('p', { class: 'muted' }, `No failed services: ${counts}`));
@@ -32,4 +33,9 @@ export function failedServices(agentId: string): { box: HTMLElement; load: () =>
   };
   const refresh = h('button', { type: 'button', class: 'small', onclick: () => void load() }, 'Refresh services');
   return { box: h('div', null, body, h('p', null, refresh)), load };
+}
+
+/** Why a failed unit failed, from the agent's systemctl show: "exit-code, status 1, since ...". */
+function why(s: ServiceRow): string {
+  return [s.result, s.exitStatus !== undefined ? `status ${s.exitStatus}` : '', s.since ? `since ${s.since}` : ''].filter(Boolean).join(', ');
 }

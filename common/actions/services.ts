@@ -5,7 +5,7 @@
 import { HwError } from '../errors.ts';
 import type { ServiceRow, ServicesResult } from '../api/types.ts';
 import { runProgram, type Runner } from '../util/runner.ts';
-import { parseSystemctlUnits } from './systemctl.ts';
+import { parseSystemctlShow, parseSystemctlUnits } from './systemctl.ts';
 import { parseGetServiceJson } from './win-services.ts';
 
 /** Rows in one answer; past it the failed ones are kept first and the rest counted in `omitted`. */
@@ -45,14 +45,33 @@ async function run(runner: Runner, file: string, args: string[], what: string): 
 }
 
 /** Every service of the host, parsed; throws SERVICES_UNAVAILABLE saying why there is no list. */
-export async function listServices(o: { platform?: NodeJS.Platform; runner?: Runner } = {}): Promise<{ source: string; rows: ServiceRow[] }> {
+export async function listServices(o: { platform?: NodeJS.Platform; runner?: Runner; details?: boolean } = {}): Promise<{ source: string; rows: ServiceRow[] }> {
   const runner = o.runner ?? runProgram;
   if ((o.platform ?? process.platform) === 'win32') {
     const out = await run(runner, 'powershell', POWERSHELL_ARGS, 'cannot list the Windows services');
     return { source: 'powershell Get-Service', rows: parseGetServiceJson(out) };
   }
   const out = await run(runner, 'systemctl', SYSTEMCTL_ARGS, 'cannot list the systemd units');
-  return { source: 'systemctl', rows: parseSystemctlUnits(out) };
+  const rows = parseSystemctlUnits(out);
+  if (o.details) await addFailureDetails(runner, rows);
+  return { source: 'systemctl', rows };
+}
+
+/** Failed units asked about in one `systemctl show` (a host with more has bigger problems). */
+const MAX_DETAILED = 50;
+export const SHOW_ARGS = ['show', '--property=Id,Result,ExecMainStatus,StateChangeTimestamp', '--no-pager'];
+
+/** Why each failed unit failed; the list stands without it when `systemctl show` cannot say. */
+async function addFailureDetails(runner: Runner, rows: ServiceRow[]): Promise<void> {
+  const failed = rows.filter((r) => r.failed).slice(0, MAX_DETAILED);
+  if (!failed.length) return;
+  let details;
+  try {
+    details = parseSystemctlShow(await run(runner, 'systemctl', [...SHOW_ARGS, '--', ...failed.map((r) => r.name)], 'systemctl show'));
+  } catch {
+    return;
+  }
+  for (const r of failed) Object.assign(r, details.get(r.name) ?? {});
 }
 
 /** The answer: failed ones first, then by name; at most `maxRows`, the rest counted. */
@@ -65,6 +84,6 @@ export function servicesAnswer(source: string, rows: ServiceRow[], failedOnly: b
 }
 
 export async function readServices(o: ReadServicesOptions = {}): Promise<ServicesResult> {
-  const { source, rows } = await listServices(o);
+  const { source, rows } = await listServices({ ...o, details: true });
   return servicesAnswer(source, rows, !!o.failedOnly, o.maxRows);
 }

@@ -38,3 +38,37 @@ export function parseSystemctlUnits(text: string): ServiceRow[] {
   if (v.length > 0 && rows.length === 0) throw new HwError('SERVICES_UNAVAILABLE', 'systemctl listed entries without a "unit" field (an unknown output format)');
   return rows;
 }
+
+/** Why a failed unit failed, from `systemctl show`: its Result, its main process's exit status, since when. */
+export interface FailureDetail {
+  result?: string;
+  exitStatus?: number;
+  since?: string;
+}
+
+/**
+ * Parser for `systemctl show --property=Id,Result,ExecMainStatus,StateChangeTimestamp <units>`:
+ * key=value lines, one block a unit separated by a blank line, the properties in the order the
+ * service manager lists them (so read by key, the block named by its Id). An empty value is absent.
+ */
+export function parseSystemctlShow(text: string): Map<string, FailureDetail> {
+  const out = new Map<string, FailureDetail>();
+  for (const block of text.split(/\r?\n\s*\r?\n/)) {
+    const kv = new Map<string, string>();
+    for (const line of block.split(/\r?\n/)) {
+      const eq = line.indexOf('=');
+      if (eq > 0) kv.set(line.slice(0, eq), line.slice(eq + 1).trim());
+    }
+    const id = kv.get('Id');
+    if (!id) continue;
+    const d: FailureDetail = {};
+    const result = kv.get('Result');
+    if (result) d.result = result.slice(0, 64);
+    const status = Number(kv.get('ExecMainStatus'));
+    if (kv.get('ExecMainStatus') && Number.isInteger(status)) d.exitStatus = status;
+    const since = kv.get('StateChangeTimestamp');
+    if (since && since !== 'n/a') d.since = since.slice(0, 64);
+    out.set(id, d);
+  }
+  return out;
+}

@@ -42,7 +42,7 @@ export interface AgentDeps {
   /** Reboots the host (or runs --restart-command). Called after the ack is written. */
   restart(): Promise<void>;
   /** The host's services (systemctl, Get-Service); absent: this agent cannot list them here. */
-  services?(): Promise<{ source: string; rows: ServiceRow[] }>;
+  services?(o?: { details?: boolean }): Promise<{ source: string; rows: ServiceRow[] }>;
   /** Swap use and the usage of each mount, read only when a rule judges them. */
   ruleExtras?(want: { swap: boolean; mounts: boolean }): Promise<Pick<RuleInputs, 'swap' | 'mounts'>>;
   close?(): void;
@@ -165,7 +165,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     const readServices = deps.services?.bind(deps);
     if (readServices && cfg.services !== false) {
-      this.serviceWatch = new ServiceWatch({ read: readServices, feed: (i) => this.alerts.feed(i), everyMs: servicesEveryMs, log });
+      this.serviceWatch = new ServiceWatch({ read: () => readServices(), feed: (i) => this.alerts.feed(i), everyMs: servicesEveryMs, log });
     }
     this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({

@@ -18,7 +18,7 @@ export interface CommandHandlerOptions {
   readLogs: (o: { lines: number; logFiles?: string[] }) => Promise<LogsResult>;
   restart: () => Promise<void>;
   /** the host's services; absent: not readable by this agent */
-  services?: () => Promise<{ source: string; rows: ServiceRow[] }>;
+  services?: (o?: { details?: boolean }) => Promise<{ source: string; rows: ServiceRow[] }>;
   files: FileSender;
   /** refuses a real path outside --files-root; absent: file download is off (no --files-root) */
   filesCheck?: (real: string) => void;
@@ -80,7 +80,7 @@ export class CommandHandler {
         const failed = req.args.failed ?? false;
         if (typeof failed !== 'boolean' || Object.keys(req.args).some((k) => k !== 'failed')) throw new HwError('BAD_ARGS', 'services takes only "failed" (true or false)');
         if (!this.o.services) throw new HwError('SERVICES_UNAVAILABLE', 'this agent cannot list services on this host');
-        const { source, rows } = await this.o.services();
+        const { source, rows } = await this.o.services({ details: true });
         return servicesAnswer(source, rows, failed);
       }
       case 'restart':

@@ -37,7 +37,7 @@ export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
       });
     },
     ruleExtras: (want) => ruleExtras(want),
-    services: () => listServices(),
+    services: (o) => listServices({ details: !!o?.details }),
     close: () => collector.close(),
   };
 }

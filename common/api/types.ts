@@ -230,6 +230,12 @@ export interface ServiceRow {
   running: boolean;
   /** systemd: ACTIVE is failed; Windows: start type automatic and not running */
   failed: boolean;
+  /** systemd, failed units: why (Result: exit-code, signal, timeout, start-limit-hit...) */
+  result?: string;
+  /** systemd, failed units: the main process's exit status (ExecMainStatus) */
+  exitStatus?: number;
+  /** systemd, failed units: when it entered this state, as systemctl prints it */
+  since?: string;
 }
 
 /** The `services` command's answer: GET /api/agents/:agent/services, `services --json`. */

@@ -114,5 +114,11 @@ export function servicesText(r: Json, failedOnly: boolean): string {
   const rows = [['UNIT', 'ACTIVE', 'SUB', 'DESCRIPTION'], ...list.map((s) => [s.name, s.active, s.sub, s.description])];
   const counts = `${r.failedCount} failed of ${r.total} services (${inert(r.source)})${r.omitted ? `; ${r.omitted} more not listed` : ''}`;
   if (!list.length) return failedOnly ? `no failed services; ${counts}` : `no services; ${counts}`;
-  return `${table(rows)}\n${counts}`;
+  const why = list.filter((s) => s.result || s.since).map((s) => inert(`${s.name}: ${failureText(s)}`));
+  return [table(rows), ...why, counts].join('\n');
+}
+
+/** Why a failed unit failed: "exit-code, status 1, since Sun 2026-12-06 08:40:12 UTC". */
+export function failureText(s: Json): string {
+  return [s.result, s.exitStatus !== undefined ? `status ${s.exitStatus}` : '', s.since ? `since ${s.since}` : ''].filter(Boolean).join(', ');
 }

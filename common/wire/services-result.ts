@@ -29,7 +29,15 @@ export function checkServicesResult(v: unknown): ServicesResult {
     if (x === null || typeof x !== 'object' || Array.isArray(x)) throw bad('a service must be an object');
     const s = x as Record<string, unknown>;
     if (typeof s.running !== 'boolean' || typeof s.failed !== 'boolean') throw bad('"running" and "failed" must be true or false');
-    return { name: text(s, 'name'), description: text(s, 'description'), active: text(s, 'active'), sub: text(s, 'sub'), running: s.running, failed: s.failed };
+    const row: ServiceRow = { name: text(s, 'name'), description: text(s, 'description'), active: text(s, 'active'), sub: text(s, 'sub'), running: s.running, failed: s.failed };
+    // Newer fields, absent from agents that do not send them.
+    if (s.result !== undefined) row.result = text(s, 'result');
+    if (s.since !== undefined) row.since = text(s, 'since');
+    if (s.exitStatus !== undefined) {
+      if (!Number.isSafeInteger(s.exitStatus)) throw bad('"exitStatus" must be a whole number');
+      row.exitStatus = s.exitStatus as number;
+    }
+    return row;
   });
   const r: ServicesResult = { source: text(o, 'source'), services, total: count(o, 'total'), failedCount: count(o, 'failedCount') };
   if (o.omitted !== undefined) r.omitted = count(o, 'omitted');

@@ -7,8 +7,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { listServices, MAX_SERVICE_ROWS, POWERSHELL_ARGS, readServices, SYSTEMCTL_ARGS } from '../../common/actions/services.ts';
-import { parseSystemctlUnits } from '../../common/actions/systemctl.ts';
+import { listServices, MAX_SERVICE_ROWS, POWERSHELL_ARGS, readServices, SHOW_ARGS, SYSTEMCTL_ARGS } from '../../common/actions/services.ts';
+import { parseSystemctlShow, parseSystemctlUnits } from '../../common/actions/systemctl.ts';
 import { parseGetServiceJson } from '../../common/actions/win-services.ts';
 import { HwError } from '../../common/errors.ts';
 import type { Runner } from '../../common/util/runner.ts';
@@ -106,6 +106,27 @@ test('a huge list is cut with a count: the failed ones kept first, the rest coun
   // Past the runner's byte cap the program is killed: a coded error, not a half list.
   const cut = answering('systemctl', { code: null, error: 'output larger than 8388608 bytes' });
   assert.is(await codeOfAsync(readServices({ platform: 'linux', runner: cut })), 'SERVICES_UNAVAILABLE');
+});
+
+test('systemctl show for the failed units (read by key, blocks named by Id): why each failed', async () => {
+  // A sample of `systemctl show -p ...` (Service properties before Unit ones), not captured here.
+  const d = parseSystemctlShow(text('systemctl-show-failed.txt'));
+  assert.equal(d.get('nginx.service'), { result: 'exit-code', exitStatus: 1, since: 'Sun 2026-12-06 08:40:12 UTC' });
+  assert.equal(parseSystemctlShow('Id=a.service\nResult=\nExecMainStatus=\nStateChangeTimestamp=n/a\n').get('a.service'), {});
+  const calls: string[][] = [];
+  const runner: Runner = async (f, args) => {
+    calls.push([f, ...args]);
+    return { stdout: text(args[0] === 'show' ? 'systemctl-show-failed.txt' : 'systemctl-list-units-services.json'), stderr: '', code: 0 };
+  };
+  const r = await readServices({ platform: 'linux', runner, failedOnly: true });
+  assert.equal(calls[1], ['systemctl', ...SHOW_ARGS, '--', 'nginx.service', 'postgresql@15-main.service']);
+  assert.equal(r.services.map((x) => [x.name, x.result, x.exitStatus]), [['nginx.service', 'exit-code', 1], ['postgresql@15-main.service', 'exit-code', 1]]);
+  // Without failed units nothing more is run; a show that fails leaves the list as it is.
+  const quiet: string[][] = [];
+  await readServices({ platform: 'linux', runner: async (f, args) => (quiet.push(args), { stdout: text('systemctl-list-units-nginx-running.json').replace(/"failed"/g, '"inactive"'), stderr: '', code: 0 }) });
+  assert.is(quiet.length, 1);
+  const broken = await readServices({ platform: 'linux', runner: async (f, args) => ({ stdout: args[0] === 'show' ? '' : text('systemctl-list-units-services.json'), stderr: 'Access denied', code: args[0] === 'show' ? 1 : 0 }) });
+  assert.equal([broken.failedCount, broken.services[0]!.result], [2, undefined]);
 });
 
 test.run();

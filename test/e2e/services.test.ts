@@ -22,9 +22,9 @@ const { agents, closers } = cleanupAfterEach(test);
 
 /** systemctl answering from a fixture the test may switch. */
 function systemctl(file: { name: string }): Runner {
-  return async (f) => {
+  return async (f, args) => {
     if (f !== 'systemctl') throw new Error(`unexpected ${f}`);
-    return { stdout: readFileSync(fixture(file.name), 'utf8'), stderr: '', code: 0 };
+    return { stdout: readFileSync(fixture(args[0] === 'show' ? 'systemctl-show-failed.txt' : file.name), 'utf8'), stderr: '', code: 0 };
   };
 }
 
@@ -50,7 +50,7 @@ test('manager services --failed lists the failed units; a viewer reads them; an 
   const s = await serveTest();
   closers.push(s.close);
   const now = { name: 'systemctl-list-units-services.json' };
-  agents.push(await testAgent(s, { ...drivenDeps(), services: () => listServices({ platform: 'linux', runner: systemctl(now) }) }, { name: 'web1' }));
+  agents.push(await testAgent(s, { ...drivenDeps(), services: (o) => listServices({ ...o, platform: 'linux', runner: systemctl(now) }) }, { name: 'web1' }));
   agents.push(await testAgent(s, { ...drivenDeps(), services: () => listServices({ platform: 'linux', runner: systemctl(now) }) }, { name: 'old1', services: false }));
   await waitFor(() => s.manager.state.agents().filter((a) => a.online).length === 2, 15_000, 'both online');
 
@@ -60,9 +60,11 @@ test('manager services --failed lists the failed units; a viewer reads them; an 
   assert.match(lines[0]!, /^UNIT\s+ACTIVE\s+SUB\s+DESCRIPTION$/);
   assert.match(lines[1]!, /^nginx\.service\s+failed\s+failed\s+A high performance web server/);
   assert.match(lines[2]!, /^postgresql@15-main\.service\s+failed\s+failed/);
-  assert.is(lines[3], '2 failed of 17 services (systemctl)');
+  assert.is(lines[3], 'nginx.service: exit-code, status 1, since Sun 2026-12-06 08:40:12 UTC');
+  assert.is(lines[5], '2 failed of 17 services (systemctl)');
   const all = await cliJson(s.dataDir, ['services', 'web1']);
-  assert.equal([all.total, all.services.length, all.services[0].name], [17, 17, 'nginx.service']);
+  assert.equal([all.total, all.services.length, all.services[0].name, all.services[0].result, all.services[0].exitStatus], [17, 17, 'nginx.service', 'exit-code', 1]);
+  assert.is(all.services.find((x: any) => x.name === 'ssh.service').result, undefined, 'details for the failed ones only');
 
   const old = await cli(s.dataDir, ['services', 'old1']);
   assert.is(old.code !== 0, true);

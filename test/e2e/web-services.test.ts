@@ -27,8 +27,8 @@ const agents: Agent[] = [];
 let setupError: unknown;
 const pageErrors: string[] = [];
 
-const fromFixture = (name: string, code = 0): Runner => async () => ({
-  stdout: code ? '' : readFileSync(fixture(name), 'utf8'), stderr: code ? readFileSync(fixture(name), 'utf8') : '', code,
+const fromFixture = (name: string, code = 0): Runner => async (_f, args) => ({
+  stdout: code ? '' : readFileSync(fixture(args[0] === 'show' ? 'systemctl-show-failed.txt' : name), 'utf8'), stderr: code ? readFileSync(fixture(name), 'utf8') : '', code,
 });
 
 function idOf(name: string): string | undefined {
@@ -43,8 +43,8 @@ test.before(async () => {
     await s.dashboard.users.add('watcher', 'viewer', PW);
     const web = fromFixture('systemctl-list-units-services.json');
     const bare = fromFixture('systemctl-not-booted.txt', 1);
-    agents.push(await testAgent(s, { ...drivenDeps(), services: () => listServices({ platform: 'linux', runner: web }) }, { name: 'web-db' }));
-    agents.push(await testAgent(s, { ...drivenDeps(), services: () => listServices({ platform: 'linux', runner: bare }) }, { name: 'container' }));
+    agents.push(await testAgent(s, { ...drivenDeps(), services: (o) => listServices({ ...o, platform: 'linux', runner: web }) }, { name: 'web-db' }));
+    agents.push(await testAgent(s, { ...drivenDeps(), services: (o) => listServices({ ...o, platform: 'linux', runner: bare }) }, { name: 'container' }));
     await waitFor(() => idOf('web-db') && idOf('container'), 15_000, 'both agents online');
     browser = await launch();
     page = await (await newContext(browser)).newPage();
@@ -84,8 +84,8 @@ it('a viewer sees the failed units on the host page, each as text', async () => 
   await table.waitFor();
   const cells = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td > div, td > span, td:last-child')].map((e) => e.textContent)));
   assert.equal(cells, [
-    ['nginx.service', 'A high performance web server and a reverse proxy server', 'failed', 'failed'],
-    ['postgresql@15-main.service', 'PostgreSQL Cluster 15-main', 'failed', 'failed'],
+    ['nginx.service', 'A high performance web server and a reverse proxy server', 'exit-code, status 1, since Sun 2026-12-06 08:40:12 UTC', 'failed', 'failed'],
+    ['postgresql@15-main.service', 'PostgreSQL Cluster 15-main', 'exit-code, status 1, since Sun 2026-12-06 08:40:15 UTC', 'failed', 'failed'],
   ]);
   assert.ok(await servicesSection(page).getByText('2 failed of 17 services (systemctl).').isVisible());
 });
