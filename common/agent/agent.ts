@@ -165,7 +165,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     const readServices = deps.services?.bind(deps);
     if (readServices && cfg.services !== false) {
-      this.serviceWatch = new ServiceWatch({ read: () => readServices(), feed: (i) => this.alerts.feed(i), everyMs: servicesEveryMs, log });
+      this.serviceWatch = new ServiceWatch({ read: () => readServices(), feed: (i) => !this.stopping && this.alerts.feed(i), everyMs: servicesEveryMs, log });
     }
     this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({

@@ -123,9 +123,9 @@ test('systemctl show for the failed units (read by key, blocks named by Id): why
   assert.equal(r.services.map((x) => [x.name, x.result, x.exitStatus]), [['nginx.service', 'exit-code', 1], ['postgresql@15-main.service', 'exit-code', 1]]);
   // Without failed units nothing more is run; a show that fails leaves the list as it is.
   const quiet: string[][] = [];
-  await readServices({ platform: 'linux', runner: async (f, args) => (quiet.push(args), { stdout: text('systemctl-list-units-nginx-running.json').replace(/"failed"/g, '"inactive"'), stderr: '', code: 0 }) });
+  await readServices({ platform: 'linux', runner: async (_f, args) => (quiet.push(args), { stdout: text('systemctl-list-units-nginx-running.json').replace(/"failed"/g, '"inactive"'), stderr: '', code: 0 }) });
   assert.is(quiet.length, 1);
-  const broken = await readServices({ platform: 'linux', runner: async (f, args) => ({ stdout: args[0] === 'show' ? '' : text('systemctl-list-units-services.json'), stderr: 'Access denied', code: args[0] === 'show' ? 1 : 0 }) });
+  const broken = await readServices({ platform: 'linux', runner: async (_f, args) => ({ stdout: args[0] === 'show' ? '' : text('systemctl-list-units-services.json'), stderr: 'Access denied', code: args[0] === 'show' ? 1 : 0 }) });
   assert.equal([broken.failedCount, broken.services[0]!.result], [2, undefined]);
 });
 
