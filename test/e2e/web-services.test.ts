@@ -97,6 +97,7 @@ it('a host without systemd says so with its code, not an empty list', async () =
   assert.is(await said.getAttribute('data-error'), 'SERVICES_UNAVAILABLE');
   assert.match((await said.textContent()) ?? '', /systemd is not running on this host \(System has not been booted with systemd/);
   assert.is(await servicesSection(page).getByRole('table').count(), 0);
+  await screenshot(page, 'host-services-unavailable-light-1440');
 });
 
 it('screenshots, light and dark, wide and narrow', async () => {
