@@ -64,6 +64,8 @@ export type ErrorCode =
   | 'SOME_FAILED'
   | 'NO_CONFIG'
   | 'REJECTED'
+  | 'SERVICES_UNAVAILABLE'
+  | 'AGENT_TOO_OLD'
   | 'INTERNAL';
 
 export class HwError extends Error {

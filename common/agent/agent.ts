@@ -8,6 +8,8 @@ import { CPU_SAMPLE_MS, Alerts } from './alerts.ts';
 import type { HwError } from '../errors.ts';
 import type { FullStatus, ProcessSort, Sample, TopProcesses } from '../collect/types.ts';
 import type { LogsResult } from '../actions/logs.ts';
+import type { ServiceRow } from '../api/types.ts';
+import { SERVICE_READ_MIN_MS, ServiceWatch } from './service-watch.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import { FEATURES, type AgentMessage, type ManagerMessage, type RulesMsg } from '../wire/messages.ts';
 import { cpuRuleFromFlags, type Rule } from '../rules/rule.ts';
@@ -39,6 +41,8 @@ export interface AgentDeps {
   readLogs(opts: { lines: number; logFiles?: string[] }): Promise<LogsResult>;
   /** Reboots the host (or runs --restart-command). Called after the ack is written. */
   restart(): Promise<void>;
+  /** The host's services (systemctl, Get-Service); absent: this agent cannot list them here. */
+  services?(o?: { details?: boolean }): Promise<{ source: string; rows: ServiceRow[] }>;
   /** Swap use and the usage of each mount, read only when a rule judges them. */
   ruleExtras?(want: { swap: boolean; mounts: boolean }): Promise<Pick<RuleInputs, 'swap' | 'mounts'>>;
   close?(): void;
@@ -80,6 +84,10 @@ export interface AgentConfig {
   backlog?: SampleBacklog;
   /** false: does not name acked-samples, as an agent older than it (tests and the benchmark's comparison) */
   ackedSamples?: boolean;
+  /** false: does not name services, as an agent older than it (tests) */
+  services?: boolean;
+  /** time between reads of the services for service rules (default: the interval, at least 10 s; tests go faster) */
+  servicesEveryMs?: number;
   log?: (line: string) => void;
 }
 
@@ -105,6 +113,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly backlog: SampleBacklog;
   private readonly files = new FileSender();
   private readonly commands: CommandHandler;
+  private readonly serviceWatch: ServiceWatch | undefined;
   private udp: AlertDatagrams | undefined;
   private accepted = false;
   /** the manager acknowledges samples (acked-samples), granting this backfill window at first */
@@ -136,7 +145,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       hello: {
         id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: filesCheck !== undefined,
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
-        sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true,
+        sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true, ...(cfg.services === false ? {} : { features: [FEATURES.services] }),
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
       rulesVersion: () => this.rules.version,
@@ -145,17 +154,25 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.cpuSampleMs = cpuSampleMs;
     this.rules = new AgentRules({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), log });
     this.flagRules = [cpuRuleFromFlags(cfg.cpuThreshold, cfg.cpuForS)];
-    this.evaluator = new RuleEvaluator({ intervalMs: (m) => (m === 'cpu' ? cpuSampleMs : cfg.intervalS * 1000), rules: this.rules.rules ?? this.flagRules });
+    const servicesEveryMs = cfg.servicesEveryMs ?? Math.max(cfg.intervalS * 1000, SERVICE_READ_MIN_MS);
+    this.evaluator = new RuleEvaluator({
+      intervalMs: (m) => (m === 'cpu' ? cpuSampleMs : m === 'service' ? servicesEveryMs : cfg.intervalS * 1000), rules: this.rules.rules ?? this.flagRules,
+    });
     this.alerts = new Alerts({
       queue: this.queue, evaluator: this.evaluator,
       cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
       raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
     });
+    const readServices = deps.services?.bind(deps);
+    if (readServices && cfg.services !== false) {
+      this.serviceWatch = new ServiceWatch({ read: () => readServices(), feed: (i) => !this.stopping && this.alerts.feed(i), everyMs: servicesEveryMs, log });
+    }
     this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: async () => ({ ...(await deps.status()), samples: this.reporter.figures() }), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
       files: this.files, ...(filesCheck ? { filesCheck } : {}), allowRestart: cfg.allowRestart,
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
+      ...(readServices && cfg.services !== false ? { services: readServices } : {}),
     });
     this.conn.on('welcome', (peer, target, w) => {
       const signedAcks = w.features?.includes(FEATURES.signedAcks) ?? false;
@@ -295,6 +312,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       }
     }
     if (this.stopping) return s;
+    if (this.evaluator.needs('service')) this.serviceWatch?.tick();
     this.alerts.feed(inputs);
     return s;
   }

@@ -1,4 +1,4 @@
-// Answers the manager's requests (status, procs, logs, fetch, restart), each in its own task so a
+// Answers the manager's requests (status, procs, logs, fetch, restart, services), each in its own task so a
 // slow one (a big download, a slow log source) never holds up another. Every failure goes back as
 // a coded error; nothing thrown here reaches the connection.
 
@@ -6,6 +6,8 @@ import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError, toWireError } from '../errors.ts';
 import type { FullStatus } from '../collect/types.ts';
 import type { LogsResult } from '../actions/logs.ts';
+import { servicesAnswer } from '../actions/services.ts';
+import type { ServiceRow } from '../api/types.ts';
 import type { Request } from '../wire/messages.ts';
 import type { Link } from './connection.ts';
 import type { FileSender } from './file-sender.ts';
@@ -15,6 +17,8 @@ export interface CommandHandlerOptions {
   processCount: () => Promise<{ processCount: number | null; reason?: string }>;
   readLogs: (o: { lines: number; logFiles?: string[] }) => Promise<LogsResult>;
   restart: () => Promise<void>;
+  /** the host's services; absent: not readable by this agent */
+  services?: (o?: { details?: boolean }) => Promise<{ source: string; rows: ServiceRow[] }>;
   files: FileSender;
   /** refuses a real path outside --files-root; absent: file download is off (no --files-root) */
   filesCheck?: (real: string) => void;
@@ -71,6 +75,13 @@ export class CommandHandler {
           throw new HwError('BAD_ARGS', `lines must be a whole number from 1 to ${MAX_LOG_LINES}`);
         }
         return this.o.readLogs({ lines: n, ...(this.o.logFiles.length ? { logFiles: this.o.logFiles } : {}) });
+      }
+      case 'services': {
+        const failed = req.args.failed ?? false;
+        if (typeof failed !== 'boolean' || Object.keys(req.args).some((k) => k !== 'failed')) throw new HwError('BAD_ARGS', 'services takes only "failed" (true or false)');
+        if (!this.o.services) throw new HwError('SERVICES_UNAVAILABLE', 'this agent cannot list services on this host');
+        const { source, rows } = await this.o.services({ details: true });
+        return servicesAnswer(source, rows, failed);
       }
       case 'restart':
         if (!this.o.allowRestart) {

@@ -34,6 +34,8 @@ export interface ConnectionOptions {
     sampleEpoch: string;
     /** names acked-samples (false only to act as an older agent) */
     ackedSamples: boolean;
+    /** more features named in the hello (e.g. services) */
+    features?: string[];
   };
   /** the version of the rules the agent runs, read at each hello ('' for its own flags) */
   rulesVersion?: () => string;
@@ -194,7 +196,7 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       arch: process.arch, version: VERSION, interval: h.interval, restartAllowed: h.restartAllowed,
       filesEnabled: h.filesEnabled, ...(h.enrollToken ? { enrollToken: h.enrollToken } : {}),
       ...(this.o.rulesVersion ? { rulesVersion: this.o.rulesVersion() } : {}), ...(h.labels && Object.keys(h.labels).length ? { labels: h.labels } : {}),
-      ...(h.ackedSamples ? { features: [FEATURES.signedAcks, FEATURES.ackedSamples], sampleEpoch: h.sampleEpoch } : { features: [FEATURES.signedAcks] }),
+      ...(h.ackedSamples ? { features: [FEATURES.signedAcks, FEATURES.ackedSamples, ...(h.features ?? [])], sampleEpoch: h.sampleEpoch } : { features: [FEATURES.signedAcks, ...(h.features ?? [])] }),
     });
   }
 }

@@ -5,7 +5,7 @@
 // mount or interface. Counting samples, not reading a clock, keeps it exact on a loaded machine.
 
 import { MAX_RULE_SERIES } from '../wire/constants.ts';
-import { globMatch } from '../rules/selector.ts';
+import { globMatch, isGlob } from '../rules/selector.ts';
 import type { Metric, Rule } from '../rules/rule.ts';
 
 /** One round of measurements; a metric absent here is not judged this round, null is a gap. */
@@ -21,6 +21,8 @@ export interface RuleInputs {
   netRx?: number | null;
   netTx?: number | null;
   interfaces?: { name: string; rxRate: number | null; txRate: number | null }[];
+  /** the host's services, for metric: service (read only when such a rule exists) */
+  services?: { name: string; running: boolean }[];
 }
 
 export interface RuleDecision {
@@ -196,5 +198,18 @@ function values(rule: Rule, i: RuleInputs): [string, Record<string, string>, num
       if (rule.per !== 'interface') return pick(rx ? i.netRx : i.netTx);
       return (i.interfaces ?? []).filter((n) => only(n.name)).map((n) => [n.name, { interface: n.name }, rx ? n.rxRate : n.txRate]);
     }
+    case 'service':
+      return i.services ? serviceValues(rule.match ?? [], i.services) : [];
   }
+}
+
+/**
+ * 1 for each matched service that runs, 0 for one that does not. A name without a glob that the
+ * host does not list at all (not installed, or removed) is 0 too: it does not run.
+ */
+function serviceValues(match: string[], services: { name: string; running: boolean }[]): [string, Record<string, string>, number][] {
+  const out: [string, Record<string, string>, number][] = [];
+  for (const s of services) if (match.some((g) => globMatch(g, s.name))) out.push([s.name, { service: s.name }, s.running ? 1 : 0]);
+  for (const g of match) if (!isGlob(g) && !services.some((s) => s.name === g)) out.push([g, { service: g }, 0]);
+  return out;
 }

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readLogs } from '../actions/logs.ts';
 import { runRestart } from '../actions/restart.ts';
+import { listServices } from '../actions/services.ts';
 import { Collector } from '../collect/collector.ts';
 import { ruleExtras } from '../collect/rule-extras.ts';
 import { removeStaleTemps } from '../fs/durable.ts';
@@ -36,6 +37,7 @@ export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
       });
     },
     ruleExtras: (want) => ruleExtras(want),
+    services: (o) => listServices({ details: !!o?.details }),
     close: () => collector.close(),
   };
 }

@@ -7,13 +7,14 @@ import { HwError } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
 import type { Range } from '../history/query.ts';
 import { rulesJson } from './rules-view.ts';
+import { agentServices } from './services.ts';
 import { runJob, select } from './jobs.ts';
 import type { ConfigControl } from '../config/control.ts';
 import type { Manager } from '../manager/manager.ts';
 import type { AlertRecord } from '../manager/state.ts';
 import { agentJson, alertJson } from './json.ts';
 import { historyJson, silenceJson } from './json.ts';
-import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from './types.ts';
+import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from './types.ts';
 import { commandArgs, jobRequest, rejectSelection, selection, silenceRequest, type CommandName } from './validate.ts';
 
 type Json = Record<string, any>;
@@ -98,6 +99,10 @@ export class LocalClient {
 
   async rules(ref?: string): Promise<Json[]> {
     return rulesJson(this.manager, ref);
+  }
+
+  services(ref: string, failed: boolean): Promise<ServicesResult> {
+    return agentServices(this.manager, ref, { failed }, 'console');
   }
 
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {

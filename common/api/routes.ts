@@ -16,7 +16,8 @@ import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
-import { agentRef, arrival, COMMANDS, commandArgs, fetchPath, jobRequest, rejectSelection, selection, silenceRequest, yes } from './validate.ts';
+import { agentRef, arrival, COMMANDS, commandArgs, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, yes } from './validate.ts';
+import { agentServices } from './services.ts';
 
 export interface ApiDeps {
   manager: Manager;
@@ -87,6 +88,13 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       input: async (i) => ({ ref: agentRef(i.params.agent), args: commandArgs(cmd, await i.body()) }),
       handle: async ({ input, caller }) => (await m.command(input.ref, cmd, input.args, caller.who)) ?? {},
     })),
+    route({
+      method: 'GET', path: '/api/agents/:agent/services', access: viewer, surface: api,
+      summary: 'the host\'s services now (systemd units, Windows services), asked from the agent; SERVICES_UNAVAILABLE where it cannot list them, AGENT_TOO_OLD for an agent without them',
+      doc: { query: { failed: '1: only the failed ones' } },
+      input: (i) => ({ ref: agentRef(i.params.agent), args: servicesQuery(i.query) }),
+      handle: ({ input, caller }) => agentServices(m, input.ref, input.args, caller.who),
+    }),
     route({
       method: 'GET', path: '/api/select', access: viewer, surface: api, summary: 'the agents a selector names',
       doc: { query: { selector: 'a name, id, address, glob or label=value', label: 'label=value', all: '1 for every agent' } },

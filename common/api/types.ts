@@ -216,3 +216,37 @@ export interface History {
   mounts?: HistoryDetail[];
   interfaces?: HistoryDetail[];
 }
+
+/** One service: a systemd unit (Linux) or a Windows service. */
+export interface ServiceRow {
+  /** the unit (nginx.service) or the Windows service name (wuauserv) */
+  name: string;
+  description: string;
+  /** systemd's ACTIVE (active, inactive, failed, activating...); Windows: the Status in lower case (running, stopped...) */
+  active: string;
+  /** systemd's SUB (running, dead, exited...); Windows: the start type in lower case (automatic, manual, disabled) */
+  sub: string;
+  /** active and running (systemd: active; Windows: Status Running) */
+  running: boolean;
+  /** systemd: ACTIVE is failed; Windows: start type automatic and not running */
+  failed: boolean;
+  /** systemd, failed units: why (Result: exit-code, signal, timeout, start-limit-hit...) */
+  result?: string;
+  /** systemd, failed units: the main process's exit status (ExecMainStatus) */
+  exitStatus?: number;
+  /** systemd, failed units: when it entered this state, as systemctl prints it */
+  since?: string;
+}
+
+/** The `services` command's answer: GET /api/agents/:agent/services, `services --json`. */
+export interface ServicesResult {
+  /** where the list came from: "systemctl" or "powershell Get-Service" */
+  source: string;
+  services: ServiceRow[];
+  /** how many services the host has (before --failed and before the cut) */
+  total: number;
+  /** how many failed ones the host has */
+  failedCount: number;
+  /** rows left out past the agent's bound (the rest are counted, not listed) */
+  omitted?: number;
+}

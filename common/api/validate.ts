@@ -135,3 +135,8 @@ export function arrival(v: string | null, name: string): number {
   if (!n.ok) throw new HwError('BAD_ARGS', `${name}: ${n.error}`);
   return n.value;
 }
+
+/** GET /api/agents/:agent/services?failed=1, `services <agent> [--failed]`: the command's arguments. */
+export function servicesQuery(q: { get(k: string): string | null }): { failed: boolean } {
+  return { failed: yes(q.get('failed'), 'failed') };
+}

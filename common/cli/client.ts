@@ -3,7 +3,7 @@
 // in-process (common/api/local-client.ts) and behaves the same; that file does not import this
 // one, nor does this folder import the manager's.
 
-import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from '../api/types.ts';
+import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from '../api/types.ts';
 import { silenceRequest } from '../api/validate.ts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { HwError, type ErrorCode } from '../errors.ts';
@@ -67,6 +67,8 @@ export interface Client {
   rules(ref?: string): Promise<Json[]>;
   /** Calls `onAlert` for each alert after `after`, then for each new one, until `signal` aborts. */
   follow(after: number, onAlert: (a: Json) => void, signal: AbortSignal): Promise<void>;
+  /** The host's services now (only the failed ones with `failed`). */
+  services(ref: string, failed: boolean): Promise<ServicesResult>;
 }
 
 export interface HttpClientOptions {
@@ -299,6 +301,10 @@ export class HttpClient implements Client {
 
   rules(ref?: string): Promise<Json[]> {
     return this.json('GET', ref === undefined ? '/api/rules' : `/api/rules/${encodeURIComponent(ref)}`);
+  }
+
+  services(ref: string, failed: boolean): Promise<ServicesResult> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/services${failed ? '?failed=1' : ''}`);
   }
 
   /** Any other JSON endpoint of the control API (e.g. /api/notify). */

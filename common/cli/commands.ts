@@ -11,7 +11,7 @@ import type { Client } from './client.ts';
 import type { Io } from './io.ts';
 import { durationMs } from '../util/units.ts';
 import { manyCommand, manyFetch, manyRestart, manySelection } from './many.ts';
-import { agentsTable, alertLine, bytes, pct, rate, statusText, table, type Json } from './format.ts';
+import { agentsTable, alertLine, bytes, pct, rate, servicesText, statusText, table, type Json } from './format.ts';
 import { inert, inertText } from '../util/inert.ts';
 
 export { EXIT, exitCodeFor } from './exit-codes.ts';
@@ -239,4 +239,28 @@ export async function historyCmd(c: Client, ref: string, o: { since?: unknown; p
     const head = `${inert(h.agent)}: ${pts.length} points, tier ${String(h.tier)}, one every ${step >= 60_000 ? `${Math.round(step / 60_000)} min` : `${step / 1000} s`}`;
     return `${head}\n${table(rows)}`;
   });
+}
+
+/** `services <agent|selector> [--failed]`: a viewer's read (GET), so a selector is asked agent by agent. */
+export async function servicesCmd(c: Client, ref: string | undefined, o: { json?: boolean; failed?: boolean } & Many, io: Io): Promise<void> {
+  const failed = !!o.failed;
+  const sel = manySelection(ref, o);
+  if (!sel) {
+    const r = await c.services(ref!, failed);
+    print(io, !!o.json, r, () => servicesText(r, failed));
+    return;
+  }
+  const targets = await c.select(sel);
+  let bad = 0;
+  for (const a of targets) {
+    try {
+      const r = await c.services(a.id, failed);
+      io.out(o.json ? JSON.stringify({ agent: a.name, agentId: a.id, ok: true, result: r }) : `== ${inert(a.name)} ==\n${servicesText(r, failed)}`);
+    } catch (err) {
+      bad++;
+      const e = err as HwError;
+      io.out(o.json ? JSON.stringify({ agent: a.name, agentId: a.id, ok: false, error: { code: e.code ?? 'INTERNAL', message: e.message } }) : `== ${inert(a.name)} ==  ${inert(e.code)}: ${inert(e.message)}`);
+    }
+  }
+  if (bad) throw new HwError('SOME_FAILED', `${bad} of ${targets.length} hosts did not answer`);
 }

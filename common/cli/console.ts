@@ -4,7 +4,7 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { Client } from './client.ts';
 import {
-  acceptCmd, agentsCmd, rejectCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, silenceCmd, statusCmd,
+  acceptCmd, agentsCmd, rejectCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, servicesCmd, silenceCmd, statusCmd,
 } from './commands.ts';
 import type { Io } from './io.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
@@ -25,6 +25,7 @@ export interface ConsoleSource {
 
 export const CONSOLE_COMMANDS = [
   'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'reject', 'revoke', 'reload', 'config', 'rules', 'silence', 'watch', 'quit',
+  'services',
 ];
 
 const HELP = `commands:
@@ -36,6 +37,7 @@ const HELP = `commands:
   logs <agent> [lines]            latest system log lines (default 50; -n 20 too)
   fetch <agent> <remote> [local]  download a file (sha256 checked; Ctrl-C cancels it)
   restart <agent>                 restart the agent's host (asks first)
+  services <agent> [--failed]     the host's services (systemd units, Windows services), failed first
   alerts [--active]               alerts so far (or only what fires now)
   rules [agent]                   effective rules per agent, and what fires
   silence <agents> --for 2h [--rule r] [--reason why] | silence list | silence remove <id>
@@ -51,7 +53,7 @@ const HELP = `commands:
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
 
 const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since', '--address']);
-const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart']);
+const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart', 'services']);
 /** With --label or --all these commands have no <agent> word: the others move up one. */
 function cmdTakesSelection(cmd: string | undefined): boolean {
   return cmd !== undefined && SELECTION_COMMANDS.has(cmd);
@@ -220,6 +222,9 @@ export class ManagerConsole {
           break;
         case 'restart':
           await restartCmd(this.client, a1, { yes, json, ...manyOpts }, io);
+          break;
+        case 'services':
+          await servicesCmd(this.client, a1, { json, failed: words.includes('--failed'), ...manyOpts }, io);
           break;
         case 'alerts':
           await alertsCmd(this.client, { json, active: words.includes('--active') }, io);

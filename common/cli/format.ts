@@ -107,3 +107,18 @@ export function alertLine(a: Json): string {
     : `${a.type}${a.value != null ? ` ${a.value}` : ''}`;
   return `${inert(when)}  ${inert(a.agent)}  ${inert(a.type)}  ${inert(what)}${a.silenced ? `  [silenced ${inert(a.silenced)}]` : ''}`;
 }
+
+/** `services`: UNIT ACTIVE SUB DESCRIPTION, the failed ones first, then a count line. */
+export function servicesText(r: Json, failedOnly: boolean): string {
+  const list = (r.services ?? []) as Json[];
+  const rows = [['UNIT', 'ACTIVE', 'SUB', 'DESCRIPTION'], ...list.map((s) => [s.name, s.active, s.sub, s.description])];
+  const counts = `${r.failedCount} failed of ${r.total} services (${inert(r.source)})${r.omitted ? `; ${r.omitted} more not listed` : ''}`;
+  if (!list.length) return failedOnly ? `no failed services; ${counts}` : `no services; ${counts}`;
+  const why = list.filter((s) => s.result || s.since).map((s) => inert(`${s.name}: ${failureText(s)}`));
+  return [table(rows), ...why, counts].join('\n');
+}
+
+/** Why a failed unit failed: "exit-code, status 1, since Sun 2026-12-06 08:40:12 UTC". */
+export function failureText(s: Json): string {
+  return [s.result, s.exitStatus !== undefined ? `status ${s.exitStatus}` : '', s.since ? `since ${s.since}` : ''].filter(Boolean).join(', ');
+}

@@ -8,7 +8,7 @@ import { JOB_PARALLEL } from '../api/validate.ts';
 import { HwError } from '../errors.ts';
 import type { HttpClient } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, rejectCmd, restartCmd, revokeCmd, statusCmd,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, rejectCmd, restartCmd, revokeCmd, servicesCmd, statusCmd,
 } from './commands.ts';
 import type { Io } from './io.ts';
 import { notifyStatusCmd, notifyTestCmd } from './notify.ts';
@@ -66,6 +66,13 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
     .option('-y, --yes', 'Do not ask for confirmation (asked by default; needed when no one is at a terminal)')
     .option('--json', 'JSON output for several agents')
     .action((r, o) => restartCmd(client(o), ref(r), { ...o, ...sel(o) }, io()));
+  cli.command('services [agent]', 'The host\'s services now (systemd units, Windows services): UNIT ACTIVE SUB DESCRIPTION, failed ones first')
+    .option('--failed', 'Only the failed ones')
+    .option('--label <name=value>', 'Every agent with this label (instead of <agent>)')
+    .option('--all', 'Every agent (instead of <agent>)')
+    .option('--json', 'JSON output (several agents: one JSON object a line)')
+    .example('manager services web-1 --failed')
+    .action((r, o) => servicesCmd(client(o), ref(r), { json: o.json, failed: o.failed, label: last(o.label), all: o.all }, io()));
   cli.command('alerts', 'Alerts received: CPU_HIGH/CPU_NORMAL, AGENT_DOWN/AGENT_UP, each rule\'s (MEMORY_HIGH, MEMORY_HIGH_RESOLVED...)')
     .option('--json', 'JSON output (with --follow: one JSON object a line)')
     .option('--active', 'Only what fires now (fired and not resolved)')

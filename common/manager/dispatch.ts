@@ -3,7 +3,7 @@
 
 import { COMMAND_TIMEOUT_MS, type AgentLink, type FileSink } from './agent-link.ts';
 import { HwError } from '../errors.ts';
-import type { CommandName } from '../wire/messages.ts';
+import { COMMAND_FEATURES, type CommandName } from '../wire/messages.ts';
 import type { Audit } from './audit.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 
@@ -38,6 +38,10 @@ export class Dispatch {
    */
   async command(ref: string, cmd: Exclude<CommandName, 'fetch'>, args: Record<string, unknown>, by: string, timeoutMs?: number): Promise<unknown> {
     const { rec, link } = this.linkFor(ref);
+    const need = COMMAND_FEATURES[cmd];
+    // Never sent to an agent that would not know it: an older one answers an unknown command
+    // with a bare error, or drops the connection on a message it cannot read.
+    if (need && !link.features.has(need)) throw new HwError('AGENT_TOO_OLD', `agent ${rec.name} (version ${rec.version}) does not answer "${cmd}": upgrade it`);
     const started = this.now();
     try {
       const result = await link.request(cmd, args, timeoutMs ?? this.timeoutMs);

@@ -2,7 +2,8 @@
 // (after its welcome, and again when a reload changes it), and agent_down's silence, judged here.
 
 import type { RulesConfig } from '../rules/config.ts';
-import { rulesFor } from '../rules/resolve.ts';
+import { rulesFor, rulesVersion } from '../rules/resolve.ts';
+import { FEATURES } from '../wire/messages.ts';
 import type { RuleSetForAgent } from '../rules/rule.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { Liveness } from './liveness.ts';
@@ -10,6 +11,8 @@ import type { AgentRecord } from './state.ts';
 
 export class RulesHub {
   private cfg: RulesConfig | undefined;
+  /** agents that did not name `services`: they are not sent service rules (their validator would refuse the whole set) */
+  private readonly noServices = new Set<string>();
 
   constructor(private readonly o: { liveness: Liveness; defaultSilentIntervals: number }) {}
 
@@ -19,11 +22,17 @@ export class RulesHub {
 
   /** The rules `rec` should run; null when the manager sets none (the agent's flags apply). */
   forAgent(rec: Pick<AgentRecord, 'id' | 'name' | 'address' | 'labels'>): RuleSetForAgent | null {
-    return this.cfg ? rulesFor(this.cfg, rec) : null;
+    if (!this.cfg) return null;
+    const set = rulesFor(this.cfg, rec);
+    if (!this.noServices.has(rec.id) || !set.rules.some((r) => r.metric === 'service')) return set;
+    const rules = set.rules.filter((r) => r.metric !== 'service');
+    return { version: rulesVersion(rules), rules };
   }
 
   /** Sends `rec` its rules, if it understands them (its hello said which rules it runs). */
   send(link: AgentLink, rec: AgentRecord): void {
+    if (link.features.has(FEATURES.services)) this.noServices.delete(rec.id);
+    else this.noServices.add(rec.id);
     if (rec.rulesVersion === null) return;
     const set = this.forAgent(rec);
     const version = set?.version ?? '';

@@ -6,7 +6,7 @@ import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { MAX_RULES } from '../wire/constants.ts';
 import type { ConfigContext, SectionReader } from '../config/file.ts';
 import { closest } from '../config/keys.ts';
-import { DEFAULT_EXCLUDE_FSTYPES, defaultClear, METRICS, RULE_NAME_RE, valueParser, type Metric, type Rule } from './rule.ts';
+import { DEFAULT_EXCLUDE_FSTYPES, defaultClear, METRICS, RULE_NAME_RE, serviceRule, valueParser, type Metric, type Rule } from './rule.ts';
 import { checkSelector } from './selector.ts';
 import { parseDuration, type Parsed } from '../util/units.ts';
 
@@ -33,7 +33,9 @@ export interface RulesConfig {
   overrides: RuleOverride[];
 }
 
-const RULE_KEYS = ['metric', 'above', 'below', 'critical', 'for', 'clear', 'clear_for', 'repeat', 'per', 'exclude_fstypes', 'only'];
+const RULE_KEYS = ['metric', 'above', 'below', 'critical', 'for', 'clear', 'clear_for', 'repeat', 'per', 'exclude_fstypes', 'only', 'match'];
+/** What a `metric: service` rule takes: it has no threshold (a service runs or not). */
+const SERVICE_KEYS = ['metric', 'match', 'for', 'clear_for', 'repeat'];
 const CHANGE_KEYS = ['above', 'below', 'critical', 'for', 'clear', 'clear_for', 'repeat'];
 
 interface RawRule {
@@ -169,6 +171,11 @@ function readRule(raw: RawRule, ctx: ConfigContext): Rule | undefined {
     ctx.problem(metricNode ?? raw.node, `${n}: metric ${metric === undefined ? 'is missing' : `"${String(metric)}" is not one of ${METRICS.join(', ')}`}${hint && metric !== undefined ? ` (did you mean "${hint}"?)` : ''}`);
     return undefined;
   }
+  if (metric === 'service') return readServiceRule(raw, ctx);
+  if (f.has('match')) {
+    ctx.problem(f.get('match'), `${n}: match is for service rules (metric: service)`);
+    return undefined;
+  }
   const parse = valueParser(metric);
   if (f.has('above') === f.has('below')) {
     ctx.problem(raw.node, `${n}: give exactly one of above or below`);
@@ -210,6 +217,29 @@ function readRule(raw: RawRule, ctx: ConfigContext): Rule | undefined {
   }
   if (rule.per === 'mount' && !rule.excludeFstypes) rule.excludeFstypes = DEFAULT_EXCLUDE_FSTYPES;
   return rule;
+}
+
+/** `web: { metric: service, match: "nginx.service" }`: match is a glob or a list of them. */
+function readServiceRule(raw: RawRule, ctx: ConfigContext): Rule | undefined {
+  const f = raw.fields;
+  const n = raw.name;
+  for (const k of f.keys()) {
+    if (!SERVICE_KEYS.includes(k)) {
+      ctx.problem(raw.node, `${n}: ${k} is not for service rules (a service runs or not; they take ${SERVICE_KEYS.slice(1).join(', ')})`);
+      return undefined;
+    }
+  }
+  const node = f.get('match');
+  const items = node === undefined ? undefined : isSeq(node) ? node.items : [node];
+  const match = items?.every((i) => isScalar(i) && typeof i.value === 'string' && i.value !== '') ? items.map((i) => String((i as { value: unknown }).value)) : undefined;
+  if (!match || match.length === 0) {
+    ctx.problem(node ?? raw.node, `${n}: match: the services to watch, a name or glob or a list of them, e.g. match: "nginx.service" (on Windows the service name)`);
+    return undefined;
+  }
+  const forS = f.has('for') ? num(ctx, f.get('for'), `${n}: for`, parseDuration) : 0;
+  if (forS === undefined) return undefined;
+  const rule = serviceRule(n, match, forS);
+  return applyFields(rule, f, ctx, valueParser('processes')) ? rule : undefined;
 }
 
 /** critical, clear, clear_for, repeat: shared by rules and overrides. False after a problem. */
@@ -258,6 +288,11 @@ function readChange(rule: Rule, node: Node | null, ctx: ConfigContext): RuleChan
       return undefined;
     }
     f.set(k, p.value);
+  }
+  const thresholdKey = ['above', 'below', 'critical', 'clear'].find((k) => f.has(k));
+  if (rule.metric === 'service' && thresholdKey) {
+    ctx.problem(node, `override of ${rule.name}: a service rule has no ${thresholdKey} (only for, clear_for, repeat; or "off")`);
+    return undefined;
   }
   // Checked by applying it to the rule, so the same limits hold as for the rule itself.
   const trial = applyChangeNodes(rule, f, ctx);

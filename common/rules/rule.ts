@@ -9,7 +9,7 @@ export const CPU_HYSTERESIS = 5;
 /** Default distance of a rule's `clear` from its threshold for rates and counts (percentages: CPU_HYSTERESIS points). */
 const RULE_CLEAR_FRACTION = 0.05;
 
-export const METRICS = ['cpu', 'memory', 'swap', 'disk', 'net_rx_rate', 'net_tx_rate', 'processes'] as const;
+export const METRICS = ['cpu', 'memory', 'swap', 'disk', 'net_rx_rate', 'net_tx_rate', 'processes', 'service'] as const;
 export type Metric = (typeof METRICS)[number];
 
 export const RULE_NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
@@ -36,6 +36,8 @@ export interface Rule {
   excludeFstypes?: string[];
   /** with per: only these mounts or interfaces (globs) */
   only?: string[];
+  /** metric service: the services judged (globs on the unit or Windows service name) */
+  match?: string[];
 }
 
 /** Rules an agent runs, as the manager sent them; `version` names this exact set. */
@@ -82,4 +84,12 @@ export function ruleOfType(type: string): { rule: string; state: 'firing' | 'res
 /** The rule the agent's --cpu-threshold/--cpu-for flags make, run when its manager sets none. */
 export function cpuRuleFromFlags(threshold: number, forS: number): Rule {
   return { name: 'cpu_high', metric: 'cpu', op: 'above', threshold, clear: threshold - CPU_HYSTERESIS, for: forS, clearFor: forS };
+}
+
+/**
+ * A `metric: service` rule: each matched service is 1 while it runs and 0 while it does not, so
+ * the rule fires below 1 and resolves back above 0, with the usual `for`, `clear_for` and `repeat`.
+ */
+export function serviceRule(name: string, match: string[], forS: number): Rule {
+  return { name, metric: 'service', op: 'below', threshold: 1, clear: 0, for: forS, clearFor: forS, match };
 }

@@ -34,7 +34,7 @@ function agentIdOf(o: Obj): string {
   return id;
 }
 
-export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart'] as const;
+export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart', 'services'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Hello {
@@ -120,7 +120,12 @@ export interface Welcome {
  * acked-samples: reports carry `seq`; the manager answers `samples-ack` once they are written to its
  * history, and the agent keeps each sample on its disk until then (resending after a reconnect).
  */
-export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples' } as const;
+export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', services: 'services' } as const;
+/**
+ * Commands only agents naming a feature answer: the manager refuses them (AGENT_TOO_OLD) for any
+ * other agent instead of sending them. services: the `services` command and `metric: service` rules.
+ */
+export const COMMAND_FEATURES: Partial<Record<CommandName, string>> = { services: FEATURES.services };
 const FEATURES_MAX = 32;
 /** An administrator accepted the pending agent. */
 export interface Accepted { type: 'accepted' }
@@ -363,6 +368,8 @@ function checkRule(v: unknown): Rule {
   if (ex) r.excludeFstypes = ex;
   const only = checkStrList(v, 'only');
   if (only) r.only = only;
+  const match = checkStrList(v, 'match');
+  if (match) r.match = match;
   return r;
 }
 

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { parseConfigText } from '../../common/config/file.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from '../../common/rules/config.ts';
 import { rulesFor } from '../../common/rules/resolve.ts';
+import { METRICS } from '../../common/rules/rule.ts';
 import { parseDuration, parseSize } from '../../common/util/units.ts';
 
 const parse = (text: string) => parseConfigText(text, 'h.yaml', [], RULE_READERS, finishRules);
@@ -73,7 +74,7 @@ test('problems at their line: wrong key with a suggestion, bad duration, bad uni
     '13:3: agents: "=x": "" is not a label name (letters, digits, _ . -)',
     '3:46: swap_high: for: bad duration "5 minutes": a number of seconds, or 500ms, 30s, 10m, 1h30m, 2d, 1w',
     '6:12: net_rx_high: above: bad size "100MiBps": a number of bytes, or 64k, 32M, 1G (KiB, MiB, GiB), 500KB, 100MB (1000s), 1.5GiB, 100Mbit, 1Gbit (per second for rates)',
-    '7:24: load_high: metric "load" is not one of cpu, memory, swap, disk, net_rx_rate, net_tx_rate, processes',
+    `7:24: load_high: metric "load" is not one of ${METRICS.join(', ')}`,
     '8:48: disk_full: clear 95 must be at or inside the threshold 90, or it would resolve while still past it',
     '9:35: cpu_high: above: bad percentage "120": a number from 0 to 100',
     '12:14: agents "web-*": no rule "memory_hi": did you mean "memory_high"?',

@@ -111,7 +111,7 @@ test.after(async () => {
 test('help lists every command; an unknown one says so', timed(15_000, async () => {
   const out = await run('help');
   const listed = out.flatMap((l) => /^ {2}(\w+)(?:, (\w+))?/.exec(l)?.slice(1).filter(Boolean) ?? []);
-  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'config', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'reject', 'reload', 'restart', 'revoke', 'rules', 'silence', 'status', 'watch']);
+  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'config', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'reject', 'reload', 'restart', 'revoke', 'rules', 'services', 'silence', 'status', 'watch']);
   assert.equal(await run('frobnicate'), ['unknown command "frobnicate": type help']);
 }));
 
@@ -202,6 +202,12 @@ test('procs \'web*\' in the console answers host by host, then the summary', tim
   assert.ok(out.some((l) => l === '== web2 =='));
   assert.ok(out.some((l) => /^\d+ processes$/.test(l)));
   assert.is(out[out.length - 1], '2 hosts: 2 ok, 0 failed, 0 offline, 0 timeout');
+}));
+
+test('services in the console: a real agent on a host where systemd is not PID 1 says so with its code, from the real systemctl', timed(20_000, async () => {
+  const out = await run('services web1 --failed');
+  // Where systemctl is missing entirely the reason names that instead; never an empty list.
+  assert.match(out.join('\n'), /SERVICES_UNAVAILABLE: (systemd is not running on this host \(System has not been booted with systemd|cannot list the systemd units: systemctl: not found)/);
 }));
 
 test('watch redraws the table; an alert during watch stays on screen across redraws; Enter ends it', timed(30_000, async () => {

@@ -11,6 +11,7 @@ import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } fro
 import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
 import { onThemeChange } from '../theme.ts';
+import { failedServices } from '../services.ts';
 import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount } from '../types.ts';
 
 const RANGES = [
@@ -114,6 +115,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   const mounts = h('div', { class: 'table-wrap' });
   const ifaces = h('div', { class: 'table-wrap' });
   const alertsBox = h('div', { class: 'table-wrap' });
+  const services = failedServices(agentId);
 
   // ---- header and facts -----------------------------------------------------------------------
   function renderFacts(a: Agent): void {
@@ -464,7 +466,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   };
   window.addEventListener('resize', onResize);
 
-  const section = (t: string, ...body: Node[]) => h('section', { 'aria-labelledby': `h-${t}` }, h('h2', { id: `h-${t.replace(/\s/g, '-')}` }, t), ...body);
+  const section = (t: string, ...body: Node[]) => h('section', { 'aria-labelledby': `h-${t.replace(/\s/g, '-')}` }, h('h2', { id: `h-${t.replace(/\s/g, '-')}` }, t), ...body);
   replace(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Fleet'), ' / ', agent.name),
     title, lost, facts,
@@ -472,8 +474,10 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     section('Charts', rangeBar, chartNote, chartBox),
     section('Mounts', mounts),
     section('Interfaces', ifaces),
+    section('Failed services', services.box),
     section('Alerts', alertsBox),
   );
+  void services.load();
   renderFacts(agent);
   renderLost(agent);
   renderActions(agent);
