@@ -64,6 +64,13 @@ export type ErrorCode =
   | 'SOME_FAILED'
   | 'NO_CONFIG'
   | 'REJECTED'
+  | 'ENGINE_UNREACHABLE'
+  | 'ENGINE_TIMEOUT'
+  | 'ENGINE_BAD_ANSWER'
+  | 'ENGINE_ERROR'
+  | 'CONTAINER_NOT_FOUND'
+  | 'CONTAINER_RESTART_DISABLED'
+  | 'AGENT_TOO_OLD'
   | 'INTERNAL';
 
 export class HwError extends Error {
