@@ -15,6 +15,8 @@ import { AlertDatagrams, familyOf } from './alert-datagrams.ts';
 import { AlertQueue } from './alert-queue.ts';
 import type { Backoff } from '../util/backoff.ts';
 import { CommandHandler } from './command-handler.ts';
+import { containerCommand } from './container-commands.ts';
+import { ContainerEngine, type EngineOptions } from '../collect/containers/engine.ts';
 import { ManagerConnection, fmt, type Link, type ManagerAddress } from './connection.ts';
 import { AgentRules } from './agent-rules.ts';
 import { RuleEvaluator, type RuleInputs } from './rule-eval.ts';
@@ -60,6 +62,10 @@ export interface AgentConfig {
   cpuForS: number;
   allowRestart: boolean;
   restartCommand?: string;
+  /** --allow-container-restart: the manager may restart this host's containers */
+  allowContainerRestart?: boolean;
+  /** where the container engine is looked for (its env: DOCKER_HOST...; default process.env) */
+  containerEngine?: EngineOptions;
   logFiles: string[];
   bind?: string;
   /** refuses downloads even with --files-root (kept for service files written before files were off by default) */
@@ -114,6 +120,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private stopping = false;
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
+  private containerEngine: ContainerEngine | undefined;
 
   /** Throws BAD_FLAG (a --files-root that is not a folder) or STATE_CORRUPT (a broken state file). */
   constructor(cfg: AgentConfig, deps: AgentDeps) {
@@ -156,6 +163,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       status: async () => ({ ...(await deps.status()), samples: this.reporter.figures() }), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
       files: this.files, ...(filesCheck ? { filesCheck } : {}), allowRestart: cfg.allowRestart,
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
+      containers: (cmd, args) => containerCommand(this.containerEngine ??= new ContainerEngine(cfg.containerEngine), cfg.allowContainerRestart ?? false, cmd, args),
     });
     this.conn.on('welcome', (peer, target, w) => {
       const signedAcks = w.features?.includes(FEATURES.signedAcks) ?? false;

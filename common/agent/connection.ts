@@ -194,7 +194,7 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       arch: process.arch, version: VERSION, interval: h.interval, restartAllowed: h.restartAllowed,
       filesEnabled: h.filesEnabled, ...(h.enrollToken ? { enrollToken: h.enrollToken } : {}),
       ...(this.o.rulesVersion ? { rulesVersion: this.o.rulesVersion() } : {}), ...(h.labels && Object.keys(h.labels).length ? { labels: h.labels } : {}),
-      ...(h.ackedSamples ? { features: [FEATURES.signedAcks, FEATURES.ackedSamples], sampleEpoch: h.sampleEpoch } : { features: [FEATURES.signedAcks] }),
+      ...(h.ackedSamples ? { features: [FEATURES.signedAcks, FEATURES.ackedSamples, FEATURES.containers], sampleEpoch: h.sampleEpoch } : { features: [FEATURES.signedAcks, FEATURES.containers] }),
     });
   }
 }

@@ -3,7 +3,7 @@
 
 import { COMMAND_TIMEOUT_MS, type AgentLink, type FileSink } from './agent-link.ts';
 import { HwError } from '../errors.ts';
-import type { CommandName } from '../wire/messages.ts';
+import { CONTAINER_COMMANDS, FEATURES, type CommandName } from '../wire/messages.ts';
 import type { Audit } from './audit.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 
@@ -40,6 +40,9 @@ export class Dispatch {
     const { rec, link } = this.linkFor(ref);
     const started = this.now();
     try {
+      if (CONTAINER_COMMANDS.includes(cmd) && !link.features.includes(FEATURES.containers)) {
+        throw new HwError('AGENT_TOO_OLD', `agent ${rec.name} (version ${rec.version}) does not know the ${cmd} command: upgrade it`);
+      }
       const result = await link.request(cmd, args, timeoutMs ?? this.timeoutMs);
       if (cmd === 'restart') this.state.markRestarting(rec.id);
       this.audit.command(rec, cmd, args, by, started, { ok: true });

@@ -34,7 +34,7 @@ function agentIdOf(o: Obj): string {
   return id;
 }
 
-export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart'] as const;
+export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart', 'containers', 'container-logs', 'container-restart'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Hello {
@@ -120,7 +120,12 @@ export interface Welcome {
  * acked-samples: reports carry `seq`; the manager answers `samples-ack` once they are written to its
  * history, and the agent keeps each sample on its disk until then (resending after a reconnect).
  */
-export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples' } as const;
+export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', containers: 'containers' } as const;
+/**
+ * containers: the agent answers the containers, container-logs and container-restart commands; the
+ * manager refuses them (AGENT_TOO_OLD) for an agent that did not name it, instead of sending them.
+ */
+export const CONTAINER_COMMANDS: readonly CommandName[] = ['containers', 'container-logs', 'container-restart'];
 const FEATURES_MAX = 32;
 /** An administrator accepted the pending agent. */
 export interface Accepted { type: 'accepted' }
