@@ -216,3 +216,6 @@ export interface History {
   mounts?: HistoryDetail[];
   interfaces?: HistoryDetail[];
 }
+
+/** The container commands' answers (the agent's shapes, passed through). */
+export type { ContainerLogsResult, ContainerRow, ContainersResult } from '../collect/containers/types.ts';
