@@ -33,7 +33,7 @@ const CPU_PREV_MS = { min: 500, max: 60_000 } as const;
 const CPU_WINDOW_MS = 500;
 const TEXT_MAX = 200;
 
-interface Inspected { health: string | null; restartCount: number | null; pid: number; tty: boolean }
+interface Inspected { health: string | null; restartCount: number | null; startedAt: string | null; pid: number; tty: boolean }
 
 export class ContainerEngine {
   private readonly env: EngineEnv;
@@ -107,6 +107,7 @@ export class ContainerEngine {
     for (const [idx, ins] of inspected) {
       rows[idx]!.health = ins.health;
       rows[idx]!.restartCount = ins.restartCount;
+      rows[idx]!.startedAt = ins.startedAt;
       if (ins.pid > 0) {
         pids.set(idx, ins.pid);
         usage.set(idx, await readUsage(ins.pid, this.cg));
@@ -177,6 +178,7 @@ export class ContainerEngine {
     return {
       health: typeof h === 'string' && h !== 'none' ? h.slice(0, 20) : null,
       restartCount: Number.isInteger(j?.RestartCount) ? j.RestartCount as number : null,
+      startedAt: typeof st.StartedAt === 'string' && !st.StartedAt.startsWith('0001-') ? st.StartedAt.slice(0, 40) : null,
       pid: Number.isInteger(st.Pid) ? st.Pid as number : 0,
       tty: j?.Config?.Tty === true,
     };
@@ -240,7 +242,7 @@ function baseRow(c: unknown): ContainerRow {
   const names = Array.isArray(o.Names) ? o.Names : [];
   return {
     id: cut(o.Id).slice(0, 12), name: cut(names[0]).replace(/^\//, ''), image: cut(o.Image), state: cut(o.State), status: cut(o.Status),
-    health: null, restartCount: null, cpuPercent: null, memUsedBytes: null, memLimitBytes: null,
+    health: null, restartCount: null, startedAt: null, cpuPercent: null, memUsedBytes: null, memLimitBytes: null,
     netRxBytes: null, netTxBytes: null, blockReadBytes: null, blockWriteBytes: null,
   };
 }

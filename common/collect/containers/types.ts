@@ -11,7 +11,10 @@ export interface ContainerRow {
   status: string;
   /** healthy, unhealthy, starting; null: no healthcheck, or not inspected */
   health: string | null;
+  /** restarts by the engine's restart policy (a manual restart sets it back to 0, as Docker does) */
   restartCount: number | null;
+  /** when its process last started (ISO 8601): a manual restart shows here; null when not inspected */
+  startedAt: string | null;
   /** of one core, as `docker stats` (200 = two cores busy); null when stopped or unreadable */
   cpuPercent: number | null;
   memUsedBytes: number | null;
