@@ -14,6 +14,7 @@ import { cleanupAfterEach, drivenDeps, readEvents, serveTest, testAgent } from '
 import { cli } from './procs.helper.ts';
 import { dockerdMissing, importBusybox, IMAGE, startDockerd, type Dockerd } from './dockerd.helper.ts';
 import type { ContainerRow, ContainersResult } from '../../common/collect/containers/types.ts';
+import { browserMissing, launch, newContext, screenshot, signIn } from './browser.helper.ts';
 
 const test = suite('e2e/containers');
 const missing = dockerdMissing();
@@ -181,6 +182,29 @@ test('a container in a restart loop: its restart count goes up', timed(90_000, a
   }, 60_000, 'looper restarted twice');
   assert.ok(row.restartCount! >= 2);
   await d!.docker(['rm', '-f', 'looper']);
+}));
+
+test('the host page shows the containers table to a viewer (light and dark, wide and 390 px)', timed(120_000, async () => {
+  const why = missing ?? browserMissing();
+  if (why) return console.log(`  skipped: ${why}`);
+  const { s } = await setup();
+  await s.dashboard.users.add('vic', 'viewer', 'viewer-password-1');
+  const browser = await launch();
+  closers.push(() => browser.close());
+  const base = `http://127.0.0.1:${s.apiPort}/`;
+  for (const look of [{ dark: false, width: 1440 }, { dark: true, width: 390 }]) {
+    const ctx = await newContext(browser, { dark: look.dark, width: look.width, height: 900 });
+    const page = await ctx.newPage();
+    await signIn(page, base, 'vic', 'viewer-password-1');
+    await page.goto(`${base}#/host/${s.manager.state.agents().find((a) => a.name === 'dock')!.id}`);
+    const table = page.getByRole('table', { name: 'Containers' });
+    await table.getByRole('cell', { name: 'busy', exact: true }).waitFor();
+    assert.is(await table.locator('tr[data-state="exited"]').getByRole('cell', { name: 'talker', exact: true }).count(), 1);
+    await page.getByRole('button', { name: 'Refresh containers' }).click();
+    await table.getByRole('cell', { name: 'busy', exact: true }).waitFor();
+    await screenshot(page, `host-containers-${look.dark ? 'dark' : 'light'}-${look.width}`);
+    await ctx.close();
+  }
 }));
 
 test('no engine: the answer names each socket tried and why, not an empty list', timed(30_000, async () => {

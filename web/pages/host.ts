@@ -10,6 +10,7 @@ import { ago, bytes, duration, pct, rate, samplesLost, time } from '../format.ts
 import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } from '../history.ts';
 import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
+import { containersWidget } from './containers.ts';
 import { onThemeChange } from '../theme.ts';
 import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount } from '../types.ts';
 
@@ -114,6 +115,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   const mounts = h('div', { class: 'table-wrap' });
   const ifaces = h('div', { class: 'table-wrap' });
   const alertsBox = h('div', { class: 'table-wrap' });
+  const containers = containersWidget(agentId);
 
   // ---- header and facts -----------------------------------------------------------------------
   function renderFacts(a: Agent): void {
@@ -472,6 +474,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     section('Charts', rangeBar, chartNote, chartBox),
     section('Mounts', mounts),
     section('Interfaces', ifaces),
+    section('Containers', containers.el),
     section('Alerts', alertsBox),
   );
   renderFacts(agent);
@@ -481,6 +484,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   renderMounts(agent.mounts);
   renderAlerts();
   void loadRange();
+  if (agent.online) void containers.refresh();
   void api<Agent>(agentPath(agentId)).then((a) => renderIfaces(a.interfaces)).catch(() => {});
   return () => {
     unsub();
