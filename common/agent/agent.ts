@@ -16,6 +16,7 @@ import { AlertQueue } from './alert-queue.ts';
 import type { Backoff } from '../util/backoff.ts';
 import { CommandHandler } from './command-handler.ts';
 import { containerCommand } from './container-commands.ts';
+import { ContainerWatch } from './container-watch.ts';
 import { ContainerEngine, type EngineOptions } from '../collect/containers/engine.ts';
 import { ManagerConnection, fmt, type Link, type ManagerAddress } from './connection.ts';
 import { AgentRules } from './agent-rules.ts';
@@ -64,7 +65,7 @@ export interface AgentConfig {
   restartCommand?: string;
   /** --allow-container-restart: the manager may restart this host's containers */
   allowContainerRestart?: boolean;
-  /** where the container engine is looked for (its env: DOCKER_HOST...; default process.env) */
+  /** where the container engine is looked for (its env: DOCKER_HOST...; default process.env); absent: reports carry no containers */
   containerEngine?: EngineOptions;
   logFiles: string[];
   bind?: string;
@@ -121,6 +122,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
   private containerEngine: ContainerEngine | undefined;
+  private engine(): ContainerEngine {
+    return (this.containerEngine ??= new ContainerEngine(this.cfg.containerEngine));
+  }
 
   /** Throws BAD_FLAG (a --files-root that is not a folder) or STATE_CORRUPT (a broken state file). */
   constructor(cfg: AgentConfig, deps: AgentDeps) {
@@ -158,12 +162,16 @@ export class Agent extends EventEmitter<AgentEvents> {
       cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
       raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
     });
-    this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
+    // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer).
+    // Only where an engine location is configured (startAgent does it): simulated fleets ask none.
+    const watch = !cfg.containerEngine || cfg.containerEngine.watch === false ? undefined
+      : new ContainerWatch({ engine: { list: () => this.engine().list() }, everyMs: Math.max(10_000, cfg.intervalS * 1000) });
+    this.reporter = new Reporter({ sample: () => this.sample(), ...(watch ? { liveExtras: () => { const c = watch.current(); return c ? { containers: c } : {}; } } : {}), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: async () => ({ ...(await deps.status()), samples: this.reporter.figures() }), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
       files: this.files, ...(filesCheck ? { filesCheck } : {}), allowRestart: cfg.allowRestart,
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
-      containers: (cmd, args) => containerCommand(this.containerEngine ??= new ContainerEngine(cfg.containerEngine), cfg.allowContainerRestart ?? false, cmd, args),
+      containers: (cmd, args) => containerCommand(this.engine(), cfg.allowContainerRestart ?? false, cmd, args),
     });
     this.conn.on('welcome', (peer, target, w) => {
       const signedAcks = w.features?.includes(FEATURES.signedAcks) ?? false;

@@ -64,6 +64,13 @@ export class Router {
     const seq = link.ackedSamples ? msg.seq : undefined;
     if (seq !== undefined && this.acks.receive(id, seq) !== 'new') return;
     const r = this.state.report(id, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts, seq);
+    if (!msg.backfill) {
+      const rec = this.state.agent(id);
+      if (rec) {
+        if (msg.containers) rec.containers = msg.containers;
+        else delete rec.containers;
+      }
+    }
     if (seq === undefined) return;
     if (r === 'taken') this.acks.taken(id, seq, !!msg.backfill);
     else if (r === 'ignored') this.acks.written(id, [seq]); // it can never be kept: not asked for again

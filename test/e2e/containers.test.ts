@@ -172,6 +172,22 @@ test('container-restart: refused without --allow-container-restart and to a view
   assert.match(ask.stderr, /--yes/);
 }));
 
+test('live reports carry the containers; /metrics shows them with container and image labels', timed(60_000, async () => {
+  if (missing) return console.log(`  skipped: ${missing}`);
+  const s = await serveTest({ metrics: { host: '127.0.0.1', port: 0 } });
+  closers.push(s.close);
+  const agent = await testAgent(s, drivenDeps(), { name: 'dock', containerEngine: { env: { DOCKER_HOST: `unix://${d!.socket}` } } });
+  agents.push(agent);
+  const rec = await waitFor(() => s.manager.state.agents().find((a) => a.name === 'dock' && a.containers?.length), 30_000, 'a report with containers');
+  const busy = rec.containers!.find((c) => c.name === 'busy');
+  assert.ok(busy && busy.state === 'running' && busy.image === IMAGE, JSON.stringify(rec.containers));
+  assert.is(rec.containers!.find((c) => c.name === 'talker')?.state, 'exited');
+  const text = await (await fetch(`http://127.0.0.1:${s.metricsPort}/metrics`)).text();
+  assert.match(text, /hostwatch_container_up\{agent="dock",agent_id="[^"]+",container="busy",image="bb:local"\} 1\n/);
+  assert.match(text, /hostwatch_container_up\{agent="dock",agent_id="[^"]+",container="talker",image="bb:local"\} 0\n/);
+  assert.match(text, /hostwatch_container_memory_used_bytes\{agent="dock",agent_id="[^"]+",container="busy",image="bb:local"\} \d+/);
+}));
+
 test('a container in a restart loop: its restart count goes up', timed(90_000, async () => {
   if (missing) return console.log(`  skipped: ${missing}`);
   await d!.docker(['run', '-d', '--name', 'looper', '--restart', 'always', '--network', 'none', IMAGE, '/bin/sh', '-c', 'sleep 1; exit 1']);

@@ -18,6 +18,8 @@ export interface EngineOptions {
   inspectMax?: number;
   /** rows in one answer */
   rowsMax?: number;
+  /** false: live reports carry no containers (the commands still answer) */
+  watch?: boolean;
 }
 
 /** A container's name or id as the engine takes it. */
