@@ -117,6 +117,12 @@ test('lists the busy and the stopped container with their states; CPU near docke
   assert.is(text.code, 0, text.stderr);
   assert.match(text.stdout, /busy\s+bb:local\s+running/);
   assert.match(text.stdout, /talker\s+bb:local\s+exited/);
+  // Several hosts by --all: one block a host, through the same viewer's route.
+  const all = await cli(s.dataDir, ['containers', '--all', '--json']);
+  assert.is(all.code, 0, all.stderr);
+  const line = JSON.parse(all.stdout.trim().split('\n')[0]!);
+  assert.is(line.agent, 'dock');
+  assert.ok(line.ok && line.result.containers.some((c: ContainerRow) => c.name === 'busy'));
 }));
 
 test('container-logs returns what the container printed (admin only); a viewer may list but not read logs', timed(60_000, async () => {
