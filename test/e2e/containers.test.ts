@@ -154,6 +154,7 @@ test('container-restart: refused without --allow-container-restart and to a view
   const { s, token } = await setup();
   const no = await call(s.apiPort, 'POST', '/api/agents/dock/containers/busy/restart', token, '{}');
   assert.is(no.body.error?.code, 'CONTAINER_RESTART_DISABLED', JSON.stringify(no.body));
+  assert.is(no.status, 403);
   const cliNo = await cli(s.dataDir, ['container-restart', 'dock', 'busy', '--yes']);
   assert.not.equal(cliNo.code, 0);
   assert.match(cliNo.stderr, /CONTAINER_RESTART_DISABLED|--allow-container-restart/);
@@ -239,6 +240,7 @@ test('no engine: the answer names each socket tried and why, not an empty list',
   const token = { authorization: `Bearer ${readFileSync(join(s.dataDir, 'api-token'), 'utf8').trim()}` };
   const r = await call(s.apiPort, 'GET', '/api/agents/bare/containers', token);
   assert.is(r.body.error?.code, 'ENGINE_UNREACHABLE', JSON.stringify(r.body));
+  assert.is(r.status, 503);
   for (const p of ['/var/run/docker.sock', '/run/podman/podman.sock', `${dir}/podman/podman.sock`]) assert.ok(r.body.error.message.includes(p), r.body.error.message);
   assert.match(r.body.error.message, `${dir}/podman/podman.sock (rootless Podman socket ($XDG_RUNTIME_DIR)): ENOENT`);
   const text = await cli(s.dataDir, ['containers', 'bare']);
