@@ -32,6 +32,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--cpu-for <seconds>', 'How long CPU must stay above (or back below) before alerting: seconds, or a duration like 1m', { default: DEFAULT_CPU_FOR_S })
   .option('--allow-restart', 'Let the manager restart this host (refused by default)')
   .option('--restart-command <cmd>', 'With --allow-restart, run this instead of the platform\'s restart (default: shutdown -r now; Windows: shutdown /r /t 0)')
+  .option('--allow-container-restart', 'Let the manager restart this host\'s containers (refused by default)')
   .option('--log-file <path>', 'Answer `logs` from this file instead of the system log (repeatable; default: the system log)')
   .option('--files-root <dir>', 'Let the manager fetch files from inside this folder, checked on the opened file with symlinks resolved (repeatable). Without it every fetch is refused (FILES_DISABLED)')
   .option('--no-files', 'Refuse file downloads even with --files-root')
@@ -65,6 +66,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
       cpuThreshold: numberFlag(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
       cpuForS: cpuFor,
       allowRestart: !!opts.allowRestart,
+      allowContainerRestart: !!opts.allowContainerRestart,
       ...(last(opts.restartCommand) ? { restartCommand: String(last(opts.restartCommand)) } : {}),
       logFiles: opts.logFile === undefined ? [] : [opts.logFile].flat().map(String),
       noFiles: opts.files === false,

@@ -17,6 +17,9 @@ import { AlertDatagrams, familyOf } from './alert-datagrams.ts';
 import { AlertQueue } from './alert-queue.ts';
 import type { Backoff } from '../util/backoff.ts';
 import { CommandHandler } from './command-handler.ts';
+import { containerCommand } from './container-commands.ts';
+import { ContainerWatch } from './container-watch.ts';
+import { ContainerEngine, type EngineOptions } from '../collect/containers/engine.ts';
 import { ManagerConnection, fmt, type Link, type ManagerAddress } from './connection.ts';
 import { AgentRules } from './agent-rules.ts';
 import { RuleEvaluator, type RuleInputs } from './rule-eval.ts';
@@ -64,6 +67,10 @@ export interface AgentConfig {
   cpuForS: number;
   allowRestart: boolean;
   restartCommand?: string;
+  /** --allow-container-restart: the manager may restart this host's containers */
+  allowContainerRestart?: boolean;
+  /** where the container engine is looked for (its env: DOCKER_HOST...; default process.env); absent: reports carry no containers */
+  containerEngine?: EngineOptions;
   logFiles: string[];
   bind?: string;
   /** refuses downloads even with --files-root (kept for service files written before files were off by default) */
@@ -123,6 +130,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   private stopping = false;
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
+  private containerEngine: ContainerEngine | undefined;
+  private engine(): ContainerEngine {
+    return (this.containerEngine ??= new ContainerEngine(this.cfg.containerEngine));
+  }
 
   /** Throws BAD_FLAG (a --files-root that is not a folder) or STATE_CORRUPT (a broken state file). */
   constructor(cfg: AgentConfig, deps: AgentDeps) {
@@ -145,7 +156,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       hello: {
         id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: filesCheck !== undefined,
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
-        sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true, ...(cfg.services === false ? {} : { features: [FEATURES.services] }),
+        sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true, features: [...(cfg.services === false ? [] : [FEATURES.services]), FEATURES.containers],
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
       rulesVersion: () => this.rules.version,
@@ -167,12 +178,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (readServices && cfg.services !== false) {
       this.serviceWatch = new ServiceWatch({ read: () => readServices(), feed: (i) => !this.stopping && this.alerts.feed(i), everyMs: servicesEveryMs, log });
     }
-    this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
+    // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer).
+    // Only where an engine location is configured (startAgent does it): simulated fleets ask none.
+    const watch = !cfg.containerEngine || cfg.containerEngine.watch === false ? undefined
+      : new ContainerWatch({ engine: { list: () => this.engine().list() }, everyMs: Math.max(10_000, cfg.intervalS * 1000) });
+    this.reporter = new Reporter({ sample: () => this.sample(), ...(watch ? { liveExtras: () => { const c = watch.current(); return c ? { containers: c } : {}; } } : {}), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: async () => ({ ...(await deps.status()), samples: this.reporter.figures() }), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
       files: this.files, ...(filesCheck ? { filesCheck } : {}), allowRestart: cfg.allowRestart,
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
       ...(readServices && cfg.services !== false ? { services: readServices } : {}),
+      containers: (cmd, args) => containerCommand(this.engine(), cfg.allowContainerRestart ?? false, cmd, args),
     });
     this.conn.on('welcome', (peer, target, w) => {
       const signedAcks = w.features?.includes(FEATURES.signedAcks) ?? false;

@@ -25,6 +25,8 @@ export interface CommandHandlerOptions {
   allowRestart: boolean;
   restartCommand?: string;
   logFiles: string[];
+  /** the container commands (common/agent/container-commands.ts) */
+  containers?: (cmd: 'containers' | 'container-logs' | 'container-restart', args: unknown) => Promise<unknown>;
   log: (line: string) => void;
 }
 
@@ -88,6 +90,11 @@ export class CommandHandler {
           throw new HwError('RESTART_DISABLED', 'this agent does not allow restarts: start it with --allow-restart');
         }
         return { restarting: true, command: this.o.restartCommand ?? 'system default' };
+      case 'containers':
+      case 'container-logs':
+      case 'container-restart':
+        if (!this.o.containers) throw new HwError('UNKNOWN_COMMAND', `${req.cmd}: containers are not read by this agent`);
+        return this.o.containers(req.cmd, req.args);
       default:
         throw new HwError('UNKNOWN_COMMAND', `unknown command ${String(req.cmd)}`);
     }

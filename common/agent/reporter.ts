@@ -9,7 +9,7 @@
 import type { FullStatus, Sample } from '../collect/types.ts';
 import type { Link } from './connection.ts';
 import { addLost, type Lost, type SampleBacklog, type SeqRanges } from './sample-backlog.ts';
-import type { SamplesAck } from '../wire/messages.ts';
+import type { Report, SamplesAck } from '../wire/messages.ts';
 
 /** Backlog samples read per step while catching up. */
 const BACKFILL_BATCH = 64;
@@ -27,6 +27,8 @@ const LIVE_IN_FLIGHT_MAX = 1024;
 
 export interface ReporterOptions {
   sample: () => Promise<Sample>;
+  /** fields only a live report carries (the host's containers now), never spooled nor backfilled */
+  liveExtras?: () => Pick<Report, 'containers'>;
   backlog: SampleBacklog;
   intervalMs: number;
   /** the connection when it may carry reports (welcomed and accepted), else undefined */
@@ -169,7 +171,7 @@ export class Reporter {
       void this.pump(s); // sent by the backfill once acknowledgements make room
       return;
     }
-    peer.post({ type: 'report', at: sample.at, metrics: sample.metrics, ...sampleExtras(sample), seq });
+    peer.post({ type: 'report', at: sample.at, metrics: sample.metrics, ...sampleExtras(sample), ...this.o.liveExtras?.(), seq });
     if (s.acked) s.inFlight.set(seq, { at: this.now(), backfill: false });
     else this.o.backlog.ack([[seq, seq]]);
   }

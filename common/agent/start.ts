@@ -56,7 +56,7 @@ export async function startAgent(cfg: StartConfig, deps?: AgentDeps): Promise<Ag
   const name = cfg.name ?? hostname();
   const tls = await loadOrCreateIdentity(cfg.stateDir, 'agent', `${PRODUCT}-agent-${name}`);
   if (tls.created) cfg.log?.(`created this agent's key and certificate, fingerprint ${tls.fingerprint}`);
-  const agent = new Agent({ ...cfg, id, name, tls }, deps ?? realDeps(cfg));
+  const agent = new Agent({ containerEngine: {}, ...cfg, id, name, tls }, deps ?? realDeps(cfg));
   agent.start();
   return agent;
 }

@@ -14,8 +14,8 @@ import type { Manager } from '../manager/manager.ts';
 import type { AlertRecord } from '../manager/state.ts';
 import { agentJson, alertJson } from './json.ts';
 import { historyJson, silenceJson } from './json.ts';
-import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from './types.ts';
-import { commandArgs, jobRequest, rejectSelection, selection, silenceRequest, type CommandName } from './validate.ts';
+import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from './types.ts';
+import { commandArgs, containerRequest, jobRequest, rejectSelection, selection, silenceRequest, type CommandName } from './validate.ts';
 
 type Json = Record<string, any>;
 type FetchProgress = (received: number, size: number) => void;
@@ -35,6 +35,21 @@ export class LocalClient {
 
   async command(ref: string, cmd: CommandName, args: Json = {}): Promise<Json> {
     return (await this.manager.command(ref, cmd, commandArgs(cmd, args), 'console')) as Json;
+  }
+
+  async containers(ref: string): Promise<ContainersResult> {
+    const r = containerRequest('containers', ref, {});
+    return (await this.manager.command(r.ref, 'containers', r.args, 'console')) as ContainersResult;
+  }
+
+  async containerLogs(ref: string, name: string, lines: number): Promise<ContainerLogsResult> {
+    const r = containerRequest('container-logs', ref, { name, lines });
+    return (await this.manager.command(r.ref, 'container-logs', r.args, 'console')) as ContainerLogsResult;
+  }
+
+  async containerRestart(ref: string, name: string): Promise<Json> {
+    const r = containerRequest('container-restart', ref, { name });
+    return (await this.manager.command(r.ref, 'container-restart', r.args, 'console')) as Json;
   }
 
   async alerts(after = 0): Promise<Alert[]> {

@@ -16,7 +16,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
-import { agentRef, arrival, COMMANDS, commandArgs, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, yes } from './validate.ts';
+import { agentRef, arrival, COMMANDS, commandArgs, containerRequest, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, yes } from './validate.ts';
 import { agentServices } from './services.ts';
 
 export interface ApiDeps {
@@ -88,6 +88,24 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       input: async (i) => ({ ref: agentRef(i.params.agent), args: commandArgs(cmd, await i.body()) }),
       handle: async ({ input, caller }) => (await m.command(input.ref, cmd, input.args, caller.who)) ?? {},
     })),
+    // Containers: the list to viewers; logs only to admins (they often hold secrets: tokens, URLs
+    // with passwords, request bodies), restart to admins (audited, and only where the agent allows it).
+    route({
+      method: 'GET', path: '/api/agents/:agent/containers', access: viewer, surface: api, summary: 'the host\'s containers now: state, health, restarts, CPU, memory, I/O',
+      input: (i) => containerRequest('containers', i.params.agent, {}),
+      handle: async ({ input, caller }) => m.command(input.ref, 'containers', input.args, caller.who),
+    }),
+    route({
+      method: 'GET', path: '/api/agents/:agent/containers/:name/logs', access: admin, surface: api, summary: 'a container\'s newest log lines (admin only: logs often hold secrets)',
+      doc: { query: { lines: 'how many lines (default 200, at most 1000)' } },
+      input: (i) => containerRequest('container-logs', i.params.agent, { name: i.params.name, lines: i.query.get('lines') }),
+      handle: async ({ input, caller }) => m.command(input.ref, 'container-logs', input.args, caller.who),
+    }),
+    route({
+      method: 'POST', path: '/api/agents/:agent/containers/:name/restart', access: admin, surface: api, summary: 'restart a container (only where the agent runs with --allow-container-restart)',
+      input: (i) => containerRequest('container-restart', i.params.agent, { name: i.params.name }),
+      handle: async ({ input, caller }) => m.command(input.ref, 'container-restart', input.args, caller.who),
+    }),
     route({
       method: 'GET', path: '/api/agents/:agent/services', access: viewer, surface: api,
       summary: 'the host\'s services now (systemd units, Windows services), asked from the agent; SERVICES_UNAVAILABLE where it cannot list them, AGENT_TOO_OLD for an agent without them',

@@ -250,3 +250,5 @@ export interface ServicesResult {
   /** rows left out past the agent's bound (the rest are counted, not listed) */
   omitted?: number;
 }
+/** The container commands' answers (the agent's shapes, passed through). */
+export type { ContainerLogsResult, ContainerRow, ContainersResult } from '../collect/containers/types.ts';

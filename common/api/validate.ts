@@ -7,6 +7,7 @@ import { MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
 import { durationMs, parseCount, parseDuration } from '../util/units.ts';
 import type { JobRequest, RejectSelection, Selection, SilenceRequest } from './types.ts';
+import { containerArgs, type ContainerArgs, type ContainerCommand } from '../collect/containers/args.ts';
 
 /** Hosts a command to many runs on at once (--parallel), by default and at most. */
 export const JOB_PARALLEL = { default: 10, max: 100 } as const;
@@ -139,4 +140,12 @@ export function arrival(v: string | null, name: string): number {
 /** GET /api/agents/:agent/services?failed=1, `services <agent> [--failed]`: the command's arguments. */
 export function servicesQuery(q: { get(k: string): string | null }): { failed: boolean } {
   return { failed: yes(q.get('failed'), 'failed') };
+}
+
+/** The container commands' arguments (the agent checks them again with the same function). */
+export function containerRequest(cmd: ContainerCommand, agent: unknown, input: { name?: unknown; lines?: unknown }): { ref: string; args: ContainerArgs } {
+  const raw: Record<string, unknown> = {};
+  if (input.name !== undefined) raw.name = input.name;
+  if (input.lines !== undefined && input.lines !== null) raw.lines = input.lines;
+  return { ref: agentRef(agent), args: containerArgs(cmd, raw) };
 }

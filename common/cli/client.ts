@@ -3,7 +3,7 @@
 // in-process (common/api/local-client.ts) and behaves the same; that file does not import this
 // one, nor does this folder import the manager's.
 
-import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from '../api/types.ts';
+import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from '../api/types.ts';
 import { silenceRequest } from '../api/validate.ts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { HwError, type ErrorCode } from '../errors.ts';
@@ -37,6 +37,9 @@ export interface FetchProgress {
 
 export interface Client {
   agents(): Promise<Agent[]>;
+  containers(ref: string): Promise<ContainersResult>;
+  containerLogs(ref: string, name: string, lines: number): Promise<ContainerLogsResult>;
+  containerRestart(ref: string, name: string): Promise<Json>;
   command(ref: string, cmd: ClientCommand, args?: Json): Promise<Json>;
   /** Downloads to `localPath` (through a temporary name, renamed only when the sha256 matched). */
   fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }>;
@@ -202,6 +205,18 @@ export class HttpClient implements Client {
 
   agents(): Promise<Agent[]> {
     return this.json('GET', '/api/agents');
+  }
+
+  containers(ref: string): Promise<ContainersResult> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/containers`);
+  }
+
+  containerLogs(ref: string, name: string, lines: number): Promise<ContainerLogsResult> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/containers/${encodeURIComponent(name)}/logs?lines=${lines}`);
+  }
+
+  containerRestart(ref: string, name: string): Promise<Json> {
+    return this.json('POST', `/api/agents/${encodeURIComponent(ref)}/containers/${encodeURIComponent(name)}/restart`, {});
   }
 
   command(ref: string, cmd: ClientCommand, args: Json = {}): Promise<Json> {

@@ -12,6 +12,8 @@ import {
 } from './commands.ts';
 import type { Io } from './io.ts';
 import { notifyStatusCmd, notifyTestCmd } from './notify.ts';
+import { containerLogsCmd, containerRestartCmd, containersCmd } from './containers.ts';
+import { CONTAINER_LOG_LINES } from '../collect/containers/args.ts';
 import { last } from './run.ts';
 
 type ClientOf = (opts: { api?: unknown; dataDir: string; timeout?: unknown }) => HttpClient;
@@ -73,6 +75,19 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
     .option('--json', 'JSON output (several agents: one JSON object a line)')
     .example('manager services web-1 --failed')
     .action((r, o) => servicesCmd(client(o), ref(r), { json: o.json, failed: o.failed, label: last(o.label), all: o.all }, io()));
+  cli.command('containers [agent]', 'The host\'s containers (Docker, Podman): state, health, restarts, CPU, memory, I/O')
+    .option('--label <name=value>', 'Every agent with this label (instead of <agent>)')
+    .option('--all', 'Every agent (instead of <agent>)')
+    .option('--json', 'JSON output (several agents: one JSON object a line)')
+    .example("manager containers 'web-*'")
+    .action((r, o) => containersCmd(client(o), ref(r), { json: !!o.json, label: last(o.label), all: o.all }, io()));
+  cli.command('container-logs <agent> <name>', 'A container\'s newest log lines (admin only)')
+    .option('-n, --lines <n>', `How many of the newest lines (1 to ${CONTAINER_LOG_LINES.max})`, { default: CONTAINER_LOG_LINES.default })
+    .option('--json', 'JSON output')
+    .action((a, n, o) => containerLogsCmd(client(o), String(a), String(n), { lines: last(o.lines), json: !!o.json }, io()));
+  cli.command('container-restart <agent> <name>', 'Restart a container (the agent must run with --allow-container-restart)')
+    .option('-y, --yes', 'Do not ask for confirmation (asked by default; needed when no one is at a terminal)')
+    .action((a, n, o) => containerRestartCmd(client(o), String(a), String(n), { yes: !!o.yes }, io()));
   cli.command('alerts', 'Alerts received: CPU_HIGH/CPU_NORMAL, AGENT_DOWN/AGENT_UP, each rule\'s (MEMORY_HIGH, MEMORY_HIGH_RESOLVED...)')
     .option('--json', 'JSON output (with --follow: one JSON object a line)')
     .option('--active', 'Only what fires now (fired and not resolved)')

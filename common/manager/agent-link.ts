@@ -56,7 +56,7 @@ export class AgentLink {
   private readonly cancelled = new Set<number>();
   private readonly windowBytes: number;
 
-  constructor(agentId: string, peer: Peer<AgentMessage, ManagerMessage>, opts: { windowBytes?: number; ackedSamples?: boolean; features?: string[] } = {}) {
+  constructor(agentId: string, peer: Peer<AgentMessage, ManagerMessage>, opts: { windowBytes?: number; ackedSamples?: boolean; features?: readonly string[] } = {}) {
     this.agentId = agentId;
     this.peer = peer;
     this.windowBytes = opts.windowBytes ?? FILE_WINDOW_BYTES;

@@ -66,6 +66,13 @@ export class Router {
     // so only backfill is looked up: the fleet's every-second reports cost no bookkeeping here.
     if (seq !== undefined && msg.backfill && this.acks.receive(id, seq) !== 'new') return;
     const r = this.state.report(id, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts, seq);
+    if (!msg.backfill) {
+      const rec = this.state.agent(id);
+      if (rec) {
+        if (msg.containers) rec.containers = msg.containers;
+        else delete rec.containers;
+      }
+    }
     if (seq === undefined) return;
     if (r === 'taken') {
       if (msg.backfill) this.acks.taken(id, seq, true);

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
+import type { ContainerSample } from '../collect/containers/sample.ts';
 import type { AddResult, HistoryStore } from '../history/store.ts';
 import { AlertDedupe, DURABLE } from './alert-dedupe.ts';
 import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from './event-log.ts';
@@ -52,6 +53,8 @@ export interface AgentRecord {
   mounts: MountUsage[];
   /** samples that never reached its history (its spool's bound, a failing disk...), as in the record */
   samplesLost: { count: number; reason: string; at: number } | null;
+  /** the newest live report's containers (containers feature); absent: none reported (no engine, or an older agent) */
+  containers?: ContainerSample[];
 }
 
 export interface AlertRecord {

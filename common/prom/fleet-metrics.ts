@@ -28,6 +28,11 @@ export interface MetricsSource {
 }
 
 function declareAgentFamilies(e: Exposition): void {
+  e.family('hostwatch_container_up', 'gauge', 'Whether the container is running (1) or not (0), by container and image; only from agents that report containers.');
+  e.family('hostwatch_container_healthy', 'gauge', 'The container\'s healthcheck: 1 healthy, 0 unhealthy or starting; absent without a healthcheck.');
+  e.family('hostwatch_container_restarts', 'gauge', 'Restarts by the container\'s restart policy (the engine sets it back to 0 on a manual restart).');
+  e.family('hostwatch_container_cpu_usage_ratio', 'gauge', 'The container\'s CPU use in cores (1 = one core busy), as docker stats shows it divided by 100.');
+  e.family('hostwatch_container_memory_used_bytes', 'gauge', 'The container\'s memory use without inactive file pages, as docker stats.');
   e.family('hostwatch_agent_up', 'gauge', 'Whether the agent is connected to the manager now (1) or not (0).');
   e.family('hostwatch_agent_info', 'gauge', 'Static facts about the agent, as labels; always 1.');
   e.family('hostwatch_agent_last_report_timestamp_seconds', 'gauge', 'When the agent measured its latest report, in seconds since the epoch.');
@@ -93,6 +98,7 @@ function addAgent(e: Exposition, a: AgentRecord, firing: FiringSet): void {
   }
   e.sample('hostwatch_uptime_seconds', l, m.uptimeSeconds);
   e.sample('hostwatch_processes', l, m.processCount);
+  if (a.online) addContainers(e, l, a);
   e.sample('hostwatch_load1', l, m.load1);
 }
 
@@ -186,4 +192,18 @@ function addManagerMetrics(e: Exposition, src: MetricsSource): void {
     }
   }
   addProcessMetrics(e);
+}
+
+function addContainers(e: Exposition, l: { agent: string; agent_id: string }, a: AgentRecord): void {
+  const seen = new Set<string>();
+  for (const c of a.containers ?? []) {
+    if (seen.has(c.name)) continue; // a duplicate series would fail the whole scrape
+    seen.add(c.name);
+    const cl = { ...l, container: c.name, image: c.image };
+    e.sample('hostwatch_container_up', cl, c.state === 'running' ? 1 : 0);
+    if (c.health !== null) e.sample('hostwatch_container_healthy', cl, c.health === 'healthy' ? 1 : 0);
+    e.sample('hostwatch_container_restarts', cl, c.restartCount);
+    e.sample('hostwatch_container_cpu_usage_ratio', cl, c.cpuPercent === null ? null : c.cpuPercent / 100);
+    e.sample('hostwatch_container_memory_used_bytes', cl, c.memUsedBytes);
+  }
 }

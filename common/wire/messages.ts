@@ -5,6 +5,7 @@ import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
 import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
+import { REPORT_CONTAINERS_MAX, type ContainerSample } from '../collect/containers/sample.ts';
 import {
   arr, bool, int, isObj, num, numIn, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';
@@ -34,7 +35,7 @@ function agentIdOf(o: Obj): string {
   return id;
 }
 
-export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart', 'services'] as const;
+export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart', 'services', 'containers', 'container-logs', 'container-restart'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Hello {
@@ -67,7 +68,7 @@ export interface Hello {
   sampleEpoch?: string;
 }
 /** seq: the sample's number in the agent's spool (acked-samples); absent from older agents. */
-export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean; seq?: number }
+export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean; seq?: number; containers?: ContainerSample[] }
 /**
  * acked-samples: samples the agent had to drop (its spool past its bound, its disk refusing writes
  * and memory full, or a spool line unreadable), so the manager can log, count and record what is missing.
@@ -120,12 +121,15 @@ export interface Welcome {
  * acked-samples: reports carry `seq`; the manager answers `samples-ack` once they are written to its
  * history, and the agent keeps each sample on its disk until then (resending after a reconnect).
  */
-export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', services: 'services' } as const;
+export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', services: 'services', containers: 'containers' } as const;
 /**
  * Commands only agents naming a feature answer: the manager refuses them (AGENT_TOO_OLD) for any
- * other agent instead of sending them. services: the `services` command and `metric: service` rules.
+ * other agent instead of sending them. services: the `services` command and `metric: service`
+ * rules; containers: the containers, container-logs and container-restart commands.
  */
-export const COMMAND_FEATURES: Partial<Record<CommandName, string>> = { services: FEATURES.services };
+export const COMMAND_FEATURES: Partial<Record<CommandName, string>> = {
+  services: FEATURES.services, containers: FEATURES.containers, 'container-logs': FEATURES.containers, 'container-restart': FEATURES.containers,
+};
 const FEATURES_MAX = 32;
 /** An administrator accepted the pending agent. */
 export interface Accepted { type: 'accepted' }
@@ -242,6 +246,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
       const backfill = optBool(o, 'backfill');
       if (backfill) r.backfill = true;
       if (o.seq !== undefined) r.seq = int(o, 'seq');
+      if (o.containers !== undefined) r.containers = arr(o, 'containers', REPORT_CONTAINERS_MAX).map(checkContainer);
       return r;
     }
     case 'samples-lost': {
@@ -413,4 +418,15 @@ function epochOf(o: Obj): { epoch?: string } {
   if (e === undefined) return {};
   if (!EPOCH_RE.test(e)) throw new HwError('BAD_MESSAGE', 'epoch must be 1-64 letters, digits or dashes');
   return { epoch: e };
+}
+
+/** One container of a live report (containers feature). */
+function checkContainer(v: unknown): ContainerSample {
+  if (!isObj(v)) throw new HwError('BAD_MESSAGE', 'a report\'s container must be an object');
+  const health = v.health === null || v.health === undefined ? null : str(v, 'health', 20);
+  return {
+    name: str(v, 'name', 128), image: str(v, 'image', 200), state: str(v, 'state', 20), health,
+    restartCount: v.restartCount === null || v.restartCount === undefined ? null : int(v, 'restartCount', 0),
+    cpuPercent: numOrNull(v, 'cpuPercent'), memUsedBytes: numOrNull(v, 'memUsedBytes'),
+  };
 }

@@ -10,6 +10,7 @@ import { ago, bytes, duration, pct, rate, samplesLost, time } from '../format.ts
 import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } from '../history.ts';
 import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
+import { containersWidget } from './containers.ts';
 import { onThemeChange } from '../theme.ts';
 import { failedServices } from '../services.ts';
 import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount } from '../types.ts';
@@ -116,6 +117,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   const ifaces = h('div', { class: 'table-wrap' });
   const alertsBox = h('div', { class: 'table-wrap' });
   const services = failedServices(agentId);
+  const containers = containersWidget(agentId);
 
   // ---- header and facts -----------------------------------------------------------------------
   function renderFacts(a: Agent): void {
@@ -475,6 +477,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     section('Mounts', mounts),
     section('Interfaces', ifaces),
     section('Failed services', services.box),
+    section('Containers', containers.el),
     section('Alerts', alertsBox),
   );
   void services.load();
@@ -485,6 +488,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   renderMounts(agent.mounts);
   renderAlerts();
   void loadRange();
+  if (agent.online) void containers.refresh();
   void api<Agent>(agentPath(agentId)).then((a) => renderIfaces(a.interfaces)).catch(() => {});
   return () => {
     unsub();

@@ -1,0 +1,42 @@
+// Keeps the host's container list fresh for the reports, in the background: never more often than
+// every `everyMs`, one ask at a time, and a minute between asks while there is no engine. A report
+// takes the latest list as it is; it never waits for the engine.
+
+import type { ContainerOps } from './container-commands.ts';
+import { toContainerSamples, type ContainerSample } from '../collect/containers/sample.ts';
+
+export class ContainerWatch {
+  private readonly engine: Pick<ContainerOps, 'list'>;
+  private readonly everyMs: number;
+  private readonly idleMs: number;
+  private readonly now: () => number;
+  private nextAt = 0;
+  private busy = false;
+  private latest: ContainerSample[] | undefined;
+
+  constructor(o: { engine: Pick<ContainerOps, 'list'>; everyMs: number; idleMs?: number; now?: () => number }) {
+    this.engine = o.engine;
+    this.everyMs = o.everyMs;
+    this.idleMs = o.idleMs ?? 60_000;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The latest list (undefined: none read yet, or no engine), and starts a refresh when one is due. */
+  current(): ContainerSample[] | undefined {
+    const t = this.now();
+    if (!this.busy && t >= this.nextAt) {
+      this.busy = true;
+      this.engine.list().then((r) => {
+        this.latest = toContainerSamples(r.containers);
+        this.nextAt = this.now() + this.everyMs;
+      }, () => {
+        // No engine, or one that fails: the reports carry nothing (not an empty list), asked again later.
+        this.latest = undefined;
+        this.nextAt = this.now() + this.idleMs;
+      }).finally(() => {
+        this.busy = false;
+      });
+    }
+    return this.latest;
+  }
+}

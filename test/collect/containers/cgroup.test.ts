@@ -1,0 +1,67 @@
+// Usage from cgroup files laid out as v1 and v2 hosts have them (a fake /proc and /sys/fs/cgroup).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readUsage } from '../../../common/collect/containers/cgroup.ts';
+import { cleanTempDirs, tempDir } from '../../harness.helper.ts';
+
+const test = suite('collect/containers/cgroup');
+test.after(() => cleanTempDirs());
+
+function files(root: string, tree: Record<string, string>): void {
+  for (const [p, text] of Object.entries(tree)) {
+    mkdirSync(join(root, p, '..'), { recursive: true });
+    writeFileSync(join(root, p), text);
+  }
+}
+
+const NETDEV = 'Inter-|   Receive\n face |bytes packets\n    lo: 999 1 0 0 0 0 0 0 999 1 0 0 0 0 0 0\n  eth0: 1000 5 0 0 0 0 0 0 2000 6 0 0 0 0 0 0\n';
+
+test('cgroup v1 (cpu,cpuacct joined): CPU ns, memory without inactive file pages, blkio, network but loopback', async () => {
+  const root = tempDir('hw-cg1-');
+  const cg = '/docker/abc';
+  files(root, {
+    'proc/42/cgroup': `12:memory:${cg}\n4:cpu,cpuacct:${cg}\n3:blkio:${cg}\n0::/\n`,
+    'proc/42/net/dev': NETDEV,
+    [`sys/cpu,cpuacct${cg}/cgroup.procs`]: '42\n',
+    [`sys/cpu,cpuacct${cg}/cpuacct.usage`]: '5000000000\n',
+    [`sys/memory${cg}/memory.usage_in_bytes`]: '1000000\n',
+    [`sys/memory${cg}/memory.stat`]: 'cache 500000\ntotal_inactive_file 200000\n',
+    [`sys/memory${cg}/memory.limit_in_bytes`]: '9223372036854771712\n',
+    [`sys/blkio${cg}/blkio.throttle.io_service_bytes`]: '8:0 Read 4096\n8:0 Write 8192\n8:0 Total 12288\nTotal 12288\n',
+  });
+  const u = await readUsage(42, { root: join(root, 'sys'), proc: join(root, 'proc') }, 8e9);
+  assert.equal({ ...u, reasons: {} }, {
+    cpuNs: 5e9, memUsedBytes: 800000, memLimitBytes: 8e9, blockReadBytes: 4096, blockWriteBytes: 8192, netRxBytes: 1000, netTxBytes: 2000, reasons: {},
+  });
+});
+
+test('cgroup v2: cpu.stat, memory.current less inactive_file, memory.max, io.stat', async () => {
+  const root = tempDir('hw-cg2-');
+  const cg = '/system.slice/docker-abc.scope';
+  files(root, {
+    'proc/7/cgroup': `0::${cg}\n`,
+    'proc/7/net/dev': NETDEV,
+    [`sys${cg}/cpu.stat`]: 'usage_usec 2500000\nuser_usec 2000000\n',
+    [`sys${cg}/memory.current`]: '3000000\n',
+    [`sys${cg}/memory.stat`]: 'anon 100\ninactive_file 1000000\n',
+    [`sys${cg}/memory.max`]: '268435456\n',
+    [`sys${cg}/io.stat`]: '8:0 rbytes=100 wbytes=200 rios=1 wios=2\n8:16 rbytes=1 wbytes=2 rios=1 wios=1\n',
+  });
+  const u = await readUsage(7, { root: join(root, 'sys'), proc: join(root, 'proc') }, 8e9);
+  assert.equal({ ...u, reasons: {} }, {
+    cpuNs: 2.5e9, memUsedBytes: 2e6, memLimitBytes: 268435456, blockReadBytes: 101, blockWriteBytes: 202, netRxBytes: 1000, netTxBytes: 2000, reasons: {},
+  });
+});
+
+test('a process that is gone: every value null, each with a reason', async () => {
+  const root = tempDir('hw-cg0-');
+  const u = await readUsage(99999, { root: join(root, 'sys'), proc: join(root, 'proc') });
+  for (const k of ['cpuNs', 'memUsedBytes', 'netRxBytes'] as const) {
+    assert.is(u[k], null);
+    assert.ok(u.reasons[k], k);
+  }
+});
+
+test.run();
