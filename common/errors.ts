@@ -64,7 +64,16 @@ export type ErrorCode =
   | 'SOME_FAILED'
   | 'NO_CONFIG'
   | 'REJECTED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // upgrades (common/security/upgrade-sign.ts, common/agent/upgrade-*.ts)
+  | 'UPGRADE_NOT_ALLOWED'
+  | 'UPGRADE_BAD_SIGNATURE'
+  | 'UPGRADE_WRONG_PLATFORM'
+  | 'UPGRADE_TRUNCATED'
+  | 'UPGRADE_NO_KEY'
+  | 'UPGRADE_BUSY'
+  | 'UPGRADE_FAILED'
+  | 'KEY_EXISTS';
 
 export class HwError extends Error {
   readonly code: ErrorCode;
