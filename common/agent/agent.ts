@@ -24,6 +24,11 @@ import { ManagerPins } from './manager-pins.ts';
 import { Reporter, type ReporterFigures } from './reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from './sample-backlog.ts';
 import { SampleSpool } from './sample-spool.ts';
+import { AgentUpgrades } from './upgrades.ts';
+import type { VerifiedUpgrade } from './upgrade-receiver.ts';
+import { selfCommand } from './upgrade-switch.ts';
+import { VERSION } from '../version.ts';
+import type { KeyObject } from 'node:crypto';
 
 export type { ManagerAddress };
 
@@ -81,6 +86,12 @@ export interface AgentConfig {
   /** false: does not name acked-samples, as an agent older than it (tests and the benchmark's comparison) */
   ackedSamples?: boolean;
   log?: (line: string) => void;
+  /** --allow-upgrade: take a signed executable from the manager (refused by default) */
+  allowUpgrade?: boolean;
+  /** --upgrade-key: the upgrade key to pin (else the first welcome's) */
+  upgradeKey?: KeyObject;
+  /** the executable an upgrade replaces (default: this program's) */
+  upgradeExe?: string;
 }
 
 export interface AgentEvents {
@@ -89,6 +100,8 @@ export interface AgentEvents {
   alert: [AgentMessage];
   /** the manager was refused (MANAGER_CHANGED); the agent keeps retrying */
   rejected: [HwError];
+  /** an upgrade is on disk and verified: the owner stops the agent and switches (upgrade-run.ts) */
+  upgrade: [VerifiedUpgrade];
 }
 
 export class Agent extends EventEmitter<AgentEvents> {
@@ -105,6 +118,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly backlog: SampleBacklog;
   private readonly files = new FileSender();
   private readonly commands: CommandHandler;
+  private readonly upgrades: AgentUpgrades;
   private udp: AlertDatagrams | undefined;
   private accepted = false;
   /** the manager acknowledges samples (acked-samples), granting this backfill window at first */
@@ -157,7 +171,13 @@ export class Agent extends EventEmitter<AgentEvents> {
       files: this.files, ...(filesCheck ? { filesCheck } : {}), allowRestart: cfg.allowRestart,
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
     });
+    this.upgrades = new AgentUpgrades({
+      allowed: !!cfg.allowUpgrade, ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), ...(cfg.upgradeKey ? { key: cfg.upgradeKey } : {}),
+      exe: cfg.upgradeExe ?? selfCommand().exe, version: VERSION, verified: (u) => this.emit('upgrade', u), log,
+    });
+    this.conn.on('data', (peer, id, parts, bytes) => this.upgrades.onData(peer, id, parts, bytes));
     this.conn.on('welcome', (peer, target, w) => {
+      this.upgrades.onWelcome(peer, w);
       const signedAcks = w.features?.includes(FEATURES.signedAcks) ?? false;
       this.udp?.setKey(Buffer.from(w.udpKey, 'base64'), signedAcks);
       if (this.udp && !signedAcks && !this.saidUnsigned) {
@@ -177,6 +197,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.accepted = false;
       this.reporter.onLost();
       this.files.cancelAll();
+      this.upgrades.onLost();
       this.emit('disconnected', reason);
     });
     this.conn.on('rejected', (err) => this.emit('rejected', err));
@@ -315,6 +336,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private onMessage(peer: Link, msg: ManagerMessage): void {
+    if (this.upgrades.onMessage(peer, msg)) return;
     switch (msg.type) {
       case 'req':
         void this.commands.handle(peer, msg);

@@ -52,6 +52,8 @@ export interface ConnectionEvents {
   lost: [Link, string];
   /** the manager's certificate was refused (MANAGER_CHANGED); retrying goes on */
   rejected: [HwError];
+  /** file data from the manager after the welcome (an upgrade's) */
+  data: [Link, number, Buffer[], number];
 }
 
 export class ManagerConnection extends EventEmitter<ConnectionEvents> {
@@ -158,6 +160,11 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       peer.setHeartbeat(msg.heartbeatMs);
       this.emit('welcome', peer, target, msg);
     });
+    // kind-2 frames from the manager: an upgrade's data (the agent granted credit for it)
+    peer.on('data', (id, parts, bytes) => {
+      if (this.peer === peer && this.welcomed) this.emit('data', peer, id, parts, bytes);
+      else peer.fail(new HwError('BAD_MESSAGE', 'file data before the welcome'));
+    });
     peer.on('close', (err) => {
       clearTimeout(handshake);
       const was = this.welcomed && this.peer === peer;
@@ -194,7 +201,7 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       arch: process.arch, version: VERSION, interval: h.interval, restartAllowed: h.restartAllowed,
       filesEnabled: h.filesEnabled, ...(h.enrollToken ? { enrollToken: h.enrollToken } : {}),
       ...(this.o.rulesVersion ? { rulesVersion: this.o.rulesVersion() } : {}), ...(h.labels && Object.keys(h.labels).length ? { labels: h.labels } : {}),
-      ...(h.ackedSamples ? { features: [FEATURES.signedAcks, FEATURES.ackedSamples], sampleEpoch: h.sampleEpoch } : { features: [FEATURES.signedAcks] }),
+      ...(h.ackedSamples ? { features: [FEATURES.signedAcks, FEATURES.ackedSamples, FEATURES.upgrade], sampleEpoch: h.sampleEpoch } : { features: [FEATURES.signedAcks, FEATURES.upgrade] }),
     });
   }
 }
