@@ -216,3 +216,10 @@ export interface History {
   mounts?: HistoryDetail[];
   interfaces?: HistoryDetail[];
 }
+
+/** POST /api/upgrade: which agents, the signed executable (a path on the manager's host), the batches. */
+export interface UpgradeRequest extends Selection {
+  to: string;
+  batch: { count: number } | { percent: number };
+  maxFailures: number;
+}
