@@ -202,7 +202,10 @@ export class UpgradeSwitch {
     this.o.log?.(`rolling back to ${this.o.from}: ${reason}`);
     if (b) {
       b.kill('SIGTERM');
-      const gone = await Promise.race([b.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
+      // Not unref'd: this wait is all that keeps the watcher alive (the child is detached).
+      let timer: NodeJS.Timeout | undefined;
+      const gone = await Promise.race([b.exited.then(() => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), 5000); })]);
+      clearTimeout(timer);
       if (!gone) b.kill('SIGKILL');
     }
     if (this.fs.exists(this.previousPath)) {

@@ -150,4 +150,31 @@ test('a B that exits at once: rolled back to A, which comes back; UPGRADE_FAILED
   assert.match(failed.reason, /exited \(code 3\)/);
 }));
 
+test('a B that starts but is never welcomed: stopped at the end of --upgrade-probation, A back', timed(120_000, async () => {
+  const silent = join(work, 'silent.mjs');
+  writeFileSync(silent, 'setInterval(() => {}, 1000);\n');
+  assert.is((await cli(mgr.dataDir, ['upgrade-key', 'sign', silent, '--agent-version', '0.4.0'])).code, 0);
+  const a = agentA('never', ['--allow-upgrade', '--upgrade-probation', '3s']);
+  const before = await waitOnline(mgr.dataDir, 'never', undefined, a);
+  const r = await cli(mgr.dataDir, ['upgrade', 'never', '--to', silent, '--json'], 30_000);
+  notePids(a);
+  assert.is(r.code, 1, `${r.stdout}\n${a.output()}`);
+  assert.ok(readFileSync(a.exe).equals(readFileSync(AGENT_JS)), 'A back');
+  const failed = await waitFor(() => events().find((e) => e.type === 'UPGRADE_FAILED' && e.agent.id === before.id), 10_000, 'UPGRADE_FAILED');
+  assert.match(failed.reason, /not connected and welcomed within 3 s/);
+}));
+
+test('a rollout in batches of one stops at the first failing batch; the rest is not started', timed(120_000, async () => {
+  const x = agentA('batch-x');
+  const y = agentA('batch-y');
+  await waitOnline(mgr.dataDir, 'batch-x', undefined, x);
+  await waitOnline(mgr.dataDir, 'batch-y', undefined, y);
+  const r = await cli(mgr.dataDir, ['upgrade', 'batch-*', '--to', B, '--batch', '1', '--max-failures', '1', '--json'], 60_000);
+  assert.is(r.code, 1);
+  const s = await cliJson<any>(mgr.dataDir, ['upgrade', 'status']);
+  assert.is(s.state, 'stopped');
+  assert.equal(s.hosts.map((h: any) => h.step).sort(), ['failed', 'waiting']);
+  assert.is(s.hosts.find((h: any) => h.step === 'failed').error.code, 'UPGRADE_NOT_ALLOWED');
+}));
+
 test.run();
