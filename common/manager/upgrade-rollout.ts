@@ -6,6 +6,7 @@
 // who asked), and the rollout's progress is kept in <data-dir>/upgrade-rollout.json, so after a
 // manager restart `upgrade status` shows where it stopped.
 
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError, toWireError } from '../errors.ts';
 import { readState, writeDurable } from '../fs/durable.ts';
@@ -121,17 +122,30 @@ export class Rollouts {
   start(req: RolloutRequest): RolloutStatus {
     if (this.running) throw new HwError('UPGRADE_BUSY', 'a rollout is under way: see `manager upgrade status`');
     const sig = readSignature(req.file);
+    let size: number;
+    try {
+      size = statSync(req.file).size;
+    } catch (err) {
+      throw new HwError('FILE_NOT_FOUND', `cannot read ${req.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (size !== sig.manifest.size) throw new HwError('UPGRADE_TRUNCATED', `${req.file} has ${size} bytes, its signature says ${sig.manifest.size}: sign it again`);
     const t = this.d.now();
     const n = req.targets.length;
-    const size = 'count' in req.batch ? req.batch.count : Math.max(1, Math.ceil((n * req.batch.percent) / 100));
+    const batchSize = 'count' in req.batch ? req.batch.count : Math.max(1, Math.ceil((n * req.batch.percent) / 100));
     this.current = {
       by: req.by, file: req.file, version: sig.manifest.version, platform: sig.manifest.platform, arch: sig.manifest.arch, sha256: sig.manifest.sha256,
-      batchSize: size, maxFailures: req.maxFailures, state: 'running', startedAt: t,
+      batchSize, maxFailures: req.maxFailures, state: 'running', startedAt: t,
       hosts: req.targets.map((a) => ({ agent: a.name, agentId: a.id, step: 'waiting', from: a.version, at: t })),
     };
     this.running = true;
     this.save();
-    void this.run(this.current, sig, req.targets).finally(() => { this.running = false; });
+    const s = this.current;
+    void this.run(s, sig, req.targets).catch((err) => {
+      s.state = 'stopped';
+      s.finishedAt = this.d.now();
+      this.save();
+      this.d.notice(`upgrade to ${s.version} stopped: ${(err as Error).message}`);
+    }).finally(() => { this.running = false; });
     return this.current;
   }
 

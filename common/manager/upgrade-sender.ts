@@ -33,6 +33,9 @@ export class UpgradeSender {
   }
 
   async send(link: AgentLink, file: string, sig: SignedManifest, by: string, o: { idleMs?: number; onBytes?: (sent: number) => void } = {}): Promise<void> {
+    const fh = await open(file, 'r').catch((err) => {
+      throw new HwError('FILE_NOT_FOUND', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    });
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
     const idleMs = o.idleMs ?? UPGRADE_IDLE_MS;
@@ -41,7 +44,6 @@ export class UpgradeSender {
       timer: setTimeout(() => this.finish(id, { ok: false, err: new HwError('TIMEOUT', `the agent granted nothing and answered nothing for ${Math.round(idleMs / 1000)} s`) }), idleMs),
     };
     this.transfers.set(id, t);
-    const fh = await open(file, 'r');
     try {
       const size = (await fh.stat()).size;
       if (size !== sig.manifest.size) throw new HwError('UPGRADE_TRUNCATED', `${file} has ${size} bytes, its signature says ${sig.manifest.size}: sign it again`);
