@@ -11,6 +11,8 @@ import { parseLabelFlags } from './common/rules/labels.ts';
 import { parseHostList, parsePort } from './common/net/address.ts';
 import { normalizeFingerprint } from './common/security/tls-identity.ts';
 import { inertText } from './common/util/inert.ts';
+import { readUpgradeKeyFlag } from './common/agent/upgrade-key-pin.ts';
+import { switchOnUpgrade } from './common/agent/upgrade-run.ts';
 
 const DEFAULT_STATE_DIR = './agent-state';
 /** The CPU rule the agent runs until its manager sends rules. */
@@ -42,6 +44,9 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--enroll-token <token>', 'The token itself: visible to every user of this host in `ps`, prefer --enroll-token-file')
   .option('--state-dir <dir>', 'Where the agent keeps its id, key, pinned managers and unsent alerts', { default: DEFAULT_STATE_DIR })
   .option('--label <name=value>', 'A label for this host, e.g. role=db, shown by `manager agents` and usable in selectors and rules (repeatable; default: none)')
+  .option('--allow-upgrade', 'Let the manager replace this agent with a new executable signed with the pinned upgrade key (refused by default)')
+  .option('--upgrade-key <file|base64>', 'The upgrade key to trust (`manager upgrade-key show`); default: the one the manager offers at the first welcome, then pinned')
+  .option('--upgrade-probation <duration>', 'After an upgrade, how long the new agent has to be welcomed before the previous one is put back', { default: '60s' })
   .option('--heartbeat <ms>', `Heartbeat period in ms until the manager sets its own (tests; default ${HEARTBEAT_MS})`)
   .example('agent --manager 10.0.0.5')
   .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
@@ -77,7 +82,10 @@ cli.command('', 'Report this host to a manager and answer its commands')
       ...(opts.label !== undefined ? { labels: parseLabelFlags([opts.label].flat().map(String)) } : {}),
       ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000) } : {}),
       log,
+      allowUpgrade: !!opts.allowUpgrade,
+      ...(last(opts.upgradeKey) !== undefined ? { upgradeKey: readUpgradeKeyFlag(String(last(opts.upgradeKey))) } : {}),
     });
+    switchOnUpgrade(agent, { stateDir: String(last(opts.stateDir)), probationMs: durationFlag(last(opts.upgradeProbation), '--upgrade-probation', 1000, 3_600_000), log });
     process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${intervalS} s\n`);
     exitOnSignal('finishing what is being written', () => agent.stop());
   });

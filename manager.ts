@@ -10,6 +10,8 @@ import { registerClientCommands } from './common/cli/register.ts';
 import { last, runCli, tidyHelp } from './common/cli/run.ts';
 import { DEFAULT_METRICS_PORT, DEFAULT_WEB_PORT, runServe, serveSettings, type ServeSettings } from './common/cli/serve-flags.ts';
 import { registerUserCommands } from './common/cli/users.ts';
+import { registerUpgradeKeyCommands } from './common/cli/upgrade-key.ts';
+import { registerUpgradeCommand } from './common/cli/upgrade.ts';
 import { checkConfig, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
 import { formatProblems } from './common/config/file.ts';
 import { configKeys, flagDefaults } from './common/config/keys.ts';
@@ -114,6 +116,8 @@ cli.command('reload', 'Apply the running manager\'s changed config file (a bad f
 
 registerClientCommands(cli, client, io);
 registerUserCommands(cli, apiOf);
+registerUpgradeKeyCommands(cli);
+registerUpgradeCommand(cli, client, io);
 
 cli.help(tidyHelp('manager', [
   { title: 'Agents', body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; id:<id> or name:<name>

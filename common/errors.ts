@@ -72,7 +72,16 @@ export type ErrorCode =
   | 'CONTAINER_NOT_FOUND'
   | 'CONTAINER_RESTART_DISABLED'
   | 'AGENT_TOO_OLD'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // upgrades (common/security/upgrade-sign.ts, common/agent/upgrade-*.ts)
+  | 'UPGRADE_NOT_ALLOWED'
+  | 'UPGRADE_BAD_SIGNATURE'
+  | 'UPGRADE_WRONG_PLATFORM'
+  | 'UPGRADE_TRUNCATED'
+  | 'UPGRADE_NO_KEY'
+  | 'UPGRADE_BUSY'
+  | 'UPGRADE_FAILED'
+  | 'KEY_EXISTS';
 
 export class HwError extends Error {
   readonly code: ErrorCode;

@@ -44,7 +44,7 @@ export async function buildDev({ tests = true } = {}) {
     sourcemap: 'inline',
     logLevel: 'warning',
     plugins: [webAssetsPlugin()],
-    define: { 'process.env.HOSTWATCH_COMMIT': JSON.stringify(commit()) },
+    define: { 'process.env.HOSTWATCH_COMMIT': JSON.stringify(commit()), 'process.env.HOSTWATCH_VERSION': JSON.stringify(process.env.HOSTWATCH_VERSION ?? '') },
   });
 }
 

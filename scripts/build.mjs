@@ -217,7 +217,7 @@ async function bundle(program, commit) {
       format: 'cjs',
       target: 'node22',
       external: EXTERNAL,
-      define: { 'process.env.HOSTWATCH_COMMIT': JSON.stringify(commit) },
+      define: { 'process.env.HOSTWATCH_COMMIT': JSON.stringify(commit), 'process.env.HOSTWATCH_VERSION': JSON.stringify(process.env.HOSTWATCH_VERSION ?? '') },
       // import.meta is empty in a CommonJS bundle: code that uses it would silently misbehave in the
       // executable, so that is an error here rather than a warning.
       logOverride: { 'empty-import-meta': 'error' },

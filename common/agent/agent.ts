@@ -29,6 +29,11 @@ import { ManagerPins } from './manager-pins.ts';
 import { Reporter, type ReporterFigures } from './reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from './sample-backlog.ts';
 import { SampleSpool } from './sample-spool.ts';
+import { AgentUpgrades } from './upgrades.ts';
+import type { VerifiedUpgrade } from './upgrade-receiver.ts';
+import { selfCommand } from './upgrade-switch.ts';
+import { VERSION } from '../version.ts';
+import type { KeyObject } from 'node:crypto';
 
 export type { ManagerAddress };
 
@@ -96,6 +101,12 @@ export interface AgentConfig {
   /** time between reads of the services for service rules (default: the interval, at least 10 s; tests go faster) */
   servicesEveryMs?: number;
   log?: (line: string) => void;
+  /** --allow-upgrade: take a signed executable from the manager (refused by default) */
+  allowUpgrade?: boolean;
+  /** --upgrade-key: the upgrade key to pin (else the first welcome's) */
+  upgradeKey?: KeyObject;
+  /** the executable an upgrade replaces (default: this program's) */
+  upgradeExe?: string;
 }
 
 export interface AgentEvents {
@@ -104,6 +115,8 @@ export interface AgentEvents {
   alert: [AgentMessage];
   /** the manager was refused (MANAGER_CHANGED); the agent keeps retrying */
   rejected: [HwError];
+  /** an upgrade is on disk and verified: the owner stops the agent and switches (upgrade-run.ts) */
+  upgrade: [VerifiedUpgrade];
 }
 
 export class Agent extends EventEmitter<AgentEvents> {
@@ -121,6 +134,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly files = new FileSender();
   private readonly commands: CommandHandler;
   private readonly serviceWatch: ServiceWatch | undefined;
+  private readonly upgrades: AgentUpgrades;
   private udp: AlertDatagrams | undefined;
   private accepted = false;
   /** the manager acknowledges samples (acked-samples), granting this backfill window at first */
@@ -156,7 +170,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       hello: {
         id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: filesCheck !== undefined,
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
-        sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true, features: [...(cfg.services === false ? [] : [FEATURES.services]), FEATURES.containers],
+        sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true, features: [...(cfg.services === false ? [] : [FEATURES.services]), FEATURES.containers, FEATURES.upgrade],
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
       rulesVersion: () => this.rules.version,
@@ -190,7 +204,13 @@ export class Agent extends EventEmitter<AgentEvents> {
       ...(readServices && cfg.services !== false ? { services: readServices } : {}),
       containers: (cmd, args) => containerCommand(this.engine(), cfg.allowContainerRestart ?? false, cmd, args),
     });
+    this.upgrades = new AgentUpgrades({
+      allowed: !!cfg.allowUpgrade, ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), ...(cfg.upgradeKey ? { key: cfg.upgradeKey } : {}),
+      exe: cfg.upgradeExe ?? selfCommand().exe, version: VERSION, verified: (u) => this.emit('upgrade', u), log,
+    });
+    this.conn.on('data', (peer, id, parts, bytes) => this.upgrades.onData(peer, id, parts, bytes));
     this.conn.on('welcome', (peer, target, w) => {
+      this.upgrades.onWelcome(peer, w);
       const signedAcks = w.features?.includes(FEATURES.signedAcks) ?? false;
       this.udp?.setKey(Buffer.from(w.udpKey, 'base64'), signedAcks);
       if (this.udp && !signedAcks && !this.saidUnsigned) {
@@ -210,6 +230,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.accepted = false;
       this.reporter.onLost();
       this.files.cancelAll();
+      this.upgrades.onLost();
       this.emit('disconnected', reason);
     });
     this.conn.on('rejected', (err) => this.emit('rejected', err));
@@ -349,6 +370,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private onMessage(peer: Link, msg: ManagerMessage): void {
+    if (this.upgrades.onMessage(peer, msg)) return;
     switch (msg.type) {
       case 'req':
         void this.commands.handle(peer, msg);

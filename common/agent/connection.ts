@@ -54,6 +54,8 @@ export interface ConnectionEvents {
   lost: [Link, string];
   /** the manager's certificate was refused (MANAGER_CHANGED); retrying goes on */
   rejected: [HwError];
+  /** file data from the manager after the welcome (an upgrade's) */
+  data: [Link, number, Buffer[], number];
 }
 
 export class ManagerConnection extends EventEmitter<ConnectionEvents> {
@@ -159,6 +161,11 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       this.next--; // stay on this manager next time
       peer.setHeartbeat(msg.heartbeatMs);
       this.emit('welcome', peer, target, msg);
+    });
+    // kind-2 frames from the manager: an upgrade's data (the agent granted credit for it)
+    peer.on('data', (id, parts, bytes) => {
+      if (this.peer === peer && this.welcomed) this.emit('data', peer, id, parts, bytes);
+      else peer.fail(new HwError('BAD_MESSAGE', 'file data before the welcome'));
     });
     peer.on('close', (err) => {
       clearTimeout(handshake);

@@ -16,7 +16,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
-import { agentRef, arrival, COMMANDS, commandArgs, containerRequest, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, yes } from './validate.ts';
+import { agentRef, arrival, COMMANDS, commandArgs, containerRequest, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, upgradeRequest, yes } from './validate.ts';
 import { agentServices } from './services.ts';
 
 export interface ApiDeps {
@@ -126,6 +126,13 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       input: async (i) => jobRequest(await i.body()),
       handle: ({ input, caller, req, res }) => jobStream(m, input, caller.who, req, res, d.streams),
     }),
+    route({
+      method: 'POST', path: '/api/upgrade', access: admin, surface: api, summary: 'upgrade agents to a signed executable, in batches (a rollout; progress in GET /api/upgrade)',
+      doc: { body: { selector: 'agents (or label, or all: true)', to: 'absolute path of the agent executable on the manager\'s host, <to>.sig beside it', batch: 'hosts a batch: 5 or 10% (default 10%)', maxFailures: 'failures in a batch that stop the rollout (default 1)' } },
+      input: async (i) => upgradeRequest(await i.body()),
+      handle: ({ input, caller }) => m.upgrades.start({ targets: select(m, input), file: input.to, batch: input.batch, maxFailures: input.maxFailures, by: caller.who }),
+    }),
+    route({ method: 'GET', path: '/api/upgrade', access: viewer, surface: api, summary: 'the last rollout: each host\'s step (null when there was none)', handle: () => m.upgrades.status() ?? null }),
     route({ method: 'GET', path: '/api/silences', access: viewer, surface: api, summary: 'silences in force', handle: () => m.silences.active().map(silenceJson) }),
     route({
       method: 'POST', path: '/api/silences', access: admin, surface: api, summary: 'hold back notifications for some agents (alerts are still recorded)',

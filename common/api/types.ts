@@ -252,3 +252,9 @@ export interface ServicesResult {
 }
 /** The container commands' answers (the agent's shapes, passed through). */
 export type { ContainerLogsResult, ContainerRow, ContainersResult } from '../collect/containers/types.ts';
+/** POST /api/upgrade: which agents, the signed executable (a path on the manager's host), the batches. */
+export interface UpgradeRequest extends Selection {
+  to: string;
+  batch: { count: number } | { percent: number };
+  maxFailures: number;
+}

@@ -6,7 +6,7 @@
 import { MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError } from '../errors.ts';
 import { durationMs, parseCount, parseDuration } from '../util/units.ts';
-import type { JobRequest, RejectSelection, Selection, SilenceRequest } from './types.ts';
+import type { JobRequest, RejectSelection, Selection, SilenceRequest, UpgradeRequest } from './types.ts';
 import { containerArgs, type ContainerArgs, type ContainerCommand } from '../collect/containers/args.ts';
 
 /** Hosts a command to many runs on at once (--parallel), by default and at most. */
@@ -148,4 +148,22 @@ export function containerRequest(cmd: ContainerCommand, agent: unknown, input: {
   if (input.name !== undefined) raw.name = input.name;
   if (input.lines !== undefined && input.lines !== null) raw.lines = input.lines;
   return { ref: agentRef(agent), args: containerArgs(cmd, raw) };
+}
+
+/** `upgrade --to <file> [--batch 10%|5] [--max-failures 1]` and its selection. */
+export function upgradeRequest(input: object): UpgradeRequest {
+  const b = input as Record<string, unknown>;
+  const sel = selection(b);
+  if (typeof b.to !== 'string' || !b.to || b.to.length > 4096 || !b.to.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(b.to)) {
+    throw new HwError('BAD_ARGS', '"to" must be the absolute path of the signed agent executable on the manager\'s host');
+  }
+  const bv = b.batch === undefined ? '10%' : String(b.batch);
+  const m = /^(\d{1,3})%$/.exec(bv);
+  let batch: UpgradeRequest['batch'];
+  if (m && Number(m[1]) >= 1 && Number(m[1]) <= 100) batch = { percent: Number(m[1]) };
+  else if (/^\d{1,5}$/.test(bv) && Number(bv) >= 1) batch = { count: Number(bv) };
+  else throw new HwError('BAD_ARGS', '--batch must be a count of hosts (5) or a percentage (10%)');
+  const mf = b.maxFailures === undefined ? 1 : Number(b.maxFailures);
+  if (!Number.isInteger(mf) || mf < 1 || mf > 100_000) throw new HwError('BAD_ARGS', '--max-failures must be a whole number from 1');
+  return { ...sel, to: b.to, batch, maxFailures: mf };
 }

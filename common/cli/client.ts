@@ -323,8 +323,8 @@ export class HttpClient implements Client {
   }
 
   /** Any other JSON endpoint of the control API (e.g. /api/notify). */
-  request(method: 'GET' | 'POST', path: string): Promise<Json> {
-    return this.json(method, path);
+  request(method: 'GET' | 'POST', path: string, body?: Json): Promise<Json> {
+    return this.json(method, path, body);
   }
 
   async fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }> {

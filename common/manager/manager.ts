@@ -31,6 +31,9 @@ import { Audit } from './audit.ts';
 import { Dispatch } from './dispatch.ts';
 import { TcpGate } from './gate.ts';
 import { Router } from './router.ts';
+import { Rollouts } from './upgrade-rollout.ts';
+import { UpgradeSender } from './upgrade-sender.ts';
+import { upgradeKeyOffer } from './upgrade-offer.ts';
 import { RulesHub } from './rules-hub.ts';
 import { Silences, type Silence } from './silences.ts';
 import type { RulesConfig } from '../rules/config.ts';
@@ -47,6 +50,8 @@ export interface ManagerOptions {
   udpPort?: number;
   allow?: Allowlist;
   dataDir: string;
+  /** how long an upgraded agent has to come back on the new version (default 120 s) */
+  upgradeWaitMs?: number;
   tls: TlsIdentity;
   /** accept every new agent at once (demo, tests) */
   autoAccept?: boolean;
@@ -110,6 +115,10 @@ export class Manager {
   private readonly intake: AlertIntake;
   private readonly rulesHub: RulesHub;
   readonly silences: Silences;
+  /** upgrades sent to agents, and the last rollout */
+  readonly upgrades: Rollouts;
+  private readonly upgradeSender = new UpgradeSender();
+  private readonly upgradeKey: () => string | undefined;
   private readonly secureContext: SecureContext;
   /** one options object for every connection (each TLSSocket keeps the one it was given) */
   private readonly tlsOptions: ConstructorParameters<typeof TLSSocket>[1];
@@ -168,6 +177,11 @@ export class Manager {
     });
     this.liveness = new Liveness({ now: this.now, ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs } : {}) });
     this.router = new Router({ state: this.state, now: this.now, acks: this.sampleAcks, lost: (id, msg) => this.samplesLost(id, msg) });
+    this.upgrades = new Rollouts({
+      dataDir: opts.dataDir, state: this.state, link: (id) => this.links.get(id), sender: this.upgradeSender, now: this.now, notice: (l) => this.notice(l),
+      ...(opts.upgradeWaitMs !== undefined ? { waitMs: opts.upgradeWaitMs } : {}),
+    });
+    this.upgradeKey = upgradeKeyOffer(opts.dataDir);
     this.rulesHub = new RulesHub({ liveness: this.liveness, defaultSilentIntervals: SILENT_INTERVALS });
     this.rulesHub.set(opts.rules, []);
     this.dispatch = new Dispatch({
@@ -321,7 +335,8 @@ export class Manager {
       peer = p;
       p.on('message', (msg) => {
         if (link) {
-          this.router.route(link, msg);
+          if (msg.type === 'upgrade-outcome') this.upgrades.outcome(link.agentId, msg);
+          else if (!this.upgradeSender.onMessage(link, msg)) this.router.route(link, msg);
           return;
         }
         if (msg.type !== 'hello') {
@@ -352,6 +367,7 @@ export class Manager {
       this.audit.protocolError(address, err!, link.agentId);
     }
     link.close(reason);
+    this.upgradeSender.closed(link);
     if (this.links.get(link.agentId) !== link) return;
     this.links.delete(link.agentId);
     this.intake.dropKey(link.agentId);
@@ -391,8 +407,10 @@ export class Manager {
       trust, fingerprint, rulesVersion: hello.rulesVersion ?? null, ownLabels: hello.labels ?? {},
     });
     peer.post({ type: 'welcome', v: PROTOCOL_VERSION, agentId: hello.id, heartbeatMs: this.opts.heartbeatMs ?? HEARTBEAT_MS, status: trust, udpKey: udpKey.toString('base64'),
-      features: [FEATURES.signedAcks, FEATURES.ackedSamples], ...(ackedSamples ? { samplesWindow: this.sampleAcks.window() } : {}),
+      features: [FEATURES.signedAcks, FEATURES.ackedSamples, FEATURES.upgrade], ...(ackedSamples ? { samplesWindow: this.sampleAcks.window() } : {}),
+      ...upgradeKeyField(this.upgradeKey()),
     });
+    this.upgrades.hello(hello);
     this.rulesHub.send(link, rec);
     peer.open();
     if (trust === 'pending') {
@@ -574,4 +592,8 @@ async function listening(server: Server | UdpSocket, what: string, where: HostPo
   } catch (err) {
     throw listenError(err, where, { what, flag });
   }
+}
+
+function upgradeKeyField(k: string | undefined): { upgradeKey?: string } {
+  return k ? { upgradeKey: k } : {};
 }

@@ -112,6 +112,8 @@ export interface Welcome {
   type: 'welcome'; v: number; agentId: string; heartbeatMs: number; status: Trust; udpKey: string; features?: string[];
   /** acked-samples: backfill samples the agent may have sent and not yet had acknowledged */
   samplesWindow?: number;
+  /** upgrade: base64 of the manager's upgrade public key (pinned by an agent that has none) */
+  upgradeKey?: string;
 }
 
 /**
@@ -121,7 +123,7 @@ export interface Welcome {
  * acked-samples: reports carry `seq`; the manager answers `samples-ack` once they are written to its
  * history, and the agent keeps each sample on its disk until then (resending after a reconnect).
  */
-export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', services: 'services', containers: 'containers' } as const;
+export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', services: 'services', containers: 'containers', upgrade: 'upgrade' } as const;
 /**
  * Commands only agents naming a feature answer: the manager refuses them (AGENT_TOO_OLD) for any
  * other agent instead of sending them. services: the `services` command and `metric: service`
@@ -145,8 +147,8 @@ export interface SamplesAck { type: 'samples-ack'; ranges: [number, number][]; w
 /** The rules the agent runs from now on; null: none from the manager, the agent's own flags apply. */
 export interface RulesMsg { type: 'rules'; version: string; rules: Rule[] | null }
 
-export type AgentMessage = Hello | Report | SamplesLost | AlertMsg | RulesApplied | Response | FileStart | FileEnd | Ping | Pong | Bye;
-export type ManagerMessage = Welcome | Accepted | Request | Credit | Cancel | Ack | SamplesAck | RulesMsg | Ping | Pong | Bye;
+export type AgentMessage = Hello | Report | SamplesLost | AlertMsg | RulesApplied | Response | FileStart | FileEnd | Ping | Pong | Bye | UpgradeAgentMessage;
+export type ManagerMessage = Welcome | Accepted | Request | Credit | Cancel | Ack | SamplesAck | RulesMsg | Ping | Pong | Bye | UpgradeManagerMessage;
 
 /** Ranges in one samples-ack, and the largest backfill window a manager may grant. */
 export const SAMPLES_ACK_MAX_RANGES = 1024;
@@ -273,6 +275,10 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
       if (!/^[0-9a-f]{64}$/.test(sha256)) throw new HwError('BAD_MESSAGE', 'field "sha256" must be 64 hex digits');
       return { type: 'file-end', id: int(o, 'id', 1, REQ_ID_MAX), bytes: int(o, 'bytes'), sha256 };
     }
+    case 'upgrade-credit':
+    case 'upgrade-result':
+    case 'upgrade-outcome':
+      return parseUpgradeAgentMessage(o);
     default:
       return parseCommon(o);
   }
@@ -287,6 +293,7 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
         type: 'welcome', v: int(o, 'v', 0, 1000), agentId: str(o, 'agentId', ID_MAX), heartbeatMs: int(o, 'heartbeatMs', 10, 3_600_000),
         status: oneOf(o, 'status', ['accepted', 'pending'] as const), udpKey: str(o, 'udpKey', 64), ...featuresOf(o),
         ...(o.samplesWindow !== undefined ? { samplesWindow: int(o, 'samplesWindow', 1, SAMPLES_WINDOW_MAX) } : {}),
+        ...(o.upgradeKey !== undefined ? { upgradeKey: str(o, 'upgradeKey', 128) } : {}),
       };
     case 'accepted':
       return { type: 'accepted' };
@@ -306,6 +313,10 @@ export function parseManagerMessage(body: Buffer | string): ManagerMessage {
       if (o.rules === null) return { type: 'rules', version: versionOf(o), rules: null };
       return { type: 'rules', version: versionOf(o), rules: arr(o, 'rules', MAX_RULES).map(checkRule) };
     }
+    case 'upgrade':
+    case 'upgrade-end':
+    case 'upgrade-cancel':
+      return parseUpgradeManagerMessage(o);
     default:
       return parseCommon(o);
   }
@@ -428,5 +439,53 @@ function checkContainer(v: unknown): ContainerSample {
     name: str(v, 'name', 128), image: str(v, 'image', 200), state: str(v, 'state', 20), health,
     restartCount: v.restartCount === null || v.restartCount === undefined ? null : int(v, 'restartCount', 0),
     cpuPercent: numOrNull(v, 'cpuPercent'), memUsedBytes: numOrNull(v, 'memUsedBytes'),
+  };
+}
+
+// ---- upgrade (feature `upgrade`): the manager streams a signed executable to the agent --------
+
+/**
+ * Manager to agent. `upgrade` opens transfer `id` (its own numbering, apart from file requests):
+ * `size` bytes follow as kind-2 frames, but only as far as the agent grants with `upgrade-credit`;
+ * `sig` is the executable's signed manifest (checked by the agent, opaque here); `by` who asked.
+ */
+export interface UpgradeStart { type: 'upgrade'; id: number; size: number; sig: Obj; by?: string }
+export interface UpgradeEnd { type: 'upgrade-end'; id: number; bytes: number }
+export interface UpgradeCancel { type: 'upgrade-cancel'; id: number }
+export type UpgradeManagerMessage = UpgradeStart | UpgradeEnd | UpgradeCancel;
+
+/** Agent to manager: credit it grants (the manager sends nothing it was not granted). */
+export interface UpgradeCredit { type: 'upgrade-credit'; id: number; bytes: number }
+/** The executable was refused (a coded error) or verified and the switch begins (`ok`). */
+export interface UpgradeResult { type: 'upgrade-result'; id: number; ok: boolean; error?: { code: string; message: string } }
+/** After a switch, from the agent then running: B confirmed (`ok`) or A back (`reason`). */
+export interface UpgradeOutcome { type: 'upgrade-outcome'; ok: boolean; from: string; to: string; version: string; reason?: string; by?: string }
+export type UpgradeAgentMessage = UpgradeCredit | UpgradeResult | UpgradeOutcome;
+
+const SHORT = /^[A-Za-z0-9._+-]{1,64}$/;
+function shortOf(o: Obj, k: string): string {
+  const v = str(o, k, 64);
+  if (!SHORT.test(v)) throw new HwError('BAD_MESSAGE', `field "${k}" must be a version (letters, digits, . _ + -)`);
+  return v;
+}
+
+function parseUpgradeManagerMessage(o: Obj): UpgradeManagerMessage {
+  const id = int(o, 'id', 1, REQ_ID_MAX);
+  if (o.type === 'upgrade') return { type: 'upgrade', id, size: int(o, 'size', 1), sig: obj(o, 'sig'), ...(o.by !== undefined ? { by: str(o, 'by', 128) } : {}) };
+  if (o.type === 'upgrade-end') return { type: 'upgrade-end', id, bytes: int(o, 'bytes') };
+  return { type: 'upgrade-cancel', id };
+}
+
+function parseUpgradeAgentMessage(o: Obj): UpgradeAgentMessage {
+  if (o.type === 'upgrade-credit') return { type: 'upgrade-credit', id: int(o, 'id', 1, REQ_ID_MAX), bytes: int(o, 'bytes', 1) };
+  if (o.type === 'upgrade-result') {
+    const id = int(o, 'id', 1, REQ_ID_MAX);
+    if (bool(o, 'ok')) return { type: 'upgrade-result', id, ok: true };
+    const e = obj(o, 'error');
+    return { type: 'upgrade-result', id, ok: false, error: { code: str(e, 'code', 64), message: str(e, 'message', 4096) } };
+  }
+  return {
+    type: 'upgrade-outcome', ok: bool(o, 'ok'), from: shortOf(o, 'from'), to: shortOf(o, 'to'), version: shortOf(o, 'version'),
+    ...(o.reason !== undefined ? { reason: str(o, 'reason', 1024) } : {}), ...(o.by !== undefined ? { by: str(o, 'by', 128) } : {}),
   };
 }

@@ -1,0 +1,79 @@
+// `manager upgrade <agent|glob|label=value|--label|--all> --to <executable>`: starts a rollout on the
+// running manager (which checks the signature and each host's platform), then prints each host's
+// steps as they change until the rollout ends; `manager upgrade status` shows the last one.
+
+import type { CAC } from 'cac';
+import { resolve } from 'node:path';
+import { upgradeRequest } from '../api/validate.ts';
+import { HwError } from '../errors.ts';
+import { readSignature } from '../security/upgrade-sign.ts';
+import { inert } from '../util/inert.ts';
+import type { HttpClient } from './client.ts';
+import type { Io } from './io.ts';
+import { last } from './run.ts';
+
+type ClientOf = (opts: { api?: unknown; dataDir: string; timeout?: unknown }) => HttpClient;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** How often the CLI asks for the rollout's progress while it runs. */
+const FOLLOW_EVERY_MS = 1000;
+
+function hostLine(h: Json): string {
+  return `${inert(h.agent)}: ${h.step}${h.error ? `  ${inert(h.error.code)}: ${inert(h.error.message)}` : ''}`;
+}
+
+function summary(s: Json): string {
+  const by = (step: string) => s.hosts.filter((h: Json) => h.step === step).length;
+  return `upgrade to ${inert(s.version)} (${inert(s.platform)}-${inert(s.arch)}) by ${inert(s.by)}: ${s.state}; ${s.hosts.length} hosts: ${by('done')} done, ${by('skipped')} already on it, ${by('failed')} failed, ${by('waiting')} not started`;
+}
+
+export async function upgradeStatusCmd(c: HttpClient, o: { json?: boolean }, io: Io): Promise<void> {
+  const s = await c.request('GET', '/api/upgrade');
+  if (o.json) return io.out(JSON.stringify(s));
+  if (!s) return io.out('no rollout yet');
+  for (const h of s.hosts) io.out(hostLine(h));
+  io.out(summary(s));
+}
+
+export async function upgradeCmd(c: HttpClient, ref: string | undefined, o: Record<string, unknown>, io: Io): Promise<void> {
+  if (o.to === undefined || o.to === true) throw new HwError('BAD_ARGS', 'upgrade needs --to <agent-executable> (signed: <executable>.sig beside it)');
+  const to = resolve(String(last(o.to)));
+  readSignature(to); // said here, before anything is asked of the manager
+  const body = {
+    ...(ref !== undefined ? { selector: ref } : {}), ...(o.label !== undefined ? { label: String(last(o.label)) } : {}), ...(o.all ? { all: true } : {}),
+    to, ...(o.batch !== undefined ? { batch: String(last(o.batch)) } : {}), ...(o.maxFailures !== undefined ? { maxFailures: Number(last(o.maxFailures)) } : {}),
+  };
+  upgradeRequest(body); // the manager's own validator: a mistake is said before anything is sent
+  let s = await c.request('POST', '/api/upgrade', body as unknown as Json);
+  const seen = new Map<string, string>();
+  const show = (st: Json) => {
+    for (const h of st.hosts) {
+      const key = `${h.step}${h.error?.code ?? ''}`;
+      if (seen.get(h.agentId) === key) continue;
+      seen.set(h.agentId, key);
+      io.out(o.json ? JSON.stringify(h) : hostLine(h));
+    }
+  };
+  show(s);
+  while (s.state === 'running') {
+    await new Promise((r) => setTimeout(r, FOLLOW_EVERY_MS));
+    s = await c.request('GET', '/api/upgrade');
+    show(s);
+  }
+  io.out(o.json ? JSON.stringify({ summary: { state: s.state, version: s.version, hosts: s.hosts.length, failed: s.hosts.filter((h: Json) => h.step === 'failed').length } }) : summary(s));
+  if (s.hosts.some((h: Json) => h.step === 'failed') || s.state !== 'done') throw new HwError('SOME_FAILED', `the rollout ${s.state === 'done' ? 'ended with failures' : s.state}: see \`manager upgrade status\``);
+}
+
+export function registerUpgradeCommand(cli: CAC, client: ClientOf, io: () => Io): void {
+  cli.command('upgrade [agent]', 'Upgrade agents to a signed executable, in batches, each host rolled back by itself if the new one does not come back; `upgrade status`: the last rollout')
+    .option('--to <executable>', 'The agent executable (on this host; signed with `manager upgrade-key sign`: <executable>.sig beside it)')
+    .option('--label <name=value>', 'Every agent with this label (instead of <agent>)')
+    .option('--all', 'Every agent (instead of <agent>)')
+    .option('--batch <n|n%>', 'Hosts upgraded at once: a count or a percentage (default 10%)')
+    .option('--max-failures <n>', 'Failures in one batch that stop the rollout (default 1)')
+    .option('--json', 'JSON output: one line per host step, then a summary')
+    .example('manager upgrade --all --to ./hostwatch-agent-linux-x64 --batch 5')
+    .example('manager upgrade status')
+    .action((ref, o) => (ref === 'status' ? upgradeStatusCmd(client(o), o, io()) : upgradeCmd(client(o), ref === undefined ? undefined : String(ref), o, io())));
+}
