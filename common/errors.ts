@@ -64,6 +64,8 @@ export type ErrorCode =
   | 'SOME_FAILED'
   | 'NO_CONFIG'
   | 'REJECTED'
+  // install (issue 21)
+  | 'DIST_MISSING' | 'ENROLL_TOKEN_EXPIRED' | 'ENROLL_TOKEN_USED' | 'TOKEN_NOT_FOUND' | 'WEB_DISABLED' | 'NOT_ROOT' | 'INSTALL_FAILED' | 'NOT_CONNECTED'
   | 'INTERNAL';
 
 export class HwError extends Error {
