@@ -48,7 +48,7 @@ export function registerInstallCommands(cli: CAC, client: ClientOf, io: () => Io
     .option('--os <linux|windows>', 'The new host\'s system (default linux)')
     .option('--arch <x64|arm64>', 'Its architecture (default x64)')
     .option('--label <name=value>', 'A label for the new agent (repeatable)')
-    .option('--ttl <duration>', 'How long the token can enroll (default 24h; 1m to 30d)')
+    .option('--ttl <duration>', 'How long the token can enroll (default 24h; 1s to 30d)')
     .option('--manager-address <host>', 'The name or address the new host reaches this manager by (default: the --web and --host address, else this host\'s first IPv4)')
     .option('--list', 'List the install tokens: unused, used (by which agent), expired')
     .option('--revoke <id>', 'Revoke an install token: its command no longer enrolls')

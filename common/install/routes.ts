@@ -49,7 +49,7 @@ export function installRequest(b: Record<string, unknown>): InstallRequest {
     if (problem) throw new HwError('BAD_ARGS', `label "${String(l).slice(0, 60)}": ${problem}`);
   }
   const ttlMs = b.ttl === undefined ? DEFAULT_INSTALL_TTL_MS : durationMs(b.ttl, 'ttl');
-  if (ttlMs < 60_000 || ttlMs > MAX_INSTALL_TTL_MS) throw new HwError('BAD_ARGS', 'ttl: from 1m to 30d');
+  if (ttlMs < 1000 || ttlMs > MAX_INSTALL_TTL_MS) throw new HwError('BAD_ARGS', 'ttl: from 1s to 30d');
   const address = b.address;
   if (address !== undefined && (typeof address !== 'string' || !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(address))) throw new HwError('BAD_ARGS', 'address: a host name or IP address');
   return { os: os as InstallOs, arch: arch as InstallArch, labels: labels as string[], ttlMs, ...(address ? { address } : {}) };
@@ -99,7 +99,7 @@ export function installRoutes(m: Manager, site: InstallSite): Route<unknown>[] {
   return [
     route({
       method: 'POST', path: '/api/install-command', access: 'admin', surface: 'api', summary: 'a new host\'s install command, with a fresh one-use enrollment token (`manager install-command`)',
-      doc: { body: { os: 'linux (default) or windows', arch: 'x64 (default) or arm64', labels: 'a list of name=value', ttl: 'how long the token lasts (default 24h, 1m to 30d)', address: 'the name or address the new host reaches the manager by' } },
+      doc: { body: { os: 'linux (default) or windows', arch: 'x64 (default) or arm64', labels: 'a list of name=value', ttl: 'how long the token lasts (default 24h, 1s to 30d)', address: 'the name or address the new host reaches the manager by' } },
       input: async (i) => installRequest(await i.body()),
       handle: ({ input, caller }) => makeInstallCommand(m, site, input, caller.who),
     }),
