@@ -230,7 +230,7 @@ export interface InstallCommandAnswer {
   thumbprint: string;
   tokenId: string;
   expiresAt: string;
-  /** who must run it: root, or an elevated PowerShell */
+  /** how to run it: as root, or in an elevated PowerShell */
   runAs: string;
 }
 

@@ -38,7 +38,7 @@ export async function installCommandCmd(c: HttpClient, o: Record<string, unknown
   const address = str(last(o.managerAddress), '--manager-address');
   const a = await c.installCommand({ ...(os ? { os } : {}), ...(arch ? { arch } : {}), labels, ...(ttl ? { ttl } : {}), ...(address ? { address } : {}) });
   if (o.json) return io.out(JSON.stringify(a, null, 2));
-  io.err(`# Run on the new ${a.os} ${a.arch} host as ${a.runAs}. One use; expires ${a.expiresAt} (token ${a.tokenId}: manager install-command --revoke ${a.tokenId}).`);
+  io.err(`# Run on the new ${a.os} ${a.arch} host ${a.runAs}. One use; expires ${a.expiresAt} (token ${a.tokenId}: manager install-command --revoke ${a.tokenId}).`);
   io.err(`# It downloads ${a.url} (key pinned: ${a.pin}; sha256 ${a.sha256}) and runs \`agent install\`.`);
   io.out(a.command);
 }

@@ -84,7 +84,7 @@ export async function makeInstallCommand(m: Manager, site: InstallSite, r: Insta
   m.state.record({ at: m.now(), event: 'install-token', id: entry.id, os: r.os, arch: r.arch, labels: r.labels, expiresAt: entry.expiresAt, by });
   return {
     command, os: r.os, arch: r.arch, url, sha256, pin, thumbprint: thumb, tokenId: entry.id, expiresAt: new Date(entry.expiresAt).toISOString(),
-    runAs: r.os === 'windows' ? 'an elevated PowerShell (Run as Administrator)' : 'root (sudo -i, then paste)',
+    runAs: r.os === 'windows' ? 'in PowerShell opened with Run as Administrator' : 'as root (sudo -i, then paste it)',
   };
 }
 
