@@ -124,9 +124,10 @@ export function tidyHelp(program: string, extra: HelpSection[] = []): (sections:
     for (const s of sections) {
       if (s.title === 'Commands') {
         if (onlyNameless) continue;
-        const rows = s.body.split('\n');
-        const width = Math.max(...rows.map((r) => r.slice(2).search(/ {2}\S/)));
-        out.push({ ...s, body: rows.map((r) => (/^ {3}/.test(r) ? `  ${'(no command)'.padEnd(width)}${r.slice(2 + width)}` : r)).join('\n') });
+        // Names and descriptions re-aligned: "(no command)" may be longer than every name.
+        const rows = s.body.split('\n').map((r) => (/^ {3}/.test(r) ? ['(no command)', r.trim()] : [r.slice(2, 2 + r.slice(2).search(/ {2}\S/)), r.slice(2 + r.slice(2).search(/ {2}\S/)).trim()]));
+        const width = Math.max(...rows.map(([name]) => name!.length));
+        out.push({ ...s, body: rows.map(([name, text]) => `  ${name!.padEnd(width)}  ${text}`).join('\n') });
       } else if (s.title?.startsWith('For more info')) {
         if (!onlyNameless) out.push({ title: 'Help on one command', body: `  $ ${program} <command> --help` });
       } else if (s.title === 'Options') {
