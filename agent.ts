@@ -87,7 +87,7 @@ cli.command('install', 'Install this executable as a service (systemd; on Window
   .option('--manager-fingerprint <sha256>', 'Accept only a manager with this certificate fingerprint')
   .option('--enroll-token-file <path>', 'An enroll token (e.g. from `manager install-command`): copied into the state folder, mode 0600')
   .option('--label <name=value>', 'A label for this host (repeatable)')
-  .option('--wait <duration>', 'How long to wait for the manager\'s welcome (0: do not wait)', { default: '60s' })
+  .option('--wait <duration>', 'How long to wait for the manager\'s welcome: seconds, or a duration like 2m; 0 does not wait (default 60s; with --root, 0)')
   .option('--root <dir>', 'Install under this folder instead of / (tests: no systemctl, no wait)')
   .example('sudo agent install --manager 10.0.0.5 --manager-fingerprint <sha256> --enroll-token-file ./token')
   .action(async (o) => {
@@ -103,7 +103,7 @@ cli.command('install', 'Install this executable as a service (systemd; on Window
       ...(o.managerFingerprint ? { managerFingerprint: normalizeFingerprint(String(last(o.managerFingerprint))).replace(/:/g, '') } : {}),
       ...(last(o.enrollTokenFile) !== undefined ? { enrollTokenFile: String(last(o.enrollTokenFile)) } : {}),
       ...(last(o.root) !== undefined ? { root: String(last(o.root)) } : {}),
-      ...(last(o.root) === undefined || o.wait !== '60s' ? { waitMs: durationFlag(last(o.wait), '--wait', 0, 3_600_000) } : {}),
+      ...(last(o.wait) !== undefined ? { waitMs: durationFlag(last(o.wait), '--wait', 0, 3_600_000) } : {}),
       out,
     });
     out('installed');

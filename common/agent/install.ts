@@ -9,7 +9,7 @@ import { basename, dirname, join, win32 } from 'node:path';
 import { HwError } from '../errors.ts';
 import { writeDurable } from '../fs/durable.ts';
 import { runProgram, type Runner } from '../util/runner.ts';
-import { readConnectedMarker } from './connected-marker.ts';
+import { readConnectedMarker, type ConnectedMarker } from './connected-marker.ts';
 import { resolveEnrollToken } from './enroll-token.ts';
 import { systemdUnit, UNIT_NAME } from './install-unit.ts';
 
@@ -160,13 +160,15 @@ export async function install(o: InstallOptions): Promise<Layout> {
         ? 'see the task in Task Scheduler, or run the agent by hand to read its log'
         : `journalctl -u ${UNIT_NAME} says why (an expired or used token: ENROLL_TOKEN_EXPIRED, ENROLL_TOKEN_USED)`}`);
     }
-    o.out(`  connected to manager ${m.manager}`);
+    o.out(m.status === 'pending'
+      ? `  connected to manager ${m.manager}, pending: on the manager run \`manager accept <this host>\` (no enroll token, or one that was revoked)`
+      : `  connected to manager ${m.manager}`);
   }
   return l;
 }
 
 /** Polls <state>/connected for a welcome after `since`. */
-async function waitConnected(state: string, since: number, waitMs: number, now: () => number): Promise<{ manager: string } | undefined> {
+async function waitConnected(state: string, since: number, waitMs: number, now: () => number): Promise<ConnectedMarker | undefined> {
   const deadline = now() + waitMs;
   for (;;) {
     const m = readConnectedMarker(state);

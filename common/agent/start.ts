@@ -57,7 +57,7 @@ export async function startAgent(cfg: StartConfig, deps?: AgentDeps): Promise<Ag
   if (tls.created) cfg.log?.(`created this agent's key and certificate, fingerprint ${tls.fingerprint}`);
   const agent = new Agent({ ...cfg, id, name, tls }, deps ?? realDeps(cfg));
   // For `agent install`, which waits for it (connected-marker.ts).
-  agent.on('connected', (target: { host: string; port: number }) => writeConnectedMarker(cfg.stateDir, `${target.host}:${target.port}`));
+  agent.on('connected', (target: { host: string; port: number }) => writeConnectedMarker(cfg.stateDir, `${target.host}:${target.port}`, agent.isAccepted));
   agent.start();
   return agent;
 }

@@ -156,7 +156,7 @@ test('the install waits for the welcome: <state-dir>/connected written after it 
   let t = 1000;
   const runner: Runner = async (file, args, o) => {
     // The service "starts" and is welcomed: what the agent's connected-marker.ts writes.
-    if (args[0] === 'enable') writeFileSync(join(root, 'var/lib/hostwatch-agent/connected'), JSON.stringify({ at: t + 1, manager: '10.0.0.5:5005' }));
+    if (args[0] === 'enable') writeFileSync(join(root, 'var/lib/hostwatch-agent/connected'), JSON.stringify({ at: t + 1, manager: '10.0.0.5:5005', status: 'accepted' }));
     return r.runner(file, args, o);
   };
   lines.length = 0;

@@ -170,6 +170,27 @@ test('the printed token enrolls one agent at once (connected marker written); a 
   assert.not.match(again.output(), 'ENROLL_TOKEN');
 }));
 
+test('agent install (under --root) waits for the agent the unit starts: run from the unit\'s own ExecStart, accepted with the token', timed(60_000, async () => {
+  if (setupError) throw setupError;
+  const a = await cliJson(mgr.dataDir, ['install-command', '--label', 'role=unit']);
+  const root = tempDir('hw-root-');
+  const tok = join(tempDir('hw-tok-'), 'token');
+  writeFileSync(tok, tokenOf(a.command), { mode: 0o600 });
+  const fp = JSON.parse(readFileSync(join(mgr.dataDir, 'manager.json'), 'utf8')).fingerprint.replace(/:/g, '');
+  const installer = run(AGENT_JS, ['install', '--manager', `127.0.0.1:${mgr.tcpPort}`, '--udp-port', String(mgr.udpPort), '--manager-fingerprint', fp, '--label', 'role=unit', '--enroll-token-file', tok, '--root', root, '--wait', '40s']);
+  const unitPath = join(root, 'etc/systemd/system/hostwatch-agent.service');
+  const unit = await waitFor(() => (existsSync(unitPath) ? readFileSync(unitPath, 'utf8') : null), 20_000, 'the unit written');
+  // What systemd would start, with the paths moved under the root and the program run by node.
+  const words = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(' ').map((w) => w.replace('/var/lib/hostwatch-agent', join(root, 'var/lib/hostwatch-agent')));
+  assert.is(words[0], '/usr/local/bin/hostwatch-agent');
+  const service = run(AGENT_JS, [...words.slice(1), '--interval', '1', '--name', 'from-unit']);
+  assert.is(await installer.exited, 0, installer.output());
+  assert.match(installer.output(), `connected to manager 127.0.0.1:${mgr.tcpPort}\n`);
+  const rec = await waitOnline(mgr.dataDir, 'from-unit', 30_000, service);
+  assert.is(rec.trust, 'accepted');
+  assert.is(rec.labels.role, 'unit');
+}));
+
 test('an expired token is refused at hello with ENROLL_TOKEN_EXPIRED; a revoked one enrolls nothing', timed(60_000, async () => {
   if (setupError) throw setupError;
   const a = await cliJson(mgr.dataDir, ['install-command', '--ttl', '1s']);
