@@ -5,6 +5,7 @@
 
 import type { Agent, Alert, History, InstallCommandAnswer, InstallTokenRow, JobRequest, JobResult, JobSummary, Selection, Silence } from '../api/types.ts';
 import { silenceRequest } from '../api/validate.ts';
+import { installRequest } from '../install/routes.ts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { HwError, type ErrorCode } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
@@ -384,6 +385,8 @@ export class HttpClient implements Client {
 
   /** A new host's install command (common/install/routes.ts checks the fields). */
   installCommand(r: { os?: string; arch?: string; labels?: string[]; ttl?: string; address?: string }): Promise<InstallCommandAnswer> {
+    // The manager's own validator first: a bad --os or --ttl is said before anything is sent.
+    installRequest(r);
     return this.json('POST', '/api/install-command', r);
   }
 
