@@ -3,7 +3,7 @@
 // with its sha256; served on the dashboard's listener at /dist/<name> and /dist/<name>.sha256.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync, type Stats } from 'node:fs';
+import { createReadStream, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { HwError } from '../errors.ts';
@@ -49,6 +49,15 @@ export class AgentDist {
     }
     if (!stat.isFile()) throw new HwError('DIST_MISSING', `${path} is not a file`);
     return { path, stat };
+  }
+
+  /** The agent executables the folder holds now (none when it cannot be read). */
+  present(): string[] {
+    try {
+      return readdirSync(this.dir).filter((n) => NAME.test(n) && n.startsWith('agent-linux-') !== n.endsWith('.exe')).sort();
+    } catch {
+      return [];
+    }
   }
 
   /** Its sha256, hex; read again only when the file's size or time changed. */

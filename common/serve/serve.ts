@@ -214,7 +214,10 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   if (notifier) notifier.dashboardUrl = dashboard.baseUrl;
   if (isLoopback(cfg.api.host)) out(`  dashboard          ${dashboard.baseUrl}`);
   if (web) out(`  dashboard          https://${formatHostPort({ host: cfg.web!.listen.host, port: web.port })}/  (HTTPS${cfg.web!.certFile ? '' : `, the manager's certificate ${tls.fingerprint}`})`);
-  if (web) out(`  agent downloads    ${install.dist.dir} at /dist/ on the dashboard (\`manager install-command\` prints a host's install line)`);
+  if (web) {
+    const present = install.dist.present();
+    out(`  agent downloads    ${present.length ? `${present.join(', ')} from ${install.dist.dir}, at /dist/ on the dashboard (\`manager install-command\`)` : `none in ${install.dist.dir} (npm run build, or --agent-dist <dir>)`}`);
+  }
   if (cfg.console && dashboard.baseUrl) out(`  sign in once       ${dashboard.loginLink().url}  (valid 10 minutes, once)`);
   if (!dashboard.users.list().length) out('  dashboard users    none yet: `manager user add <name> --role admin` (or `manager login-link`)');
   if (metrics && cfg.metrics) {

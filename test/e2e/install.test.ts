@@ -37,6 +37,7 @@ while [ $# -gt 0 ]; do [ "$1" = --enroll-token-file ] && cp "$2" ${out}/token; s
     writeFileSync(join(dist, 'agent-win-x64.exe'), Buffer.alloc(300_000, 7));
     mgr = await startManager(['--web', '127.0.0.1:0', '--agent-dist', dist]);
     webPort = Number((await waitFor(() => /dashboard\s+https:\/\/127\.0\.0\.1:(\d+)\//.exec(mgr.output()), 10_000, 'the HTTPS dashboard line'))[1]);
+    await waitFor(() => mgr.output().includes(`agent downloads    agent-linux-x64, agent-win-x64.exe from ${dist}`), 5000, 'the downloads line');
     noWeb = await startManager([]);
   } catch (err) {
     setupError = err;

@@ -25,6 +25,8 @@ test('only agent-<os>-<arch> names are served; a missing one is DIST_MISSING', (
   const d = new AgentDist(tempDir('hw-dist-'));
   for (const bad of ['manager-linux-x64', 'agent-win-x64', 'agent-linux-x64.exe', '../agent-linux-x64', 'agent-linux-x64/..']) assert.is(codeOf(() => d.file(bad)), 'NOT_FOUND', bad);
   assert.is(codeOf(() => d.file('agent-linux-x64')), 'DIST_MISSING');
+  for (const n of ['agent-linux-x64', 'agent-win-x64.exe', 'agent-win-x64', 'manager-linux-x64', 'notes.txt']) writeFileSync(join(d.dir, n), '');
+  assert.equal(d.present(), ['agent-linux-x64', 'agent-win-x64.exe']);
 });
 
 test('sha256: computed once, again when the file changes', async () => {
