@@ -128,6 +128,9 @@ export async function install(o: InstallOptions): Promise<Layout> {
   o.out(`  copied ${source} to ${exec}`);
   const state = under(o.root, l.stateDir);
   mkdirSync(state, { recursive: true, mode: 0o700 });
+  // %ProgramData% lets every user read what is made in it: the state folder (key, token) is
+  // narrowed to SYSTEM and Administrators, as 0700 does on Linux.
+  if (platform === 'win32' && runner) await run(runner, 'icacls', [l.stateDir, '/inheritance:r', '/grant:r', '*S-1-5-18:(OI)(CI)F', '/grant:r', '*S-1-5-32-544:(OI)(CI)F'], o.out);
   if (token && tokenFile) {
     writeDurable(under(o.root, tokenFile), token + '\n', { mode: 0o600 });
     o.out(`  wrote the enroll token to ${under(o.root, tokenFile)} (mode 0600)`);

@@ -122,7 +122,7 @@ test('from a checkout (node itself) the real install refuses: the service would 
   assert.is(await codeOfAsync(install({ manager: 'm', execPath: '/usr/bin/node', isAdmin: yes, runner: recorder().runner, out })), 'INSTALL_FAILED');
 });
 
-test('Windows: Program Files, a task at startup as SYSTEM (exact schtasks lines), undone by uninstall', async () => {
+test('Windows: Program Files, the state folder for SYSTEM and Administrators only, a task at startup as SYSTEM (exact command lines), undone by uninstall', async () => {
   const root = tempDir('hw-root-');
   const r = recorder();
   const env = { ProgramFiles: 'C:\\Program Files', ProgramData: 'C:\\ProgramData' };
@@ -133,6 +133,7 @@ test('Windows: Program Files, a task at startup as SYSTEM (exact schtasks lines)
     `"C:\\Program Files\\hostwatch\\agent.exe" --manager 10.0.0.5 --state-dir C:\\ProgramData\\hostwatch-agent --manager-fingerprint ${'CD'.repeat(32)} --enroll-token-file C:\\ProgramData\\hostwatch-agent\\enroll-token --label role=web --label "site=a&b 100%%"`);
   assert.equal(r.calls, [
     ['schtasks', '/End', '/TN', 'hostwatch-agent'],
+    ['icacls', 'C:\\ProgramData\\hostwatch-agent', '/inheritance:r', '/grant:r', '*S-1-5-18:(OI)(CI)F', '/grant:r', '*S-1-5-32-544:(OI)(CI)F'],
     ['schtasks', '/Create', '/F', '/TN', 'hostwatch-agent', '/SC', 'ONSTART', '/RU', 'SYSTEM', '/RL', 'HIGHEST', '/TR', '"C:\\Program Files\\hostwatch\\agent-service.cmd"'],
     ['schtasks', '/Run', '/TN', 'hostwatch-agent'],
   ]);
