@@ -125,9 +125,13 @@ export function tidyHelp(program: string, extra: HelpSection[] = []): (sections:
       if (s.title === 'Commands') {
         if (onlyNameless) continue;
         // Names and descriptions re-aligned: "(no command)" may be longer than every name.
-        const rows = s.body.split('\n').map((r) => (/^ {3}/.test(r) ? ['(no command)', r.trim()] : [r.slice(2, 2 + r.slice(2).search(/ {2}\S/)), r.slice(2 + r.slice(2).search(/ {2}\S/)).trim()]));
-        const width = Math.max(...rows.map(([name]) => name!.length));
-        out.push({ ...s, body: rows.map(([name, text]) => `  ${name!.padEnd(width)}  ${text}`).join('\n') });
+        const rows = s.body.split('\n').map((r) => {
+          if (/^ {3}/.test(r)) return { name: '(no command)', text: r.trim() };
+          const gap = 2 + r.slice(2).search(/ {2}\S/);
+          return { name: r.slice(2, gap), text: r.slice(gap).trim() };
+        });
+        const width = Math.max(...rows.map((x) => x.name.length));
+        out.push({ ...s, body: rows.map((x) => `  ${x.name.padEnd(width)}  ${x.text}`).join('\n') });
       } else if (s.title?.startsWith('For more info')) {
         if (!onlyNameless) out.push({ title: 'Help on one command', body: `  $ ${program} <command> --help` });
       } else if (s.title === 'Options') {
