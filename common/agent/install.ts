@@ -4,7 +4,7 @@
 // (connected-marker.ts). `root` installs under a folder (tests): no service manager is called then
 // unless a runner is given, and nothing is waited for.
 
-import { chmodSync, copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, win32 } from 'node:path';
 import { HwError } from '../errors.ts';
 import { writeDurable } from '../fs/durable.ts';
@@ -147,12 +147,15 @@ export async function install(o: InstallOptions): Promise<Layout> {
     } else o.out(`  (under --root: would run schtasks ${create.join(' ')})`);
   } else {
     const unit = under(o.root, l.unit!);
+    const again = existsSync(unit);
     mkdirSync(dirname(unit), { recursive: true });
     writeDurable(unit, systemdUnit(l.exec, args, l.stateDir), { mode: 0o644 });
     o.out(`  wrote ${unit}`);
     if (runner) {
       await run(runner, 'systemctl', ['daemon-reload'], o.out);
       await run(runner, 'systemctl', ['enable', '--now', UNIT_NAME], o.out);
+      // Installed before: --now leaves the old process running, on the old executable and unit.
+      if (again) await run(runner, 'systemctl', ['restart', UNIT_NAME], o.out);
     } else o.out('  (under --root: systemctl not called)');
   }
   const waitMs = o.waitMs ?? (o.root ? 0 : DEFAULT_WAIT_MS);

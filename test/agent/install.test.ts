@@ -53,6 +53,19 @@ test('install under --root: the copy, the token (0600), the unit; systemctl enab
   assert.equal(r.calls, [['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', 'hostwatch-agent.service']]);
 }));
 
+test('installed again: restarted on the new executable; a failing systemctl is INSTALL_FAILED with its message', async () => {
+  const root = tempDir('hw-root-');
+  await install({ manager: 'm', root, execPath: fakeExec(), isAdmin: yes, out });
+  const r = recorder();
+  await install({ manager: 'm2', root, execPath: fakeExec(), runner: r.runner, isAdmin: yes, waitMs: 0, out });
+  assert.equal(r.calls.slice(1), [['systemctl', 'enable', '--now', 'hostwatch-agent.service'], ['systemctl', 'restart', 'hostwatch-agent.service']]);
+  const failing: Runner = async (_f, args) => (args[0] === 'enable' ? { stdout: '', stderr: 'Failed to enable unit: Access denied', code: 1 } : { stdout: '', stderr: '', code: 0 });
+  let err: unknown;
+  await install({ manager: 'm', root: tempDir('hw-root-'), execPath: fakeExec(), runner: failing, isAdmin: yes, out }).catch((e: unknown) => (err = e));
+  assert.is((err as { code?: string }).code, 'INSTALL_FAILED');
+  assert.match(String((err as Error).message), 'systemctl enable --now hostwatch-agent.service failed (exit 1): Failed to enable unit: Access denied');
+});
+
 test('the unit keeps every directive of scripts/hostwatch-agent.service (hardening included)', async () => {
   const root = tempDir('hw-root-');
   await install({ manager: 'm', root, execPath: fakeExec(), isAdmin: yes, out });
