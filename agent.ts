@@ -13,6 +13,7 @@ import { normalizeFingerprint } from './common/security/tls-identity.ts';
 import { inertText } from './common/util/inert.ts';
 import { readUpgradeKeyFlag } from './common/agent/upgrade-key-pin.ts';
 import { switchOnUpgrade } from './common/agent/upgrade-run.ts';
+import { install, uninstall } from './common/agent/install.ts';
 
 const DEFAULT_STATE_DIR = './agent-state';
 /** The CPU rule the agent runs until its manager sends rules. */
@@ -88,6 +89,44 @@ cli.command('', 'Report this host to a manager and answer its commands')
     switchOnUpgrade(agent, { stateDir: String(last(opts.stateDir)), probationMs: durationFlag(last(opts.upgradeProbation), '--upgrade-probation', 1000, 3_600_000), log });
     process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${intervalS} s\n`);
     exitOnSignal('finishing what is being written', () => agent.stop());
+  });
+
+cli.command('install', 'Install this executable as a service (systemd; on Windows a task at startup as SYSTEM), start it and wait until it is connected (as root/Administrator)')
+  .option('--manager <host[:port],...>', 'Manager address(es) the service reports to (required)')
+  .option('--udp-port <port>', 'Manager\'s UDP port for alerts (default: the agent\'s)')
+  .option('--manager-fingerprint <sha256>', 'Accept only a manager with this certificate fingerprint')
+  .option('--enroll-token-file <path>', 'An enroll token (e.g. from `manager install-command`): copied into the state folder, mode 0600')
+  .option('--label <name=value>', 'A label for this host (repeatable)')
+  .option('--wait <duration>', 'How long to wait for the manager\'s welcome: seconds, or a duration like 2m; 0 does not wait (default 60s; with --root, 0)')
+  .option('--root <dir>', 'Install under this folder instead of / (tests: no systemctl, no wait)')
+  .example('sudo agent install --manager 10.0.0.5 --manager-fingerprint <sha256> --enroll-token-file ./token')
+  .action(async (o) => {
+    if (o.manager === undefined || o.manager === true) throw new HwError('BAD_FLAG', '--manager <host> is required, e.g. agent install --manager 10.0.0.5');
+    const manager = String(last(o.manager));
+    parseHostList(manager, DEFAULT_TCP_PORT, '--manager');
+    if (o.label !== undefined) parseLabelFlags([o.label].flat().map(String));
+    const out = (line: string) => process.stdout.write(inertText(line) + '\n');
+    out('installing the hostwatch agent:');
+    await install({
+      manager, labels: o.label === undefined ? [] : [o.label].flat().map(String),
+      ...(last(o.udpPort) !== undefined ? { udpPort: parsePort(last(o.udpPort), '--udp-port', false) } : {}),
+      ...(o.managerFingerprint ? { managerFingerprint: normalizeFingerprint(String(last(o.managerFingerprint))).replace(/:/g, '') } : {}),
+      ...(last(o.enrollTokenFile) !== undefined ? { enrollTokenFile: String(last(o.enrollTokenFile)) } : {}),
+      ...(last(o.root) !== undefined ? { root: String(last(o.root)) } : {}),
+      ...(last(o.wait) !== undefined ? { waitMs: durationFlag(last(o.wait), '--wait', 0, 3_600_000) } : {}),
+      out,
+    });
+    out('installed');
+  });
+
+cli.command('uninstall', 'Stop and remove the service and the installed executable (keeps the state folder unless --purge)')
+  .option('--purge', 'Remove the state folder too (the agent\'s id and key: it would enroll as a new agent)')
+  .option('--root <dir>', 'Uninstall from under this folder (tests)')
+  .action(async (o) => {
+    const out = (line: string) => process.stdout.write(inertText(line) + '\n');
+    out('uninstalling the hostwatch agent:');
+    await uninstall({ purge: !!o.purge, ...(last(o.root) !== undefined ? { root: String(last(o.root)) } : {}), out });
+    out('uninstalled');
   });
 
 cli.help(tidyHelp('agent'));

@@ -12,6 +12,7 @@ import { DEFAULT_METRICS_PORT, DEFAULT_WEB_PORT, runServe, serveSettings, type S
 import { registerUserCommands } from './common/cli/users.ts';
 import { registerUpgradeKeyCommands } from './common/cli/upgrade-key.ts';
 import { registerUpgradeCommand } from './common/cli/upgrade.ts';
+import { registerInstallCommands } from './common/cli/install.ts';
 import { checkConfig, flagView, loadEffective, type ConfigSpec } from './common/config/effective.ts';
 import { formatProblems } from './common/config/file.ts';
 import { configKeys, flagDefaults } from './common/config/keys.ts';
@@ -53,6 +54,7 @@ const serveCmd = cli.command('', 'Serve: listen for agents (TCP) and alerts (UDP
   .option('--web <host:port>', `Serve the dashboard over HTTPS on this address too, for other hosts (port ${DEFAULT_WEB_PORT} if not given; off by default: the API listener serves it on loopback only)`)
   .option('--web-cert <file>', 'PEM certificate for --web (default: the manager\'s own, self-signed)')
   .option('--web-key <file>', 'PEM private key for --web-cert (needed with it)')
+  .option('--agent-dist <dir>', 'Agent executables (agent-linux-x64, agent-win-x64.exe...) served on --web at /dist/ for `manager install-command` (default: the folder of this executable; from a checkout, its dist/)')
   .example('manager --allow 10.0.0.0/24')
   .example('manager --port 6000 --udp-port 6001 --data-dir /var/lib/hostwatch-manager')
   .example('manager --config /etc/hostwatch/manager.yaml')
@@ -118,6 +120,7 @@ registerClientCommands(cli, client, io);
 registerUserCommands(cli, apiOf);
 registerUpgradeKeyCommands(cli);
 registerUpgradeCommand(cli, client, io);
+registerInstallCommands(cli, client, io);
 
 cli.help(tidyHelp('manager', [
   { title: 'Agents', body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; id:<id> or name:<name>

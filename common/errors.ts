@@ -72,6 +72,8 @@ export type ErrorCode =
   | 'CONTAINER_NOT_FOUND'
   | 'CONTAINER_RESTART_DISABLED'
   | 'AGENT_TOO_OLD'
+  // install (issue 21)
+  | 'DIST_MISSING' | 'ENROLL_TOKEN_EXPIRED' | 'ENROLL_TOKEN_USED' | 'TOKEN_NOT_FOUND' | 'WEB_DISABLED' | 'NOT_ROOT' | 'INSTALL_FAILED' | 'NOT_CONNECTED'
   | 'INTERNAL'
   // upgrades (common/security/upgrade-sign.ts, common/agent/upgrade-*.ts)
   | 'UPGRADE_NOT_ALLOWED'

@@ -8,7 +8,7 @@ import { controlRoutes } from '../common/serve/control.ts';
 export function apiReference(): string {
   // The table is built without a running manager: its handlers close over what they are given and
   // run nothing until called.
-  const routes = controlRoutes({ manager: undefined as never, config: undefined as never, token: '', dashboard: {} as never });
+  const routes = controlRoutes({ manager: undefined as never, config: undefined as never, token: '', dashboard: {} as never, install: { dist: {} as never } });
   return apiMarkdown([...routes, ...metricsRoutes(undefined as never)]);
 }
 

@@ -244,6 +244,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.conn.link !== undefined;
   }
 
+  /** Welcomed as an accepted agent (not pending). */
+  get isAccepted(): boolean {
+    return this.accepted;
+  }
+
   /** Alerts raised but not yet acknowledged by the manager. */
   pendingAlerts(): number {
     return this.alerts.pending;

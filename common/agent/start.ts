@@ -3,6 +3,7 @@
 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { writeConnectedMarker } from './connected-marker.ts';
 import { readLogs } from '../actions/logs.ts';
 import { runRestart } from '../actions/restart.ts';
 import { listServices } from '../actions/services.ts';
@@ -57,6 +58,8 @@ export async function startAgent(cfg: StartConfig, deps?: AgentDeps): Promise<Ag
   const tls = await loadOrCreateIdentity(cfg.stateDir, 'agent', `${PRODUCT}-agent-${name}`);
   if (tls.created) cfg.log?.(`created this agent's key and certificate, fingerprint ${tls.fingerprint}`);
   const agent = new Agent({ containerEngine: {}, ...cfg, id, name, tls }, deps ?? realDeps(cfg));
+  // For `agent install`, which waits for it (connected-marker.ts).
+  agent.on('connected', (target: { host: string; port: number }) => writeConnectedMarker(cfg.stateDir, `${target.host}:${target.port}`, agent.isAccepted));
   agent.start();
   return agent;
 }

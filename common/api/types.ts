@@ -258,3 +258,34 @@ export interface UpgradeRequest extends Selection {
   batch: { count: number } | { percent: number };
   maxFailures: number;
 }
+
+/** POST /api/install-command, `manager install-command --json`: one host's install command. */
+export interface InstallCommandAnswer {
+  command: string;
+  os: 'linux' | 'windows';
+  arch: 'x64' | 'arm64';
+  /** where the command downloads the agent from */
+  url: string;
+  sha256: string;
+  /** the dashboard certificate's public-key pin (curl --pinnedpubkey) and SHA-1 thumbprint (Windows) */
+  pin: string;
+  thumbprint: string;
+  tokenId: string;
+  expiresAt: string;
+  /** how to run it: as root, or in an elevated PowerShell */
+  runAs: string;
+}
+
+/** GET /api/install-tokens, `manager install-command --list --json`: one install token (never the token itself). */
+export interface InstallTokenRow {
+  id: string;
+  os: string;
+  arch: string;
+  labels: string[];
+  by: string;
+  createdAt: string;
+  expiresAt: string;
+  /** 'unused', 'used', 'expired' */
+  state: 'unused' | 'used' | 'expired';
+  usedBy?: string;
+}

@@ -3,8 +3,9 @@
 // in-process (common/api/local-client.ts) and behaves the same; that file does not import this
 // one, nor does this folder import the manager's.
 
-import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from '../api/types.ts';
+import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, InstallCommandAnswer, InstallTokenRow, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from '../api/types.ts';
 import { silenceRequest } from '../api/validate.ts';
+import { installRequest } from '../install/routes.ts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { HwError, type ErrorCode } from '../errors.ts';
 import { PartFile } from '../fs/part-file.ts';
@@ -401,6 +402,21 @@ export class HttpClient implements Client {
       throw this.streamError(res, err, signal);
     }
     if (!signal.aborted) throw new HwError('API_UNREACHABLE', 'the manager closed the alert stream (stopped?)');
+  }
+
+  /** A new host's install command (common/install/routes.ts checks the fields). */
+  installCommand(r: { os?: string; arch?: string; labels?: string[]; ttl?: string; address?: string }): Promise<InstallCommandAnswer> {
+    // The manager's own validator first: a bad --os or --ttl is said before anything is sent.
+    installRequest(r);
+    return this.json('POST', '/api/install-command', r);
+  }
+
+  installTokens(): Promise<InstallTokenRow[]> {
+    return this.json('GET', '/api/install-tokens');
+  }
+
+  revokeInstallToken(id: string): Promise<InstallTokenRow> {
+    return this.json('DELETE', `/api/install-tokens/${encodeURIComponent(id)}`);
   }
 }
 

@@ -124,9 +124,14 @@ export function tidyHelp(program: string, extra: HelpSection[] = []): (sections:
     for (const s of sections) {
       if (s.title === 'Commands') {
         if (onlyNameless) continue;
-        const rows = s.body.split('\n');
-        const width = Math.max(...rows.map((r) => r.slice(2).search(/ {2}\S/)));
-        out.push({ ...s, body: rows.map((r) => (/^ {3}/.test(r) ? `  ${'(no command)'.padEnd(width)}${r.slice(2 + width)}` : r)).join('\n') });
+        // Names and descriptions re-aligned: "(no command)" may be longer than every name.
+        const rows = s.body.split('\n').map((r) => {
+          if (/^ {3}/.test(r)) return { name: '(no command)', text: r.trim() };
+          const gap = 2 + r.slice(2).search(/ {2}\S/);
+          return { name: r.slice(2, gap), text: r.slice(gap).trim() };
+        });
+        const width = Math.max(...rows.map((x) => x.name.length));
+        out.push({ ...s, body: rows.map((x) => `  ${x.name.padEnd(width)}  ${x.text}`).join('\n') });
       } else if (s.title?.startsWith('For more info')) {
         if (!onlyNameless) out.push({ title: 'Help on one command', body: `  $ ${program} <command> --help` });
       } else if (s.title === 'Options') {

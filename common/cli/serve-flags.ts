@@ -41,6 +41,7 @@ export function serveSettings(opts: Record<string, unknown>): ServeSettings {
       ...(opts.webhookSecretFile !== undefined ? { webhookSecretFile: String(last(opts.webhookSecretFile)) } : {}),
     }),
     ...(last(opts.heartbeat) ? { heartbeatMs: numberFlag(last(opts.heartbeat), '--heartbeat', 10, 3_600_000, true) } : {}),
+    ...(opts.agentDist !== undefined ? { agentDist: String(last(opts.agentDist)) } : {}),
     ...(opts.web !== undefined ? { web: {
       listen: parseHostPort(String(last(opts.web)), DEFAULT_WEB_PORT, '--web'),
       ...(opts.webCert !== undefined ? { certFile: String(last(opts.webCert)) } : {}),

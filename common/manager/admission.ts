@@ -15,10 +15,13 @@ import type { Audit } from './audit.ts';
 import { Enrollment, type DropReason, type Enrolled, type EnrollmentOptions, type TrustStatus } from './enrollment.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 import { secretMatches } from '../util/secret.ts';
+import { InstallTokens } from './install-tokens.ts';
 import type { RejectSelection } from '../api/types.ts';
 
 export class Admission {
   readonly enrollment: Enrollment;
+  /** one-use tokens with an expiry, made by `manager install-command` */
+  readonly installTokens: InstallTokens;
   private readonly state: ManagerState;
   private readonly audit: Audit;
   private readonly enrollToken: string | undefined;
@@ -37,6 +40,7 @@ export class Admission {
     this.enrollment = new Enrollment(o.dataDir, {
       ...o.limits, ...(o.onStorage ? { onStorage: o.onStorage } : {}), onDropped: (e, why) => this.dropped(e, why),
     });
+    this.installTokens = new InstallTokens(o.dataDir);
     this.disconnect = o.disconnect ?? (() => {});
     this.state = o.state;
     this.audit = o.audit;
@@ -59,11 +63,19 @@ export class Admission {
       throw new HwError('BAD_AGENT_ID', `agent id "${hello.id}" is not a UUID and not enrolled here: delete the agent's <state-dir>/agent-id, and it makes itself a new one`);
     }
     const token = this.enrollToken;
-    const tokenOk = !!token && !!hello.enrollToken && secretMatches(hello.enrollToken, token);
-    return this.enrollment.admit({
+    let tokenOk = !!token && !!hello.enrollToken && secretMatches(hello.enrollToken, token);
+    // An install token only matters to an agent not yet accepted: one that enrolled with it keeps
+    // it in its unit and shows it again on every restart, after it expired.
+    const known = this.enrollment.get(hello.id);
+    const install = !tokenOk && hello.enrollToken && !(known?.status === 'accepted' && known.fingerprint === fingerprint)
+      ? this.installTokens.check(hello.enrollToken, hello.id, this.now()) : undefined;
+    if (install) tokenOk = true;
+    const status = this.enrollment.admit({
       id: hello.id, name: hello.name, fingerprint, address,
       hostname: hello.hostname, platform: hello.platform, arch: hello.arch, version: hello.version, interval: hello.interval,
     }, this.autoAccept || tokenOk, this.now());
+    if (install) this.installTokens.use(install, hello.id, this.now());
+    return status;
   }
 
   /**

@@ -210,6 +210,11 @@ export class Manager {
     return this.admission.enrollment;
   }
 
+  /** The one-use install tokens (install-tokens.json). */
+  get installTokens(): Admission['installTokens'] {
+    return this.admission.installTokens;
+  }
+
   private notice(line: string): void {
     this.opts.notice?.(line);
   }

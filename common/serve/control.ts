@@ -15,6 +15,8 @@ import { secretMatches } from '../util/secret.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Dashboard } from '../web/dashboard.ts';
 import { dashboardRoutes } from '../web/routes.ts';
+import { distRoutes } from '../install/dist.ts';
+import { installRoutes, type InstallSite } from '../install/routes.ts';
 
 export interface ApiOptions extends HttpLimits {
   /** unsent bytes past which a stream's client that does not read is cut (SLOW_PEER) */
@@ -30,13 +32,16 @@ export interface ControlDeps {
   notifier?: Notifier | undefined;
   dashboard?: Dashboard | undefined;
   tuning?: ApiOptions | undefined;
+  /** --agent-dist and the dashboard's address: the install command and the agent downloads */
+  install?: InstallSite | undefined;
 }
 
 /** Every route of the control API and the dashboard, for a listener or for the reference. */
 export function controlRoutes(d: ControlDeps, onSlow: (req: IncomingMessage, unsent: number) => void = () => {}): Route<unknown>[] {
   const streams = { maxUnsent: d.tuning?.maxUnsentBytes ?? STREAM_DEFAULTS.maxUnsent, keepaliveMs: d.tuning?.keepaliveMs ?? STREAM_DEFAULTS.keepaliveMs, onSlow };
   const deps: Parameters<typeof apiRoutes>[0] = { manager: d.manager, config: d.config, notifier: d.notifier, streams };
-  const routes = [...apiRoutes(deps), ...(d.dashboard ? dashboardRoutes(d.dashboard, () => d.manager.now()) : [])];
+  const routes = [...apiRoutes(deps), ...(d.dashboard ? dashboardRoutes(d.dashboard, () => d.manager.now()) : []),
+    ...(d.install ? [...installRoutes(d.manager, d.install), ...distRoutes(d.install.dist)] : [])];
   deps.openapi = () => openapi(routes);
   return routes;
 }

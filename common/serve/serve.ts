@@ -28,6 +28,8 @@ import type { RulesConfig } from '../rules/config.ts';
 import type { LabelAssign } from '../rules/labels.ts';
 import { ENROLL_TOKEN_FILE, loadOrCreateToken } from '../manager/token.ts';
 import { inertText } from '../util/inert.ts';
+import { AgentDist, defaultAgentDist } from '../install/dist.ts';
+import type { InstallSite } from '../install/routes.ts';
 
 export const MANAGER_FILE = 'manager.json';
 /** Where the control API listens unless --api says otherwise (the CLI looks there too, after manager.json). */
@@ -62,6 +64,8 @@ export interface ServeConfig {
   labels?: LabelAssign[];
   /** the dashboard's HTTPS listener for other hosts (--web, --web-cert, --web-key) */
   web?: WebListenConfig;
+  /** `--agent-dist`: the agent executables served at /dist/ (default: see defaultAgentDist) */
+  agentDist?: string;
   /** `--metrics`: the read-only /metrics and /sd listener */
   metrics?: HostPort;
   /** `--alertmanager`, `--webhook`... */
@@ -145,7 +149,8 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   const onLoopback = isLoopback(cfg.api.host);
   // The config file behind the manager (set by the program once it has read it): reload and show.
   const config = new ConfigControl({ record: (e) => manager.state.record({ at: manager.now(), ...e } as Parameters<typeof manager.state.record>[0]), notice });
-  const deps = { manager, config, token, notifier, tuning: apiTuning };
+  const install: InstallSite = { dist: new AgentDist(resolve(cfg.agentDist ?? defaultAgentDist())) };
+  const deps = { manager, config, token, notifier, tuning: apiTuning, install };
   const api = createListener({ ...apiTuning, what: 'the control API', loopbackHost: onLoopback },
     controlHandler({ ...deps, dashboard: onLoopback ? dashboard : undefined }, { surfaces: onLoopback ? ['api', 'page'] : ['api'], takesToken: true }));
   let web: { server: Server; port: number } | undefined;
@@ -157,6 +162,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
       const server = createListener({ ...apiTuning, what: 'the dashboard', tls: webIdentity(cfg.web, tls) },
         controlHandler({ ...deps, dashboard }, { surfaces: ['api', 'page'], takesToken: false }));
       web = { server, port: await listen(server, cfg.web.listen, { what: 'the dashboard', flag: '--web' }) };
+      install.web = { host: cfg.web.listen.host, port: web.port, cert: webIdentity(cfg.web, tls).cert };
     }
   } catch (err) {
     api.close();
@@ -165,6 +171,7 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     await notifier?.close();
     throw err;
   }
+  install.agents = { host: cfg.host, port: bound.tcp.port, udpPort: bound.udp.port };
   const localApi = await startLocalApi(deps, dataDir);
   let metrics: MetricsListener | undefined;
   try {
@@ -207,6 +214,10 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
   if (notifier) notifier.dashboardUrl = dashboard.baseUrl;
   if (isLoopback(cfg.api.host)) out(`  dashboard          ${dashboard.baseUrl}`);
   if (web) out(`  dashboard          https://${formatHostPort({ host: cfg.web!.listen.host, port: web.port })}/  (HTTPS${cfg.web!.certFile ? '' : `, the manager's certificate ${tls.fingerprint}`})`);
+  if (web) {
+    const present = install.dist.present();
+    out(`  agent downloads    ${present.length ? `${present.join(', ')} from ${install.dist.dir}, at /dist/ on the dashboard (\`manager install-command\`)` : `none in ${install.dist.dir} (npm run build, or --agent-dist <dir>)`}`);
+  }
   if (cfg.console && dashboard.baseUrl) out(`  sign in once       ${dashboard.loginLink().url}  (valid 10 minutes, once)`);
   if (!dashboard.users.list().length) out('  dashboard users    none yet: `manager user add <name> --role admin` (or `manager login-link`)');
   if (metrics && cfg.metrics) {

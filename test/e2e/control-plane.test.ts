@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { controlRoutes } from '../../common/serve/control.ts';
+import { AgentDist } from '../../common/install/dist.ts';
 import { apiReference } from '../../scripts/docs.run.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach, drivenDeps, readEvents, serveTest, testAgent } from './inproc.helper.ts';
@@ -88,7 +89,7 @@ test('every route with every kind of caller: who may call it is decided on the r
     admin: { cookie: admin.cookie, 'x-csrf-token': admin.csrf },
     token: { authorization: `Bearer ${token}` },
   };
-  const routes = controlRoutes({ manager: s.manager, config: s.config, token, dashboard: s.dashboard }).filter((r) => r.surface !== 'metrics');
+  const routes = controlRoutes({ manager: s.manager, config: s.config, token, dashboard: s.dashboard, install: { dist: new AgentDist(s.dataDir) } }).filter((r) => r.surface !== 'metrics');
   assert.ok(routes.length > 30, `${routes.length} routes`);
   const may = (access: string, who: keyof typeof callers) => access === 'public' || (who !== 'nobody' && (
     access === 'viewer' || (access === 'admin' && who !== 'viewer') || (access === 'token' && who === 'token')));
@@ -127,7 +128,7 @@ test('every admin-only route in every spelling: a viewer gets 403 or 404, never 
   const viewer = await session(s.apiPort, 'vic', 'viewer-password-1');
   const headers = { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf };
   const token = readFileSync(join(s.dataDir, 'api-token'), 'utf8').trim();
-  const routes = controlRoutes({ manager: s.manager, config: s.config, token, dashboard: s.dashboard }).filter((r) => r.access === 'admin' || r.access === 'token');
+  const routes = controlRoutes({ manager: s.manager, config: s.config, token, dashboard: s.dashboard, install: { dist: new AgentDist(s.dataDir) } }).filter((r) => r.access === 'admin' || r.access === 'token');
   const spellings = (p: string): string[] => {
     const segs = p.split('/');
     const last = segs[segs.length - 1]!;

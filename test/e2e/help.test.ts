@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { cleanTempDirs, tempDir, timed } from '../harness.helper.ts';
 import { AGENT_JS, killAll, MANAGER_JS, run } from './procs.helper.ts';
 
-const COMMANDS = ['config', 'rules', 'silence', 'reload', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'notify', 'user', 'login-link'];
+const COMMANDS = ['config', 'rules', 'silence', 'reload', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'revoke', 'notify', 'user', 'login-link', 'install-command'];
 
 async function help(file: string, args: string[]): Promise<string> {
   const p = run(file, args);
@@ -57,7 +57,9 @@ test('agent --help: files are off unless --files-root; the token file is preferr
   assert.match(optionRows(text).find((r) => r.includes('--files-root'))!, /Without it every fetch is refused \(FILES_DISABLED\)/);
   assert.match(optionRows(text).find((r) => r.includes('--enroll-token <'))!, /visible to every user of this host in `ps`, prefer --enroll-token-file/);
   assert.match(optionRows(text).find((r) => r.includes('--manager <'))!, /required/);
-  assert.not.match(text, /^Commands:/m, 'no list with a single nameless command');
+  assert.match(text, /^ {2}\(no command\) {2}Report this host/m);
+  assert.match(text, /^ {2}install {7}Install this executable as a service/m, 'install and uninstall listed, aligned');
+  assert.match(text, /^ {2}uninstall {5}Stop and remove the service/m);
   assert.match(text, /^ {2}\$ agent --manager 10\.0\.0\.5$/m);
 }));
 
