@@ -64,6 +64,7 @@ export type ErrorCode =
   | 'SOME_FAILED'
   | 'NO_CONFIG'
   | 'REJECTED'
+  | 'AGENT_TOO_OLD'
   | 'INTERNAL';
 
 export class HwError extends Error {

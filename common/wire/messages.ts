@@ -34,7 +34,7 @@ function agentIdOf(o: Obj): string {
   return id;
 }
 
-export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart'] as const;
+export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart', 'top'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Hello {
@@ -86,7 +86,12 @@ export interface AlertMsg {
   severity?: 'warning' | 'critical';
   /** the series of a per-mount or per-interface rule, e.g. { mount: '/' } */
   labels?: Record<string, string>;
+  /** top: the processes using the most CPU (a cpu or processes rule) or memory when it fired (at most 3) */
+  top?: AlertTop[];
 }
+/** A process named in an alert (FEATURES.top): CPU % over the last readings, resident memory. */
+export interface AlertTop { pid: number; name: string; cpuPercent: number | null; memBytes: number | null }
+export const ALERT_TOP_MAX = 3;
 /** The agent now runs the rules of this version ('' when back on its own flags). */
 export interface RulesApplied { type: 'rules-applied'; version: string }
 export interface Response {
@@ -120,7 +125,9 @@ export interface Welcome {
  * acked-samples: reports carry `seq`; the manager answers `samples-ack` once they are written to its
  * history, and the agent keeps each sample on its disk until then (resending after a reconnect).
  */
-export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples' } as const;
+export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', top: 'top' } as const;
+/** Commands an agent must name a feature for: an older agent drops a command it does not know. */
+export const COMMAND_FEATURES: Partial<Record<CommandName, string>> = { top: FEATURES.top };
 const FEATURES_MAX = 32;
 /** An administrator accepted the pending agent. */
 export interface Accepted { type: 'accepted' }
@@ -317,7 +324,15 @@ function alertFields(o: Obj): Omit<AlertMsg, 'type'> {
   if (o.severity !== undefined) a.severity = oneOf(o, 'severity', ['warning', 'critical'] as const);
   const labels = strRecord(o, 'labels', MAX_LABELS, MAX_LABEL_VALUE);
   if (labels) a.labels = labels;
+  if (o.top !== undefined) a.top = alertTop(o);
   return a;
+}
+
+function alertTop(o: Obj): AlertTop[] {
+  return arr(o, 'top', ALERT_TOP_MAX).map((p) => {
+    if (!isObj(p)) throw new HwError('BAD_MESSAGE', 'field "top" must be a list of processes');
+    return { pid: int(p, 'pid'), name: str(p, 'name', 256), cpuPercent: numOrNull(p, 'cpuPercent'), memBytes: numOrNull(p, 'memBytes') };
+  });
 }
 
 function helloLabels(o: Obj): Record<string, string> {
