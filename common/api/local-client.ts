@@ -13,8 +13,9 @@ import type { Manager } from '../manager/manager.ts';
 import type { AlertRecord } from '../manager/state.ts';
 import { agentJson, alertJson } from './json.ts';
 import { historyJson, silenceJson } from './json.ts';
-import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from './types.ts';
-import { commandArgs, jobRequest, rejectSelection, selection, silenceRequest, type CommandName } from './validate.ts';
+import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, ProcessSort, Selection, Silence, TopProcesses } from './types.ts';
+import { topFor } from './top-view.ts';
+import { commandArgs, jobRequest, rejectSelection, selection, silenceRequest, topRequest, type CommandName } from './validate.ts';
 
 type Json = Record<string, any>;
 type FetchProgress = (received: number, size: number) => void;
@@ -34,6 +35,11 @@ export class LocalClient {
 
   async command(ref: string, cmd: CommandName, args: Json = {}): Promise<Json> {
     return (await this.manager.command(ref, cmd, commandArgs(cmd, args), 'console')) as Json;
+  }
+
+  /** The console is the manager's own operator: an admin, who sees command lines. */
+  async top(ref: string, q: { sort: ProcessSort; n: number }): Promise<TopProcesses> {
+    return topFor((await this.manager.command(ref, 'top', topRequest(q), 'console')) as TopProcesses, 'admin');
   }
 
   async alerts(after = 0): Promise<Alert[]> {

@@ -15,8 +15,10 @@ import type { ConfigControl } from '../config/control.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';
+import { topFor } from './top-view.ts';
+import type { TopProcesses } from './types.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
-import { agentRef, arrival, COMMANDS, commandArgs, fetchPath, jobRequest, rejectSelection, selection, silenceRequest, yes } from './validate.ts';
+import { agentRef, arrival, COMMANDS, commandArgs, fetchPath, jobRequest, rejectSelection, selection, silenceRequest, topRequest, yes } from './validate.ts';
 
 export interface ApiDeps {
   manager: Manager;
@@ -82,11 +84,20 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
     }),
     ...COMMANDS.map((cmd) => route({
       method: 'POST', path: `/api/agents/:agent/${cmd}`, access: admin, surface: api,
-      summary: { status: 'the agent\'s full status now', procs: 'the agent\'s process count now', logs: 'the newest lines of the host\'s system log', restart: 'restart the host (only where the agent allows it)' }[cmd],
-      doc: cmd === 'logs' ? { body: { lines: 'how many lines (default 50)' } } : {},
+      summary: {
+        status: 'the agent\'s full status now', procs: 'the agent\'s process count now', logs: 'the newest lines of the host\'s system log', restart: 'restart the host (only where the agent allows it)',
+        top: 'the host\'s processes now, with command lines (admins; viewers use GET)',
+      }[cmd],
+      doc: cmd === 'logs' ? { body: { lines: 'how many lines (default 50)' } } : cmd === 'top' ? { body: { sort: 'cpu, mem or io (default cpu)', n: 'how many (1 to 100, default 20)' } } : {},
       input: async (i) => ({ ref: agentRef(i.params.agent), args: commandArgs(cmd, await i.body()) }),
       handle: async ({ input, caller }) => (await m.command(input.ref, cmd, input.args, caller.who)) ?? {},
     })),
+    route({
+      method: 'GET', path: '/api/agents/:agent/top', access: viewer, surface: api, summary: 'the host\'s processes now, like top (command lines to admins only)',
+      doc: { query: { sort: 'cpu, mem or io (default cpu)', n: 'how many (1 to 100, default 20)' } },
+      input: (i) => ({ ref: agentRef(i.params.agent), args: topRequest(Object.fromEntries(i.query)) }),
+      handle: async ({ input, caller }) => topFor((await m.command(input.ref, 'top', input.args, caller.who)) as TopProcesses, caller.role),
+    }),
     route({
       method: 'GET', path: '/api/select', access: viewer, surface: api, summary: 'the agents a selector names',
       doc: { query: { selector: 'a name, id, address, glob or label=value', label: 'label=value', all: '1 for every agent' } },

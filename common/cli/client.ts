@@ -3,7 +3,7 @@
 // in-process (common/api/local-client.ts) and behaves the same; that file does not import this
 // one, nor does this folder import the manager's.
 
-import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from '../api/types.ts';
+import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, ProcessSort, Selection, Silence, TopProcesses } from '../api/types.ts';
 import { silenceRequest } from '../api/validate.ts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { HwError, type ErrorCode } from '../errors.ts';
@@ -29,7 +29,7 @@ export interface HistoryQuery {
   detail?: boolean;
 }
 
-export type ClientCommand = 'status' | 'procs' | 'logs' | 'restart';
+export type ClientCommand = 'status' | 'procs' | 'logs' | 'restart' | 'top';
 
 export interface FetchProgress {
   (received: number, size: number): void;
@@ -38,6 +38,8 @@ export interface FetchProgress {
 export interface Client {
   agents(): Promise<Agent[]>;
   command(ref: string, cmd: ClientCommand, args?: Json): Promise<Json>;
+  /** The host's processes now (command lines to admins only). */
+  top(ref: string, q: { sort: ProcessSort; n: number }): Promise<TopProcesses>;
   /** Downloads to `localPath` (through a temporary name, renamed only when the sha256 matched). */
   fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }>;
   alerts(after?: number): Promise<Alert[]>;
@@ -204,6 +206,10 @@ export class HttpClient implements Client {
 
   command(ref: string, cmd: ClientCommand, args: Json = {}): Promise<Json> {
     return this.json('POST', `/api/agents/${encodeURIComponent(ref)}/${cmd}`, args);
+  }
+
+  top(ref: string, q: { sort: ProcessSort; n: number }): Promise<TopProcesses> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/top?sort=${q.sort}&n=${q.n}`);
   }
 
   alerts(after = 0): Promise<Alert[]> {

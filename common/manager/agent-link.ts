@@ -48,17 +48,20 @@ export class AgentLink {
   readonly peer: Peer<AgentMessage, ManagerMessage>;
   /** the agent numbers its samples and keeps them until acknowledged (both sides named acked-samples) */
   readonly ackedSamples: boolean;
+  /** what the agent named in its hello (FEATURES) */
+  readonly features: ReadonlySet<string>;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   /** Streams we cancelled: their in-flight chunks are dropped without a second cancel. */
   private readonly cancelled = new Set<number>();
   private readonly windowBytes: number;
 
-  constructor(agentId: string, peer: Peer<AgentMessage, ManagerMessage>, opts: { windowBytes?: number; ackedSamples?: boolean } = {}) {
+  constructor(agentId: string, peer: Peer<AgentMessage, ManagerMessage>, opts: { windowBytes?: number; ackedSamples?: boolean; features?: string[] } = {}) {
     this.agentId = agentId;
     this.peer = peer;
     this.windowBytes = opts.windowBytes ?? FILE_WINDOW_BYTES;
     this.ackedSamples = opts.ackedSamples ?? false;
+    this.features = new Set(opts.features ?? []);
   }
 
   /** Requests waiting for an answer or streaming (for tests and stats). */

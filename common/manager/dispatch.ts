@@ -3,7 +3,7 @@
 
 import { COMMAND_TIMEOUT_MS, type AgentLink, type FileSink } from './agent-link.ts';
 import { HwError } from '../errors.ts';
-import type { CommandName } from '../wire/messages.ts';
+import { COMMAND_FEATURES, type CommandName } from '../wire/messages.ts';
 import type { Audit } from './audit.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 
@@ -40,6 +40,11 @@ export class Dispatch {
     const { rec, link } = this.linkFor(ref);
     const started = this.now();
     try {
+      // An older agent would drop a command it does not know (and the connection with it): refuse here.
+      const feature = COMMAND_FEATURES[cmd];
+      if (feature && !link.features.has(feature)) {
+        throw new HwError('AGENT_TOO_OLD', `agent ${rec.name} (version ${rec.version || 'unknown'}) does not answer "${cmd}": upgrade it`);
+      }
       const result = await link.request(cmd, args, timeoutMs ?? this.timeoutMs);
       if (cmd === 'restart') this.state.markRestarting(rec.id);
       this.audit.command(rec, cmd, args, by, started, { ok: true });

@@ -380,7 +380,7 @@ export class Manager {
       old.peer.fail(new HwError('DISCONNECTED', 'replaced by a new connection'));
     }
     const ackedSamples = hello.features?.includes(FEATURES.ackedSamples) ?? false;
-    const link = new AgentLink(hello.id, peer, { ackedSamples });
+    const link = new AgentLink(hello.id, peer, { ackedSamples, features: hello.features ?? [] });
     if (ackedSamples) this.sampleAcks.hello(hello.id, hello.sampleEpoch ?? '');
     this.links.set(hello.id, link);
     const udpKey = randomBytes(32);
