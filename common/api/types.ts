@@ -1,7 +1,7 @@
 // The API's JSON, one type per shape: the manager builds these, the CLI and the browser code read
 // them. Type-only: nothing here runs, so the browser bundle may import it as well.
 
-import type { AlertTop } from '../wire/messages.ts';
+import type { AlertTop } from '../collect/types.ts';
 /** GET /api/agents/:agent/top: the agent's answer; `command` is null for viewers (unavailable.command says why). */
 export type { ProcessRow, ProcessSort, TopProcesses } from '../collect/types.ts';
 export type { AlertTop };

@@ -4,7 +4,9 @@ import { FS_TYPE_MAX, MAX_INTERVAL_S, MAX_LABELS, MAX_LABEL_VALUE, MAX_RULES, MA
 import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
+import type { AlertTop, InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
+
+export type { AlertTop };
 import {
   arr, bool, int, isObj, num, numIn, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';
@@ -89,8 +91,6 @@ export interface AlertMsg {
   /** top: the processes using the most CPU (a cpu or processes rule) or memory when it fired (at most 3) */
   top?: AlertTop[];
 }
-/** A process named in an alert (FEATURES.top): CPU % over the last readings, resident memory. */
-export interface AlertTop { pid: number; name: string; cpuPercent: number | null; memBytes: number | null }
 export const ALERT_TOP_MAX = 3;
 /** The agent now runs the rules of this version ('' when back on its own flags). */
 export interface RulesApplied { type: 'rules-applied'; version: string }
