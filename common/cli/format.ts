@@ -118,7 +118,8 @@ export function topText(r: Json, width?: number): string {
     ]);
   }
   let lines = table(rows).split('\n');
-  if (width && width > 20) lines = lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
+  // Rows are cut (their last column is the command line); the header is left whole.
+  if (width && width > 20) lines = lines.map((l, i) => (i > 0 && l.length > width ? `${l.slice(0, width - 1)}…` : l));
   const notes = Object.entries((r.unavailable ?? {}) as Record<string, string>).map(([k, v]) => `${inert(k)}: ${inert(v)}`);
   return [`${r.total ?? '?'} processes`, ...lines, ...notes].join('\n');
 }
