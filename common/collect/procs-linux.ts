@@ -4,7 +4,7 @@
 // (every process at the first reading) gets its lifetime average, which is exact for a process born
 // since the previous reading. Only /proc/<pid>/stat and /proc/<pid>/io are read for every process;
 // status (user, name) and cmdline only for the rows returned. Files are read into one reused buffer.
-import { closeSync, openSync, opendirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, opendirSync, readFileSync, readSync, type Dir } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
@@ -16,6 +16,11 @@ export const MAX_TRACKED_PIDS = 65_536;
 export const TOP_MAX = 100;
 /** A command line is cut to this many characters. */
 export const COMMAND_MAX_CHARS = 256;
+/**
+ * Two readings closer than this keep the earlier figures (the delta goes on to the next reading):
+ * ticks are 10 ms, so a delta over a few ms (the dashboard and a CLI `top` at once) would be noise.
+ */
+const MIN_DELTA_MS = 1000;
 /** USER_HZ: the unit of /proc/<pid>/stat's times; 100 on every Linux architecture Node runs on. */
 const CLK_TCK = 100;
 
@@ -42,7 +47,15 @@ interface Seen {
   ioRate: number | null;
   /** the reading that last saw it */
   gen: number;
+  /** when (the clock's ms) */
+  at: number;
 }
+
+interface Scan { dir: Dir; gen: number; uptimeTicks: number; total: number; ioDenied: boolean }
+interface Last { total: number; unavailable: Record<string, string> }
+
+/** Processes read between two yields to the event loop (topAsync). */
+const SCAN_CHUNK = 1000;
 
 const SP = 32;
 const NL = 10;
@@ -56,7 +69,9 @@ export class LinuxProcesses {
   private pageSize: number | undefined;
   private readonly seen = new Map<number, Seen>();
   private gen = 0;
-  private lastAt: number | undefined;
+  private scanning = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private last: Last = { total: 0, unavailable: {} };
   private bootMs: number | undefined;
   private users: Map<number, string> | undefined;
   private readonly buf = Buffer.allocUnsafeSlow(4096);
@@ -71,73 +86,116 @@ export class LinuxProcesses {
     this.pageSize = o.pageSize;
   }
 
-  /** The first `n` (1 to 100) by `sort`. Throws HwError UNAVAILABLE when /proc cannot be listed. */
+  /**
+   * The first `n` (1 to 100) by `sort`, read at once (an alert's cause). While a readAsync() is
+   * under way, its figures so far are answered instead of reading /proc a second time over it.
+   * Throws HwError UNAVAILABLE when /proc cannot be listed.
+   */
   top(o: { n: number; sort: ProcessSort }): TopProcesses {
-    const n = Math.max(1, Math.min(TOP_MAX, Math.floor(o.n)));
-    const unavailable: Record<string, string> = {};
-    const t = this.clock();
-    const elapsedS = this.lastAt === undefined ? 0 : (t - this.lastAt) / 1000;
-    this.lastAt = t;
-    const uptimeTicks = this.uptimeTicks();
-    const gen = ++this.gen;
-    let total = 0;
-    let ioDenied = false;
+    if (this.scanning) return this.answer(o, this.last);
+    const scan = this.open();
+    try {
+      while (this.step(scan, Number.MAX_SAFE_INTEGER));
+    } finally {
+      scan.dir.closeSync();
+    }
+    return this.answer(o, this.end(scan));
+  }
+
+  /**
+   * The same, yielding to the event loop every SCAN_CHUNK processes, so that a host with tens of
+   * thousands of them does not hold up the agent's reports and alerts. Readings run one at a time.
+   */
+  topAsync(o: { n: number; sort: ProcessSort }): Promise<TopProcesses> {
+    const run = this.queue.then(async () => {
+      const scan = this.open();
+      this.scanning = true;
+      try {
+        while (this.step(scan, SCAN_CHUNK)) await new Promise((r) => setImmediate(r));
+      } finally {
+        this.scanning = false;
+        scan.dir.closeSync();
+      }
+      return this.answer(o, this.end(scan));
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private open(): Scan {
     let dir;
     try {
       dir = opendirSync(this.root, { bufferSize: 256 });
     } catch (err) {
       throw new HwError('UNAVAILABLE', `cannot list ${this.root}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    try {
-      for (let d = dir.readSync(); d; d = dir.readSync()) {
-        const pid = pidOf(d.name);
-        if (pid < 0) continue;
-        total++;
-        let s = this.seen.get(pid);
-        if (!s && this.seen.size >= this.maxTracked) continue;
-        if (!this.readStat(pid)) continue; // gone since the listing
-        const start = statField.start;
-        const ticks = statField.ticks;
-        const io = this.readIo(pid);
-        if (io === -2) ioDenied = true;
-        const fresh = !s || s.start !== start;
+    return { dir, gen: ++this.gen, uptimeTicks: this.uptimeTicks(), total: 0, ioDenied: false };
+  }
+
+  /** Reads up to `max` processes; false when the listing is done. */
+  private step(scan: Scan, max: number): boolean {
+    const t = this.clock();
+    const { gen, uptimeTicks } = scan;
+    for (let k = 0; k < max; k++) {
+      const d = scan.dir.readSync();
+      if (!d) return false;
+      const pid = pidOf(d.name);
+      if (pid < 0) continue;
+      scan.total++;
+      let s = this.seen.get(pid);
+      if (!s && this.seen.size >= this.maxTracked) continue;
+      if (!this.readStat(pid)) continue; // gone since the listing
+      const start = statField.start;
+      const ticks = statField.ticks;
+      const io = this.readIo(pid);
+      if (io === -2) scan.ioDenied = true;
+      if (!s || s.start !== start) {
+        // Never seen: its lifetime average (all of it falls since the previous reading if it is new).
         const age = Math.max(1, uptimeTicks - start);
-        if (fresh) {
-          // Never seen: its lifetime average (all of it falls since the previous reading if it is new).
-          const cpu = uptimeTicks > 0 ? (ticks / age) * 100 : null;
-          const ioRate = io >= 0 && uptimeTicks > 0 ? io / (age / CLK_TCK) : null;
-          if (!s) {
-            s = { start, ticks, io, rssPages: 0, state: 0, cpu, ioRate, gen };
-            this.seen.set(pid, s);
-          } else {
-            Object.assign(s, { start, ticks, io, cpu, ioRate });
-          }
+        const cpu = uptimeTicks > 0 ? (ticks / age) * 100 : null;
+        const ioRate = io >= 0 && uptimeTicks > 0 ? io / (age / CLK_TCK) : null;
+        if (!s) {
+          s = { start, ticks, io, rssPages: 0, state: 0, cpu, ioRate, gen, at: t };
+          this.seen.set(pid, s);
         } else {
-          s = s!;
-          s.cpu = elapsedS > 0 ? ((ticks - s.ticks) / CLK_TCK / elapsedS) * 100 : s.cpu;
-          s.ioRate = io >= 0 && s.io >= 0 && elapsedS > 0 ? (io - s.io) / elapsedS : null;
-          s.ticks = ticks;
-          s.io = io;
+          Object.assign(s, { start, ticks, io, cpu, ioRate });
         }
-        s.rssPages = statField.rss;
-        s.state = statField.state;
-        s.gen = gen;
+        s.at = t;
+      } else if (t - s.at >= MIN_DELTA_MS) {
+        const elapsedS = (t - s.at) / 1000;
+        s.cpu = ((ticks - s.ticks) / CLK_TCK / elapsedS) * 100;
+        s.ioRate = io >= 0 && s.io >= 0 ? (io - s.io) / elapsedS : null;
+        s.ticks = ticks;
+        s.io = io;
+        s.at = t;
       }
-    } finally {
-      dir.closeSync();
+      s.rssPages = statField.rss;
+      s.state = statField.state;
+      s.gen = gen;
     }
-    for (const [pid, s] of this.seen) if (s.gen !== gen) this.seen.delete(pid);
-    if (total > this.seen.size) unavailable.processes = `${total - this.seen.size} of ${total} processes not tracked (at most ${this.maxTracked}, or gone while read)`;
-    if (ioDenied) unavailable.io = 'needs privilege (the I/O of some processes, usually other users\' ones, is not readable by the agent\'s user)';
+    return true;
+  }
+
+  private end(scan: Scan): Last {
+    for (const [pid, s] of this.seen) if (s.gen !== scan.gen) this.seen.delete(pid);
+    const unavailable: Record<string, string> = {};
+    if (scan.total > this.seen.size) unavailable.processes = `${scan.total - this.seen.size} of ${scan.total} processes not tracked (at most ${this.maxTracked}, or gone while read)`;
+    if (scan.ioDenied) unavailable.io = 'needs privilege (the I/O of some processes, usually other users\' ones, is not readable by the agent\'s user)';
+    this.last = { total: scan.total, unavailable };
+    return this.last;
+  }
+
+  private answer(o: { n: number; sort: ProcessSort }, last: Last): TopProcesses {
+    const n = Math.max(1, Math.min(TOP_MAX, Math.floor(o.n)));
     const key = o.sort === 'cpu' ? (s: Seen) => s.cpu : o.sort === 'mem' ? (s: Seen) => s.rssPages : (s: Seen) => s.ioRate;
-    const best = pickTop(this.seen, n, key);
     const page = this.pageBytes();
     const processes: ProcessRow[] = [];
-    for (const [pid, s] of best) {
+    for (const [pid, s] of pickTop(this.seen, n, key)) {
       const row = this.row(pid, s, page);
       if (row) processes.push(row);
     }
-    return { at: this.now(), total, processes, ...(Object.keys(unavailable).length ? { unavailable } : {}) };
+    const unavailable = last.unavailable;
+    return { at: this.now(), total: last.total, processes, ...(Object.keys(unavailable).length ? { unavailable: { ...unavailable } } : {}) };
   }
 
   private row(pid: number, s: Seen, page: number): ProcessRow | null {

@@ -13,7 +13,7 @@ export interface ProcessLister {
 export function processLister(platform: NodeJS.Platform, runner: Runner): ProcessLister | undefined {
   if (platform === 'linux') {
     const p = new LinuxProcesses();
-    return { top: async (o) => p.top(o), topNow: (o) => p.top(o) };
+    return { top: (o) => p.topAsync(o), topNow: (o) => p.top(o) };
   }
   if (platform === 'win32') {
     const p = new WindowsProcesses({ runner });

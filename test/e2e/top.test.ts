@@ -29,7 +29,7 @@ function busyChild(): ChildProcess {
 /** A driven agent that lists the real processes of this host. */
 function depsWithTop() {
   const procs = new LinuxProcesses();
-  return Object.assign(drivenDeps(), { topProcesses: async (o: { n: number; sort: 'cpu' | 'mem' | 'io' }) => procs.top(o), topProcessesNow: (o: { n: number; sort: 'cpu' | 'mem' | 'io' }) => procs.top(o) });
+  return Object.assign(drivenDeps(), { topProcesses: (o: { n: number; sort: 'cpu' | 'mem' | 'io' }) => procs.topAsync(o), topProcessesNow: (o: { n: number; sort: 'cpu' | 'mem' | 'io' }) => procs.top(o) });
 }
 
 function get(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
@@ -67,7 +67,7 @@ test('GET top: the busy process first by CPU; command lines to admins only; argu
     assert.is(a.status, 200, JSON.stringify(a.body));
     return a.body.processes[0]?.pid === child.pid ? a.body : null;
   }, 20_000, 'the busy child first');
-  assert.ok(r.processes[0].command.startsWith('hw-busy-test'), r.processes[0].command);
+  assert.match(r.processes[0].command, /hw-busy-test/);
   assert.is(r.processes.length, 5);
   assert.is(r.unavailable?.command, undefined);
   await s.dashboard.users.add('vic', 'viewer', 'viewer-password-1');
