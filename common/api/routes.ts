@@ -82,13 +82,13 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       input: (i) => ({ ref: agentRef(i.params.agent), path: fetchPath(i.query.get('path') ?? '') }),
       handle: ({ input, req, res, caller }) => download(m, input.ref, input.path, req, res, caller.who),
     }),
-    ...COMMANDS.map((cmd) => route({
+    // top is a GET (below), open to viewers without command lines; it is in COMMANDS for jobs.
+    ...COMMANDS.filter((c) => c !== 'top').map((cmd) => route({
       method: 'POST', path: `/api/agents/:agent/${cmd}`, access: admin, surface: api,
       summary: {
         status: 'the agent\'s full status now', procs: 'the agent\'s process count now', logs: 'the newest lines of the host\'s system log', restart: 'restart the host (only where the agent allows it)',
-        top: 'the host\'s processes now, with command lines (admins; viewers use GET)',
       }[cmd],
-      doc: cmd === 'logs' ? { body: { lines: 'how many lines (default 50)' } } : cmd === 'top' ? { body: { sort: 'cpu, mem or io (default cpu)', n: 'how many (1 to 100, default 20)' } } : {},
+      doc: cmd === 'logs' ? { body: { lines: 'how many lines (default 50)' } } : {},
       input: async (i) => ({ ref: agentRef(i.params.agent), args: commandArgs(cmd, await i.body()) }),
       handle: async ({ input, caller }) => (await m.command(input.ref, cmd, input.args, caller.who)) ?? {},
     })),
