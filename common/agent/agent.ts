@@ -24,6 +24,7 @@ import { ManagerConnection, fmt, type Link, type ManagerAddress } from './connec
 import { AgentRules } from './agent-rules.ts';
 import { RuleEvaluator, type RuleInputs } from './rule-eval.ts';
 import { FileSender } from './file-sender.ts';
+import { alertCause } from './alert-cause.ts';
 import { insideRoots } from './files-root.ts';
 import { ManagerPins } from './manager-pins.ts';
 import { Reporter, type ReporterFigures } from './reporter.ts';
@@ -44,6 +45,8 @@ export interface AgentDeps {
   processCount(): Promise<{ processCount: number | null; reason?: string }>;
   /** The first `n` processes by `sort` (absent: the agent cannot list processes on this host). */
   topProcesses?(o: { n: number; sort: ProcessSort }): Promise<TopProcesses>;
+  /** The same read at once, where it needs no child process (Linux): what an alert names as its cause. */
+  topProcessesNow?(o: { n: number; sort: ProcessSort }): TopProcesses;
   /** CPU busy percent since the previous call (null when unreadable) */
   cpuPercent(): number | null;
   readLogs(opts: { lines: number; logFiles?: string[] }): Promise<LogsResult>;
@@ -170,7 +173,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       hello: {
         id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: filesCheck !== undefined,
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
-        sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true, features: [...(cfg.services === false ? [] : [FEATURES.services]), FEATURES.containers, FEATURES.upgrade],
+        sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true,
+        features: [...(cfg.services === false ? [] : [FEATURES.services]), FEATURES.containers, FEATURES.upgrade, ...(deps.topProcesses ? [FEATURES.top] : [])],
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
       rulesVersion: () => this.rules.version,
@@ -186,7 +190,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.alerts = new Alerts({
       queue: this.queue, evaluator: this.evaluator,
       cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
-      raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
+      raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...alertCause(deps, this.evaluator), ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
     });
     const readServices = deps.services?.bind(deps);
     if (readServices && cfg.services !== false) {
@@ -199,6 +203,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.reporter = new Reporter({ sample: () => this.sample(), ...(watch ? { liveExtras: () => { const c = watch.current(); return c ? { containers: c } : {}; } } : {}), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: async () => ({ ...(await deps.status()), samples: this.reporter.figures() }), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
+      ...(deps.topProcesses ? { topProcesses: (o: { n: number; sort: ProcessSort }) => deps.topProcesses!(o) } : {}),
       files: this.files, ...(filesCheck ? { filesCheck } : {}), allowRestart: cfg.allowRestart,
       ...(cfg.restartCommand ? { restartCommand: cfg.restartCommand } : {}), logFiles: cfg.logFiles, log,
       ...(readServices && cfg.services !== false ? { services: readServices } : {}),

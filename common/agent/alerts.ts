@@ -36,6 +36,10 @@ export interface AlertsOptions {
   cpuSampleMs?: number;
   retryMs?: number;
   now?: () => number;
+  /** the processes an alert of this rule names as it fires (alert-cause.ts) */
+  cause?: (rule: string) => AlertMsg['top'];
+  /** each CPU reading */
+  watchCpu?: (cpu: number | null) => void;
 }
 
 export class Alerts {
@@ -76,7 +80,9 @@ export class Alerts {
   /** One CPU reading, judged by the rules on cpu. */
   tick(): void {
     if (!this.o.evaluator.needs('cpu')) return;
-    this.raise(this.o.evaluator.push({ at: (this.o.now ?? Date.now)(), cpu: this.o.cpuPercent() }));
+    const cpu = this.o.cpuPercent();
+    this.raise(this.o.evaluator.push({ at: (this.o.now ?? Date.now)(), cpu }));
+    this.o.watchCpu?.(cpu);
   }
 
   /** A round of the other measurements (a report's sample), judged by the rules on them. */
@@ -87,9 +93,10 @@ export class Alerts {
   /** Each decision becomes an alert: queued (on disk), sent over UDP and TCP. */
   raise(decisions: RuleDecision[]): void {
     for (const d of decisions) {
+      const top = d.state === 'firing' ? this.o.cause?.(d.rule) : undefined;
       const msg = this.o.queue.add({
         alert: alertType(d.rule, d.state), value: d.value, threshold: d.threshold, at: d.at, rule: d.rule, state: d.state, severity: d.severity,
-        ...(Object.keys(d.labels).length ? { labels: d.labels } : {}),
+        ...(Object.keys(d.labels).length ? { labels: d.labels } : {}), ...(top?.length ? { top } : {}),
       });
       const where = Object.entries(d.labels).map(([k, v]) => ` ${k}=${v}`).join('');
       this.o.log(`${msg.alert}${where}: ${d.rule} ${msg.value} (${d.severity}, threshold ${msg.threshold}${d.again ? `, ${d.again === 'repeat' ? 'still firing' : 'now critical'}` : ''})${this.o.queue.unsaved ? ' (kept in memory: the state folder cannot be written)' : ''}`);

@@ -1,10 +1,10 @@
-// Answers the manager's requests (status, procs, logs, fetch, restart, services), each in its own task so a
+// Answers the manager's requests (status, procs, logs, fetch, restart, services, containers, top), each in its own task so a
 // slow one (a big download, a slow log source) never holds up another. Every failure goes back as
 // a coded error; nothing thrown here reaches the connection.
 
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../wire/constants.ts';
 import { HwError, toWireError } from '../errors.ts';
-import type { FullStatus } from '../collect/types.ts';
+import type { FullStatus, ProcessSort, TopProcesses } from '../collect/types.ts';
 import type { LogsResult } from '../actions/logs.ts';
 import { servicesAnswer } from '../actions/services.ts';
 import type { ServiceRow } from '../api/types.ts';
@@ -19,6 +19,8 @@ export interface CommandHandlerOptions {
   restart: () => Promise<void>;
   /** the host's services; absent: not readable by this agent */
   services?: (o?: { details?: boolean }) => Promise<{ source: string; rows: ServiceRow[] }>;
+  /** absent: this agent cannot list processes (it does not name FEATURES.top) */
+  topProcesses?: (o: { n: number; sort: ProcessSort }) => Promise<TopProcesses>;
   files: FileSender;
   /** refuses a real path outside --files-root; absent: file download is off (no --files-root) */
   filesCheck?: (real: string) => void;
@@ -95,8 +97,21 @@ export class CommandHandler {
       case 'container-restart':
         if (!this.o.containers) throw new HwError('UNKNOWN_COMMAND', `${req.cmd}: containers are not read by this agent`);
         return this.o.containers(req.cmd, req.args);
+      case 'top': {
+        if (!this.o.topProcesses) throw new HwError('UNAVAILABLE', 'this agent cannot list processes on this system');
+        return this.o.topProcesses(topArgs(req.args));
+      }
       default:
         throw new HwError('UNKNOWN_COMMAND', `unknown command ${String(req.cmd)}`);
     }
   }
+}
+
+/** `top`'s arguments: sort cpu, mem or io (default cpu), n from 1 to 100 (default 20). */
+export function topArgs(a: Record<string, unknown>): { n: number; sort: ProcessSort } {
+  const sort = a.sort ?? 'cpu';
+  if (sort !== 'cpu' && sort !== 'mem' && sort !== 'io') throw new HwError('BAD_ARGS', 'sort must be cpu, mem or io');
+  const n = a.n ?? 20;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100) throw new HwError('BAD_ARGS', 'n must be a whole number from 1 to 100');
+  return { n, sort };
 }

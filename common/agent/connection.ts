@@ -11,7 +11,7 @@ import { VERSION } from '../version.ts';
 import { HwError } from '../errors.ts';
 import { LogThrottle } from '../util/throttle.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
-import { FEATURES, parseManagerMessage, type AgentMessage, type ManagerMessage, type Welcome } from '../wire/messages.ts';
+import { FEATURES, parseManagerMessage, type AgentMessage, type Hello, type ManagerMessage, type Welcome } from '../wire/messages.ts';
 import { Peer } from '../wire/peer.ts';
 import { Backoff } from '../util/backoff.ts';
 import type { ManagerPins } from './manager-pins.ts';
@@ -34,7 +34,7 @@ export interface ConnectionOptions {
     sampleEpoch: string;
     /** names acked-samples (false only to act as an older agent) */
     ackedSamples: boolean;
-    /** more features named in the hello (e.g. services) */
+    /** more features named in the hello (services, containers, upgrade, top) */
     features?: string[];
   };
   /** the version of the rules the agent runs, read at each hello ('' for its own flags) */
@@ -198,13 +198,14 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       return;
     }
     const h = this.o.hello;
-    peer.post({
+    const hello: Hello = {
       type: 'hello', v: PROTOCOL_VERSION, id: h.id, name: h.name, hostname: osHostname(), platform: process.platform,
       arch: process.arch, version: VERSION, interval: h.interval, restartAllowed: h.restartAllowed,
       filesEnabled: h.filesEnabled, ...(h.enrollToken ? { enrollToken: h.enrollToken } : {}),
       ...(this.o.rulesVersion ? { rulesVersion: this.o.rulesVersion() } : {}), ...(h.labels && Object.keys(h.labels).length ? { labels: h.labels } : {}),
       ...(h.ackedSamples ? { features: [FEATURES.signedAcks, FEATURES.ackedSamples, ...(h.features ?? [])], sampleEpoch: h.sampleEpoch } : { features: [FEATURES.signedAcks, ...(h.features ?? [])] }),
-    });
+    };
+    peer.post(hello);
   }
 }
 

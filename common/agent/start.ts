@@ -9,6 +9,8 @@ import { runRestart } from '../actions/restart.ts';
 import { listServices } from '../actions/services.ts';
 import { Collector } from '../collect/collector.ts';
 import { ruleExtras } from '../collect/rule-extras.ts';
+import { processLister } from '../collect/procs.ts';
+import { runProgram } from '../util/runner.ts';
 import { removeStaleTemps } from '../fs/durable.ts';
 import { PRODUCT } from '../version.ts';
 import { loadOrCreateIdentity } from '../security/tls-identity.ts';
@@ -25,7 +27,10 @@ export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
   const collector = new Collector();
   // The alert sampler's meter shares the collector's readings of /proc/stat (one read a tick).
   const cpu = collector.cpuMeter();
+  const procs = processLister(process.platform, runProgram);
   return {
+    ...(procs ? { topProcesses: (o) => procs.top(o) } : {}),
+    ...(procs?.topNow ? { topProcessesNow: (o) => procs.topNow!(o) } : {}),
     sample: () => collector.sample(),
     status: () => collector.status(),
     processCount: () => collector.processCount(),

@@ -38,6 +38,7 @@ export function alertJson(a: AlertRecord): Alert {
     agent: a.agent, agentId: a.agentId, type: a.type, rule: r.rule, state: r.state, severity: a.severity ?? (r.rule === 'agent_down' ? 'critical' : 'warning'),
     value: a.value, ...(a.threshold !== undefined ? { threshold: a.threshold } : {}), labels: a.labels ?? {},
     at: new Date(a.at).toISOString(), seq: a.seq, n: a.n, via: a.via, ...(a.silenced ? { silenced: a.silenced } : {}),
+    ...(a.top?.length ? { top: a.top } : {}),
   };
 }
 

@@ -12,10 +12,10 @@ import { runJob, select } from './jobs.ts';
 import type { ConfigControl } from '../config/control.ts';
 import type { Manager } from '../manager/manager.ts';
 import type { AlertRecord } from '../manager/state.ts';
-import { agentJson, alertJson } from './json.ts';
-import { historyJson, silenceJson } from './json.ts';
-import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from './types.ts';
-import { commandArgs, containerRequest, jobRequest, rejectSelection, selection, silenceRequest, type CommandName } from './validate.ts';
+import { agentJson, alertJson, historyJson, silenceJson } from './json.ts';
+import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses } from './types.ts';
+import { commandArgs, type CommandName, containerRequest, jobRequest, rejectSelection, selection, silenceRequest, topRequest } from './validate.ts';
+import { topFor } from './top-view.ts';
 
 type Json = Record<string, any>;
 type FetchProgress = (received: number, size: number) => void;
@@ -50,6 +50,11 @@ export class LocalClient {
   async containerRestart(ref: string, name: string): Promise<Json> {
     const r = containerRequest('container-restart', ref, { name });
     return (await this.manager.command(r.ref, 'container-restart', r.args, 'console')) as Json;
+  }
+
+  /** The console is the manager's own operator: an admin, who sees command lines. */
+  async top(ref: string, q: { sort: ProcessSort; n: number }): Promise<TopProcesses> {
+    return topFor((await this.manager.command(ref, 'top', topRequest(q), 'console')) as TopProcesses, 'admin');
   }
 
   async alerts(after = 0): Promise<Alert[]> {

@@ -15,8 +15,10 @@ import type { ConfigControl } from '../config/control.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { route, type Caller, type Route } from '../http/route-table.ts';
 import { download } from './download.ts';
+import { topFor } from './top-view.ts';
+import type { TopProcesses } from './types.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
-import { agentRef, arrival, COMMANDS, commandArgs, containerRequest, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, upgradeRequest, yes } from './validate.ts';
+import { agentRef, arrival, commandArgs, COMMANDS, containerRequest, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, topRequest, upgradeRequest, yes } from './validate.ts';
 import { agentServices } from './services.ts';
 
 export interface ApiDeps {
@@ -81,9 +83,12 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       input: (i) => ({ ref: agentRef(i.params.agent), path: fetchPath(i.query.get('path') ?? '') }),
       handle: ({ input, req, res, caller }) => download(m, input.ref, input.path, req, res, caller.who),
     }),
-    ...COMMANDS.map((cmd) => route({
+    // top is a GET (below), open to viewers without command lines; it is in COMMANDS for jobs.
+    ...COMMANDS.filter((c) => c !== 'top').map((cmd) => route({
       method: 'POST', path: `/api/agents/:agent/${cmd}`, access: admin, surface: api,
-      summary: { status: 'the agent\'s full status now', procs: 'the agent\'s process count now', logs: 'the newest lines of the host\'s system log', restart: 'restart the host (only where the agent allows it)' }[cmd],
+      summary: {
+        status: 'the agent\'s full status now', procs: 'the agent\'s process count now', logs: 'the newest lines of the host\'s system log', restart: 'restart the host (only where the agent allows it)',
+      }[cmd],
       doc: cmd === 'logs' ? { body: { lines: 'how many lines (default 50)' } } : {},
       input: async (i) => ({ ref: agentRef(i.params.agent), args: commandArgs(cmd, await i.body()) }),
       handle: async ({ input, caller }) => (await m.command(input.ref, cmd, input.args, caller.who)) ?? {},
@@ -112,6 +117,12 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       doc: { query: { failed: '1: only the failed ones' } },
       input: (i) => ({ ref: agentRef(i.params.agent), args: servicesQuery(i.query) }),
       handle: ({ input, caller }) => agentServices(m, input.ref, input.args, caller.who),
+    }),
+    route({
+      method: 'GET', path: '/api/agents/:agent/top', access: viewer, surface: api, summary: 'the host\'s processes now, like top (command lines to admins only)',
+      doc: { query: { sort: 'cpu, mem or io (default cpu)', n: 'how many (1 to 100, default 20)' } },
+      input: (i) => ({ ref: agentRef(i.params.agent), args: topRequest(Object.fromEntries(i.query)) }),
+      handle: async ({ input, caller }) => topFor((await m.command(input.ref, 'top', input.args, caller.who)) as TopProcesses, caller.role),
     }),
     route({
       method: 'GET', path: '/api/select', access: viewer, surface: api, summary: 'the agents a selector names',

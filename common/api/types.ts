@@ -1,6 +1,11 @@
 // The API's JSON, one type per shape: the manager builds these, the CLI and the browser code read
 // them. Type-only: nothing here runs, so the browser bundle may import it as well.
 
+import type { AlertTop } from '../collect/types.ts';
+/** GET /api/agents/:agent/top: the agent's answer; `command` is null for viewers (unavailable.command says why). */
+export type { ProcessRow, ProcessSort, TopProcesses } from '../collect/types.ts';
+export type { AlertTop };
+
 export interface Mount {
   mount: string;
   /** null from agents older than per-mount types */
@@ -64,6 +69,8 @@ export interface Alert {
   labels?: Record<string, string>;
   /** the id of the silence that held back its notification */
   silenced?: string;
+  /** the processes the agent named as the cause when it fired (cpu, memory, processes rules) */
+  top?: AlertTop[];
 }
 
 /** The dashboard's `command` event: a command someone ran, as recorded. */
@@ -96,7 +103,7 @@ export interface Selection {
 
 /** POST /api/jobs: which agents, what to run on them. */
 export interface JobRequest extends Selection {
-  cmd: 'status' | 'procs' | 'logs' | 'restart';
+  cmd: 'status' | 'procs' | 'logs' | 'restart' | 'top';
   args: Record<string, unknown>;
   parallel: number;
   /** seconds */

@@ -14,7 +14,7 @@ export const JOB_PARALLEL = { default: 10, max: 100 } as const;
 /** A command's own timeout, in seconds (--timeout). */
 const TIMEOUT_S = { min: 0.1, max: 3600 } as const;
 
-export const COMMANDS = ['status', 'procs', 'logs', 'restart'] as const;
+export const COMMANDS = ['status', 'procs', 'logs', 'restart', 'top'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 
@@ -56,6 +56,7 @@ export function commandArgs(cmd: CommandName, v: unknown): Record<string, unknow
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HwError('BAD_ARGS', '"args" must be an object');
   const a = v as Record<string, unknown>;
+  if (cmd === 'top') return topRequest(a);
   const extra = Object.keys(a).filter((k) => !(cmd === 'logs' && k === 'lines'));
   if (extra.length) throw new HwError('BAD_ARGS', `${cmd} takes ${cmd === 'logs' ? 'only "lines"' : 'no arguments'}, not "${extra[0]!.slice(0, 50)}"`);
   if (a.lines !== undefined) {
@@ -166,4 +167,18 @@ export function upgradeRequest(input: object): UpgradeRequest {
   const mf = b.maxFailures === undefined ? 1 : Number(b.maxFailures);
   if (!Number.isInteger(mf) || mf < 1 || mf > 100_000) throw new HwError('BAD_ARGS', '--max-failures must be a whole number from 1');
   return { ...sel, to: b.to, batch, maxFailures: mf };
+}
+
+/** Rows `top` returns at most (the agent's bound too), and by default. */
+export const TOP_N = { default: 20, max: 100 } as const;
+
+/** `top`'s sort and count, from a JSON body, a query string or CLI flags (numbers as text too). */
+export function topRequest(a: Record<string, unknown>): { sort: 'cpu' | 'mem' | 'io'; n: number } {
+  const extra = Object.keys(a).filter((k) => k !== 'sort' && k !== 'n');
+  if (extra.length) throw new HwError('BAD_ARGS', `top takes only "sort" and "n", not "${extra[0]!.slice(0, 50)}"`);
+  const sort = a.sort ?? 'cpu';
+  if (sort !== 'cpu' && sort !== 'mem' && sort !== 'io') throw new HwError('BAD_ARGS', '--sort must be cpu, mem or io');
+  const n = a.n === undefined ? TOP_N.default : Number(a.n);
+  if (!Number.isInteger(n) || n < 1 || n > TOP_N.max) throw new HwError('BAD_ARGS', `-n must be a whole number from 1 to ${TOP_N.max}`);
+  return { sort, n };
 }

@@ -3,7 +3,7 @@
 // in-process (common/api/local-client.ts) and behaves the same; that file does not import this
 // one, nor does this folder import the manager's.
 
-import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, InstallCommandAnswer, InstallTokenRow, JobRequest, JobResult, JobSummary, Selection, ServicesResult, Silence } from '../api/types.ts';
+import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, InstallCommandAnswer, InstallTokenRow, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses } from '../api/types.ts';
 import { silenceRequest } from '../api/validate.ts';
 import { installRequest } from '../install/routes.ts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -30,7 +30,7 @@ export interface HistoryQuery {
   detail?: boolean;
 }
 
-export type ClientCommand = 'status' | 'procs' | 'logs' | 'restart';
+export type ClientCommand = 'status' | 'procs' | 'logs' | 'restart' | 'top';
 
 export interface FetchProgress {
   (received: number, size: number): void;
@@ -42,6 +42,8 @@ export interface Client {
   containerLogs(ref: string, name: string, lines: number): Promise<ContainerLogsResult>;
   containerRestart(ref: string, name: string): Promise<Json>;
   command(ref: string, cmd: ClientCommand, args?: Json): Promise<Json>;
+  /** The host's processes now (command lines to admins only). */
+  top(ref: string, q: { sort: ProcessSort; n: number }): Promise<TopProcesses>;
   /** Downloads to `localPath` (through a temporary name, renamed only when the sha256 matched). */
   fetch(ref: string, remotePath: string, localPath: string, progress?: FetchProgress, signal?: AbortSignal): Promise<{ bytes: number; sha256: string; path: string }>;
   alerts(after?: number): Promise<Alert[]>;
@@ -222,6 +224,10 @@ export class HttpClient implements Client {
 
   command(ref: string, cmd: ClientCommand, args: Json = {}): Promise<Json> {
     return this.json('POST', `/api/agents/${encodeURIComponent(ref)}/${cmd}`, args);
+  }
+
+  top(ref: string, q: { sort: ProcessSort; n: number }): Promise<TopProcesses> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/top?sort=${q.sort}&n=${q.n}`);
   }
 
   alerts(after = 0): Promise<Alert[]> {

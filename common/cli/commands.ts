@@ -11,8 +11,9 @@ import type { Client } from './client.ts';
 import type { Io } from './io.ts';
 import { durationMs } from '../util/units.ts';
 import { manyCommand, manyFetch, manyRestart, manySelection } from './many.ts';
-import { agentsTable, alertLine, bytes, pct, rate, servicesText, statusText, table, type Json } from './format.ts';
+import { agentsTable, alertLine, bytes, type Json, pct, rate, servicesText, statusText, table, topText } from './format.ts';
 import { inert, inertText } from '../util/inert.ts';
+import { topRequest } from '../api/validate.ts';
 
 export { EXIT, exitCodeFor } from './exit-codes.ts';
 
@@ -45,6 +46,15 @@ export async function procsCmd(c: Client, ref: string | undefined, o: { json?: b
   if (sel) return manyCommand(c, sel, 'procs', {}, o, io, procsText);
   const r = await c.command(ref!, 'procs');
   print(io, !!o.json, r, () => procsText(r));
+}
+
+/** `top`: one agent through GET (viewers too, without command lines); a selection as a job (admins). */
+export async function topCmd(c: Client, ref: string | undefined, o: { json?: boolean; sort?: unknown; n?: unknown; width?: number } & Many, io: Io): Promise<void> {
+  const q = topRequest({ ...(o.sort !== undefined ? { sort: o.sort } : {}), ...(o.n !== undefined ? { n: o.n } : {}) });
+  const sel = manySelection(ref, o);
+  if (sel) return manyCommand(c, sel, 'top', q, o, io, (r) => topText(r, o.width));
+  const r = await c.top(ref!, q);
+  print(io, !!o.json, r, () => topText(r, o.width));
 }
 
 export function parseLines(v: unknown): number {

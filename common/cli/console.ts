@@ -4,7 +4,7 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { Client } from './client.ts';
 import {
-  acceptCmd, agentsCmd, rejectCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, servicesCmd, silenceCmd, statusCmd,
+  acceptCmd, agentsCmd, rejectCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, servicesCmd, silenceCmd, statusCmd, topCmd,
 } from './commands.ts';
 import type { Io } from './io.ts';
 import { agentsTable, alertLine, type Json } from './format.ts';
@@ -24,7 +24,7 @@ export interface ConsoleSource {
 }
 
 export const CONSOLE_COMMANDS = [
-  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'reject', 'revoke', 'reload', 'config', 'rules', 'silence', 'watch', 'quit',
+  'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'reject', 'revoke', 'reload', 'config', 'rules', 'silence', 'watch', 'quit', 'top',
   'services',
 ];
 
@@ -34,6 +34,7 @@ const HELP = `commands:
     (status, procs, logs, fetch and restart also take 'web-*', role=db, --label role=db or --all,
      with --parallel N and --timeout S; fetch from several writes <local>/<agent>/<file>)
   procs <agent>                   number of running processes
+  top <agent> [--sort cpu|mem|io] [-n 20]   the host's processes now, like top
   logs <agent> [lines]            latest system log lines (default 50; -n 20 too)
   fetch <agent> <remote> [local]  download a file (sha256 checked; Ctrl-C cancels it)
   restart <agent>                 restart the agent's host (asks first)
@@ -52,8 +53,8 @@ const HELP = `commands:
   help, quit
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
 
-const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since', '--address']);
-const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart', 'services']);
+const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since', '--address', '--sort']);
+const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart', 'services', 'top']);
 /** With --label or --all these commands have no <agent> word: the others move up one. */
 function cmdTakesSelection(cmd: string | undefined): boolean {
   return cmd !== undefined && SELECTION_COMMANDS.has(cmd);
@@ -208,6 +209,9 @@ export class ManagerConsole {
           break;
         case 'procs':
           await procsCmd(this.client, a1, { json, ...manyOpts }, io);
+          break;
+        case 'top':
+          await topCmd(this.client, a1, { json, sort: valued.sort, n: valued.n, ...manyOpts, ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}) }, io);
           break;
         case 'logs':
           await logsCmd(this.client, a1, { json, lines: valued.lines ?? valued.n ?? a2, ...manyOpts }, io);

@@ -105,7 +105,29 @@ export function alertLine(a: Json): string {
     : a.type === 'CPU_NORMAL' ? `CPU back to normal: ${a.value}%`
     : a.rule && a.rule !== 'agent_down' ? `${a.rule} ${a.state === 'resolved' ? 'resolved' : `firing (${a.severity ?? 'warning'})`}: ${a.value} (threshold ${a.threshold})${labelText(a.labels)}`
     : `${a.type}${a.value != null ? ` ${a.value}` : ''}`;
-  return `${inert(when)}  ${inert(a.agent)}  ${inert(a.type)}  ${inert(what)}${a.silenced ? `  [silenced ${inert(a.silenced)}]` : ''}`;
+  return `${inert(when)}  ${inert(a.agent)}  ${inert(a.type)}  ${inert(what)}${alertTopText(a.top)}${a.silenced ? `  [silenced ${inert(a.silenced)}]` : ''}`;
+}
+
+/** `top`: a table like top's; the command line (last column) cut to `width` when printing to a terminal. */
+export function topText(r: Json, width?: number): string {
+  const rows = [['PID', 'USER', 'NAME', 'CPU%', 'MEM', 'IO/s', 'STATE', 'STARTED', 'COMMAND']];
+  for (const p of (r.processes ?? []) as Json[]) {
+    rows.push([
+      String(p.pid), p.user ?? '-', p.name, p.cpuPercent == null ? '-' : p.cpuPercent.toFixed(1), bytes(p.memBytes), rate(p.ioBytesPerSec),
+      p.state ?? '-', typeof p.startedAt === 'number' ? new Date(p.startedAt).toISOString().slice(0, 16).replace('T', ' ') : '-', p.command ?? '-',
+    ]);
+  }
+  let lines = table(rows).split('\n');
+  // Rows are cut (their last column is the command line); the header is left whole.
+  if (width && width > 20) lines = lines.map((l, i) => (i > 0 && l.length > width ? `${l.slice(0, width - 1)}…` : l));
+  const notes = Object.entries((r.unavailable ?? {}) as Record<string, string>).map(([k, v]) => `${inert(k)}: ${inert(v)}`);
+  return [`${r.total ?? '?'} processes`, ...lines, ...notes].join('\n');
+}
+
+/** An alert's cause: "(top: yes 1234 98.0% 1.5 MiB, ...)". */
+export function alertTopText(top: unknown): string {
+  if (!Array.isArray(top) || !top.length) return '';
+  return `  top: ${top.map((p: Json) => `${inert(p.name)}[${inert(p.pid)}] ${pct(p.cpuPercent)} ${bytes(p.memBytes)}`).join(', ')}`;
 }
 
 /** `services`: UNIT ACTIVE SUB DESCRIPTION, the failed ones first, then a count line. */

@@ -54,7 +54,7 @@ function finish(io: Io, json: boolean, s: Summary): void {
   throw new HwError(code, `${bad} of ${s.total} hosts did not succeed`);
 }
 
-export async function manyCommand(c: Client, sel: Selection, cmd: 'status' | 'procs' | 'logs' | 'restart', args: Json, o: ManyOptions, io: Io, text: (r: Json) => string): Promise<void> {
+export async function manyCommand(c: Client, sel: Selection, cmd: 'status' | 'procs' | 'logs' | 'restart' | 'top', args: Json, o: ManyOptions, io: Io, text: (r: Json) => string): Promise<void> {
   // Checked here with the manager's own validator: a mistake is said before anything is sent.
   const job = jobRequest({ ...sel, cmd, args, ...(o.parallel !== undefined ? { parallel: o.parallel } : {}), ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) });
   const summary = await c.job(job, (r) => printResult(io, !!o.json, r, text));

@@ -4,11 +4,11 @@
 import type { CAC } from 'cac';
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../wire/constants.ts';
 import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '../history/params.ts';
-import { JOB_PARALLEL } from '../api/validate.ts';
+import { JOB_PARALLEL, TOP_N } from '../api/validate.ts';
 import { HwError } from '../errors.ts';
 import type { HttpClient } from './client.ts';
 import {
-  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, rejectCmd, restartCmd, revokeCmd, servicesCmd, statusCmd,
+  acceptCmd, agentsCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, rejectCmd, restartCmd, revokeCmd, servicesCmd, statusCmd, topCmd,
 } from './commands.ts';
 import type { Io } from './io.ts';
 import { notifyStatusCmd, notifyTestCmd } from './notify.ts';
@@ -88,6 +88,12 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
   cli.command('container-restart <agent> <name>', 'Restart a container (the agent must run with --allow-container-restart)')
     .option('-y, --yes', 'Do not ask for confirmation (asked by default; needed when no one is at a terminal)')
     .action((a, n, o) => containerRestartCmd(client(o), String(a), String(n), { yes: !!o.yes }, io()));
+  many(cli.command('top [agent]', 'The host\'s processes now, like top: CPU %, memory, I/O rate, state, start, command line (admins only)'))
+    .option('--sort <by>', 'cpu, mem or io', { default: 'cpu' })
+    .option('-n <n>', `How many (1 to ${TOP_N.max})`, { default: TOP_N.default })
+    .option('--json', 'JSON output (several agents: one JSON object a line)')
+    .example('manager top web1 --sort mem -n 10')
+    .action((r, o) => topCmd(client(o), ref(r), { ...o, sort: last(o.sort), n: last(o.n), ...sel(o), ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}) }, io()));
   cli.command('alerts', 'Alerts received: CPU_HIGH/CPU_NORMAL, AGENT_DOWN/AGENT_UP, each rule\'s (MEMORY_HIGH, MEMORY_HIGH_RESOLVED...)')
     .option('--json', 'JSON output (with --follow: one JSON object a line)')
     .option('--active', 'Only what fires now (fired and not resolved)')

@@ -120,3 +120,6 @@ export interface TopProcesses {
   processes: ProcessRow[];
   unavailable?: Record<string, string>;
 }
+
+/** A process named in an alert as its cause: CPU % over the last readings, resident memory. */
+export interface AlertTop { pid: number; name: string; cpuPercent: number | null; memBytes: number | null }

@@ -44,6 +44,11 @@ export class Dispatch {
     if (need && !link.features.has(need)) throw new HwError('AGENT_TOO_OLD', `agent ${rec.name} (version ${rec.version}) does not answer "${cmd}": upgrade it`);
     const started = this.now();
     try {
+      // An older agent would drop a command it does not know (and the connection with it): refuse here.
+      const feature = COMMAND_FEATURES[cmd];
+      if (feature && !link.features.has(feature)) {
+        throw new HwError('AGENT_TOO_OLD', `agent ${rec.name} (version ${rec.version || 'unknown'}) does not answer "${cmd}": upgrade it`);
+      }
       const result = await link.request(cmd, args, timeoutMs ?? this.timeoutMs);
       if (cmd === 'restart') this.state.markRestarting(rec.id);
       this.audit.command(rec, cmd, args, by, started, { ok: true });

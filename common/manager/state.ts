@@ -11,7 +11,7 @@ import { NOT_WRITTEN, type EventLog, type LoggedEvent, type StorageStatus } from
 import { ruleOfType } from '../rules/rule.ts';
 import { effectiveLabels, type LabelAssign } from '../rules/labels.ts';
 import type { Silences } from './silences.ts';
-import type { AlertMsg } from '../wire/messages.ts';
+import type { AlertMsg, AlertTop } from '../wire/messages.ts';
 import { faultPoint } from '../util/fault.ts';
 
 /** In-memory alerts kept by the manager for `alerts` (the event log keeps all). */
@@ -78,6 +78,8 @@ export interface AlertRecord {
   state?: 'firing' | 'resolved';
   severity?: 'warning' | 'critical';
   labels?: Record<string, string>;
+  /** the processes the agent named as the cause when it fired (at most 3; absent from older agents) */
+  top?: AlertTop[];
   /** the id of the silence that held back its notification (recorded and shown all the same) */
   silenced?: string;
 }
@@ -469,9 +471,12 @@ export function summary(a: AgentRecord): Pick<AgentRecord, 'id' | 'name' | 'host
 }
 
 /** The rule fields of an agent's alert; derived from the type for agents older than rules. */
-function ruleFields(a: Pick<AlertMsg, 'alert' | 'rule' | 'state' | 'severity' | 'labels'>): Pick<AlertRecord, 'rule' | 'state' | 'severity' | 'labels'> {
+function ruleFields(a: Pick<AlertMsg, 'alert' | 'rule' | 'state' | 'severity' | 'labels' | 'top'>): Pick<AlertRecord, 'rule' | 'state' | 'severity' | 'labels' | 'top'> {
   const r = a.rule ? { rule: a.rule, state: a.state ?? 'firing' } : ruleOfType(a.alert);
-  return { rule: r.rule, state: r.state, severity: a.severity ?? 'warning', ...(a.labels && Object.keys(a.labels).length ? { labels: a.labels } : {}) };
+  return {
+    rule: r.rule, state: r.state, severity: a.severity ?? 'warning', ...(a.labels && Object.keys(a.labels).length ? { labels: a.labels } : {}),
+    ...(a.top?.length ? { top: a.top } : {}),
+  };
 }
 
 function labelsKey(l: Record<string, string> | undefined): string {

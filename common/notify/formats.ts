@@ -30,7 +30,7 @@ export interface WebhookEvent {
   severity: string;
   summary: string;
   description: string;
-  alert: { type: string; value: number; threshold?: number; at: string; seq: number; n: number; via: string; rule?: string; state?: string; labels?: Record<string, string> };
+  alert: { type: string; value: number; threshold?: number; at: string; seq: number; n: number; via: string; rule?: string; state?: string; labels?: Record<string, string>; top?: AlertRecord['top'] };
   agent: { id: string; name: string; hostname: string; address: string; platform: string };
   manager: { hostname: string; version: string };
 }
@@ -45,6 +45,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * format can make them inert; Alertmanager and the JSON event take them as they are.
  */
 export function describe(a: AlertRecord, esc: (s: string) => string = (s) => s): { summary: string; description: string } {
+  const d = describeAlert(a, esc);
+  const top = topProcessesText(a, esc);
+  return top ? { summary: d.summary, description: `${d.description} Top processes: ${top}.` } : d;
+}
+
+/** The processes an alert names as its cause: "yes (pid 4242) 99.5% CPU 1.2 MiB, ...", or ''. */
+export function topProcessesText(a: Pick<AlertRecord, 'top'>, esc: (s: string) => string = (s) => s): string {
+  const mib = (b: number | null) => (b === null ? '? MiB' : `${(b / 1048576).toFixed(1)} MiB`);
+  return (a.top ?? []).map((p) => `${esc(p.name)} (pid ${p.pid}) ${p.cpuPercent === null ? '?' : p.cpuPercent}% CPU ${mib(p.memBytes)}`).join(', ');
+}
+
+function describeAlert(a: AlertRecord, esc: (s: string) => string): { summary: string; description: string } {
   const thr = a.threshold !== undefined ? `${a.threshold}%` : 'the threshold';
   const agent = esc(a.agent);
   const id = esc(a.agentId);
@@ -108,7 +120,7 @@ export function amAlert(a: AlertRecord, agent: AgentInfo | undefined, startsAt: 
   const d = describe(a);
   return {
     labels: amLabels(a, agent, m),
-    annotations: { summary: d.summary, description: d.description },
+    annotations: { summary: d.summary, description: d.description, ...(a.top?.length ? { top_processes: topProcessesText(a) } : {}) },
     startsAt: iso(startsAt),
     ...(generatorURL ? { generatorURL } : {}),
   };
@@ -123,6 +135,7 @@ export function webhookEvent(a: AlertRecord, agent: AgentInfo | undefined, kind:
     alert: {
       type: a.type, value: a.value, ...(a.threshold !== undefined ? { threshold: a.threshold } : {}), at: iso(a.at), seq: a.seq, n: a.n, via: a.via,
       ...(a.rule ? { rule: a.rule, state: a.state ?? 'firing' } : {}), ...(a.labels && Object.keys(a.labels).length ? { labels: a.labels } : {}),
+      ...(a.top?.length ? { top: a.top } : {}),
     },
     agent: { id: a.agentId, name: agent?.name ?? a.agent, hostname: agent?.hostname ?? '', address: agent?.address ?? '', platform: agent?.platform ?? '' },
     manager: { hostname: hostname(), version: VERSION },

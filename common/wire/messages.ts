@@ -4,8 +4,10 @@ import { FS_TYPE_MAX, MAX_INTERVAL_S, MAX_LABELS, MAX_LABEL_VALUE, MAX_RULES, MA
 import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
+import type { AlertTop, InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
 import { REPORT_CONTAINERS_MAX, type ContainerSample } from '../collect/containers/sample.ts';
+
+export type { AlertTop };
 import {
   arr, bool, int, isObj, num, numIn, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';
@@ -35,7 +37,7 @@ function agentIdOf(o: Obj): string {
   return id;
 }
 
-export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart', 'services', 'containers', 'container-logs', 'container-restart'] as const;
+export const COMMANDS = ['status', 'procs', 'logs', 'fetch', 'restart', 'services', 'containers', 'container-logs', 'container-restart', 'top'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Hello {
@@ -87,7 +89,10 @@ export interface AlertMsg {
   severity?: 'warning' | 'critical';
   /** the series of a per-mount or per-interface rule, e.g. { mount: '/' } */
   labels?: Record<string, string>;
+  /** top: the processes using the most CPU (a cpu or processes rule) or memory when it fired (at most 3) */
+  top?: AlertTop[];
 }
+export const ALERT_TOP_MAX = 3;
 /** The agent now runs the rules of this version ('' when back on its own flags). */
 export interface RulesApplied { type: 'rules-applied'; version: string }
 export interface Response {
@@ -123,7 +128,7 @@ export interface Welcome {
  * acked-samples: reports carry `seq`; the manager answers `samples-ack` once they are written to its
  * history, and the agent keeps each sample on its disk until then (resending after a reconnect).
  */
-export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', services: 'services', containers: 'containers', upgrade: 'upgrade' } as const;
+export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', services: 'services', containers: 'containers', upgrade: 'upgrade', top: 'top' } as const;
 /**
  * Commands only agents naming a feature answer: the manager refuses them (AGENT_TOO_OLD) for any
  * other agent instead of sending them. services: the `services` command and `metric: service`
@@ -131,6 +136,7 @@ export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-sample
  */
 export const COMMAND_FEATURES: Partial<Record<CommandName, string>> = {
   services: FEATURES.services, containers: FEATURES.containers, 'container-logs': FEATURES.containers, 'container-restart': FEATURES.containers,
+  top: FEATURES.top,
 };
 const FEATURES_MAX = 32;
 /** An administrator accepted the pending agent. */
@@ -338,7 +344,15 @@ function alertFields(o: Obj): Omit<AlertMsg, 'type'> {
   if (o.severity !== undefined) a.severity = oneOf(o, 'severity', ['warning', 'critical'] as const);
   const labels = strRecord(o, 'labels', MAX_LABELS, MAX_LABEL_VALUE);
   if (labels) a.labels = labels;
+  if (o.top !== undefined) a.top = alertTop(o);
   return a;
+}
+
+function alertTop(o: Obj): AlertTop[] {
+  return arr(o, 'top', ALERT_TOP_MAX).map((p) => {
+    if (!isObj(p)) throw new HwError('BAD_MESSAGE', 'field "top" must be a list of processes');
+    return { pid: int(p, 'pid'), name: str(p, 'name', 256), cpuPercent: numOrNull(p, 'cpuPercent'), memBytes: numOrNull(p, 'memBytes') };
+  });
 }
 
 function helloLabels(o: Obj): Record<string, string> {

@@ -1,7 +1,7 @@
 // What the CLI and console print: byte sizes, durations, percentages, aligned tables, alert lines.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agentsTable, ago, alertLine, bytes, duration, pct, rate, statusText, table } from '../../common/cli/format.ts';
+import { agentsTable, ago, alertLine, bytes, duration, pct, rate, statusText, table, topText } from '../../common/cli/format.ts';
 
 const test = suite('cli/format');
 
@@ -109,6 +109,22 @@ test('status text shows null values as "-" and lists the reasons', () => {
   assert.match(out, /^memory    40\.0%$/m);
   assert.match(out, /^\/\s+1\.0 GiB\s+512\.0 MiB\s+50%\s+ext4$/m);
   assert.match(out, '  cpuPercent: first sample');
+});
+
+test('top: a table like top\'s, the command cut to the width, control characters inert; an alert names its processes', () => {
+  const r = { total: 2, processes: [
+    { pid: 7, user: 'ada', name: 'evil\u001b[2J', cpuPercent: 99.5, memBytes: 1048576, ioBytesPerSec: 2048, state: 'R', startedAt: Date.UTC(2026, 0, 2, 3, 4), command: `/bin/x ${'a'.repeat(200)}` },
+    { pid: 8, user: null, name: 'k', cpuPercent: null, memBytes: 0, ioBytesPerSec: null, state: 'I', startedAt: null, command: null },
+  ], unavailable: { io: 'needs privilege' } };
+  const lines = topText(r, 120).split('\n');
+  assert.is(lines[0], '2 processes');
+  assert.match(lines[1]!, /^PID\s+USER\s+NAME\s+CPU%\s+MEM\s+IO\/s\s+STATE\s+STARTED\s+COMMAND$/);
+  assert.match(lines[2]!, /^7\s+ada\s+evil\\x1b\[2J\s+99\.5\s+1\.0 MiB\s+2\.0 KiB\/s\s+R\s+2026-01-02 03:04\s+\/bin\/x a+…$/);
+  assert.is(lines[2]!.length, 120);
+  assert.match(lines[3]!, /^8\s+-\s+k\s+-\s+0 B\s+-\s+I\s+-\s+-$/);
+  assert.is(lines[4], 'io: needs privilege');
+  const line = alertLine({ at: '2026-01-02T03:04:05.000Z', agent: 'web1', type: 'CPU_HIGH_RULE', rule: 'cpu_high', state: 'firing', value: 97, threshold: 90, top: [{ pid: 7, name: 'yes', cpuPercent: 99.5, memBytes: 1048576 }] });
+  assert.match(line, /top: yes\[7\] 99\.5% 1\.0 MiB$/);
 });
 
 test.run();

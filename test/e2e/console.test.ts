@@ -111,7 +111,7 @@ test.after(async () => {
 test('help lists every command; an unknown one says so', timed(15_000, async () => {
   const out = await run('help');
   const listed = out.flatMap((l) => /^ {2}(\w+)(?:, (\w+))?/.exec(l)?.slice(1).filter(Boolean) ?? []);
-  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'config', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'reject', 'reload', 'restart', 'revoke', 'rules', 'services', 'silence', 'status', 'watch']);
+  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'config', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'reject', 'reload', 'restart', 'revoke', 'rules', 'services', 'silence', 'status', 'top', 'watch']);
   assert.equal(await run('frobnicate'), ['unknown command "frobnicate": type help']);
 }));
 
@@ -167,7 +167,8 @@ test('an alert arriving while a command is half typed is printed above it; the c
   await promptShows('stat');
   // Above 0% for a second: CPU_HIGH about a second after it connects, while "stat" is on the line.
   web2 = startAgent(mgr, ['--name', 'web2', '--interval', '1', '--cpu-threshold', '0', '--cpu-for', '1']);
-  const alert = /^ALERT \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}web2 {2}CPU_HIGH {2}CPU high: \d+(\.\d+)?% \(threshold 0%\)$/;
+  // The agent names the processes behind the alert after it (wrapped onto a second row when long).
+  const alert = /^ALERT \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}web2 {2}CPU_HIGH {2}CPU high: \d+(\.\d+)?% \(threshold 0%\)( {2}top: \S+\[\d+\] .*)?$/;
   const rows = await term.until((r) => (r.some((l) => alert.test(l)) && lastRow(r).text === `${PROMPT}stat` ? r : undefined),
     'CPU_HIGH from web2 above the half-typed command', { ms: 20_000 });
   await promptShows('stat'); // the cursor is still after it

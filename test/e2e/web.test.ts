@@ -311,6 +311,36 @@ it('a viewer sees the fleet, and a restart from it is refused', async () => {
   }
 });
 
+it('the host page\'s Top processes: a live table sorted by the select, command lines for admins only', async () => {
+  await page.goto(`${base}#/`);
+  await page.getByRole('link', { name: 'alpha', exact: true }).click();
+  const table = page.getByRole('table', { name: 'Top processes' });
+  await table.waitFor({ timeout: 20_000 });
+  const heads = await table.getByRole('columnheader').allInnerTexts();
+  assert.equal(heads, ['PID', 'User', 'Name', 'CPU %', 'Memory', 'I/O', 'State', 'Started', 'Command']);
+  assert.ok((await table.locator('tbody tr').count()) > 1);
+  // The agent itself is running: its command line is shown to an admin.
+  await table.getByRole('cell', { name: /agent\.mjs/ }).first().waitFor({ timeout: 10_000 });
+  await page.getByLabel('Sort by').selectOption('mem');
+  await waitFor(async () => {
+    const mem = await table.locator('tbody tr td:nth-child(5)').allInnerTexts();
+    return mem.length > 1 && /MB|GB/.test(mem[0]!);
+  }, 10_000, 'sorted by memory');
+  const ctx = await newContext(browser);
+  try {
+    const p = await ctx.newPage();
+    await signIn(p, base, 'watcher', VIEWER_PW);
+    await p.getByRole('link', { name: 'alpha', exact: true }).click();
+    const t = p.getByRole('table', { name: 'Top processes' });
+    await t.waitFor({ timeout: 20_000 });
+    const cmds = await t.locator('tbody tr td:nth-child(9)').allInnerTexts();
+    assert.ok(cmds.length > 1 && cmds.every((c) => c === '-'), `no command line for a viewer: ${cmds.join(' | ')}`);
+    await p.getByText('command: shown to admins only').waitFor();
+  } finally {
+    await ctx.close();
+  }
+});
+
 it('a request without the CSRF token is refused', async () => {
   const r = await page.evaluate(async () => {
     const res = await fetch('/api/agents/beta/procs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -500,6 +530,7 @@ async function screenshots(name: string): Promise<void> {
         if (name === 'host') {
           await p.locator('figure.chart canvas').first().waitFor({ timeout: 30_000 });
           await p.locator('section', { has: p.getByRole('heading', { name: 'Mounts' }) }).locator('table').waitFor({ timeout: 10_000 });
+          await p.getByRole('table', { name: 'Top processes' }).waitFor({ timeout: 20_000 });
         }
         await screenshot(p, `${name}-${dark ? 'dark' : 'light'}-${width}`);
       } finally {

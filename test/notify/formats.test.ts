@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AlertRecord } from '../../common/manager/state.ts';
-import { describe, discordEscape, inertText, slackEscape, webhookBody, webhookEvent } from '../../common/notify/formats.ts';
+import { amAlert, describe, discordEscape, inertText, slackEscape, webhookBody, webhookEvent } from '../../common/notify/formats.ts';
 
 const HOSTILE = '<!channel> @everyone **x** \u001b[2J <@U123> [click](http://evil.example) ||spoiler|| `code` # head\n[RESOLVED] fake\u202e';
 const alert = (o: Partial<AlertRecord> = {}): AlertRecord => ({
@@ -66,6 +66,17 @@ test('the JSON event and Alertmanager text keep the data as it is (JSON escapes 
 test('inertText: controls and bidi overrides replaced, the rest untouched', () => {
   assert.is(inertText('a\nb\tc\u0000d\u007fe\u009bf\u2066g'), 'a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf\uFFFDg');
   assert.is(inertText('plain ünïcode ✓'), 'plain ünïcode ✓');
+});
+
+
+test('an alert\'s processes: in the description, an Alertmanager annotation and the webhook event; a name stays inert in chat', () => {
+  const a = alert({ type: 'CPU_HIGH_RULE', rule: 'cpu_high', top: [{ pid: 7, name: 'yes', cpuPercent: 99.5, memBytes: 1048576 }, { pid: 8, name: HOSTILE, cpuPercent: null, memBytes: null }] });
+  assert.match(describe(a).description, /Top processes: yes \(pid 7\) 99\.5% CPU 1\.0 MiB, /);
+  assert.match(amAlert(a, agent, 0).annotations.top_processes!, /^yes \(pid 7\) 99\.5% CPU 1\.0 MiB, [\s\S]* \(pid 8\) \?% CPU \? MiB$/);
+  assert.equal(webhookEvent(a, agent).alert.top, a.top);
+  const slack = webhookBody(webhookEvent(a, agent), 'slack', a) as { text: string };
+  assert.not.match(slack.text, /<!channel>/);
+  assert.is(amAlert(alert(), agent, 0).annotations.top_processes, undefined);
 });
 
 test.run();

@@ -302,4 +302,20 @@ test('report: a mount\'s type and available are kept, absent from older agents, 
   }
 });
 
+test('an alert\'s top: at most 3 processes, each checked; absent stays absent (older agents)', () => {
+  const a = { type: 'alert', seq: 1, alert: 'CPU_HIGH_RULE', value: 97, threshold: 90, at: 1, rule: 'cpu_high', state: 'firing' };
+  const p = { pid: 42, name: 'yes', cpuPercent: 99.5, memBytes: 1024 };
+  assert.equal(parseAgentMessage(j({ ...a, top: [p, { ...p, pid: 43, cpuPercent: null, memBytes: null }] })), { ...a, top: [p, { ...p, pid: 43, cpuPercent: null, memBytes: null }] });
+  assert.not.ok('top' in parseAgentMessage(j(a)));
+  assert.is(agentCode({ ...a, top: [p, p, p, p] }), 'BAD_MESSAGE');
+  assert.is(agentCode({ ...a, top: [{ ...p, pid: -1 }] }), 'BAD_MESSAGE');
+  assert.is(agentCode({ ...a, top: [{ ...p, name: 'x'.repeat(300) }] }), 'BAD_MESSAGE');
+  assert.is(agentCode({ ...a, top: ['yes'] }), 'BAD_MESSAGE');
+  assert.equal(parseAlertDatagram(j({ ...a, agentId: 'agent-1', top: [p] })).top, [p]);
+});
+
+test('top is a command the manager may send; top is a feature name', () => {
+  assert.equal(parseManagerMessage(j({ type: 'req', id: 1, cmd: 'top', args: { sort: 'mem', n: 5 } })), { type: 'req', id: 1, cmd: 'top', args: { sort: 'mem', n: 5 } });
+});
+
 test.run();

@@ -13,6 +13,7 @@ import { store } from '../store.ts';
 import { containersWidget } from './containers.ts';
 import { onThemeChange } from '../theme.ts';
 import { failedServices } from '../services.ts';
+import { topProcesses } from './top-table.ts';
 import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount } from '../types.ts';
 
 const RANGES = [
@@ -468,12 +469,14 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   };
   window.addEventListener('resize', onResize);
 
+  const top = topProcesses(agentId);
   const section = (t: string, ...body: Node[]) => h('section', { 'aria-labelledby': `h-${t.replace(/\s/g, '-')}` }, h('h2', { id: `h-${t.replace(/\s/g, '-')}` }, t), ...body);
   replace(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Fleet'), ' / ', agent.name),
     title, lost, facts,
     section('Commands', actions, confirmBox, result),
     section('Charts', rangeBar, chartNote, chartBox),
+    section('Top processes', top.el),
     section('Mounts', mounts),
     section('Interfaces', ifaces),
     section('Failed services', services.box),
@@ -494,6 +497,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     unsub();
     unTheme();
     clearInterval(factsTimer);
+    top.stop();
     window.removeEventListener('resize', onResize);
     for (const c of charts) c.destroy();
   };
@@ -517,7 +521,8 @@ export function alertTable(list: Alert[], withHost = false): HTMLTableElement {
 export function alertRow(a: Alert, withHost: boolean): HTMLTableRowElement {
   const v = (x: number | undefined) => (typeof x === 'number' ? (a.type.startsWith('CPU') ? `${x.toFixed(1)}%` : String(x)) : '-');
   const series = Object.entries(a.labels ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
-  const extra = [a.severity === 'critical' ? 'critical' : '', series, a.silenced ? 'silenced' : ''].filter(Boolean).join(' · ');
+  const cause = (a.top ?? []).map((p) => `${p.name} (${p.pid}) ${p.cpuPercent ?? '?'}% CPU ${bytes(p.memBytes)}`).join(', ');
+  const extra = [a.severity === 'critical' ? 'critical' : '', series, a.silenced ? 'silenced' : '', cause ? `top: ${cause}` : ''].filter(Boolean).join(' · ');
   return h('tr', { 'data-type': a.type, ...(a.state ? { 'data-state': a.state } : {}) },
     h('td', null, time(a.at)),
     h('td', null, h('span', { class: 'badge', 'data-alert': a.type }, a.type), extra ? h('span', { class: 'muted small' }, ` ${extra}`) : null),

@@ -1,0 +1,143 @@
+// `top` end to end: the API (command lines to admins only, arguments checked), an agent older than
+// `top` refused with AGENT_TOO_OLD, a CPU alert naming the busy process, and `manager top` with the
+// built programs against a real manager and agent.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LinuxProcesses } from '../../common/collect/procs-linux.ts';
+import { timed, waitFor } from '../harness.helper.ts';
+import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
+import { cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
+
+const test = suite('e2e/top');
+const { agents, closers } = cleanupAfterEach(test);
+
+/**
+ * A process of the test's naming that spins on three threads: on a loaded machine (other test
+ * runs, browsers) the scheduler shares the CPU by thread, so three make it stand out.
+ */
+function busyChild(): ChildProcess {
+  const spin = "process.title='hw-busy-test'; const { Worker } = require('node:worker_threads'); for (let i = 0; i < 2; i++) new Worker('for(;;){}', { eval: true }); for(;;){}";
+  const c = spawn(process.execPath, ['-e', spin], { stdio: 'ignore' });
+  closers.push(() => void c.kill('SIGKILL'));
+  return c;
+}
+
+/** A driven agent that lists the real processes of this host. */
+function depsWithTop() {
+  const procs = new LinuxProcesses();
+  return Object.assign(drivenDeps(), { topProcesses: (o: { n: number; sort: 'cpu' | 'mem' | 'io' }) => procs.topAsync(o), topProcessesNow: (o: { n: number; sort: 'cpu' | 'mem' | 'io' }) => procs.top(o) });
+}
+
+function get(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    }).on('error', reject).end();
+  });
+}
+
+async function viewerSession(port: number): Promise<Record<string, string>> {
+  const r = await new Promise<{ cookie: string; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/web/sign-in', headers: { 'content-type': 'application/json' } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]!, body }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ username: 'vic', password: 'viewer-password-1' }));
+  });
+  return { cookie: r.cookie, 'x-csrf-token': JSON.parse(r.body).csrf };
+}
+
+test('GET top: the busy process first by CPU; command lines to admins only; arguments checked', timed(60_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  const child = busyChild();
+  agents.push(await testAgent(s, depsWithTop(), { name: 'alpha' }));
+  await waitFor(() => s.manager.state.agents().some((a) => a.name === 'alpha' && a.online), 15_000, 'alpha online');
+  const token = { authorization: `Bearer ${readFileSync(join(s.dataDir, 'api-token'), 'utf8').trim()}` };
+  const r = await waitFor(async () => {
+    const a = await get(s.apiPort, '/api/agents/alpha/top?sort=cpu&n=5', token);
+    assert.is(a.status, 200, JSON.stringify(a.body));
+    return a.body.processes[0]?.pid === child.pid ? a.body : null;
+  }, 20_000, 'the busy child first');
+  assert.match(r.processes[0].command, /hw-busy-test/);
+  assert.is(r.processes.length, 5);
+  assert.is(r.unavailable?.command, undefined);
+  await s.dashboard.users.add('vic', 'viewer', 'viewer-password-1');
+  const v = await get(s.apiPort, '/api/agents/alpha/top?sort=mem&n=3', await viewerSession(s.apiPort));
+  assert.is(v.status, 200);
+  assert.is(v.body.processes.length, 3);
+  assert.ok(v.body.processes.every((p: any) => p.command === null && typeof p.name === 'string'), 'no command line for a viewer');
+  assert.is(v.body.unavailable.command, 'shown to admins only');
+  for (const q of ['sort=disk', 'n=0', 'n=101', 'n=2.5', 'color=red']) {
+    const bad = await get(s.apiPort, `/api/agents/alpha/top?${q}`, token);
+    assert.is(bad.body.error?.code, 'BAD_ARGS', q);
+  }
+}));
+
+test('an agent that does not name top is refused with AGENT_TOO_OLD, and nothing is sent to it', timed(30_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  const old = await testAgent(s, drivenDeps(), { name: 'old' });
+  agents.push(old);
+  await waitFor(() => s.manager.state.agents().some((a) => a.name === 'old' && a.online), 15_000, 'old online');
+  const token = { authorization: `Bearer ${readFileSync(join(s.dataDir, 'api-token'), 'utf8').trim()}` };
+  const r = await get(s.apiPort, '/api/agents/old/top', token);
+  assert.is(r.status, 409);
+  assert.is(r.body.error.code, 'AGENT_TOO_OLD');
+  assert.ok(old.connected, 'still connected');
+  assert.is((await get(s.apiPort, '/api/agents/old', token)).body.online, true);
+}));
+
+test('a CPU alert carries the busy process in its record', timed(60_000, async () => {
+  const s = await serveTest();
+  closers.push(s.close);
+  const child = busyChild();
+  const deps = depsWithTop();
+  // A `for` of 3 s: the CPU % named is over the time the host was high, long enough for the busy
+  // child to stand out from whatever else this machine runs.
+  agents.push(await testAgent(s, deps, { name: 'hot', cpuForS: 3 }));
+  await waitFor(() => s.manager.state.agents().some((a) => a.name === 'hot' && a.online), 15_000, 'hot online');
+  // Give the child a moment on the CPU, then drive the host's CPU over the threshold.
+  await waitFor(() => Number(readFileSync(`/proc/${child.pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[11]) > 20, 10_000, 'child busy');
+  deps.cpu = 97;
+  const rec = await waitFor(() => s.manager.state.alerts(0).find((a) => a.agent === 'hot' && a.rule === 'cpu_high' && a.state === 'firing'), 15_000, 'cpu alert');
+  assert.ok(rec.top && rec.top.length >= 1 && rec.top.length <= 3, JSON.stringify(rec.top));
+  assert.ok(rec.top.some((p) => p.pid === child.pid && p.cpuPercent! > 5), `the busy child is named: ${JSON.stringify(rec.top)}`);
+  const api = await get(s.apiPort, '/api/alerts', { authorization: `Bearer ${readFileSync(join(s.dataDir, 'api-token'), 'utf8').trim()}` });
+  assert.ok(api.body.some((a: any) => a.top?.some((p: any) => p.pid === child.pid)), 'in GET /api/alerts too');
+}));
+
+test('manager top: the built programs, a table and --json, the busy process first', timed(90_000, async () => {
+  const m = await startManager();
+  const agent = startAgent(m, ['--name', 'tophost']);
+  const child = busyChild();
+  await waitOnline(m.dataDir, 'tophost', undefined, m, agent);
+  const json = await waitFor(async () => {
+    const r = await cli(m.dataDir, ['top', 'tophost', '--json', '-n', '3']);
+    assert.is(r.code, 0, r.stderr);
+    const v = JSON.parse(r.stdout);
+    return v.processes[0]?.pid === child.pid ? v : null;
+  }, 30_000, 'busy child first in manager top');
+  assert.is(json.processes.length, 3);
+  const text = await cli(m.dataDir, ['top', 'tophost', '--sort', 'mem', '-n', '5']);
+  assert.is(text.code, 0, text.stderr);
+  const lines = text.stdout.trim().split('\n');
+  assert.match(lines[1]!, /^PID\s+USER\s+NAME\s+CPU%\s+MEM\s+IO\/s\s+STATE\s+STARTED\s+COMMAND$/);
+  assert.is(lines.slice(2).filter((l) => /^\d+\s/.test(l)).length, 5);
+  const bad = await cli(m.dataDir, ['top', 'tophost', '--sort', 'disk']);
+  assert.is(bad.code === 0, false);
+  assert.match(bad.stderr, /BAD_ARGS/);
+  const many = await cli(m.dataDir, ['top', 'toph*', '-n', '2']);
+  assert.is(many.code, 0, many.stderr);
+  assert.match(many.stdout, /tophost/);
+}));
+
+test.run();
