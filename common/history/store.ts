@@ -74,7 +74,11 @@ export interface HistoryStoreOptions {
   onDropped?: (id: string, count: number, reason: DropReason) => void;
 }
 
-/** 'taken': written at the next flush; 'refused': not taken, the agent resends it; 'ignored': a bad time or no writable file. */
+/**
+ * 'taken': written at the next flush; 'refused': not taken now (the agent's samples waiting are at
+ * the bound, or its file cannot be opened or grown: a failing disk), the agent resends it;
+ * 'ignored': a time no file can hold (it is acknowledged all the same: resending it cannot help).
+ */
 export type AddResult = 'taken' | 'refused' | 'ignored';
 export type DropReason = 'pending-full' | 'too-old';
 
@@ -193,7 +197,10 @@ export class HistoryStore {
   private take(id: string, intervalS: number, at: number, m: Metrics, interfaces: InterfaceCounters[] | undefined, mounts: MountUsage[] | undefined, backfill: boolean, seq: number | undefined): AddResult {
     const intervalMs = intervalS > 0 && Number.isFinite(intervalS) ? intervalS * 1000 : 5000;
     const a = this.writable(id, intervalMs);
-    if (!a?.file) return 'ignored';
+    if (!a?.file) {
+      this.counters.refused++;
+      return 'refused';
+    }
     const resends = seq !== undefined && Number.isFinite(seq) && seq >= 0;
     if (resends && a.pending.length >= this.maxPending) {
       this.counters.refused++;
@@ -220,7 +227,8 @@ export class HistoryStore {
         this.failed(a, err);
         if (!a.file) {
           this.release(row);
-          return 'ignored';
+          this.counters.refused++;
+          return 'refused';
         }
       }
     }

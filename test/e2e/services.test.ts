@@ -71,7 +71,7 @@ test('manager services --failed lists the failed units; a viewer reads them; an 
   assert.match(old.stderr, /AGENT_TOO_OLD/);
   // Nothing was sent to it: the refusal is the manager's, before the request.
   const api = await call(s.apiPort, '/api/agents/old1/services', { authorization: `Bearer ${readFileSync(`${s.dataDir}/api-token`, 'utf8').trim()}` });
-  assert.equal([api.status, api.json.error.code], [422, 'AGENT_TOO_OLD']);
+  assert.equal([api.status, api.json.error.code], [409, 'AGENT_TOO_OLD']);
 
   await s.dashboard.users.add('vic', 'viewer', 'viewer-password-1');
   const signIn = await call(s.apiPort, '/api/web/sign-in', {}, JSON.stringify({ username: 'vic', password: 'viewer-password-1' }));
