@@ -41,6 +41,8 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--enroll-token <token>', 'The token itself: visible to every user of this host in `ps`, prefer --enroll-token-file')
   .option('--state-dir <dir>', 'Where the agent keeps its id, key, pinned managers and unsent alerts', { default: DEFAULT_STATE_DIR })
   .option('--label <name=value>', 'A label for this host, e.g. role=db, shown by `manager agents` and usable in selectors and rules (repeatable; default: none)')
+  .option('--processes-every <duration>', 'How often a report carries the top processes by CPU and by memory, kept in the manager\'s history: a duration, 0 for never', { default: '60s' })
+  .option('--processes-top <n>', 'Processes in each of those two lists (1 to 50)', { default: 10 })
   .option('--heartbeat <ms>', `Heartbeat period in ms until the manager sets its own (tests; default ${HEARTBEAT_MS})`)
   .example('agent --manager 10.0.0.5')
   .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
@@ -64,6 +66,8 @@ cli.command('', 'Report this host to a manager and answer its commands')
       intervalS,
       cpuThreshold: numberFlag(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
       cpuForS: cpuFor,
+      processesEveryMs: processesEvery(last(opts.processesEvery)),
+      processesTop: numberFlag(last(opts.processesTop), '--processes-top', 1, 50, true),
       allowRestart: !!opts.allowRestart,
       ...(last(opts.restartCommand) ? { restartCommand: String(last(opts.restartCommand)) } : {}),
       logFiles: opts.logFile === undefined ? [] : [opts.logFile].flat().map(String),
@@ -79,6 +83,13 @@ cli.command('', 'Report this host to a manager and answer its commands')
     process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${intervalS} s\n`);
     exitOnSignal('finishing what is being written', () => agent.stop());
   });
+
+/** --processes-every: 0 (never), or from 1 s to 1 h. */
+function processesEvery(v: unknown): number {
+  const ms = durationFlag(v, '--processes-every', 0, 3_600_000);
+  if (ms !== 0 && ms < 1000) throw new HwError('BAD_FLAG', `--processes-every: "${String(v)}" must be 0 or from 1 s to 1 h`);
+  return ms;
+}
 
 cli.help(tidyHelp('agent'));
 

@@ -24,6 +24,7 @@ import { ManagerPins } from './manager-pins.ts';
 import { Reporter, type ReporterFigures } from './reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from './sample-backlog.ts';
 import { SampleSpool } from './sample-spool.ts';
+import { DEFAULT_PROCESSES_EVERY_MS, DEFAULT_PROCESSES_TOP, TopTaker } from './top-taker.ts';
 
 export type { ManagerAddress };
 
@@ -80,6 +81,9 @@ export interface AgentConfig {
   backlog?: SampleBacklog;
   /** false: does not name acked-samples, as an agent older than it (tests and the benchmark's comparison) */
   ackedSamples?: boolean;
+  /** how often a sample carries the top processes (--processes-every; 0: never) and how many of each */
+  processesEveryMs?: number;
+  processesTop?: number;
   log?: (line: string) => void;
 }
 
@@ -114,6 +118,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private stopping = false;
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
+  private readonly topTaker: TopTaker | undefined;
 
   /** Throws BAD_FLAG (a --files-root that is not a folder) or STATE_CORRUPT (a broken state file). */
   constructor(cfg: AgentConfig, deps: AgentDeps) {
@@ -151,6 +156,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
       raised: (msg) => this.emit('alert', msg), log, cpuSampleMs, ...(cfg.alertRetryMs ? { retryMs: cfg.alertRetryMs } : {}),
     });
+    const every = cfg.processesEveryMs ?? DEFAULT_PROCESSES_EVERY_MS;
+    if (deps.topProcesses && every > 0) this.topTaker = new TopTaker({ top: (o) => deps.topProcesses!(o), everyMs: every, n: cfg.processesTop ?? DEFAULT_PROCESSES_TOP, log });
     this.reporter = new Reporter({ sample: () => this.sample(), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: async () => ({ ...(await deps.status()), samples: this.reporter.figures() }), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
@@ -276,7 +283,9 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** A report's sample, also judged by the rules (with swap and mounts when a rule asks for them). */
   private async sample(): Promise<Sample> {
-    const s = await this.deps.sample();
+    let s = await this.deps.sample();
+    const processes = await this.topTaker?.take(s.at);
+    if (processes) s = { ...s, processes };
     const m = s.metrics;
     const inputs: RuleInputs = {
       at: s.at, memory: m.memPercent, processes: m.processCount, disk: m.diskPercent, netRx: m.netRxRate ?? null, netTx: m.netTxRate ?? null,

@@ -67,6 +67,8 @@ export interface Sample {
   metrics: Metrics;
   interfaces?: InterfaceCounters[];
   mounts?: MountUsage[];
+  /** the top processes by CPU and by memory, on one sample a minute (--processes-every) */
+  processes?: SampleProcesses;
 }
 
 /** The complete status, answered to the `status` command. */
@@ -119,4 +121,10 @@ export interface TopProcesses {
   total: number;
   processes: ProcessRow[];
   unavailable?: Record<string, string>;
+}
+
+/** The top processes a sample carries (history of who): each list sorted, at most 50 rows. */
+export interface SampleProcesses {
+  byCpu: ProcessRow[];
+  byMem: ProcessRow[];
 }

@@ -4,7 +4,8 @@ import { FS_TYPE_MAX, MAX_INTERVAL_S, MAX_LABELS, MAX_LABEL_VALUE, MAX_RULES, MA
 import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
-import type { InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
+import type { InterfaceCounters, Metrics, MountUsage, SampleProcesses } from '../collect/types.ts';
+import { checkSampleProcesses } from './processes.ts';
 import {
   arr, bool, int, isObj, num, numIn, numOrNull, obj, oneOf, optBool, optStr, str, strRecord, type Obj,
 } from './validate.ts';
@@ -67,7 +68,7 @@ export interface Hello {
   sampleEpoch?: string;
 }
 /** seq: the sample's number in the agent's spool (acked-samples); absent from older agents. */
-export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean; seq?: number }
+export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean; seq?: number; processes?: SampleProcesses }
 /**
  * acked-samples: samples the agent had to drop (its spool past its bound, its disk refusing writes
  * and memory full, or a spool line unreadable), so the manager can log, count and record what is missing.
@@ -237,6 +238,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
       const backfill = optBool(o, 'backfill');
       if (backfill) r.backfill = true;
       if (o.seq !== undefined) r.seq = int(o, 'seq');
+      if (o.processes !== undefined) r.processes = checkSampleProcesses(o);
       return r;
     }
     case 'samples-lost': {
