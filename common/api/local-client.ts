@@ -13,8 +13,9 @@ import type { Manager } from '../manager/manager.ts';
 import type { AlertRecord } from '../manager/state.ts';
 import { agentJson, alertJson } from './json.ts';
 import { historyJson, silenceJson } from './json.ts';
-import type { Agent, Alert, History, JobRequest, JobResult, JobSummary, Selection, Silence } from './types.ts';
-import { commandArgs, jobRequest, rejectSelection, selection, silenceRequest, type CommandName } from './validate.ts';
+import type { Agent, Alert, History, JobRequest, ProcessHistory, JobResult, JobSummary, Selection, Silence } from './types.ts';
+import { processHistoryJson } from './process-history.ts';
+import { commandArgs, jobRequest, processQuery, rejectSelection, selection, silenceRequest, type CommandName } from './validate.ts';
 
 type Json = Record<string, any>;
 type FetchProgress = (received: number, size: number) => void;
@@ -42,6 +43,12 @@ export class LocalClient {
 
   async pending(): Promise<Agent[]> {
     return this.manager.state.pending().map(agentJson);
+  }
+
+  /** The console is the manager's own terminal: command lines shown, as to an admin. */
+  async processHistory(ref: string, q: { at: number } | { from: number; to: number }): Promise<ProcessHistory> {
+    const query = processQuery(new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])), this.manager.now());
+    return processHistoryJson(this.manager, this.manager.state.find(ref), query, true);
   }
 
   async history(ref: string, q: Range & { detail?: boolean }): Promise<History> {
