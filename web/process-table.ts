@@ -15,19 +15,19 @@ export interface ProcessPanel {
 }
 
 export function processPanel(agentId: string): ProcessPanel {
-  const el = h('section', { class: 'procs-at', 'aria-labelledby': 'procs-at-title', hidden: true, 'data-panel': 'processes' });
+  const box = h('section', { class: 'procs-at', 'aria-labelledby': 'procs-at-title', hidden: true, 'data-panel': 'processes' });
   let seq = 0;
 
   const close = () => {
     seq++;
-    el.hidden = true;
-    replace(el);
+    box.hidden = true;
+    replace(box);
   };
 
   const frame = (heading: string, ...body: Node[]) => {
     const title = h('h3', { id: 'procs-at-title', tabindex: '-1' }, heading);
-    replace(el, h('div', { class: 'procs-head' }, title, h('button', { type: 'button', class: 'plain', onclick: () => close() }, 'Close processes')), ...body);
-    el.hidden = false;
+    replace(box, h('div', { class: 'procs-head' }, title, h('button', { type: 'button', class: 'plain', onclick: () => close() }, 'Close processes')), ...body);
+    box.hidden = false;
     return title;
   };
 
@@ -52,7 +52,21 @@ export function processPanel(agentId: string): ProcessPanel {
     });
   };
 
-  return { el, show, close };
+  // The same without a pointer: a time of day (the last one that has passed) and a button.
+  const input = h('input', { type: 'time', id: 'procs-at-time', required: true });
+  const form = h('form', {
+    class: 'procs-pick',
+    onsubmit: ((e: Event) => {
+      e.preventDefault();
+      const [hh, mm] = input.value.split(':').map(Number);
+      if (hh === undefined || mm === undefined || Number.isNaN(hh) || Number.isNaN(mm)) return;
+      const d = new Date();
+      d.setHours(hh, mm, 0, 0);
+      if (d.getTime() > Date.now()) d.setDate(d.getDate() - 1);
+      show(d.getTime());
+    }) as EventListener,
+  }, h('label', { for: 'procs-at-time' }, 'Processes at'), input, h('button', { type: 'submit', class: 'plain' }, 'Show processes'));
+  return { el: h('div', null, form, box), show, close };
 }
 
 function table(caption: string, rows: ProcessHistoryRow[], commands: boolean): HTMLElement {

@@ -122,6 +122,16 @@ it('the memory chart opens it too', async () => {
   assert.is(await page.getByRole('table', { name: 'By memory' }).count(), 1);
 });
 
+it('without a pointer: a time in "Processes at" and the button open the same table', async () => {
+  await page.goto(`${base}#/host/${agent.id}`);
+  await page.getByRole('heading', { name: /busy/ }).waitFor();
+  const now = new Date();
+  await page.getByLabel('Processes at', { exact: true }).fill(`${String(now.getHours()).padStart(2, '0')}:${String(now.getMinutes()).padStart(2, '0')}`);
+  await page.getByRole('button', { name: 'Show processes' }).click();
+  await page.getByRole('heading', { name: /^Processes at / }).waitFor({ timeout: 15_000 });
+  assert.is(await page.getByRole('table', { name: 'By CPU' }).locator('tbody tr th .name').first().textContent(), 'burner');
+});
+
 it('a viewer sees the processes without command lines', async () => {
   const ctx = await newContext(browser);
   try {

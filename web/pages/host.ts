@@ -157,7 +157,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       chartBox.appendChild(el);
       // A point on the CPU or memory chart opens the processes of that minute below the charts.
       const pick = spec.title === 'CPU' || spec.title === 'Memory' ? (at: number) => procsAt.show(at) : undefined;
-      if (pick) el.setAttribute('aria-description', 'Click a point to see the processes of that minute below the charts.');
+      if (pick) el.setAttribute('aria-description', 'Click a point to see the processes of that minute below the charts (or give a time in "Processes at").');
       charts.push(makeChart(el, spec, data, w, pick));
     }
     if (c.hiddenIfs) chartBox.appendChild(h('p', { class: 'muted', 'data-note': 'interfaces' }, `${c.hiddenIfs} interface${c.hiddenIfs > 1 ? 's' : ''} without traffic in this range, or quieter than the ${MAX_IF_CHARTS} charted, not charted; the table below lists every interface.`));
