@@ -26,7 +26,7 @@ export function processPanel(agentId: string): ProcessPanel {
 
   const frame = (heading: string, ...body: Node[]) => {
     const title = h('h3', { id: 'procs-at-title', tabindex: '-1' }, heading);
-    replace(box, h('div', { class: 'procs-head' }, title, h('button', { type: 'button', class: 'plain', onclick: () => close() }, 'Close processes')), ...body);
+    replace(box, h('div', { class: 'procs-head' }, title, h('button', { type: 'button', class: 'plain', onclick: () => close() }, 'Close process table')), ...body);
     box.hidden = false;
     return title;
   };
@@ -65,7 +65,7 @@ export function processPanel(agentId: string): ProcessPanel {
       if (d.getTime() > Date.now()) d.setDate(d.getDate() - 1);
       show(d.getTime());
     }) as EventListener,
-  }, h('label', { for: 'procs-at-time' }, 'Processes at'), input, h('button', { type: 'submit', class: 'plain' }, 'Show processes'));
+  }, h('label', { for: 'procs-at-time' }, 'Processes at'), input, h('button', { type: 'submit', class: 'plain' }, 'Show that minute'));
   return { el: h('div', null, form, box), show, close };
 }
 

@@ -112,7 +112,7 @@ it('a click on the CPU chart opens that minute\'s processes below the charts; cl
   // the charts come first, the panel after them
   assert.ok(await page.evaluate('!!(document.querySelector(".charts").compareDocumentPosition(document.querySelector("[data-panel=processes]")) & Node.DOCUMENT_POSITION_FOLLOWING)'));
   await screenshot(page, 'host-processes-light-1440');
-  await page.getByRole('button', { name: 'Close processes' }).click();
+  await page.getByRole('button', { name: 'Close process table' }).click();
   assert.is(await panel().isHidden(), true);
   assert.is(await page.getByRole('table', { name: 'By CPU' }).count(), 0);
 });
@@ -127,7 +127,7 @@ it('without a pointer: a time in "Processes at" and the button open the same tab
   await page.getByRole('heading', { name: /busy/ }).waitFor();
   const now = new Date();
   await page.getByLabel('Processes at', { exact: true }).fill(`${String(now.getHours()).padStart(2, '0')}:${String(now.getMinutes()).padStart(2, '0')}`);
-  await page.getByRole('button', { name: 'Show processes' }).click();
+  await page.getByRole('button', { name: 'Show that minute' }).click();
   await page.getByRole('heading', { name: /^Processes at / }).waitFor({ timeout: 15_000 });
   assert.is(await page.getByRole('table', { name: 'By CPU' }).locator('tbody tr th .name').first().textContent(), 'burner');
 });
