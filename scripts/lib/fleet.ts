@@ -132,7 +132,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     const agent = new Agent({
       managers: [{ host: o.host ?? '127.0.0.1', port: o.tcpPort }], udpPort: o.udpPort, tls: o.tls,
       id: uuidOf(`sim-${(o.namePrefix ?? 'sim')}-${i}`), name: `${o.namePrefix ?? 'sim'}-${i}`, intervalS: o.intervalS ?? 1,
-      cpuThreshold: 101, cpuForS: 3, allowRestart: false, logFiles: [], noUdp: !o.udp,
+      cpuThreshold: 101, cpuForS: 3, allowRestart: false, logFiles: [], noUdp: !o.udp, processesEveryMs: 0,
       ...(o.spreadSources ? { bind: sourceAddress(i) } : {}),
       ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),
       ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),

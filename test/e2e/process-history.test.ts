@@ -11,7 +11,8 @@ import * as assert from 'uvu/assert';
 import type { ProcessRow } from '../../common/collect/types.ts';
 import type { ProcessHistory } from '../../common/api/types.ts';
 import { timed, waitFor } from '../harness.helper.ts';
-import { cli } from './procs.helper.ts';
+import { spawnSync } from 'node:child_process';
+import { AGENT_JS, cli } from './procs.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 
 const test = suite('e2e/process-history');
@@ -130,5 +131,15 @@ test('processes taken while the manager was away arrive with the backfill', time
   // and kept on disk: a fresh read of the file (as after a restart) has them
   assert.ok(s2.manager.processHistory.range(agent.id, 0, Infinity).records.some((r) => r.byCpu[0]?.name === 'before'), 'the minute before the outage is still there');
 }));
+
+test('the agent refuses --processes-every under 1 s (but 0) and --processes-top past 50, in one line', () => {
+  for (const [flag, value, said] of [['--processes-every', '500ms', /must be 0 or from 1 s to 1 h/], ['--processes-top', '51', /from 1 to 50/], ['--processes-every', 'often', /bad duration/]] as const) {
+    const r = spawnSync(process.execPath, [AGENT_JS, '--manager', '127.0.0.1', flag, value], { encoding: 'utf8', timeout: 20_000 });
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, said);
+    assert.match(r.stderr, /\[BAD_FLAG\]/);
+    assert.is(r.stderr.trim().split('\n').length, 1);
+  }
+});
 
 test.run();
