@@ -284,8 +284,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** A report's sample, also judged by the rules (with swap and mounts when a rule asks for them). */
   private async sample(): Promise<Sample> {
     let s = await this.deps.sample();
-    const processes = await this.topTaker?.take(s.at);
-    if (processes) s = { ...s, processes };
+    if (this.topTaker) {
+      const processes = await this.topTaker.take(s.at);
+      if (processes) s = { ...s, processes };
+    }
     const m = s.metrics;
     const inputs: RuleInputs = {
       at: s.at, memory: m.memPercent, processes: m.processCount, disk: m.diskPercent, netRx: m.netRxRate ?? null, netTx: m.netTxRate ?? null,
