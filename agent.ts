@@ -48,6 +48,8 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--allow-upgrade', 'Let the manager replace this agent with a new executable signed with the pinned upgrade key (refused by default)')
   .option('--upgrade-key <file|base64>', 'The upgrade key to trust (`manager upgrade-key show`); default: the one the manager offers at the first welcome, then pinned')
   .option('--upgrade-probation <duration>', 'After an upgrade, how long the new agent has to be welcomed before the previous one is put back', { default: '60s' })
+  .option('--processes-every <duration>', 'How often a report carries the top processes by CPU and by memory, kept in the manager\'s history: a duration, 0 for never', { default: '60s' })
+  .option('--processes-top <n>', 'Processes in each of those two lists (1 to 50)', { default: 10 })
   .option('--heartbeat <ms>', `Heartbeat period in ms until the manager sets its own (tests; default ${HEARTBEAT_MS})`)
   .example('agent --manager 10.0.0.5')
   .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
@@ -71,6 +73,8 @@ cli.command('', 'Report this host to a manager and answer its commands')
       intervalS,
       cpuThreshold: numberFlag(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
       cpuForS: cpuFor,
+      processesEveryMs: processesEvery(last(opts.processesEvery)),
+      processesTop: numberFlag(last(opts.processesTop), '--processes-top', 1, 50, true),
       allowRestart: !!opts.allowRestart,
       allowContainerRestart: !!opts.allowContainerRestart,
       ...(last(opts.restartCommand) ? { restartCommand: String(last(opts.restartCommand)) } : {}),
@@ -128,6 +132,12 @@ cli.command('uninstall', 'Stop and remove the service and the installed executab
     await uninstall({ purge: !!o.purge, ...(last(o.root) !== undefined ? { root: String(last(o.root)) } : {}), out });
     out('uninstalled');
   });
+/** --processes-every: 0 (never), or from 1 s to 1 h. */
+function processesEvery(v: unknown): number {
+  const ms = durationFlag(v, '--processes-every', 0, 3_600_000);
+  if (ms !== 0 && ms < 1000) throw new HwError('BAD_FLAG', `--processes-every: "${String(v)}" must be 0 or from 1 s to 1 h`);
+  return ms;
+}
 
 cli.help(tidyHelp('agent'));
 

@@ -29,7 +29,11 @@ export function chartColumns(spec: ChartSpec, data: HistoryData): (number | null
   return cols;
 }
 
-export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, width: number): uPlot {
+/**
+ * `onPick`: a click on the chart (not the end of a drag to zoom) names the time under the cursor,
+ * in ms; the chart then says so to the pointer (cursor) and to screen readers (its label).
+ */
+export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, width: number, onPick?: (atMs: number) => void): uPlot {
   const grid = cssVar('--grid');
   const text = cssVar('--muted');
   const series: uPlot.Series[] = [{ label: 'time' }];
@@ -61,5 +65,23 @@ export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, w
     axes: [axis(), { ...axis(), size: spec.unit === 'rate' ? 80 : 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
     legend: { live: true },
   };
-  return new uPlot(opts, [data.t, ...columns] as uPlot.AlignedData, el);
+  const u = new uPlot(opts, [data.t, ...columns] as uPlot.AlignedData, el);
+  if (onPick) pickable(u, onPick);
+  return u;
+}
+
+/** Clicks on the plot (a press and release in the same place: a drag zooms instead) pick a time. */
+function pickable(u: uPlot, onPick: (atMs: number) => void): void {
+  let down: { x: number; y: number } | null = null;
+  u.over.classList.add('pickable');
+  u.over.addEventListener('mousedown', (e) => { down = { x: e.clientX, y: e.clientY }; });
+  u.over.addEventListener('click', (e) => {
+    const moved = down ? Math.abs(e.clientX - down.x) + Math.abs(e.clientY - down.y) : 0;
+    down = null;
+    if (moved > 3) return;
+    // From the click itself: the cursor's own index may not have caught up with the pointer yet.
+    const idx = u.posToIdx(e.clientX - u.over.getBoundingClientRect().left);
+    const t = u.data[0][idx];
+    if (typeof t === 'number') onPick(t * 1000);
+  });
 }

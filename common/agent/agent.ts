@@ -30,6 +30,7 @@ import { ManagerPins } from './manager-pins.ts';
 import { Reporter, type ReporterFigures } from './reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from './sample-backlog.ts';
 import { SampleSpool } from './sample-spool.ts';
+import { DEFAULT_PROCESSES_EVERY_MS, DEFAULT_PROCESSES_TOP, TopTaker } from './top-taker.ts';
 import { AgentUpgrades } from './upgrades.ts';
 import type { VerifiedUpgrade } from './upgrade-receiver.ts';
 import { selfCommand } from './upgrade-switch.ts';
@@ -99,6 +100,9 @@ export interface AgentConfig {
   backlog?: SampleBacklog;
   /** false: does not name acked-samples, as an agent older than it (tests and the benchmark's comparison) */
   ackedSamples?: boolean;
+  /** how often a sample carries the top processes (--processes-every; 0: never) and how many of each */
+  processesEveryMs?: number;
+  processesTop?: number;
   /** false: does not name services, as an agent older than it (tests) */
   services?: boolean;
   /** time between reads of the services for service rules (default: the interval, at least 10 s; tests go faster) */
@@ -147,6 +151,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private stopping = false;
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
+  private readonly topTaker: TopTaker | undefined;
   private containerEngine: ContainerEngine | undefined;
   private engine(): ContainerEngine {
     return (this.containerEngine ??= new ContainerEngine(this.cfg.containerEngine));
@@ -200,6 +205,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     // Only where an engine location is configured (startAgent does it): simulated fleets ask none.
     const watch = !cfg.containerEngine || cfg.containerEngine.watch === false ? undefined
       : new ContainerWatch({ engine: { list: () => this.engine().list() }, everyMs: Math.max(10_000, cfg.intervalS * 1000) });
+    const every = cfg.processesEveryMs ?? DEFAULT_PROCESSES_EVERY_MS;
+    if (deps.topProcesses && every > 0) this.topTaker = new TopTaker({ top: (o) => deps.topProcesses!(o), everyMs: every, n: cfg.processesTop ?? DEFAULT_PROCESSES_TOP, log });
     this.reporter = new Reporter({ sample: () => this.sample(), ...(watch ? { liveExtras: () => { const c = watch.current(); return c ? { containers: c } : {}; } } : {}), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
     this.commands = new CommandHandler({
       status: async () => ({ ...(await deps.status()), samples: this.reporter.figures() }), processCount: () => deps.processCount(), readLogs: (o) => deps.readLogs(o), restart: () => deps.restart(),
@@ -340,7 +347,11 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** A report's sample, also judged by the rules (with swap and mounts when a rule asks for them). */
   private async sample(): Promise<Sample> {
-    const s = await this.deps.sample();
+    let s = await this.deps.sample();
+    if (this.topTaker) {
+      const processes = await this.topTaker.take(s.at);
+      if (processes) s = { ...s, processes };
+    }
     const m = s.metrics;
     const inputs: RuleInputs = {
       at: s.at, memory: m.memPercent, processes: m.processCount, disk: m.diskPercent, netRx: m.netRxRate ?? null, netTx: m.netTxRate ?? null,

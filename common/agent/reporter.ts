@@ -276,6 +276,6 @@ function forEachIn(ranges: SeqRanges, map: Map<number, Sent>, fn: (seq: number, 
   for (const [seq, sent] of [...map]) if (ranges.some(([a, b]) => seq >= a && seq <= b)) fn(seq, sent);
 }
 
-function sampleExtras(s: Sample): Pick<Sample, 'interfaces' | 'mounts'> {
-  return { ...(s.interfaces ? { interfaces: s.interfaces } : {}), ...(s.mounts ? { mounts: s.mounts } : {}) };
+function sampleExtras(s: Sample): Pick<Sample, 'interfaces' | 'mounts' | 'processes'> {
+  return { ...(s.interfaces ? { interfaces: s.interfaces } : {}), ...(s.mounts ? { mounts: s.mounts } : {}), ...(s.processes ? { processes: s.processes } : {}) };
 }

@@ -13,9 +13,12 @@ import type { ConfigControl } from '../config/control.ts';
 import type { Manager } from '../manager/manager.ts';
 import type { AlertRecord } from '../manager/state.ts';
 import { agentJson, alertJson, historyJson, silenceJson } from './json.ts';
-import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses } from './types.ts';
-import { commandArgs, type CommandName, containerRequest, jobRequest, rejectSelection, selection, silenceRequest, topRequest } from './validate.ts';
+import type {
+  Agent, Alert, ContainerLogsResult, ContainersResult, History, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses, ProcessHistory,
+} from './types.ts';
+import { commandArgs, type CommandName, containerRequest, jobRequest, rejectSelection, selection, silenceRequest, topRequest, processQuery } from './validate.ts';
 import { topFor } from './top-view.ts';
+import { processHistoryJson } from './process-history.ts';
 
 type Json = Record<string, any>;
 type FetchProgress = (received: number, size: number) => void;
@@ -63,6 +66,12 @@ export class LocalClient {
 
   async pending(): Promise<Agent[]> {
     return this.manager.state.pending().map(agentJson);
+  }
+
+  /** The console is the manager's own terminal: command lines shown, as to an admin. */
+  async processHistory(ref: string, q: { at: number } | { from: number; to: number }): Promise<ProcessHistory> {
+    const query = processQuery(new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])), this.manager.now());
+    return processHistoryJson(this.manager, this.manager.state.find(ref), query, true);
   }
 
   async history(ref: string, q: Range & { detail?: boolean }): Promise<History> {

@@ -18,8 +18,11 @@ import { download } from './download.ts';
 import { topFor } from './top-view.ts';
 import type { TopProcesses } from './types.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
-import { agentRef, arrival, commandArgs, COMMANDS, containerRequest, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, topRequest, upgradeRequest, yes } from './validate.ts';
+import {
+  agentRef, arrival, commandArgs, COMMANDS, containerRequest, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, topRequest, upgradeRequest, yes, processQuery,
+} from './validate.ts';
 import { agentServices } from './services.ts';
+import { processHistoryJson } from './process-history.ts';
 
 export interface ApiDeps {
   manager: Manager;
@@ -61,6 +64,13 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       doc: { query: { from: 'start (ISO 8601 or ms; `since` is the same)', to: 'end (default now)', points: 'at most this many points', series: '`all` for every mount and interface' } },
       input: (i) => ({ ref: agentRef(i.params.agent), range: parseRange(i.query, m.now()) }),
       handle: ({ input }) => historyJson(m, m.state.find(input.ref), input.range),
+    }),
+    route({
+      method: 'GET', path: '/api/agents/:agent/processes', access: viewer, surface: api,
+      summary: 'the agent\'s top processes by CPU and by memory: the minute nearest `at`, or each minute from `from` to `to` (command lines for admins only)',
+      doc: { query: { at: 'a time (ms or ISO 8601): the minute kept nearest it, within 15 min', from: 'start (default: an hour before `to`)', to: 'end (default now); at most 240 minutes, the newest' } },
+      input: (i) => ({ ref: agentRef(i.params.agent), q: processQuery(i.query, m.now()) }),
+      handle: ({ input, caller }) => processHistoryJson(m, m.state.find(input.ref), input.q, caller.role === 'admin'),
     }),
     route({
       method: 'GET', path: '/api/history', access: viewer, surface: api, summary: 'one metric for every agent, on one time grid',

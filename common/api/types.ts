@@ -296,3 +296,38 @@ export interface InstallTokenRow {
   state: 'unused' | 'used' | 'expired';
   usedBy?: string;
 }
+
+/** One process row of the history of who (`command` is null for viewers). */
+export interface ProcessHistoryRow {
+  pid: number;
+  name: string;
+  user: string | null;
+  command: string | null;
+  cpuPercent: number | null;
+  memBytes: number | null;
+  ioBytesPerSec: number | null;
+  state: string | null;
+  startedAt: number | null;
+}
+
+/** One minute of the history of who: when (ms), and the top processes by CPU and by memory then. */
+export interface ProcessMinute {
+  at: number;
+  byCpu: ProcessHistoryRow[];
+  byMem: ProcessHistoryRow[];
+}
+
+/** GET /api/agents/:agent/processes, `history <agent> --processes --json`. */
+export interface ProcessHistory {
+  agent: string;
+  agentId: string;
+  /** `?at=`: the time asked; `minutes` then holds the nearest minute kept (within 15 min), or nothing */
+  asked?: number;
+  from?: number;
+  to?: number;
+  minutes: ProcessMinute[];
+  /** a range with more minutes than answered (the newest are answered) */
+  truncated: boolean;
+  /** false for viewers: command lines are shown to admins only */
+  commands: boolean;
+}

@@ -182,3 +182,28 @@ export function topRequest(a: Record<string, unknown>): { sort: 'cpu' | 'mem' | 
   if (!Number.isInteger(n) || n < 1 || n > TOP_N.max) throw new HwError('BAD_ARGS', `-n must be a whole number from 1 to ${TOP_N.max}`);
   return { sort, n };
 }
+
+/** A time in a query or a flag: ms since the epoch or an ISO 8601 time. */
+export function timeArg(v: string, name: string): number {
+  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(t) || t < 0 || !/^\d/.test(v)) throw new HwError('BAD_ARGS', `${name} must be a time in ms since the epoch or ISO 8601, not "${v.slice(0, 40)}"`);
+  return t;
+}
+
+/** GET /api/agents/:agent/processes: `at` (one minute) or `from`/`to` (default: the last hour). */
+export type ProcessQuery = { at: number } | { from: number; to: number };
+
+export function processQuery(q: URLSearchParams, now: number): ProcessQuery {
+  const get = (k: string) => (q.get(k) === null || q.get(k) === '' ? undefined : q.get(k)!);
+  const at = get('at');
+  const from = get('from');
+  const to = get('to');
+  if (at !== undefined) {
+    if (from !== undefined || to !== undefined) throw new HwError('BAD_ARGS', 'give either at, or from and to, not both');
+    return { at: timeArg(at, 'at') };
+  }
+  const t = to === undefined ? now : timeArg(to, 'to');
+  const f = from === undefined ? t - 3600_000 : timeArg(from, 'from');
+  if (f >= t) throw new HwError('BAD_ARGS', `from (${f}) must be before to (${t})`);
+  return { from: f, to: t };
+}

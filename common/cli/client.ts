@@ -3,7 +3,9 @@
 // in-process (common/api/local-client.ts) and behaves the same; that file does not import this
 // one, nor does this folder import the manager's.
 
-import type { Agent, Alert, ContainerLogsResult, ContainersResult, History, InstallCommandAnswer, InstallTokenRow, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses } from '../api/types.ts';
+import type {
+  Agent, Alert, ContainerLogsResult, ContainersResult, History, InstallCommandAnswer, InstallTokenRow, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses, ProcessHistory,
+} from '../api/types.ts';
 import { silenceRequest } from '../api/validate.ts';
 import { installRequest } from '../install/routes.ts';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -50,6 +52,8 @@ export interface Client {
   pending(): Promise<Agent[]>;
   /** Samples of an agent over a range (ms since epoch), at most `points` of them. */
   history(ref: string, q: HistoryQuery): Promise<History>;
+  /** The top processes kept for an agent: the minute nearest `at`, or each minute of a range (ms since epoch). */
+  processHistory(ref: string, q: { at: number } | { from: number; to: number }): Promise<ProcessHistory>;
   /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */
   accept(ref: string | undefined): Promise<Agent[]>;
   revoke(ref: string): Promise<Agent>;
@@ -240,6 +244,10 @@ export class HttpClient implements Client {
 
   history(ref: string, q: HistoryQuery): Promise<History> {
     return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/history?from=${q.from}&to=${q.to}&points=${q.points}${q.detail ? '&series=all' : ''}`);
+  }
+
+  processHistory(ref: string, q: { at: number } | { from: number; to: number }): Promise<ProcessHistory> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/processes?${'at' in q ? `at=${q.at}` : `from=${q.from}&to=${q.to}`}`);
   }
 
   accept(ref: string | undefined): Promise<Agent[]> {

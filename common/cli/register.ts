@@ -5,6 +5,7 @@ import type { CAC } from 'cac';
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../wire/constants.ts';
 import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '../history/params.ts';
 import { JOB_PARALLEL, TOP_N } from '../api/validate.ts';
+import { processHistoryCmd } from './process-history.ts';
 import { HwError } from '../errors.ts';
 import type { HttpClient } from './client.ts';
 import {
@@ -109,9 +110,16 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
     .option('--since <duration>', 'How far back: seconds, or 30s, 10m, 2h, 7d, 365d', { default: '10m' })
     .option('-n, --points <n>', `At most this many points (longer spans are rolled up into min/avg/max; 1 to ${HISTORY_MAX_POINTS})`, { default: HISTORY_DEFAULT_POINTS })
     .option('--mounts', 'Also each mount\'s and each interface\'s series (with --json)')
+    .option('--processes', 'The top processes by CPU and by memory instead, one record a minute (--since, or --at)')
+    .option('--at <time>', 'With --processes: the minute nearest HH:MM today (local time), or an ISO time')
     .option('--json', 'JSON output')
     .example('manager history web1 --since 7d --points 200')
-    .action((ref, o) => historyCmd(client(o), String(ref), { since: last(o.since), points: last(o.points), json: o.json, detail: !!o.mounts }, io()));
+    .example('manager history web1 --processes --at 14:05')
+    .action((ref, o) => o.at !== undefined && !o.processes
+      ? Promise.reject(new HwError('BAD_ARGS', '--at goes with --processes: manager history <agent> --processes --at 14:05'))
+      : o.processes
+      ? processHistoryCmd(client(o), String(ref), { ...(last(o.at) !== undefined ? { at: last(o.at) } : {}), since: last(o.since), json: o.json }, io())
+      : historyCmd(client(o), String(ref), { since: last(o.since), points: last(o.points), json: o.json, detail: !!o.mounts }, io()));
   cli.command('pending', 'Agents waiting to be accepted, with their key fingerprints')
     .option('--json', 'JSON output')
     .action((o) => pendingCmd(client(o), o, io()));

@@ -67,6 +67,8 @@ export interface Sample {
   metrics: Metrics;
   interfaces?: InterfaceCounters[];
   mounts?: MountUsage[];
+  /** the top processes by CPU and by memory, on one sample a minute (--processes-every) */
+  processes?: SampleProcesses;
 }
 
 /** The complete status, answered to the `status` command. */
@@ -123,3 +125,8 @@ export interface TopProcesses {
 
 /** A process named in an alert as its cause: CPU % over the last readings, resident memory. */
 export interface AlertTop { pid: number; name: string; cpuPercent: number | null; memBytes: number | null }
+/** The top processes a sample carries (history of who): each list sorted, at most 50 rows. */
+export interface SampleProcesses {
+  byCpu: ProcessRow[];
+  byMem: ProcessRow[];
+}

@@ -40,6 +40,7 @@ import type { RulesConfig } from '../rules/config.ts';
 import type { LabelAssign } from '../rules/labels.ts';
 import { migrateOldHistory, OLD_HISTORY_FILE } from '../history/migrate.ts';
 import { HistoryStore, type Retention } from '../history/store.ts';
+import { ProcessLog } from '../history/process-log.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
 import { SampleAcks } from './sample-acks.ts';
 import { inert } from '../util/inert.ts';
@@ -97,6 +98,8 @@ export type ManagerFigures = Omit<Stats, 'startedAt' | 'uptimeSeconds' | 'storag
 export class Manager {
   readonly state: ManagerState;
   readonly history: HistoryStore;
+  /** the top processes reports carry, a record a minute per agent */
+  readonly processHistory: ProcessLog;
   readonly allow: Allowlist;
   readonly now: () => number;
   private readonly opts: ManagerOptions;
@@ -144,6 +147,7 @@ export class Manager {
       onWritten: (id, seqs) => this.sampleAcks.written(id, seqs),
       onDropped: (id, count, reason) => this.samplesDropped(id, count, reason),
     });
+    this.processHistory = new ProcessLog({ dir: join(opts.dataDir, 'history'), now: this.now, notice: (l) => this.notice(l) });
     this.sampleAcks = new SampleAcks({
       post: (id, msg) => {
         const link = this.links.get(id);
@@ -176,7 +180,9 @@ export class Manager {
         : 'agents.json saved again'),
     });
     this.liveness = new Liveness({ now: this.now, ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs } : {}) });
-    this.router = new Router({ state: this.state, now: this.now, acks: this.sampleAcks, lost: (id, msg) => this.samplesLost(id, msg) });
+    this.router = new Router({ state: this.state, now: this.now, acks: this.sampleAcks, lost: (id, msg) => this.samplesLost(id, msg),
+      processes: (id, at, p) => this.processHistory.write(id, at, p),
+    });
     this.upgrades = new Rollouts({
       dataDir: opts.dataDir, state: this.state, link: (id) => this.links.get(id), sender: this.upgradeSender, now: this.now, notice: (l) => this.notice(l),
       ...(opts.upgradeWaitMs !== undefined ? { waitMs: opts.upgradeWaitMs } : {}),
@@ -554,7 +560,10 @@ export class Manager {
         ok: log.ok && !enroll, error: log.error ?? enroll, failingSince: log.failingSince,
         heldRecords: log.heldRecords, heldBytes: log.heldBytes, droppedRecords: log.droppedRecords, agentsFileSaved: !enroll,
       },
-      history: { ...this.history.counters, pendingSamples: this.history.pendingSamples(), lastError: this.history.lastError },
+      history: {
+        ...this.history.counters, pendingSamples: this.history.pendingSamples(), lastError: this.history.lastError,
+        processRecords: this.processHistory.counters.written, processFailedWrites: this.processHistory.counters.failedWrites, processLastError: this.processHistory.lastError,
+      },
       samples: { lostByAgents: this.lostSamples.byAgents, droppedByManager: this.lostSamples.byManager, awaitingAck: this.sampleAcks.waiting() },
       eventLoopDelayMs: { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) },
     };

@@ -4,6 +4,7 @@
 // sample (acked-samples) is taken once and acknowledged when the history has written it.
 
 import { HwError } from '../errors.ts';
+import type { SampleProcesses } from '../collect/types.ts';
 import type { AgentMessage, AlertMsg, Report, SamplesLost } from '../wire/messages.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { SampleAcks } from './sample-acks.ts';
@@ -18,12 +19,18 @@ export class Router {
   private readonly unacked = new Map<string, { epoch: string; seq: number }[]>();
   private readonly acks: SampleAcks;
   private readonly lost: (agentId: string, msg: SamplesLost) => void;
+  private readonly processes: ((agentId: string, at: number, p: SampleProcesses) => boolean) | undefined;
 
-  constructor(o: { state: ManagerState; now: () => number; acks: SampleAcks; lost: (agentId: string, msg: SamplesLost) => void }) {
+  constructor(o: {
+    state: ManagerState; now: () => number; acks: SampleAcks; lost: (agentId: string, msg: SamplesLost) => void;
+    /** writes a report's top processes to the process history; false when the disk refused them */
+    processes?: (agentId: string, at: number, p: SampleProcesses) => boolean;
+  }) {
     this.state = o.state;
     this.now = o.now;
     this.acks = o.acks;
     this.lost = o.lost;
+    this.processes = o.processes;
   }
 
   route(link: AgentLink, msg: AgentMessage): void {
@@ -65,6 +72,9 @@ export class Router {
     // A live report is sent once; only backfill can repeat one already taken or written (a resend),
     // so only backfill is looked up: the fleet's every-second reports cost no bookkeeping here.
     if (seq !== undefined && msg.backfill && this.acks.receive(id, seq) !== 'new') return;
+    // The processes are written before the sample is taken, so before it can be acknowledged; if
+    // the disk refuses them the sample is not taken at all and the agent sends it again.
+    if (msg.processes && this.processes && !this.processes(id, msg.at, msg.processes) && seq !== undefined) return;
     const r = this.state.report(id, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts, seq);
     if (!msg.backfill) {
       const rec = this.state.agent(id);

@@ -4,8 +4,9 @@ import { FS_TYPE_MAX, MAX_INTERVAL_S, MAX_LABELS, MAX_LABEL_VALUE, MAX_RULES, MA
 import { METRICS, RULE_NAME_RE, type Rule } from '../rules/rule.ts';
 import { labelProblem } from '../rules/labels.ts';
 import { HwError } from '../errors.ts';
-import type { AlertTop, InterfaceCounters, Metrics, MountUsage } from '../collect/types.ts';
+import type { AlertTop, InterfaceCounters, Metrics, MountUsage, SampleProcesses } from '../collect/types.ts';
 import { REPORT_CONTAINERS_MAX, type ContainerSample } from '../collect/containers/sample.ts';
+import { checkSampleProcesses } from './processes.ts';
 
 export type { AlertTop };
 import {
@@ -70,7 +71,10 @@ export interface Hello {
   sampleEpoch?: string;
 }
 /** seq: the sample's number in the agent's spool (acked-samples); absent from older agents. */
-export interface Report { type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean; seq?: number; containers?: ContainerSample[] }
+export interface Report {
+  type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean; seq?: number;
+  containers?: ContainerSample[]; processes?: SampleProcesses;
+}
 /**
  * acked-samples: samples the agent had to drop (its spool past its bound, its disk refusing writes
  * and memory full, or a spool line unreadable), so the manager can log, count and record what is missing.
@@ -255,6 +259,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
       if (backfill) r.backfill = true;
       if (o.seq !== undefined) r.seq = int(o, 'seq');
       if (o.containers !== undefined) r.containers = arr(o, 'containers', REPORT_CONTAINERS_MAX).map(checkContainer);
+      if (o.processes !== undefined) r.processes = checkSampleProcesses(o);
       return r;
     }
     case 'samples-lost': {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Agent, type AgentDeps } from '../../common/agent/agent.ts';
 import { Backoff } from '../../common/util/backoff.ts';
 import type { TlsIdentity } from '../../common/security/tls-identity.ts';
+import type { ProcessRow, ProcessSort, TopProcesses } from '../../common/collect/types.ts';
 
 export interface FleetOptions {
   count: number;
@@ -87,6 +88,8 @@ export function simulatedDeps(seed: number): AgentDeps {
 export function drivenDeps(): AgentDeps & {
   cpu: number | null; mem: number | null; swap: number | null; mounts: { mount: string; type: string; percent: number | null }[];
   restarts: number; samples: number;
+  /** the host's processes as the test sets them: topProcesses answers the first n by cpu or mem */
+  processes: ProcessRow[];
 } {
   const d = {
     cpu: 5 as number | null,
@@ -95,6 +98,7 @@ export function drivenDeps(): AgentDeps & {
     mounts: [{ mount: '/', type: 'ext4', percent: 20 as number | null }],
     restarts: 0,
     samples: 0,
+    processes: [] as ProcessRow[],
     sample: async () => {
       d.samples++;
       return { at: Date.now(), metrics: { cpuPercent: d.cpu, memPercent: d.mem, diskPercent: 20, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 } };
@@ -105,6 +109,11 @@ export function drivenDeps(): AgentDeps & {
     readLogs: async () => ({ source: 'driven', lines: [] }),
     restart: async () => { d.restarts++; },
     ruleExtras: async () => ({ swap: d.swap, mounts: d.mounts.map((m) => ({ ...m })) }),
+    topProcesses: async (o: { n: number; sort: ProcessSort }): Promise<TopProcesses> => {
+      const key = o.sort === 'mem' ? 'memBytes' : o.sort === 'io' ? 'ioBytesPerSec' : 'cpuPercent';
+      const rows = d.processes.map((p) => ({ ...p })).sort((a, b) => (b[key] ?? -1) - (a[key] ?? -1));
+      return { at: Date.now(), total: rows.length, processes: rows.slice(0, o.n) };
+    },
   };
   return d;
 }
@@ -123,7 +132,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     const agent = new Agent({
       managers: [{ host: o.host ?? '127.0.0.1', port: o.tcpPort }], udpPort: o.udpPort, tls: o.tls,
       id: uuidOf(`sim-${(o.namePrefix ?? 'sim')}-${i}`), name: `${o.namePrefix ?? 'sim'}-${i}`, intervalS: o.intervalS ?? 1,
-      cpuThreshold: 101, cpuForS: 3, allowRestart: false, logFiles: [], noUdp: !o.udp,
+      cpuThreshold: 101, cpuForS: 3, allowRestart: false, logFiles: [], noUdp: !o.udp, processesEveryMs: 0,
       ...(o.spreadSources ? { bind: sourceAddress(i) } : {}),
       ...(o.enrollToken ? { enrollToken: o.enrollToken } : {}),
       ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),

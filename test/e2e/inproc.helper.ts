@@ -54,7 +54,9 @@ export async function testAgent(s: { tcpPort: number; udpPort: number }, deps: A
     tls: await testIdentity(),
     managers: [{ host: '127.0.0.1', port: s.tcpPort }], udpPort: s.udpPort, id: randomUUID(),
     name: 'inproc', stateDir: tempDir('hw-agent-'), intervalS: 1, cpuThreshold: 80, cpuForS: 0.3, allowRestart: false, logFiles: [],
-    cpuSampleMs: 50, alertRetryMs: 100, backoff: new Backoff({ baseMs: 50, capMs: 500 }), ...extra,
+    cpuSampleMs: 50, alertRetryMs: 100, backoff: new Backoff({ baseMs: 50, capMs: 500 }),
+    processesEveryMs: 0, // a test that wants the top processes in its samples asks (history of who)
+    ...extra,
   }, deps);
   agent.start();
   return agent;

@@ -5,6 +5,7 @@ import type uPlot from 'uplot';
 import { agentPath, api, ApiError, errorOf } from '../api.ts';
 import { chartColumns, makeChart, type ChartSpec } from '../charts.ts';
 import { typedConfirm } from '../confirm.ts';
+import { processPanel } from '../process-table.ts';
 import { h, replace, type Child } from '../dom.ts';
 import { ago, bytes, duration, pct, rate, samplesLost, time } from '../format.ts';
 import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } from '../history.ts';
@@ -112,6 +113,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   const rangeBar = h('div', { class: 'ranges', role: 'group', 'aria-label': 'Time range' });
   const chartNote = h('p', { class: 'muted small', 'aria-live': 'polite' });
   const chartBox = h('div', { class: 'charts' });
+  const procsAt = processPanel(agentId);
   const result = h('section', { class: 'result', 'aria-live': 'polite', 'aria-labelledby': 'result-title' });
   const confirmBox = h('div');
   const mounts = h('div', { class: 'table-wrap' });
@@ -158,7 +160,10 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       // data-points: the values the chart was given, for a test to tell a drawn chart from an empty one.
       const el = h('figure', { class: 'chart', 'data-chart': spec.title, 'data-points': chartColumns(spec, data).reduce((n, c) => n + c.filter((v) => v !== null).length, 0) });
       chartBox.appendChild(el);
-      charts.push(makeChart(el, spec, data, w));
+      // A point on the CPU or memory chart opens the processes of that minute below the charts.
+      const pick = spec.title === 'CPU' || spec.title === 'Memory' ? (at: number) => procsAt.show(at) : undefined;
+      if (pick) el.setAttribute('aria-description', 'Click a point to see the processes of that minute below the charts (or give a time in "Processes at").');
+      charts.push(makeChart(el, spec, data, w, pick));
     }
     if (c.hiddenIfs) chartBox.appendChild(h('p', { class: 'muted', 'data-note': 'interfaces' }, `${c.hiddenIfs} interface${c.hiddenIfs > 1 ? 's' : ''} without traffic in this range, or quieter than the ${MAX_IF_CHARTS} charted, not charted; the table below lists every interface.`));
   }
@@ -477,6 +482,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     section('Commands', actions, confirmBox, result),
     section('Charts', rangeBar, chartNote, chartBox),
     section('Top processes', top.el),
+    section('Charts', rangeBar, chartNote, chartBox, procsAt.el),
     section('Mounts', mounts),
     section('Interfaces', ifaces),
     section('Failed services', services.box),
