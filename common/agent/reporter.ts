@@ -75,6 +75,9 @@ export class Reporter {
   private taken = 0;
   private lastAt: number | null = null;
   private lostTotal = 0;
+  /** when the last sample was taken, and the last one taken because of an acceptance (this.now()) */
+  private takenAt = -Infinity;
+  private acceptedAt = -Infinity;
   private lostUntold: Lost[] = [];
   private unlogged: Lost | null = null;
   private lostLoggedAt = -Infinity;
@@ -117,7 +120,7 @@ export class Reporter {
     this.lostLoggedAt = -Infinity;
     this.noteLost();
     this.tellLost();
-    await Promise.all([this.report(), this.pump(this.session)]);
+    await Promise.all([this.report('accepted'), this.pump(this.session)]);
   }
 
   /** The connection is gone: what it did not get acknowledged is sent on the next one (and made durable now). */
@@ -142,8 +145,18 @@ export class Reporter {
     void this.pump(s);
   }
 
-  /** Samples and reports (and sends again what waited too long for its acknowledgement). */
-  async report(): Promise<void> {
+  /**
+   * Samples and reports (and sends again what waited too long for its acknowledgement). On an
+   * acceptance a sample is taken at once only when none was taken within the interval, and the
+   * next tick skips when that one was taken within half an interval: the history keeps one sample
+   * an interval, and two that close would share its slot (the earlier lost).
+   */
+  async report(why: 'tick' | 'accepted' = 'tick'): Promise<void> {
+    const t = this.now();
+    if (why === 'accepted' && t - this.takenAt < this.o.intervalMs) return;
+    if (why === 'tick' && t - this.acceptedAt < this.o.intervalMs / 2) return;
+    this.takenAt = t;
+    if (why === 'accepted') this.acceptedAt = t;
     this.resend();
     let sample: Sample;
     try {
