@@ -85,7 +85,7 @@ test('GET top: the busy process first by CPU; command lines to admins only; argu
 test('an agent that does not name top is refused with AGENT_TOO_OLD, and nothing is sent to it', timed(30_000, async () => {
   const s = await serveTest();
   closers.push(s.close);
-  const old = await testAgent(s, drivenDeps(), { name: 'old' });
+  const old = await testAgent(s, { ...drivenDeps(), topProcesses: undefined }, { name: 'old' });
   agents.push(old);
   await waitFor(() => s.manager.state.agents().some((a) => a.name === 'old' && a.online), 15_000, 'old online');
   const token = { authorization: `Bearer ${readFileSync(join(s.dataDir, 'api-token'), 'utf8').trim()}` };

@@ -49,7 +49,8 @@ test('refused by the disk: not taken, not acknowledged; written: taken', timed(5
       return diskTakes;
     },
   });
-  const report = (seq: number, processes?: SampleProcesses): AgentMessage => ({ type: 'report', at: 1000 + seq, metrics: METRICS, seq, ...(processes ? { processes } : {}) });
+  // Backfill, as a report comes again when it was not acknowledged (only backfill is looked up for repeats).
+  const report = (seq: number, processes?: SampleProcesses): AgentMessage => ({ type: 'report', at: 1000 + seq, metrics: METRICS, seq, backfill: true, ...(processes ? { processes } : {}) });
 
   router.route(link, report(1, PROCS));
   assert.is(acks.waiting(), 0, 'not taken: the agent sends it again');
