@@ -4,6 +4,7 @@
 import type { AlertTop } from '../collect/types.ts';
 /** GET /api/agents/:agent/top: the agent's answer; `command` is null for viewers (unavailable.command says why). */
 export type { ProcessRow, ProcessSort, TopProcesses } from '../collect/types.ts';
+import type { ProcessRow } from '../collect/types.ts';
 export type { AlertTop };
 
 export interface Mount {
@@ -297,18 +298,8 @@ export interface InstallTokenRow {
   usedBy?: string;
 }
 
-/** One process row of the history of who (`command` is null for viewers). */
-export interface ProcessHistoryRow {
-  pid: number;
-  name: string;
-  user: string | null;
-  command: string | null;
-  cpuPercent: number | null;
-  memBytes: number | null;
-  ioBytesPerSec: number | null;
-  state: string | null;
-  startedAt: number | null;
-}
+/** One process row of the history of who (`command` is null for viewers): a `top` row. */
+export type ProcessHistoryRow = ProcessRow;
 
 /** One minute of the history of who: when (ms), and the top processes by CPU and by memory then. */
 export interface ProcessMinute {

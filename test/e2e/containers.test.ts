@@ -15,6 +15,7 @@ import { cli } from './procs.helper.ts';
 import { dockerdMissing, importBusybox, IMAGE, startDockerd, type Dockerd } from './dockerd.helper.ts';
 import type { ContainerRow, ContainersResult } from '../../common/collect/containers/types.ts';
 import { browserMissing, launch, newContext, screenshot, signIn } from './browser.helper.ts';
+import { sessionHeaders } from './session.helper.ts';
 
 const test = suite('e2e/containers');
 const missing = dockerdMissing();
@@ -57,18 +58,7 @@ function call(port: number, method: string, path: string, headers: Record<string
   });
 }
 
-async function viewerSession(port: number): Promise<Record<string, string>> {
-  const r = await new Promise<{ cookie: string; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/web/sign-in', headers: { 'content-type': 'application/json' } }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]!, body }));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ username: 'vic', password: 'viewer-password-1' }));
-  });
-  return { cookie: r.cookie, 'x-csrf-token': JSON.parse(r.body).csrf };
-}
+const viewerSession = (port: number) => sessionHeaders(port, 'vic', 'viewer-password-1');
 
 /** A manager, and agents reading the private engine (through their config: no process.env change). */
 async function setup(extra: { allowContainerRestart?: boolean } = {}) {

@@ -13,6 +13,7 @@ import { AgentDist } from '../../common/install/dist.ts';
 import { apiReference } from '../../scripts/docs.run.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach, drivenDeps, readEvents, serveTest, testAgent } from './inproc.helper.ts';
+import { session } from './session.helper.ts';
 
 const test = suite('e2e/control-plane');
 const { agents, closers } = cleanupAfterEach(test);
@@ -48,20 +49,6 @@ function call(port: number, method: string, path: string, headers: Record<string
   });
 }
 
-async function session(port: number, user: string, password: string): Promise<{ cookie: string; csrf: string }> {
-  const r = await new Promise<{ cookie: string; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/web/sign-in', headers: { 'content-type': 'application/json' } }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]!, body }));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ username: user, password }));
-  });
-  const me = JSON.parse(r.body);
-  assert.ok(me.csrf, `signed in as ${user}: ${r.body}`);
-  return { cookie: r.cookie, csrf: me.csrf };
-}
 
 /** A concrete path for a route's pattern. */
 function concrete(path: string): string {

@@ -11,6 +11,7 @@ import { LinuxProcesses } from '../../common/collect/procs-linux.ts';
 import { timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 import { cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
+import { sessionHeaders } from './session.helper.ts';
 
 const test = suite('e2e/top');
 const { agents, closers } = cleanupAfterEach(test);
@@ -42,18 +43,7 @@ function get(port: number, path: string, headers: Record<string, string>): Promi
   });
 }
 
-async function viewerSession(port: number): Promise<Record<string, string>> {
-  const r = await new Promise<{ cookie: string; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/web/sign-in', headers: { 'content-type': 'application/json' } }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]!, body }));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ username: 'vic', password: 'viewer-password-1' }));
-  });
-  return { cookie: r.cookie, 'x-csrf-token': JSON.parse(r.body).csrf };
-}
+const viewerSession = (port: number) => sessionHeaders(port, 'vic', 'viewer-password-1');
 
 test('GET top: the busy process first by CPU; command lines to admins only; arguments checked', timed(60_000, async () => {
   const s = await serveTest();
