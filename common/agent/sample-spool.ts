@@ -18,6 +18,8 @@ export const SPOOL_MAX_SAMPLES = 34_560;
 const SPOOL_SEGMENT_SAMPLES = 1000;
 /** How often a spool the disk refused is tried again (at the next sample after this long). */
 const SPOOL_RETRY_MS = 5000;
+/** The acknowledged position is written at most this often (and at close). */
+const CURSOR_SAVE_MS = 5000;
 
 interface Segment {
   /** number of its first line (also its file name) */
@@ -66,6 +68,8 @@ export class SampleSpool implements SampleBacklog {
   private failedAt: number | null = null;
   private lost: Lost | null = null;
   private epochUnsaved = false;
+  private cursorSavedAt = -Infinity;
+  private cursorSaved = -1;
   /** the segment being written has lines not yet fdatasynced */
   private unsynced = false;
 
@@ -178,6 +182,7 @@ export class SampleSpool implements SampleBacklog {
   }
 
   close(): void {
+    if (this.cursorSaved !== this.cursor) this.saveCursor();
     this.closeTail();
   }
 
@@ -218,8 +223,16 @@ export class SampleSpool implements SampleBacklog {
     }
     if (this.cursor === before) return;
     for (const s of this.acked) if (s < this.cursor) this.acked.delete(s);
+    // Saved at most every CURSOR_SAVE_MS (an older manager acknowledges every sample as it is sent):
+    // a cursor a few seconds behind only means resending what the manager files once.
+    if (this.now() - this.cursorSavedAt >= CURSOR_SAVE_MS) this.saveCursor();
+  }
+
+  private saveCursor(): void {
+    this.cursorSavedAt = this.now();
     try {
       writeDurable(join(this.dir, 'cursor'), String(this.cursor));
+      this.cursorSaved = this.cursor;
     } catch {
       // a lost cursor only means resending what the manager already has
     }
@@ -276,6 +289,7 @@ export class SampleSpool implements SampleBacklog {
       // no cursor yet, or unreadable: resend from the oldest kept (the manager files a repeat in place)
     }
     this.cursor = cursor;
+    this.cursorSaved = cursor;
     while (this.segments.length && this.cursor >= this.segments[0]!.first + this.segments[0]!.count) this.removeHead();
     const last = this.segments[this.segments.length - 1];
     this.next = Math.max(this.cursor, last ? last.first + last.count : 0);
