@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { ProcessRow, SampleProcesses } from '../collect/types.ts';
 import { isStorageError } from '../fs/durable.ts';
+import { FRAME_HEADER as HEADER, frameRecord } from '../fs/frame-record.ts';
 
 /** Each of the two files at most: 1,714 records of the largest ASCII rows the report allows at 10 + 10 (7.3 KB each), so 24 h are kept whatever the rows. */
 export const PROCESS_SEGMENT_BYTES = 12 * 1024 * 1024;
@@ -17,7 +18,6 @@ export const PROCESS_SEGMENT_BYTES = 12 * 1024 * 1024;
 export const PROCESS_RANGE_MAX = 240;
 /** `at` finds the nearest record within this distance, else none. */
 export const PROCESS_NEAR_MS = 15 * 60_000;
-const HEADER = 8;
 /** A length past this is damage, not a record (100 rows of the largest allowed, with room). */
 const RECORD_MAX = 256 * 1024;
 const NOTICE_MS = 60_000;
@@ -76,7 +76,7 @@ export class ProcessLog {
    */
   write(id: string, at: number, p: SampleProcesses): boolean {
     const path = this.pathOf(id);
-    const buf = frame({ t: at, c: p.byCpu.map(toStored), m: p.byMem.map(toStored) });
+    const buf = frameRecord({ t: at, c: p.byCpu.map(toStored), m: p.byMem.map(toStored) });
     try {
       let size = this.sizes.get(id) ?? this.checkTail(path);
       if (size > 0 && size + buf.length > this.segmentBytes) {
@@ -143,14 +143,6 @@ export class ProcessLog {
   }
 }
 
-function frame(s: Stored): Buffer {
-  const json = Buffer.from(JSON.stringify(s));
-  const out = Buffer.allocUnsafe(HEADER + json.length);
-  out.writeUInt32BE(json.length, 0);
-  out.writeUInt32BE(crc32(json), 4);
-  json.copy(out, HEADER);
-  return out;
-}
 
 /** The records up to the first torn or damaged one, and where that one starts. */
 export function readFrames(buf: Buffer): { records: Stored[]; goodBytes: number } {

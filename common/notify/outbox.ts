@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { HwError } from '../errors.ts';
 import { storageError, syncDir, writeDurable } from '../fs/durable.ts';
+import { FRAME_HEADER as HEADER, frameRecord } from '../fs/frame-record.ts';
 
 /**
  * The durable outbox's bound: past either, the oldest undelivered items are dropped (counted and
@@ -41,7 +42,6 @@ export interface OutboxItem {
 /** p: put an item; r: remove it; m: the mark (null: not known, see forgetMark) */
 type LogRecord = { o: 'p'; k: string; d: string; t: number; b: unknown } | { o: 'r'; k: string } | { o: 'm'; n: number | null };
 
-const HEADER = 8;
 const MIN_COMPACT_BYTES = 1024 * 1024;
 
 export interface OutboxOptions {
@@ -55,15 +55,7 @@ export interface OutboxOptions {
   io?: { append?: (fd: number, buf: Buffer) => void; replace?: (path: string, data: Buffer) => void };
 }
 
-/** Encodes one record with its length and checksum. */
-export function frameRecord(rec: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(rec));
-  const out = Buffer.allocUnsafe(HEADER + json.length);
-  out.writeUInt32BE(json.length, 0);
-  out.writeUInt32BE(crc32(json), 4);
-  json.copy(out, HEADER);
-  return out;
-}
+export { frameRecord };
 
 /** Decodes the records of a log, stopping at the first torn or corrupt one; returns where it stopped. */
 export function readRecords(buf: Buffer): { records: unknown[]; goodBytes: number } {
