@@ -83,6 +83,8 @@ export type ErrorCode =
   | 'UPGRADE_NO_KEY'
   | 'UPGRADE_BUSY'
   | 'UPGRADE_FAILED'
+  | 'UPGRADE_FILE_CHANGED'
+  | 'UPGRADE_NOT_RESUMABLE'
   | 'KEY_EXISTS';
 
 export class HwError extends Error {

@@ -153,6 +153,11 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       input: async (i) => upgradeRequest(await i.body()),
       handle: ({ input, caller }) => m.upgrades.start({ targets: select(m, input), file: input.to, batch: input.batch, maxFailures: input.maxFailures, by: caller.who }),
     }),
+    route({
+      method: 'POST', path: '/api/upgrades/resume', access: admin, surface: api,
+      summary: 'go on with a rollout a manager restart interrupted: its pending hosts, once the executable is checked to be unchanged (same sha256)',
+      handle: ({ caller }) => m.upgrades.resume(caller.who),
+    }),
     route({ method: 'GET', path: '/api/upgrade', access: viewer, surface: api, summary: 'the last rollout: each host\'s step (null when there was none)', handle: () => m.upgrades.status() ?? null }),
     route({ method: 'GET', path: '/api/silences', access: viewer, surface: api, summary: 'silences in force', handle: () => m.silences.active().map(silenceJson) }),
     route({

@@ -267,6 +267,57 @@ export interface UpgradeRequest extends Selection {
   maxFailures: number;
 }
 
+/** A host's step in a rollout: not started, file going, switching to it, back on it, failed, already on it. */
+export type HostStep = 'waiting' | 'sending' | 'switching' | 'done' | 'failed' | 'skipped';
+
+/** One host of a rollout. */
+export interface HostProgress {
+  agent: string;
+  agentId: string;
+  step: HostStep;
+  /** the version it ran when the rollout began */
+  from: string;
+  /** when the step last changed (ms) */
+  at: number;
+  error?: { code: string; message: string };
+  /** when its file started going (ms), and when it was on its disk and verified */
+  sendingAt?: number;
+  sentAt?: number;
+  /** how it was judged after a manager restart cut its transfer or switch short */
+  note?: string;
+}
+
+/**
+ * GET /api/upgrade, POST /api/upgrade, POST /api/upgrades/resume, `upgrade status --json`: the last
+ * rollout, as <data-dir>/upgrade-rollout.json holds it (written durably at every step).
+ */
+export interface RolloutStatus {
+  /** who started it */
+  by: string;
+  /** the executable: an absolute path on the manager's host, and its signed manifest */
+  file: string;
+  version: string;
+  platform: string;
+  arch: string;
+  sha256: string;
+  size?: number;
+  batchSize: number;
+  maxFailures: number;
+  /** interrupted: the manager stopped during it (`manager upgrade resume` goes on) */
+  state: 'running' | 'done' | 'stopped' | 'interrupted';
+  startedAt: number;
+  finishedAt?: number;
+  /** the batch under way (1-based), of how many */
+  batch?: number;
+  batches?: number;
+  /** when a restarted manager found it cut short */
+  interruptedAt?: number;
+  /** the last resume: when and by whom */
+  resumedAt?: number;
+  resumedBy?: string;
+  hosts: HostProgress[];
+}
+
 /** POST /api/install-command, `manager install-command --json`: one host's install command. */
 export interface InstallCommandAnswer {
   command: string;

@@ -3,48 +3,28 @@
 // (upgrade-sender.ts), then waited for until it says hello again on the new version (done) or
 // reports a rollback, or the wait runs out (failed). A batch with more failures than allowed stops
 // the rollout. Every step is in the record (UPGRADE_STARTED / UPGRADE_DONE / UPGRADE_FAILED, with
-// who asked), and the rollout's progress is kept in <data-dir>/upgrade-rollout.json, so after a
-// manager restart `upgrade status` shows where it stopped.
+// who asked), and the rollout's progress is written durably to <data-dir>/upgrade-rollout.json at
+// every step. A manager restarted during a rollout shows it as interrupted, where it stopped; the
+// hosts it caught sending or switching are judged by the version of their next hello (the new
+// one: done; the old one: pending again), and `resume` goes on with the pending hosts once the
+// executable is checked to be the one the rollout began with (same sha256).
 
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError, toWireError } from '../errors.ts';
 import { readState, writeDurable } from '../fs/durable.ts';
-import { readSignature, type SignedManifest } from '../security/upgrade-sign.ts';
+import { hashFile, readSignature, type SignedManifest } from '../security/upgrade-sign.ts';
 import { FEATURES, type Hello, type UpgradeOutcome } from '../wire/messages.ts';
+import type { HostProgress, HostStep, RolloutStatus } from '../api/types.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 import type { UpgradeSender } from './upgrade-sender.ts';
 
+export type { HostProgress, HostStep, RolloutStatus };
+
 export const ROLLOUT_FILE = 'upgrade-rollout.json';
 /** How long a host has to come back on the new version after it took the file (its probation and more). */
 export const DEFAULT_UPGRADE_WAIT_MS = 120_000;
-
-export type HostStep = 'waiting' | 'sending' | 'switching' | 'done' | 'failed' | 'skipped';
-
-export interface HostProgress {
-  agent: string;
-  agentId: string;
-  step: HostStep;
-  from: string;
-  at: number;
-  error?: { code: string; message: string };
-}
-
-export interface RolloutStatus {
-  by: string;
-  file: string;
-  version: string;
-  platform: string;
-  arch: string;
-  sha256: string;
-  batchSize: number;
-  maxFailures: number;
-  state: 'running' | 'done' | 'stopped' | 'interrupted';
-  startedAt: number;
-  finishedAt?: number;
-  hosts: HostProgress[];
-}
 
 export interface RolloutRequest {
   targets: AgentRecord[];
@@ -65,7 +45,11 @@ export interface RolloutDeps {
   waitMs?: number;
 }
 
-type Waiter = (r: { ok: true } | { ok: false; code: string; reason: string }) => void;
+type Result = { ok: true } | { ok: false; code: string; reason: string };
+type Waiter = (r: Result) => void;
+
+/** Steps a restart can cut short: judged by the host's next hello. */
+const UNFINISHED: ReadonlySet<HostStep> = new Set(['sending', 'switching']);
 
 export class Rollouts {
   private readonly d: RolloutDeps;
@@ -73,14 +57,22 @@ export class Rollouts {
   private running = false;
   private readonly features = new Map<string, boolean>();
   private readonly waiters = new Map<string, { version: string; done: Waiter }>();
+  /** hosts a restart caught sending or switching, until their next hello; the resume waiting on one */
+  private readonly unjudged = new Map<string, (() => void) | undefined>();
   /** listeners of progress (the API's stream) */
   private readonly listeners = new Set<(h: HostProgress, s: RolloutStatus) => void>();
 
   constructor(d: RolloutDeps) {
     this.d = d;
     const saved = readState(this.path, (t) => JSON.parse(t) as RolloutStatus, 'delete it to forget the last rollout');
-    if (saved?.state === 'running') saved.state = 'interrupted'; // the manager stopped during it: shown as where it stopped
     this.current = saved;
+    if (saved?.state === 'running') {
+      // the manager stopped during it: shown as where it stopped, until resumed
+      saved.state = 'interrupted';
+      saved.interruptedAt = d.now();
+      this.save();
+    }
+    if (saved?.state === 'interrupted') for (const h of saved.hosts) if (UNFINISHED.has(h.step)) this.unjudged.set(h.agentId, undefined);
   }
 
   private get path(): string {
@@ -101,6 +93,21 @@ export class Rollouts {
     this.features.set(h.id, h.features?.includes(FEATURES.upgrade) ?? false);
     const w = this.waiters.get(h.id);
     if (w && h.version === w.version) w.done({ ok: true });
+    if (this.unjudged.has(h.id)) this.judge(h.id, h.version);
+  }
+
+  /** A host a restart caught mid-transfer or mid-switch, back: on the new version it is done, else pending again. */
+  private judge(agentId: string, version: string): void {
+    const wake = this.unjudged.get(agentId);
+    this.unjudged.delete(agentId);
+    const s = this.current;
+    const h = s?.hosts.find((x) => x.agentId === agentId);
+    if (s && h && UNFINISHED.has(h.step)) {
+      const on = version === s.version;
+      h.note = `was ${h.step} when the manager stopped; came back on ${version}${on ? '' : ': pending again'}`;
+      this.set(s, h, on ? 'done' : 'waiting');
+    }
+    wake?.();
   }
 
   /** The agent that runs after a switch says how it went. */
@@ -132,29 +139,73 @@ export class Rollouts {
     const t = this.d.now();
     const n = req.targets.length;
     const batchSize = 'count' in req.batch ? req.batch.count : Math.max(1, Math.ceil((n * req.batch.percent) / 100));
+    this.unjudged.clear();
     this.current = {
-      by: req.by, file: req.file, version: sig.manifest.version, platform: sig.manifest.platform, arch: sig.manifest.arch, sha256: sig.manifest.sha256,
-      batchSize, maxFailures: req.maxFailures, state: 'running', startedAt: t,
+      by: req.by, file: req.file, version: sig.manifest.version, platform: sig.manifest.platform, arch: sig.manifest.arch, sha256: sig.manifest.sha256, size,
+      batchSize, maxFailures: req.maxFailures, state: 'running', startedAt: t, batch: 1, batches: Math.max(1, Math.ceil(n / batchSize)),
       hosts: req.targets.map((a) => ({ agent: a.name, agentId: a.id, step: 'waiting', from: a.version, at: t })),
     };
-    this.running = true;
-    this.save();
+    this.launch(this.current, sig, this.current.hosts, 1);
+    return this.current;
+  }
+
+  /**
+   * Goes on with an interrupted rollout: its pending hosts (those not started, and those a restart
+   * caught sending or switching that did not come back on the new version), in batches as before,
+   * once the executable is checked to be the one it began with. Recorded with who asked.
+   */
+  async resume(by: string): Promise<RolloutStatus> {
+    if (this.running) throw new HwError('UPGRADE_BUSY', 'a rollout is under way: see `manager upgrade status`');
     const s = this.current;
-    void this.run(s, sig, req.targets).catch((err) => {
+    if (!s) throw new HwError('UPGRADE_NOT_RESUMABLE', 'there is no rollout to resume');
+    if (s.state !== 'interrupted') throw new HwError('UPGRADE_NOT_RESUMABLE', `the last rollout is ${s.state}, not interrupted: start a new one with \`manager upgrade\``);
+    this.running = true; // no second resume or start while the file is hashed
+    let sig: SignedManifest;
+    try {
+      sig = readSignature(s.file);
+      const now = await hashFile(s.file).catch((err) => {
+        throw new HwError('FILE_NOT_FOUND', `cannot read ${s.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      });
+      if (now.sha256 !== s.sha256 || sig.manifest.sha256 !== s.sha256 || sig.manifest.version !== s.version) {
+        throw new HwError('UPGRADE_FILE_CHANGED', `${s.file} is not the executable the rollout began with (sha256 ${now.sha256}, the rollout's ${s.sha256}): start a new rollout to send it`);
+      }
+    } catch (err) {
+      this.running = false;
+      throw err;
+    }
+    const pending = s.hosts.filter((h) => h.step === 'waiting' || UNFINISHED.has(h.step));
+    s.state = 'running';
+    s.resumedAt = this.d.now();
+    s.resumedBy = by;
+    delete s.finishedAt;
+    this.d.state.record({
+      at: this.d.now(), event: 'upgrade', type: 'UPGRADE_RESUMED', by, to: s.version, sha256: s.sha256, file: s.file, pending: pending.length, batch: s.batch ?? 1,
+    }, true);
+    this.d.notice(`upgrade to ${s.version} resumed by ${by}: ${pending.length} host${pending.length === 1 ? '' : 's'} to go`);
+    this.launch(s, sig, pending, s.batch ?? 1);
+    return s;
+  }
+
+  /** Runs the hosts in the background from batch number `first`; `running` until it ends. */
+  private launch(s: RolloutStatus, sig: SignedManifest, hosts: HostProgress[], first: number): void {
+    this.running = true;
+    s.batches = first - 1 + Math.max(1, Math.ceil(hosts.length / s.batchSize));
+    this.save();
+    void this.run(s, sig, hosts, first).catch((err) => {
       s.state = 'stopped';
       s.finishedAt = this.d.now();
       this.save();
       this.d.notice(`upgrade to ${s.version} stopped: ${(err as Error).message}`);
     }).finally(() => { this.running = false; });
-    return this.current;
   }
 
-  private async run(s: RolloutStatus, sig: SignedManifest, targets: AgentRecord[]): Promise<void> {
-    for (let i = 0; i < targets.length; i += s.batchSize) {
-      const batch = targets.slice(i, i + s.batchSize);
-      const results = await Promise.all(batch.map((a) => this.host(s, sig, a)));
+  private async run(s: RolloutStatus, sig: SignedManifest, hosts: HostProgress[], first: number): Promise<void> {
+    for (let i = 0, b = first; i < hosts.length; i += s.batchSize, b++) {
+      s.batch = b;
+      const batch = hosts.slice(i, i + s.batchSize);
+      const results = await Promise.all(batch.map((h) => this.host(s, sig, h)));
       const failures = results.filter((ok) => !ok).length;
-      if (failures >= s.maxFailures && i + s.batchSize < targets.length) {
+      if (failures >= s.maxFailures && i + s.batchSize < hosts.length) {
         s.state = 'stopped';
         this.d.notice(`upgrade to ${s.version}: ${failures} host${failures === 1 ? '' : 's'} of the batch failed: the rollout stops`);
         break;
@@ -169,22 +220,47 @@ export class Rollouts {
   private set(s: RolloutStatus, h: HostProgress, step: HostStep, error?: { code: string; message: string }): void {
     h.step = step;
     h.at = this.d.now();
+    if (step === 'sending') {
+      h.sendingAt = h.at;
+      delete h.sentAt;
+    } else if (step === 'switching') h.sentAt = h.at;
     if (error) h.error = error;
     this.save();
     for (const fn of this.listeners) fn(h, s);
   }
 
+  /** A host a restart caught mid-way, after a resume: waits (bounded) for its hello to judge it. */
+  private async comeBack(h: HostProgress): Promise<'judged' | 'gone'> {
+    if (!this.unjudged.has(h.agentId)) return 'judged';
+    const waitMs = this.d.waitMs ?? DEFAULT_UPGRADE_WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const judged = await Promise.race([
+      new Promise<boolean>((r) => this.unjudged.set(h.agentId, () => r(true))),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), waitMs); }),
+    ]);
+    clearTimeout(timer);
+    if (judged) return 'judged';
+    this.unjudged.delete(h.agentId);
+    return 'gone';
+  }
+
   /** One host: true when it is on the new version at the end. */
-  private async host(s: RolloutStatus, sig: SignedManifest, a: AgentRecord): Promise<boolean> {
-    const h = s.hosts.find((x) => x.agentId === a.id)!;
-    const agent = { id: a.id, name: a.name };
+  private async host(s: RolloutStatus, sig: SignedManifest, h: HostProgress): Promise<boolean> {
+    const agent = { id: h.agentId, name: h.agent };
+    const by = s.resumedBy ?? s.by;
     const fail = (err: unknown) => {
       const e = toWireError(err);
-      this.d.state.record({ at: this.d.now(), event: 'upgrade', type: 'UPGRADE_FAILED', agent, from: h.from, to: s.version, by: s.by, reason: `${e.code}: ${e.message}` }, true);
+      this.d.state.record({ at: this.d.now(), event: 'upgrade', type: 'UPGRADE_FAILED', agent, from: h.from, to: s.version, by, reason: `${e.code}: ${e.message}` }, true);
       this.set(s, h, 'failed', e);
       return false;
     };
-    const rec = this.d.state.agent(a.id);
+    if (UNFINISHED.has(h.step)) {
+      if (await this.comeBack(h) === 'gone') {
+        return fail(new HwError('AGENT_OFFLINE', `it was ${h.step} when the manager stopped and has not come back within ${Math.round((this.d.waitMs ?? DEFAULT_UPGRADE_WAIT_MS) / 1000)} s`));
+      }
+      if (h.step === 'done') return true;
+    }
+    const rec = this.d.state.agent(h.agentId);
     if (rec?.version === s.version) {
       this.set(s, h, 'skipped');
       return true;
@@ -192,22 +268,22 @@ export class Rollouts {
     if (rec && (rec.platform !== sig.manifest.platform || rec.arch !== sig.manifest.arch)) {
       return fail(new HwError('UPGRADE_WRONG_PLATFORM', `the executable is for ${sig.manifest.platform}-${sig.manifest.arch}, the agent runs on ${rec.platform}-${rec.arch}`));
     }
-    const link = this.d.link(a.id);
+    const link = this.d.link(h.agentId);
     if (!link || !rec?.online) return fail(new HwError('AGENT_OFFLINE', 'the agent is not connected'));
     if (rec.trust !== 'accepted') return fail(new HwError('PENDING', 'the agent is not accepted'));
-    if (!this.features.get(a.id)) return fail(new HwError('UPGRADE_NOT_ALLOWED', 'the agent is too old to take upgrades from the manager'));
-    this.d.state.record({ at: this.d.now(), event: 'upgrade', type: 'UPGRADE_STARTED', agent, from: h.from, to: s.version, by: s.by }, true);
+    if (!this.features.get(h.agentId)) return fail(new HwError('UPGRADE_NOT_ALLOWED', 'the agent is too old to take upgrades from the manager'));
+    this.d.state.record({ at: this.d.now(), event: 'upgrade', type: 'UPGRADE_STARTED', agent, from: h.from, to: s.version, by }, true);
     this.set(s, h, 'sending');
-    let back: Promise<{ ok: true } | { ok: false; code: string; reason: string }>;
+    let back: Promise<Result>;
     let timer: NodeJS.Timeout | undefined;
     back = new Promise((resolve) => {
-      this.waiters.set(a.id, { version: s.version, done: resolve });
+      this.waiters.set(h.agentId, { version: s.version, done: resolve });
     });
     try {
-      await this.d.sender.send(link, s.file, sig, s.by);
+      await this.d.sender.send(link, s.file, sig, by);
       this.set(s, h, 'switching');
       const waitMs = this.d.waitMs ?? DEFAULT_UPGRADE_WAIT_MS;
-      back = Promise.race([back, new Promise<{ ok: false; code: string; reason: string }>((r) => {
+      back = Promise.race([back, new Promise<Result>((r) => {
         timer = setTimeout(() => r({ ok: false, code: 'TIMEOUT', reason: `not back on ${s.version} within ${Math.round(waitMs / 1000)} s` }), waitMs);
       })]);
       const r = await back;
@@ -225,7 +301,7 @@ export class Rollouts {
       return fail(err);
     } finally {
       clearTimeout(timer);
-      this.waiters.delete(a.id);
+      this.waiters.delete(h.agentId);
     }
   }
 
