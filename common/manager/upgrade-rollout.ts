@@ -25,6 +25,11 @@ export type { HostProgress, HostStep, RolloutStatus };
 export const ROLLOUT_FILE = 'upgrade-rollout.json';
 /** How long a host has to come back on the new version after it took the file (its probation and more). */
 export const DEFAULT_UPGRADE_WAIT_MS = 120_000;
+/**
+ * After a resume, how long a host not yet reconnected to the restarted manager is waited for
+ * before it counts as offline: agents retry within their backoff cap (30 s), with room to spare.
+ */
+export const DEFAULT_RECONNECT_MS = 60_000;
 
 export interface RolloutRequest {
   targets: AgentRecord[];
@@ -43,6 +48,7 @@ export interface RolloutDeps {
   now: () => number;
   notice: (line: string) => void;
   waitMs?: number;
+  reconnectMs?: number;
 }
 
 type Result = { ok: true } | { ok: false; code: string; reason: string };
@@ -57,8 +63,10 @@ export class Rollouts {
   private running = false;
   private readonly features = new Map<string, boolean>();
   private readonly waiters = new Map<string, { version: string; done: Waiter }>();
-  /** hosts a restart caught sending or switching, until their next hello; the resume waiting on one */
-  private readonly unjudged = new Map<string, (() => void) | undefined>();
+  /** hosts a restart caught sending or switching, until their next hello */
+  private readonly unjudged = new Set<string>();
+  /** a resumed rollout waiting for a host's next hello */
+  private readonly helloWaits = new Map<string, () => void>();
   /** listeners of progress (the API's stream) */
   private readonly listeners = new Set<(h: HostProgress, s: RolloutStatus) => void>();
 
@@ -72,7 +80,7 @@ export class Rollouts {
       saved.interruptedAt = d.now();
       this.save();
     }
-    if (saved?.state === 'interrupted') for (const h of saved.hosts) if (UNFINISHED.has(h.step)) this.unjudged.set(h.agentId, undefined);
+    if (saved?.state === 'interrupted') for (const h of saved.hosts) if (UNFINISHED.has(h.step)) this.unjudged.add(h.agentId);
   }
 
   private get path(): string {
@@ -94,11 +102,11 @@ export class Rollouts {
     const w = this.waiters.get(h.id);
     if (w && h.version === w.version) w.done({ ok: true });
     if (this.unjudged.has(h.id)) this.judge(h.id, h.version);
+    this.helloWaits.get(h.id)?.();
   }
 
   /** A host a restart caught mid-transfer or mid-switch, back: on the new version it is done, else pending again. */
   private judge(agentId: string, version: string): void {
-    const wake = this.unjudged.get(agentId);
     this.unjudged.delete(agentId);
     const s = this.current;
     const h = s?.hosts.find((x) => x.agentId === agentId);
@@ -107,7 +115,6 @@ export class Rollouts {
       h.note = `was ${h.step} when the manager stopped; came back on ${version}${on ? '' : ': pending again'}`;
       this.set(s, h, on ? 'done' : 'waiting');
     }
-    wake?.();
   }
 
   /** The agent that runs after a switch says how it went. */
@@ -229,19 +236,18 @@ export class Rollouts {
     for (const fn of this.listeners) fn(h, s);
   }
 
-  /** A host a restart caught mid-way, after a resume: waits (bounded) for its hello to judge it. */
-  private async comeBack(h: HostProgress): Promise<'judged' | 'gone'> {
-    if (!this.unjudged.has(h.agentId)) return 'judged';
-    const waitMs = this.d.waitMs ?? DEFAULT_UPGRADE_WAIT_MS;
+  /** Resolves true at the agent's next hello, false after `ms`. */
+  private async nextHello(agentId: string, ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const judged = await Promise.race([
-      new Promise<boolean>((r) => this.unjudged.set(h.agentId, () => r(true))),
-      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), waitMs); }),
-    ]);
-    clearTimeout(timer);
-    if (judged) return 'judged';
-    this.unjudged.delete(h.agentId);
-    return 'gone';
+    try {
+      return await Promise.race([
+        new Promise<boolean>((r) => this.helloWaits.set(agentId, () => r(true))),
+        new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.helloWaits.delete(agentId);
+    }
   }
 
   /** One host: true when it is on the new version at the end. */
@@ -255,11 +261,16 @@ export class Rollouts {
       return false;
     };
     if (UNFINISHED.has(h.step)) {
-      if (await this.comeBack(h) === 'gone') {
-        return fail(new HwError('AGENT_OFFLINE', `it was ${h.step} when the manager stopped and has not come back within ${Math.round((this.d.waitMs ?? DEFAULT_UPGRADE_WAIT_MS) / 1000)} s`));
+      const waitMs = this.d.waitMs ?? DEFAULT_UPGRADE_WAIT_MS;
+      if (this.unjudged.has(h.agentId) && !(await this.nextHello(h.agentId, waitMs))) {
+        this.unjudged.delete(h.agentId);
+        return fail(new HwError('AGENT_OFFLINE', `it was ${h.step} when the manager stopped and has not come back within ${Math.round(waitMs / 1000)} s`));
       }
       if (h.step === 'done') return true;
     }
+    // Resumed after a restart: a host may still be on its way back (its reconnect backoff).
+    const reconnectMs = (s.resumedAt ?? -Infinity) + (this.d.reconnectMs ?? DEFAULT_RECONNECT_MS) - this.d.now();
+    if (reconnectMs > 0 && !this.d.state.agent(h.agentId)?.online) await this.nextHello(h.agentId, reconnectMs);
     const rec = this.d.state.agent(h.agentId);
     if (rec?.version === s.version) {
       this.set(s, h, 'skipped');

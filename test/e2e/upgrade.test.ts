@@ -4,13 +4,13 @@
 // run by node stands in for them (the file replaced is the script node runs).
 
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
-import { AGENT_JS, BUILD, cli, cliJson, killAll, run, startManager, waitOnline, type ManagerProc, type Proc } from './procs.helper.ts';
+import { AGENT_JS, apiJson, BACK_AFTER_RESTART_MS, BUILD, cli, cliJson, killAll, run, startManager, waitOnline, type ManagerProc, type Proc } from './procs.helper.ts';
 
 const work = join(BUILD, `upgrade-e2e-${randomBytes(4).toString('hex')}`); // inside .build: the bundle finds node_modules
 const B = join(work, 'b', 'agent.mjs');
@@ -175,6 +175,68 @@ test('a rollout in batches of one stops at the first failing batch; the rest is 
   assert.is(s.state, 'stopped');
   assert.equal(s.hosts.map((h: any) => h.step).sort(), ['failed', 'waiting']);
   assert.is(s.hosts.find((h: any) => h.step === 'failed').error.code, 'UPGRADE_NOT_ALLOWED');
+}));
+
+test('a manager killed -9 mid-rollout: restarted, the status says where it stopped, `upgrade resume` takes every host to B', timed(240_000, async () => {
+  // B made big enough (a comment of 24 MB) that its transfer lasts while the kill lands.
+  const big = join(work, 'b-big', 'agent.mjs');
+  mkdirSync(join(work, 'b-big'), { recursive: true });
+  copyFileSync(B, big);
+  appendFileSync(big, `\n/*${'x'.repeat(24 * 1024 * 1024)}*/\n`);
+  assert.is((await cli(mgr.dataDir, ['upgrade-key', 'sign', big])).code, 0);
+  const names = ['resume-1', 'resume-2', 'resume-3'];
+  const agents = names.map((n) => agentA(n, ['--allow-upgrade', '--upgrade-probation', '90s']));
+  const before = await Promise.all(names.map((n, i) => waitOnline(mgr.dataDir, n, undefined, agents[i]!)));
+  const rollout = cli(mgr.dataDir, ['upgrade', 'resume-*', '--to', big, '--batch', '1', '--json'], 120_000);
+  // The first host done, then the kill while the second one's file is arriving (<exe>.new on its disk).
+  const first = await waitFor(async () => {
+    const s = await apiJson(mgr.dataDir, '/api/upgrade');
+    return s?.hosts?.[0]?.step === 'done' ? s : undefined;
+  }, 90_000, 'the first host on B', 50);
+  const second = agents[names.indexOf(first.hosts[1].agent)]!;
+  let sawNew = false;
+  for (let i = 0; i < 20_000 && !sawNew; i++) {
+    sawNew = existsSync(`${second.exe}.new`);
+    if (!sawNew) await new Promise((r) => setTimeout(r, 1));
+  }
+  const dataDir = mgr.dataDir;
+  const ports = ['--port', String(mgr.tcpPort), '--udp-port', String(mgr.udpPort)];
+  await mgr.kill('SIGKILL');
+  await rollout; // the CLI loses its manager
+  mgr = await startManager(ports, dataDir);
+  const status = await cliJson<any>(dataDir, ['upgrade', 'status']);
+  assert.is(status.state, 'interrupted');
+  assert.is(status.hosts[0].step, 'done');
+  assert.ok(status.hosts.some((h: any) => h.step !== 'done'), 'some host left');
+  assert.ok(status.interruptedAt > status.startedAt);
+  const text = await cli(dataDir, ['upgrade', 'status']);
+  assert.match(text.stdout, /interrupted in batch [23] of 3 .*`manager upgrade resume`/);
+  // The host the kill caught sending is judged when it says hello again: back on A, pending again.
+  const judged = await waitFor(async () => {
+    const s = await apiJson(dataDir, '/api/upgrade');
+    return s.hosts.every((h: any) => h.step !== 'sending' && h.step !== 'switching') ? s : undefined;
+  }, BACK_AFTER_RESTART_MS, 'the cut-short host judged after its reconnect');
+  if (sawNew) {
+    const h = judged.hosts[1];
+    assert.match(h.note, /^was (sending|switching) when the manager stopped; came back on 0\.[12]\.0/);
+    assert.ok(readFileSync(second.exe).equals(readFileSync(h.step === 'done' ? big : AGENT_JS)), 'the executable is A or B, whole');
+  }
+  const r = await cli(dataDir, ['upgrade', 'resume', '--json'], 150_000);
+  for (const a of agents) notePids(a);
+  assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const after = await waitFor(async () => {
+    const list = await cliJson<any[]>(dataDir, ['agents']);
+    const ours = names.map((n) => list.find((x) => x.name === n));
+    return ours.every((x) => x?.online && x.version === '0.2.0') ? ours : undefined;
+  }, 30_000, 'every host on B');
+  assert.equal(after.map((x) => x.id), before.map((x) => x.id), 'same agents');
+  for (const a of agents) assert.ok(readFileSync(a.exe).equals(readFileSync(big)), `B at ${a.exe}`);
+  const done = await cliJson<any>(dataDir, ['upgrade', 'status']);
+  assert.is(done.state, 'done');
+  assert.ok(done.resumedBy, 'who resumed it');
+  const resumed = events().find((e) => e.type === 'UPGRADE_RESUMED');
+  assert.is(resumed?.by, done.resumedBy);
+  assert.is(resumed?.sha256, done.sha256);
 }));
 
 test.run();

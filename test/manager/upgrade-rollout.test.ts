@@ -95,7 +95,7 @@ test('resume: an executable changed since the rollout began is refused (UPGRADE_
   const events: LoggedEvent[] = [];
   state.on('event', (e) => events.push(e));
   appendFileSync(exe, ' and more'); // same signature, other bytes
-  const r = new Rollouts({ ...deps(dir), state, waitMs: 50 });
+  const r = new Rollouts({ ...deps(dir), state, waitMs: 50, reconnectMs: 50 });
   assert.is(await codeOfAsync(r.resume('bob')), 'UPGRADE_FILE_CHANGED');
   assert.is(r.status()!.state, 'interrupted', 'still where it stopped');
   writeFileSync(exe, 'the new agent');
