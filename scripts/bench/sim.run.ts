@@ -10,16 +10,9 @@ import { Agent } from '../../common/agent/agent.ts';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
 import { startFleet } from '../lib/fleet.ts';
 import { cleanTempDirs, tempDir } from './procs.ts';
+import { runArg } from '../lib/run-arg.ts';
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) {
-    process.stderr.write(`sim: --${name} is required\n`);
-    process.exit(2);
-  }
-  return v;
-}
+const arg = (name: string, fallback?: string): string => runArg('sim', name, fallback);
 
 const count = Number(arg('count'));
 const port = Number(arg('port'));

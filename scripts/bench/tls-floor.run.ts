@@ -14,16 +14,9 @@ import { createServer } from 'node:net';
 import { connect, createSecureContext, TLSSocket } from 'node:tls';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
 import { cleanTempDirs, tempDir } from './procs.ts';
+import { runArg } from '../lib/run-arg.ts';
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) {
-    process.stderr.write(`tls-floor: --${name} is required\n`);
-    process.exit(2);
-  }
-  return v;
-}
+const arg = (name: string, fallback?: string): string => runArg('tls-floor', name, fallback);
 
 const role = arg('role');
 const stop = () => {

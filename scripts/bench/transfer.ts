@@ -25,7 +25,7 @@ interface ScpRun {
 const MIB = 1024 * 1024;
 
 /** A file of `mib` MiB of random-looking bytes (a 1 MiB random block, each copy varied). */
-function makeFile(path: string, mib: number): void {
+export function makeFile(path: string, mib: number): void {
   const block = Buffer.alloc(MIB);
   for (let i = 0; i < MIB; i += 32) createHash('sha256').update(String(i)).digest().copy(block, i);
   const fd = openSync(path, 'w');
