@@ -184,6 +184,10 @@ test('a manager killed -9 mid-rollout: restarted, the status says where it stopp
   copyFileSync(B, big);
   appendFileSync(big, `\n/*${'x'.repeat(24 * 1024 * 1024)}*/\n`);
   assert.is((await cli(mgr.dataDir, ['upgrade-key', 'sign', big])).code, 0);
+  // The last rollout (the batch test's) stopped, it was not interrupted: nothing to resume.
+  const early = await cli(mgr.dataDir, ['upgrade', 'resume']);
+  assert.is(early.code, 1);
+  assert.match(early.stderr, /UPGRADE_NOT_RESUMABLE/);
   const names = ['resume-1', 'resume-2', 'resume-3'];
   const agents = names.map((n) => agentA(n, ['--allow-upgrade', '--upgrade-probation', '90s']));
   const before = await Promise.all(names.map((n, i) => waitOnline(mgr.dataDir, n, undefined, agents[i]!)));
