@@ -232,7 +232,7 @@ test('a manager killed -9 mid-rollout: restarted, the status says where it stopp
     const list = await cliJson<any[]>(dataDir, ['agents']);
     const ours = names.map((n) => list.find((x) => x.name === n));
     return ours.every((x) => x?.online && x.version === '0.2.0') ? ours : undefined;
-  }, 30_000, 'every host on B');
+  }, BACK_AFTER_RESTART_MS, 'every host on B');
   assert.equal(after.map((x) => x.id), before.map((x) => x.id), 'same agents');
   for (const a of agents) assert.ok(readFileSync(a.exe).equals(readFileSync(big)), `B at ${a.exe}`);
   const done = await cliJson<any>(dataDir, ['upgrade', 'status']);
