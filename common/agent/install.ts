@@ -52,7 +52,9 @@ export function layout(platform: NodeJS.Platform, env: NodeJS.ProcessEnv = proce
       stateDir: win32.join(env.ProgramData ?? 'C:\\ProgramData', 'hostwatch-agent'),
     };
   }
-  return { exec: '/usr/local/bin/hostwatch-agent', stateDir: '/var/lib/hostwatch-agent', unit: `/etc/systemd/system/${UNIT_NAME}` };
+  // A folder of its own: the unit makes it (and no other part of /usr) writable, so the agent can
+  // put an upgrade beside itself (install-unit.ts, ReadWritePaths=).
+  return { exec: '/usr/local/lib/hostwatch-agent/hostwatch-agent', stateDir: '/var/lib/hostwatch-agent', unit: `/etc/systemd/system/${UNIT_NAME}` };
 }
 
 /** A service path under the test root (a Windows path loses its drive). */
@@ -82,13 +84,23 @@ export function serviceArgs(o: InstallOptions, l: Layout, tokenFile: string | un
 /**
  * The .cmd file the task runs (schtasks takes a /TR of at most 261 characters: a fingerprint and a
  * token path alone pass that): the executable and each argument double-quoted where needed, % doubled.
+ * Its third line first puts the previous executable back when an upgrade was cut between its two
+ * renames (upgrade-switch.ts: on Windows the running agent.exe is renamed aside, then the new one in).
  */
 export function serviceCmd(exec: string, args: string[]): string {
   const word = (a: string, i: number) => {
     const w = a.replace(/%/g, '%%');
     return i === 0 || /[\s"&|<>^()]/.test(w) ? `"${w.replace(/"/g, '""')}"` : w;
   };
-  return `@echo off\r\nrem Written by \`agent install\`; removed by \`agent uninstall\`.\r\n${[exec, ...args].map(word).join(' ')}\r\n`;
+  const exe = word(exec, 0);
+  const previous = word(`${exec}.previous`, 0);
+  return [
+    '@echo off',
+    'rem Written by `agent install`; removed by `agent uninstall`.',
+    `if not exist ${exe} if exist ${previous} move /y ${previous} ${exe} >nul`,
+    [exec, ...args].map(word).join(' '),
+    '',
+  ].join('\r\n');
 }
 
 async function run(runner: Runner, file: string, args: string[], out: (l: string) => void, okCodes = [0]): Promise<void> {
@@ -214,6 +226,8 @@ export async function uninstall(o: UninstallOptions): Promise<Layout> {
   }
   if (platform === 'win32') rmSync(under(o.root, win32.join(win32.dirname(l.exec), 'agent-service.cmd')), { force: true });
   rmSync(under(o.root, l.exec), { force: true });
+  // What upgrades leave beside it (upgrade-switch.ts): the previous executable, a cut transfer.
+  for (const x of ['.previous', '.new', '.failed']) rmSync(under(o.root, l.exec + x), { force: true });
   o.out(`  removed ${under(o.root, l.exec)}`);
   if (o.purge) {
     rmSync(under(o.root, l.stateDir), { recursive: true, force: true });
