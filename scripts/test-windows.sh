@@ -3,14 +3,18 @@
 #   1. Linux manager + agent-win-x64.exe: the agent comes online; `status` and `procs` answer.
 #   2. manager-win-x64.exe + Linux agent: the agent comes online; `agents` and `status` answer
 #      through the Windows manager's own client.
+#   3. agent-win-x64.exe (A, 0.1.0) upgraded by a Linux manager to B, the same sources built with
+#      HOSTWATCH_VERSION=0.2.0 (into dist/upgrade-0.2.0, kept while the sources do not change:
+#      ~12 s when it must be built), then back to A: the running agent.exe is renamed aside, never
+#      replaced (Windows refuses that, and so does Wine); same id both ways.
 # Needs dist/ from `npm run build`. Installs Wine (Debian's wine64 + wine) when missing and root.
 # Exits non-zero with a FAIL line (and the programs' output) when anything does not work.
-#   scripts/test-windows.sh [1] [2]    (only the given scenarios; default both)
+#   scripts/test-windows.sh [1] [2] [3]    (only the given scenarios; default all)
 set -euo pipefail
 
-SCENARIOS=${*:-1 2}
+SCENARIOS=${*:-1 2 3}
 for s in $SCENARIOS; do
-  case $s in 1|2) ;; *) echo "usage: $0 [1] [2]" >&2; exit 2 ;; esac
+  case $s in 1|2|3) ;; *) echo "usage: $0 [1] [2] [3]" >&2; exit 2 ;; esac
 done
 wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
@@ -27,6 +31,10 @@ cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Agents an upgrade started (detached, so not in PIDS): every process whose command line names $TMP.
+  for pid in $(grep -lsF "$(basename "$TMP")" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+    [ "$pid" != $$ ] && kill -9 "$pid" 2>/dev/null || true
+  done
   # Our own prefix: end its wineserver so nothing lingers. A prefix given by the caller is left alone.
   if [ "$OWN_PREFIX" = 1 ]; then wineserver -k 2>/dev/null || true; fi
   if [ -z "${HOSTWATCH_KEEP_TMP:-}" ]; then rm -rf "$TMP"; else say "kept $TMP"; fi
@@ -187,6 +195,67 @@ json "$TMP/status2.json" 'j.platform === "linux"' >/dev/null || fail "status lin
 say "  status: $(json "$TMP/status2.json" '({ hostname: j.hostname, platform: j.platform, disks: (j.disks || []).length, interfaces: (j.interfaces || []).length })')"
 }
 
+# --- 3. Windows agent upgraded A -> B -> A ----------------------------------------------------
+# wait_version <name> <version> <agent pid-or-empty>: `agents --json` shows <name> online on <version>.
+wait_version() {
+  local name=$1 version=$2 deadline=$((SECONDS + 2 * TIMEOUT))
+  until linrun "$TMP/agents-v.json" "$LMANAGER" agents --json --data-dir "$M3" \
+    && json "$TMP/agents-v.json" "j.find((a) => a.name === \"$name\" && a.online === true && a.version === \"$version\")" >"$TMP/$name-$version.json"; do
+    kill -0 "$MPID" 2>/dev/null || fail "the Linux manager exited"
+    [ $SECONDS -lt $deadline ] || fail "$name not online on $version after $((2 * TIMEOUT))s: $(cat "$TMP/agents-v.json")"
+    sleep 0.5
+  done
+}
+
+scenario3() {
+say "3/3: agent-win-x64.exe upgraded from A to B and back, by a Linux manager"
+B_DIR="$DIST/upgrade-0.2.0"
+local t0=$SECONDS
+HOSTWATCH_VERSION=0.2.0 node "$ROOT/scripts/build.mjs" --programs agent --targets linux-x64,win-x64 --out "$B_DIR" >"$TMP/build-b.log" 2>&1 \
+  || fail "building B (HOSTWATCH_VERSION=0.2.0): $(tail -n 5 "$TMP/build-b.log")"
+say "  B built or kept in $((SECONDS - t0)) s"
+mkdir -p "$TMP/w3" "$TMP/a3" "$TMP/b3" "$TMP/w3-state"
+cp "$WAGENT" "$TMP/w3/agent.exe"
+cp "$WAGENT" "$TMP/a3/agent.exe"
+cp "$B_DIR/agent-win-x64.exe" "$TMP/b3/agent.exe"
+winrun "$TMP/vb.txt" "$TMP/b3/agent.exe" --version || fail "B --version under Wine: $(cat "$TMP/vb.txt.err")"
+grep -q '^agent/0.2.0 ' "$TMP/vb.txt" || fail "B is not 0.2.0: $(cat "$TMP/vb.txt")"
+M3="$TMP/m3"
+env -i PATH=/usr/bin:/bin "$LMANAGER" --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir "$M3" \
+  >"$TMP/linux-manager3.log" 2>&1 &
+MPID=$!; PIDS+=("$MPID")
+wait_for_file "$M3/manager.json" "$MPID" "the Linux manager"
+TCP=$(port_of "$(json "$M3/manager.json" 'j.tcp')") || fail "no tcp in manager.json"
+UDP=$(port_of "$(json "$M3/manager.json" 'j.udp')") || fail "no udp in manager.json"
+linrun "$TMP/key.txt" "$LMANAGER" upgrade-key create --data-dir "$M3" || fail "upgrade-key create: $(cat "$TMP/key.txt.err")"
+for v in a3:0.1.0 b3:0.2.0; do
+  linrun "$TMP/sign.txt" "$LMANAGER" upgrade-key sign "$TMP/${v%%:*}/agent.exe" --platform win32 --arch x64 --agent-version "${v##*:}" --data-dir "$M3" \
+    || fail "upgrade-key sign: $(cat "$TMP/sign.txt.err")"
+done
+# shellcheck disable=SC2046
+wine "$TMP/w3/agent.exe" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name wine-up --interval 1 --allow-upgrade $(enroll_args "$M3") \
+  --state-dir "$(winepath -w "$TMP/w3-state")" >"$TMP/wine-up-agent.log" 2>&1 &
+APID=$!; PIDS+=("$APID")
+wait_online wine-up "$APID" "agent-win-x64.exe" "$MPID" "the Linux manager" linrun "$LMANAGER" "$M3"
+ID=$(json "$TMP/wine-up.json" 'j.id')
+
+linrun "$TMP/up.json" "$LMANAGER" upgrade wine-up --to "$TMP/b3/agent.exe" --json --data-dir "$M3" \
+  || fail "upgrade to B: $(cat "$TMP/up.json" "$TMP/up.json.err")"
+wait_version wine-up 0.2.0
+[ "$(json "$TMP/wine-up-0.2.0.json" 'j.id')" = "$ID" ] || fail "B came back with another id"
+cmp -s "$TMP/w3/agent.exe" "$TMP/b3/agent.exe" || fail "agent.exe is not B after the upgrade"
+cmp -s "$TMP/w3/agent.exe.previous" "$WAGENT" || fail "agent.exe.previous is not A"
+say "  upgraded to 0.2.0: same id, A kept as agent.exe.previous"
+
+linrun "$TMP/down.json" "$LMANAGER" upgrade wine-up --to "$TMP/a3/agent.exe" --json --data-dir "$M3" \
+  || fail "upgrade back to A: $(cat "$TMP/down.json" "$TMP/down.json.err")"
+wait_version wine-up 0.1.0
+[ "$(json "$TMP/wine-up-0.1.0.json" 'j.id')" = "$ID" ] || fail "A came back with another id"
+cmp -s "$TMP/w3/agent.exe" "$WAGENT" || fail "agent.exe is not A after going back"
+say "  back on 0.1.0: same id"
+}
+
 if wants 1; then scenario1; fi
 if wants 2; then scenario2; fi
+if wants 3; then scenario3; fi
 say "PASS ($SCENARIOS)"
