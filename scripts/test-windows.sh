@@ -138,16 +138,21 @@ enroll_args() { # enroll_args <data-dir>
   if [ -s "$1/enroll-token" ]; then echo "--enroll-token $(tr -d '[:space:]' <"$1/enroll-token")"; fi
 }
 
+# start_linux_manager <data-dir> <log name>: sets MPID, TCP and UDP.
+start_linux_manager() {
+  env -i PATH=/usr/bin:/bin "$LMANAGER" --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir "$1" \
+    >"$TMP/$2.log" 2>&1 &
+  MPID=$!; PIDS+=("$MPID")
+  wait_for_file "$1/manager.json" "$MPID" "the Linux manager"
+  TCP=$(port_of "$(json "$1/manager.json" 'j.tcp')") || fail "no tcp in manager.json"
+  UDP=$(port_of "$(json "$1/manager.json" 'j.udp')") || fail "no udp in manager.json"
+}
+
 # --- 1. Linux manager, Windows agent ---------------------------------------------------------
 scenario1() {
-say "1/2: Linux manager, agent-win-x64.exe under Wine"
+say "1/3: Linux manager, agent-win-x64.exe under Wine"
 M1="$TMP/m1"
-env -i PATH=/usr/bin:/bin "$LMANAGER" --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir "$M1" \
-  >"$TMP/linux-manager.log" 2>&1 &
-MPID=$!; PIDS+=("$MPID")
-wait_for_file "$M1/manager.json" "$MPID" "the Linux manager"
-TCP=$(port_of "$(json "$M1/manager.json" 'j.tcp')") || fail "no tcp in manager.json"
-UDP=$(port_of "$(json "$M1/manager.json" 'j.udp')") || fail "no udp in manager.json"
+start_linux_manager "$M1" linux-manager
 mkdir -p "$TMP/wine-agent-state"
 # shellcheck disable=SC2046
 wine "$WAGENT" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name wine-agent --interval 1 $(enroll_args "$M1") \
@@ -172,7 +177,7 @@ wait "$APID" "$MPID" 2>/dev/null || true
 
 # --- 2. Windows manager, Linux agent ---------------------------------------------------------
 scenario2() {
-say "2/2: manager-win-x64.exe under Wine, Linux agent"
+say "2/3: manager-win-x64.exe under Wine, Linux agent"
 M2="$TMP/m2"
 M2W=$(winepath -w "$M2")
 wine "$WMANAGER" --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir "$M2W" \
@@ -221,12 +226,7 @@ cp "$B_DIR/agent-win-x64.exe" "$TMP/b3/agent.exe"
 winrun "$TMP/vb.txt" "$TMP/b3/agent.exe" --version || fail "B --version under Wine: $(cat "$TMP/vb.txt.err")"
 grep -q '^agent/0.2.0 ' "$TMP/vb.txt" || fail "B is not 0.2.0: $(cat "$TMP/vb.txt")"
 M3="$TMP/m3"
-env -i PATH=/usr/bin:/bin "$LMANAGER" --host 127.0.0.1 --port 0 --udp-port 0 --api 127.0.0.1:0 --data-dir "$M3" \
-  >"$TMP/linux-manager3.log" 2>&1 &
-MPID=$!; PIDS+=("$MPID")
-wait_for_file "$M3/manager.json" "$MPID" "the Linux manager"
-TCP=$(port_of "$(json "$M3/manager.json" 'j.tcp')") || fail "no tcp in manager.json"
-UDP=$(port_of "$(json "$M3/manager.json" 'j.udp')") || fail "no udp in manager.json"
+start_linux_manager "$M3" linux-manager3
 linrun "$TMP/key.txt" "$LMANAGER" upgrade-key create --data-dir "$M3" || fail "upgrade-key create: $(cat "$TMP/key.txt.err")"
 for v in a3:0.1.0 b3:0.2.0; do
   linrun "$TMP/sign.txt" "$LMANAGER" upgrade-key sign "$TMP/${v%%:*}/agent.exe" --platform win32 --arch x64 --agent-version "${v##*:}" --data-dir "$M3" \

@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
-import { AGENT_JS, cli, cliJson, killAll, startManager, type ManagerProc } from './procs.helper.ts';
+import { AGENT_JS, cli, cliJson, killAll, type ManagerProc } from './procs.helper.ts';
+import { killPids, managerSigning } from './upgrade.helper.ts';
 
 const ROOT = resolve(AGENT_JS, '..', '..');
 const A_EXE = join(ROOT, 'dist', 'agent-linux-x64');
@@ -55,24 +56,14 @@ test.before(async () => {
       mkdirSync(join(to, '..'), { recursive: true });
       copyFileSync(from, to);
     }
-    const data = tempDir('hw-upexe-mgr-');
-    assert.is((await cli(data, ['upgrade-key', 'create'])).code, 0);
-    const a = await cli(data, ['upgrade-key', 'sign', signedA], 30_000);
-    assert.is(a.code, 0, a.stderr);
-    assert.match(a.stdout, 'version 0.1.0');
-    const b = await cli(data, ['upgrade-key', 'sign', signedB], 30_000);
-    assert.is(b.code, 0, b.stderr);
-    assert.match(b.stdout, `version ${B_VERSION}`);
-    mgr = await startManager([], data);
+    mgr = await managerSigning([[signedA, '0.1.0'], [signedB, B_VERSION]]);
   } catch (err) {
     setupError = err;
   }
 });
 
 test.after(async () => {
-  for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  }
+  killPids(pids);
   await killAll();
   cleanTempDirs();
 });

@@ -8,18 +8,18 @@
 // the step under test; the agents are the dev bundles (A 0.1.0, B the same built as 0.2.0) run by
 // node from a copy, as upgrade.test.ts does; the manager is real.
 
-import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detachedStarter, readUpgradeState, realSwitchFs, UpgradeSwitch, type SwitchFs } from '../../common/agent/upgrade-switch.ts';
 import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
 import { AGENT_JS, BUILD, cliJson, killAll, run, startManager, waitOnline, type ManagerProc } from './procs.helper.ts';
+import { buildAgentVersion, killPids } from './upgrade.helper.ts';
 
 type Step = 'switching' | 'renamed' | 'probation' | 'started';
 interface ChildJob { exe: string; stateDir: string; args: string[]; step: Step; probationMs: number; pidFile: string }
@@ -70,20 +70,11 @@ function ours(): number[] {
   return found;
 }
 
-function killOurs(): void {
-  for (const pid of ours()) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  }
-}
-
 if (!CHILD) {
   test.before(async () => {
     try {
       mkdirSync(join(work, 'b'), { recursive: true });
-      await build({
-        entryPoints: [resolve(BUILD, '..', 'agent.ts')], outfile: B, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning',
-        define: { 'process.env.HOSTWATCH_COMMIT': '""', 'process.env.HOSTWATCH_VERSION': '"0.2.0"' },
-      });
+      await buildAgentVersion(B, '0.2.0');
       mgr = await startManager();
     } catch (err) {
       setupError = err;
@@ -91,7 +82,7 @@ if (!CHILD) {
   });
 
   test.after(async () => {
-    killOurs();
+    killPids(ours());
     await killAll();
     rmSync(work, { recursive: true, force: true });
     cleanTempDirs();
