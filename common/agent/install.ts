@@ -24,6 +24,8 @@ export interface InstallOptions {
   managerFingerprint?: string;
   enrollTokenFile?: string;
   labels?: string[];
+  /** the service runs with --allow-upgrade (the manager may replace the executable) */
+  allowUpgrade?: boolean;
   root?: string;
   /** how long to wait for the welcome (default 60 s; 0: do not wait) */
   waitMs?: number;
@@ -78,7 +80,8 @@ async function checkAdmin(o: Pick<InstallOptions, 'isAdmin' | 'platform' | 'runn
 export function serviceArgs(o: InstallOptions, l: Layout, tokenFile: string | undefined): string[] {
   return ['--manager', o.manager, ...(o.udpPort ? ['--udp-port', String(o.udpPort)] : []), '--state-dir', l.stateDir,
     ...(o.managerFingerprint ? ['--manager-fingerprint', o.managerFingerprint] : []),
-    ...(tokenFile ? ['--enroll-token-file', tokenFile] : []), ...(o.labels ?? []).flatMap((x) => ['--label', x])];
+    ...(tokenFile ? ['--enroll-token-file', tokenFile] : []), ...(o.labels ?? []).flatMap((x) => ['--label', x]),
+    ...(o.allowUpgrade ? ['--allow-upgrade'] : [])];
 }
 
 /**

@@ -41,7 +41,7 @@ test('install under --root: the copy, the token (0600), the unit; systemctl enab
   const root = tempDir('hw-root-');
   const exec = fakeExec();
   const r = recorder();
-  await install({ manager: '10.0.0.5:6000', udpPort: 6001, managerFingerprint: 'AB'.repeat(32), enrollTokenFile: tokenFile(), labels: ['role=web', 'site=a b'], root, execPath: exec, runner: r.runner, isAdmin: yes, waitMs: 0, out });
+  await install({ manager: '10.0.0.5:6000', udpPort: 6001, managerFingerprint: 'AB'.repeat(32), enrollTokenFile: tokenFile(), labels: ['role=web', 'site=a b'], allowUpgrade: true, root, execPath: exec, runner: r.runner, isAdmin: yes, waitMs: 0, out });
   const copy = join(root, 'usr/local/lib/hostwatch-agent/hostwatch-agent');
   assert.is(readFileSync(copy, 'utf8'), 'not really an agent\n');
   assert.is(statSync(copy).mode & 0o777, 0o755);
@@ -49,7 +49,7 @@ test('install under --root: the copy, the token (0600), the unit; systemctl enab
   assert.is(readFileSync(tok, 'utf8').trim(), 'a'.repeat(64));
   assert.is(statSync(tok).mode & 0o777, 0o600);
   const unit = readFileSync(join(root, 'etc/systemd/system/hostwatch-agent.service'), 'utf8');
-  assert.match(unit, `ExecStart=/usr/local/lib/hostwatch-agent/hostwatch-agent --manager 10.0.0.5:6000 --udp-port 6001 --state-dir /var/lib/hostwatch-agent --manager-fingerprint ${'AB'.repeat(32)} --enroll-token-file /var/lib/hostwatch-agent/enroll-token --label role=web --label "site=a b"\n`);
+  assert.match(unit, `ExecStart=/usr/local/lib/hostwatch-agent/hostwatch-agent --manager 10.0.0.5:6000 --udp-port 6001 --state-dir /var/lib/hostwatch-agent --manager-fingerprint ${'AB'.repeat(32)} --enroll-token-file /var/lib/hostwatch-agent/enroll-token --label role=web --label "site=a b" --allow-upgrade\n`);
   assert.equal(r.calls, [['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', 'hostwatch-agent.service']]);
   // /usr stays read-only but for the executable's own folder: the agent can upgrade itself, nothing more.
   assert.equal(unit.split('\n').filter((l) => /^(ProtectSystem|ReadWritePaths)=/.test(l)), ['ProtectSystem=full', 'ReadWritePaths=/usr/local/lib/hostwatch-agent']);
