@@ -3,10 +3,12 @@
 #   1. Linux manager + agent-win-x64.exe: the agent comes online; `status` and `procs` answer.
 #   2. manager-win-x64.exe + Linux agent: the agent comes online; `agents` and `status` answer
 #      through the Windows manager's own client.
-#   3. agent-win-x64.exe (A, 0.1.0) upgraded by a Linux manager to B, the same sources built with
-#      HOSTWATCH_VERSION=0.2.0 (into dist/upgrade-0.2.0, kept while the sources do not change:
-#      ~12 s when it must be built), then back to A: the running agent.exe is renamed aside, never
-#      replaced (Windows refuses that, and so does Wine); same id both ways.
+#   3. agent-win-x64.exe (A, 0.1.0) installed with `agent install --allow-upgrade --root 'C:\'` and
+#      started by its agent-service.cmd as the task would, upgraded by a Linux manager to B, the same
+#      sources built with HOSTWATCH_VERSION=0.2.0 (into dist/upgrade-0.2.0, kept while the sources do
+#      not change: 12-30 s when it must be built), then back to A: the running agent.exe is renamed
+#      aside, never replaced (Windows refuses that, and so does Wine); same id both ways; a switch
+#      cut between its two renames is undone by the .cmd at the next start. ~18 s with B kept.
 # Needs dist/ from `npm run build`. Installs Wine (Debian's wine64 + wine) when missing and root.
 # Exits non-zero with a FAIL line (and the programs' output) when anything does not work.
 #   scripts/test-windows.sh [1] [2] [3]    (only the given scenarios; default all)
@@ -27,8 +29,10 @@ say() { echo "test-windows: $*"; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hw-wine-XXXXXX")
 PIDS=()
 OWN_PREFIX=0
+UNINSTALL_AT_EXIT=0
 cleanup() {
   local pid
+  if [ "$UNINSTALL_AT_EXIT" = 1 ]; then uninstall_wine_agent; fi
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   # Agents an upgrade started (detached, so not in PIDS): every process whose command line names $TMP.
@@ -201,26 +205,54 @@ say "  status: $(json "$TMP/status2.json" '({ hostname: j.hostname, platform: j.
 }
 
 # --- 3. Windows agent upgraded A -> B -> A ----------------------------------------------------
-# wait_version <name> <version> <agent pid-or-empty>: `agents --json` shows <name> online on <version>.
-wait_version() {
-  local name=$1 version=$2 deadline=$((SECONDS + 2 * TIMEOUT))
+# Installed as `agent install` does it (under --root 'C:\': the real places in the Wine prefix, without
+# the Task Scheduler, which Wine does not have) and started the way the task starts it: its
+# agent-service.cmd, through cmd.exe.
+PF_WIN='C:\Program Files\hostwatch'
+SERVICE_CMD="$PF_WIN\\agent-service.cmd"
+
+# The installed agent's processes (and the cmd.exe running its .cmd) in this Wine prefix only.
+installed_pids() {
+  local f pid
+  for f in /proc/[0-9]*/cmdline; do
+    pid=${f#/proc/}; pid=${pid%/cmdline}
+    grep -aqF 'Program Files\hostwatch\' "$f" 2>/dev/null || continue
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX" && echo "$pid"
+  done
+}
+stop_installed() {
+  local pid
+  for pid in $(installed_pids); do kill -9 "$pid" 2>/dev/null || true; done
+}
+uninstall_wine_agent() {
+  stop_installed
+  winrun "$TMP/uninstall.txt" "$WAGENT" uninstall --root 'C:\' --purge || true
+}
+
+# wait_agent <expression on a (one agent of `agents --json`)> <what>: until one matches; it ends in $TMP/agent.json.
+wait_agent() {
+  local deadline=$((SECONDS + 2 * TIMEOUT))
   until linrun "$TMP/agents-v.json" "$LMANAGER" agents --json --data-dir "$M3" \
-    && json "$TMP/agents-v.json" "j.find((a) => a.name === \"$name\" && a.online === true && a.version === \"$version\")" >"$TMP/$name-$version.json"; do
+    && json "$TMP/agents-v.json" "j.find((a) => $1)" >"$TMP/agent.json"; do
     kill -0 "$MPID" 2>/dev/null || fail "the Linux manager exited"
-    [ $SECONDS -lt $deadline ] || fail "$name not online on $version after $((2 * TIMEOUT))s: $(cat "$TMP/agents-v.json")"
+    [ $SECONDS -lt $deadline ] || fail "$2 not seen after $((2 * TIMEOUT))s: $(cat "$TMP/agents-v.json")"
     sleep 0.5
   done
 }
 
+start_task_cmd() { # what the scheduled task runs at startup
+  wine cmd /c "$SERVICE_CMD" >>"$TMP/wine-task.log" 2>&1 &
+  PIDS+=("$!")
+}
+
 scenario3() {
-say "3/3: agent-win-x64.exe upgraded from A to B and back, by a Linux manager"
+say "3/3: agent-win-x64.exe installed, upgraded from A to B and back by a Linux manager"
 B_DIR="$DIST/upgrade-0.2.0"
 local t0=$SECONDS
 HOSTWATCH_VERSION=0.2.0 node "$ROOT/scripts/build.mjs" --programs agent --targets linux-x64,win-x64 --out "$B_DIR" >"$TMP/build-b.log" 2>&1 \
   || fail "building B (HOSTWATCH_VERSION=0.2.0): $(tail -n 5 "$TMP/build-b.log")"
 say "  B built or kept in $((SECONDS - t0)) s"
-mkdir -p "$TMP/w3" "$TMP/a3" "$TMP/b3" "$TMP/w3-state"
-cp "$WAGENT" "$TMP/w3/agent.exe"
+mkdir -p "$TMP/a3" "$TMP/b3"
 cp "$WAGENT" "$TMP/a3/agent.exe"
 cp "$B_DIR/agent-win-x64.exe" "$TMP/b3/agent.exe"
 winrun "$TMP/vb.txt" "$TMP/b3/agent.exe" --version || fail "B --version under Wine: $(cat "$TMP/vb.txt.err")"
@@ -232,26 +264,43 @@ for v in a3:0.1.0 b3:0.2.0; do
   linrun "$TMP/sign.txt" "$LMANAGER" upgrade-key sign "$TMP/${v%%:*}/agent.exe" --platform win32 --arch x64 --agent-version "${v##*:}" --data-dir "$M3" \
     || fail "upgrade-key sign: $(cat "$TMP/sign.txt.err")"
 done
-# shellcheck disable=SC2046
-wine "$TMP/w3/agent.exe" --manager "127.0.0.1:$TCP" --udp-port "$UDP" --name wine-up --interval 1 --allow-upgrade $(enroll_args "$M3") \
-  --state-dir "$(winepath -w "$TMP/w3-state")" >"$TMP/wine-up-agent.log" 2>&1 &
-APID=$!; PIDS+=("$APID")
-wait_online wine-up "$APID" "agent-win-x64.exe" "$MPID" "the Linux manager" linrun "$LMANAGER" "$M3"
-ID=$(json "$TMP/wine-up.json" 'j.id')
 
-linrun "$TMP/up.json" "$LMANAGER" upgrade wine-up --to "$TMP/b3/agent.exe" --json --data-dir "$M3" \
+uninstall_wine_agent # a previous run's install in this prefix (pinned to another manager)
+UNINSTALL_AT_EXIT=1
+PF="$WINEPREFIX/drive_c/Program Files/hostwatch"
+LABEL="test=wine-up-$$"
+winrun "$TMP/install.txt" "$WAGENT" install --manager "127.0.0.1:$TCP" --udp-port "$UDP" --enroll-token-file "$(winepath -w "$M3/enroll-token")" \
+  --label "$LABEL" --allow-upgrade --root 'C:\' || fail "agent install under Wine: $(cat "$TMP/install.txt" "$TMP/install.txt.err")"
+grep -q -- '--allow-upgrade' "$PF/agent-service.cmd" || fail "the task's .cmd has no --allow-upgrade: $(cat "$PF/agent-service.cmd")"
+start_task_cmd
+WHO="a.labels?.test === \"${LABEL#test=}\" && a.online === true"
+wait_agent "$WHO && a.version === \"0.1.0\"" "the installed agent on 0.1.0"
+ID=$(json "$TMP/agent.json" 'j.id')
+NAME=$(json "$TMP/agent.json" 'j.name')
+say "  installed, started by its .cmd: online on 0.1.0"
+
+linrun "$TMP/up.json" "$LMANAGER" upgrade "$NAME" --to "$TMP/b3/agent.exe" --json --data-dir "$M3" \
   || fail "upgrade to B: $(cat "$TMP/up.json" "$TMP/up.json.err")"
-wait_version wine-up 0.2.0
-[ "$(json "$TMP/wine-up-0.2.0.json" 'j.id')" = "$ID" ] || fail "B came back with another id"
-cmp -s "$TMP/w3/agent.exe" "$TMP/b3/agent.exe" || fail "agent.exe is not B after the upgrade"
-cmp -s "$TMP/w3/agent.exe.previous" "$WAGENT" || fail "agent.exe.previous is not A"
-say "  upgraded to 0.2.0: same id, A kept as agent.exe.previous"
+wait_agent "$WHO && a.version === \"0.2.0\"" "the agent on 0.2.0"
+[ "$(json "$TMP/agent.json" 'j.id')" = "$ID" ] || fail "B came back with another id"
+cmp -s "$PF/agent.exe" "$TMP/b3/agent.exe" || fail "agent.exe is not B after the upgrade"
+cmp -s "$PF/agent.exe.previous" "$WAGENT" || fail "agent.exe.previous is not A"
+say "  upgraded to 0.2.0: same id; the running agent.exe was renamed aside to agent.exe.previous"
 
-linrun "$TMP/down.json" "$LMANAGER" upgrade wine-up --to "$TMP/a3/agent.exe" --json --data-dir "$M3" \
+# Killed between the two renames of a switch (the running agent.exe aside, the new one not yet in),
+# then the host restarts: the task's .cmd puts agent.exe.previous back and starts it.
+stop_installed
+mv "$PF/agent.exe" "$PF/agent.exe.previous"
+start_task_cmd
+wait_agent "$WHO && a.version === \"0.2.0\"" "the agent back on 0.2.0 after the restart"
+[ -f "$PF/agent.exe" ] || fail "the .cmd did not put agent.exe back"
+say "  cut between the renames, restarted by the task's .cmd: back on 0.2.0"
+
+linrun "$TMP/down.json" "$LMANAGER" upgrade "$NAME" --to "$TMP/a3/agent.exe" --json --data-dir "$M3" \
   || fail "upgrade back to A: $(cat "$TMP/down.json" "$TMP/down.json.err")"
-wait_version wine-up 0.1.0
-[ "$(json "$TMP/wine-up-0.1.0.json" 'j.id')" = "$ID" ] || fail "A came back with another id"
-cmp -s "$TMP/w3/agent.exe" "$WAGENT" || fail "agent.exe is not A after going back"
+wait_agent "$WHO && a.version === \"0.1.0\"" "the agent back on 0.1.0"
+[ "$(json "$TMP/agent.json" 'j.id')" = "$ID" ] || fail "A came back with another id"
+cmp -s "$PF/agent.exe" "$WAGENT" || fail "agent.exe is not A after going back"
 say "  back on 0.1.0: same id"
 }
 
