@@ -245,6 +245,16 @@ start_task_cmd() { # what the scheduled task runs at startup
   PIDS+=("$!")
 }
 
+# upgrade_to <version> <signed file>: the installed agent upgraded, back online on <version> with
+# the same id, the file at agent.exe.
+upgrade_to() {
+  linrun "$TMP/upgrade-$1.json" "$LMANAGER" upgrade "$NAME" --to "$2" --json --data-dir "$M3" \
+    || fail "upgrade to $1: $(cat "$TMP/upgrade-$1.json" "$TMP/upgrade-$1.json.err")"
+  wait_agent "$WHO && a.version === \"$1\"" "the agent on $1"
+  [ "$(json "$TMP/agent.json" 'j.id')" = "$ID" ] || fail "$1 came back with another id"
+  cmp -s "$PF/agent.exe" "$2" || fail "agent.exe is not $2 after the upgrade to $1"
+}
+
 scenario3() {
 say "3/3: agent-win-x64.exe installed, upgraded from A to B and back by a Linux manager"
 B_DIR="$DIST/upgrade-0.2.0"
@@ -279,28 +289,21 @@ ID=$(json "$TMP/agent.json" 'j.id')
 NAME=$(json "$TMP/agent.json" 'j.name')
 say "  installed, started by its .cmd: online on 0.1.0"
 
-linrun "$TMP/up.json" "$LMANAGER" upgrade "$NAME" --to "$TMP/b3/agent.exe" --json --data-dir "$M3" \
-  || fail "upgrade to B: $(cat "$TMP/up.json" "$TMP/up.json.err")"
-wait_agent "$WHO && a.version === \"0.2.0\"" "the agent on 0.2.0"
-[ "$(json "$TMP/agent.json" 'j.id')" = "$ID" ] || fail "B came back with another id"
-cmp -s "$PF/agent.exe" "$TMP/b3/agent.exe" || fail "agent.exe is not B after the upgrade"
+upgrade_to 0.2.0 "$TMP/b3/agent.exe"
 cmp -s "$PF/agent.exe.previous" "$WAGENT" || fail "agent.exe.previous is not A"
 say "  upgraded to 0.2.0: same id; the running agent.exe was renamed aside to agent.exe.previous"
 
 # Killed between the two renames of a switch (the running agent.exe aside, the new one not yet in),
 # then the host restarts: the task's .cmd puts agent.exe.previous back and starts it.
 stop_installed
+wait_agent "a.id === \"$ID\" && a.online === false" "the agent offline once killed"
 mv "$PF/agent.exe" "$PF/agent.exe.previous"
 start_task_cmd
 wait_agent "$WHO && a.version === \"0.2.0\"" "the agent back on 0.2.0 after the restart"
 [ -f "$PF/agent.exe" ] || fail "the .cmd did not put agent.exe back"
 say "  cut between the renames, restarted by the task's .cmd: back on 0.2.0"
 
-linrun "$TMP/down.json" "$LMANAGER" upgrade "$NAME" --to "$TMP/a3/agent.exe" --json --data-dir "$M3" \
-  || fail "upgrade back to A: $(cat "$TMP/down.json" "$TMP/down.json.err")"
-wait_agent "$WHO && a.version === \"0.1.0\"" "the agent back on 0.1.0"
-[ "$(json "$TMP/agent.json" 'j.id')" = "$ID" ] || fail "A came back with another id"
-cmp -s "$PF/agent.exe" "$WAGENT" || fail "agent.exe is not A after going back"
+upgrade_to 0.1.0 "$TMP/a3/agent.exe"
 say "  back on 0.1.0: same id"
 }
 
