@@ -4,7 +4,7 @@
 // (connected-marker.ts). `root` installs under a folder (tests): no service manager is called then
 // unless a runner is given, and nothing is waited for.
 
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, win32 } from 'node:path';
 import { HwError } from '../errors.ts';
 import { writeDurable } from '../fs/durable.ts';
@@ -232,6 +232,10 @@ export async function uninstall(o: UninstallOptions): Promise<Layout> {
   // What upgrades leave beside it (upgrade-switch.ts): the previous executable, a cut transfer.
   for (const x of ['.previous', '.new', '.failed']) rmSync(under(o.root, l.exec + x), { force: true });
   o.out(`  removed ${under(o.root, l.exec)}`);
+  const folder = under(o.root, platform === 'win32' ? win32.dirname(l.exec) : dirname(l.exec));
+  try {
+    rmdirSync(folder); // the executable's own folder, when nothing else was put there
+  } catch { /* not empty, or gone */ }
   if (o.purge) {
     rmSync(under(o.root, l.stateDir), { recursive: true, force: true });
     o.out(`  removed ${under(o.root, l.stateDir)} (--purge)`);

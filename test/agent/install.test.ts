@@ -106,7 +106,7 @@ test('uninstall removes the unit and the executable, keeps the state unless --pu
   const r = recorder();
   await uninstall({ root, runner: r.runner, isAdmin: yes, out });
   assert.not.ok(existsSync(join(root, 'etc/systemd/system/hostwatch-agent.service')));
-  assert.not.ok(existsSync(join(root, 'usr/local/lib/hostwatch-agent/hostwatch-agent')));
+  assert.not.ok(existsSync(join(root, 'usr/local/lib/hostwatch-agent')), 'the executable\'s folder too');
   assert.ok(existsSync(join(root, 'var/lib/hostwatch-agent/enroll-token')));
   assert.equal(r.calls, [['systemctl', 'disable', '--now', 'hostwatch-agent.service'], ['systemctl', 'daemon-reload']]);
   await uninstall({ root, purge: true, isAdmin: yes, out });
