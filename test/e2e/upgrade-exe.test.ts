@@ -101,7 +101,7 @@ test('setup: B built from the same sources with HOSTWATCH_VERSION, A and B signe
 });
 
 test('the built agent upgraded from A to B (same id, same alert queue), then from B back to A', timed(240_000, async () => {
-  if (skip || !have()) return;
+  if (!have() || skip) return;
   if (setupError) throw setupError;
   const host = startA('exe-host');
   const a = await agentOn('exe-host', '0.1.0');
