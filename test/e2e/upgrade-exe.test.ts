@@ -26,7 +26,6 @@ let mgr: ManagerProc;
 let signedA: string;
 let signedB: string;
 let setupError: unknown;
-let skip = false;
 
 function have(): boolean {
   if (existsSync(A_EXE) && process.platform === 'linux' && process.arch === 'x64') return true;
@@ -46,7 +45,7 @@ function buildB(): void {
 }
 
 test.before(async () => {
-  if (!existsSync(A_EXE)) return void (skip = true);
+  if (!existsSync(A_EXE)) return; // each test says it is skipped (or fails under HOSTWATCH_REQUIRE_EXE)
   try {
     buildB();
     const work = tempDir('hw-upexe-');
@@ -101,7 +100,7 @@ test('setup: B built from the same sources with HOSTWATCH_VERSION, A and B signe
 });
 
 test('the built agent upgraded from A to B (same id, same alert queue), then from B back to A', timed(240_000, async () => {
-  if (!have() || skip) return;
+  if (!have()) return;
   if (setupError) throw setupError;
   const host = startA('exe-host');
   const a = await agentOn('exe-host', '0.1.0');
