@@ -101,6 +101,7 @@ cli.command('install', 'Install this executable as a service (systemd; on Window
   .option('--manager-fingerprint <sha256>', 'Accept only a manager with this certificate fingerprint')
   .option('--enroll-token-file <path>', 'An enroll token (e.g. from `manager install-command`): copied into the state folder, mode 0600')
   .option('--label <name=value>', 'A label for this host (repeatable)')
+  .option('--allow-upgrade', 'The service lets the manager upgrade it (agent --allow-upgrade; the executable\'s folder is writable to it)')
   .option('--wait <duration>', 'How long to wait for the manager\'s welcome: seconds, or a duration like 2m; 0 does not wait (default 60s; with --root, 0)')
   .option('--root <dir>', 'Install under this folder instead of / (tests: no systemctl, no wait)')
   .example('sudo agent install --manager 10.0.0.5 --manager-fingerprint <sha256> --enroll-token-file ./token')
@@ -112,7 +113,7 @@ cli.command('install', 'Install this executable as a service (systemd; on Window
     const out = (line: string) => process.stdout.write(inertText(line) + '\n');
     out('installing the hostwatch agent:');
     await install({
-      manager, labels: o.label === undefined ? [] : [o.label].flat().map(String),
+      manager, labels: o.label === undefined ? [] : [o.label].flat().map(String), allowUpgrade: !!o.allowUpgrade,
       ...(last(o.udpPort) !== undefined ? { udpPort: parsePort(last(o.udpPort), '--udp-port', false) } : {}),
       ...(o.managerFingerprint ? { managerFingerprint: normalizeFingerprint(String(last(o.managerFingerprint))).replace(/:/g, '') } : {}),
       ...(last(o.enrollTokenFile) !== undefined ? { enrollTokenFile: String(last(o.enrollTokenFile)) } : {}),

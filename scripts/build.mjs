@@ -3,7 +3,11 @@
 // Node 22 binaries, which come from the npm registry (`npm pack node-<os>-<arch>`), so nothing is
 // downloaded from anywhere else. Why this way: README, "How it is built".
 //
-//   npm run build [-- --targets linux-x64,win-x64,linux-arm64]
+//   npm run build [-- --targets linux-x64,win-x64,linux-arm64] [--programs agent] [--out <dir>]
+//
+// A second version of the agent (upgrade tests): the same sources given another version, into a
+// folder of its own (the bundles go there too, so dist/ and .build/exe are left as they were):
+//   HOSTWATCH_VERSION=0.2.0 node scripts/build.mjs --programs agent --out /tmp/b   (~11 s, both targets)
 //
 // linux-arm64 is opt-in (+20 s, +50 MB download); check it here with Debian's qemu-user:
 //   qemu-aarch64 -L /usr/aarch64-linux-gnu dist/agent-linux-arm64 --version
@@ -54,9 +58,9 @@ const CACHE = resolve(process.env.HOSTWATCH_NODE_CACHE ?? join(ROOT, 'node_modul
 const PKG_HOME = join(CACHE, 'home');
 const SEA_CACHE = join(PKG_HOME, '.pkg-cache', 'sea');
 /** Scratch space of the build (npm pack, pkg); wiped at each start, so an interrupted build leaves nothing behind. */
-const TMP = join(CACHE, 'tmp');
-const DIST = join(ROOT, 'dist');
-const BUNDLES = join(ROOT, '.build', 'exe');
+let TMP = join(CACHE, 'tmp');
+let DIST = join(ROOT, 'dist');
+let BUNDLES = join(ROOT, '.build', 'exe');
 
 const started = Date.now();
 const say = (msg) => console.log(`build: ${msg}`);
@@ -70,21 +74,27 @@ const mb = (bytes) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(0)} kB` : `${(byte
 
 function parseArgs(argv) {
   let targets = DEFAULT_TARGETS;
+  let programs = PROGRAMS;
+  let out;
+  const list = (v) => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--targets' || a.startsWith('--targets=')) {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      targets = String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    } else if (a === '--help' || a === '-h') {
-      console.log(`usage: node scripts/build.mjs [--targets ${Object.keys(TARGETS).join(',')}]`);
+    const value = () => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
+    if (a === '--targets' || a.startsWith('--targets=')) targets = list(value());
+    else if (a === '--programs' || a.startsWith('--programs=')) programs = list(value());
+    else if (a === '--out' || a.startsWith('--out=')) out = value() || fail('--out needs a folder');
+    else if (a === '--help' || a === '-h') {
+      console.log(`usage: node scripts/build.mjs [--targets ${Object.keys(TARGETS).join(',')}] [--programs ${PROGRAMS.join(',')}] [--out <dir> (default dist/)]`);
       process.exit(0);
     } else {
       fail(`unknown argument ${a}`);
     }
   }
   for (const t of targets) if (!TARGETS[t]) fail(`unknown target ${t} (known: ${Object.keys(TARGETS).join(', ')})`);
+  for (const p of programs) if (!PROGRAMS.includes(p)) fail(`unknown program ${p} (known: ${PROGRAMS.join(', ')})`);
   if (targets.length === 0) fail('no targets');
-  return { targets };
+  if (programs.length === 0) fail('no programs');
+  return { targets, programs, out: out === undefined ? undefined : resolve(out) };
 }
 
 function has(cmd) {
@@ -295,7 +305,12 @@ async function pack(program, bundleFile, targets, nodeBinary, pkgBin, pkgVersion
 }
 
 async function main() {
-  const { targets } = parseArgs(process.argv.slice(2));
+  const { targets, programs, out } = parseArgs(process.argv.slice(2));
+  if (out) {
+    DIST = out;
+    BUNDLES = join(out, '.bundles');
+    TMP = join(out, '.tmp'); // a build into another folder may run beside one into dist/
+  }
   if (process.platform !== 'linux' || process.arch !== 'x64') fail('the build runs on Linux x64 (pkg runs under the linux-x64 Node it fetches)');
   const require = createRequire(import.meta.url);
   let pkgBin;
@@ -327,10 +342,10 @@ async function main() {
   await mkdir(BUNDLES, { recursive: true });
   await mkdir(DIST, { recursive: true });
   const bundles = {};
-  for (const p of PROGRAMS) bundles[p] = await bundle(p, commit);
+  for (const p of programs) bundles[p] = await bundle(p, commit);
 
   // The two programs are packed in parallel: each pkg run is mostly postject copying 100 MB binaries.
-  const made = (await Promise.all(PROGRAMS.map((p) => pack(p, bundles[p], targets, nodes['linux-x64'], pkgBin, pkgVersion)))).flat();
+  const made = (await Promise.all(programs.map((p) => pack(p, bundles[p], targets, nodes['linux-x64'], pkgBin, pkgVersion)))).flat();
 
   for (const file of made) {
     let note = '';

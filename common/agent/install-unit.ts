@@ -10,6 +10,7 @@ export function unitWord(s: string): string {
 }
 
 export function systemdUnit(exec: string, args: string[], stateDir: string): string {
+  const exeDir = exec.slice(0, exec.lastIndexOf('/')) || '/';
   return `# Written by \`hostwatch-agent install\`; removed by \`hostwatch-agent uninstall\`.
 [Unit]
 Description=hostwatch agent (reports this host to a hostwatch manager)
@@ -29,6 +30,9 @@ WorkingDirectory=${stateDir}
 # still works; no MemoryDenyWriteExecute, which V8's JIT needs.
 NoNewPrivileges=yes
 ProtectSystem=full
+# /usr is read-only but for the executable's own folder, where an upgrade is written beside it
+# and renamed over it (agent --allow-upgrade).
+ReadWritePaths=${exeDir}
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectControlGroups=yes

@@ -4,7 +4,7 @@
 // (connected-marker.ts). `root` installs under a folder (tests): no service manager is called then
 // unless a runner is given, and nothing is waited for.
 
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, win32 } from 'node:path';
 import { HwError } from '../errors.ts';
 import { writeDurable } from '../fs/durable.ts';
@@ -24,6 +24,8 @@ export interface InstallOptions {
   managerFingerprint?: string;
   enrollTokenFile?: string;
   labels?: string[];
+  /** the service runs with --allow-upgrade (the manager may replace the executable) */
+  allowUpgrade?: boolean;
   root?: string;
   /** how long to wait for the welcome (default 60 s; 0: do not wait) */
   waitMs?: number;
@@ -52,7 +54,9 @@ export function layout(platform: NodeJS.Platform, env: NodeJS.ProcessEnv = proce
       stateDir: win32.join(env.ProgramData ?? 'C:\\ProgramData', 'hostwatch-agent'),
     };
   }
-  return { exec: '/usr/local/bin/hostwatch-agent', stateDir: '/var/lib/hostwatch-agent', unit: `/etc/systemd/system/${UNIT_NAME}` };
+  // A folder of its own: the unit makes it (and no other part of /usr) writable, so the agent can
+  // put an upgrade beside itself (install-unit.ts, ReadWritePaths=).
+  return { exec: '/usr/local/lib/hostwatch-agent/hostwatch-agent', stateDir: '/var/lib/hostwatch-agent', unit: `/etc/systemd/system/${UNIT_NAME}` };
 }
 
 /** A service path under the test root (a Windows path loses its drive). */
@@ -76,19 +80,30 @@ async function checkAdmin(o: Pick<InstallOptions, 'isAdmin' | 'platform' | 'runn
 export function serviceArgs(o: InstallOptions, l: Layout, tokenFile: string | undefined): string[] {
   return ['--manager', o.manager, ...(o.udpPort ? ['--udp-port', String(o.udpPort)] : []), '--state-dir', l.stateDir,
     ...(o.managerFingerprint ? ['--manager-fingerprint', o.managerFingerprint] : []),
-    ...(tokenFile ? ['--enroll-token-file', tokenFile] : []), ...(o.labels ?? []).flatMap((x) => ['--label', x])];
+    ...(tokenFile ? ['--enroll-token-file', tokenFile] : []), ...(o.labels ?? []).flatMap((x) => ['--label', x]),
+    ...(o.allowUpgrade ? ['--allow-upgrade'] : [])];
 }
 
 /**
  * The .cmd file the task runs (schtasks takes a /TR of at most 261 characters: a fingerprint and a
  * token path alone pass that): the executable and each argument double-quoted where needed, % doubled.
+ * Its third line first puts the previous executable back when an upgrade was cut between its two
+ * renames (upgrade-switch.ts: on Windows the running agent.exe is renamed aside, then the new one in).
  */
 export function serviceCmd(exec: string, args: string[]): string {
   const word = (a: string, i: number) => {
     const w = a.replace(/%/g, '%%');
     return i === 0 || /[\s"&|<>^()]/.test(w) ? `"${w.replace(/"/g, '""')}"` : w;
   };
-  return `@echo off\r\nrem Written by \`agent install\`; removed by \`agent uninstall\`.\r\n${[exec, ...args].map(word).join(' ')}\r\n`;
+  const exe = word(exec, 0);
+  const previous = word(`${exec}.previous`, 0);
+  return [
+    '@echo off',
+    'rem Written by `agent install`; removed by `agent uninstall`.',
+    `if not exist ${exe} if exist ${previous} move /y ${previous} ${exe} >nul`,
+    [exec, ...args].map(word).join(' '),
+    '',
+  ].join('\r\n');
 }
 
 async function run(runner: Runner, file: string, args: string[], out: (l: string) => void, okCodes = [0]): Promise<void> {
@@ -214,7 +229,13 @@ export async function uninstall(o: UninstallOptions): Promise<Layout> {
   }
   if (platform === 'win32') rmSync(under(o.root, win32.join(win32.dirname(l.exec), 'agent-service.cmd')), { force: true });
   rmSync(under(o.root, l.exec), { force: true });
+  // What upgrades leave beside it (upgrade-switch.ts): the previous executable, a cut transfer.
+  for (const x of ['.previous', '.new', '.failed']) rmSync(under(o.root, l.exec + x), { force: true });
   o.out(`  removed ${under(o.root, l.exec)}`);
+  const folder = under(o.root, platform === 'win32' ? win32.dirname(l.exec) : dirname(l.exec));
+  try {
+    rmdirSync(folder); // the executable's own folder, when nothing else was put there
+  } catch { /* not empty, or gone */ }
   if (o.purge) {
     rmSync(under(o.root, l.stateDir), { recursive: true, force: true });
     o.out(`  removed ${under(o.root, l.stateDir)} (--purge)`);

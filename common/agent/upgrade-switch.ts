@@ -3,15 +3,23 @@
 //
 //   idle        <exe> = A                                   no upgrade.json
 //   receiving   <exe> = A, <exe>.new growing                (upgrade-receiver.ts; .new removed on loss)
-//   switching   <exe> = A, <exe>.previous = A (hard link)   upgrade.json { phase: switching }
-//   probation   <exe> = B (renamed over), .previous = A     upgrade.json { phase: probation, deadline }
+//   switching   <exe> = A, <exe>.previous = A (hard link)   upgrade.json { phase: switching, deadline, watcher }
+//   probation   <exe> = B (renamed over), .previous = A     upgrade.json { phase: probation, deadline, watcher }
 //               B started (detached); the watcher (A's process, its agent stopped) waits for
 //               B to write { phase: confirmed } once welcomed, for B to exit, or for the deadline
 //   confirmed   <exe> = B                                   the watcher exits 0: done
 //   rolled-back <exe> = A (.previous renamed back)          { phase: rolled-back, reason }; A started
 //
-// The running agent reads upgrade.json at start and at its welcome (upgrade-outcome.ts): B in
-// switching/probation confirms; A there finds the switch undone and reports it rolled back.
+// On Windows a running executable cannot be replaced or deleted, only renamed ("aside" mode): the
+// switching step renames <exe> (A, running) to <exe>.previous, then <exe>.new to <exe>; a rollback
+// renames a running B aside to <exe>.failed before it puts A back. Between those two renames <exe>
+// is missing for an instant: the task's .cmd (install.ts, serviceCmd) renames .previous back
+// before it starts <exe>, so a restart there still runs A.
+//
+// The running agent reads upgrade.json at its welcome (upgrades.ts): B in switching/probation
+// confirms; A there finds the switch undone and reports it rolled back. B also guards its own
+// probation (upgrade-probation.ts): when the watcher is gone (killed, or the host restarted the
+// service) and the deadline passes unconfirmed, B puts A back itself.
 
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -31,6 +39,8 @@ export interface UpgradeState {
   exe: string;
   at: number;
   deadline?: number;
+  /** the pid of the process that does the switch and watches B (A's own) */
+  watcher?: number;
   reason?: string;
   /** who asked, as the manager said (for its record) */
   by?: string;
@@ -115,11 +125,26 @@ function isSea(): boolean {
   }
 }
 
+/** A rename Windows refuses for a moment (a file still open by a process that just exited): tried for up to ~5 s. */
+async function retried(step: () => void, tries = 20, waitMs = 250): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return step();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (i >= tries || (code !== 'EBUSY' && code !== 'EPERM' && code !== 'EACCES')) throw err;
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+}
+
 export interface SwitchOptions {
   exe: string;
   stateDir: string;
   /** how to start <exe> (A or B: the same command, the file changed) */
   command: { cmd: string; args: string[] };
+  /** rename the running <exe> aside instead of over (default: on Windows) */
+  aside?: boolean;
   from: string;
   to: string;
   by?: string;
@@ -152,27 +177,40 @@ export class UpgradeSwitch {
     return `${this.o.exe}.previous`;
   }
 
+  private get aside(): boolean {
+    return this.o.aside ?? process.platform === 'win32';
+  }
+
   private state(phase: UpgradePhase, extra: Partial<UpgradeState> = {}): void {
     this.fs.writeState(this.o.stateDir, {
       phase, from: this.o.from, to: this.o.to, exe: this.o.exe, at: this.now(), ...(this.o.by ? { by: this.o.by } : {}), ...extra,
     });
   }
 
-  /** switching: A kept as <exe>.previous (a hard link: <exe> itself never moves). */
+  private deadline(): number {
+    return this.now() + (this.o.probationMs ?? DEFAULT_PROBATION_MS);
+  }
+
+  /**
+   * switching: A kept as <exe>.previous (a hard link: <exe> itself never moves). The deadline is
+   * written already: a B put in place by the next step finds it even if this process dies before
+   * it writes probation.
+   */
   keepPrevious(): void {
-    this.state('switching');
+    this.state('switching', { deadline: this.deadline(), watcher: process.pid });
     this.fs.rm(this.previousPath);
-    this.fs.link(this.o.exe, this.previousPath);
+    if (!this.aside) this.fs.link(this.o.exe, this.previousPath);
     this.fs.syncDir(dirname(this.o.exe));
   }
 
-  /** probation: B renamed over <exe> in one step. */
+  /** probation: B renamed over <exe> in one step (aside: A renamed to .previous, then B in). */
   swap(): number {
     this.fs.chmod(this.newPath, 0o755);
+    if (this.aside) this.fs.rename(this.o.exe, this.previousPath);
     this.fs.rename(this.newPath, this.o.exe);
     this.fs.syncDir(dirname(this.o.exe));
-    const deadline = this.now() + (this.o.probationMs ?? DEFAULT_PROBATION_MS);
-    this.state('probation', { deadline });
+    const deadline = this.deadline();
+    this.state('probation', { deadline, watcher: process.pid });
     return deadline;
   }
 
@@ -209,7 +247,10 @@ export class UpgradeSwitch {
       if (!gone) b.kill('SIGKILL');
     }
     if (this.fs.exists(this.previousPath)) {
-      this.fs.rename(this.previousPath, this.o.exe);
+      // Windows: B's file may stay locked a moment after B exits, and cannot be replaced while
+      // B runs (B rolling itself back): it is renamed aside first, which is allowed.
+      if (this.aside && this.fs.exists(this.o.exe)) await retried(() => this.fs.rename(this.o.exe, `${this.o.exe}.failed`));
+      await retried(() => this.fs.rename(this.previousPath, this.o.exe));
       this.fs.syncDir(dirname(this.o.exe));
     }
     this.state('rolled-back', { reason });

@@ -41,16 +41,18 @@ test('install under --root: the copy, the token (0600), the unit; systemctl enab
   const root = tempDir('hw-root-');
   const exec = fakeExec();
   const r = recorder();
-  await install({ manager: '10.0.0.5:6000', udpPort: 6001, managerFingerprint: 'AB'.repeat(32), enrollTokenFile: tokenFile(), labels: ['role=web', 'site=a b'], root, execPath: exec, runner: r.runner, isAdmin: yes, waitMs: 0, out });
-  const copy = join(root, 'usr/local/bin/hostwatch-agent');
+  await install({ manager: '10.0.0.5:6000', udpPort: 6001, managerFingerprint: 'AB'.repeat(32), enrollTokenFile: tokenFile(), labels: ['role=web', 'site=a b'], allowUpgrade: true, root, execPath: exec, runner: r.runner, isAdmin: yes, waitMs: 0, out });
+  const copy = join(root, 'usr/local/lib/hostwatch-agent/hostwatch-agent');
   assert.is(readFileSync(copy, 'utf8'), 'not really an agent\n');
   assert.is(statSync(copy).mode & 0o777, 0o755);
   const tok = join(root, 'var/lib/hostwatch-agent/enroll-token');
   assert.is(readFileSync(tok, 'utf8').trim(), 'a'.repeat(64));
   assert.is(statSync(tok).mode & 0o777, 0o600);
   const unit = readFileSync(join(root, 'etc/systemd/system/hostwatch-agent.service'), 'utf8');
-  assert.match(unit, `ExecStart=/usr/local/bin/hostwatch-agent --manager 10.0.0.5:6000 --udp-port 6001 --state-dir /var/lib/hostwatch-agent --manager-fingerprint ${'AB'.repeat(32)} --enroll-token-file /var/lib/hostwatch-agent/enroll-token --label role=web --label "site=a b"\n`);
+  assert.match(unit, `ExecStart=/usr/local/lib/hostwatch-agent/hostwatch-agent --manager 10.0.0.5:6000 --udp-port 6001 --state-dir /var/lib/hostwatch-agent --manager-fingerprint ${'AB'.repeat(32)} --enroll-token-file /var/lib/hostwatch-agent/enroll-token --label role=web --label "site=a b" --allow-upgrade\n`);
   assert.equal(r.calls, [['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', 'hostwatch-agent.service']]);
+  // /usr stays read-only but for the executable's own folder: the agent can upgrade itself, nothing more.
+  assert.equal(unit.split('\n').filter((l) => /^(ProtectSystem|ReadWritePaths)=/.test(l)), ['ProtectSystem=full', 'ReadWritePaths=/usr/local/lib/hostwatch-agent']);
 }));
 
 test('installed again: restarted on the new executable; a failing systemctl is INSTALL_FAILED with its message', async () => {
@@ -104,7 +106,7 @@ test('uninstall removes the unit and the executable, keeps the state unless --pu
   const r = recorder();
   await uninstall({ root, runner: r.runner, isAdmin: yes, out });
   assert.not.ok(existsSync(join(root, 'etc/systemd/system/hostwatch-agent.service')));
-  assert.not.ok(existsSync(join(root, 'usr/local/bin/hostwatch-agent')));
+  assert.not.ok(existsSync(join(root, 'usr/local/lib/hostwatch-agent')), 'the executable\'s folder too');
   assert.ok(existsSync(join(root, 'var/lib/hostwatch-agent/enroll-token')));
   assert.equal(r.calls, [['systemctl', 'disable', '--now', 'hostwatch-agent.service'], ['systemctl', 'daemon-reload']]);
   await uninstall({ root, purge: true, isAdmin: yes, out });
@@ -142,7 +144,10 @@ test('Windows: Program Files, the state folder for SYSTEM and Administrators onl
   await install({ manager: '10.0.0.5', managerFingerprint: 'CD'.repeat(32), enrollTokenFile: tokenFile(), labels: ['role=web', 'site=a&b 100%'], platform: 'win32', env, root, execPath: fakeExec(), runner: r.runner, isAdmin: yes, waitMs: 0, out });
   assert.ok(existsSync(join(root, 'Program Files/hostwatch/agent.exe')));
   assert.ok(existsSync(join(root, 'ProgramData/hostwatch-agent/enroll-token')));
-  assert.is(readFileSync(join(root, 'Program Files/hostwatch/agent-service.cmd'), 'utf8').split('\r\n')[2],
+  const cmdLines = readFileSync(join(root, 'Program Files/hostwatch/agent-service.cmd'), 'utf8').split('\r\n');
+  // An upgrade cut between its two renames (agent.exe aside, the new one in): the previous one is put back first.
+  assert.is(cmdLines[2], 'if not exist "C:\\Program Files\\hostwatch\\agent.exe" if exist "C:\\Program Files\\hostwatch\\agent.exe.previous" move /y "C:\\Program Files\\hostwatch\\agent.exe.previous" "C:\\Program Files\\hostwatch\\agent.exe" >nul');
+  assert.is(cmdLines[3],
     `"C:\\Program Files\\hostwatch\\agent.exe" --manager 10.0.0.5 --state-dir C:\\ProgramData\\hostwatch-agent --manager-fingerprint ${'CD'.repeat(32)} --enroll-token-file C:\\ProgramData\\hostwatch-agent\\enroll-token --label role=web --label "site=a&b 100%%"`);
   assert.equal(r.calls, [
     ['schtasks', '/End', '/TN', 'hostwatch-agent'],

@@ -3,7 +3,7 @@
 // spawned "new agent" (a small node script) confirming through the state file.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   readUpgradeState, realSwitchFs, UpgradeSwitch, writeUpgradeState, detachedStarter, type Started, type Starter, type SwitchFs,
@@ -96,6 +96,48 @@ test('a crash (kill -9) between any two steps leaves a whole A or B at <exe>, an
     if (content === 'B-executable') assert.ok(st && (st.phase === 'probation' || st.phase === 'switching'), `step ${stopAt}: B in place is in probation (${st?.phase})`);
     if (!crashed) assert.is(content, 'A-executable', 'a completed rollback');
   }
+}));
+
+test('Windows (aside): the running A renamed to .previous, B renamed in; a rollback renames B aside to .failed and A back', timed(10_000, async () => {
+  const { dir, exe } = setup();
+  const ok = fakeStarter(exe, () => 'confirm', dir);
+  assert.equal(await new UpgradeSwitch({ ...opts(dir, exe, ok.start), aside: true }).run(), { ok: true });
+  assert.is(readFileSync(exe, 'utf8'), 'B-executable');
+  assert.is(readFileSync(`${exe}.previous`, 'utf8'), 'A-executable');
+
+  const b = setup();
+  const renames: string[] = [];
+  const fs: SwitchFs = { ...realSwitchFs, link: () => { throw new Error('no link in aside mode'); }, rename: (f, t) => { renames.push(`${f.slice(b.exe.length) || '<exe>'}->${t.slice(b.exe.length) || '<exe>'}`); realSwitchFs.rename(f, t); } };
+  const s = fakeStarter(b.exe, (c) => (c.startsWith('B') ? 'exit' : 'hang'), b.dir);
+  const r = await new UpgradeSwitch({ ...opts(b.dir, b.exe, s.start), aside: true, fs }).run();
+  assert.is(r.ok, false);
+  // never a rename onto the running executable: each one moves it away or fills a free name
+  assert.equal(renames, ['<exe>->.previous', '.new-><exe>', '<exe>->.failed', '.previous-><exe>']);
+  assert.is(readFileSync(b.exe, 'utf8'), 'A-executable');
+  assert.is(readFileSync(`${b.exe}.failed`, 'utf8'), 'B-executable');
+  assert.equal(s.started, ['B-executable', 'A-executable']);
+}));
+
+/** What the task's .cmd does before it starts <exe> (install.ts, serviceCmd). */
+function taskRecovery(exe: string): void {
+  if (!existsSync(exe) && existsSync(`${exe}.previous`)) renameSync(`${exe}.previous`, exe);
+}
+
+test('Windows (aside): a crash between any two steps leaves A or B at <exe> once the task\'s .cmd has run', timed(20_000, async () => {
+  let missing = 0;
+  for (let stopAt = 1; stopAt <= 12; stopAt++) {
+    const { dir, exe } = setup();
+    let n = 0;
+    const fs: SwitchFs = Object.fromEntries(Object.entries(realSwitchFs).map(([k, f]) => [k, (...a: unknown[]) => { if (++n === stopAt) throw new Error('killed'); return (f as (...x: unknown[]) => unknown)(...a); }])) as unknown as SwitchFs;
+    const s = fakeStarter(exe, (c) => (c.startsWith('B') ? 'exit' : 'hang'), dir);
+    await new UpgradeSwitch({ ...opts(dir, exe, s.start), aside: true, fs }).run().catch(() => {});
+    if (!existsSync(exe)) missing++;
+    taskRecovery(exe);
+    const content = readFileSync(exe, 'utf8');
+    assert.ok(content === 'A-executable' || content === 'B-executable', `step ${stopAt}: ${content}`);
+    if (content === 'B-executable') assert.ok(['probation', 'switching'].includes(readUpgradeState(dir)?.phase ?? ''), `step ${stopAt}: B in place is in probation`);
+  }
+  assert.ok(missing >= 1, 'the instant between the two renames was hit');
 }));
 
 test('a real process as the new agent: confirms through the state file', timed(15_000, async () => {

@@ -33,8 +33,8 @@ test('the built agent installs a copy of itself under --root, with the unit', ti
   const root = tempDir('hw-root-');
   const r = spawnSync(exe, ['install', '--manager', '10.0.0.5', '--label', 'role=web', '--root', root], { cwd: here, env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
   assert.is(r.status, 0, r.stdout + r.stderr);
-  assert.is(sha(join(root, 'usr/local/bin/hostwatch-agent')), sha(AGENT_EXE));
-  assert.match(readFileSync(join(root, 'etc/systemd/system/hostwatch-agent.service'), 'utf8'), 'ExecStart=/usr/local/bin/hostwatch-agent --manager 10.0.0.5 --state-dir /var/lib/hostwatch-agent --label role=web\n');
+  assert.is(sha(join(root, 'usr/local/lib/hostwatch-agent/hostwatch-agent')), sha(AGENT_EXE));
+  assert.match(readFileSync(join(root, 'etc/systemd/system/hostwatch-agent.service'), 'utf8'), 'ExecStart=/usr/local/lib/hostwatch-agent/hostwatch-agent --manager 10.0.0.5 --state-dir /var/lib/hostwatch-agent --label role=web\n');
 }));
 
 test('the built agent as nobody: NOT_ROOT, exit 2', timed(30_000, async () => {

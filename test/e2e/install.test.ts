@@ -183,7 +183,7 @@ test('agent install (under --root) waits for the agent the unit starts: run from
   const unit = await waitFor(() => (existsSync(unitPath) ? readFileSync(unitPath, 'utf8') : null), 20_000, 'the unit written');
   // What systemd would start, with the paths moved under the root and the program run by node.
   const words = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(' ').map((w) => w.replace('/var/lib/hostwatch-agent', join(root, 'var/lib/hostwatch-agent')));
-  assert.is(words[0], '/usr/local/bin/hostwatch-agent');
+  assert.is(words[0], '/usr/local/lib/hostwatch-agent/hostwatch-agent');
   const service = run(AGENT_JS, [...words.slice(1), '--interval', '1', '--name', 'from-unit']);
   assert.is(await installer.exited, 0, installer.output());
   assert.match(installer.output(), `connected to manager 127.0.0.1:${mgr.tcpPort}\n`);

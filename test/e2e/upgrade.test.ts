@@ -3,14 +3,14 @@
 // with `manager upgrade-key`. Building two single-file executables takes minutes: the dev bundle
 // run by node stands in for them (the file replaced is the script node runs).
 
-import { build } from 'esbuild';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { AGENT_JS, apiJson, BACK_AFTER_RESTART_MS, BUILD, cli, cliJson, killAll, run, startManager, waitOnline, type ManagerProc, type Proc } from './procs.helper.ts';
+import { buildAgentVersion, killPids, managerSigning } from './upgrade.helper.ts';
 
 const work = join(BUILD, `upgrade-e2e-${randomBytes(4).toString('hex')}`); // inside .build: the bundle finds node_modules
 const B = join(work, 'b', 'agent.mjs');
@@ -21,26 +21,15 @@ let setupError: unknown;
 test.before(async () => {
   try {
     mkdirSync(join(work, 'b'), { recursive: true });
-    await build({
-      entryPoints: [resolve(BUILD, '..', 'agent.ts')], outfile: B, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning',
-      define: { 'process.env.HOSTWATCH_COMMIT': '""', 'process.env.HOSTWATCH_VERSION': '"0.2.0"' },
-    });
-    const data = tempDir('hw-upg-mgr-');
-    const made = await cli(data, ['upgrade-key', 'create']);
-    assert.is(made.code, 0, made.stderr);
-    const signed = await cli(data, ['upgrade-key', 'sign', B]);
-    assert.is(signed.code, 0, signed.stderr);
-    assert.match(signed.stdout, /version 0\.2\.0/);
-    mgr = await startManager([], data);
+    await buildAgentVersion(B, '0.2.0');
+    mgr = await managerSigning([[B, '0.2.0']]);
   } catch (err) {
     setupError = err;
   }
 });
 
 test.after(async () => {
-  for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  }
+  killPids(pids);
   await killAll();
   rmSync(work, { recursive: true, force: true });
   cleanTempDirs();
