@@ -2,11 +2,12 @@
 // (the agent's own measurements, realDeps). The test starts a copy of `sleep` under a name of its
 // own; the rule counting that name fires when the process is killed and resolves when it is started
 // again, once each, naming the glob and the count. An agent that does not name process-rules is
-// not sent the rule (it runs the others), and `manager rules` says so.
+// not sent the rule (it runs the others), and `manager rules` says so. The built programs do the
+// same with the rule in the manager's config file, at the agent's own pace (a count every 5 s).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseConfigText } from '../../common/config/file.ts';
@@ -14,7 +15,7 @@ import { finishRules, RULE_READERS, type RulesConfig } from '../../common/rules/
 import { realDeps } from '../../common/agent/start.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
-import { cli } from './procs.helper.ts';
+import { cli, cliJson, startAgent, startManager, waitOnline } from './procs.helper.ts';
 
 const { agents, closers } = cleanupAfterEach(test);
 
@@ -78,6 +79,28 @@ test('a process rule fires when its process is killed and resolves when it runs 
   assert.is(text.code, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`sleeper_running\\s+process name "${name.slice(0, 6)}\\*": fewer than 1 running for 1s`));
   assert.match(text.stdout, /sleeper_running\s+not sent: the agent is too old \(it does not name process-rules\): upgrade it/);
+  child.kill('SIGKILL');
+}));
+
+test('the built manager and agent: the rule from the config file fires on a kill and resolves on a start', timed(120_000, async () => {
+  if (process.platform !== 'linux') return console.log('  skipped: not Linux');
+  const name = `hwq${randomBytes(4).toString('hex')}`;
+  const start = namedSleep(name);
+  let child = start();
+  const cfg = join(tempDir('hw-proc-cfg-'), 'manager.yaml');
+  writeFileSync(cfg, `rules:\n  sleeper_up: { metric: process, match: ${name}, for: 1s }\n`);
+  const mgr = await startManager(['--config', cfg]);
+  closers.push(() => { mgr.child.kill('SIGKILL'); });
+  const agent = startAgent(mgr, ['--name', 'procbin']);
+  await waitOnline(mgr.dataDir, 'procbin', undefined, agent, mgr);
+  const ours = async () => (await cliJson<any[]>(mgr.dataDir, ['alerts'])).filter((a) => a.rule === 'sleeper_up').map((a) => [a.type, a.value, a.labels?.match]);
+  await waitFor(async () => (await cliJson<any[]>(mgr.dataDir, ['rules', 'procbin']))[0]?.inSync, 15_000, 'procbin runs the rules');
+  child.kill('SIGKILL');
+  await exited(child);
+  await waitFor(async () => (await ours()).length >= 1, 30_000, 'SLEEPER_UP fires');
+  child = start();
+  await waitFor(async () => (await ours()).length >= 2, 30_000, 'SLEEPER_UP_RESOLVED');
+  assert.equal(await ours(), [['SLEEPER_UP', 0, name], ['SLEEPER_UP_RESOLVED', 1, name]]);
   child.kill('SIGKILL');
 }));
 
