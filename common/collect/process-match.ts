@@ -1,8 +1,8 @@
 // Counts the processes whose name or command line matches globs, for `metric: process` rules.
-// Linux: lists /proc and reads each process's stat (name and state in one small read) into one
+// Linux: lists /proc and reads each process's comm (its name: the cheapest file there) into one
 // reused buffer; its command line only when a rule globs command lines, or when the name is 15
-// characters long (the kernel cuts names there: argv[0]'s base name is then tried too). Zombies
-// do not count: they no longer run. Windows: `tasklist /fo csv /nh` (no /v: names only, far cheaper
+// characters long (the kernel cuts names there: argv[0]'s base name is then tried too); its stat
+// only when it matched, to leave zombies out (they no longer run). Windows: `tasklist /fo csv /nh` (no /v: names only, far cheaper
 // than the top listing), case-insensitive, "nginx" matching nginx.exe; command lines are not
 // readable there, so a match_cmdline rule is not judged on Windows.
 import { opendirSync } from 'node:fs';
@@ -28,7 +28,7 @@ export interface ProcessCounter {
 
 /** The kernel keeps this many characters of a name (TASK_COMM_LEN - 1). */
 const COMM_MAX = 15;
-/** Bytes of a command line matched (the rest is cut); /proc/<pid>/stat fits in the smaller buffer. */
+/** Bytes of a command line matched (the rest is cut); comm and stat fit in the smaller buffer. */
 const CMDLINE_MAX = 4096;
 const STAT_MAX = 1024;
 const TASKLIST_TIMEOUT_MS = 10_000;
@@ -36,7 +36,8 @@ const TASKLIST_MAX_BYTES = 16 * 1024 * 1024;
 
 export class LinuxProcessCounter implements ProcessCounter {
   private readonly root: string;
-  private readonly stat = Buffer.allocUnsafeSlow(STAT_MAX);
+  /** comm and stat, one at a time */
+  private readonly buf = Buffer.allocUnsafeSlow(STAT_MAX);
   private readonly cmd = Buffer.allocUnsafeSlow(CMDLINE_MAX);
 
   constructor(o: { procRoot?: string } = {}) {
@@ -61,20 +62,23 @@ export class LinuxProcessCounter implements ProcessCounter {
         const pid = pidOf(d.name);
         if (pid < 0) continue;
         const name = this.nameOf(pid);
-        if (name === null) continue; // gone since the listing, or a zombie
+        if (name === null) continue; // gone since the listing
         let cmd: { argv0: string; line: string } | null | undefined;
         const cmdline = () => (cmd !== undefined ? cmd : (cmd = this.cmdlineOf(pid)));
+        let alive: boolean | undefined;
         for (const [i, q] of queries.entries()) {
+          let hit = false;
           if (q.names) {
-            if (q.names.some((g) => globMatch(g, name))) counts[i]!++;
-            else if (name.length === COMM_MAX) {
+            hit = q.names.some((g) => globMatch(g, name));
+            if (!hit && name.length === COMM_MAX) {
               const a0 = cmdline()?.argv0;
-              if (a0 && a0.startsWith(name) && q.names.some((g) => globMatch(g, a0))) counts[i]!++;
+              hit = !!a0 && a0.startsWith(name) && q.names.some((g) => globMatch(g, a0));
             }
           } else if (q.cmdlines) {
             const line = cmdline()?.line;
-            if (line !== undefined && q.cmdlines.some((g) => globMatch(g, line))) counts[i]!++;
+            hit = line !== undefined && q.cmdlines.some((g) => globMatch(g, line));
           }
+          if (hit && (alive ??= this.running(pid))) counts[i]!++;
         }
       }
     } finally {
@@ -83,16 +87,20 @@ export class LinuxProcessCounter implements ProcessCounter {
     return counts;
   }
 
-  /** `pid (name) S ...`: the name may hold spaces and parentheses, so it ends at the last ')'. Null for a zombie. */
+  /** The kernel's name of the process (comm), or null when it is gone. */
   private nameOf(pid: number): string | null {
-    const len = readProcInto(`${this.root}/${pid}/stat`, this.stat);
+    const len = readProcInto(`${this.root}/${pid}/comm`, this.buf);
     if (len <= 0) return null;
-    const open = this.stat.indexOf(40 /* ( */);
-    const close = this.stat.lastIndexOf(41 /* ) */, len - 1);
-    if (open < 0 || close < open) return null;
-    const state = this.stat[close + 2];
-    if (state === 90 /* Z */ || state === 88 /* X */) return null;
-    return this.stat.toString('utf8', open + 1, close);
+    return this.buf.toString('utf8', 0, this.buf[len - 1] === 10 ? len - 1 : len);
+  }
+
+  /** Not a zombie (nor dead, nor gone): `pid (name) S ...`, the state after the last ')'. */
+  private running(pid: number): boolean {
+    const len = readProcInto(`${this.root}/${pid}/stat`, this.buf);
+    const close = len > 0 ? this.buf.lastIndexOf(41 /* ) */, len - 1) : -1;
+    if (close < 0) return false;
+    const state = this.buf[close + 2];
+    return state !== 90 /* Z */ && state !== 88 /* X */;
   }
 
   /** argv[0]'s base name and the arguments joined by spaces; null for a kernel thread or a process gone. */

@@ -1,5 +1,5 @@
-// Counting the processes process rules match: by name from /proc/<pid>/stat (a name with spaces
-// and parentheses, a zombie left out, a 15-character name tried as argv[0]'s base name), by command
+// Counting the processes process rules match: by name from /proc/<pid>/comm (a name with spaces
+// and parentheses; a zombie left out by its stat, a 15-character name tried as argv[0]'s base name), by command
 // line only when a rule globs one; on Windows from the recorded `tasklist /fo csv /nh` output
 // through an injected runner, case-insensitive, with or without .exe, command lines not judged.
 import { suite } from 'uvu';
@@ -18,6 +18,7 @@ function proc(pids: [number, string, string, string][]): string {
   mkdirSync(join(root, 'self'));
   for (const [pid, name, state, cmd] of pids) {
     mkdirSync(join(root, String(pid)));
+    writeFileSync(join(root, String(pid), 'comm'), `${name}\n`);
     writeFileSync(join(root, String(pid), 'stat'), `${pid} (${name}) ${state} 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 100 1000 50 18446744073709551615\n`);
     writeFileSync(join(root, String(pid), 'cmdline'), cmd ? `${cmd.split(' ').join('\0')}\0` : '');
   }
