@@ -126,9 +126,9 @@ export function readConfigFile(path: string, keys: ConfigKey[], readers: Record<
   return parseConfigText(text, path, keys, readers, finish);
 }
 
-/** `file:line:col: message`, one problem a line. */
+/** `file:line:col: message [CODE]`, one problem a line (the code where the reader named one). */
 export function formatProblems(path: string, problems: ConfigProblem[]): string {
-  return problems.map((p) => `${path}:${p.line}:${p.col}: ${p.message}`).join('\n');
+  return problems.map((p) => `${path}:${p.line}:${p.col}: ${p.message}${p.code ? ` [${p.code}]` : ''}`).join('\n');
 }
 
 /** The error a refused file raises: coded, its problems listed. */

@@ -3,7 +3,7 @@
 // carried on the wire, and judged by the agent's evaluator on the counts (fires below, resolves at it).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseConfigText } from '../../common/config/file.ts';
+import { formatProblems, parseConfigText } from '../../common/config/file.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from '../../common/rules/config.ts';
 import { rulesFor } from '../../common/rules/resolve.ts';
 import { alertType, processRule } from '../../common/rules/rule.ts';
@@ -51,6 +51,14 @@ test('config: bad globs are BAD_GLOB, keys the kind does not take UNKNOWN_KEY, a
     assert.is(f.problems[0]!.code, code, text);
     assert.ok(f.problems[0]!.line >= 2, 'at its line');
   }
+});
+
+test('config check prints each problem with its code', () => {
+  const f = parse('rules:\n  p: { metric: process, match: "ngin[x", for: 1s }\n  c: { metric: container, above: 1 }\n');
+  assert.equal(formatProblems('h.yaml', f.problems).split('\n'), [
+    'h.yaml:2:32: p: match: bad glob "ngin[x": a [ without its ] or a bad range (a class is [abc], [a-z] or [!abc]) [BAD_GLOB]',
+    'h.yaml:3:3: c: above is not for container rules (a container runs healthy or not; they take only, for, clear_for, repeat) [UNKNOWN_KEY]',
+  ]);
 });
 
 test('overrides: below, for and off per agent; the minimum keeps its clear one under it', () => {
