@@ -386,6 +386,10 @@ function applyChangeNodes(rule: Rule, f: Map<string, Node | null>, ctx: ConfigCo
     if (!f.has(op)) continue;
     const v = num(ctx, f.get(op), `override of ${rule.name}: ${op}`, parse);
     if (v === undefined) return undefined;
+    if (rule.metric === 'process' && v < 1) {
+      ctx.problem(f.get(op), `override of ${rule.name}: below: at least 1 (fewer than 0 processes never run)`);
+      return undefined;
+    }
     r.op = op;
     r.threshold = v;
     r.clear = defaultClear(r.metric, op, v);

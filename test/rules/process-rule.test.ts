@@ -42,6 +42,7 @@ test('config: bad globs are BAD_GLOB, keys the kind does not take UNKNOWN_KEY, a
     ['rules:\n  p: { metric: process, match: a, match_cmdline: b }\n', /p: give exactly one of match/, undefined],
     ['rules:\n  p: { metric: process, match: a, below: 0 }\n', /p: below: at least 1/, undefined],
     ['rules:\n  p: { metric: process, match: a, below: 1.5 }\n', /p: below: bad count "1.5"/, undefined],
+    ['rules:\n  p: { metric: process, match: a }\nagents:\n  "web-*": { p: { below: 0 } }\n', /override of p: below: at least 1/, undefined],
     ['rules:\n  p: { metric: process, match: a }\nagents:\n  "web-*": { p: { above: 2 } }\n', /override of p: a process rule has no above \(only below, for, clear_for, repeat/, 'UNKNOWN_KEY'],
   ];
   for (const [text, want, code] of cases) {
