@@ -9,6 +9,7 @@ import { parseConfigText } from '../../common/config/file.ts';
 import { finishRules, RULE_READERS, type RulesConfig } from '../../common/rules/config.ts';
 import { timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
+import { cli } from './procs.helper.ts';
 import { dockerdMissing, importBusybox, IMAGE, startDockerd, type Dockerd } from './dockerd.helper.ts';
 
 const test = suite('e2e/container-rules');
@@ -83,6 +84,9 @@ test('stopped, unhealthy, restarted and removed: one alert each, named by the co
   for (const c of ['web-stop', 'web-health', 'web-restart', 'web-gone']) assert.equal(alerts(c), ['CONTAINERS_DOWN', 'CONTAINERS_DOWN_RESOLVED'], c);
   assert.equal(alerts('db-once'), [], 'left out by only');
   assert.equal(s.manager.state.activeAlerts().filter((a) => a.agent === 'dock'), []);
+  const text = await cli(s.dataDir, ['rules', 'dock']);
+  assert.is(text.code, 0, text.stderr);
+  assert.match(text.stdout, /containers_down\s+container "web-\*" not running, unhealthy or restarted for 1s \(clear for 1s\)\s+ok/);
 }));
 
 test.run();
