@@ -162,6 +162,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private ackedSamples = false;
   private samplesWindow: number | undefined;
   private saidUnsigned = false;
+  private saidNoProcesses = false;
   private stopping = false;
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -404,7 +405,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     if (this.stopping) return s;
     if (this.evaluator.needs('service')) this.serviceWatch?.tick();
-    if (this.evaluator.needs('process')) this.processWatch?.tick();
+    if (this.evaluator.needs('process')) {
+      if (this.processWatch) this.processWatch.tick();
+      else if (!this.saidNoProcesses) {
+        this.saidNoProcesses = true;
+        this.log(`process rules are not judged: this agent cannot list processes on ${process.platform}`);
+      }
+    }
     if (this.evaluator.needs('container')) this.containerWatch?.current();
     this.alerts.feed(inputs);
     return s;
