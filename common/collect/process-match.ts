@@ -31,6 +31,8 @@ const COMM_MAX = 15;
 /** Bytes of a command line matched (the rest is cut); comm and stat fit in the smaller buffer. */
 const CMDLINE_MAX = 4096;
 const STAT_MAX = 1024;
+/** Processes read between two yields to the event loop. */
+const SCAN_CHUNK = 1000;
 const TASKLIST_TIMEOUT_MS = 10_000;
 const TASKLIST_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -44,12 +46,12 @@ export class LinuxProcessCounter implements ProcessCounter {
     this.root = o.procRoot ?? DEFAULT_PROC_ROOT;
   }
 
+  /**
+   * Yields to the event loop every SCAN_CHUNK processes, so that a host with tens of thousands of
+   * them does not hold up the agent's reports and alerts. One count at a time (the buffers are
+   * shared). Throws HwError UNAVAILABLE when /proc cannot be listed.
+   */
   async count(queries: ProcessQuery[]): Promise<number[]> {
-    return this.countNow(queries);
-  }
-
-  /** Throws HwError UNAVAILABLE when /proc cannot be listed. */
-  countNow(queries: ProcessQuery[]): number[] {
     const counts = queries.map(() => 0);
     let dir;
     try {
@@ -58,7 +60,9 @@ export class LinuxProcessCounter implements ProcessCounter {
       throw new HwError('UNAVAILABLE', `cannot list ${this.root}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     try {
+      let n = 0;
       for (let d = dir.readSync(); d; d = dir.readSync()) {
+        if (++n % SCAN_CHUNK === 0) await new Promise((r) => setImmediate(r));
         const pid = pidOf(d.name);
         if (pid < 0) continue;
         const name = this.nameOf(pid);
