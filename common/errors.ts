@@ -61,6 +61,8 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'TOO_MANY_CONNECTIONS'
   | 'BAD_CONFIG'
+  // a config problem's kind (ConfigProblem.code), inside BAD_CONFIG
+  | 'BAD_GLOB' | 'UNKNOWN_KEY'
   | 'SOME_FAILED'
   | 'NO_CONFIG'
   | 'REJECTED'

@@ -10,6 +10,10 @@ import type { FullStatus, ProcessSort, Sample, TopProcesses } from '../collect/t
 import type { LogsResult } from '../actions/logs.ts';
 import type { ServiceRow } from '../api/types.ts';
 import { SERVICE_READ_MIN_MS, ServiceWatch } from './service-watch.ts';
+import { processReadMinMs, processWatch } from './process-watch.ts';
+import type { RuleWatch } from './rule-watch.ts';
+import { ContainerRestarts } from './container-restarts.ts';
+import type { ProcessCounter } from '../collect/process-match.ts';
 import type { TlsIdentity } from '../security/tls-identity.ts';
 import { FEATURES, type AgentMessage, type ManagerMessage, type RulesMsg } from '../wire/messages.ts';
 import { cpuRuleFromFlags, type Rule } from '../rules/rule.ts';
@@ -55,6 +59,8 @@ export interface AgentDeps {
   restart(): Promise<void>;
   /** The host's services (systemctl, Get-Service); absent: this agent cannot list them here. */
   services?(o?: { details?: boolean }): Promise<{ source: string; rows: ServiceRow[] }>;
+  /** Counts the processes process rules match (absent: not on this platform, they are not judged). */
+  processCounter?: ProcessCounter;
   /** Swap use and the usage of each mount, read only when a rule judges them. */
   ruleExtras?(want: { swap: boolean; mounts: boolean }): Promise<Pick<RuleInputs, 'swap' | 'mounts'>>;
   close?(): void;
@@ -107,6 +113,12 @@ export interface AgentConfig {
   services?: boolean;
   /** time between reads of the services for service rules (default: the interval, at least 10 s; tests go faster) */
   servicesEveryMs?: number;
+  /** shortest time between counts of the processes for process rules (default 5 s, Windows 15 s; never below the interval) */
+  processRulesEveryMs?: number;
+  /** shortest time between container lists (default 10 s; never below the interval; tests go faster) */
+  containersEveryMs?: number;
+  /** features left out of the hello, as an agent older than them (tests) */
+  omitFeatures?: string[];
   log?: (line: string) => void;
   /** --allow-upgrade: take a signed executable from the manager (refused by default) */
   allowUpgrade?: boolean;
@@ -141,6 +153,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly files = new FileSender();
   private readonly commands: CommandHandler;
   private readonly serviceWatch: ServiceWatch | undefined;
+  private readonly processWatch: Pick<RuleWatch<unknown>, 'tick'> | undefined;
+  private readonly containerWatch: ContainerWatch | undefined;
   private readonly upgrades: AgentUpgrades;
   private udp: AlertDatagrams | undefined;
   private accepted = false;
@@ -148,6 +162,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private ackedSamples = false;
   private samplesWindow: number | undefined;
   private saidUnsigned = false;
+  private saidNoProcesses = false;
   private stopping = false;
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -179,7 +194,10 @@ export class Agent extends EventEmitter<AgentEvents> {
         id: cfg.id, name: cfg.name, interval: cfg.intervalS, restartAllowed: cfg.allowRestart, filesEnabled: filesCheck !== undefined,
         ...(cfg.enrollToken ? { enrollToken: cfg.enrollToken } : {}), ...(cfg.labels ? { labels: cfg.labels } : {}),
         sampleEpoch: this.backlog.epoch, ackedSamples: cfg.ackedSamples ?? true,
-        features: [...(cfg.services === false ? [] : [FEATURES.services]), FEATURES.containers, FEATURES.upgrade, ...(deps.topProcesses ? [FEATURES.top] : [])],
+        features: [
+          ...(cfg.services === false ? [] : [FEATURES.services]), FEATURES.containers, FEATURES.upgrade, ...(deps.topProcesses ? [FEATURES.top] : []),
+          FEATURES.processRules, FEATURES.containerRules,
+        ].filter((f) => !cfg.omitFeatures?.includes(f)),
       },
       ...(cfg.bind ? { bind: cfg.bind } : {}), ...(cfg.heartbeatMs ? { heartbeatMs: cfg.heartbeatMs } : {}), ...(cfg.backoff ? { backoff: cfg.backoff } : {}),
       rulesVersion: () => this.rules.version,
@@ -189,9 +207,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.rules = new AgentRules({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}), log });
     this.flagRules = [cpuRuleFromFlags(cfg.cpuThreshold, cfg.cpuForS)];
     const servicesEveryMs = cfg.servicesEveryMs ?? Math.max(cfg.intervalS * 1000, SERVICE_READ_MIN_MS);
-    this.evaluator = new RuleEvaluator({
-      intervalMs: (m) => (m === 'cpu' ? cpuSampleMs : m === 'service' ? servicesEveryMs : cfg.intervalS * 1000), rules: this.rules.rules ?? this.flagRules,
-    });
+    // Both are read on a report's tick: never more often than the interval.
+    const processesEveryMs = Math.max(cfg.intervalS * 1000, cfg.processRulesEveryMs ?? processReadMinMs(process.platform));
+    const containersEveryMs = Math.max(cfg.intervalS * 1000, cfg.containersEveryMs ?? 10_000);
+    const metricMs: Partial<Record<Rule['metric'], number>> = { cpu: cpuSampleMs, service: servicesEveryMs, process: processesEveryMs, container: containersEveryMs };
+    this.evaluator = new RuleEvaluator({ intervalMs: (m) => metricMs[m] ?? cfg.intervalS * 1000, rules: this.rules.rules ?? this.flagRules });
     this.alerts = new Alerts({
       queue: this.queue, evaluator: this.evaluator,
       cpuPercent: () => deps.cpuPercent(), udp: () => this.udp, udpPort: cfg.udpPort, target: () => this.conn.current, link,
@@ -201,10 +221,24 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (readServices && cfg.services !== false) {
       this.serviceWatch = new ServiceWatch({ read: () => readServices(), feed: (i) => !this.stopping && this.alerts.feed(i), everyMs: servicesEveryMs, log });
     }
-    // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer).
+    if (deps.processCounter) {
+      this.processWatch = processWatch({
+        counter: deps.processCounter, rules: () => this.evaluator.rules, feed: (i) => !this.stopping && this.alerts.feed(i), everyMs: processesEveryMs, log,
+      });
+    }
+    // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer),
+    // and each list is judged by the container rules while one exists.
     // Only where an engine location is configured (startAgent does it): simulated fleets ask none.
+    const restarts = new ContainerRestarts();
     const watch = !cfg.containerEngine || cfg.containerEngine.watch === false ? undefined
-      : new ContainerWatch({ engine: { list: () => this.engine().list() }, everyMs: Math.max(10_000, cfg.intervalS * 1000) });
+      : new ContainerWatch({
+        engine: { list: () => this.engine().list() }, everyMs: containersEveryMs,
+        onList: (rows) => {
+          if (!this.evaluator.needs('container')) restarts.inputs([]); // forgets: a rule added later compares from its first list
+          else if (!this.stopping) this.alerts.feed({ at: Date.now(), containers: restarts.inputs(rows) });
+        },
+      });
+    this.containerWatch = watch;
     const every = cfg.processesEveryMs ?? DEFAULT_PROCESSES_EVERY_MS;
     if (deps.topProcesses && every > 0) this.topTaker = new TopTaker({ top: (o) => deps.topProcesses!(o), everyMs: every, n: cfg.processesTop ?? DEFAULT_PROCESSES_TOP, log });
     this.reporter = new Reporter({ sample: () => this.sample(), ...(watch ? { liveExtras: () => { const c = watch.current(); return c ? { containers: c } : {}; } } : {}), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
@@ -371,6 +405,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     if (this.stopping) return s;
     if (this.evaluator.needs('service')) this.serviceWatch?.tick();
+    if (this.evaluator.needs('process')) {
+      if (this.processWatch) this.processWatch.tick();
+      else if (!this.saidNoProcesses) {
+        this.saidNoProcesses = true;
+        this.log(`process rules are not judged: this agent cannot list processes on ${process.platform}`);
+      }
+    }
+    if (this.evaluator.needs('container')) this.containerWatch?.current();
     this.alerts.feed(inputs);
     return s;
   }

@@ -99,7 +99,7 @@ export class Alerts {
         ...(Object.keys(d.labels).length ? { labels: d.labels } : {}), ...(top?.length ? { top } : {}),
       });
       const where = Object.entries(d.labels).map(([k, v]) => ` ${k}=${v}`).join('');
-      this.o.log(`${msg.alert}${where}: ${d.rule} ${msg.value} (${d.severity}, threshold ${msg.threshold}${d.again ? `, ${d.again === 'repeat' ? 'still firing' : 'now critical'}` : ''})${this.o.queue.unsaved ? ' (kept in memory: the state folder cannot be written)' : ''}`);
+      this.o.log(`${msg.alert}${where}: ${d.rule} ${msg.value} (${d.severity}, threshold ${msg.threshold}${d.again ? `, ${d.again === 'repeat' ? 'still firing' : 'now critical'}` : ''}${d.gone ? ', gone from the list: removed' : ''})${this.o.queue.unsaved ? ' (kept in memory: the state folder cannot be written)' : ''}`);
       this.o.raised(msg);
       this.sendUdp(msg);
       this.o.link()?.post(msg);

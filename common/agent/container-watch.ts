@@ -3,6 +3,7 @@
 // takes the latest list as it is; it never waits for the engine.
 
 import type { ContainerOps } from './container-commands.ts';
+import type { ContainerRow } from '../collect/containers/types.ts';
 import { toContainerSamples, type ContainerSample } from '../collect/containers/sample.ts';
 
 export class ContainerWatch {
@@ -13,9 +14,12 @@ export class ContainerWatch {
   private nextAt = 0;
   private busy = false;
   private latest: ContainerSample[] | undefined;
+  private readonly onList: ((rows: ContainerRow[]) => void) | undefined;
 
-  constructor(o: { engine: Pick<ContainerOps, 'list'>; everyMs: number; idleMs?: number; now?: () => number }) {
+  /** `onList`: each list as the engine answered it (every row, not only a report's), for the container rules. */
+  constructor(o: { engine: Pick<ContainerOps, 'list'>; everyMs: number; idleMs?: number; now?: () => number; onList?: (rows: ContainerRow[]) => void }) {
     this.engine = o.engine;
+    this.onList = o.onList;
     this.everyMs = o.everyMs;
     this.idleMs = o.idleMs ?? 60_000;
     this.now = o.now ?? Date.now;
@@ -29,6 +33,7 @@ export class ContainerWatch {
       this.engine.list().then((r) => {
         this.latest = toContainerSamples(r.containers);
         this.nextAt = this.now() + this.everyMs;
+        this.onList?.(r.containers);
       }, () => {
         // No engine, or one that fails: the reports carry nothing (not an empty list), asked again later.
         this.latest = undefined;

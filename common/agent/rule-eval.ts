@@ -3,6 +3,8 @@
 // when every sample for its `clear_for` is back past `clear` (a few points inside the threshold by
 // default), so a value hovering at the line does not flap. A rule with `per:` keeps one series per
 // mount or interface. Counting samples, not reading a clock, keeps it exact on a loaded machine.
+// A container rule keeps one series per container; a restart is an event, not a state: it fires at
+// once (no `for`), and a container gone from the list resolves what it had firing.
 
 import { MAX_RULE_SERIES } from '../wire/constants.ts';
 import { globMatch, isGlob } from '../rules/selector.ts';
@@ -23,7 +25,24 @@ export interface RuleInputs {
   interfaces?: { name: string; rxRate: number | null; txRate: number | null }[];
   /** the host's services, for metric: service (read only when such a rule exists) */
   services?: { name: string; running: boolean }[];
+  /** metric process: by rule name, how many processes match its globs (null: cannot be told here) */
+  processMatches?: Record<string, number | null>;
+  /** metric container: every container listed (read only when such a rule exists) */
+  containers?: ContainerInput[];
 }
+
+export interface ContainerInput {
+  name: string;
+  /** the engine's state: running, exited, restarting... */
+  state: string;
+  /** healthy, unhealthy, starting, or null (no healthcheck) */
+  health: string | null;
+  /** its restart count or start time changed since the previous list */
+  restarted: boolean;
+}
+
+/** A label value fits the alert's limit (MAX_LABEL_VALUE): a long list of globs is cut. */
+const LABEL_MAX = 255;
 
 export interface RuleDecision {
   rule: string;
@@ -36,6 +55,8 @@ export interface RuleDecision {
   at: number;
   /** a still-firing alert sent again (`repeat`), or raised to critical */
   again?: 'repeat' | 'critical';
+  /** resolved because its series is gone (a container removed), not because it came back */
+  gone?: true;
 }
 
 interface Series {
@@ -106,14 +127,24 @@ export class RuleEvaluator {
   push(inputs: RuleInputs): RuleDecision[] {
     const out: RuleDecision[] = [];
     for (const st of this.states.values()) {
-      for (const [key, labels, value] of values(st.rule, inputs)) {
+      const seen = new Set<string>();
+      for (const [key, labels, value, event] of values(st.rule, inputs)) {
+        seen.add(key);
         let s = st.series.get(key);
         if (!s) {
           if (st.series.size >= MAX_RULE_SERIES) continue;
           st.series.set(key, (s = { labels, window: [], firing: false, severity: 'warning', lastSent: 0 }));
         }
-        const d = this.judge(st.rule, s, value, inputs.at);
+        const d = this.judge(st.rule, s, value, inputs.at, event);
         if (d) out.push(d);
+      }
+      // A container no longer listed (removed): what it had firing resolves, and its series goes.
+      if (st.rule.metric === 'container' && inputs.containers) {
+        for (const [key, s] of st.series) {
+          if (seen.has(key)) continue;
+          st.series.delete(key);
+          if (s.firing) out.push({ rule: st.rule.name, state: 'resolved', severity: s.severity, value: 0, threshold: st.rule.threshold, labels: s.labels, at: inputs.at, gone: true });
+        }
       }
     }
     return out;
@@ -123,7 +154,8 @@ export class RuleEvaluator {
     return Math.max(1, Math.round((seconds * 1000) / this.intervalMs(rule.metric)));
   }
 
-  private judge(rule: Rule, s: Series, value: number | null, at: number): RuleDecision | undefined {
+  /** `event`: this sample is an event (a restart) that fires at once, without waiting `for`. */
+  private judge(rule: Rule, s: Series, value: number | null, at: number, event = false): RuleDecision | undefined {
     if (value === null) {
       s.window.length = 0; // a gap: start counting again rather than guess
       return undefined;
@@ -144,7 +176,7 @@ export class RuleEvaluator {
       };
     };
     if (!s.firing) {
-      const w = last(nFire);
+      const w = event ? [value] : last(nFire);
       if (!w || !w.every((v) => past(v, rule.threshold))) return undefined;
       s.firing = true;
       s.severity = rule.critical !== undefined && w.every((v) => past(v, rule.critical!)) ? 'critical' : 'warning';
@@ -178,8 +210,8 @@ export class RuleEvaluator {
   }
 }
 
-/** The series a rule judges in this round: [key, labels, value]. */
-function values(rule: Rule, i: RuleInputs): [string, Record<string, string>, number | null][] {
+/** The series a rule judges in this round: [key, labels, value, an event that fires at once]. */
+function values(rule: Rule, i: RuleInputs): [string, Record<string, string>, number | null, boolean?][] {
   const pick = (v: number | null | undefined): [string, Record<string, string>, number | null][] => (v === undefined ? [] : [['', {}, v]]);
   const only = (name: string) => !rule.only || rule.only.some((g) => globMatch(g, name));
   switch (rule.metric) {
@@ -200,7 +232,20 @@ function values(rule: Rule, i: RuleInputs): [string, Record<string, string>, num
     }
     case 'service':
       return i.services ? serviceValues(rule.match ?? [], i.services) : [];
+    case 'process': {
+      const n = i.processMatches?.[rule.name];
+      if (n === undefined) return [];
+      const label = (rule.matchCmdline ?? rule.match ?? []).join(', ').slice(0, LABEL_MAX);
+      return [['', rule.matchCmdline ? { cmdline: label } : { match: label }, n]];
+    }
+    case 'container':
+      return (i.containers ?? []).filter((c) => only(c.name)).map((c) => [c.name, { container: c.name }, containerOk(c) ? 1 : 0, c.restarted]);
   }
+}
+
+/** Runs, is not unhealthy (starting counts as well) and did not restart since the previous list. */
+export function containerOk(c: ContainerInput): boolean {
+  return c.state === 'running' && c.health !== 'unhealthy' && !c.restarted;
 }
 
 /**

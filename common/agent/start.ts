@@ -10,6 +10,7 @@ import { listServices } from '../actions/services.ts';
 import { Collector } from '../collect/collector.ts';
 import { ruleExtras } from '../collect/rule-extras.ts';
 import { processLister } from '../collect/procs.ts';
+import { processCounter } from '../collect/process-match.ts';
 import { runProgram } from '../util/runner.ts';
 import { removeStaleTemps } from '../fs/durable.ts';
 import { PRODUCT } from '../version.ts';
@@ -28,7 +29,9 @@ export function realDeps(cfg: { restartCommand?: string }): AgentDeps {
   // The alert sampler's meter shares the collector's readings of /proc/stat (one read a tick).
   const cpu = collector.cpuMeter();
   const procs = processLister(process.platform, runProgram);
+  const counter = processCounter(process.platform, runProgram);
   return {
+    ...(counter ? { processCounter: counter } : {}),
     ...(procs ? { topProcesses: (o) => procs.top(o) } : {}),
     ...(procs?.topNow ? { topProcessesNow: (o) => procs.topNow!(o) } : {}),
     sample: () => collector.sample(),

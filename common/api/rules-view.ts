@@ -22,6 +22,8 @@ export function rulesJson(manager: Manager, ref?: string): Record<string, unknow
       running: rec.rulesVersion,
       inSync: rec.rulesVersion === (set ? set.version : ''),
       rules: set ? ruleRows : null,
+      /** rules of its set not sent to it: it is too old for them (its hello did not name the feature) */
+      notSent: manager.rules.notSent(rec),
       agentDown: { after: cfg?.agentDownAfter ?? 3, firing: firing.filter((a) => a.rule === 'agent_down') },
       // firing alerts of rules this set no longer has (the agent's own cpu rule, say)
       other: firing.filter((a) => a.rule !== 'agent_down' && !(set?.rules ?? []).some((r) => r.name === a.rule)),

@@ -197,6 +197,11 @@ export async function rulesCmd(c: Client, ref: string | undefined, o: { json?: b
 }
 
 function ruleLine(r: Json): string {
+  const globs = (l: string[] | undefined) => (l ?? []).map((g) => `"${inert(g)}"`).join(', ');
+  const tail = `for ${r.for}s (clear for ${r.clearFor}s${r.repeat ? `, repeat every ${r.repeat}s` : ''})`;
+  if (r.metric === 'service') return `service ${globs(r.match)} not running ${tail}`;
+  if (r.metric === 'process') return `process ${r.matchCmdline ? `command line ${globs(r.matchCmdline)}` : `name ${globs(r.match)}`}: fewer than ${r.threshold} running ${tail}`;
+  if (r.metric === 'container') return `container ${r.only ? globs(r.only) : 'any'} not running, unhealthy or restarted ${tail}`;
   const unit = r.metric === 'cpu' || r.metric === 'memory' || r.metric === 'swap' || r.metric === 'disk' ? '%' : r.metric.startsWith('net_') ? ' B/s' : '';
   const per = r.per ? ` per ${r.per}` : '';
   const extra = [r.critical !== undefined ? `critical ${r.critical}${unit}` : '', `clear ${r.clear}${unit} for ${r.clearFor}s`, r.repeat ? `repeat every ${r.repeat}s` : ''].filter(Boolean).join(', ');
@@ -210,6 +215,7 @@ function rulesText(a: Json): string {
   const rows = (a.rules ?? []).map((r: Json) => [r.name, ruleLine(r), firingText(r.firing)]);
   rows.push(['agent_down', `silent for ${a.agentDown.after} intervals (judged by the manager)`, firingText(a.agentDown.firing)]);
   for (const o of a.other ?? []) rows.push([o.rule, '(not in the current rules)', firingText([o])]);
+  for (const n of a.notSent ?? []) rows.push([n.rule, `not sent: the agent is too old (it does not name ${n.feature}): upgrade it`, '-']);
   return `${head}\n${table(rows.map((r: string[]) => ['  ' + r[0], r[1], r[2]]))}`;
 }
 

@@ -212,27 +212,7 @@ export class LinuxProcesses {
 
   /** Reads a file into the shared buffer; the bytes read, or -1 (gone), -2 (not allowed). */
   private readInto(path: string, buf: Buffer): number {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      return code === 'EACCES' || code === 'EPERM' ? -2 : -1;
-    }
-    try {
-      let len = 0;
-      while (len < buf.length) {
-        const got = readSync(fd, buf, len, buf.length - len, len);
-        if (got === 0) break;
-        len += got;
-      }
-      return len;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      return code === 'EACCES' || code === 'EPERM' ? -2 : -1;
-    } finally {
-      closeSync(fd);
-    }
+    return readProcInto(path, buf);
   }
 
   private readStat(pid: number): boolean {
@@ -325,7 +305,33 @@ export class LinuxProcesses {
   }
 }
 
-function pidOf(name: string): number {
+/** Reads a /proc file into `buf` (at most its length): the bytes read, or -1 (gone), -2 (not allowed). */
+export function readProcInto(path: string, buf: Buffer): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' ? -2 : -1;
+  }
+  try {
+    let len = 0;
+    while (len < buf.length) {
+      const got = readSync(fd, buf, len, buf.length - len, len);
+      if (got === 0) break;
+      len += got;
+    }
+    return len;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' ? -2 : -1;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A /proc entry's pid, or -1 for any other entry. */
+export function pidOf(name: string): number {
   if (name.length === 0 || name.length > 10) return -1;
   let v = 0;
   for (let i = 0; i < name.length; i++) {

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
-import { HwError } from '../errors.ts';
+import { HwError, type ErrorCode } from '../errors.ts';
 import { closest, type ConfigKey } from './keys.ts';
 
 /** A config file past this is refused unread: it is a few pages of YAML, not a data set. */
@@ -14,11 +14,13 @@ export interface ConfigProblem {
   line: number;
   col: number;
   message: string;
+  /** what kind of problem, where a reader names one (BAD_GLOB, UNKNOWN_KEY) */
+  code?: ErrorCode;
 }
 
 /** Where a problem is reported and how a section reader reports one. */
 export interface ConfigContext {
-  problem(node: Node | null | undefined, message: string): void;
+  problem(node: Node | null | undefined, message: string, code?: ErrorCode): void;
   /** line and column of a node (1-based; 1:1 when the node has no position) */
   pos(node: Node | null | undefined): { line: number; col: number };
 }
@@ -45,7 +47,7 @@ export function parseConfigText(text: string, path: string, keys: ConfigKey[], r
   const pos = (node: Node | null | undefined) => (node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 });
   const ctx: ConfigContext = {
     pos,
-    problem: (node, message) => problems.push({ ...pos(node), message }),
+    problem: (node, message, code) => problems.push({ ...pos(node), message, ...(code ? { code } : {}) }),
   };
   const out: ConfigFile = { path, flags: {}, positions: {}, sections: {}, problems };
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
@@ -124,9 +126,9 @@ export function readConfigFile(path: string, keys: ConfigKey[], readers: Record<
   return parseConfigText(text, path, keys, readers, finish);
 }
 
-/** `file:line:col: message`, one problem a line. */
+/** `file:line:col: message [CODE]`, one problem a line (the code where the reader named one). */
 export function formatProblems(path: string, problems: ConfigProblem[]): string {
-  return problems.map((p) => `${path}:${p.line}:${p.col}: ${p.message}`).join('\n');
+  return problems.map((p) => `${path}:${p.line}:${p.col}: ${p.message}${p.code ? ` [${p.code}]` : ''}`).join('\n');
 }
 
 /** The error a refused file raises: coded, its problems listed. */

@@ -4,15 +4,20 @@
 import type { RulesConfig } from '../rules/config.ts';
 import { rulesFor, rulesVersion } from '../rules/resolve.ts';
 import { FEATURES } from '../wire/messages.ts';
-import type { RuleSetForAgent } from '../rules/rule.ts';
+import type { Metric, RuleSetForAgent } from '../rules/rule.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { Liveness } from './liveness.ts';
 import type { AgentRecord } from './state.ts';
 
+/** The feature an agent must name to be sent rules of a metric (an older one's validator would refuse the whole set). */
+export const METRIC_FEATURES: Partial<Record<Metric, string>> = {
+  service: FEATURES.services, process: FEATURES.processRules, container: FEATURES.containerRules,
+};
+
 export class RulesHub {
   private cfg: RulesConfig | undefined;
-  /** agents that did not name `services`: they are not sent service rules (their validator would refuse the whole set) */
-  private readonly noServices = new Set<string>();
+  /** by agent id, the metrics of METRIC_FEATURES its hello did not name a feature for: not sent those rules */
+  private readonly lacking = new Map<string, Set<Metric>>();
 
   constructor(private readonly o: { liveness: Liveness; defaultSilentIntervals: number }) {}
 
@@ -24,15 +29,25 @@ export class RulesHub {
   forAgent(rec: Pick<AgentRecord, 'id' | 'name' | 'address' | 'labels'>): RuleSetForAgent | null {
     if (!this.cfg) return null;
     const set = rulesFor(this.cfg, rec);
-    if (!this.noServices.has(rec.id) || !set.rules.some((r) => r.metric === 'service')) return set;
-    const rules = set.rules.filter((r) => r.metric !== 'service');
+    const lacks = this.lacking.get(rec.id);
+    if (!lacks || !set.rules.some((r) => lacks.has(r.metric))) return set;
+    const rules = set.rules.filter((r) => !lacks.has(r.metric));
     return { version: rulesVersion(rules), rules };
+  }
+
+  /** The rules of `rec`'s set left out because the agent is too old for them (its hello lacked their feature). */
+  notSent(rec: Pick<AgentRecord, 'id' | 'name' | 'address' | 'labels'>): { rule: string; feature: string }[] {
+    const lacks = this.lacking.get(rec.id);
+    if (!this.cfg || !lacks) return [];
+    return rulesFor(this.cfg, rec).rules.filter((r) => lacks.has(r.metric)).map((r) => ({ rule: r.name, feature: METRIC_FEATURES[r.metric]! }));
   }
 
   /** Sends `rec` its rules, if it understands them (its hello said which rules it runs). */
   send(link: AgentLink, rec: AgentRecord): void {
-    if (link.features.has(FEATURES.services)) this.noServices.delete(rec.id);
-    else this.noServices.add(rec.id);
+    const lacks = new Set<Metric>();
+    for (const [metric, feature] of Object.entries(METRIC_FEATURES) as [Metric, string][]) if (!link.features.has(feature)) lacks.add(metric);
+    if (lacks.size) this.lacking.set(rec.id, lacks);
+    else this.lacking.delete(rec.id);
     if (rec.rulesVersion === null) return;
     const set = this.forAgent(rec);
     const version = set?.version ?? '';

@@ -6,8 +6,8 @@ import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { MAX_RULES } from '../wire/constants.ts';
 import type { ConfigContext, SectionReader } from '../config/file.ts';
 import { closest } from '../config/keys.ts';
-import { DEFAULT_EXCLUDE_FSTYPES, defaultClear, METRICS, RULE_NAME_RE, serviceRule, valueParser, type Metric, type Rule } from './rule.ts';
-import { checkSelector } from './selector.ts';
+import { containerRule, DEFAULT_EXCLUDE_FSTYPES, defaultClear, METRICS, processRule, RULE_NAME_RE, serviceRule, valueParser, type Metric, type Rule } from './rule.ts';
+import { checkSelector, globProblem } from './selector.ts';
 import { parseDuration, type Parsed } from '../util/units.ts';
 
 /** What an `agents:` entry changes in one rule: numbers already in the rule's units. */
@@ -33,9 +33,17 @@ export interface RulesConfig {
   overrides: RuleOverride[];
 }
 
-const RULE_KEYS = ['metric', 'above', 'below', 'critical', 'for', 'clear', 'clear_for', 'repeat', 'per', 'exclude_fstypes', 'only', 'match'];
+const RULE_KEYS = ['metric', 'above', 'below', 'critical', 'for', 'clear', 'clear_for', 'repeat', 'per', 'exclude_fstypes', 'only', 'match', 'match_cmdline'];
 /** What a `metric: service` rule takes: it has no threshold (a service runs or not). */
 const SERVICE_KEYS = ['metric', 'match', 'for', 'clear_for', 'repeat'];
+/** `metric: process`: a count of matching processes, below a minimum (default 1). */
+const PROCESS_KEYS = ['metric', 'match', 'match_cmdline', 'below', 'for', 'clear_for', 'repeat'];
+/** `metric: container`: each container runs, is not unhealthy and did not restart, or not. */
+const CONTAINER_KEYS = ['metric', 'only', 'for', 'clear_for', 'repeat'];
+/** What an `agents:` entry may change in a rule of these metrics (the rest take CHANGE_KEYS). */
+const CHANGE_KEYS_OF: Partial<Record<Metric, string[]>> = {
+  service: ['for', 'clear_for', 'repeat'], container: ['for', 'clear_for', 'repeat'], process: ['below', 'for', 'clear_for', 'repeat'],
+};
 const CHANGE_KEYS = ['above', 'below', 'critical', 'for', 'clear', 'clear_for', 'repeat'];
 
 interface RawRule {
@@ -75,7 +83,7 @@ export const RULE_READERS: Record<string, SectionReader> = {
         const k = keyName(f.key);
         if (!RULE_KEYS.includes(k) && !(name === 'agent_down' && k === 'after')) {
           const hint = closest(k, name === 'agent_down' ? ['after'] : RULE_KEYS);
-          ctx.problem(f.key, `${name}: unknown key "${k}"${hint ? `: did you mean "${hint}"?` : ` (known: ${RULE_KEYS.join(', ')})`}`);
+          ctx.problem(f.key, `${name}: unknown key "${k}"${hint ? `: did you mean "${hint}"?` : ` (known: ${RULE_KEYS.join(', ')})`}`, 'UNKNOWN_KEY');
           continue;
         }
         fields.set(k, f.value);
@@ -172,8 +180,11 @@ function readRule(raw: RawRule, ctx: ConfigContext): Rule | undefined {
     return undefined;
   }
   if (metric === 'service') return readServiceRule(raw, ctx);
-  if (f.has('match')) {
-    ctx.problem(f.get('match'), `${n}: match is for service rules (metric: service)`);
+  if (metric === 'process') return readProcessRule(raw, ctx);
+  if (metric === 'container') return readContainerRule(raw, ctx);
+  for (const k of ['match', 'match_cmdline']) {
+    if (!f.has(k)) continue;
+    ctx.problem(f.get(k), `${n}: ${k} is for ${k === 'match' ? 'service and process rules (metric: service, metric: process)' : 'process rules (metric: process)'}`, 'UNKNOWN_KEY');
     return undefined;
   }
   const parse = valueParser(metric);
@@ -219,27 +230,84 @@ function readRule(raw: RawRule, ctx: ConfigContext): Rule | undefined {
   return rule;
 }
 
+/** A key the rules of this kind do not take: said with what they take. */
+function onlyKeys(raw: RawRule, ctx: ConfigContext, keys: string[], kind: string, why: string): boolean {
+  for (const k of raw.fields.keys()) {
+    if (keys.includes(k)) continue;
+    ctx.problem(raw.node, `${raw.name}: ${k} is not for ${kind} rules (${why}; they take ${keys.slice(1).join(', ')})`, 'UNKNOWN_KEY');
+    return false;
+  }
+  return true;
+}
+
+/** A glob or a list of them, each checked (BAD_GLOB); undefined after a problem. */
+function globList(raw: RawRule, key: string, ctx: ConfigContext, hint: string): string[] | undefined {
+  const node = raw.fields.get(key);
+  const items = node === undefined ? undefined : isSeq(node) ? node.items : [node];
+  const list = items?.every((i) => isScalar(i) && typeof i.value === 'string') ? items.map((i) => String((i as { value: unknown }).value)) : undefined;
+  if (!list || list.length === 0) {
+    ctx.problem(node ?? raw.node, `${raw.name}: ${key}: ${hint}`);
+    return undefined;
+  }
+  for (const [i, g] of list.entries()) {
+    const bad = globProblem(g);
+    if (!bad) continue;
+    ctx.problem((isSeq(node) ? node.items[i] as Node : node) ?? raw.node, `${raw.name}: ${key}: bad glob "${g}": ${bad}`, 'BAD_GLOB');
+    return undefined;
+  }
+  return list;
+}
+
 /** `web: { metric: service, match: "nginx.service" }`: match is a glob or a list of them. */
 function readServiceRule(raw: RawRule, ctx: ConfigContext): Rule | undefined {
   const f = raw.fields;
   const n = raw.name;
-  for (const k of f.keys()) {
-    if (!SERVICE_KEYS.includes(k)) {
-      ctx.problem(raw.node, `${n}: ${k} is not for service rules (a service runs or not; they take ${SERVICE_KEYS.slice(1).join(', ')})`);
-      return undefined;
-    }
-  }
-  const node = f.get('match');
-  const items = node === undefined ? undefined : isSeq(node) ? node.items : [node];
-  const match = items?.every((i) => isScalar(i) && typeof i.value === 'string' && i.value !== '') ? items.map((i) => String((i as { value: unknown }).value)) : undefined;
-  if (!match || match.length === 0) {
-    ctx.problem(node ?? raw.node, `${n}: match: the services to watch, a name or glob or a list of them, e.g. match: "nginx.service" (on Windows the service name)`);
-    return undefined;
-  }
+  if (!onlyKeys(raw, ctx, SERVICE_KEYS, 'service', 'a service runs or not')) return undefined;
+  const match = globList(raw, 'match', ctx, 'the services to watch, a name or glob or a list of them, e.g. match: "nginx.service" (on Windows the service name)');
+  if (!match) return undefined;
   const forS = f.has('for') ? num(ctx, f.get('for'), `${n}: for`, parseDuration) : 0;
   if (forS === undefined) return undefined;
   const rule = serviceRule(n, match, forS);
   return applyFields(rule, f, ctx, valueParser('processes')) ? rule : undefined;
+}
+
+/**
+ * `nginx_running: { metric: process, match: "nginx*", below: 1, for: 30s }`: match globs the
+ * process name, match_cmdline the command line (exactly one of them); below defaults to 1.
+ */
+function readProcessRule(raw: RawRule, ctx: ConfigContext): Rule | undefined {
+  const f = raw.fields;
+  const n = raw.name;
+  if (!onlyKeys(raw, ctx, PROCESS_KEYS, 'process', 'they count processes below a minimum')) return undefined;
+  if (f.has('match') === f.has('match_cmdline')) {
+    ctx.problem(raw.node, `${n}: give exactly one of match (globs on the process name, e.g. match: "nginx*") or match_cmdline (globs on the command line, e.g. match_cmdline: "*gunicorn*app:server*")`);
+    return undefined;
+  }
+  const key = f.has('match') ? 'match' : 'match_cmdline';
+  const globs = globList(raw, key, ctx, key === 'match' ? 'the process names to count, a glob or a list of them, e.g. match: "nginx*"' : 'the command lines to count, a glob or a list of them, e.g. match_cmdline: "*java*-jar app.jar*"');
+  if (!globs) return undefined;
+  const below = f.has('below') ? num(ctx, f.get('below'), `${n}: below`, valueParser('process')) : 1;
+  const forS = f.has('for') ? num(ctx, f.get('for'), `${n}: for`, parseDuration) : 0;
+  if (below === undefined || forS === undefined) return undefined;
+  if (below < 1) {
+    ctx.problem(f.get('below'), `${n}: below: at least 1 (fewer than 0 processes never run)`);
+    return undefined;
+  }
+  const rule = processRule(n, key === 'match' ? { match: globs } : { matchCmdline: globs }, below, forS);
+  return applyFields(rule, f, ctx, valueParser('process')) ? rule : undefined;
+}
+
+/** `containers_down: { metric: container, only: ["web-*"], for: 30s }`: only is optional (every container). */
+function readContainerRule(raw: RawRule, ctx: ConfigContext): Rule | undefined {
+  const f = raw.fields;
+  const n = raw.name;
+  if (!onlyKeys(raw, ctx, CONTAINER_KEYS, 'container', 'a container runs healthy or not')) return undefined;
+  const only = f.has('only') ? globList(raw, 'only', ctx, 'the containers to watch by name, a glob or a list of them, e.g. only: ["web-*"]') : undefined;
+  if (f.has('only') && !only) return undefined;
+  const forS = f.has('for') ? num(ctx, f.get('for'), `${n}: for`, parseDuration) : 0;
+  if (forS === undefined) return undefined;
+  const rule = containerRule(n, only, forS);
+  return applyFields(rule, f, ctx, valueParser('container')) ? rule : undefined;
 }
 
 /** critical, clear, clear_for, repeat: shared by rules and overrides. False after a problem. */
@@ -280,19 +348,19 @@ function applyFields(rule: Rule, f: Map<string, Node | null>, ctx: ConfigContext
 
 function readChange(rule: Rule, node: Node | null, ctx: ConfigContext): RuleChange | undefined {
   const f = new Map<string, Node | null>();
+  const kindKeys = CHANGE_KEYS_OF[rule.metric];
   for (const p of pairs(node, ctx, `override of ${rule.name}`) ?? []) {
     const k = keyName(p.key);
+    if (kindKeys && CHANGE_KEYS.includes(k) && !kindKeys.includes(k)) {
+      ctx.problem(p.key, `override of ${rule.name}: a ${rule.metric} rule has no ${k} (only ${kindKeys.join(', ')}; or "off")`, 'UNKNOWN_KEY');
+      return undefined;
+    }
     if (!CHANGE_KEYS.includes(k)) {
       const hint = closest(k, CHANGE_KEYS);
-      ctx.problem(p.key, `override of ${rule.name}: "${k}" cannot be changed per agent${hint ? ` (did you mean "${hint}"?)` : ` (only ${CHANGE_KEYS.join(', ')}; or "off")`}`);
+      ctx.problem(p.key, `override of ${rule.name}: "${k}" cannot be changed per agent${hint ? ` (did you mean "${hint}"?)` : ` (only ${(kindKeys ?? CHANGE_KEYS).join(', ')}; or "off")`}`, 'UNKNOWN_KEY');
       return undefined;
     }
     f.set(k, p.value);
-  }
-  const thresholdKey = ['above', 'below', 'critical', 'clear'].find((k) => f.has(k));
-  if (rule.metric === 'service' && thresholdKey) {
-    ctx.problem(node, `override of ${rule.name}: a service rule has no ${thresholdKey} (only for, clear_for, repeat; or "off")`);
-    return undefined;
   }
   // Checked by applying it to the rule, so the same limits hold as for the rule itself.
   const trial = applyChangeNodes(rule, f, ctx);
@@ -318,6 +386,10 @@ function applyChangeNodes(rule: Rule, f: Map<string, Node | null>, ctx: ConfigCo
     if (!f.has(op)) continue;
     const v = num(ctx, f.get(op), `override of ${rule.name}: ${op}`, parse);
     if (v === undefined) return undefined;
+    if (rule.metric === 'process' && v < 1) {
+      ctx.problem(f.get(op), `override of ${rule.name}: below: at least 1 (fewer than 0 processes never run)`);
+      return undefined;
+    }
     r.op = op;
     r.threshold = v;
     r.clear = defaultClear(r.metric, op, v);

@@ -9,7 +9,7 @@ export const CPU_HYSTERESIS = 5;
 /** Default distance of a rule's `clear` from its threshold for rates and counts (percentages: CPU_HYSTERESIS points). */
 const RULE_CLEAR_FRACTION = 0.05;
 
-export const METRICS = ['cpu', 'memory', 'swap', 'disk', 'net_rx_rate', 'net_tx_rate', 'processes', 'service'] as const;
+export const METRICS = ['cpu', 'memory', 'swap', 'disk', 'net_rx_rate', 'net_tx_rate', 'processes', 'service', 'process', 'container'] as const;
 export type Metric = (typeof METRICS)[number];
 
 export const RULE_NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
@@ -36,8 +36,10 @@ export interface Rule {
   excludeFstypes?: string[];
   /** with per: only these mounts or interfaces (globs) */
   only?: string[];
-  /** metric service: the services judged (globs on the unit or Windows service name) */
+  /** metric service: the services judged (globs on the unit or Windows service name); metric process: globs on the process name */
   match?: string[];
+  /** metric process: globs on the command line (arguments joined by spaces), instead of match */
+  matchCmdline?: string[];
 }
 
 /** Rules an agent runs, as the manager sent them; `version` names this exact set. */
@@ -55,12 +57,14 @@ export function isPercentMetric(m: Metric): boolean {
 /** The parser for a threshold of this metric. */
 export function valueParser(m: Metric): (v: unknown) => Parsed {
   if (isPercentMetric(m)) return parsePercent;
-  if (m === 'processes') return parseCount;
+  if (m === 'processes' || m === 'process' || m === 'service' || m === 'container') return parseCount;
   return parseSize;
 }
 
 /** A few points inside the threshold (percentages) or a few percent of it (rates, counts). */
 export function defaultClear(metric: Metric, op: Rule['op'], threshold: number): number {
+  // A count of processes is whole: back at the threshold is back (below 1 resolves at 1).
+  if (metric === 'process') return op === 'below' ? threshold - 1 : threshold + 1;
   const gap = isPercentMetric(metric) ? CPU_HYSTERESIS : threshold * RULE_CLEAR_FRACTION;
   const v = op === 'above' ? Math.max(0, threshold - gap) : threshold + gap;
   return Math.round(v * 1000) / 1000;
@@ -92,4 +96,20 @@ export function cpuRuleFromFlags(threshold: number, forS: number): Rule {
  */
 export function serviceRule(name: string, match: string[], forS: number): Rule {
   return { name, metric: 'service', op: 'below', threshold: 1, clear: 0, for: forS, clearFor: forS, match };
+}
+
+/**
+ * A `metric: process` rule: the number of processes whose name (or command line) matches is the
+ * value; it fires while fewer than `below` run and resolves when at least `below` run again.
+ */
+export function processRule(name: string, by: { match: string[] } | { matchCmdline: string[] }, below: number, forS: number): Rule {
+  return { name, metric: 'process', op: 'below', threshold: below, clear: below - 1, for: forS, clearFor: forS, ...by };
+}
+
+/**
+ * A `metric: container` rule: each container (those `only` keeps) is 1 while it runs, is not
+ * unhealthy and did not restart since the previous list, else 0; one series per container.
+ */
+export function containerRule(name: string, only: string[] | undefined, forS: number): Rule {
+  return { name, metric: 'container', op: 'below', threshold: 1, clear: 0, for: forS, clearFor: forS, ...(only ? { only } : {}) };
 }

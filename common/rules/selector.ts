@@ -35,6 +35,21 @@ export function globMatch(glob: string, s: string): boolean {
   return re.test(s);
 }
 
+/** Why `g` cannot be used as a glob (`*`, `?`, `[abc]`, `[!abc]`), or undefined when it can. */
+export function globProblem(g: string, maxLen = 256): string | undefined {
+  if (g === '') return 'an empty glob matches nothing';
+  if (g.length > maxLen) return `longer than ${maxLen} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(g)) return 'a control character';
+  if (/\[!?\]/.test(g)) return 'an empty class [] (a class is [abc] or [!abc])';
+  try {
+    globMatch(g, '');
+  } catch {
+    return 'a [ without its ] or a bad range (a class is [abc], [a-z] or [!abc])';
+  }
+  return undefined;
+}
+
 /** Whether the selector is a label selector or a glob: it may name several agents. */
 export function isMulti(sel: string): boolean {
   return sel.includes('=') || isGlob(sel);

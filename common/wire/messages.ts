@@ -132,11 +132,15 @@ export interface Welcome {
  * acked-samples: reports carry `seq`; the manager answers `samples-ack` once they are written to its
  * history, and the agent keeps each sample on its disk until then (resending after a reconnect).
  */
-export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', services: 'services', containers: 'containers', upgrade: 'upgrade', top: 'top' } as const;
+export const FEATURES = { signedAcks: 'signed-acks', ackedSamples: 'acked-samples', services: 'services', containers: 'containers', upgrade: 'upgrade', top: 'top',
+  processRules: 'process-rules', containerRules: 'container-rules',
+} as const;
 /**
  * Commands only agents naming a feature answer: the manager refuses them (AGENT_TOO_OLD) for any
  * other agent instead of sending them. services: the `services` command and `metric: service`
- * rules; containers: the containers, container-logs and container-restart commands.
+ * rules; containers: the containers, container-logs and container-restart commands. process-rules
+ * and container-rules: `metric: process` and `metric: container` rules (the manager sends them to
+ * no other agent: an older one's validator would refuse the whole set).
  */
 export const COMMAND_FEATURES: Partial<Record<CommandName, string>> = {
   services: FEATURES.services, containers: FEATURES.containers, 'container-logs': FEATURES.containers, 'container-restart': FEATURES.containers,
@@ -405,6 +409,8 @@ function checkRule(v: unknown): Rule {
   if (only) r.only = only;
   const match = checkStrList(v, 'match');
   if (match) r.match = match;
+  const cmdline = checkStrList(v, 'matchCmdline');
+  if (cmdline) r.matchCmdline = cmdline;
   return r;
 }
 

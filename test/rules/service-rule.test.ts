@@ -27,7 +27,7 @@ test('config: a service rule without match, with a threshold, or match on anothe
     ['rules:\n  s: { metric: service, match: [] }\n', /s: match: the services to watch/],
     ['rules:\n  s: { metric: service, match: x, above: 1 }\n', /s: above is not for service rules/],
     ['rules:\n  s: { metric: service, match: x, per: mount }\n', /s: per is not for service rules/],
-    ['rules:\n  m: { metric: memory, above: 80, match: x }\n', /m: match is for service rules/],
+    ['rules:\n  m: { metric: memory, above: 80, match: x }\n', /m: match is for service and process rules/],
     ['rules:\n  s: { metric: service, match: x }\nagents:\n  "web-*": { s: { below: 2 } }\n', /override of s: a service rule has no below/],
   ];
   for (const [text, want] of cases) {
@@ -48,7 +48,7 @@ test('wire: the rules message carries match; a bad one is BAD_MESSAGE', () => {
   const m = parseManagerMessage(JSON.stringify({ type: 'rules', version: 'v1', rules: [rule] }));
   assert.equal(m, { type: 'rules', version: 'v1', rules: [rule] });
   assert.is(codeOf(() => parseManagerMessage(JSON.stringify({ type: 'rules', version: 'v1', rules: [{ ...rule, match: 'nginx' }] }))), 'BAD_MESSAGE');
-  assert.is(codeOf(() => parseManagerMessage(JSON.stringify({ type: 'rules', version: 'v1', rules: [{ ...rule, metric: 'container' }] }))), 'BAD_MESSAGE');
+  assert.is(codeOf(() => parseManagerMessage(JSON.stringify({ type: 'rules', version: 'v1', rules: [{ ...rule, metric: 'load' }] }))), 'BAD_MESSAGE');
 });
 
 test('evaluator: one series per matched service; fires while not running, resolves when it runs; a named service absent counts as not running', () => {
