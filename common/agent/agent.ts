@@ -31,6 +31,7 @@ import { Reporter, type ReporterFigures } from './reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from './sample-backlog.ts';
 import { SampleSpool } from './sample-spool.ts';
 import { DEFAULT_PROCESSES_EVERY_MS, DEFAULT_PROCESSES_TOP, TopTaker } from './top-taker.ts';
+import { ContainerUsageTaker, DEFAULT_CONTAINERS_EVERY_MS, DEFAULT_CONTAINERS_TOP } from './container-usage-taker.ts';
 import { AgentUpgrades } from './upgrades.ts';
 import type { VerifiedUpgrade } from './upgrade-receiver.ts';
 import { selfCommand } from './upgrade-switch.ts';
@@ -103,6 +104,9 @@ export interface AgentConfig {
   /** how often a sample carries the top processes (--processes-every; 0: never) and how many of each */
   processesEveryMs?: number;
   processesTop?: number;
+  /** how often a sample carries the containers' usage for the history (--containers-every; 0: never) and how many are named (the rest summed) */
+  containersEveryMs?: number;
+  containersTop?: number;
   /** false: does not name services, as an agent older than it (tests) */
   services?: boolean;
   /** time between reads of the services for service rules (default: the interval, at least 10 s; tests go faster) */
@@ -152,6 +156,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
   private readonly topTaker: TopTaker | undefined;
+  private readonly usageTaker: ContainerUsageTaker | undefined;
+  private readonly watch: ContainerWatch | undefined;
   private containerEngine: ContainerEngine | undefined;
   private engine(): ContainerEngine {
     return (this.containerEngine ??= new ContainerEngine(this.cfg.containerEngine));
@@ -203,8 +209,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer).
     // Only where an engine location is configured (startAgent does it): simulated fleets ask none.
-    const watch = !cfg.containerEngine || cfg.containerEngine.watch === false ? undefined
-      : new ContainerWatch({ engine: { list: () => this.engine().list() }, everyMs: Math.max(10_000, cfg.intervalS * 1000) });
+    const watching = !!cfg.containerEngine && cfg.containerEngine.watch !== false;
+    const usageEvery = cfg.containersEveryMs ?? DEFAULT_CONTAINERS_EVERY_MS;
+    if (watching && usageEvery > 0) this.usageTaker = new ContainerUsageTaker({ everyMs: usageEvery, n: cfg.containersTop ?? DEFAULT_CONTAINERS_TOP });
+    const watch = this.watch = !watching ? undefined
+      : new ContainerWatch({ engine: { list: () => this.engine().list() }, everyMs: Math.max(10_000, cfg.intervalS * 1000), ...(this.usageTaker ? { sink: this.usageTaker } : {}) });
     const every = cfg.processesEveryMs ?? DEFAULT_PROCESSES_EVERY_MS;
     if (deps.topProcesses && every > 0) this.topTaker = new TopTaker({ top: (o) => deps.topProcesses!(o), everyMs: every, n: cfg.processesTop ?? DEFAULT_PROCESSES_TOP, log });
     this.reporter = new Reporter({ sample: () => this.sample(), ...(watch ? { liveExtras: () => { const c = watch.current(); return c ? { containers: c } : {}; } } : {}), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
@@ -352,6 +361,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       const processes = await this.topTaker.take(s.at);
       if (processes) s = { ...s, processes };
     }
+    // Asked here too, not only by the live report: while away from the manager the history goes on.
+    if (this.usageTaker) this.watch?.current();
+    const containerUsage = this.usageTaker?.take(s.at);
+    if (containerUsage) s = { ...s, containerUsage };
     const m = s.metrics;
     const inputs: RuleInputs = {
       at: s.at, memory: m.memPercent, processes: m.processCount, disk: m.diskPercent, netRx: m.netRxRate ?? null, netTx: m.netTxRate ?? null,

@@ -4,6 +4,13 @@
 
 import type { ContainerOps } from './container-commands.ts';
 import { toContainerSamples, type ContainerSample } from '../collect/containers/sample.ts';
+import type { ContainersResult } from '../collect/containers/types.ts';
+
+/** Who else reads each list (the history's taker): a list read at `at`, or the engine failing. */
+export interface ListSink {
+  observe(rows: ContainersResult['containers'], total: number, at: number): void;
+  forget(): void;
+}
 
 export class ContainerWatch {
   private readonly engine: Pick<ContainerOps, 'list'>;
@@ -13,9 +20,11 @@ export class ContainerWatch {
   private nextAt = 0;
   private busy = false;
   private latest: ContainerSample[] | undefined;
+  private readonly sink: ListSink | undefined;
 
-  constructor(o: { engine: Pick<ContainerOps, 'list'>; everyMs: number; idleMs?: number; now?: () => number }) {
+  constructor(o: { engine: Pick<ContainerOps, 'list'>; everyMs: number; idleMs?: number; now?: () => number; sink?: ListSink }) {
     this.engine = o.engine;
+    this.sink = o.sink;
     this.everyMs = o.everyMs;
     this.idleMs = o.idleMs ?? 60_000;
     this.now = o.now ?? Date.now;
@@ -28,10 +37,12 @@ export class ContainerWatch {
       this.busy = true;
       this.engine.list().then((r) => {
         this.latest = toContainerSamples(r.containers);
+        this.sink?.observe(r.containers, r.total, this.now());
         this.nextAt = this.now() + this.everyMs;
       }, () => {
         // No engine, or one that fails: the reports carry nothing (not an empty list), asked again later.
         this.latest = undefined;
+        this.sink?.forget();
         this.nextAt = this.now() + this.idleMs;
       }).finally(() => {
         this.busy = false;
