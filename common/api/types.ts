@@ -322,3 +322,56 @@ export interface ProcessHistory {
   /** false for viewers: command lines are shown to admins only */
   commands: boolean;
 }
+
+/** One container's series in GET /api/agents/:agent/containers/history: each list aligned with `times`, null where that record did not name it. */
+export interface ContainerHistorySeries {
+  name: string;
+  state: (string | null)[];
+  health: (string | null)[];
+  /** of one core (200 = two cores busy), the mean over the record's period */
+  cpuPercent: (number | null)[];
+  memUsedBytes: (number | null)[];
+  memLimitBytes: (number | null)[];
+  /** bytes/s over the record's period */
+  netRxRate: (number | null)[];
+  netTxRate: (number | null)[];
+  blockReadRate: (number | null)[];
+  blockWriteRate: (number | null)[];
+}
+
+/** The containers past the named ones at each time, summed; `count` 0 where there were none. */
+export interface ContainerHistoryOther {
+  count: number[];
+  cpuPercent: (number | null)[];
+  memUsedBytes: (number | null)[];
+  netRxRate: (number | null)[];
+  netTxRate: (number | null)[];
+  blockReadRate: (number | null)[];
+  blockWriteRate: (number | null)[];
+}
+
+/** GET /api/agents/:agent/containers/history, `history <agent> --containers --json`. */
+export interface ContainerHistory {
+  agent: string;
+  agentId: string;
+  from: number;
+  to: number;
+  /** `?container=`: only that one (and no `other`) */
+  container?: string;
+  /**
+   * false: no record in the span, because the agent sends none (older than container history, no
+   * engine reachable, or --containers-every 0): not reported, which is not "no containers"
+   */
+  reported: boolean;
+  /** the records' times (ms), oldest first */
+  times: number[];
+  /** containers the engine listed at each time */
+  total: number[];
+  /** the busiest first (mean CPU, then memory) */
+  containers: ContainerHistorySeries[];
+  /** names seen in the span but not answered (past the series bound): ask for one with `?container=` */
+  moreContainers: number;
+  other: ContainerHistoryOther | null;
+  /** a span with more records than answered (the newest are answered) */
+  truncated: boolean;
+}

@@ -25,6 +25,12 @@ export interface FramedLogOptions<S extends Timed> {
   /** what the notices call it: "process history" */
   label: string;
   segmentBytes: number;
+  /**
+   * Also rotate when the current file's oldest record is this much older than the new one: the
+   * older file then holds that span and the pair keeps from 1x to 2x of it (or less when
+   * `segmentBytes` is reached first). Absent: by size only.
+   */
+  rotateAfterMs?: number;
   /** a length past this is damage, not a record */
   recordMax: number;
   is: (s: Timed) => s is S;
@@ -38,6 +44,8 @@ export class FramedLog<S extends Timed> {
   private readonly o: Required<Pick<FramedLogOptions<S>, 'now' | 'notice' | 'append'>> & FramedLogOptions<S>;
   /** bytes of each agent's current file, known once its tail was checked (after start, after a failure) */
   private readonly sizes = new Map<string, number>();
+  /** the time of each agent's current file's oldest record (when rotateAfterMs is set; null: empty file) */
+  private readonly firstAt = new Map<string, number | null>();
   private noticedAt = -Infinity;
   readonly counters = { written: 0, failedWrites: 0, rotated: 0, cutTails: 0 };
   lastError: string | null = null;
@@ -60,12 +68,15 @@ export class FramedLog<S extends Timed> {
     const path = this.pathOf(id);
     const buf = frameRecord(rec);
     try {
-      let size = this.sizes.get(id) ?? this.checkTail(path);
-      if (size > 0 && size + buf.length > this.o.segmentBytes) {
+      let size = this.sizes.get(id) ?? this.checkTail(id, path);
+      const first = this.firstAt.get(id) ?? null;
+      const old = this.o.rotateAfterMs !== undefined && first !== null && rec.t - first >= this.o.rotateAfterMs;
+      if (size > 0 && (size + buf.length > this.o.segmentBytes || old)) {
         renameSync(path, `${path}.1`);
         this.counters.rotated++;
         size = 0;
       }
+      if (size === 0) this.firstAt.set(id, rec.t);
       this.sizes.set(id, size); // a failed append below is checked again (it may have left half a record)
       this.o.append(path, buf);
       this.sizes.set(id, size + buf.length);
@@ -103,10 +114,11 @@ export class FramedLog<S extends Timed> {
   }
 
   /** The current file's size once a torn or damaged tail is cut off (the first append after start or a failure). */
-  private checkTail(path: string): number {
+  private checkTail(id: string, path: string): number {
     if (!existsSync(path)) return 0;
     const size = statSync(path).size;
-    const { goodBytes } = this.frames(readFileSync(path));
+    const { records, goodBytes } = this.frames(readFileSync(path));
+    this.firstAt.set(id, records.reduce<number | null>((m, r) => (m === null || r.t < m ? r.t : m), null));
     if (goodBytes < size) {
       truncateSync(path, goodBytes);
       this.counters.cutTails++;
