@@ -2,6 +2,7 @@
 // over a span, one line a container (mean and peak), or one line a record for one container.
 
 import { HwError } from '../errors.ts';
+import { durationMs } from '../util/units.ts';
 import type { ContainerHistory, ContainerHistorySeries } from '../api/types.ts';
 import { inert } from '../util/inert.ts';
 import type { Client } from './client.ts';
@@ -9,9 +10,10 @@ import type { Io } from './io.ts';
 import { bytes, pct, rate, table } from './format.ts';
 import { minute } from './process-history.ts';
 
-export async function containerHistoryCmd(c: Client, ref: string, o: { since?: unknown; container?: unknown; json?: boolean }, io: Io): Promise<void> {
+/** `--since` as the other history views read it (seconds, or 30s, 10m, 2h, 7d), sent as a time. */
+export async function containerHistoryCmd(c: Client, ref: string, o: { since?: unknown; container?: unknown; json?: boolean }, io: Io, now = Date.now()): Promise<void> {
   if (o.container === true || o.container === '') throw new HwError('BAD_ARGS', '--container needs a name: --container web');
-  const h = await c.containerHistory(ref, { since: String(o.since ?? '1h'), ...(o.container !== undefined ? { container: String(o.container) } : {}) });
+  const h = await c.containerHistory(ref, { since: String(now - durationMs(o.since ?? '10m', '--since')), ...(o.container !== undefined ? { container: String(o.container) } : {}) });
   if (o.json) return io.out(JSON.stringify(h, null, 2));
   io.out(containerHistoryText(h));
 }

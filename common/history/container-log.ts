@@ -5,17 +5,17 @@
 //
 //   disk per agent <= 2 x min(CONTAINER_SEGMENT_BYTES, record bytes x records in the raw retention)
 //
-// A record is about 90 B a container (20-character names) plus 60 B: 1.9 KB for 20 containers and
-// `other`, so 2.7 MB a day at one a minute, 5.5 MB at most per agent with the 24 h raw retention.
-// The largest record the report allows (50 rows of 128-character names and 13-digit values, about
-// 14.5 KB) still keeps 24 h at one a minute inside one segment.
+// A record is about 80 B a container (20-character names) plus 100 B: 1.7 KB for 20 containers and
+// `other`, so 2.5 MB a day at one a minute, 5 MB at most per agent with the 24 h raw retention (from
+// 24 to 48 h kept). The largest record the report allows (50 rows of 128-character names and
+// 13-digit values, 13.4 KB) still keeps 24 h at one a minute inside one segment (19.3 MB).
 
 import type { ContainerUsageOther, ContainerUsageRow, SampleContainers } from '../wire/container-usage.ts';
 import { FramedLog, type Timed } from './framed-log.ts';
 
-/** Each of the two files at most: 24 h of the largest records at one a minute (1440 x 14.5 KB = 20.4 MiB), with room. */
+/** Each of the two files at most: 24 h of the largest records at one a minute (1440 x 13.4 KB = 18.4 MiB), with room. */
 export const CONTAINER_SEGMENT_BYTES = 24 * 1024 * 1024;
-/** A length past this is damage, not a record (50 rows of the largest allowed is about 15 KB). */
+/** A length past this is damage, not a record (50 rows of the largest allowed is 13.4 KB). */
 const RECORD_MAX = 64 * 1024;
 
 /** One record as read back: the sample's time and what it carried. */
