@@ -28,7 +28,7 @@ export function containerCharts(agentId: string, width: () => number): Container
   const select = h('select', { id: 'container-pick', onchange: () => draw() }) as HTMLSelectElement;
   const note = h('p', { class: 'muted small', 'aria-live': 'polite', 'data-note': 'container-history' });
   const box = h('div', { class: 'charts' });
-  const el = h('div', null, h('p', null, h('label', { for: 'container-pick' }, 'Container '), select), note, box);
+  const el = h('div', null, h('p', null, h('label', { for: 'container-pick' }, 'Chart container '), select), note, box);
   let charts: uPlot[] = [];
   let last: ContainerHistory | undefined;
   let seq = 0;
@@ -53,12 +53,13 @@ export function containerCharts(agentId: string, width: () => number): Container
     const detail: Record<string, Band> = {};
     const specs: ChartSpec[] = [];
     if (pick) {
-      for (const k of ['cpuPercent', 'memUsedBytes', 'memLimitBytes', 'netRxRate', 'netTxRate', 'blockReadRate', 'blockWriteRate'] as const) detail[k] = { avg: pick[k] };
+      // Keyed apart from the host's own fields (cpuPercent, netRxRate...), which charts look up first.
+      for (const k of ['cpuPercent', 'memUsedBytes', 'memLimitBytes', 'netRxRate', 'netTxRate', 'blockReadRate', 'blockWriteRate'] as const) detail[`one:${k}`] = { avg: pick[k] };
       specs.push(
-        { title: `CPU: ${pick.name}`, unit: 'pct', fit: true, series: [{ label: pick.name, field: 'cpuPercent', color: '--c1' }] },
-        { title: `Memory: ${pick.name}`, unit: 'bytes', series: [{ label: 'used', field: 'memUsedBytes', color: '--c2' }, ...(pick.memLimitBytes.some((v) => v !== null) ? [{ label: 'limit', field: 'memLimitBytes', color: '--c5', dash: DASH }] : [])] },
-        { title: `Network: ${pick.name}`, unit: 'rate', series: [{ label: 'in', field: 'netRxRate', color: '--c4' }, { label: 'out', field: 'netTxRate', color: '--c5', dash: DASH }] },
-        { title: `Disk I/O: ${pick.name}`, unit: 'rate', series: [{ label: 'read', field: 'blockReadRate', color: '--c3' }, { label: 'write', field: 'blockWriteRate', color: '--c6', dash: DASH }] },
+        { title: `CPU: ${pick.name}`, unit: 'pct', fit: true, series: [{ label: pick.name, field: 'one:cpuPercent', color: '--c1' }] },
+        { title: `Memory: ${pick.name}`, unit: 'bytes', series: [{ label: 'used', field: 'one:memUsedBytes', color: '--c2' }, ...(pick.memLimitBytes.some((v) => v !== null) ? [{ label: 'limit', field: 'one:memLimitBytes', color: '--c5', dash: DASH }] : [])] },
+        { title: `Network: ${pick.name}`, unit: 'rate', series: [{ label: 'in', field: 'one:netRxRate', color: '--c4' }, { label: 'out', field: 'one:netTxRate', color: '--c5', dash: DASH }] },
+        { title: `Disk I/O: ${pick.name}`, unit: 'rate', series: [{ label: 'read', field: 'one:blockReadRate', color: '--c3' }, { label: 'write', field: 'one:blockWriteRate', color: '--c6', dash: DASH }] },
       );
     } else {
       const shown = r.containers.slice(0, SHOWN);

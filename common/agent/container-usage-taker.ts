@@ -34,6 +34,9 @@ interface Seen {
   /** the counters at the end of the previous period (or the first reading), and the newest */
   base: Reading | undefined;
   last: Reading;
+  /** read since the last record; when not, the record repeats what the last one said (`said`) */
+  fresh: boolean;
+  said?: ContainerUsageRow;
 }
 
 export class ContainerUsageTaker {
@@ -60,7 +63,7 @@ export class ContainerUsageTaker {
       next.set(name, {
         state: r.state, health: r.health, memUsedBytes: r.memUsedBytes, memLimitBytes: r.memLimitBytes,
         cpuSum: (old?.cpuSum ?? 0) + (r.cpuPercent ?? 0), cpuCount: (old?.cpuCount ?? 0) + (r.cpuPercent === null ? 0 : 1),
-        base: old ? old.base ?? old.last : undefined, last: reading,
+        base: old ? old.base ?? old.last : undefined, last: reading, fresh: true, ...(old?.said ? { said: old.said } : {}),
       });
     }
     this.seen = next;
@@ -81,13 +84,18 @@ export class ContainerUsageTaker {
     const slack = Math.min(500, this.everyMs / 2);
     if (at - this.lastAt < this.everyMs - slack) return undefined;
     this.lastAt = at;
-    const all = [...this.seen].map(([name, s]) => this.row(name, s));
+    // A record every 10 s and a list every 10 s can meet a period with no new list: it says again
+    // what the previous record said rather than a null that reads as "not measured".
+    const all = [...this.seen].map(([name, s]) => (!s.fresh && s.said ? s.said : this.row(name, s)));
     // A period starts from here: CPU readings start again, counters from the newest reading.
-    for (const s of this.seen.values()) {
+    all.forEach((r) => {
+      const s = this.seen.get(r.name)!;
+      s.said = r;
+      s.fresh = false;
       s.cpuSum = 0;
       s.cpuCount = 0;
       s.base = s.last;
-    }
+    });
     const rank = (r: ContainerUsageRow) => (r.state === 'running' ? 1e12 : 0) + (r.cpuPercent ?? 0) * 1e3 + (r.memUsedBytes ?? 0) / 1e9;
     all.sort((a, b) => rank(b) - rank(a) || a.name.localeCompare(b.name));
     const rows = all.slice(0, this.n);

@@ -49,6 +49,16 @@ test('one record a period; CPU the mean of the readings, memory the newest, rate
   assert.is(t.take(120_000)!.rows[0]!.netRxRate, null);
 });
 
+test('a period without a new list repeats what the last record said (not nulls)', () => {
+  const t = new ContainerUsageTaker({ everyMs: 10_000, n: 20 });
+  t.observe([row('web', { cpuPercent: 80, netRxBytes: 0 })], 1, 0);
+  t.take(0);
+  t.observe([row('web', { cpuPercent: 90, netRxBytes: 10_000 })], 1, 10_000);
+  const second = t.take(10_000)!.rows[0]!;
+  assert.equal([second.cpuPercent, second.netRxRate], [90, 1000]);
+  assert.equal(t.take(20_000)!.rows[0], second, 'no list since: the same values again');
+});
+
 test('a stopped container keeps its state with nulls; a gone one is forgotten', () => {
   const t = new ContainerUsageTaker({ everyMs: 60_000, n: 20 });
   t.observe([row('web'), row('old', { state: 'exited', cpuPercent: null, memUsedBytes: null, netRxBytes: null })], 2, 0);
