@@ -323,15 +323,11 @@ export interface ProcessHistory {
   commands: boolean;
 }
 
-/** One container's series in GET /api/agents/:agent/containers/history: each list aligned with `times`, null where that record did not name it. */
-export interface ContainerHistorySeries {
-  name: string;
-  state: (string | null)[];
-  health: (string | null)[];
+/** The usage series of a container or of `other`: each list aligned with `times`, null where not read or not named then. */
+export interface ContainerHistoryValues {
   /** of one core (200 = two cores busy), the mean over the record's period */
   cpuPercent: (number | null)[];
   memUsedBytes: (number | null)[];
-  memLimitBytes: (number | null)[];
   /** bytes/s over the record's period */
   netRxRate: (number | null)[];
   netTxRate: (number | null)[];
@@ -339,15 +335,17 @@ export interface ContainerHistorySeries {
   blockWriteRate: (number | null)[];
 }
 
+/** One container's series in GET /api/agents/:agent/containers/history (all null where a record did not name it). */
+export interface ContainerHistorySeries extends ContainerHistoryValues {
+  name: string;
+  state: (string | null)[];
+  health: (string | null)[];
+  memLimitBytes: (number | null)[];
+}
+
 /** The containers past the named ones at each time, summed; `count` 0 where there were none. */
-export interface ContainerHistoryOther {
+export interface ContainerHistoryOther extends ContainerHistoryValues {
   count: number[];
-  cpuPercent: (number | null)[];
-  memUsedBytes: (number | null)[];
-  netRxRate: (number | null)[];
-  netTxRate: (number | null)[];
-  blockReadRate: (number | null)[];
-  blockWriteRate: (number | null)[];
 }
 
 /** GET /api/agents/:agent/containers/history, `history <agent> --containers --json`. */

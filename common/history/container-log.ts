@@ -11,7 +11,7 @@
 // 13-digit values, 13.4 KB) still keeps 24 h at one a minute inside one segment (19.3 MB).
 
 import type { ContainerUsageOther, ContainerUsageRow, SampleContainers } from '../wire/container-usage.ts';
-import { FramedLog, type Timed } from './framed-log.ts';
+import { FramedLog, OnFramedLog, type Timed } from './framed-log.ts';
 
 /** Each of the two files at most: 24 h of the largest records at one a minute (1440 x 13.4 KB = 18.4 MiB), with room. */
 export const CONTAINER_SEGMENT_BYTES = 24 * 1024 * 1024;
@@ -46,27 +46,13 @@ export interface ContainerLogOptions {
 
 const isStored = (s: Timed): s is Stored => typeof (s as Stored).n === 'number' && Array.isArray((s as Stored).r);
 
-export class ContainerLog {
-  private readonly log: FramedLog<Stored>;
-
+export class ContainerLog extends OnFramedLog<Stored> {
   constructor(o: ContainerLogOptions) {
     const { retentionMs, ...rest } = o;
-    this.log = new FramedLog({
+    super(new FramedLog({
       ...rest, ext: 'containers', label: 'container history', segmentBytes: o.segmentBytes ?? CONTAINER_SEGMENT_BYTES, recordMax: RECORD_MAX,
       rotateAfterMs: retentionMs ?? 24 * 3600_000, is: isStored,
-    });
-  }
-
-  get counters(): FramedLog<Stored>['counters'] {
-    return this.log.counters;
-  }
-
-  get lastError(): string | null {
-    return this.log.lastError;
-  }
-
-  pathOf(id: string): string {
-    return this.log.pathOf(id);
+    }));
   }
 
   /** Appends one record; false when the disk refused it (the caller leaves the sample unacknowledged). */

@@ -128,6 +128,27 @@ export class FramedLog<S extends Timed> {
   }
 }
 
+/** What a log built on one FramedLog shows of it (its counters for `status`, its last error, its files). */
+export abstract class OnFramedLog<S extends Timed> {
+  protected readonly log: FramedLog<S>;
+
+  constructor(log: FramedLog<S>) {
+    this.log = log;
+  }
+
+  get counters(): FramedLog<S>['counters'] {
+    return this.log.counters;
+  }
+
+  get lastError(): string | null {
+    return this.log.lastError;
+  }
+
+  pathOf(id: string): string {
+    return this.log.pathOf(id);
+  }
+}
+
 /** The records up to the first torn or damaged one (or one not of the shape `is` wants), and where that one starts. */
 export function readFramed<S extends Timed>(buf: Buffer, recordMax: number, is: (s: Timed) => s is S): { records: S[]; goodBytes: number } {
   const records: S[] = [];

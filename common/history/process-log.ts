@@ -5,7 +5,7 @@
 // counted and answered false so the caller does not take the sample (the agent sends it again).
 
 import type { ProcessRow, SampleProcesses } from '../collect/types.ts';
-import { FramedLog, readFramed, type Timed } from './framed-log.ts';
+import { FramedLog, OnFramedLog, readFramed, type Timed } from './framed-log.ts';
 
 /** Each of the two files at most: 1,714 records of the largest ASCII rows the report allows at 10 + 10 (7.3 KB each), so 24 h are kept whatever the rows. */
 export const PROCESS_SEGMENT_BYTES = 12 * 1024 * 1024;
@@ -40,23 +40,9 @@ export interface ProcessLogOptions {
 
 const isStored = (s: Timed): s is Stored => Array.isArray((s as Stored).c) && Array.isArray((s as Stored).m);
 
-export class ProcessLog {
-  private readonly log: FramedLog<Stored>;
-
+export class ProcessLog extends OnFramedLog<Stored> {
   constructor(o: ProcessLogOptions) {
-    this.log = new FramedLog({ ...o, ext: 'procs', label: 'process history', segmentBytes: o.segmentBytes ?? PROCESS_SEGMENT_BYTES, recordMax: RECORD_MAX, is: isStored });
-  }
-
-  get counters(): FramedLog<Stored>['counters'] {
-    return this.log.counters;
-  }
-
-  get lastError(): string | null {
-    return this.log.lastError;
-  }
-
-  pathOf(id: string): string {
-    return this.log.pathOf(id);
+    super(new FramedLog({ ...o, ext: 'procs', label: 'process history', segmentBytes: o.segmentBytes ?? PROCESS_SEGMENT_BYTES, recordMax: RECORD_MAX, is: isStored }));
   }
 
   /** Appends one minute's lists; false when the disk refused them (the caller leaves the sample unacknowledged). */

@@ -5,59 +5,35 @@
 // draws the charts (light and dark, wide and 390 px). Skipped, with the reason, where dockerd
 // cannot run (not root, not installed); CI installs docker.io and busybox-static.
 
-import { request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { timed, waitFor } from '../harness.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 import { cli } from './procs.helper.ts';
-import { dockerdMissing, importBusybox, IMAGE, startDockerd, type Dockerd } from './dockerd.helper.ts';
+import { IMAGE, suiteDockerd } from './dockerd.helper.ts';
 import type { ContainerHistory } from '../../common/api/types.ts';
 import { browserMissing, launch, newContext, screenshot, SCREENSHOTS, signIn } from './browser.helper.ts';
 import { join } from 'node:path';
-import { sessionHeaders } from './session.helper.ts';
+import { getJson as get, sessionHeaders } from './session.helper.ts';
 
 const test = suite('e2e/container-history');
-const missing = dockerdMissing();
-let d: Dockerd | undefined;
-// Registered first so dockerd is stopped before the temp folders (its data root) are removed.
-test.after(async () => {
-  await d?.stop();
-});
+const { missing, engine } = suiteDockerd(test, [
+  ['run', '-d', '--name', 'busy', '--network', 'none', IMAGE, '/bin/sh', '-c', 'yes > /dev/null'],
+  ['run', '-d', '--name', 'sleepy', '--memory', '64m', '--network', 'none', IMAGE, '/bin/sh', '-c', 'sleep 3600'],
+  ['run', '--name', 'done', '--network', 'none', IMAGE, '/bin/sh', '-c', 'true'],
+]);
 const { agents, closers } = cleanupAfterEach(test);
-
-test.before(async () => {
-  if (missing) return;
-  d = await startDockerd();
-  await importBusybox(d);
-  await d.docker(['run', '-d', '--name', 'busy', '--network', 'none', IMAGE, '/bin/sh', '-c', 'yes > /dev/null']);
-  await d.docker(['run', '-d', '--name', 'sleepy', '--memory', '64m', '--network', 'none', IMAGE, '/bin/sh', '-c', 'sleep 3600']);
-  await d.docker(['run', '--name', 'done', '--network', 'none', IMAGE, '/bin/sh', '-c', 'true']);
-});
-
-function get(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** A manager with a viewer, an agent reading the private engine that keeps a record every 10 s, and one that keeps none. */
 async function setup() {
   const s = await serveTest();
   closers.push(s.close);
   await s.dashboard.users.add('vic', 'viewer', 'viewer-password-1');
-  const engine = { env: { DOCKER_HOST: `unix://${d!.socket}` } };
-  agents.push(await testAgent(s, drivenDeps(), { name: 'dock', containerEngine: engine, containersEveryMs: 10_000, containersTop: 2 }));
+  const at = { env: { DOCKER_HOST: `unix://${engine().socket}` } };
+  agents.push(await testAgent(s, drivenDeps(), { name: 'dock', containerEngine: at, containersEveryMs: 10_000, containersTop: 2 }));
   // As an older agent: its samples carry no container usage.
-  agents.push(await testAgent(s, drivenDeps(), { name: 'plain', containerEngine: engine, containersEveryMs: 0 }));
+  agents.push(await testAgent(s, drivenDeps(), { name: 'plain', containerEngine: at, containersEveryMs: 0 }));
   await waitFor(() => s.manager.state.agents().filter((a) => a.online).length === 2, 15_000, 'both online');
   const viewer = await sessionHeaders(s.apiPort, 'vic', 'viewer-password-1');
   return { s, viewer };
@@ -80,7 +56,7 @@ test('a busy container is in the history with CPU near 100%, through the API and
   const { s, viewer } = await setup();
   // Records until one has rates (a second list of the engine inside its period).
   const h = await withRates(s.apiPort, viewer);
-  const stats = parseFloat(await d!.docker(['stats', '--no-stream', '--format', '{{.CPUPerc}}', 'busy']));
+  const stats = parseFloat(await engine().docker(['stats', '--no-stream', '--format', '{{.CPUPerc}}', 'busy']));
   const busy = busyOf(h)!;
   assert.ok(busy, `busy named: ${h.containers.map((c) => c.name).join(', ')}`);
   const cpu = busy.cpuPercent.filter((v): v is number => v !== null);
