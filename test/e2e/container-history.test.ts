@@ -8,9 +8,11 @@
 import { cpus, loadavg } from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { timed, waitFor } from '../harness.helper.ts';
+import { tempDir, timed, waitFor } from '../harness.helper.ts';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
-import { cli } from './procs.helper.ts';
+import { AGENT_JS, cli } from './procs.helper.ts';
+import { spawnSync } from 'node:child_process';
 import { IMAGE, suiteDockerd } from './dockerd.helper.ts';
 import type { ContainerHistory } from '../../common/api/types.ts';
 import { browserMissing, launch, newContext, screenshot, SCREENSHOTS, signIn } from './browser.helper.ts';
@@ -40,6 +42,23 @@ async function setup() {
 }
 
 const busyOf = (h: ContainerHistory) => h.containers.find((c) => c.name === 'busy');
+
+/** Samples in an agent's spool taken since `at` that carry a container record. */
+function spooledRecords(stateDir: string, at: number): number {
+  const dir = join(stateDir, 'spool');
+  let n = 0;
+  for (const f of readdirSync(dir)) {
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      try {
+        const v = JSON.parse(line) as { at?: number; containerUsage?: unknown };
+        if (v.containerUsage && (v.at ?? 0) >= at) n++;
+      } catch {
+        // not a sample line (a torn tail, another file)
+      }
+    }
+  }
+  return n;
+}
 
 /** The history once a record has rates: the engine read twice, 10 s apart, within the records kept. */
 function withRates(port: number, headers: Record<string, string>): Promise<ContainerHistory> {
@@ -108,6 +127,38 @@ test('a busy container is in the history with CPU near 100%, through the API and
   assert.not.equal(bad.code, 0);
   assert.match(bad.stderr, /--container goes with --containers/);
 }));
+
+test('records taken while the manager was away arrive with the backfill', timed(150_000, async () => {
+  if (missing) return console.log(`  skipped: ${missing}`);
+  const s = await serveTest();
+  const stateDir = tempDir('hw-agent-');
+  const agent = await testAgent(s, drivenDeps(), { name: 'away', stateDir, containerEngine: { env: { DOCKER_HOST: `unix://${engine().socket}` } }, containersEveryMs: 10_000 });
+  agents.push(agent);
+  await waitFor(() => s.manager.containerHistory.range(agent.id, 0, Infinity, 100).records.length > 0, 30_000, 'a first record', 200);
+  const { tcpPort, udpPort, dataDir } = s;
+  await s.close();
+  const downAt = Date.now();
+  // Two records taken while away, waiting in the agent's spool.
+  await waitFor(() => spooledRecords(stateDir, downAt) >= 2, 40_000, 'two records in the spool', 500);
+  const backAt = Date.now();
+  const s2 = await serveTest({ dataDir, port: tcpPort, udpPort });
+  closers.push(s2.close);
+  const away = await waitFor(() => {
+    const r = s2.manager.containerHistory.range(agent.id, downAt, backAt, 100).records;
+    return r.length >= 2 ? r : null;
+  }, 60_000, 'the records taken while away in the container history', 200);
+  for (const r of away) assert.ok(r.rows.some((x) => x.name === 'busy' && x.state === 'running'), JSON.stringify(r.rows.map((x) => x.name)));
+}));
+
+test('the agent refuses --containers-every under 10 s (but 0) and --containers-top past 50, in one line', () => {
+  for (const [flag, value, said] of [['--containers-every', '5s', /must be 0 or from 10 s to 1 h/], ['--containers-top', '51', /from 1 to 50/]] as const) {
+    const r = spawnSync(process.execPath, [AGENT_JS, '--manager', '127.0.0.1', flag, value], { encoding: 'utf8', timeout: 20_000 });
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, said);
+    assert.match(r.stderr, /\[BAD_FLAG\]/);
+    assert.is(r.stderr.trim().split('\n').length, 1);
+  }
+});
 
 test('the host page draws the container charts, and one container picked (light and dark, wide and 390 px)', timed(150_000, async () => {
   const why = missing ?? browserMissing();
