@@ -74,7 +74,7 @@ export function containerCharts(agentId: string, width: () => number): Container
       }
       const series = (kind: string) => [
         ...shown.map((c, i) => ({ label: c.name, field: `${kind}:${i}`, color: COLORS[i % COLORS.length]! })),
-        ...(other ? [{ label: 'other', field: `${kind}:other`, color: '--c5', dash: DASH }] : []),
+        ...(other ? [{ label: `other (${other.count[other.count.length - 1]})`, field: `${kind}:other`, color: '--c5', dash: DASH }] : []),
       ];
       specs.push({ title: 'Container CPU', unit: 'pct', fit: true, series: series('cpu') }, { title: 'Container memory', unit: 'bytes', series: series('mem') });
     }
