@@ -6,7 +6,7 @@
 
 import type { ContainerRow } from '../collect/containers/types.ts';
 import {
-  CONTAINER_USAGE_NAME_MAX, CONTAINER_USAGE_ROWS_MAX, type ContainerUsageOther, type ContainerUsageRow, type ContainerUsageValues, type SampleContainers,
+  CONTAINER_USAGE_NAME_MAX, CONTAINER_USAGE_ROWS_MAX, CONTAINER_USAGE_WORD_MAX, type ContainerUsageOther, type ContainerUsageRow, type ContainerUsageValues, type SampleContainers,
 } from '../wire/container-usage.ts';
 
 /** One record a minute: the numbers refresh every 10 s, and a minute keeps a day of 20 containers near 3 MB. */
@@ -59,10 +59,12 @@ export class ContainerUsageTaker {
     for (const r of rows) {
       const name = r.name.slice(0, CONTAINER_USAGE_NAME_MAX);
       const old = this.seen.get(name);
-      const reading: Reading = { at, netRxBytes: r.netRxBytes, netTxBytes: r.netTxBytes, blockReadBytes: r.blockReadBytes, blockWriteBytes: r.blockWriteBytes };
+      const reading: Reading = { at, netRxBytes: valid(r.netRxBytes), netTxBytes: valid(r.netTxBytes), blockReadBytes: valid(r.blockReadBytes), blockWriteBytes: valid(r.blockWriteBytes) };
       next.set(name, {
-        state: r.state, health: r.health, memUsedBytes: r.memUsedBytes, memLimitBytes: r.memLimitBytes,
-        cpuSum: (old?.cpuSum ?? 0) + (r.cpuPercent ?? 0), cpuCount: (old?.cpuCount ?? 0) + (r.cpuPercent === null ? 0 : 1),
+        // Cut and checked to what the manager takes: an engine's odd answer must not cost the report.
+        state: r.state.slice(0, CONTAINER_USAGE_WORD_MAX), health: r.health?.slice(0, CONTAINER_USAGE_WORD_MAX) ?? null,
+        memUsedBytes: valid(r.memUsedBytes), memLimitBytes: valid(r.memLimitBytes),
+        cpuSum: (old?.cpuSum ?? 0) + (valid(r.cpuPercent) ?? 0), cpuCount: (old?.cpuCount ?? 0) + (valid(r.cpuPercent) === null ? 0 : 1),
         base: old ? old.base ?? old.last : undefined, last: reading, fresh: true, ...(old?.said ? { said: old.said } : {}),
       });
     }
@@ -120,6 +122,11 @@ export class ContainerUsageTaker {
       netRxRate: rate('netRxBytes'), netTxRate: rate('netTxBytes'), blockReadRate: rate('blockReadBytes'), blockWriteRate: rate('blockWriteBytes'),
     };
   }
+}
+
+/** A value the manager takes: finite and not negative, else null (not read). */
+function valid(v: number | null): number | null {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
 }
 
 /** The rest summed: over those that had each value; null when none had it. `count` includes listed but unread ones. */

@@ -10,7 +10,8 @@ import { HwError } from '../errors.ts';
 export const CONTAINER_USAGE_ROWS_MAX = 50;
 /** A name is cut to this many characters by the agent (the engine's own limit is 128 too). */
 export const CONTAINER_USAGE_NAME_MAX = 128;
-const WORD_MAX = 20;
+/** A state or health word is cut to this many characters by the agent. */
+export const CONTAINER_USAGE_WORD_MAX = 20;
 
 /** The usage fields a container and `other` both have (null: not read; see the live table's reasons). */
 export interface ContainerUsageValues {
@@ -54,8 +55,8 @@ export function checkSampleContainers(o: Obj): SampleContainers {
   const rows = arr(c, 'rows', CONTAINER_USAGE_ROWS_MAX).map((r): ContainerUsageRow => {
     if (!isObj(r)) throw new HwError('BAD_MESSAGE', 'field "containerUsage.rows" must hold objects');
     return {
-      name: str(r, 'name', CONTAINER_USAGE_NAME_MAX), state: str(r, 'state', WORD_MAX),
-      health: r.health === null || r.health === undefined ? null : str(r, 'health', WORD_MAX),
+      name: str(r, 'name', CONTAINER_USAGE_NAME_MAX), state: str(r, 'state', CONTAINER_USAGE_WORD_MAX),
+      health: r.health === null || r.health === undefined ? null : str(r, 'health', CONTAINER_USAGE_WORD_MAX),
       memLimitBytes: nonNegative(r, 'memLimitBytes'), ...values(r),
     };
   });

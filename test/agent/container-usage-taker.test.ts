@@ -7,6 +7,9 @@ import * as assert from 'uvu/assert';
 import { ContainerUsageTaker } from '../../common/agent/container-usage-taker.ts';
 import { ContainerWatch } from '../../common/agent/container-watch.ts';
 import type { ContainerRow, ContainersResult } from '../../common/collect/containers/types.ts';
+import { parseAgentMessage } from '../../common/wire/messages.ts';
+
+const METRICS = { cpuPercent: 1, memPercent: 2, diskPercent: 3, netRxBytes: 4, netTxBytes: 5, uptimeSeconds: 6, processCount: 7 };
 
 const test = suite('agent/container-usage-taker');
 const tick = () => new Promise((r) => setImmediate(r));
@@ -78,6 +81,15 @@ test('the busiest n named (running first), the rest summed into other and counte
   assert.equal(r.rows.map((x) => x.name), ['busy', 'mid']);
   assert.is(r.total, 8);
   assert.equal(r.other, { count: 6, cpuPercent: 3, memUsedBytes: 1003, netRxRate: null, netTxRate: null, blockReadRate: null, blockWriteRate: null });
+});
+
+test('what the manager would refuse is cut or null, so a record never costs the report', () => {
+  const t = new ContainerUsageTaker({ everyMs: 60_000, n: 20 });
+  t.observe([row('w'.repeat(200), { state: 's'.repeat(200), health: 'h'.repeat(50), cpuPercent: -1, memUsedBytes: NaN, memLimitBytes: Infinity })], 1, 0);
+  const r = t.take(0)!;
+  assert.is(parseAgentMessage(JSON.stringify({ type: 'report', at: 1, metrics: METRICS, containerUsage: r })).type, 'report');
+  assert.equal([r.rows[0]!.name.length, r.rows[0]!.state.length, r.rows[0]!.health!.length], [128, 20, 20]);
+  assert.equal([r.rows[0]!.cpuPercent, r.rows[0]!.memUsedBytes, r.rows[0]!.memLimitBytes], [null, null, null]);
 });
 
 test('n is held to 1..50', () => {
