@@ -50,6 +50,8 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--upgrade-probation <duration>', 'After an upgrade, how long the new agent has to be welcomed before the previous one is put back', { default: '60s' })
   .option('--processes-every <duration>', 'How often a report carries the top processes by CPU and by memory, kept in the manager\'s history: a duration, 0 for never', { default: '60s' })
   .option('--processes-top <n>', 'Processes in each of those two lists (1 to 50)', { default: 10 })
+  .option('--containers-every <duration>', 'How often a report carries each container\'s CPU, memory, network and disk I/O for the manager\'s history: 0 for never, else 10 s to 1 h', { default: '60s' })
+  .option('--containers-top <n>', 'Containers named in that history, the busiest (1 to 50); the rest are summed as "other"', { default: 20 })
   .option('--heartbeat <ms>', `Heartbeat period in ms until the manager sets its own (tests; default ${HEARTBEAT_MS})`)
   .example('agent --manager 10.0.0.5')
   .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
@@ -73,8 +75,10 @@ cli.command('', 'Report this host to a manager and answer its commands')
       intervalS,
       cpuThreshold: numberFlag(last(opts.cpuThreshold), '--cpu-threshold', 0, 100),
       cpuForS: cpuFor,
-      processesEveryMs: processesEvery(last(opts.processesEvery)),
+      processesEveryMs: everyFlag(last(opts.processesEvery), '--processes-every', 1000),
       processesTop: numberFlag(last(opts.processesTop), '--processes-top', 1, 50, true),
+      containersEveryMs: everyFlag(last(opts.containersEvery), '--containers-every', 10_000),
+      containersTop: numberFlag(last(opts.containersTop), '--containers-top', 1, 50, true),
       allowRestart: !!opts.allowRestart,
       allowContainerRestart: !!opts.allowContainerRestart,
       ...(last(opts.restartCommand) ? { restartCommand: String(last(opts.restartCommand)) } : {}),
@@ -133,10 +137,10 @@ cli.command('uninstall', 'Stop and remove the service and the installed executab
     await uninstall({ purge: !!o.purge, ...(last(o.root) !== undefined ? { root: String(last(o.root)) } : {}), out });
     out('uninstalled');
   });
-/** --processes-every: 0 (never), or from 1 s to 1 h. */
-function processesEvery(v: unknown): number {
-  const ms = durationFlag(v, '--processes-every', 0, 3_600_000);
-  if (ms !== 0 && ms < 1000) throw new HwError('BAD_FLAG', `--processes-every: "${String(v)}" must be 0 or from 1 s to 1 h`);
+/** --processes-every (from 1 s) and --containers-every (from 10 s, the container list's own refresh): 0 for never, else up to 1 h. */
+function everyFlag(v: unknown, flag: string, minMs: number): number {
+  const ms = durationFlag(v, flag, 0, 3_600_000);
+  if (ms !== 0 && ms < minMs) throw new HwError('BAD_FLAG', `${flag}: "${String(v)}" must be 0 or from ${minMs / 1000} s to 1 h`);
   return ms;
 }
 

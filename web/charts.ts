@@ -8,7 +8,9 @@ import { cssVar } from './theme.ts';
 
 export interface ChartSpec {
   title: string;
-  unit: 'pct' | 'rate' | 'count';
+  unit: 'pct' | 'rate' | 'count' | 'bytes';
+  /** the y scale from 0 to above the highest value, for pct too (a container's CPU passes 100 on several cores) */
+  fit?: boolean;
   /** dash: a dashed line, so a series drawn on top of another (out over an equal in) leaves it visible */
   series: { label: string; field: string; color: string; dash?: number[] }[];
   /** draw a line across missing points (live interface rates arrive with every other report) */
@@ -16,7 +18,7 @@ export interface ChartSpec {
 }
 
 const fmt = (unit: ChartSpec['unit'], v: number | null) =>
-  v === null || v === undefined ? '-' : unit === 'pct' ? `${v.toFixed(1)}%` : unit === 'rate' ? `${bytes(v)}/s` : v.toFixed(0);
+  v === null || v === undefined ? '-' : unit === 'pct' ? `${v.toFixed(1)}%` : unit === 'rate' ? `${bytes(v)}/s` : unit === 'bytes' ? bytes(v) : v.toFixed(0);
 
 /** The columns a chart draws, in its series' order (for setData on a live update). */
 export function chartColumns(spec: ChartSpec, data: HistoryData): (number | null)[][] {
@@ -60,9 +62,9 @@ export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, w
     series,
     bands,
     cursor: { sync: { key: 'host' }, drag: { x: true, y: false } },
-    scales: { x: { time: true }, y: spec.unit === 'pct' ? { range: [0, 100] } : { range: (_u, min, max) => [0, Math.max(max, min + 1) * 1.1] } },
+    scales: { x: { time: true }, y: spec.unit === 'pct' && !spec.fit ? { range: [0, 100] } : { range: (_u, min, max) => [0, Math.max(max, min + 1, spec.unit === 'pct' ? 100 : 0) * 1.1] } },
     // Rates need room for "750 kB/s".
-    axes: [axis(), { ...axis(), size: spec.unit === 'rate' ? 80 : 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
+    axes: [axis(), { ...axis(), size: spec.unit === 'rate' || spec.unit === 'bytes' ? 80 : 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
     legend: { live: true },
   };
   const u = new uPlot(opts, [data.t, ...columns] as uPlot.AlignedData, el);

@@ -35,6 +35,7 @@ import { Reporter, type ReporterFigures } from './reporter.ts';
 import { MemoryBacklog, type SampleBacklog } from './sample-backlog.ts';
 import { SampleSpool } from './sample-spool.ts';
 import { DEFAULT_PROCESSES_EVERY_MS, DEFAULT_PROCESSES_TOP, TopTaker } from './top-taker.ts';
+import { ContainerUsageTaker, DEFAULT_CONTAINERS_EVERY_MS, DEFAULT_CONTAINERS_TOP } from './container-usage-taker.ts';
 import { AgentUpgrades } from './upgrades.ts';
 import type { VerifiedUpgrade } from './upgrade-receiver.ts';
 import { selfCommand } from './upgrade-switch.ts';
@@ -109,6 +110,9 @@ export interface AgentConfig {
   /** how often a sample carries the top processes (--processes-every; 0: never) and how many of each */
   processesEveryMs?: number;
   processesTop?: number;
+  /** how often a sample carries the containers' usage for the history (--containers-every; 0: never) and how many are named (the rest summed) */
+  containersEveryMs?: number;
+  containersTop?: number;
   /** false: does not name services, as an agent older than it (tests) */
   services?: boolean;
   /** time between reads of the services for service rules (default: the interval, at least 10 s; tests go faster) */
@@ -116,7 +120,7 @@ export interface AgentConfig {
   /** shortest time between counts of the processes for process rules (default 5 s, Windows 15 s; never below the interval) */
   processRulesEveryMs?: number;
   /** shortest time between container lists (default 10 s; never below the interval; tests go faster) */
-  containersEveryMs?: number;
+  containerListEveryMs?: number;
   /** features left out of the hello, as an agent older than them (tests) */
   omitFeatures?: string[];
   log?: (line: string) => void;
@@ -167,6 +171,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly cpuSampleMs: number;
   private tickTimer: NodeJS.Timeout | undefined;
   private readonly topTaker: TopTaker | undefined;
+  private readonly usageTaker: ContainerUsageTaker | undefined;
   private containerEngine: ContainerEngine | undefined;
   private engine(): ContainerEngine {
     return (this.containerEngine ??= new ContainerEngine(this.cfg.containerEngine));
@@ -209,7 +214,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const servicesEveryMs = cfg.servicesEveryMs ?? Math.max(cfg.intervalS * 1000, SERVICE_READ_MIN_MS);
     // Both are read on a report's tick: never more often than the interval.
     const processesEveryMs = Math.max(cfg.intervalS * 1000, cfg.processRulesEveryMs ?? processReadMinMs(process.platform));
-    const containersEveryMs = Math.max(cfg.intervalS * 1000, cfg.containersEveryMs ?? 10_000);
+    const containersEveryMs = Math.max(cfg.intervalS * 1000, cfg.containerListEveryMs ?? 10_000);
     const metricMs: Partial<Record<Rule['metric'], number>> = { cpu: cpuSampleMs, service: servicesEveryMs, process: processesEveryMs, container: containersEveryMs };
     this.evaluator = new RuleEvaluator({ intervalMs: (m) => metricMs[m] ?? cfg.intervalS * 1000, rules: this.rules.rules ?? this.flagRules });
     this.alerts = new Alerts({
@@ -230,9 +235,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     // and each list is judged by the container rules while one exists.
     // Only where an engine location is configured (startAgent does it): simulated fleets ask none.
     const restarts = new ContainerRestarts();
-    const watch = !cfg.containerEngine || cfg.containerEngine.watch === false ? undefined
+    const watching = !!cfg.containerEngine && cfg.containerEngine.watch !== false;
+    const usageEvery = cfg.containersEveryMs ?? DEFAULT_CONTAINERS_EVERY_MS;
+    if (watching && usageEvery > 0) this.usageTaker = new ContainerUsageTaker({ everyMs: usageEvery, n: cfg.containersTop ?? DEFAULT_CONTAINERS_TOP });
+    const watch = !watching ? undefined
       : new ContainerWatch({
         engine: { list: () => this.engine().list() }, everyMs: containersEveryMs,
+        ...(this.usageTaker ? { sink: this.usageTaker } : {}),
         onList: (rows) => {
           if (!this.evaluator.needs('container')) restarts.inputs([]); // forgets: a rule added later compares from its first list
           else if (!this.stopping) this.alerts.feed({ at: Date.now(), containers: restarts.inputs(rows) });
@@ -386,6 +395,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       const processes = await this.topTaker.take(s.at);
       if (processes) s = { ...s, processes };
     }
+    // Asked here too, not only by the live report: while away from the manager the history goes on.
+    if (this.usageTaker) this.containerWatch?.current();
+    const containerUsage = this.usageTaker?.take(s.at);
+    if (containerUsage) s = { ...s, containerUsage };
     const m = s.metrics;
     const inputs: RuleInputs = {
       at: s.at, memory: m.memPercent, processes: m.processCount, disk: m.diskPercent, netRx: m.netRxRate ?? null, netTx: m.netTxRate ?? null,

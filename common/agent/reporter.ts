@@ -289,6 +289,9 @@ function forEachIn(ranges: SeqRanges, map: Map<number, Sent>, fn: (seq: number, 
   for (const [seq, sent] of [...map]) if (ranges.some(([a, b]) => seq >= a && seq <= b)) fn(seq, sent);
 }
 
-function sampleExtras(s: Sample): Pick<Sample, 'interfaces' | 'mounts' | 'processes'> {
-  return { ...(s.interfaces ? { interfaces: s.interfaces } : {}), ...(s.mounts ? { mounts: s.mounts } : {}), ...(s.processes ? { processes: s.processes } : {}) };
+function sampleExtras(s: Sample): Pick<Sample, 'interfaces' | 'mounts' | 'processes' | 'containerUsage'> {
+  return {
+    ...(s.interfaces ? { interfaces: s.interfaces } : {}), ...(s.mounts ? { mounts: s.mounts } : {}), ...(s.processes ? { processes: s.processes } : {}),
+    ...(s.containerUsage ? { containerUsage: s.containerUsage } : {}),
+  };
 }

@@ -14,9 +14,10 @@ import type { Manager } from '../manager/manager.ts';
 import type { AlertRecord } from '../manager/state.ts';
 import { agentJson, alertJson, historyJson, silenceJson } from './json.ts';
 import type {
-  Agent, Alert, ContainerLogsResult, ContainersResult, History, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses, ProcessHistory,
+  Agent, Alert, ContainerLogsResult, ContainersResult, History, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses, ProcessHistory, ContainerHistory,
 } from './types.ts';
-import { commandArgs, type CommandName, containerRequest, jobRequest, rejectSelection, selection, silenceRequest, topRequest, processQuery } from './validate.ts';
+import { commandArgs, type CommandName, containerRequest, jobRequest, rejectSelection, selection, silenceRequest, topRequest, processQuery, containerHistoryQuery } from './validate.ts';
+import { containerHistoryJson } from './container-history.ts';
 import { topFor } from './top-view.ts';
 import { processHistoryJson } from './process-history.ts';
 
@@ -72,6 +73,11 @@ export class LocalClient {
   async processHistory(ref: string, q: { at: number } | { from: number; to: number }): Promise<ProcessHistory> {
     const query = processQuery(new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])), this.manager.now());
     return processHistoryJson(this.manager, this.manager.state.find(ref), query, true);
+  }
+
+  async containerHistory(ref: string, q: { since: string; container?: string }): Promise<ContainerHistory> {
+    const query = containerHistoryQuery(new URLSearchParams(q), this.manager.now());
+    return containerHistoryJson(this.manager.containerHistory, this.manager.state.find(ref), query);
   }
 
   async history(ref: string, q: Range & { detail?: boolean }): Promise<History> {

@@ -19,10 +19,11 @@ import { topFor } from './top-view.ts';
 import type { TopProcesses } from './types.ts';
 import { followAlerts, jobStream, type StreamLimits } from './streams.ts';
 import {
-  agentRef, arrival, commandArgs, COMMANDS, containerRequest, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, topRequest, upgradeRequest, yes, processQuery,
+  agentRef, arrival, commandArgs, COMMANDS, containerHistoryQuery, containerRequest, fetchPath, jobRequest, rejectSelection, selection, servicesQuery, silenceRequest, topRequest, upgradeRequest, yes, processQuery,
 } from './validate.ts';
 import { agentServices } from './services.ts';
 import { processHistoryJson } from './process-history.ts';
+import { CONTAINER_RANGE_MAX, containerHistoryJson } from './container-history.ts';
 
 export interface ApiDeps {
   manager: Manager;
@@ -109,6 +110,16 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       method: 'GET', path: '/api/agents/:agent/containers', access: viewer, surface: api, summary: 'the host\'s containers now: state, health, restarts, CPU, memory, I/O',
       input: (i) => containerRequest('containers', i.params.agent, {}),
       handle: async ({ input, caller }) => m.command(input.ref, 'containers', input.args, caller.who),
+    }),
+    route({
+      method: 'GET', path: '/api/agents/:agent/containers/history', access: viewer, surface: api,
+      summary: 'each container\'s CPU, memory (and limit), network and block I/O rates, state and health over a span, as the agent\'s samples carried them (the busiest named, the rest summed as `other`)',
+      doc: { query: {
+        since: 'start: a time (ms or ISO 8601) or a duration back from `to` (30m, 6h, 2d); default 1h (`from` is the same)', to: 'end (default now)',
+        container: `only this container (its name); at most ${CONTAINER_RANGE_MAX} records, the newest`,
+      } },
+      input: (i) => ({ ref: agentRef(i.params.agent), q: containerHistoryQuery(i.query, m.now()) }),
+      handle: ({ input }) => containerHistoryJson(m.containerHistory, m.state.find(input.ref), input.q),
     }),
     route({
       method: 'GET', path: '/api/agents/:agent/containers/:name/logs', access: admin, surface: api, summary: 'a container\'s newest log lines (admin only: logs often hold secrets)',

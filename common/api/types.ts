@@ -373,3 +373,54 @@ export interface ProcessHistory {
   /** false for viewers: command lines are shown to admins only */
   commands: boolean;
 }
+
+/** The usage series of a container or of `other`: each list aligned with `times`, null where not read or not named then. */
+export interface ContainerHistoryValues {
+  /** of one core (200 = two cores busy), the mean over the record's period */
+  cpuPercent: (number | null)[];
+  memUsedBytes: (number | null)[];
+  /** bytes/s over the record's period */
+  netRxRate: (number | null)[];
+  netTxRate: (number | null)[];
+  blockReadRate: (number | null)[];
+  blockWriteRate: (number | null)[];
+}
+
+/** One container's series in GET /api/agents/:agent/containers/history (all null where a record did not name it). */
+export interface ContainerHistorySeries extends ContainerHistoryValues {
+  name: string;
+  state: (string | null)[];
+  health: (string | null)[];
+  memLimitBytes: (number | null)[];
+}
+
+/** The containers past the named ones at each time, summed; `count` 0 where there were none. */
+export interface ContainerHistoryOther extends ContainerHistoryValues {
+  count: number[];
+}
+
+/** GET /api/agents/:agent/containers/history, `history <agent> --containers --json`. */
+export interface ContainerHistory {
+  agent: string;
+  agentId: string;
+  from: number;
+  to: number;
+  /** `?container=`: only that one (and no `other`) */
+  container?: string;
+  /**
+   * false: no record in the span, because the agent sends none (older than container history, no
+   * engine reachable, or --containers-every 0): not reported, which is not "no containers"
+   */
+  reported: boolean;
+  /** the records' times (ms), oldest first */
+  times: number[];
+  /** containers the engine listed at each time */
+  total: number[];
+  /** the busiest first (mean CPU, then memory) */
+  containers: ContainerHistorySeries[];
+  /** names seen in the span but not answered (past the series bound): ask for one with `?container=` */
+  moreContainers: number;
+  other: ContainerHistoryOther | null;
+  /** a span with more records than answered (the newest are answered) */
+  truncated: boolean;
+}

@@ -8,6 +8,7 @@ import { HwError } from '../errors.ts';
 import { durationMs, parseCount, parseDuration } from '../util/units.ts';
 import type { JobRequest, RejectSelection, Selection, SilenceRequest, UpgradeRequest } from './types.ts';
 import { containerArgs, type ContainerArgs, type ContainerCommand } from '../collect/containers/args.ts';
+import { checkName } from '../collect/containers/engine.ts';
 
 /** Hosts a command to many runs on at once (--parallel), by default and at most. */
 export const JOB_PARALLEL = { default: 10, max: 100 } as const;
@@ -167,6 +168,35 @@ export function upgradeRequest(input: object): UpgradeRequest {
   const mf = b.maxFailures === undefined ? 1 : Number(b.maxFailures);
   if (!Number.isInteger(mf) || mf < 1 || mf > 100_000) throw new HwError('BAD_ARGS', '--max-failures must be a whole number from 1');
   return { ...sel, to: b.to, batch, maxFailures: mf };
+}
+
+/** GET /api/agents/:agent/containers/history: the span (default the last hour) and one container or all. */
+export interface ContainerHistoryQuery {
+  from: number;
+  to: number;
+  container?: string;
+}
+
+const CONTAINER_HISTORY_KEYS = ['since', 'from', 'to', 'container'];
+
+/**
+ * `since` (a time in ms or ISO 8601, or a duration back from `to`: 30m, 6h, 2d; `from` is the
+ * same), `to` (default now), `container` (a name as the engine gives it). Anything else is BAD_ARGS.
+ */
+export function containerHistoryQuery(q: URLSearchParams, now: number): ContainerHistoryQuery {
+  for (const k of q.keys()) if (!CONTAINER_HISTORY_KEYS.includes(k)) throw new HwError('BAD_ARGS', `the container history takes since, to and container, not "${k.slice(0, 40)}"`);
+  const get = (k: string) => (q.get(k) === null || q.get(k) === '' ? undefined : q.get(k)!);
+  if (get('since') !== undefined && get('from') !== undefined) throw new HwError('BAD_ARGS', 'give since or from, not both');
+  const to = get('to') === undefined ? now : timeArg(get('to')!, 'to');
+  const s = get('since') ?? get('from');
+  let from = to - 3600_000;
+  if (s !== undefined) {
+    const back = /^\d+$/.test(s) ? undefined : parseDuration(s);
+    from = back?.ok ? to - Math.round(back.value * 1000) : timeArg(s, 'since (a time, or a duration: 30m, 6h, 2d)');
+  }
+  if (from >= to) throw new HwError('BAD_ARGS', `since (${from}) must be before to (${to})`);
+  const c = get('container');
+  return { from, to, ...(c !== undefined ? { container: checkName(c) } : {}) };
 }
 
 /** Rows `top` returns at most (the agent's bound too), and by default. */

@@ -4,7 +4,7 @@
 // one, nor does this folder import the manager's.
 
 import type {
-  Agent, Alert, ContainerLogsResult, ContainersResult, History, InstallCommandAnswer, InstallTokenRow, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses, ProcessHistory,
+  Agent, Alert, ContainerLogsResult, ContainersResult, History, InstallCommandAnswer, InstallTokenRow, JobRequest, JobResult, JobSummary, ProcessSort, Selection, ServicesResult, Silence, TopProcesses, ProcessHistory, ContainerHistory,
 } from '../api/types.ts';
 import { silenceRequest } from '../api/validate.ts';
 import { installRequest } from '../install/routes.ts';
@@ -54,6 +54,8 @@ export interface Client {
   history(ref: string, q: HistoryQuery): Promise<History>;
   /** The top processes kept for an agent: the minute nearest `at`, or each minute of a range (ms since epoch). */
   processHistory(ref: string, q: { at: number } | { from: number; to: number }): Promise<ProcessHistory>;
+  /** `since`: a time or a duration back from now (1h); `container`: only that one */
+  containerHistory(ref: string, q: { since: string; container?: string }): Promise<ContainerHistory>;
   /** Accepts one agent, or every pending one when `ref` is undefined; returns those accepted. */
   accept(ref: string | undefined): Promise<Agent[]>;
   revoke(ref: string): Promise<Agent>;
@@ -248,6 +250,10 @@ export class HttpClient implements Client {
 
   processHistory(ref: string, q: { at: number } | { from: number; to: number }): Promise<ProcessHistory> {
     return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/processes?${'at' in q ? `at=${q.at}` : `from=${q.from}&to=${q.to}`}`);
+  }
+
+  containerHistory(ref: string, q: { since: string; container?: string }): Promise<ContainerHistory> {
+    return this.json('GET', `/api/agents/${encodeURIComponent(ref)}/containers/history?${new URLSearchParams({ since: q.since, ...(q.container !== undefined ? { container: q.container } : {}) })}`);
   }
 
   accept(ref: string | undefined): Promise<Agent[]> {

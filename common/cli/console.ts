@@ -4,6 +4,7 @@
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { Client } from './client.ts';
 import { processHistoryCmd } from './process-history.ts';
+import { containerHistoryCmd } from './container-history.ts';
 import {
   acceptCmd, agentsCmd, rejectCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, servicesCmd, silenceCmd, statusCmd, topCmd,
 } from './commands.ts';
@@ -45,6 +46,7 @@ const HELP = `commands:
   silence <agents> --for 2h [--rule r] [--reason why] | silence list | silence remove <id>
   history <agent> [since]         samples kept for an agent, e.g. history web1 30m -n 100 (default 10m);
                                   --processes [--at 14:05]: the top processes kept a minute
+                                  --containers [--container db]: each container's usage kept
   pending                         agents waiting to be accepted, with their key fingerprints
   accept <agent> | accept --all   trust a pending agent's key (compare its fingerprint first)
   reject <agent> | reject --address <ip|cidr> | reject --all   refuse pending keys from now on
@@ -55,7 +57,7 @@ const HELP = `commands:
   help, quit
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
 
-const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since', '--address', '--sort', '--at']);
+const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since', '--address', '--sort', '--at', '--container']);
 const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart', 'services', 'top']);
 /** With --label or --all these commands have no <agent> word: the others move up one. */
 function cmdTakesSelection(cmd: string | undefined): boolean {
@@ -236,6 +238,10 @@ export class ManagerConsole {
           await alertsCmd(this.client, { json, active: words.includes('--active') }, io);
           break;
         case 'history':
+          if (words.includes('--containers')) {
+            await containerHistoryCmd(this.client, need(a1, 'an agent'), { since: valued.since ?? a2 ?? '10m', ...(valued.container !== undefined ? { container: valued.container } : {}), json }, io);
+            break;
+          }
           if (words.includes('--processes')) {
             await processHistoryCmd(this.client, need(a1, 'an agent'), { ...(valued.at !== undefined ? { at: valued.at } : {}), since: valued.since ?? a2 ?? '10m', json }, io);
             break;

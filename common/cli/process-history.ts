@@ -54,7 +54,7 @@ function rowsTable(rows: ProcessHistoryRow[], commands: boolean): string {
 }
 
 /** The minute as local time with its date, and the zone offset (what --at HH:MM means). */
-function minute(at: number): string {
+export function minute(at: number): string {
   const d = new Date(at);
   const p = (n: number) => String(n).padStart(2, '0');
   const off = -d.getTimezoneOffset();

@@ -6,6 +6,7 @@ import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../wire/constants.ts';
 import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '../history/params.ts';
 import { JOB_PARALLEL, TOP_N } from '../api/validate.ts';
 import { processHistoryCmd } from './process-history.ts';
+import { containerHistoryCmd } from './container-history.ts';
 import { HwError } from '../errors.ts';
 import type { HttpClient } from './client.ts';
 import {
@@ -112,11 +113,20 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
     .option('--mounts', 'Also each mount\'s and each interface\'s series (with --json)')
     .option('--processes', 'The top processes by CPU and by memory instead, one record a minute (--since, or --at)')
     .option('--at <time>', 'With --processes: the minute nearest HH:MM today (local time), or an ISO time')
+    .option('--containers', 'Each container\'s CPU, memory, network and disk I/O instead (mean and peak over --since; one record a minute)')
+    .option('--container <name>', 'With --containers: only this container, one line a record')
     .option('--json', 'JSON output')
     .example('manager history web1 --since 7d --points 200')
     .example('manager history web1 --processes --at 14:05')
+    .example('manager history web1 --containers --since 6h --container db')
     .action((ref, o) => o.at !== undefined && !o.processes
       ? Promise.reject(new HwError('BAD_ARGS', '--at goes with --processes: manager history <agent> --processes --at 14:05'))
+      : o.container !== undefined && !o.containers
+      ? Promise.reject(new HwError('BAD_ARGS', '--container goes with --containers: manager history <agent> --containers --container db'))
+      : o.containers && o.processes
+      ? Promise.reject(new HwError('BAD_ARGS', 'give --processes or --containers, not both'))
+      : o.containers
+      ? containerHistoryCmd(client(o), String(ref), { since: last(o.since), ...(o.container !== undefined ? { container: last(o.container) } : {}), json: o.json }, io())
       : o.processes
       ? processHistoryCmd(client(o), String(ref), { ...(last(o.at) !== undefined ? { at: last(o.at) } : {}), since: last(o.since), json: o.json }, io())
       : historyCmd(client(o), String(ref), { since: last(o.since), points: last(o.points), json: o.json, detail: !!o.mounts }, io()));

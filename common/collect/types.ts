@@ -1,6 +1,8 @@
 // Shapes of what the agent measures. A value that could not be read is `null`, and its field name
 // appears in `unavailable` with the reason; never a made-up 0.
 
+import type { SampleContainers } from '../wire/container-usage.ts';
+
 export interface Metrics {
   /** CPU busy percent over the report interval, all cores. */
   cpuPercent: number | null;
@@ -69,6 +71,8 @@ export interface Sample {
   mounts?: MountUsage[];
   /** the top processes by CPU and by memory, on one sample a minute (--processes-every) */
   processes?: SampleProcesses;
+  /** the containers' usage, on one sample every --containers-every */
+  containerUsage?: SampleContainers;
 }
 
 /** The complete status, answered to the `status` command. */

@@ -41,6 +41,7 @@ import type { LabelAssign } from '../rules/labels.ts';
 import { migrateOldHistory, OLD_HISTORY_FILE } from '../history/migrate.ts';
 import { HistoryStore, type Retention } from '../history/store.ts';
 import { ProcessLog } from '../history/process-log.ts';
+import { ContainerLog } from '../history/container-log.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
 import { SampleAcks } from './sample-acks.ts';
 import { inert } from '../util/inert.ts';
@@ -100,6 +101,8 @@ export class Manager {
   readonly history: HistoryStore;
   /** the top processes reports carry, a record a minute per agent */
   readonly processHistory: ProcessLog;
+  /** the containers' usage samples carry, a record every --containers-every per agent, for the raw tier's retention at least */
+  readonly containerHistory: ContainerLog;
   readonly allow: Allowlist;
   readonly now: () => number;
   private readonly opts: ManagerOptions;
@@ -148,6 +151,7 @@ export class Manager {
       onDropped: (id, count, reason) => this.samplesDropped(id, count, reason),
     });
     this.processHistory = new ProcessLog({ dir: join(opts.dataDir, 'history'), now: this.now, notice: (l) => this.notice(l) });
+    this.containerHistory = new ContainerLog({ dir: join(opts.dataDir, 'history'), retentionMs: this.history.retention.rawMs, now: this.now, notice: (l) => this.notice(l) });
     this.sampleAcks = new SampleAcks({
       post: (id, msg) => {
         const link = this.links.get(id);
@@ -182,6 +186,7 @@ export class Manager {
     this.liveness = new Liveness({ now: this.now, ...(opts.startGraceMs !== undefined ? { startGraceMs: opts.startGraceMs } : {}) });
     this.router = new Router({ state: this.state, now: this.now, acks: this.sampleAcks, lost: (id, msg) => this.samplesLost(id, msg),
       processes: (id, at, p) => this.processHistory.write(id, at, p),
+      containers: (id, at, c) => this.containerHistory.write(id, at, c),
     });
     this.upgrades = new Rollouts({
       dataDir: opts.dataDir, state: this.state, link: (id) => this.links.get(id), sender: this.upgradeSender, now: this.now, notice: (l) => this.notice(l),
@@ -563,6 +568,7 @@ export class Manager {
       history: {
         ...this.history.counters, pendingSamples: this.history.pendingSamples(), lastError: this.history.lastError,
         processRecords: this.processHistory.counters.written, processFailedWrites: this.processHistory.counters.failedWrites, processLastError: this.processHistory.lastError,
+        containerRecords: this.containerHistory.counters.written, containerFailedWrites: this.containerHistory.counters.failedWrites, containerLastError: this.containerHistory.lastError,
       },
       samples: { lostByAgents: this.lostSamples.byAgents, droppedByManager: this.lostSamples.byManager, awaitingAck: this.sampleAcks.waiting() },
       eventLoopDelayMs: { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) },

@@ -5,6 +5,7 @@
 
 import { HwError } from '../errors.ts';
 import type { SampleProcesses } from '../collect/types.ts';
+import type { SampleContainers } from '../wire/container-usage.ts';
 import type { AgentMessage, AlertMsg, Report, SamplesLost } from '../wire/messages.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { SampleAcks } from './sample-acks.ts';
@@ -20,17 +21,21 @@ export class Router {
   private readonly acks: SampleAcks;
   private readonly lost: (agentId: string, msg: SamplesLost) => void;
   private readonly processes: ((agentId: string, at: number, p: SampleProcesses) => boolean) | undefined;
+  private readonly containers: ((agentId: string, at: number, c: SampleContainers) => boolean) | undefined;
 
   constructor(o: {
     state: ManagerState; now: () => number; acks: SampleAcks; lost: (agentId: string, msg: SamplesLost) => void;
     /** writes a report's top processes to the process history; false when the disk refused them */
     processes?: (agentId: string, at: number, p: SampleProcesses) => boolean;
+    /** writes a report's containers' usage to the container history; false when the disk refused it */
+    containers?: (agentId: string, at: number, c: SampleContainers) => boolean;
   }) {
     this.state = o.state;
     this.now = o.now;
     this.acks = o.acks;
     this.lost = o.lost;
     this.processes = o.processes;
+    this.containers = o.containers;
   }
 
   route(link: AgentLink, msg: AgentMessage): void {
@@ -75,6 +80,7 @@ export class Router {
     // The processes are written before the sample is taken, so before it can be acknowledged; if
     // the disk refuses them the sample is not taken at all and the agent sends it again.
     if (msg.processes && this.processes && !this.processes(id, msg.at, msg.processes) && seq !== undefined) return;
+    if (msg.containerUsage && this.containers && !this.containers(id, msg.at, msg.containerUsage) && seq !== undefined) return;
     const r = this.state.report(id, msg.metrics, msg.interfaces, msg.at, !!msg.backfill, msg.mounts, seq);
     if (!msg.backfill) {
       const rec = this.state.agent(id);

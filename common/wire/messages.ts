@@ -7,6 +7,7 @@ import { HwError } from '../errors.ts';
 import type { AlertTop, InterfaceCounters, Metrics, MountUsage, SampleProcesses } from '../collect/types.ts';
 import { REPORT_CONTAINERS_MAX, type ContainerSample } from '../collect/containers/sample.ts';
 import { checkSampleProcesses } from './processes.ts';
+import { checkSampleContainers, type SampleContainers } from './container-usage.ts';
 
 export type { AlertTop };
 import {
@@ -74,6 +75,8 @@ export interface Hello {
 export interface Report {
   type: 'report'; at: number; metrics: Metrics; interfaces?: InterfaceCounters[]; mounts?: MountUsage[]; backfill?: boolean; seq?: number;
   containers?: ContainerSample[]; processes?: SampleProcesses;
+  /** the containers' usage for the history (absent from older agents: not reported) */
+  containerUsage?: SampleContainers;
 }
 /**
  * acked-samples: samples the agent had to drop (its spool past its bound, its disk refusing writes
@@ -264,6 +267,7 @@ export function parseAgentMessage(body: Buffer | string): AgentMessage {
       if (o.seq !== undefined) r.seq = int(o, 'seq');
       if (o.containers !== undefined) r.containers = arr(o, 'containers', REPORT_CONTAINERS_MAX).map(checkContainer);
       if (o.processes !== undefined) r.processes = checkSampleProcesses(o);
+      if (o.containerUsage !== undefined) r.containerUsage = checkSampleContainers(o);
       return r;
     }
     case 'samples-lost': {

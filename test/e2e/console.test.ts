@@ -211,6 +211,11 @@ test('services in the console: a real agent on a host where systemd is not PID 1
   assert.match(out.join('\n'), /SERVICES_UNAVAILABLE: (systemd is not running on this host \(System has not been booted with systemd|cannot list the systemd units: systemctl: not found)/);
 }));
 
+test('history --containers in the console: an agent whose host has no container engine reports none, said so (not zeros)', timed(20_000, async () => {
+  const out = await run('history web1 --containers --since 5m');
+  assert.match(out.join(' ').replace(/\s+/g, ' '), /containers not reported by web1 from .* no container engine it can reach/);
+}));
+
 test('watch redraws the table; an alert during watch stays on screen across redraws; Enter ends it', timed(30_000, async () => {
   await term.type('watch 1');
   await promptShows('watch 1');

@@ -47,7 +47,7 @@ test('stopped, unhealthy, restarted and removed: one alert each, named by the co
   closers.push(s.close);
   s.manager.setRules(rules('rules:\n  containers_down: { metric: container, only: ["web-*"], for: 1s }\n'));
   const logs: string[] = [];
-  agents.push(await testAgent(s, drivenDeps(), { name: 'dock', containerEngine: { env: { DOCKER_HOST: `unix://${d!.socket}` } }, containersEveryMs: 500, log: (l) => logs.push(l) }));
+  agents.push(await testAgent(s, drivenDeps(), { name: 'dock', containerEngine: { env: { DOCKER_HOST: `unix://${d!.socket}` } }, containerListEveryMs: 500, log: (l) => logs.push(l) }));
   const rec = () => s.manager.state.agents().find((a) => a.name === 'dock');
   const row = (name: string) => rec()?.containers?.find((c) => c.name === name);
   await waitFor(() => rec()?.rulesVersion === s.manager.rules.forAgent(rec()!)?.version, 15_000, 'dock runs the rules');

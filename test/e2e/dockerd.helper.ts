@@ -5,6 +5,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Test } from 'uvu';
 import { tempDir, waitFor } from '../harness.helper.ts';
 
 export const IMAGE = 'bb:local';
@@ -90,4 +91,24 @@ export async function importBusybox(d: Dockerd): Promise<void> {
     c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker import: ${err}`))));
     c.stdin.end(tar);
   });
+}
+
+/**
+ * A suite's dockerd, where it can run: started before the suite's tests with IMAGE, then each
+ * `docker` command of `runs` (its containers); stopped after them. Call it before
+ * cleanupAfterEach, so dockerd is stopped before the temp folders (its data root) go.
+ */
+export function suiteDockerd(t: Test, runs: string[][]): { missing: string | undefined; engine: () => Dockerd } {
+  const missing = dockerdMissing();
+  let d: Dockerd | undefined;
+  t.after(async () => {
+    await d?.stop();
+  });
+  t.before(async () => {
+    if (missing) return;
+    d = await startDockerd();
+    await importBusybox(d);
+    for (const args of runs) await d.docker(args);
+  });
+  return { missing, engine: () => d! };
 }

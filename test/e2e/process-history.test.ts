@@ -14,6 +14,7 @@ import { timed, waitFor } from '../harness.helper.ts';
 import { spawnSync } from 'node:child_process';
 import { AGENT_JS, cli } from './procs.helper.ts';
 import { cleanupAfterEach, drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
+import { getJson as get } from './session.helper.ts';
 
 const test = suite('e2e/process-history');
 const { agents, closers } = cleanupAfterEach(test);
@@ -21,18 +22,6 @@ const { agents, closers } = cleanupAfterEach(test);
 const proc = (pid: number, name: string, cpu: number, mem: number): ProcessRow => ({
   pid, name, user: 'tester', command: `/usr/local/bin/${name} --really-busy`, cpuPercent: cpu, memBytes: mem, ioBytesPerSec: null, state: 'R', startedAt: Date.now() - 60_000,
 });
-
-function get(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function viewerSession(port: number): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {

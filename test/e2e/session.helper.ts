@@ -21,3 +21,17 @@ export async function sessionHeaders(port: number, user: string, password: strin
   const s = await session(port, user, password);
   return { cookie: s.cookie, 'x-csrf-token': s.csrf };
 }
+
+/** A GET of the API with these headers (a session's, a bearer token's): its status and its JSON body. */
+export function getJson(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,4 +1,4 @@
-// A report's processes reach the process history before the sample is taken: when the disk refuses
+// A report's processes (and container usage) reach their file before the sample is taken: when the disk refuses
 // them the sample is not taken (nor acknowledged, so the agent sends it again); once written, it is.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,7 +26,8 @@ const PROCS: SampleProcesses = {
   byCpu: [{ pid: 9, name: 'burner', user: null, command: null, cpuPercent: 99, memBytes: 1, ioBytesPerSec: null, state: null, startedAt: null }], byMem: [],
 };
 
-test('refused by the disk: not taken, not acknowledged; written: taken', timed(5000, async () => {
+/** A router for one accepted agent on a real socket pair; `files` stand for the process and container files. */
+async function rig(files: Pick<ConstructorParameters<typeof Router>[0], 'processes' | 'containers'>) {
   const p = await socketPair();
   pairs.push(p);
   const log = new EventLog(join(tempDir(), 'events.jsonl'));
@@ -39,10 +40,14 @@ test('refused by the disk: not taken, not acknowledged; written: taken', timed(5
   const link = new AgentLink('a1', new Peer<AgentMessage, ManagerMessage>(p.server, { parse: parseAgentMessage }), { ackedSamples: true });
   void new Peer<ManagerMessage, AgentMessage>(p.client, { parse: parseManagerMessage });
   const acks = new SampleAcks({ post: () => {}, pending: () => 0 });
+  const router = new Router({ state, now: Date.now, acks, lost: () => {}, ...files });
+  return { state, link, acks, router };
+}
+
+test('refused by the disk: not taken, not acknowledged; written: taken', timed(5000, async () => {
   let diskTakes = false;
   const written: number[] = [];
-  const router = new Router({
-    state, now: Date.now, acks, lost: () => {},
+  const { state, link, acks, router } = await rig({
     processes: (id, at) => {
       assert.is(id, 'a1');
       if (diskTakes) written.push(at);
@@ -67,6 +72,25 @@ test('refused by the disk: not taken, not acknowledged; written: taken', timed(5
   router.route(link, report(2));
   assert.equal(written, [1001], 'a report without processes writes none');
   assert.is(acks.waiting(), 2);
+}));
+
+test('the same for a report\'s container usage', timed(5000, async () => {
+  let diskTakes = false;
+  const written: number[] = [];
+  const { state, acks, link, router } = await rig({
+    containers: (_id, at, c) => {
+      if (diskTakes) written.push(at, c.total);
+      return diskTakes;
+    },
+  });
+  const report: AgentMessage = { type: 'report', at: 2000, metrics: METRICS, seq: 7, backfill: true, containerUsage: { total: 4, rows: [] } };
+  router.route(link, report);
+  assert.is(state.counters.reports, 0, 'not taken: the agent sends it again');
+  assert.is(acks.waiting(), 0);
+  diskTakes = true;
+  router.route(link, report);
+  assert.equal(written, [2000, 4]);
+  assert.is(acks.waiting(), 1);
 }));
 
 test.run();

@@ -12,6 +12,7 @@ import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } fro
 import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
 import { containersWidget } from './containers.ts';
+import { containerCharts } from '../container-charts.ts';
 import { onThemeChange } from '../theme.ts';
 import { failedServices } from '../services.ts';
 import { topProcesses } from './top-table.ts';
@@ -121,6 +122,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   const alertsBox = h('div', { class: 'table-wrap' });
   const services = failedServices(agentId);
   const containers = containersWidget(agentId);
+  const containerHistory = containerCharts(agentId, () => chartWidth());
 
   // ---- header and facts -----------------------------------------------------------------------
   function renderFacts(a: Agent): void {
@@ -173,6 +175,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     for (const b of rangeBar.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.range === range.key));
     const to = Date.now();
     chartNote.textContent = 'Loading...';
+    void containerHistory.load(to - range.ms, to);
     try {
       const d = await loadHistory(agentId, to - range.ms, to, range.key === 'live' ? 600 : 500);
       if (seq !== loadSeq) return;
@@ -463,13 +466,17 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       setLiveInterfaces(a);
     }).catch(() => {});
   }, 5000);
-  const unTheme = onThemeChange(() => drawCharts());
+  const unTheme = onThemeChange(() => {
+    drawCharts();
+    containerHistory.draw();
+  });
   let resizeTimer = 0;
   const onResize = () => {
     clearTimeout(resizeTimer);
     resizeTimer = window.setTimeout(() => {
       const w = chartWidth();
       for (const c of charts) c.setSize({ width: w, height: 180 });
+      containerHistory.resize(w);
     }, 100);
   };
   window.addEventListener('resize', onResize);
@@ -487,6 +494,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     section('Interfaces', ifaces),
     section('Failed services', services.box),
     section('Containers', containers.el),
+    section('Container history', containerHistory.el),
     section('Alerts', alertsBox),
   );
   void services.load();
@@ -506,6 +514,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     top.stop();
     window.removeEventListener('resize', onResize);
     for (const c of charts) c.destroy();
+    containerHistory.destroy();
   };
 }
 
