@@ -173,6 +173,17 @@ say "  status: $(json "$TMP/status1.json" '({ hostname: j.hostname, platform: j.
 "$LMANAGER" procs wine-agent --json --data-dir "$M1" >"$TMP/procs1.json" 2>"$TMP/procs1.err" \
   || fail "procs wine-agent: $(cat "$TMP/procs1.err")"
 json "$TMP/procs1.json" '"processCount" in j' >/dev/null || fail "procs wine-agent: no processCount: $(cat "$TMP/procs1.json")"
+
+# top runs the Windows path (tasklist /v through the agent's runner). Wine's tasklist.exe is a stub
+# that lists nothing, so here the answer is the coded error saying so; on Windows it is the rows.
+if "$LMANAGER" top wine-agent --json --data-dir "$M1" >"$TMP/top1.json" 2>"$TMP/top1.err"; then
+  json "$TMP/top1.json" 'JSON.stringify(j).includes("\"pid\"")' >/dev/null || fail "top wine-agent: no rows: $(cat "$TMP/top1.json")"
+  say "  top: $(json "$TMP/top1.json" 'JSON.stringify(j).slice(0, 200)')"
+else
+  grep -q 'UNAVAILABLE' "$TMP/top1.err" && grep -q 'tasklist' "$TMP/top1.err" \
+    || fail "top wine-agent: neither rows nor the coded tasklist error: $(cat "$TMP/top1.err")"
+  say "  top: $(tr '\n' ' ' <"$TMP/top1.err") (Wine's tasklist.exe lists nothing)"
+fi
 say "  procs: $(cat "$TMP/procs1.json")"
 
 kill "$APID" "$MPID" 2>/dev/null || true
