@@ -425,7 +425,7 @@ export class HttpClient implements Client {
   }
 
   /** A new host's install command (common/install/routes.ts checks the fields). */
-  installCommand(r: { os?: string; arch?: string; labels?: string[]; ttl?: string; address?: string }): Promise<InstallCommandAnswer> {
+  installCommand(r: { os?: string; arch?: string; labels?: string[]; ttl?: string; address?: string; allowUpgrade?: boolean }): Promise<InstallCommandAnswer> {
     // The manager's own validator first: a bad --os or --ttl is said before anything is sent.
     installRequest(r);
     return this.json('POST', '/api/install-command', r);

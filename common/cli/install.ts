@@ -36,7 +36,7 @@ export async function installCommandCmd(c: HttpClient, o: Record<string, unknown
   const os = str(last(o.os), '--os');
   const arch = str(last(o.arch), '--arch');
   const address = str(last(o.managerAddress), '--manager-address');
-  const a = await c.installCommand({ ...(os ? { os } : {}), ...(arch ? { arch } : {}), labels, ...(ttl ? { ttl } : {}), ...(address ? { address } : {}) });
+  const a = await c.installCommand({ ...(os ? { os } : {}), ...(arch ? { arch } : {}), labels, ...(ttl ? { ttl } : {}), ...(address ? { address } : {}), ...(o.allowUpgrade ? { allowUpgrade: true } : {}) });
   if (o.json) return io.out(JSON.stringify(a, null, 2));
   io.err(`# Run on the new ${a.os} ${a.arch} host ${a.runAs}. One use; expires ${a.expiresAt} (token ${a.tokenId}: manager install-command --revoke ${a.tokenId}).`);
   io.err(`# It downloads ${a.url} (key pinned: ${a.pin}; sha256 ${a.sha256}) and runs \`agent install\`.`);
@@ -50,10 +50,12 @@ export function registerInstallCommands(cli: CAC, client: ClientOf, io: () => Io
     .option('--label <name=value>', 'A label for the new agent (repeatable)')
     .option('--ttl <duration>', 'How long the token can enroll (default 24h; 1s to 30d)')
     .option('--manager-address <host>', 'The name or address the new host reaches this manager by (default: the --web and --host address, else this host\'s first IPv4)')
+    .option('--allow-upgrade', 'The installed agent may be upgraded from this manager (`manager upgrade`): signed executables only, the upgrade key pinned at its first welcome')
     .option('--list', 'List the install tokens: unused, used (by which agent), expired')
     .option('--revoke <id>', 'Revoke an install token: its command no longer enrolls')
     .option('--json', 'JSON output')
     .example('manager install-command --label role=web --ttl 2h')
+    .example('manager install-command --label role=web --allow-upgrade')
     .example('manager install-command --os windows --manager-address mgr.example.lan')
     .action((o) => installCommandCmd(client(o), o, io()));
 }

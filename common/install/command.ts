@@ -32,12 +32,14 @@ export interface CommandParts {
   udpPort?: number;
   token: string;
   labels: string[];
+  /** the service runs with --allow-upgrade: the manager may replace the executable (signed) */
+  allowUpgrade?: boolean;
 }
 
 /** The agent-install arguments both platforms pass (the token file's path comes last). */
 function installArgs(p: CommandParts): string[] {
   return ['install', '--manager', p.manager, ...(p.udpPort ? ['--udp-port', String(p.udpPort)] : []), '--manager-fingerprint', p.managerFingerprint,
-    ...p.labels.flatMap((l) => ['--label', l])];
+    ...p.labels.flatMap((l) => ['--label', l]), ...(p.allowUpgrade ? ['--allow-upgrade'] : [])];
 }
 
 /** A word for sh: as is when plainly safe, else single-quoted. */

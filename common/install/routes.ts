@@ -33,6 +33,8 @@ export interface InstallRequest {
   ttlMs: number;
   /** the name or address other hosts reach the manager by (default: the listeners' address, else this host's first IPv4) */
   address?: string;
+  /** the installed service may be upgraded from the manager (agent install --allow-upgrade) */
+  allowUpgrade?: boolean;
 }
 
 /** The validator of POST /api/install-command (the CLI sends the same fields). */
@@ -52,7 +54,8 @@ export function installRequest(b: Record<string, unknown>): InstallRequest {
   if (ttlMs < 1000 || ttlMs > MAX_INSTALL_TTL_MS) throw new HwError('BAD_ARGS', 'ttl: from 1s to 30d');
   const address = b.address;
   if (address !== undefined && (typeof address !== 'string' || !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(address))) throw new HwError('BAD_ARGS', 'address: a host name or IP address');
-  return { os: os as InstallOs, arch: arch as InstallArch, labels: labels as string[], ttlMs, ...(address ? { address } : {}) };
+  if (b.allowUpgrade !== undefined && typeof b.allowUpgrade !== 'boolean') throw new HwError('BAD_ARGS', 'allowUpgrade: true or false');
+  return { os: os as InstallOs, arch: arch as InstallArch, labels: labels as string[], ttlMs, ...(address ? { address } : {}), ...(b.allowUpgrade ? { allowUpgrade: true } : {}) };
 }
 
 function reachableHost(listenHost: string, given: string | undefined): string {
@@ -76,12 +79,12 @@ export async function makeInstallCommand(m: Manager, site: InstallSite, r: Insta
   const pin = spkiPin(site.web.cert);
   const thumb = thumbprint(site.web.cert);
   const command = installCommand({
-    os: r.os, arch: r.arch, url, sha256, pin, thumbprint: thumb, token, labels: r.labels,
+    os: r.os, arch: r.arch, url, sha256, pin, thumbprint: thumb, token, labels: r.labels, ...(r.allowUpgrade ? { allowUpgrade: true } : {}),
     manager: agents.port === DEFAULT_TCP_PORT ? formatHostPort({ host: agentHost, port: agents.port }).replace(/:\d+$/, '') : formatHostPort({ host: agentHost, port: agents.port }),
     ...(agents.udpPort !== DEFAULT_UDP_PORT ? { udpPort: agents.udpPort } : {}),
     managerFingerprint: m.fingerprint.replace(/:/g, ''),
   });
-  m.state.record({ at: m.now(), event: 'install-token', id: entry.id, os: r.os, arch: r.arch, labels: r.labels, expiresAt: entry.expiresAt, by });
+  m.state.record({ at: m.now(), event: 'install-token', id: entry.id, os: r.os, arch: r.arch, labels: r.labels, allowUpgrade: !!r.allowUpgrade, expiresAt: entry.expiresAt, by });
   return {
     command, os: r.os, arch: r.arch, url, sha256, pin, thumbprint: thumb, tokenId: entry.id, expiresAt: new Date(entry.expiresAt).toISOString(),
     runAs: r.os === 'windows' ? 'in PowerShell opened with Run as Administrator' : 'as root (sudo -i, then paste it)',
@@ -99,7 +102,7 @@ export function installRoutes(m: Manager, site: InstallSite): Route<unknown>[] {
   return [
     route({
       method: 'POST', path: '/api/install-command', access: 'admin', surface: 'api', summary: 'a new host\'s install command, with a fresh one-use enrollment token (`manager install-command`)',
-      doc: { body: { os: 'linux (default) or windows', arch: 'x64 (default) or arm64', labels: 'a list of name=value', ttl: 'how long the token lasts (default 24h, 1s to 30d)', address: 'the name or address the new host reaches the manager by' } },
+      doc: { body: { os: 'linux (default) or windows', arch: 'x64 (default) or arm64', labels: 'a list of name=value', ttl: 'how long the token lasts (default 24h, 1s to 30d)', address: 'the name or address the new host reaches the manager by', allowUpgrade: 'true: the installed agent runs with --allow-upgrade' } },
       input: async (i) => installRequest(await i.body()),
       handle: ({ input, caller }) => makeInstallCommand(m, site, input, caller.who),
     }),

@@ -6,7 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { installCommand, shWord, spkiPin } from '../../common/install/command.ts';
+import type { HwError } from '../../common/errors.ts';
+import { installCommand, shWord, spkiPin, type CommandParts } from '../../common/install/command.ts';
+import { installRequest } from '../../common/install/routes.ts';
 import { loadOrCreateIdentity } from '../../common/security/tls-identity.ts';
 import { cleanTempDirs, tempDir } from '../harness.helper.ts';
 
@@ -38,6 +40,24 @@ test('the Linux command: the token only in a builtin printf, labels quoted', () 
   assert.is(c.split('ef'.repeat(32)).length, 2, 'the token once');
   assert.match(c, `(umask 077; printf %s ${'ef'.repeat(32)} > "$d/token")`);
   assert.match(c, `--label 'site=a b' --enroll-token-file "$d/token"`);
+  assert.not.match(c, '--allow-upgrade');
+});
+
+test('--allow-upgrade reaches agent install on both systems; the request refuses a non-boolean', () => {
+  const parts: Omit<CommandParts, 'os'> = {
+    arch: 'x64', url: 'https://10.0.0.5:8443/dist/agent', sha256: 'ab'.repeat(32), pin: 'sha256//x=', thumbprint: 'T',
+    manager: '10.0.0.5', managerFingerprint: 'CD'.repeat(32), token: 'ef'.repeat(32), labels: [], allowUpgrade: true,
+  };
+  assert.match(installCommand({ ...parts, os: 'linux' }), '--allow-upgrade --enroll-token-file "$d/token"');
+  assert.match(installCommand({ ...parts, os: 'windows' }), "'--allow-upgrade' --enroll-token-file $t");
+  assert.is(installRequest({ allowUpgrade: true }).allowUpgrade, true);
+  assert.is(installRequest({}).allowUpgrade, undefined);
+  try {
+    installRequest({ allowUpgrade: 'yes' });
+    assert.unreachable('a string taken');
+  } catch (err) {
+    assert.is((err as HwError).code, 'BAD_ARGS');
+  }
 });
 
 test.run();
