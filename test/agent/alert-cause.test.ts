@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { alertCause } from '../../common/agent/alert-cause.ts';
+import { alertCause, PRE_READING_MIN_MS } from '../../common/agent/alert-cause.ts';
 import { RuleEvaluator } from '../../common/agent/rule-eval.ts';
 import { topArgs } from '../../common/agent/command-handler.ts';
 import type { ProcessSort, TopProcesses } from '../../common/collect/types.ts';
@@ -49,13 +49,20 @@ test('a failed read gives no cause, never an exception', () => {
   c.watchCpu!(95);
 });
 
-test('a reading is taken when the CPU first goes above the lowest cpu threshold, not on every high tick', () => {
+test('a reading is taken when the CPU first goes above the lowest cpu threshold, not on every high tick, and at most every PRE_READING_MIN_MS', () => {
   const l = lister();
-  const c = alertCause(l, evaluator());
+  let t = 0;
+  const c = alertCause(l, evaluator(), () => t);
   c.watchCpu!(50);
   c.watchCpu!(95);
   c.watchCpu!(97);
+  assert.equal(l.calls, ['cpu']);
   c.watchCpu!(null);
+  t = PRE_READING_MIN_MS - 1;
+  c.watchCpu!(91);
+  assert.equal(l.calls, ['cpu'], 'hovering at the threshold: no second reading within the period');
+  c.watchCpu!(50);
+  t = PRE_READING_MIN_MS;
   c.watchCpu!(91);
   assert.equal(l.calls, ['cpu', 'cpu']);
 });
