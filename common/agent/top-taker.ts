@@ -8,7 +8,7 @@ export const DEFAULT_PROCESSES_EVERY_MS = 60_000;
 export const DEFAULT_PROCESSES_TOP = 10;
 
 export interface TopTakerOptions {
-  top: (o: { n: number; sort: ProcessSort }) => Promise<TopProcesses>;
+  top: (o: { n: number; sort: ProcessSort; again?: boolean }) => Promise<TopProcesses>;
   everyMs: number;
   /** rows of each list (at most PROCESS_ROWS_MAX) */
   n: number;
@@ -35,7 +35,7 @@ export class TopTaker {
     try {
       // CPU first: its percentages are over the time since the sampler's previous reading.
       const byCpu = await this.o.top({ n: this.o.n, sort: 'cpu' });
-      const byMem = await this.o.top({ n: this.o.n, sort: 'mem' });
+      const byMem = await this.o.top({ n: this.o.n, sort: 'mem', again: true });
       this.failedSaid = false;
       return { byCpu: byCpu.processes.slice(0, this.o.n).map(cut), byMem: byMem.processes.slice(0, this.o.n).map(cut) };
     } catch (err) {

@@ -10,6 +10,9 @@ import { HwError } from '../errors.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import type { ProcessRow, ProcessSort, TopProcesses } from './types.ts';
 
+/** `again`: the previous reading may answer when it is under MIN_DELTA_MS old (a second order of it). */
+export interface TopQuery { n: number; sort: ProcessSort; again?: boolean }
+
 /** Processes tracked at most (a host has fewer: pid_max defaults to 32,768 or 4,194,304 on big ones). */
 export const MAX_TRACKED_PIDS = 65_536;
 /** Rows in one answer at most. */
@@ -72,6 +75,8 @@ export class LinuxProcesses {
   private scanning = false;
   private queue: Promise<unknown> = Promise.resolve();
   private last: Last = { total: 0, unavailable: {} };
+  /** when (the clock's ms) the last reading ended */
+  private lastAt = -Infinity;
   private bootMs: number | undefined;
   private users: Map<number, string> | undefined;
   private readonly buf = Buffer.allocUnsafeSlow(4096);
@@ -106,8 +111,10 @@ export class LinuxProcesses {
    * The same, yielding to the event loop every SCAN_CHUNK processes, so that a host with tens of
    * thousands of them does not hold up the agent's reports and alerts. Readings run one at a time.
    */
-  topAsync(o: { n: number; sort: ProcessSort }): Promise<TopProcesses> {
+  topAsync(o: TopQuery): Promise<TopProcesses> {
     const run = this.queue.then(async () => {
+      // Another order of a reading just made (the history's two lists): no second pass over /proc.
+      if (o.again && this.clock() - this.lastAt < MIN_DELTA_MS) return this.answer(o, this.last);
       const scan = this.open();
       this.scanning = true;
       try {
@@ -182,6 +189,7 @@ export class LinuxProcesses {
     if (scan.total > this.seen.size) unavailable.processes = `${scan.total - this.seen.size} of ${scan.total} processes not tracked (at most ${this.maxTracked}, or gone while read)`;
     if (scan.ioDenied) unavailable.io = 'needs privilege (the I/O of some processes, usually other users\' ones, is not readable by the agent\'s user)';
     this.last = { total: scan.total, unavailable };
+    this.lastAt = this.clock();
     return this.last;
   }
 
