@@ -45,7 +45,7 @@ export interface AgentDeps {
   status(): Promise<FullStatus>;
   processCount(): Promise<{ processCount: number | null; reason?: string }>;
   /** The first `n` processes by `sort` (absent: the agent cannot list processes on this host). */
-  topProcesses?(o: { n: number; sort: ProcessSort }): Promise<TopProcesses>;
+  topProcesses?(o: { n: number; sort: ProcessSort; again?: boolean }): Promise<TopProcesses>;
   /** The same read at once, where it needs no child process (Linux): what an alert names as its cause. */
   topProcessesNow?(o: { n: number; sort: ProcessSort }): TopProcesses;
   /** CPU busy percent since the previous call (null when unreadable) */
@@ -201,10 +201,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (readServices && cfg.services !== false) {
       this.serviceWatch = new ServiceWatch({ read: () => readServices(), feed: (i) => !this.stopping && this.alerts.feed(i), everyMs: servicesEveryMs, log });
     }
-    // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer).
-    // Only where an engine location is configured (startAgent does it): simulated fleets ask none.
+    // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer):
+    // usage from the cgroup files, the engine asked again only when its event stream says so. Only where an engine location is configured (startAgent does it): simulated fleets ask none.
     const watch = !cfg.containerEngine || cfg.containerEngine.watch === false ? undefined
-      : new ContainerWatch({ engine: { list: () => this.engine().list() }, everyMs: Math.max(10_000, cfg.intervalS * 1000) });
+      : new ContainerWatch({ engine: { list: () => this.engine().list({ reuse: true }) }, everyMs: Math.max(10_000, cfg.intervalS * 1000) });
     const every = cfg.processesEveryMs ?? DEFAULT_PROCESSES_EVERY_MS;
     if (deps.topProcesses && every > 0) this.topTaker = new TopTaker({ top: (o) => deps.topProcesses!(o), everyMs: every, n: cfg.processesTop ?? DEFAULT_PROCESSES_TOP, log });
     this.reporter = new Reporter({ sample: () => this.sample(), ...(watch ? { liveExtras: () => { const c = watch.current(); return c ? { containers: c } : {}; } } : {}), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });
@@ -338,6 +338,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.backlog.close?.();
     this.udp?.close();
     this.udp = undefined;
+    this.containerEngine?.close();
     this.deps.close?.();
   }
 
