@@ -78,7 +78,9 @@ export class EngineEvents {
         return;
       }
       this.isLive = true;
-      this.gen++; // what happened before it opened is not known: ask once
+      // What happened before it opened is not known: list and inspect everything once.
+      this.gen++;
+      this.touched = 'all';
       let partial = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
