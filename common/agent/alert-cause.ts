@@ -13,7 +13,7 @@ import type { RuleEvaluator } from './rule-eval.ts';
 
 const SORT_OF: Record<string, ProcessSort> = { cpu: 'cpu', memory: 'mem', processes: 'cpu' };
 /** The shortest time between two readings taken as the CPU goes high. */
-export const PRE_READING_MIN_MS = 30_000;
+export const PRE_READING_MIN_MS = 60_000;
 
 export interface AlertCause {
   /** the processes to name in an alert of this rule as it fires, or undefined */
