@@ -204,7 +204,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer):
     // usage from the cgroup files, the engine asked again only when its event stream says so. Only where an engine location is configured (startAgent does it): simulated fleets ask none.
     const watch = !cfg.containerEngine || cfg.containerEngine.watch === false ? undefined
-      : new ContainerWatch({ engine: { list: () => this.engine().list({ reuse: true }) }, everyMs: Math.max(10_000, cfg.intervalS * 1000) });
+      : new ContainerWatch({ engine: { list: () => this.engine().list({ forReport: true }) }, everyMs: Math.max(10_000, cfg.intervalS * 1000) });
     const every = cfg.processesEveryMs ?? DEFAULT_PROCESSES_EVERY_MS;
     if (deps.topProcesses && every > 0) this.topTaker = new TopTaker({ top: (o) => deps.topProcesses!(o), everyMs: every, n: cfg.processesTop ?? DEFAULT_PROCESSES_TOP, log });
     this.reporter = new Reporter({ sample: () => this.sample(), ...(watch ? { liveExtras: () => { const c = watch.current(); return c ? { containers: c } : {}; } } : {}), backlog: this.backlog, intervalMs: cfg.intervalS * 1000, link, log });

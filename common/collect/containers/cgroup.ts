@@ -60,14 +60,15 @@ export type CgroupDirs = { v2: string } | { cpu?: string; mem?: string; blk?: st
 /** Cache of CgroupDirs, by a key the caller chooses (the container's id and pid). */
 export type CgroupDirCache = Map<string, CgroupDirs>;
 
-/** key value lines (memory.stat, cpu.stat) */
-function keyed(t: string | null): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of t?.split('\n') ?? []) {
-    const [k, v] = line.split(' ');
-    if (k && v !== undefined && /^\d+$/.test(v)) m.set(k, Number(v));
-  }
-  return m;
+/** The value of one `key value` line (memory.stat, cpu.stat) without splitting the rest, or null. */
+function statValue(t: string | null, key: string): number | null {
+  if (t === null) return null;
+  let at = t.startsWith(`${key} `) ? 0 : t.indexOf(`\n${key} `);
+  if (at < 0) return null;
+  if (at > 0) at++;
+  const end = t.indexOf('\n', at);
+  const v = t.slice(at + key.length + 1, end < 0 ? undefined : end);
+  return /^\d+$/.test(v) ? Number(v) : null;
 }
 
 function int(t: string | null): number | null {
@@ -115,11 +116,22 @@ function findDirs(pid: number, p: CgroupPaths): CgroupDirs | null {
 /** Caches hold at most this many containers' folders (the caller also drops the ones gone). */
 const DIR_CACHE_MAX = 4096;
 
-/**
- * Reads the usage of the container whose main process is `pid` (running containers only). With a
- * `cache`, where its cgroup folders are is found once per `key` (the caller's container id and pid).
- */
-export async function readUsage(pid: number, p: CgroupPaths, hostMem = totalmem(), cache?: CgroupDirCache, key = String(pid)): Promise<Usage> {
+export interface ReadUsageOptions {
+  /** the host's memory, the limit of a container without one (default os.totalmem()) */
+  hostMem?: number;
+  /** where the container's cgroup folders are kept, found once per `key` (the caller's container id and pid) */
+  cache?: CgroupDirCache;
+  key?: string;
+  /** only what a live report carries: CPU time and memory in use (no limit, block or network I/O) */
+  reportOnly?: boolean;
+}
+
+/** Reads the usage of the container whose main process is `pid` (running containers only). */
+export async function readUsage(pid: number, p: CgroupPaths, o: ReadUsageOptions = {}): Promise<Usage> {
+  const hostMem = o.hostMem ?? totalmem();
+  const cache = o.cache;
+  const key = o.key ?? String(pid);
+  const all = !o.reportOnly;
   const u: Usage = { cpuNs: null, memUsedBytes: null, memLimitBytes: null, blockReadBytes: null, blockWriteBytes: null, netRxBytes: null, netTxBytes: null, reasons: {} };
   let dirs = cache?.get(key) ?? null;
   if (!dirs) {
@@ -131,9 +143,13 @@ export async function readUsage(pid: number, p: CgroupPaths, hostMem = totalmem(
   }
   if (dirs === null) {
     for (const k of ['cpuNs', 'memUsedBytes', 'memLimitBytes', 'blockReadBytes', 'blockWriteBytes']) u.reasons[k] = `cannot read ${p.proc}/${pid}/cgroup (the container's process is gone, or another PID namespace)`;
-  } else if ('v2' in dirs) readV2(dirs.v2, u, hostMem);
-  else readV1(dirs, u, hostMem);
-  readNet(pid, p.proc, u);
+  } else if ('v2' in dirs) readV2(dirs.v2, u, hostMem, all);
+  else readV1(dirs, u, hostMem, all);
+  if (all) readNet(pid, p.proc, u);
+  else {
+    const skipped = 'not read for a live report (it carries CPU and memory in use)';
+    for (const k of ['memLimitBytes', 'blockReadBytes', 'blockWriteBytes', 'netRxBytes', 'netTxBytes'] as const) if (u[k] === null) u.reasons[k] = skipped;
+  }
   for (const k of ['cpuNs', 'memUsedBytes', 'memLimitBytes', 'blockReadBytes', 'blockWriteBytes', 'netRxBytes', 'netTxBytes'] as const) {
     if (u[k] === null) u.reasons[k] ??= 'not exposed by this host\'s cgroup files';
   }
@@ -146,17 +162,18 @@ function firstDir(root: string, c: { mount: string; path: string }, name: string
   return existsSync(`${joined}/cgroup.procs`) ? joined : `${root}/${name}${c.path}`;
 }
 
-function readV1(d: { cpu?: string; mem?: string; blk?: string }, u: Usage, hostMem: number): void {
+function readV1(d: { cpu?: string; mem?: string; blk?: string }, u: Usage, hostMem: number, all: boolean): void {
   if (d.cpu) u.cpuNs = int(text(`${d.cpu}/cpuacct.usage`));
   if (d.mem) {
     const dir = d.mem;
     const usage = int(text(`${dir}/memory.usage_in_bytes`));
-    const inactive = keyed(text(`${dir}/memory.stat`)).get('total_inactive_file') ?? 0;
+    const inactive = statValue(text(`${dir}/memory.stat`), 'total_inactive_file') ?? 0;
     u.memUsedBytes = usage === null ? null : usage - (inactive < usage ? inactive : 0);
+    if (!all) return;
     const limit = int(text(`${dir}/memory.limit_in_bytes`));
     u.memLimitBytes = limit === null ? null : Math.min(limit, hostMem);
   }
-  if (d.blk) {
+  if (d.blk && all) {
     const t = text(`${d.blk}/blkio.throttle.io_service_bytes`);
     if (t !== null) {
       let r = 0;
@@ -172,12 +189,13 @@ function readV1(d: { cpu?: string; mem?: string; blk?: string }, u: Usage, hostM
   }
 }
 
-function readV2(dir: string, u: Usage, hostMem: number): void {
-  const usec = keyed(text(`${dir}/cpu.stat`)).get('usage_usec');
-  u.cpuNs = usec === undefined ? null : usec * 1000;
+function readV2(dir: string, u: Usage, hostMem: number, all: boolean): void {
+  const usec = statValue(text(`${dir}/cpu.stat`), 'usage_usec');
+  u.cpuNs = usec === null ? null : usec * 1000;
   const usage = int(text(`${dir}/memory.current`));
-  const inactive = keyed(text(`${dir}/memory.stat`)).get('inactive_file') ?? 0;
+  const inactive = statValue(text(`${dir}/memory.stat`), 'inactive_file') ?? 0;
   u.memUsedBytes = usage === null ? null : usage - (inactive < usage ? inactive : 0);
+  if (!all) return;
   const max = text(`${dir}/memory.max`)?.trim();
   u.memLimitBytes = max === undefined ? null : max === 'max' ? hostMem : int(max) === null ? null : Math.min(int(max)!, hostMem);
   const io = text(`${dir}/io.stat`);

@@ -121,18 +121,19 @@ export class ContainerEngine {
   }
 
   /**
-   * The containers, with health, restart count and usage. `reuse` (the live reports): the engine's
-   * previous list stands while the event stream is open, says nothing happened, and the list is
-   * under LIST_MAX_AGE_MS old.
+   * The containers, with health, restart count and usage. `forReport` (the live reports): the
+   * engine's previous list stands while the event stream is open, says nothing happened, and the
+   * list is under LIST_MAX_AGE_MS old; and only the usage a report carries is read (CPU and memory
+   * in use: no limit, block or network I/O).
    */
-  async list(o: { reuse?: boolean } = {}): Promise<ContainersResult> {
+  async list(o: { forReport?: boolean } = {}): Promise<ContainersResult> {
     const events = this.stream((await this.locate()).path);
     const live = events?.live ?? false;
     const gen = events?.generation ?? -1;
     const t = performance.now();
     let raw: unknown;
     const last = this.lastList;
-    if (o.reuse && live && last && last.gen === gen && t - last.at < LIST_MAX_AGE_MS) raw = last.raw;
+    if (o.forReport && live && last && last.gen === gen && t - last.at < LIST_MAX_AGE_MS) raw = last.raw;
     else {
       raw = await this.get('/containers/json?all=1', LIST_MAX_BYTES);
       if (!Array.isArray(raw)) throw new HwError('ENGINE_BAD_ANSWER', 'the engine\'s container list is not a list');
@@ -176,12 +177,12 @@ export class ContainerEngine {
       rows[idx]!.startedAt = ins.startedAt;
       if (ins.pid > 0) {
         pids.set(idx, ins.pid);
-        usage.set(idx, await readUsage(ins.pid, this.cg, undefined, this.dirs, dirKey(shown[idx], ins.pid)));
+        usage.set(idx, await readUsage(ins.pid, this.cg, { cache: this.dirs, key: dirKey(shown[idx], ins.pid), reportOnly: !!o.forReport }));
         readAt.set(idx, performance.now());
       }
     }
     this.forget(shown);
-    const cpuWindowMs = await this.cpu(rows, shown, usage, pids, readAt);
+    const cpuWindowMs = await this.cpu(rows, shown, usage, pids, readAt, !!o.forReport);
     for (const [idx, u] of usage) {
       const r = rows[idx]!;
       Object.assign(r, {
@@ -203,7 +204,7 @@ export class ContainerEngine {
    * CPU % per running container: the delta since the previous list when that is fresh, else one
    * short window for all of them at once (one wait a call, never one a container).
    */
-  private async cpu(rows: ContainerRow[], shown: unknown[], usage: Map<number, Usage>, pids: Map<number, number>, readAt: Map<number, number>): Promise<number | null> {
+  private async cpu(rows: ContainerRow[], shown: unknown[], usage: Map<number, Usage>, pids: Map<number, number>, readAt: Map<number, number>, reportOnly: boolean): Promise<number | null> {
     const idOf = (idx: number) => String((shown[idx] as { Id?: unknown }).Id ?? '');
     const stale = [...usage.keys()].filter((idx) => {
       const p = this.prev.get(idOf(idx));
@@ -214,7 +215,7 @@ export class ContainerEngine {
       for (const idx of stale) this.prev.set(idOf(idx), { cpuNs: usage.get(idx)!.cpuNs!, at: readAt.get(idx)! });
       await sleep(CPU_WINDOW_MS);
       for (const idx of stale) {
-        usage.set(idx, await readUsage(pids.get(idx)!, this.cg, undefined, this.dirs, dirKey(shown[idx], pids.get(idx)!)));
+        usage.set(idx, await readUsage(pids.get(idx)!, this.cg, { cache: this.dirs, key: dirKey(shown[idx], pids.get(idx)!), reportOnly }));
         readAt.set(idx, performance.now());
       }
     }

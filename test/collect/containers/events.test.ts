@@ -64,7 +64,7 @@ test('with the stream open: inspected once, again only when an event names it; t
   assert.is(f.count(INSPECT), 2 * (rounds - 1), 'every list before inspected both');
   const afterOpen = f.count(INSPECT);
   const lists = f.count('/containers/json');
-  await f.e.list({ reuse: true });
+  await f.e.list({ forReport: true });
   assert.is(f.count('/containers/json'), lists, 'the live reports reuse the list while nothing happened');
   const two = () => f.asked.filter((a) => a === `/containers/${ID(2)}/json`).length;
   const twoBefore = two();
@@ -72,7 +72,7 @@ test('with the stream open: inspected once, again only when an event names it; t
   f.send({ Type: 'container', Action: 'restart', Actor: { ID: ID(2) } });
   await waitFor(async () => {
     const n = f.count('/containers/json');
-    await f.e.list({ reuse: true });
+    await f.e.list({ forReport: true });
     return f.count('/containers/json') > n;
   }, 5000, 'an event makes the live list ask again');
   assert.is(f.count(INSPECT), afterOpen + 1, 'only the container the restart named was inspected again (a healthcheck exec is not a change)');
@@ -87,7 +87,7 @@ test('the stream gone: every list inspects every container again', timed(15_000,
   const n = f.count(INSPECT);
   await waitFor(async () => {
     const k = f.count(INSPECT);
-    await f.e.list({ reuse: true });
+    await f.e.list({ forReport: true });
     return f.count(INSPECT) === k + 2;
   }, 5000, 'both inspected again once the stream is gone');
   assert.ok(f.count(INSPECT) >= n + 2);
