@@ -45,9 +45,9 @@ export interface AgentDeps {
   status(): Promise<FullStatus>;
   processCount(): Promise<{ processCount: number | null; reason?: string }>;
   /** The first `n` processes by `sort` (absent: the agent cannot list processes on this host). */
-  topProcesses?(o: { n: number; sort: ProcessSort; again?: boolean }): Promise<TopProcesses>;
+  topProcesses?(o: { n: number; sort: ProcessSort; maxAgeMs?: number }): Promise<TopProcesses>;
   /** The same read at once, where it needs no child process (Linux): what an alert names as its cause. */
-  topProcessesNow?(o: { n: number; sort: ProcessSort }): TopProcesses;
+  topProcessesNow?(o: { n: number; sort: ProcessSort; maxAgeMs?: number }): TopProcesses;
   /** CPU busy percent since the previous call (null when unreadable) */
   cpuPercent(): number | null;
   readLogs(opts: { lines: number; logFiles?: string[] }): Promise<LogsResult>;

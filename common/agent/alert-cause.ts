@@ -4,15 +4,16 @@
 //
 // CPU % is a delta since the sampler's previous reading, so that reading is taken when the CPU
 // first goes above the lowest cpu rule's threshold: when the rule fires (after its `for`), the
-// figures cover the time it was high rather than hours of quiet before. At most one such reading
-// every PRE_READING_MIN_MS: a host whose CPU hovers at the threshold crosses it every few seconds,
-// and each reading lists every process (on a loaded host it was most of the agent's CPU).
+// figures cover the time it was high rather than hours of quiet before. Not when a reading is
+// younger than PRE_READING_MIN_MS (the history of who reads every minute): a host whose CPU hovers
+// at the threshold crosses it every few seconds, and each reading lists every process (on a loaded
+// host it was most of the agent's CPU).
 import type { ProcessSort, TopProcesses } from '../collect/types.ts';
 import { ALERT_TOP_MAX, type AlertTop } from '../wire/messages.ts';
 import type { RuleEvaluator } from './rule-eval.ts';
 
 const SORT_OF: Record<string, ProcessSort> = { cpu: 'cpu', memory: 'mem', processes: 'cpu' };
-/** The shortest time between two readings taken as the CPU goes high. */
+/** A reading younger than this stands for the one taken as the CPU goes high. */
 export const PRE_READING_MIN_MS = 60_000;
 
 export interface AlertCause {
@@ -22,11 +23,10 @@ export interface AlertCause {
   watchCpu?: (cpu: number | null) => void;
 }
 
-export function alertCause(deps: { topProcessesNow?(o: { n: number; sort: ProcessSort }): TopProcesses }, evaluator: RuleEvaluator, clock = () => performance.now()): AlertCause {
+export function alertCause(deps: { topProcessesNow?(o: { n: number; sort: ProcessSort; maxAgeMs?: number }): TopProcesses }, evaluator: RuleEvaluator): AlertCause {
   const now = deps.topProcessesNow?.bind(deps);
   if (!now) return {};
   let above = false;
-  let readAt = -Infinity;
   return {
     cause: (rule) => {
       const r = evaluator.rules.find((x) => x.name === rule);
@@ -41,10 +41,9 @@ export function alertCause(deps: { topProcessesNow?(o: { n: number; sort: Proces
     watchCpu: (cpu) => {
       const lowest = Math.min(...evaluator.rules.filter((r) => r.metric === 'cpu' && r.op === 'above').map((r) => r.threshold));
       const high = cpu !== null && cpu >= lowest;
-      if (high && !above && clock() - readAt >= PRE_READING_MIN_MS) {
-        readAt = clock();
+      if (high && !above) {
         try {
-          now({ n: 1, sort: 'cpu' });
+          now({ n: 1, sort: 'cpu', maxAgeMs: PRE_READING_MIN_MS });
         } catch {
           // the alert will say nothing of processes
         }

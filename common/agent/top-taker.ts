@@ -9,11 +9,13 @@ import { PROCESS_COMMAND_MAX, PROCESS_NAME_MAX, PROCESS_ROWS_MAX } from '../wire
 
 export const DEFAULT_PROCESSES_EVERY_MS = 60_000;
 export const DEFAULT_PROCESSES_TOP = 10;
+/** The memory list comes from the CPU list's reading when that is younger than this. */
+const SAME_READING_MS = 1000;
 /** The period is at least this many times what the last reading took. */
 export const COST_FACTOR = 500;
 
 export interface TopTakerOptions {
-  top: (o: { n: number; sort: ProcessSort; again?: boolean }) => Promise<TopProcesses>;
+  top: (o: { n: number; sort: ProcessSort; maxAgeMs?: number }) => Promise<TopProcesses>;
   everyMs: number;
   /** rows of each list (at most PROCESS_ROWS_MAX) */
   n: number;
@@ -48,7 +50,7 @@ export class TopTaker {
     try {
       // CPU first: its percentages are over the time since the sampler's previous reading.
       const byCpu = await this.o.top({ n: this.o.n, sort: 'cpu' });
-      const byMem = await this.o.top({ n: this.o.n, sort: 'mem', again: true });
+      const byMem = await this.o.top({ n: this.o.n, sort: 'mem', maxAgeMs: SAME_READING_MS });
       this.failedSaid = false;
       const tookMs = clock() - t0;
       this.periodMs = Math.max(this.o.everyMs, Math.round(tookMs * COST_FACTOR));

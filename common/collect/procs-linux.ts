@@ -11,8 +11,8 @@ import { HwError } from '../errors.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import type { ProcessRow, ProcessSort, TopProcesses } from './types.ts';
 
-/** `again`: the previous reading may answer when it is under MIN_DELTA_MS old (a second order of it). */
-export interface TopQuery { n: number; sort: ProcessSort; again?: boolean }
+/** `maxAgeMs`: the previous reading may answer when it is younger than this (another order of it). */
+export interface TopQuery { n: number; sort: ProcessSort; maxAgeMs?: number }
 
 /** Processes tracked at most (a host has fewer: pid_max defaults to 32,768 or 4,194,304 on big ones). */
 export const MAX_TRACKED_PIDS = 65_536;
@@ -103,8 +103,8 @@ export class LinuxProcesses {
    * under way, its figures so far are answered instead of reading /proc a second time over it.
    * Throws HwError UNAVAILABLE when /proc cannot be listed.
    */
-  top(o: { n: number; sort: ProcessSort }): TopProcesses {
-    if (this.scanning) return this.answer(o, this.last);
+  top(o: TopQuery): TopProcesses {
+    if (this.scanning || this.recent(o)) return this.answer(o, this.last);
     const scan = this.open(o.sort === 'io');
     try {
       while (this.step(scan, Number.MAX_SAFE_INTEGER));
@@ -121,7 +121,7 @@ export class LinuxProcesses {
   topAsync(o: TopQuery): Promise<TopProcesses> {
     const run = this.queue.then(async () => {
       // Another order of a reading just made (the history's two lists): no second pass over /proc.
-      if (o.again && this.clock() - this.lastAt < MIN_DELTA_MS && (o.sort !== 'io' || this.last.withIo)) return this.answer(o, this.last);
+      if (this.recent(o)) return this.answer(o, this.last);
       const scan = this.open(o.sort === 'io');
       this.scanning = true;
       try {
@@ -134,6 +134,11 @@ export class LinuxProcesses {
     });
     this.queue = run.catch(() => {});
     return run;
+  }
+
+  /** The last reading may answer `o` (by I/O only when it read io). */
+  private recent(o: TopQuery): boolean {
+    return o.maxAgeMs !== undefined && this.clock() - this.lastAt < o.maxAgeMs && (o.sort !== 'io' || this.last.withIo);
   }
 
   private open(withIo: boolean): Scan {

@@ -3,11 +3,11 @@
 import type { Runner } from '../util/runner.ts';
 import { LinuxProcesses, type TopQuery } from './procs-linux.ts';
 import { WindowsProcesses } from './procs-windows.ts';
-import type { ProcessSort, TopProcesses } from './types.ts';
+import type { TopProcesses } from './types.ts';
 
 export interface ProcessLister {
   top(o: TopQuery): Promise<TopProcesses>;
-  topNow?(o: { n: number; sort: ProcessSort }): TopProcesses;
+  topNow?(o: TopQuery): TopProcesses;
 }
 
 export function processLister(platform: NodeJS.Platform, runner: Runner): ProcessLister | undefined {

@@ -30,7 +30,7 @@ function taker(o: { fail?: boolean; n?: number } = {}) {
 test('both lists on the first sample, then once a period', async () => {
   const { t, asked } = taker();
   const first = await t.take(1_000_000);
-  assert.equal(asked, [{ n: 2, sort: 'cpu' }, { n: 2, sort: 'mem', again: true }], 'the memory list from the same reading as the CPU one');
+  assert.equal(asked, [{ n: 2, sort: 'cpu' }, { n: 2, sort: 'mem', maxAgeMs: 1000 }], 'the memory list from the same reading as the CPU one');
   assert.equal(first?.byCpu.map((r) => r.pid), [3, 2]);
   assert.is(first?.byCpu[0]?.command?.length, PROCESS_COMMAND_MAX);
   assert.is(await t.take(1_005_000), undefined);
