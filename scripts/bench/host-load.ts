@@ -5,9 +5,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dockerdMissing, importBusybox, IMAGE, startDockerd, type Dockerd } from '../lib/dockerd.ts';
+import { GLANCES } from './peers.ts';
 import { spawnProc, waitFor, type Proc } from './procs.ts';
 
-export const GLANCES = '/usr/bin/glances';
 /** glances in its standalone mode without the curses screen: every plugin, the process list included, updated each second. */
 export const GLANCES_ARGS = ['-q', '-t', '1'];
 
@@ -67,7 +67,7 @@ export async function startContainers(n: number): Promise<Containers> {
 
 /** Glances, or why it is not measured (it is not installed by the bench: `apt-get install glances`). */
 export function startGlances(): Proc | string {
-  if (!existsSync(GLANCES)) return `glances not installed (\`apt-get install glances\`): not measured`;
+  if (!existsSync(GLANCES)) return `Glances not installed (\`apt-get install glances\`; a full run installs it, quick mode does not): not measured`;
   // Started without DOCKER_HOST: the private engine is not at the default socket, so it reads no containers.
   return spawnProc(GLANCES, GLANCES_ARGS);
 }
