@@ -23,6 +23,8 @@ export interface CollectorOptions {
   runner?: Runner;
   procRoot?: string;
   now?: () => number;
+  /** monotonic ms, for what a reading costs (default performance.now) */
+  clock?: () => number;
 }
 
 
@@ -56,6 +58,7 @@ export class Collector {
   private readonly platform: NodeJS.Platform;
   private readonly procRoot: string;
   private readonly now: () => number;
+  private readonly clock: () => number;
   private readonly readers: PlatformReaders;
   private readonly cpuTimes: SharedCpuTimes;
   private readonly sampleWindow: Window;
@@ -70,6 +73,7 @@ export class Collector {
     this.platform = opts.platform ?? process.platform;
     this.procRoot = opts.procRoot ?? DEFAULT_PROC_ROOT;
     this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? (() => performance.now());
     this.readers = readersFor(this.platform, { procRoot: this.procRoot, runner: opts.runner ?? runProgram });
     this.cpuTimes = new SharedCpuTimes({ platform: this.platform, procRoot: this.procRoot });
     // First readings now, so the first sample() already has a CPU percent and network rates.
@@ -207,9 +211,9 @@ export class Collector {
     if (this.procCount && fresh(this.procCount.at, t, this.procCount.maxAgeMs)) return this.procCount.value;
     // The work of listing /proc is done within the call (the promise only carries the answer);
     // where a program counts (Windows), its time is not the agent's CPU and is not counted.
-    const t0 = performance.now();
+    const t0 = this.clock();
     const value = this.readers.processCount();
-    const entry = { at: t, value, maxAgeMs: Math.max(SLOW_READING_MAX_AGE_MS, (performance.now() - t0) * COUNT_COST_FACTOR) };
+    const entry = { at: t, value, maxAgeMs: Math.max(SLOW_READING_MAX_AGE_MS, (this.clock() - t0) * COUNT_COST_FACTOR) };
     entry.value.catch(() => {
       if (this.procCount === entry) this.procCount = null;
     });
