@@ -59,6 +59,7 @@ export class ContainerEngine {
   private readonly prev = new Map<string, { cpuNs: number; at: number }>();
   private readonly useEvents: boolean;
   private events: EngineEvents | undefined;
+  private eventsPath = '';
   /** inspected containers by full id, trusted while the event stream is open and says nothing of them */
   private readonly inspected = new Map<string, Inspected & { state: string; at: number }>();
   /** the engine's last list and the event generation it was asked at */
@@ -90,7 +91,6 @@ export class ContainerEngine {
     }
     return this.events;
   }
-  private eventsPath = '';
 
   /** The socket that answers /_ping; ENGINE_UNREACHABLE names every socket tried and why it failed. */
   async locate(): Promise<SocketCandidate> {
@@ -136,8 +136,7 @@ export class ContainerEngine {
     if (o.forReport && live && last && last.gen === gen && t - last.at < LIST_MAX_AGE_MS) raw = last.raw;
     else {
       raw = await this.get('/containers/json?all=1', LIST_MAX_BYTES);
-      if (!Array.isArray(raw)) throw new HwError('ENGINE_BAD_ANSWER', 'the engine\'s container list is not a list');
-      this.lastList = { raw, at: t, gen };
+      if (Array.isArray(raw)) this.lastList = { raw, at: t, gen };
     }
     if (!Array.isArray(raw)) throw new HwError('ENGINE_BAD_ANSWER', 'the engine\'s container list is not a list');
     // What the stream named since the last list is inspected again; without the stream, all of it.
