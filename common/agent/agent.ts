@@ -50,9 +50,9 @@ export interface AgentDeps {
   status(): Promise<FullStatus>;
   processCount(): Promise<{ processCount: number | null; reason?: string }>;
   /** The first `n` processes by `sort` (absent: the agent cannot list processes on this host). */
-  topProcesses?(o: { n: number; sort: ProcessSort }): Promise<TopProcesses>;
+  topProcesses?(o: { n: number; sort: ProcessSort; maxAgeMs?: number }): Promise<TopProcesses>;
   /** The same read at once, where it needs no child process (Linux): what an alert names as its cause. */
-  topProcessesNow?(o: { n: number; sort: ProcessSort }): TopProcesses;
+  topProcessesNow?(o: { n: number; sort: ProcessSort; maxAgeMs?: number }): TopProcesses;
   /** CPU busy percent since the previous call (null when unreadable) */
   cpuPercent(): number | null;
   readLogs(opts: { lines: number; logFiles?: string[] }): Promise<LogsResult>;
@@ -231,16 +231,18 @@ export class Agent extends EventEmitter<AgentEvents> {
         counter: deps.processCounter, rules: () => this.evaluator.rules, feed: (i) => !this.stopping && this.alerts.feed(i), everyMs: processesEveryMs, log,
       });
     }
-    // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer),
-    // and each list is judged by the container rules while one exists.
-    // Only where an engine location is configured (startAgent does it): simulated fleets ask none.
+    // The containers ride on live reports, refreshed at most every 10 s (or the interval when longer):
+    // usage from the cgroup files, the engine asked again only when its event stream says so. Each
+    // list is judged by the container rules while one exists, and the history's taker asks for the
+    // network and block counters once a period. Only where an engine location is configured
+    // (startAgent does it): simulated fleets ask none.
     const restarts = new ContainerRestarts();
     const watching = !!cfg.containerEngine && cfg.containerEngine.watch !== false;
     const usageEvery = cfg.containersEveryMs ?? DEFAULT_CONTAINERS_EVERY_MS;
     if (watching && usageEvery > 0) this.usageTaker = new ContainerUsageTaker({ everyMs: usageEvery, n: cfg.containersTop ?? DEFAULT_CONTAINERS_TOP });
     const watch = !watching ? undefined
       : new ContainerWatch({
-        engine: { list: () => this.engine().list() }, everyMs: containersEveryMs,
+        engine: { list: () => this.engine().list({ forReport: !this.usageTaker?.wantsCounters(Date.now(), containersEveryMs) }) }, everyMs: containersEveryMs,
         ...(this.usageTaker ? { sink: this.usageTaker } : {}),
         onList: (rows) => {
           if (!this.evaluator.needs('container')) restarts.inputs([]); // forgets: a rule added later compares from its first list
@@ -381,6 +383,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.backlog.close?.();
     this.udp?.close();
     this.udp = undefined;
+    this.containerEngine?.close();
     this.deps.close?.();
   }
 

@@ -52,14 +52,27 @@ export class ContainerUsageTaker {
     this.n = Math.max(1, Math.min(CONTAINER_USAGE_ROWS_MAX, Math.floor(o.n)));
   }
 
-  /** A list the watch read at `at` (ms): folded into the period. Containers gone from it are forgotten. */
+  /**
+   * Whether a list read at `at` should read the network and block counters too (the live reports'
+   * lists read only CPU and memory): the lists within `listEveryMs` before a record is due, so each
+   * record's rates span about a period from one such reading to the next.
+   */
+  wantsCounters(at: number, listEveryMs: number): boolean {
+    return at - this.lastAt >= this.everyMs - listEveryMs - Math.min(500, this.everyMs / 2);
+  }
+
+  /**
+   * A list the watch read at `at` (ms): folded into the period. Containers gone from it are
+   * forgotten. A list without counters (a report's) leaves the last counters read as they were.
+   */
   observe(rows: ContainerRow[], total: number, at: number): void {
     this.total = total;
     const next = new Map<string, Seen>();
     for (const r of rows) {
       const name = r.name.slice(0, CONTAINER_USAGE_NAME_MAX);
       const old = this.seen.get(name);
-      const reading: Reading = { at, netRxBytes: valid(r.netRxBytes), netTxBytes: valid(r.netTxBytes), blockReadBytes: valid(r.blockReadBytes), blockWriteBytes: valid(r.blockWriteBytes) };
+      const read: Reading = { at, netRxBytes: valid(r.netRxBytes), netTxBytes: valid(r.netTxBytes), blockReadBytes: valid(r.blockReadBytes), blockWriteBytes: valid(r.blockWriteBytes) };
+      const reading = old && COUNTERS.every((k) => read[k] === null) ? old.last : read;
       next.set(name, {
         // Cut and checked to what the manager takes: an engine's odd answer must not cost the report.
         state: r.state.slice(0, CONTAINER_USAGE_WORD_MAX), health: r.health?.slice(0, CONTAINER_USAGE_WORD_MAX) ?? null,

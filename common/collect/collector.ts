@@ -13,6 +13,8 @@ import type { DiskUsage, FullStatus, InterfaceCounters, Metrics, MountUsage, Sam
 
 /** When two CPU readings are too close to differ (one jiffy is 10 ms), wait this long and retry. */
 const CPU_RETRY_MS = 100;
+/** A report's process count stands for this many times what counting took (0.1% of a core at most). */
+export const COUNT_COST_FACTOR = 1000;
 /** `status` measures CPU and network rates over this window (while it gathers the rest). */
 const STATUS_WINDOW_MS = 500;
 
@@ -21,6 +23,8 @@ export interface CollectorOptions {
   runner?: Runner;
   procRoot?: string;
   now?: () => number;
+  /** monotonic ms, for what a reading costs (default performance.now) */
+  clock?: () => number;
 }
 
 
@@ -54,6 +58,7 @@ export class Collector {
   private readonly platform: NodeJS.Platform;
   private readonly procRoot: string;
   private readonly now: () => number;
+  private readonly clock: () => number;
   private readonly readers: PlatformReaders;
   private readonly cpuTimes: SharedCpuTimes;
   private readonly sampleWindow: Window;
@@ -61,13 +66,14 @@ export class Collector {
   private mounts: MountUsage[] | null = null;
   private mountsRefresh: Promise<void> | null = null;
   private mountsAt = -Infinity;
-  /** the reports' process count, counted at most every SLOW_READING_MAX_AGE_MS */
-  private procCount: { at: number; value: Promise<number> } | null = null;
+  /** the reports' process count, counted at most every SLOW_READING_MAX_AGE_MS (longer on huge hosts) */
+  private procCount: { at: number; value: Promise<number>; maxAgeMs: number } | null = null;
 
   constructor(opts: CollectorOptions = {}) {
     this.platform = opts.platform ?? process.platform;
     this.procRoot = opts.procRoot ?? DEFAULT_PROC_ROOT;
     this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? (() => performance.now());
     this.readers = readersFor(this.platform, { procRoot: this.procRoot, runner: opts.runner ?? runProgram });
     this.cpuTimes = new SharedCpuTimes({ platform: this.platform, procRoot: this.procRoot });
     // First readings now, so the first sample() already has a CPU percent and network rates.
@@ -195,13 +201,19 @@ export class Collector {
 
   /**
    * Counting processes lists /proc (on Windows it runs a program): the dearest reading of a
-   * report, for a figure that moves slowly. Reports reuse a count for SLOW_READING_MAX_AGE_MS;
-   * `status` and the process-count command count afresh. A failed count is not kept.
+   * report, for a figure that moves slowly. Reports reuse a count for SLOW_READING_MAX_AGE_MS,
+   * or for COUNT_COST_FACTOR times what the count took when that is longer (a host with tens of
+   * thousands of processes: counting stays under 0.1% of a core); `status` and the process-count
+   * command count afresh. A failed count is not kept.
    */
   private recentProcessCount(): Promise<number> {
     const t = this.now();
-    if (this.procCount && fresh(this.procCount.at, t, SLOW_READING_MAX_AGE_MS)) return this.procCount.value;
-    const entry = { at: t, value: this.readers.processCount() };
+    if (this.procCount && fresh(this.procCount.at, t, this.procCount.maxAgeMs)) return this.procCount.value;
+    // The work of listing /proc is done within the call (the promise only carries the answer);
+    // where a program counts (Windows), its time is not the agent's CPU and is not counted.
+    const t0 = this.clock();
+    const value = this.readers.processCount();
+    const entry = { at: t, value, maxAgeMs: Math.max(SLOW_READING_MAX_AGE_MS, (this.clock() - t0) * COUNT_COST_FACTOR) };
     entry.value.catch(() => {
       if (this.procCount === entry) this.procCount = null;
     });

@@ -2,13 +2,17 @@
 // process's CPU ticks and I/O bytes, so the next one gives CPU % and I/O rate as deltas over the time
 // between the two readings; there is no sleep between two samples. A process seen for the first time
 // (every process at the first reading) gets its lifetime average, which is exact for a process born
-// since the previous reading. Only /proc/<pid>/stat and /proc/<pid>/io are read for every process;
-// status (user, name) and cmdline only for the rows returned. Files are read into one reused buffer.
+// since the previous reading. Only /proc/<pid>/stat is read for every process (and io when the
+// order is by I/O); status (user, name), cmdline and io only for the rows returned, the I/O rate
+// then over the time since that process's previous io reading. Files are read into one reused buffer.
 import { closeSync, openSync, opendirSync, readFileSync, readSync, type Dir } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
 import { DEFAULT_PROC_ROOT } from './proc-linux.ts';
 import type { ProcessRow, ProcessSort, TopProcesses } from './types.ts';
+
+/** `maxAgeMs`: the previous reading may answer when it is younger than this (another order of it). */
+export interface TopQuery { n: number; sort: ProcessSort; maxAgeMs?: number }
 
 /** Processes tracked at most (a host has fewer: pid_max defaults to 32,768 or 4,194,304 on big ones). */
 export const MAX_TRACKED_PIDS = 65_536;
@@ -39,8 +43,10 @@ interface Seen {
   /** starttime in ticks: a pid reused by a new process is a new process */
   start: number;
   ticks: number;
-  /** read_bytes + write_bytes, -1 when not readable */
+  /** read_bytes + write_bytes, -1 when not readable, IO_NOT_READ before the first reading */
   io: number;
+  /** when io was read (the clock's ms) */
+  ioAt: number;
   rssPages: number;
   state: number;
   cpu: number | null;
@@ -51,8 +57,12 @@ interface Seen {
   at: number;
 }
 
-interface Scan { dir: Dir; gen: number; uptimeTicks: number; total: number; ioDenied: boolean }
-interface Last { total: number; unavailable: Record<string, string> }
+interface Scan { dir: Dir; gen: number; uptimeTicks: number; total: number; ioDenied: boolean; withIo: boolean }
+interface Last { total: number; unavailable: Record<string, string>; withIo: boolean; uptimeTicks: number }
+
+/** Seen.io before its first reading. */
+const IO_NOT_READ = -3;
+const IO_DENIED_REASON = 'needs privilege (the I/O of some processes, usually other users\' ones, is not readable by the agent\'s user)';
 
 /** Processes read between two yields to the event loop (topAsync). */
 const SCAN_CHUNK = 1000;
@@ -71,7 +81,9 @@ export class LinuxProcesses {
   private gen = 0;
   private scanning = false;
   private queue: Promise<unknown> = Promise.resolve();
-  private last: Last = { total: 0, unavailable: {} };
+  private last: Last = { total: 0, unavailable: {}, withIo: false, uptimeTicks: 0 };
+  /** when (the clock's ms) the last reading ended */
+  private lastAt = -Infinity;
   private bootMs: number | undefined;
   private users: Map<number, string> | undefined;
   private readonly buf = Buffer.allocUnsafeSlow(4096);
@@ -91,9 +103,9 @@ export class LinuxProcesses {
    * under way, its figures so far are answered instead of reading /proc a second time over it.
    * Throws HwError UNAVAILABLE when /proc cannot be listed.
    */
-  top(o: { n: number; sort: ProcessSort }): TopProcesses {
-    if (this.scanning) return this.answer(o, this.last);
-    const scan = this.open();
+  top(o: TopQuery): TopProcesses {
+    if (this.scanning || this.recent(o)) return this.answer(o, this.last);
+    const scan = this.open(o.sort === 'io');
     try {
       while (this.step(scan, Number.MAX_SAFE_INTEGER));
     } finally {
@@ -106,9 +118,11 @@ export class LinuxProcesses {
    * The same, yielding to the event loop every SCAN_CHUNK processes, so that a host with tens of
    * thousands of them does not hold up the agent's reports and alerts. Readings run one at a time.
    */
-  topAsync(o: { n: number; sort: ProcessSort }): Promise<TopProcesses> {
+  topAsync(o: TopQuery): Promise<TopProcesses> {
     const run = this.queue.then(async () => {
-      const scan = this.open();
+      // Another order of a reading just made (the history's two lists): no second pass over /proc.
+      if (this.recent(o)) return this.answer(o, this.last);
+      const scan = this.open(o.sort === 'io');
       this.scanning = true;
       try {
         while (this.step(scan, SCAN_CHUNK)) await new Promise((r) => setImmediate(r));
@@ -122,14 +136,19 @@ export class LinuxProcesses {
     return run;
   }
 
-  private open(): Scan {
+  /** The last reading may answer `o` (by I/O only when it read io). */
+  private recent(o: TopQuery): boolean {
+    return o.maxAgeMs !== undefined && this.clock() - this.lastAt < o.maxAgeMs && (o.sort !== 'io' || this.last.withIo);
+  }
+
+  private open(withIo: boolean): Scan {
     let dir;
     try {
       dir = opendirSync(this.root, { bufferSize: 256 });
     } catch (err) {
       throw new HwError('UNAVAILABLE', `cannot list ${this.root}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    return { dir, gen: ++this.gen, uptimeTicks: this.uptimeTicks(), total: 0, ioDenied: false };
+    return { dir, gen: ++this.gen, uptimeTicks: this.uptimeTicks(), total: 0, ioDenied: false, withIo };
   }
 
   /** Reads up to `max` processes; false when the listing is done. */
@@ -147,28 +166,23 @@ export class LinuxProcesses {
       if (!this.readStat(pid)) continue; // gone since the listing
       const start = statField.start;
       const ticks = statField.ticks;
-      const io = this.readIo(pid);
-      if (io === -2) scan.ioDenied = true;
       if (!s || s.start !== start) {
         // Never seen: its lifetime average (all of it falls since the previous reading if it is new).
         const age = Math.max(1, uptimeTicks - start);
         const cpu = uptimeTicks > 0 ? (ticks / age) * 100 : null;
-        const ioRate = io >= 0 && uptimeTicks > 0 ? io / (age / CLK_TCK) : null;
         if (!s) {
-          s = { start, ticks, io, rssPages: 0, state: 0, cpu, ioRate, gen, at: t };
+          s = { start, ticks, io: IO_NOT_READ, ioAt: t, rssPages: 0, state: 0, cpu, ioRate: null, gen, at: t };
           this.seen.set(pid, s);
         } else {
-          Object.assign(s, { start, ticks, io, cpu, ioRate });
+          Object.assign(s, { start, ticks, io: IO_NOT_READ, ioAt: t, cpu, ioRate: null });
         }
         s.at = t;
       } else if (t - s.at >= MIN_DELTA_MS) {
-        const elapsedS = (t - s.at) / 1000;
-        s.cpu = ((ticks - s.ticks) / CLK_TCK / elapsedS) * 100;
-        s.ioRate = io >= 0 && s.io >= 0 ? (io - s.io) / elapsedS : null;
+        s.cpu = ((ticks - s.ticks) / CLK_TCK / ((t - s.at) / 1000)) * 100;
         s.ticks = ticks;
-        s.io = io;
         s.at = t;
       }
+      if (scan.withIo && this.readIoOf(pid, s, t, uptimeTicks) === -2) scan.ioDenied = true;
       s.rssPages = statField.rss;
       s.state = statField.state;
       s.gen = gen;
@@ -180,8 +194,9 @@ export class LinuxProcesses {
     for (const [pid, s] of this.seen) if (s.gen !== scan.gen) this.seen.delete(pid);
     const unavailable: Record<string, string> = {};
     if (scan.total > this.seen.size) unavailable.processes = `${scan.total - this.seen.size} of ${scan.total} processes not tracked (at most ${this.maxTracked}, or gone while read)`;
-    if (scan.ioDenied) unavailable.io = 'needs privilege (the I/O of some processes, usually other users\' ones, is not readable by the agent\'s user)';
-    this.last = { total: scan.total, unavailable };
+    if (scan.ioDenied) unavailable.io = IO_DENIED_REASON;
+    this.last = { total: scan.total, unavailable, withIo: scan.withIo, uptimeTicks: scan.uptimeTicks };
+    this.lastAt = this.clock();
     return this.last;
   }
 
@@ -190,11 +205,15 @@ export class LinuxProcesses {
     const key = o.sort === 'cpu' ? (s: Seen) => s.cpu : o.sort === 'mem' ? (s: Seen) => s.rssPages : (s: Seen) => s.ioRate;
     const page = this.pageBytes();
     const processes: ProcessRow[] = [];
+    let ioDenied = false;
+    const t = this.clock();
     for (const [pid, s] of pickTop(this.seen, n, key)) {
+      // A reading without io: the rows' own, read now.
+      if (!last.withIo && this.readIoOf(pid, s, t, last.uptimeTicks) === -2) ioDenied = true;
       const row = this.row(pid, s, page);
       if (row) processes.push(row);
     }
-    const unavailable = last.unavailable;
+    const unavailable = ioDenied ? { ...last.unavailable, io: IO_DENIED_REASON } : last.unavailable;
     return { at: this.now(), total: last.total, processes, ...(Object.keys(unavailable).length ? { unavailable: { ...unavailable } } : {}) };
   }
 
@@ -218,6 +237,22 @@ export class LinuxProcesses {
   private readStat(pid: number): boolean {
     const len = this.readInto(`${this.root}/${pid}/stat`, this.buf);
     return len > 0 && parseStat(this.buf, len);
+  }
+
+  /**
+   * Reads a process's io at `t` into its Seen: the rate over the time since its previous io
+   * reading (kept when that is under MIN_DELTA_MS), or its lifetime average at the first. Returns
+   * what readIo returned.
+   */
+  private readIoOf(pid: number, s: Seen, t: number, uptimeTicks: number): number {
+    if (s.io >= 0 && t - s.ioAt < MIN_DELTA_MS) return s.io;
+    const io = this.readIo(pid);
+    if (io < 0) s.ioRate = null;
+    else if (s.io >= 0) s.ioRate = io >= s.io ? (io - s.io) / ((t - s.ioAt) / 1000) : null;
+    else s.ioRate = uptimeTicks > 0 ? io / (Math.max(1, uptimeTicks - s.start) / CLK_TCK) : null;
+    s.io = io;
+    s.ioAt = t;
+    return io;
   }
 
   /** read_bytes + write_bytes; -1 unreadable, -2 not allowed. */

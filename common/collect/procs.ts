@@ -1,13 +1,13 @@
 // The process lister for this platform: /proc on Linux (synchronous, so an alert can name its
 // cause at once), tasklist on Windows; none elsewhere (the agent then does not name `top`).
 import type { Runner } from '../util/runner.ts';
-import { LinuxProcesses } from './procs-linux.ts';
+import { LinuxProcesses, type TopQuery } from './procs-linux.ts';
 import { WindowsProcesses } from './procs-windows.ts';
-import type { ProcessSort, TopProcesses } from './types.ts';
+import type { TopProcesses } from './types.ts';
 
 export interface ProcessLister {
-  top(o: { n: number; sort: ProcessSort }): Promise<TopProcesses>;
-  topNow?(o: { n: number; sort: ProcessSort }): TopProcesses;
+  top(o: TopQuery): Promise<TopProcesses>;
+  topNow?(o: TopQuery): TopProcesses;
 }
 
 export function processLister(platform: NodeJS.Platform, runner: Runner): ProcessLister | undefined {

@@ -15,13 +15,14 @@ import { managerScale } from './manager-scale.ts';
 import { history } from './history.ts';
 import { logThrottle } from './log-throttle.ts';
 import { machine } from './proc-stats.ts';
+import { processScale } from './process-scale.ts';
 import { promNotify } from './prom-notify.ts';
 import { BUILD, cleanTempDirs, killAll, ROOT, snapshotBuild } from './procs.ts';
 import { mark, table, type Ctx, type Goal, type Outcome, type Scenario } from './report.ts';
 import { transfer } from './transfer.ts';
 import { upgrade } from './upgrade.ts';
 
-const SCENARIOS: Scenario[] = [agentCost, managerScale, history, transfer, upgrade, alertLatency, executables, dashboard, promNotify, logThrottle];
+const SCENARIOS: Scenario[] = [agentCost, processScale, managerScale, history, transfer, upgrade, alertLatency, executables, dashboard, promNotify, logThrottle];
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] | null; profile: boolean; out: string | null } {
   const o = { quick: false, only: null as string[] | null, profile: true, out: null as string | null };

@@ -1,6 +1,7 @@
-// The two peers the agent is compared with, run on loopback from temporary configurations:
+// The peers the agent is compared with, run on loopback from temporary configurations:
 // prometheus-node-exporter (scraped over HTTP) and zabbix_agentd (polled with its passive-check
-// protocol, spoken here: there is no zabbix_get in Debian 12). Installed with apt where possible.
+// protocol, spoken here: there is no zabbix_get in Debian 12); and Glances, the per-process
+// monitor (host-load.ts starts it). Installed with apt where possible.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { Fatal, spawnProc, tempDir, waitFor, type Proc } from './procs.ts';
 
 export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 export const ZABBIX_AGENTD = '/usr/sbin/zabbix_agentd';
-const PACKAGES = ['prometheus-node-exporter', 'zabbix-agent'];
+export const GLANCES = '/usr/bin/glances';
+const PACKAGES = ['prometheus-node-exporter', 'zabbix-agent', 'glances'];
 
 /** The network interface of the default route (eth0 here), else the first non-loopback one. */
 export function defaultInterface(): string {
@@ -37,9 +39,9 @@ export function defaultInterface(): string {
  * policy-rc.d that says no), so nothing is left listening on their default ports.
  */
 export function ensurePeers(install: boolean, log: (l: string) => void): { missing: string[]; note: string } {
-  const have = () => [NODE_EXPORTER, ZABBIX_AGENTD].filter((f) => !existsSync(f));
+  const have = () => [NODE_EXPORTER, ZABBIX_AGENTD, GLANCES].filter((f) => !existsSync(f));
   let missing = have();
-  if (!missing.length) return { missing, note: 'both peers were already installed' };
+  if (!missing.length) return { missing, note: 'the peers were already installed' };
   if (!install) return { missing, note: `not installed (${missing.join(', ')}); quick mode does not install them: \`apt-get install ${PACKAGES.join(' ')}\`` };
   if (process.getuid?.() !== 0) return { missing, note: `not installed (${missing.join(', ')}) and not root, so apt cannot install them` };
   const policy = '/usr/sbin/policy-rc.d';

@@ -208,10 +208,11 @@ export async function startManager(o: { extra?: string[]; nofile?: number; nodeA
 }
 
 /** Starts a real `agent` process reporting to `mgr`. */
-export function startAgentProc(mgr: ManagerProc, name: string, extra: string[] = [], o: { nodeArgs?: string[]; exe?: string; stateDir?: string } = {}): Proc & { stateDir: string } {
+export function startAgentProc(mgr: ManagerProc, name: string, extra: string[] = [], o: { nodeArgs?: string[]; exe?: string; stateDir?: string; env?: NodeJS.ProcessEnv } = {}): Proc & { stateDir: string } {
   const stateDir = o.stateDir ?? tempDir('hw-bench-agent-');
   const args = ['--manager', `127.0.0.1:${mgr.tcpPort}`, '--udp-port', String(mgr.udpPort), '--name', name, '--state-dir', stateDir, ...extra];
-  const p = o.exe ? spawnProc(o.exe, args) : spawnNode(AGENT_JS, args, o.nodeArgs ? { nodeArgs: o.nodeArgs } : {});
+  const env = o.env ? { env: o.env } : {};
+  const p = o.exe ? spawnProc(o.exe, args, env) : spawnNode(AGENT_JS, args, { ...env, ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}) });
   return { ...p, stateDir };
 }
 
@@ -220,8 +221,8 @@ export function startAgentProc(mgr: ManagerProc, name: string, extra: string[] =
  * stopped, then again with the same state folder (the first start alone loads the certificate
  * library, which then stays in memory).
  */
-export async function startSettledAgent(mgr: ManagerProc, name: string, extra: string[] = [], o: { nodeArgs?: string[]; exe?: string } = {}): Promise<Proc & { stateDir: string }> {
-  const first = startAgentProc(mgr, name, extra, o.exe ? { exe: o.exe } : {});
+export async function startSettledAgent(mgr: ManagerProc, name: string, extra: string[] = [], o: { nodeArgs?: string[]; exe?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Proc & { stateDir: string }> {
+  const first = startAgentProc(mgr, name, extra, { ...(o.exe ? { exe: o.exe } : {}), ...(o.env ? { env: o.env } : {}) });
   await waitOnline(mgr, name);
   await first.kill('SIGTERM');
   await waitFor(async () => {

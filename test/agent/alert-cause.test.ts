@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { alertCause } from '../../common/agent/alert-cause.ts';
+import { alertCause, PRE_READING_MIN_MS } from '../../common/agent/alert-cause.ts';
 import { RuleEvaluator } from '../../common/agent/rule-eval.ts';
 import { topArgs } from '../../common/agent/command-handler.ts';
 import type { ProcessSort, TopProcesses } from '../../common/collect/types.ts';
@@ -19,12 +19,15 @@ const evaluator = () => new RuleEvaluator({
 
 function lister() {
   const calls: ProcessSort[] = [];
+  const ages: (number | undefined)[] = [];
   const row = (pid: number) => ({ pid, name: `p${pid}`, user: 'root', command: 'secret --token x', cpuPercent: 50, memBytes: 1024, ioBytesPerSec: null, state: 'R', startedAt: 1 });
   return {
     calls,
+    ages,
     fail: false,
-    topProcessesNow(o: { n: number; sort: ProcessSort }): TopProcesses {
+    topProcessesNow(o: { n: number; sort: ProcessSort; maxAgeMs?: number }): TopProcesses {
       calls.push(o.sort);
+      if (o.maxAgeMs !== undefined) ages.push(o.maxAgeMs);
       if (this.fail) throw new Error('/proc gone');
       return { at: 1, total: 9, processes: [1, 2, 3, 4].slice(0, o.n).map(row) };
     },
@@ -49,7 +52,7 @@ test('a failed read gives no cause, never an exception', () => {
   c.watchCpu!(95);
 });
 
-test('a reading is taken when the CPU first goes above the lowest cpu threshold, not on every high tick', () => {
+test('a reading is taken when the CPU first goes above the lowest cpu threshold, not on every high tick; one younger than PRE_READING_MIN_MS stands for it', () => {
   const l = lister();
   const c = alertCause(l, evaluator());
   c.watchCpu!(50);
@@ -58,6 +61,7 @@ test('a reading is taken when the CPU first goes above the lowest cpu threshold,
   c.watchCpu!(null);
   c.watchCpu!(91);
   assert.equal(l.calls, ['cpu', 'cpu']);
+  assert.equal(l.ages, [PRE_READING_MIN_MS, PRE_READING_MIN_MS]);
 });
 
 test('without a lister (Windows, other systems): no cause at all', () => {

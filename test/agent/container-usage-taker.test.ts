@@ -19,6 +19,22 @@ const row = (name: string, o: Partial<ContainerRow> = {}): ContainerRow => ({
   memUsedBytes: 1000, memLimitBytes: 4000, netRxBytes: 0, netTxBytes: 0, blockReadBytes: 0, blockWriteBytes: 0, ...o,
 });
 
+test('the counters read once a period: the lists just before a record ask for them, a report\'s list keeps the last ones', () => {
+  const t = new ContainerUsageTaker({ everyMs: 60_000, n: 20 });
+  assert.ok(t.wantsCounters(0, 10_000), 'before the first record');
+  t.observe([row('web', { netRxBytes: 1000 })], 1, 0);
+  t.take(0);
+  assert.not.ok(t.wantsCounters(10_000, 10_000), 'early in the period');
+  const noCounters = { netRxBytes: null, netTxBytes: null, blockReadBytes: null, blockWriteBytes: null };
+  t.observe([row('web', { cpuPercent: 30, ...noCounters })], 1, 10_000);
+  assert.ok(t.wantsCounters(50_000, 10_000), 'within a list of the record');
+  t.observe([row('web', { cpuPercent: 30, netRxBytes: 51_000 })], 1, 50_000);
+  t.observe([row('web', { cpuPercent: 30, ...noCounters })], 1, 55_000);
+  const r = t.take(60_000)!;
+  assert.is(r.rows[0]!.netRxRate, 1000, '50,000 bytes over the 50 s between the two readings with counters');
+  assert.is(r.rows[0]!.cpuPercent, 30);
+});
+
 test('nothing before the engine was read, and nothing after it failed: not reported', () => {
   const t = new ContainerUsageTaker({ everyMs: 60_000, n: 20 });
   assert.is(t.take(0), undefined);

@@ -5,7 +5,7 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Collector } from '../../common/collect/collector.ts';
+import { Collector, COUNT_COST_FACTOR } from '../../common/collect/collector.ts';
 import { runProgram, type Runner } from '../../common/util/runner.ts';
 import { HwError } from '../../common/errors.ts';
 import { SLOW_READING_MAX_AGE_MS } from '../../common/collect/disk.ts';
@@ -128,6 +128,21 @@ test('fake /proc: exact values, rates from the previous reading with the injecte
   const s2 = await c.sample();
   assert.is(s2.metrics.netRxRate, null);
   assert.match(s2.metrics.unavailable!.netRxRate!, 'backwards');
+}));
+
+test('a count that took long stands for COUNT_COST_FACTOR times its time (a host with tens of thousands of processes)', timed(5000, async () => {
+  const root = fakeProc(5);
+  let now = 1_000;
+  let mono = 0;
+  // Every reading of the monotonic clock 20 ms later: the count took 20 ms.
+  const c = new Collector({ platform: 'linux', procRoot: root, now: () => now, clock: () => (mono += 20) });
+  assert.is((await c.sample()).metrics.processCount, 5);
+  mkdirSync(join(root, '9999'));
+  now += 19_000;
+  assert.is((await c.sample()).metrics.processCount, 5, `stands for ${20 * COUNT_COST_FACTOR / 1000} s`);
+  now = 1_000 + 20 * COUNT_COST_FACTOR;
+  assert.is((await c.sample()).metrics.processCount, 6);
+  c.close();
 }));
 
 test('fake /proc: reports reuse a process count for 5 s; the process-count command counts afresh', timed(5000, async () => {

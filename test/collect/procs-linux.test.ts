@@ -81,6 +81,25 @@ test('first reading: lifetime average; next: the delta over the time between rea
   assert.equal(byMem.processes.map((r) => r.pid), [8, 7]);
 });
 
+test('maxAgeMs: another order of a reading younger than it answers from it; older, or without it, reads /proc afresh', async () => {
+  const root = fakeRoot(1000);
+  put(root, { pid: 7, comm: 'small', ticks: 50 * CLK, start: 900 * CLK, rssPages: 10 });
+  put(root, { pid: 8, comm: 'big', ticks: 10 * CLK, start: 0, rssPages: 500 });
+  let t = 0;
+  const p = new LinuxProcesses({ procRoot: root, pageSize: 4096, clock: () => t });
+  assert.equal((await p.topAsync({ n: 2, sort: 'cpu' })).processes.map((r) => r.pid), [7, 8]);
+  put(root, { pid: 9, comm: 'newer', ticks: 0, start: 999 * CLK, rssPages: 9000 });
+  t = 999;
+  assert.equal((await p.topAsync({ n: 3, sort: 'mem', maxAgeMs: 1000 })).processes.map((r) => r.pid), [8, 7], 'the same reading: 9 not read yet');
+  assert.equal((await p.topAsync({ n: 3, sort: 'mem' })).processes.map((r) => r.pid), [9, 8, 7], 'without maxAgeMs: a new reading');
+  put(root, { pid: 10, comm: 'newest', ticks: 0, start: 999 * CLK, rssPages: 9500 });
+  t = 2000;
+  assert.equal((await p.topAsync({ n: 1, sort: 'mem', maxAgeMs: 1000 })).processes.map((r) => r.pid), [10], 'over a second old: a new reading');
+  t = 2500;
+  assert.equal(p.top({ n: 1, sort: 'io', maxAgeMs: 1000 }).total, 4, 'by I/O: a reading without io does not answer');
+  assert.is(p.top({ n: 1, sort: 'cpu', maxAgeMs: 1000 }).total, 4, 'the sync reader too');
+});
+
 test('a pid reused by a new process is a new process (lifetime average, not a negative delta)', () => {
   const root = fakeRoot(1000);
   put(root, { pid: 9, comm: 'old', ticks: 500 * CLK, start: 0, rssPages: 1 });

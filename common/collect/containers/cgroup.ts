@@ -1,8 +1,10 @@
 // A container's usage read from its cgroup files (v1 and v2), as cAdvisor does, found through the
 // cgroup of its main process (/proc/<pid>/cgroup): works for Docker and Podman, cgroupfs and systemd
-// drivers alike, and costs the engine nothing (never one stats stream per container).
+// drivers alike, and costs the engine nothing (never one stats stream per container). The files are
+// read synchronously into one reused buffer (each is a few hundred bytes, made by the kernel on
+// read), and where a container's cgroup folders are is kept between readings.
 
-import { readFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { totalmem } from 'node:os';
 
 export interface CgroupPaths {
@@ -27,22 +29,46 @@ export interface Usage {
   reasons: Record<string, string>;
 }
 
-async function text(path: string): Promise<string | null> {
+/** Largest cgroup or net file read (memory.stat is about 1.5 KiB; io.stat a line a disk). */
+const FILE_MAX = 64 * 1024;
+const buf = Buffer.allocUnsafeSlow(FILE_MAX);
+
+/** The file's text (cut at FILE_MAX), or null when it cannot be read. */
+function text(path: string): string | null {
+  let fd: number;
   try {
-    return await readFile(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch {
     return null;
   }
+  try {
+    let len = 0;
+    for (;;) {
+      const n = readSync(fd, buf, len, FILE_MAX - len, len);
+      if (n === 0 || (len += n) >= FILE_MAX) break;
+    }
+    return buf.toString('latin1', 0, len);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
-/** key value lines (memory.stat, cpu.stat) */
-function keyed(t: string | null): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of t?.split('\n') ?? []) {
-    const [k, v] = line.split(' ');
-    if (k && v !== undefined && /^\d+$/.test(v)) m.set(k, Number(v));
-  }
-  return m;
+/** Where a container's usage files are, found once from /proc/<pid>/cgroup. */
+export type CgroupDirs = { v2: string } | { cpu?: string; mem?: string; blk?: string };
+/** Cache of CgroupDirs, by a key the caller chooses (the container's id and pid). */
+export type CgroupDirCache = Map<string, CgroupDirs>;
+
+/** The value of one `key value` line (memory.stat, cpu.stat) without splitting the rest, or null. */
+function statValue(t: string | null, key: string): number | null {
+  if (t === null) return null;
+  let at = t.startsWith(`${key} `) ? 0 : t.indexOf(`\n${key} `);
+  if (at < 0) return null;
+  if (at > 0) at++;
+  const end = t.indexOf('\n', at);
+  const v = t.slice(at + key.length + 1, end < 0 ? undefined : end);
+  return /^\d+$/.test(v) ? Number(v) : null;
 }
 
 function int(t: string | null): number | null {
@@ -63,47 +89,92 @@ export function parseProcCgroup(t: string): { v2?: string; v1: Map<string, { mou
   return { ...(v2 !== undefined ? { v2 } : {}), v1 };
 }
 
-/** Reads the usage of the container whose main process is `pid` (running containers only). */
-export async function readUsage(pid: number, p: CgroupPaths, hostMem = totalmem()): Promise<Usage> {
-  const u: Usage = { cpuNs: null, memUsedBytes: null, memLimitBytes: null, blockReadBytes: null, blockWriteBytes: null, netRxBytes: null, netTxBytes: null, reasons: {} };
-  const own = await text(`${p.proc}/${pid}/cgroup`);
-  if (own === null) {
-    for (const k of ['cpuNs', 'memUsedBytes', 'memLimitBytes', 'blockReadBytes', 'blockWriteBytes']) u.reasons[k] = `cannot read ${p.proc}/${pid}/cgroup (the container's process is gone, or another PID namespace)`;
-  } else {
-    const cg = parseProcCgroup(own);
-    // A process under cgroup v1 also has a 0:: line (empty, or the systemd one): v1 wins when its
-    // controllers are listed.
-    if (cg.v1.has('cpuacct') || cg.v1.has('memory')) await readV1(cg.v1, p.root, u, hostMem);
-    else if (cg.v2 !== undefined) await readV2(`${p.root}${cg.v2 === '/' ? '' : cg.v2}`, u, hostMem);
+/** The folders of a process's cgroups, or null when /proc/<pid>/cgroup cannot be read. */
+function findDirs(pid: number, p: CgroupPaths): CgroupDirs | null {
+  const own = text(`${p.proc}/${pid}/cgroup`);
+  if (own === null) return null;
+  const cg = parseProcCgroup(own);
+  // A process under cgroup v1 also has a 0:: line (empty, or the systemd one): v1 wins when its
+  // controllers are listed.
+  if (cg.v1.has('cpuacct') || cg.v1.has('memory')) {
+    const at = (name: string) => {
+      const c = cg.v1.get(name);
+      return c ? firstDir(p.root, c, name) : undefined;
+    };
+    const d: { cpu?: string; mem?: string; blk?: string } = {};
+    const cpu = at('cpuacct');
+    const mem = at('memory');
+    const blk = at('blkio');
+    if (cpu) d.cpu = cpu;
+    if (mem) d.mem = mem;
+    if (blk) d.blk = blk;
+    return d;
   }
-  await readNet(pid, p.proc, u);
+  return cg.v2 !== undefined ? { v2: `${p.root}${cg.v2 === '/' ? '' : cg.v2}` } : {};
+}
+
+/** Caches hold at most this many containers' folders (the caller also drops the ones gone). */
+const DIR_CACHE_MAX = 4096;
+
+export interface ReadUsageOptions {
+  /** the host's memory, the limit of a container without one (default os.totalmem()) */
+  hostMem?: number;
+  /** where the container's cgroup folders are kept, found once per `key` (the caller's container id and pid) */
+  cache?: CgroupDirCache;
+  key?: string;
+  /** only what a live report carries: CPU time and memory in use (no limit, block or network I/O) */
+  reportOnly?: boolean;
+}
+
+/** Reads the usage of the container whose main process is `pid` (running containers only). */
+export async function readUsage(pid: number, p: CgroupPaths, o: ReadUsageOptions = {}): Promise<Usage> {
+  const hostMem = o.hostMem ?? totalmem();
+  const cache = o.cache;
+  const key = o.key ?? String(pid);
+  const all = !o.reportOnly;
+  const u: Usage = { cpuNs: null, memUsedBytes: null, memLimitBytes: null, blockReadBytes: null, blockWriteBytes: null, netRxBytes: null, netTxBytes: null, reasons: {} };
+  let dirs = cache?.get(key) ?? null;
+  if (!dirs) {
+    dirs = findDirs(pid, p);
+    if (dirs && cache) {
+      if (cache.size >= DIR_CACHE_MAX) cache.clear();
+      cache.set(key, dirs);
+    }
+  }
+  if (dirs === null) {
+    for (const k of ['cpuNs', 'memUsedBytes', 'memLimitBytes', 'blockReadBytes', 'blockWriteBytes']) u.reasons[k] = `cannot read ${p.proc}/${pid}/cgroup (the container's process is gone, or another PID namespace)`;
+  } else if ('v2' in dirs) readV2(dirs.v2, u, hostMem, all);
+  else readV1(dirs, u, hostMem, all);
+  if (all) readNet(pid, p.proc, u);
+  else {
+    const skipped = 'not read for a live report (it carries CPU and memory in use)';
+    for (const k of ['memLimitBytes', 'blockReadBytes', 'blockWriteBytes', 'netRxBytes', 'netTxBytes'] as const) if (u[k] === null) u.reasons[k] = skipped;
+  }
   for (const k of ['cpuNs', 'memUsedBytes', 'memLimitBytes', 'blockReadBytes', 'blockWriteBytes', 'netRxBytes', 'netTxBytes'] as const) {
     if (u[k] === null) u.reasons[k] ??= 'not exposed by this host\'s cgroup files';
   }
   return u;
 }
 
-async function firstDir(root: string, c: { mount: string; path: string }, name: string): Promise<string> {
+function firstDir(root: string, c: { mount: string; path: string }, name: string): string {
   // The mount is named by its controllers (cpu,cpuacct) on most systems, with links by each name.
   const joined = `${root}/${c.mount}${c.path}`;
-  return (await text(`${joined}/cgroup.procs`)) !== null ? joined : `${root}/${name}${c.path}`;
+  return existsSync(`${joined}/cgroup.procs`) ? joined : `${root}/${name}${c.path}`;
 }
 
-async function readV1(v1: Map<string, { mount: string; path: string }>, root: string, u: Usage, hostMem: number): Promise<void> {
-  const cpu = v1.get('cpuacct');
-  if (cpu) u.cpuNs = int(await text(`${await firstDir(root, cpu, 'cpuacct')}/cpuacct.usage`));
-  const mem = v1.get('memory');
-  if (mem) {
-    const dir = await firstDir(root, mem, 'memory');
-    const usage = int(await text(`${dir}/memory.usage_in_bytes`));
-    const inactive = keyed(await text(`${dir}/memory.stat`)).get('total_inactive_file') ?? 0;
+function readV1(d: { cpu?: string; mem?: string; blk?: string }, u: Usage, hostMem: number, all: boolean): void {
+  if (d.cpu) u.cpuNs = int(text(`${d.cpu}/cpuacct.usage`));
+  if (d.mem) {
+    const dir = d.mem;
+    const usage = int(text(`${dir}/memory.usage_in_bytes`));
+    const inactive = statValue(text(`${dir}/memory.stat`), 'total_inactive_file') ?? 0;
     u.memUsedBytes = usage === null ? null : usage - (inactive < usage ? inactive : 0);
-    const limit = int(await text(`${dir}/memory.limit_in_bytes`));
+    if (!all) return;
+    const limit = int(text(`${dir}/memory.limit_in_bytes`));
     u.memLimitBytes = limit === null ? null : Math.min(limit, hostMem);
   }
-  const blk = v1.get('blkio');
-  if (blk) {
-    const t = await text(`${await firstDir(root, blk, 'blkio')}/blkio.throttle.io_service_bytes`);
+  if (d.blk && all) {
+    const t = text(`${d.blk}/blkio.throttle.io_service_bytes`);
     if (t !== null) {
       let r = 0;
       let w = 0;
@@ -118,15 +189,16 @@ async function readV1(v1: Map<string, { mount: string; path: string }>, root: st
   }
 }
 
-async function readV2(dir: string, u: Usage, hostMem: number): Promise<void> {
-  const usec = keyed(await text(`${dir}/cpu.stat`)).get('usage_usec');
-  u.cpuNs = usec === undefined ? null : usec * 1000;
-  const usage = int(await text(`${dir}/memory.current`));
-  const inactive = keyed(await text(`${dir}/memory.stat`)).get('inactive_file') ?? 0;
+function readV2(dir: string, u: Usage, hostMem: number, all: boolean): void {
+  const usec = statValue(text(`${dir}/cpu.stat`), 'usage_usec');
+  u.cpuNs = usec === null ? null : usec * 1000;
+  const usage = int(text(`${dir}/memory.current`));
+  const inactive = statValue(text(`${dir}/memory.stat`), 'inactive_file') ?? 0;
   u.memUsedBytes = usage === null ? null : usage - (inactive < usage ? inactive : 0);
-  const max = (await text(`${dir}/memory.max`))?.trim();
+  if (!all) return;
+  const max = text(`${dir}/memory.max`)?.trim();
   u.memLimitBytes = max === undefined ? null : max === 'max' ? hostMem : int(max) === null ? null : Math.min(int(max)!, hostMem);
-  const io = await text(`${dir}/io.stat`);
+  const io = text(`${dir}/io.stat`);
   if (io !== null) {
     let r = 0;
     let w = 0;
@@ -140,8 +212,8 @@ async function readV2(dir: string, u: Usage, hostMem: number): Promise<void> {
 }
 
 /** The container's network namespace, seen through its process: every interface but loopback. */
-async function readNet(pid: number, proc: string, u: Usage): Promise<void> {
-  const t = await text(`${proc}/${pid}/net/dev`);
+function readNet(pid: number, proc: string, u: Usage): void {
+  const t = text(`${proc}/${pid}/net/dev`);
   if (t === null) {
     u.reasons.netRxBytes = u.reasons.netTxBytes = `cannot read ${proc}/${pid}/net/dev`;
     return;

@@ -1,11 +1,16 @@
 // The container engine as the agent uses it: locate it, list containers with their usage, read a
 // container's logs, restart one. Each engine request is bounded in time and size (engine-http.ts).
+// The engine's event stream (events.ts) says when something changed: while it is open, a
+// container is inspected again only when an event named it (or its state moved), and the live
+// reports' list is asked for again only after an event, or every LIST_MAX_AGE_MS; usage always
+// comes from the cgroup files. Without the stream, every list inspects every container, as asked.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HwError, isHwError } from '../../errors.ts';
 import { ENGINE_API, engineJson, engineRequest, engineMessage } from './engine-http.ts';
 import { socketCandidates, whyUnreachable, type EngineEnv, type SocketCandidate } from './discover.ts';
-import { readUsage, type CgroupPaths, type Usage } from './cgroup.ts';
+import { readUsage, type CgroupDirCache, type CgroupPaths, type Usage } from './cgroup.ts';
+import { EngineEvents } from './events.ts';
 import { LogDecoder } from './log-stream.ts';
 import type { ContainerLogsResult, ContainerRow, ContainersResult } from './types.ts';
 
@@ -20,6 +25,8 @@ export interface EngineOptions {
   rowsMax?: number;
   /** false: live reports carry no containers (the commands still answer) */
   watch?: boolean;
+  /** false: no event stream (every list inspects every container) */
+  events?: boolean;
 }
 
 /** A container's name or id as the engine takes it. */
@@ -34,6 +41,10 @@ const INSPECT_PARALLEL = 4;
 const CPU_PREV_MS = { min: 500, max: 60_000 } as const;
 const CPU_WINDOW_MS = 500;
 const TEXT_MAX = 200;
+/** With the event stream open, the engine's list is reused by the live reports for at most this long. */
+const LIST_MAX_AGE_MS = 60_000;
+/** ...and an inspected container's health, restart count and pid for at most this long. */
+const INSPECT_MAX_AGE_MS = 60_000;
 
 interface Inspected { health: string | null; restartCount: number | null; startedAt: string | null; pid: number; tty: boolean }
 
@@ -46,6 +57,14 @@ export class ContainerEngine {
   private found: SocketCandidate | undefined;
   /** the previous CPU reading per container id: for CPU % as a delta */
   private readonly prev = new Map<string, { cpuNs: number; at: number }>();
+  private readonly useEvents: boolean;
+  private events: EngineEvents | undefined;
+  private eventsPath = '';
+  /** inspected containers by full id, trusted while the event stream is open and says nothing of them */
+  private readonly inspected = new Map<string, Inspected & { state: string; at: number }>();
+  /** the engine's last list and the event generation it was asked at */
+  private lastList: { raw: unknown[]; at: number; gen: number } | undefined;
+  private readonly dirs: CgroupDirCache = new Map();
 
   constructor(o: EngineOptions = {}) {
     this.env = o.env ?? process.env;
@@ -53,6 +72,24 @@ export class ContainerEngine {
     this.cg = { root: o.cgroup?.root ?? '/sys/fs/cgroup', proc: o.cgroup?.proc ?? '/proc' };
     this.inspectMax = o.inspectMax ?? 200;
     this.rowsMax = o.rowsMax ?? 1000;
+    this.useEvents = o.events ?? true;
+  }
+
+  /** Closes the event stream (the agent stops). */
+  close(): void {
+    this.events?.close();
+    this.events = undefined;
+  }
+
+  /** The event stream at the engine's socket, opened on first use and again when the socket changes. */
+  private stream(path: string): EngineEvents | undefined {
+    if (!this.useEvents) return undefined;
+    if (this.events && this.eventsPath !== path) this.close();
+    if (!this.events) {
+      this.events = new EngineEvents({ socketPath: path });
+      this.eventsPath = path;
+    }
+    return this.events;
   }
 
   /** The socket that answers /_ping; ENGINE_UNREACHABLE names every socket tried and why it failed. */
@@ -83,9 +120,29 @@ export class ContainerEngine {
     }
   }
 
-  async list(): Promise<ContainersResult> {
-    const raw = await this.get('/containers/json?all=1', LIST_MAX_BYTES);
+  /**
+   * The containers, with health, restart count and usage. `forReport` (the live reports): the
+   * engine's previous list stands while the event stream is open, says nothing happened, and the
+   * list is under LIST_MAX_AGE_MS old; and only the usage a report carries is read (CPU and memory
+   * in use: no limit, block or network I/O).
+   */
+  async list(o: { forReport?: boolean } = {}): Promise<ContainersResult> {
+    const events = this.stream((await this.locate()).path);
+    const live = events?.live ?? false;
+    const gen = events?.generation ?? -1;
+    const t = performance.now();
+    let raw: unknown;
+    const last = this.lastList;
+    if (o.forReport && live && last && last.gen === gen && t - last.at < LIST_MAX_AGE_MS) raw = last.raw;
+    else {
+      raw = await this.get('/containers/json?all=1', LIST_MAX_BYTES);
+      if (Array.isArray(raw)) this.lastList = { raw, at: t, gen };
+    }
     if (!Array.isArray(raw)) throw new HwError('ENGINE_BAD_ANSWER', 'the engine\'s container list is not a list');
+    // What the stream named since the last list is inspected again; without the stream, all of it.
+    const touched = events && live ? events.takeTouched() : 'all';
+    if (touched === 'all') this.inspected.clear();
+    else for (const id of touched) this.inspected.delete(id);
     const shown = raw.slice(0, this.rowsMax);
     const rows = shown.map((c) => baseRow(c));
     // Running ones first for the inspect budget: their usage is what is asked for.
@@ -95,8 +152,15 @@ export class ContainerEngine {
     for (let i = 0; i < inspectIdx.length; i += INSPECT_PARALLEL) {
       await Promise.all(inspectIdx.slice(i, i + INSPECT_PARALLEL).map(async (idx) => {
         const fullId = String((shown[idx] as { Id?: unknown }).Id ?? '');
+        const known = this.inspected.get(fullId);
+        if (known && known.state === rows[idx]!.state && t - known.at < INSPECT_MAX_AGE_MS) {
+          inspected.set(idx, known);
+          return;
+        }
         try {
-          inspected.set(idx, await this.inspect(fullId));
+          const ins = await this.inspect(fullId);
+          inspected.set(idx, ins);
+          this.inspected.set(fullId, { ...ins, state: rows[idx]!.state, at: performance.now() });
         } catch (err) {
           // removed between list and inspect: keep the row, say why
           rows[idx]!.reasons = { ...rows[idx]!.reasons, health: `not inspected: ${(err as Error).message}` };
@@ -112,11 +176,12 @@ export class ContainerEngine {
       rows[idx]!.startedAt = ins.startedAt;
       if (ins.pid > 0) {
         pids.set(idx, ins.pid);
-        usage.set(idx, await readUsage(ins.pid, this.cg));
+        usage.set(idx, await readUsage(ins.pid, this.cg, { cache: this.dirs, key: dirKey(shown[idx], ins.pid), reportOnly: !!o.forReport }));
         readAt.set(idx, performance.now());
       }
     }
-    const cpuWindowMs = await this.cpu(rows, shown, usage, pids, readAt);
+    this.forget(shown);
+    const cpuWindowMs = await this.cpu(rows, shown, usage, pids, readAt, !!o.forReport);
     for (const [idx, u] of usage) {
       const r = rows[idx]!;
       Object.assign(r, {
@@ -138,7 +203,7 @@ export class ContainerEngine {
    * CPU % per running container: the delta since the previous list when that is fresh, else one
    * short window for all of them at once (one wait a call, never one a container).
    */
-  private async cpu(rows: ContainerRow[], shown: unknown[], usage: Map<number, Usage>, pids: Map<number, number>, readAt: Map<number, number>): Promise<number | null> {
+  private async cpu(rows: ContainerRow[], shown: unknown[], usage: Map<number, Usage>, pids: Map<number, number>, readAt: Map<number, number>, reportOnly: boolean): Promise<number | null> {
     const idOf = (idx: number) => String((shown[idx] as { Id?: unknown }).Id ?? '');
     const stale = [...usage.keys()].filter((idx) => {
       const p = this.prev.get(idOf(idx));
@@ -149,7 +214,7 @@ export class ContainerEngine {
       for (const idx of stale) this.prev.set(idOf(idx), { cpuNs: usage.get(idx)!.cpuNs!, at: readAt.get(idx)! });
       await sleep(CPU_WINDOW_MS);
       for (const idx of stale) {
-        usage.set(idx, await readUsage(pids.get(idx)!, this.cg));
+        usage.set(idx, await readUsage(pids.get(idx)!, this.cg, { cache: this.dirs, key: dirKey(shown[idx], pids.get(idx)!), reportOnly }));
         readAt.set(idx, performance.now());
       }
     }
@@ -170,6 +235,14 @@ export class ContainerEngine {
     }
     for (const id of this.prev.keys()) if (!seen.has(id)) this.prev.delete(id);
     return windowMs;
+  }
+
+  /** Drops what is kept of containers no longer listed. */
+  private forget(shown: unknown[]): void {
+    const ids = new Set(shown.map((c) => String((c as { Id?: unknown }).Id ?? '')));
+    for (const id of this.inspected.keys()) if (!ids.has(id)) this.inspected.delete(id);
+    const keys = new Set(shown.map((c) => dirKey(c, this.inspected.get(String((c as { Id?: unknown }).Id ?? ''))?.pid ?? 0)));
+    for (const k of this.dirs.keys()) if (!keys.has(k)) this.dirs.delete(k);
   }
 
   private async inspect(fullId: string): Promise<Inspected> {
@@ -232,6 +305,11 @@ export class ContainerEngine {
 export function checkName(name: unknown): string {
   if (typeof name !== 'string' || !CONTAINER_NAME_RE.test(name)) throw new HwError('BAD_ARGS', 'a container is named by its name or id (letters, digits, _ . -, at most 128)');
   return name;
+}
+
+/** A container's cgroup folders are known by its id and its main process. */
+function dirKey(c: unknown, pid: number): string {
+  return `${String((c as { Id?: unknown }).Id ?? '')}:${pid}`;
 }
 
 function cut(v: unknown): string {

@@ -1,5 +1,5 @@
 // Usage from cgroup files laid out as v1 and v2 hosts have them (a fake /proc and /sys/fs/cgroup).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -31,7 +31,7 @@ test('cgroup v1 (cpu,cpuacct joined): CPU ns, memory without inactive file pages
     [`sys/memory${cg}/memory.limit_in_bytes`]: '9223372036854771712\n',
     [`sys/blkio${cg}/blkio.throttle.io_service_bytes`]: '8:0 Read 4096\n8:0 Write 8192\n8:0 Total 12288\nTotal 12288\n',
   });
-  const u = await readUsage(42, { root: join(root, 'sys'), proc: join(root, 'proc') }, 8e9);
+  const u = await readUsage(42, { root: join(root, 'sys'), proc: join(root, 'proc') }, { hostMem: 8e9 });
   assert.equal({ ...u, reasons: {} }, {
     cpuNs: 5e9, memUsedBytes: 800000, memLimitBytes: 8e9, blockReadBytes: 4096, blockWriteBytes: 8192, netRxBytes: 1000, netTxBytes: 2000, reasons: {},
   });
@@ -49,7 +49,7 @@ test('cgroup v2: cpu.stat, memory.current less inactive_file, memory.max, io.sta
     [`sys${cg}/memory.max`]: '268435456\n',
     [`sys${cg}/io.stat`]: '8:0 rbytes=100 wbytes=200 rios=1 wios=2\n8:16 rbytes=1 wbytes=2 rios=1 wios=1\n',
   });
-  const u = await readUsage(7, { root: join(root, 'sys'), proc: join(root, 'proc') }, 8e9);
+  const u = await readUsage(7, { root: join(root, 'sys'), proc: join(root, 'proc') }, { hostMem: 8e9 });
   assert.equal({ ...u, reasons: {} }, {
     cpuNs: 2.5e9, memUsedBytes: 2e6, memLimitBytes: 268435456, blockReadBytes: 101, blockWriteBytes: 202, netRxBytes: 1000, netTxBytes: 2000, reasons: {},
   });
@@ -62,6 +62,30 @@ test('a process that is gone: every value null, each with a reason', async () =>
     assert.is(u[k], null);
     assert.ok(u.reasons[k], k);
   }
+});
+
+test('for a live report: CPU and memory in use only, the rest null with the reason; the folders found once per key', async () => {
+  const root = tempDir('hw-cg3-');
+  const cg = '/system.slice/docker-def.scope';
+  files(root, {
+    'proc/8/cgroup': `0::${cg}\n`,
+    'proc/8/net/dev': NETDEV,
+    [`sys${cg}/cpu.stat`]: 'usage_usec 1000\nuser_usec 500\n',
+    [`sys${cg}/memory.current`]: '3000000\n',
+    [`sys${cg}/memory.stat`]: 'anon 100\nfile 5\ninactive_file 1000000\nactive_file 7\n',
+    [`sys${cg}/memory.max`]: 'max\n',
+    [`sys${cg}/io.stat`]: '8:0 rbytes=100 wbytes=200 rios=1 wios=2\n',
+  });
+  const paths = { root: join(root, 'sys'), proc: join(root, 'proc') };
+  const cache = new Map();
+  const u = await readUsage(8, paths, { hostMem: 8e9, cache, key: 'def:8', reportOnly: true });
+  assert.equal({ cpuNs: u.cpuNs, mem: u.memUsedBytes, limit: u.memLimitBytes, blk: u.blockReadBytes, net: u.netRxBytes }, { cpuNs: 1e6, mem: 2e6, limit: null, blk: null, net: null });
+  assert.match(u.reasons.netRxBytes!, /not read for a live report/);
+  // Found once: the process's cgroup file is not read again for the same key.
+  rmSync(join(root, 'proc/8/cgroup'));
+  writeFileSync(join(root, `sys${cg}/cpu.stat`), 'usage_usec 3000\n');
+  assert.is((await readUsage(8, paths, { cache, key: 'def:8', reportOnly: true })).cpuNs, 3e6);
+  assert.is((await readUsage(8, paths, { cache, key: 'other:8' })).cpuNs, null, 'another key looks again (and the process is gone)');
 });
 
 test.run();
