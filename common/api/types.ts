@@ -5,6 +5,7 @@ import type { AlertTop } from '../collect/types.ts';
 /** GET /api/agents/:agent/top: the agent's answer; `command` is null for viewers (unavailable.command says why). */
 export type { ProcessRow, ProcessSort, TopProcesses } from '../collect/types.ts';
 import type { ProcessRow } from '../collect/types.ts';
+import type { Rule } from '../rules/rule.ts';
 export type { AlertTop };
 
 export interface Mount {
@@ -321,4 +322,52 @@ export interface ProcessHistory {
   truncated: boolean;
   /** false for viewers: command lines are shown to admins only */
   commands: boolean;
+}
+
+/** One rule of GET /api/rules: as the agent is sent it, with its alerts firing now. */
+export type RuleView = Rule & { firing: Alert[] };
+
+/** GET /api/rules (one entry an agent), GET /api/rules/:agent, `rules --json`. */
+export interface AgentRules {
+  agent: string;
+  agentId: string;
+  online: boolean;
+  /** what the manager sends it; null: the manager sets no rules, the agent's own flags apply */
+  version: string | null;
+  /** what the agent says it runs (null: too old to run rules) */
+  running: string | null;
+  inSync: boolean;
+  rules: RuleView[] | null;
+  agentDown: { after: number; firing: Alert[] };
+  /** firing alerts of rules the set no longer has */
+  other: Alert[];
+}
+
+/** A host's step in a rollout. */
+export type HostStep = 'waiting' | 'sending' | 'switching' | 'done' | 'failed' | 'skipped';
+
+export interface HostProgress {
+  agent: string;
+  agentId: string;
+  step: HostStep;
+  /** the version it ran when the rollout started */
+  from: string;
+  at: number;
+  error?: { code: string; message: string };
+}
+
+/** GET /api/upgrade, `upgrade status --json`: the last rollout (null when there was none). */
+export interface RolloutStatus {
+  by: string;
+  file: string;
+  version: string;
+  platform: string;
+  arch: string;
+  sha256: string;
+  batchSize: number;
+  maxFailures: number;
+  state: 'running' | 'done' | 'stopped' | 'interrupted';
+  startedAt: number;
+  finishedAt?: number;
+  hosts: HostProgress[];
 }

@@ -12,6 +12,7 @@ import { HwError, toWireError } from '../errors.ts';
 import { readState, writeDurable } from '../fs/durable.ts';
 import { readSignature, type SignedManifest } from '../security/upgrade-sign.ts';
 import { FEATURES, type Hello, type UpgradeOutcome } from '../wire/messages.ts';
+import type { HostProgress, HostStep, RolloutStatus } from '../api/types.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { AgentRecord, ManagerState } from './state.ts';
 import type { UpgradeSender } from './upgrade-sender.ts';
@@ -20,31 +21,8 @@ export const ROLLOUT_FILE = 'upgrade-rollout.json';
 /** How long a host has to come back on the new version after it took the file (its probation and more). */
 export const DEFAULT_UPGRADE_WAIT_MS = 120_000;
 
-export type HostStep = 'waiting' | 'sending' | 'switching' | 'done' | 'failed' | 'skipped';
-
-export interface HostProgress {
-  agent: string;
-  agentId: string;
-  step: HostStep;
-  from: string;
-  at: number;
-  error?: { code: string; message: string };
-}
-
-export interface RolloutStatus {
-  by: string;
-  file: string;
-  version: string;
-  platform: string;
-  arch: string;
-  sha256: string;
-  batchSize: number;
-  maxFailures: number;
-  state: 'running' | 'done' | 'stopped' | 'interrupted';
-  startedAt: number;
-  finishedAt?: number;
-  hosts: HostProgress[];
-}
+// The status's shape is the API's (GET /api/upgrade): one type for the manager, the CLI and the page.
+export type { HostProgress, HostStep, RolloutStatus };
 
 export interface RolloutRequest {
   targets: AgentRecord[];
