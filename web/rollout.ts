@@ -21,7 +21,7 @@ export function rolloutCounts(s: RolloutStatus): { done: number; failed: number;
 
 /** Fills `box` with the rollout, or empties it when there was none. */
 export function drawRollout(box: HTMLElement, s: RolloutStatus | null): void {
-  if (!s) {
+  if (!s?.hosts) {
     replace(box);
     box.hidden = true;
     return;

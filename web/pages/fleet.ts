@@ -7,7 +7,8 @@
 
 import { h, replace, setText } from '../dom.ts';
 import { ago, bytes, duration, pct, rate, samplesLost } from '../format.ts';
-import { limitOf, limitText, meterIn, setMeter, type Limit, type Meter, type MeterMetric } from '../meter.ts';
+import { meterIn, setMeter, type Meter } from '../meter.ts';
+import { limitOf, limitText, type Limit, type MeterMetric } from '../rule-limits.ts';
 import type { PageContext } from '../page.ts';
 import { drawRollout } from '../rollout.ts';
 import { drawSpark, sparkCanvas } from '../sparkline.ts';
