@@ -44,3 +44,11 @@ export function versionMark(agent: string | null | undefined, manager: string | 
   const c = compareVersions(agent, manager);
   return c === null ? 'unknown' : c < 0 ? 'older' : c > 0 ? 'newer' : 'same';
 }
+
+/** The host page's fact: the version, and how it stands when it is not the manager's. */
+export function versionFact(agent: string | null | undefined, manager: string | null | undefined): string {
+  if (!agent) return 'unknown';
+  const mark = versionMark(agent, manager);
+  if (!manager || mark === 'same') return agent;
+  return mark === 'unknown' ? `${agent} (not comparable with the manager's ${manager})` : `${agent}, ${mark} than the manager (${manager})`;
+}

@@ -163,7 +163,7 @@ it('an alerting row names what fires and the process behind it, as the alert car
   assert.is((await (await cell('cool', 'Alerts')).textContent()), '-');
 });
 
-it('agents older than the manager are marked; the others are not', async () => {
+it('agents older than the manager are marked, on the fleet and on the host\'s page; the others are not', async () => {
   const manager = (await apiJson<{ version: string }>(mgr.dataDir, '/api/version')).version;
   assert.is(manager, '0.1.0');
   for (const name of ['old-a', 'old-b']) {
@@ -177,6 +177,11 @@ it('agents older than the manager are marked; the others are not', async () => {
     assert.is(await v.textContent(), '0.1.0');
     assert.is(await v.getAttribute('data-version'), 'same');
   }
+  // The host's page says it too.
+  await page.getByRole('link', { name: 'old-b', exact: true }).click();
+  await page.locator('dd', { hasText: '0.0.9, older than the manager (0.1.0)' }).waitFor();
+  await page.goto(`${base}#/`);
+  await row('old-b').waitFor();
 });
 
 it('the sparkline shows each host from its first minute', async () => {
@@ -201,8 +206,7 @@ it('a rollout shows live: the panel appears, counts done and failed, names the f
   assert.is(await panel.locator('[data-kind="done"] b').textContent(), '1');
   assert.is(await panel.locator('[data-kind="failed"] b').textContent(), '1');
   assert.is(await panel.locator('[data-kind="waiting"] b').textContent(), '0');
-  assert.match((await panel.textContent()) ?? '', /of 2, in batches of 2/);
-  assert.match((await panel.textContent()) ?? '', /Started by \S+/);
+  assert.match((await panel.textContent()) ?? '', /2 hosts in batches of 2 · started by \S+ \d+ s ago, ended \d+ s ago/);
   const failed = panel.locator('.rollout-failed li');
   assert.is(await failed.count(), 1);
   assert.match((await failed.textContent()) ?? '', /^old-b \(from 0\.0\.9\): UPGRADE_NOT_ALLOWED /);

@@ -3,7 +3,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compareVersions, versionMark } from '../../web/version.ts';
+import { compareVersions, versionFact, versionMark } from '../../web/version.ts';
 
 test('numbers compare part by part, not as text', () => {
   assert.is(compareVersions('0.9.0', '0.10.0'), -1);
@@ -26,6 +26,13 @@ test('an agent older, the same, newer, or unknown against the manager', () => {
   assert.is(versionMark('0.2.0', '0.1.0'), 'newer');
   for (const v of ['', 'unknown', 'dev', null, undefined]) assert.is(versionMark(v, '0.1.0'), 'unknown', String(v));
   assert.is(versionMark('0.1.0', null), 'unknown', 'the manager\'s own not known yet');
+});
+
+test('the host page says how the version stands', () => {
+  assert.is(versionFact('0.0.9', '0.1.0'), '0.0.9, older than the manager (0.1.0)');
+  assert.is(versionFact('0.1.0', '0.1.0'), '0.1.0');
+  assert.is(versionFact('', '0.1.0'), 'unknown');
+  assert.is(versionFact('dev', '0.1.0'), 'dev (not comparable with the manager\'s 0.1.0)');
 });
 
 test.run();

@@ -11,6 +11,7 @@ import { ago, bytes, duration, pct, rate, samplesLost, time } from '../format.ts
 import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } from '../history.ts';
 import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
+import { versionFact } from '../version.ts';
 import { containersWidget } from './containers.ts';
 import { onThemeChange } from '../theme.ts';
 import { failedServices } from '../services.ts';
@@ -129,7 +130,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     const item = (k: string, v: string) => [h('dt', null, k), h('dd', null, v)];
     replace(facts,
       item('Host name', a.hostname || '-'), item('Address', a.address || '-'), item('Platform', a.platform || '-'),
-      item('Agent version', a.version || '-'), item('Last seen', ago(a.lastSeen)), item('Uptime', duration(a.metrics?.uptimeSeconds)),
+      item('Agent version', versionFact(a.version, store.managerVersion)), item('Last seen', ago(a.lastSeen)), item('Uptime', duration(a.metrics?.uptimeSeconds)),
       item('CPU', pct(a.metrics?.cpuPercent)), item('Memory', pct(a.metrics?.memPercent)), item('Disk', diskFact(a)),
       item('Processes', a.metrics?.processCount == null ? '-' : String(a.metrics.processCount)), item('Id', a.id), item('Key (SHA-256)', a.fingerprint || '-'),
     );
