@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
-import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
-import { browserMissing, launch, newContext, screenshot, signIn } from './browser.helper.ts';
+import { cleanTempDirs, tempDir, waitFor } from '../harness.helper.ts';
+import { browserIt, browserMissing, collectPageErrors, launch, newContext, screenshotsLightDark, signIn } from './browser.helper.ts';
 import { AGENT_JS, apiJson, BUILD, cli, cliWithInput, killAll, run, startAgent, startManager, waitOnline, type ManagerProc, type Proc } from './procs.helper.ts';
 
 const missing = browserMissing();
@@ -75,8 +75,7 @@ test.before(async () => {
     for (const [i, n] of ['hot', 'cool', 'old-a', 'old-b'].entries()) await waitOnline(mgr.dataDir, n, 30_000, procs[i]!, mgr);
     browser = await launch();
     page = await (await newContext(browser)).newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && pageErrors.push(`console: ${m.text()}`));
+    collectPageErrors(page, pageErrors);
     await signIn(page, base, 'admin', PW);
   } catch (err) {
     setupError = err;
@@ -94,18 +93,7 @@ test.after(async () => {
   cleanTempDirs();
 });
 
-if (missing) {
-  test(`browser tests skipped: ${missing}`, () => {
-    console.warn(`web-fleet.test: SKIPPED, ${missing}`);
-  });
-}
-
-const it = (name: string, fn: () => Promise<void>, ms = 60_000) => {
-  if (!missing) test(name, timed(ms, async () => {
-    if (setupError) throw setupError;
-    await fn();
-  }));
-};
+const it = browserIt('web-fleet.test', () => setupError, 60_000);
 
 const row = (name: string) => page.locator('table.fleet tbody tr', { has: page.getByRole('link', { name, exact: true }) });
 /** A column's cell of a row, by the column's heading. */
@@ -215,20 +203,10 @@ it('a rollout shows live: the panel appears, counts done and failed, names the f
 }, 150_000);
 
 it('screenshots of the fleet, light and dark, wide and 390 px', async () => {
-  for (const dark of [false, true]) {
-    for (const width of [1440, 390]) {
-      const ctx = await newContext(browser, { dark, width, height: width > 400 ? 900 : 844 });
-      try {
-        const p = await ctx.newPage();
-        await signIn(p, base, 'admin', PW);
-        await p.locator('section.rollout h2').waitFor();
-        await p.locator('table.fleet td[data-level="alert"]').first().waitFor();
-        await screenshot(p, `fleet-glance-${dark ? 'dark' : 'light'}-${width}`);
-      } finally {
-        await ctx.close();
-      }
-    }
-  }
+  await screenshotsLightDark(browser, 'fleet-glance', base, 'admin', PW, async (p) => {
+    await p.locator('section.rollout h2').waitFor();
+    await p.locator('table.fleet td[data-level="alert"]').first().waitFor();
+  });
 }, 120_000);
 
 it('the page threw no script error and logged none', async () => {
