@@ -48,3 +48,8 @@ export function limitText(limit: Limit | null, rules: RuleView[] | null | undefi
   return `no ${metric} rule for this host`;
 }
 
+
+/** The disk rule line for one mount (the root is `/`, or a drive like `C:`). */
+export function diskLimit(rules: RuleView[] | null | undefined, mount: string, type: string | null | undefined): Limit | null {
+  return limitOf(rules, 'disk', { mount, type: type ?? null, root: mount === '/' || /^[A-Z]:\\?$/i.test(mount) });
+}

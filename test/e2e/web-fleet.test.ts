@@ -168,6 +168,12 @@ it('agents older than the manager are marked, on the fleet and on the host\'s pa
   // The host's page says it too.
   await page.getByRole('link', { name: 'old-b', exact: true }).click();
   await page.locator('dd', { hasText: '0.0.9, older than the manager (0.1.0)' }).waitFor();
+  // Its mounts in the colours of its disk rule, as on the fleet.
+  const meters = page.locator('table[data-table="mounts"] .meter');
+  await meters.first().waitFor();
+  const titles = await meters.evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+  assert.ok(titles.includes('disk_full fires at 99.5%; warning from 79.6%'), titles.join(' | '));
+  assert.ok(titles.every((t) => t === 'disk_full fires at 99.5%; warning from 79.6%' || t === 'no disk rule for this host'), titles.join(' | '));
   await page.goto(`${base}#/`);
   await row('old-b').waitFor();
 });
@@ -202,10 +208,16 @@ it('a rollout shows live: the panel appears, counts done and failed, names the f
   assert.is(await (await cell('old-b', 'Version')).textContent(), '0.0.9older');
 }, 150_000);
 
-it('screenshots of the fleet, light and dark, wide and 390 px', async () => {
+it('screenshots of the fleet and a host\'s page, light and dark, wide and 390 px', async () => {
   await screenshotsLightDark(browser, 'fleet-glance', base, 'admin', PW, async (p) => {
     await p.locator('section.rollout h2').waitFor();
     await p.locator('table.fleet td[data-level="alert"]').first().waitFor();
+  });
+  const oldB = (await apiJson<any[]>(mgr.dataDir, '/api/agents')).find((x) => x.name === 'old-b').id;
+  await screenshotsLightDark(browser, 'host-version', base, 'admin', PW, async (p) => {
+    await p.goto(`${base}#/host/${oldB}`);
+    await p.locator('dd', { hasText: 'older than the manager' }).waitFor();
+    await p.locator('table[data-table="mounts"] .meter').first().waitFor();
   });
 }, 120_000);
 

@@ -8,7 +8,7 @@
 import { h, replace, setText } from '../dom.ts';
 import { ago, bytes, duration, pct, rate, samplesLost } from '../format.ts';
 import { meterIn, setMeter, type Meter } from '../meter.ts';
-import { limitOf, limitText, type Limit, type MeterMetric } from '../rule-limits.ts';
+import { diskLimit, limitOf, limitText, type Limit, type MeterMetric } from '../rule-limits.ts';
 import type { PageContext } from '../page.ts';
 import { drawRollout } from '../rollout.ts';
 import { drawSpark, sparkCanvas } from '../sparkline.ts';
@@ -60,8 +60,7 @@ function gaugeOf(a: Agent, g: MeterMetric): { v: number | null | undefined; limi
   if (g !== 'disk') return { v: m(a, g === 'cpu' ? 'cpuPercent' : 'memPercent'), limit: limitOf(rules, g) };
   const w = worstMount(a);
   if (!w) return { v: undefined, limit: null };
-  const type = a.mounts?.find((x) => x.mount === w.mount)?.type ?? null;
-  return { v: w.percent, limit: limitOf(rules, 'disk', { mount: w.mount, type, root: w.mount === '/' || /^[A-Z]:\\?$/i.test(w.mount) }) };
+  return { v: w.percent, limit: diskLimit(rules, w.mount, a.mounts?.find((x) => x.mount === w.mount)?.type) };
 }
 
 /** The process an alert names first: its CPU for a cpu rule, its memory for a memory rule. */
