@@ -171,13 +171,8 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
           if (r.lostBadge.title !== t) r.lostBadge.title = t;
           if (r.lostBadge.parentNode !== r.cells[1]) r.cells[1]!.appendChild(r.lostBadge);
         }
-      } else if (c.gauge) {
-        const g = gaugeOf(a, c.gauge);
-        setMeter(r.meters.get(c.key)!, r.cells[i]!, g.v, g.limit);
-        const t = [c.title?.(a), limitText(g.limit, store.rules.get(a.id), c.gauge)].filter(Boolean).join('; ');
-        if (r.cells[i]!.title !== t) r.cells[i]!.title = t;
-        return;
-      } else if (i === VERSION_COL) fillVersion(r, a);
+      } else if (c.gauge) return fillGauge(r, a, c, i);
+      else if (i === VERSION_COL) fillVersion(r, a);
       else setText(r.cells[i]!, c.text(a));
       if (c.title) {
         const t = c.title(a);
@@ -188,6 +183,22 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     // When the manager last heard from the agent: lets a benchmark time report -> row.
     r.tr.dataset.seen = a.lastSeen ?? '';
     drawSpark(r.spark, store.sparks.get(a.id), cssVar('--accent'));
+  }
+
+  function fillGauge(r: Row, a: Agent, c: Column, i: number): void {
+    const g = gaugeOf(a, c.gauge!);
+    setMeter(r.meters.get(c.key)!, r.cells[i]!, g.v, g.limit);
+    const t = [c.title?.(a), limitText(g.limit, store.rules.get(a.id), c.gauge!)].filter(Boolean).join('; ');
+    if (r.cells[i]!.title !== t) r.cells[i]!.title = t;
+  }
+
+  /** New rules: only what they colour or name (a whole fill redraws 1,000 sparklines). */
+  function fillRules(r: Row, a: Agent): void {
+    COLUMNS.forEach((c, i) => c.gauge && fillGauge(r, a, c, i));
+    const alerts = COLUMNS[ALERTS_COL]!;
+    setText(r.cells[ALERTS_COL]!, alerts.text(a));
+    const t = alerts.title!(a);
+    if (r.cells[ALERTS_COL]!.title !== t) r.cells[ALERTS_COL]!.title = t;
   }
 
   function fillVersion(r: Row, a: Agent): void {
@@ -310,7 +321,12 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     }
   };
   const unsub = store.subscribe({
-    rules: refill,
+    rules: () => {
+      for (const [id, r] of rows) {
+        const a = store.agents.get(id);
+        if (a) fillRules(r, a);
+      }
+    },
     rollout: () => drawRollout(rollout, store.rollout),
     sparks: () => {
       for (const [id, r] of rows) drawSpark(r.spark, store.sparks.get(id), cssVar('--accent'));
