@@ -5,7 +5,7 @@
 import { api } from './api.ts';
 import type { Agent, AgentRules, Alert, CommandEvent, RolloutStatus, RuleView, Version } from './types.ts';
 
-type Listener = { sparks?: () => void; rules?: () => void; rollout?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
+type Listener = { sparks?: () => void; /** rules and the manager's version */ rules?: () => void; rollout?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
 
 const SPARK_POINTS = 60;
 const NONE: Alert[] = [];
@@ -61,11 +61,9 @@ class Store {
     // The sparklines follow when they come: the rows do not wait for them.
     const sparks = api<{ agents: Record<string, (number | null)[]> }>(`/api/sparklines?minutes=60&points=${SPARK_POINTS}`);
     sparks.catch(() => {});
-    const [agents, pending, alerts, active, version] = await Promise.all([
+    const [agents, pending, alerts, active] = await Promise.all([
       api<Agent[]>('/api/agents'), api<Agent[]>('/api/pending'), api<Alert[]>('/api/alerts'), api<Alert[]>('/api/alerts?active=1'),
-      api<Version>('/api/version').catch(() => null),
     ]);
-    this.managerVersion = version?.version ?? null;
     this.agents.clear();
     for (const a of [...agents, ...pending]) this.agents.set(a.id, a);
     this.alerts = alerts;
@@ -105,11 +103,12 @@ class Store {
     this.active = next;
   }
 
-  /** Every agent's rules (GET /api/rules); pages are told when they come. */
+  /** Every agent's rules (GET /api/rules) and the manager's version; pages are told when they come (the rows do not wait). */
   private loadRules(): void {
     clearTimeout(this.rulesTimer);
     this.rulesTimer = undefined;
-    void api<AgentRules[]>('/api/rules').then((list) => {
+    void Promise.all([api<AgentRules[]>('/api/rules'), api<Version>('/api/version').catch(() => null)]).then(([list, version]) => {
+      if (version) this.managerVersion = version.version;
       this.rules.clear();
       for (const r of list) this.rules.set(r.agentId, r.rules);
       for (const l of this.listeners) l.rules?.();

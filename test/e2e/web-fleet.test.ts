@@ -113,15 +113,15 @@ it('meters in the colours of each host\'s rules: the low lines in alert colour, 
   // The bar's colour is the theme's alert colour.
   // (A string: this file is type-checked without the DOM's types.)
   const [fill, bad] = await page.evaluate(`(() => {
-    const f = document.querySelector('table.fleet tbody tr td[data-level="alert"] .meter-fill');
+    const f = document.querySelector('table.fleet tbody tr td[data-level="alert"] .meter-bar');
     const probe = document.createElement('span');
     probe.style.color = 'var(--bad)';
     document.body.append(probe);
     const c = getComputedStyle(probe).color;
     probe.remove();
-    return [getComputedStyle(f).backgroundColor, c];
+    return [getComputedStyle(f).backgroundImage, c];
   })()`) as [string, string];
-  assert.is(fill, bad);
+  assert.ok(fill.startsWith(`linear-gradient(to right, ${bad} `), `${fill} in ${bad}`);
   const cpu = await cell('hot', 'CPU');
   await waitFor(async () => (await cpu.getAttribute('data-level')) === 'alert', 20_000, 'hot\'s CPU in alert colour');
   assert.is(await cpu.getAttribute('title'), 'cpu_high fires at 0.1%; warning from 0.1%');

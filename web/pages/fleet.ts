@@ -192,9 +192,10 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     if (r.cells[i]!.title !== t) r.cells[i]!.title = t;
   }
 
-  /** New rules: only what they colour or name (a whole fill redraws 1,000 sparklines). */
+  /** New rules or the manager's version: only what they colour or name (a whole fill redraws 1,000 sparklines). */
   function fillRules(r: Row, a: Agent): void {
     COLUMNS.forEach((c, i) => c.gauge && fillGauge(r, a, c, i));
+    fillVersion(r, a);
     const alerts = COLUMNS[ALERTS_COL]!;
     setText(r.cells[ALERTS_COL]!, alerts.text(a));
     const t = alerts.title!(a);
