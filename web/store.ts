@@ -1,6 +1,7 @@
 // What the pages show, in one place: agents, alerts, sparklines, each agent's rules, the manager's
-// version and its last rollout, loaded from the API once and kept current by the event stream. The stream is closed while the tab is hidden (a background
-// tab costs nothing) and the snapshot reloaded when it is shown again or reconnects.
+// version and its last rollout, loaded from the API once and kept current by the event stream. The
+// stream is closed while the tab is hidden (a background tab costs nothing) and the snapshot
+// reloaded when it is shown again or reconnects.
 
 import { api } from './api.ts';
 import type { Agent, AgentRules, Alert, CommandEvent, RolloutStatus, RuleView, Version } from './types.ts';
@@ -122,7 +123,8 @@ class Store {
     void api<RolloutStatus | null>('/api/upgrade').then((s) => {
       this.rollout = s;
       for (const l of this.listeners) l.rollout?.();
-      if (s?.state === 'running' && this.loaded) this.rolloutTimer = setTimeout(() => this.loadRollout(), ROLLOUT_POLL_MS);
+      // A hidden tab asks nothing: showing it again reloads the snapshot, the rollout with it.
+      if (s?.state === 'running' && this.loaded && !document.hidden) this.rolloutTimer = setTimeout(() => this.loadRollout(), ROLLOUT_POLL_MS);
     }, () => {});
   }
 
