@@ -10,6 +10,7 @@ import { Backoff } from '../common/util/backoff.ts';
 import { Allowlist } from '../common/security/allowlist.ts';
 import { loadOrCreateIdentity } from '../common/security/tls-identity.ts';
 import { serve } from '../common/serve/serve.ts';
+import type { RulesConfig } from '../common/rules/config.ts';
 import { drivenDeps } from './lib/fleet.ts';
 import { cleanTempDirs, tempDir } from './lib/temp.ts';
 import { waitFor } from './lib/wait.ts';
@@ -24,6 +25,16 @@ const HOSTS: Host[] = [
   { name: 'cache-1', labels: { role: 'cache' }, cpu: 8, mem: 81, disk: 22, procs: 121, rate: 9.1e5, days: 97 },
   { name: 'build-1', labels: { role: 'ci' }, cpu: 94, mem: 58, disk: 77, procs: 412, rate: 3.3e5, days: 3 },
 ];
+
+/** The fleet's rules, so the meters show their colours: build-1 past its CPU line, cache-1 in memory's warning band. */
+const RULES: RulesConfig = {
+  overrides: [],
+  rules: [
+    { name: 'cpu_high', metric: 'cpu', op: 'above', threshold: 80, clear: 75, for: 1, clearFor: 1 },
+    { name: 'memory_high', metric: 'memory', op: 'above', threshold: 90, clear: 85, for: 120, clearFor: 120 },
+    { name: 'disk_full', metric: 'disk', op: 'above', threshold: 90, clear: 85, for: 300, clearFor: 300, per: 'mount' },
+  ],
+};
 
 /** A host's reading at time t: its level, a slow wave and a little noise (the same shape every run). */
 function level(base: number, t: number, phase: number): number {
@@ -58,7 +69,7 @@ async function main(): Promise<void> {
   const dataDir = tempDir('hw-shot-');
   const s = await serve({
     host: '127.0.0.1', port: 0, udpPort: 0, allow: Allowlist.parse(undefined), api: { host: '127.0.0.1', port: 0 }, apiPublic: false,
-    dataDir, console: false, out: () => {}, autoAccept: true,
+    dataDir, console: false, out: () => {}, autoAccept: true, rules: RULES,
   });
   const agents: Agent[] = [];
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });

@@ -42,7 +42,7 @@ export function drawSpark(c: HTMLCanvasElement, values: (number | null)[] | unde
   ctx.lineWidth = 1.25;
   for (const r of runs) {
     // A lone minute (the newest sits on the right edge) is drawn as a short dash to its left.
-    if (r.length === 1) r.unshift([Math.max(0, r[0]![0] - Math.max(3, step)), r[0]![1]]);
+    if (r.length === 1) r.unshift([Math.max(0, r[0]![0] - Math.max(6, step)), r[0]![1]]);
     ctx.beginPath();
     r.forEach(([px, py], i) => (i ? ctx.lineTo(px, py) : ctx.moveTo(px, py)));
     ctx.stroke();

@@ -1,14 +1,17 @@
-// What the pages show, in one place: agents, alerts and sparklines, loaded from the API once and
-// kept current by the event stream. The stream is closed while the tab is hidden (a background
-// tab costs nothing) and the snapshot reloaded when it is shown again or reconnects.
+// What the pages show, in one place: agents, alerts, sparklines, each agent's rules, the manager's
+// version and its last rollout, loaded from the API once and kept current by the event stream. The
+// stream is closed while the tab is hidden (a background tab costs nothing) and the snapshot
+// reloaded when it is shown again or reconnects.
 
 import { api } from './api.ts';
-import type { Agent, Alert, CommandEvent } from './types.ts';
+import type { Agent, AgentRules, Alert, CommandEvent, RolloutStatus, RuleView, Version } from './types.ts';
 
-type Listener = { sparks?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
+type Listener = { sparks?: () => void; /** rules and the manager's version */ rules?: () => void; rollout?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
 
 const SPARK_POINTS = 60;
-const NONE: string[] = [];
+const NONE: Alert[] = [];
+/** While a rollout runs, its status is asked this often (steps between the stream's events). */
+const ROLLOUT_POLL_MS = 3000;
 
 class Store {
   readonly agents = new Map<string, Agent>();
@@ -16,6 +19,14 @@ class Store {
   /** agent id -> CPU averages over the last hour, one a minute */
   readonly sparks = new Map<string, (number | null)[]>();
   private lastSparkMinute = new Map<string, number>();
+  /** the manager's version (null until known) */
+  managerVersion: string | null = null;
+  /** agent id -> the rules it is sent (null: the manager sets none); absent until loaded */
+  readonly rules = new Map<string, RuleView[] | null>();
+  /** the manager's last rollout (null: none) */
+  rollout: RolloutStatus | null = null;
+  private rulesTimer: ReturnType<typeof setTimeout> | undefined;
+  private rolloutTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners = new Set<Listener>();
   private source: EventSource | undefined;
   private loaded = false;
@@ -41,6 +52,8 @@ class Store {
 
   stop(): void {
     this.stopStream();
+    clearTimeout(this.rolloutTimer);
+    this.rolloutTimer = undefined;
     this.loaded = false;
   }
 
@@ -58,6 +71,8 @@ class Store {
     this.setActive(active);
     this.loaded = true;
     for (const l of this.listeners) l.reset?.();
+    this.loadRules();
+    this.loadRollout();
     void sparks.then((r) => {
       const minute = Math.floor(Date.now() / 60_000);
       for (const [id, s] of Object.entries(r.agents)) {
@@ -71,22 +86,46 @@ class Store {
     }, () => {});
   }
 
-  /** Alert types firing now on an agent, as the manager computed them (GET /api/alerts?active=1). */
-  activeAlerts(id: string): string[] {
+  /** Alerts firing now on an agent, as the manager computed them (GET /api/alerts?active=1). */
+  activeAlerts(id: string): Alert[] {
     return this.active.get(id) ?? NONE;
   }
 
-  private active = new Map<string, string[]>();
+  private active = new Map<string, Alert[]>();
   private activeTimer: ReturnType<typeof setTimeout> | undefined;
 
   private setActive(list: Alert[]): void {
-    const next = new Map<string, string[]>();
+    const next = new Map<string, Alert[]>();
     for (const a of list) {
-      let types = next.get(a.agentId);
-      if (!types) next.set(a.agentId, (types = []));
-      types.push(a.type);
+      let firing = next.get(a.agentId);
+      if (!firing) next.set(a.agentId, (firing = []));
+      firing.push(a);
     }
     this.active = next;
+  }
+
+  /** Every agent's rules (GET /api/rules) and the manager's version; pages are told when they come (the rows do not wait). */
+  private loadRules(): void {
+    clearTimeout(this.rulesTimer);
+    this.rulesTimer = undefined;
+    void Promise.all([api<AgentRules[]>('/api/rules'), api<Version>('/api/version').catch(() => null)]).then(([list, version]) => {
+      if (version) this.managerVersion = version.version;
+      this.rules.clear();
+      for (const r of list) this.rules.set(r.agentId, r.rules);
+      for (const l of this.listeners) l.rules?.();
+    }, () => {});
+  }
+
+  /** The last rollout (GET /api/upgrade); asked again every few seconds while it runs. */
+  private loadRollout(): void {
+    clearTimeout(this.rolloutTimer);
+    this.rolloutTimer = undefined;
+    void api<RolloutStatus | null>('/api/upgrade').then((s) => {
+      this.rollout = s;
+      for (const l of this.listeners) l.rollout?.();
+      // A hidden tab asks nothing: showing it again reloads the snapshot, the rollout with it.
+      if (s?.state === 'running' && this.loaded && !document.hidden) this.rolloutTimer = setTimeout(() => this.loadRollout(), ROLLOUT_POLL_MS);
+    }, () => {});
   }
 
   /** After a burst of alerts, one fresh answer from the manager (not one per alert). */
@@ -123,6 +162,8 @@ class Store {
       for (const a of rows) {
         const old = this.agents.get(a.id);
         if (old?.interfaces && !a.interfaces) a.interfaces = old.interfaces;
+        // A reload changed its rules (the agent reports the new set), or a new agent: ask once for all.
+        if (a.trust === 'accepted' && (!old || old.rulesVersion !== a.rulesVersion)) this.rulesTimer ??= setTimeout(() => this.loadRules(), 500);
         this.agents.set(a.id, a);
         this.addSpark(a, minute);
       }
@@ -141,6 +182,13 @@ class Store {
       this.refreshActive();
       if (this.alerts.length > 10_000) this.alerts.splice(0, this.alerts.length - 10_000);
       for (const l of this.listeners) l.alert?.(a);
+    });
+    // A rollout's host changed step: the status is asked again (once for a burst of steps).
+    es.addEventListener('upgrade', () => {
+      if (!this.rolloutTimer || this.rollout?.state !== 'running') {
+        clearTimeout(this.rolloutTimer);
+        this.rolloutTimer = setTimeout(() => this.loadRollout(), 300);
+      }
     });
     es.addEventListener('command', (ev) => {
       const e = JSON.parse((ev as MessageEvent).data) as CommandEvent;

@@ -3,7 +3,7 @@
 import type { Agent, Mount } from '../common/api/types.ts';
 
 // The API's shapes are the manager's own (common/api/types.ts), not re-declared here.
-export type { Agent, Alert, CommandEvent, Me, Mount } from '../common/api/types.ts';
+export type { Agent, AgentRules, Alert, CommandEvent, Me, Mount, RolloutStatus, RuleView, Version } from '../common/api/types.ts';
 
 /** The fullest mount (highest used %), or the root filesystem's headline value from an agent that sends no mounts. */
 export function worstMount(a: Agent): { mount: string; percent: number } | null {

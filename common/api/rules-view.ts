@@ -5,8 +5,9 @@ import type { Rule } from '../rules/rule.ts';
 import type { Manager } from '../manager/manager.ts';
 import type { AgentRecord } from '../manager/state.ts';
 import { alertJson } from './json.ts';
+import type { AgentRules } from './types.ts';
 
-export function rulesJson(manager: Manager, ref?: string): Record<string, unknown>[] {
+export function rulesJson(manager: Manager, ref?: string): AgentRules[] {
   const agents = ref === undefined ? manager.state.agents() : [manager.state.find(ref)];
   const active = manager.state.activeAlerts();
   const cfg = manager.rules.config;

@@ -5,6 +5,7 @@ import type { AlertTop } from '../collect/types.ts';
 /** GET /api/agents/:agent/top: the agent's answer; `command` is null for viewers (unavailable.command says why). */
 export type { ProcessRow, ProcessSort, TopProcesses } from '../collect/types.ts';
 import type { ProcessRow } from '../collect/types.ts';
+import type { Rule } from '../rules/rule.ts';
 export type { AlertTop };
 
 export interface Mount {
@@ -423,4 +424,23 @@ export interface ContainerHistory {
   other: ContainerHistoryOther | null;
   /** a span with more records than answered (the newest are answered) */
   truncated: boolean;
+}
+
+/** One rule of GET /api/rules: as the agent is sent it, with its alerts firing now. */
+export type RuleView = Rule & { firing: Alert[] };
+
+/** GET /api/rules (one entry an agent), GET /api/rules/:agent, `rules --json`. */
+export interface AgentRules {
+  agent: string;
+  agentId: string;
+  online: boolean;
+  /** what the manager sends it; null: the manager sets no rules, the agent's own flags apply */
+  version: string | null;
+  /** what the agent says it runs (null: too old to run rules) */
+  running: string | null;
+  inSync: boolean;
+  rules: RuleView[] | null;
+  agentDown: { after: number; firing: Alert[] };
+  /** firing alerts of rules the set no longer has */
+  other: Alert[];
 }

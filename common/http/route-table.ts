@@ -150,7 +150,8 @@ async function dispatch(o: TableOptions, compiled: Compiled[], maxBody: number, 
   const input = r.input ? await r.input({ params: hit.params, query, req, body: () => (bodyRead ??= readJsonObject(req, maxBody)) }) : undefined;
   const ctx: RouteContext<unknown> = { req, res, params: hit.params, query, input, caller };
   const answer = await r.handle(ctx);
-  if (!r.raw) sendJson(res, 200, answer ?? {});
+  // null is an answer ("none": GET /api/upgrade before any rollout); a handler that returns nothing answers {}.
+  if (!r.raw) sendJson(res, 200, answer === undefined ? {} : answer);
 }
 
 /** The routes whose pattern the path fits, with its parameters decoded. */

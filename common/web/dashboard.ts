@@ -43,7 +43,7 @@ export class Dashboard {
     this.sessions = new Sessions({ now: this.now });
     this.links = new LoginLinks({ now: this.now });
     this.limit = new LoginLimit({ now: this.now });
-    this.stream = new EventStream(manager.state);
+    this.stream = new EventStream(manager.state, { rollouts: manager.upgrades });
     this.baseUrl = opts.baseUrl ?? '';
   }
 

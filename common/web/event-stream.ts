@@ -6,12 +6,19 @@
 //   event: removed  data: {"id": "..."}       an agent revoked
 //   event: alert    data: alertJson           a new alert
 //   event: command  data: the recorded event  a command run by anyone (who, what, outcome, sha256)
+//   event: upgrade  data: {state, host}       a rollout's host changed step (the page asks GET /api/upgrade)
 
 import type { ServerResponse } from 'node:http';
 import { HwError } from '../errors.ts';
 import type { LoggedEvent } from '../manager/event-log.ts';
 import type { AgentRecord, AlertRecord, ManagerState } from '../manager/state.ts';
 import { agentJson, alertJson } from '../api/json.ts';
+import type { HostProgress, RolloutStatus } from '../api/types.ts';
+
+/** What the stream follows of rollouts (the manager's Rollouts). */
+interface RolloutFeed {
+  onProgress(fn: (h: HostProgress, s: RolloutStatus) => void): () => void;
+}
 
 /**
  * Dashboards connected to the event stream at once; more are refused with TOO_MANY_CONNECTIONS.
@@ -48,6 +55,7 @@ export class EventStream {
   private readonly maxClients: number;
   private cut = 0;
   private sentBytes = 0;
+  private readonly offRollouts: (() => void) | undefined;
 
   private readonly onAgent = (rec: AgentRecord) => {
     if (!this.clients.size) return;
@@ -70,7 +78,7 @@ export class EventStream {
     }
   };
 
-  constructor(state: ManagerState, opts: { flushMs?: number; maxQueued?: number; maxClients?: number } = {}) {
+  constructor(state: ManagerState, opts: { flushMs?: number; maxQueued?: number; maxClients?: number; rollouts?: RolloutFeed } = {}) {
     this.state = state;
     this.flushMs = opts.flushMs ?? WEB_STREAM_FLUSH_MS;
     this.maxQueued = opts.maxQueued ?? WEB_STREAM_MAX_QUEUED;
@@ -78,6 +86,8 @@ export class EventStream {
     state.on('agent', this.onAgent);
     state.on('alert', this.onAlert);
     state.on('event', this.onEvent);
+    // One host's step, not the whole rollout (a fleet's list each step would be large): the page asks.
+    this.offRollouts = opts.rollouts?.onProgress((h, s) => this.broadcast('upgrade', JSON.stringify({ state: s.state, host: h })));
   }
 
   /** Starts a stream on `res`. Throws TOO_MANY_CONNECTIONS past the limit. */
@@ -102,6 +112,7 @@ export class EventStream {
     this.state.off('agent', this.onAgent);
     this.state.off('alert', this.onAlert);
     this.state.off('event', this.onEvent);
+    this.offRollouts?.();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
     for (const c of this.clients) c.res.destroy();

@@ -71,7 +71,7 @@ export function dashboardRoutes(dash: Dashboard, now: () => number): Route<unkno
       },
     }),
     route({
-      method: 'GET', path: '/api/web/events', access: 'viewer', surface: page, raw: true, summary: 'Server-Sent Events: agents, removed, alert, command',
+      method: 'GET', path: '/api/web/events', access: 'viewer', surface: page, raw: true, summary: 'Server-Sent Events: agents, removed, alert, command, upgrade',
       handle: ({ res, caller }) => dash.stream.open(res, caller.session?.user ?? caller.who),
     }),
     route({

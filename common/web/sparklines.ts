@@ -1,6 +1,7 @@
 // GET /api/sparklines: one small series per agent (CPU over the last hour by default), averaged
 // into about `points` buckets by the history store's fleet query, so the fleet page draws 1,000
-// sparklines from one request instead of 1,000.
+// sparklines from one request instead of 1,000. The minute under way is not rolled up yet: the
+// last point is its raw samples' mean, so a host shows from its first samples, not a minute later.
 
 import { HwError } from '../errors.ts';
 import { checkMetric, fleetHistory } from '../history/query.ts';
@@ -22,6 +23,8 @@ export function sparklines(state: ManagerState, q: URLSearchParams, now: number)
   return value;
 }
 
+type FleetSeries = { step: number; agents: { agentId: string; avg: (number | null)[] }[] };
+
 function compute(state: ManagerState, q: URLSearchParams, now: number): Record<string, unknown> {
   const field = checkMetric(q.get('field') ?? 'cpuPercent');
   const minutes = Number(q.get('minutes') ?? 60);
@@ -32,7 +35,16 @@ function compute(state: ManagerState, q: URLSearchParams, now: number): Record<s
   const accepted = [...state.all()].filter((rec) => rec.trust === 'accepted');
   const agents: Record<string, (number | null)[]> = {};
   if (!state.history) return { field, from: new Date(from).toISOString(), to: new Date(now).toISOString(), stepMs: (now - from) / points, agents };
-  const fleet = fleetHistory(state.history, accepted, field, { from, to: now, points }) as { step: number; agents: { agentId: string; avg: (number | null)[] }[] };
+  const fleet = fleetHistory(state.history, accepted, field, { from, to: now, points }) as FleetSeries;
   for (const a of fleet.agents) agents[a.agentId] = a.avg;
+  if (fleet.step === 60_000) {
+    // More points than the minute holds samples: the query answers from the raw tier.
+    const open = fleetHistory(state.history, accepted, field, { from: Math.floor(now / 60_000) * 60_000, to: now, points: 120 }) as FleetSeries;
+    for (const a of open.agents) {
+      const s = agents[a.agentId];
+      const known = a.avg.filter((v): v is number => v !== null);
+      if (s && known.length && s[s.length - 1] === null) s[s.length - 1] = Math.round((known.reduce((x, y) => x + y, 0) / known.length) * 100) / 100;
+    }
+  }
   return { field, from: new Date(from).toISOString(), to: new Date(now).toISOString(), stepMs: fleet.step, agents };
 }

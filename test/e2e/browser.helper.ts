@@ -5,6 +5,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { test } from 'uvu';
+import { timed } from '../harness.helper.ts';
 import { BUILD } from './procs.helper.ts';
 
 export const CHROMIUM = process.env.HOSTWATCH_CHROMIUM ?? '/usr/bin/chromium';
@@ -51,4 +53,43 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * A browser test file's `it`: each test fails with the setup's error if it had one, and within `ms`;
+ * without Chromium, one test says why the file is skipped.
+ */
+export function browserIt(file: string, setupError: () => unknown, defaultMs = 40_000): (name: string, fn: () => Promise<void>, ms?: number) => void {
+  const missing = browserMissing();
+  if (missing) test(`browser tests skipped: ${missing}`, () => console.warn(`${file}: SKIPPED, ${missing}`));
+  return (name, fn, ms = defaultMs) => {
+    if (!missing) test(name, timed(ms, async () => {
+      const err = setupError();
+      if (err) throw err;
+      await fn();
+    }));
+  };
+}
+
+/** Script errors and console errors of the page's code into `into` (refused requests the browser logs itself are not ours). */
+export function collectPageErrors(page: Page, into: string[]): void {
+  page.on('pageerror', (e) => into.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && into.push(`console: ${m.text()}`));
+}
+
+/** `<name>-light|dark-1440|390.png`: each in a fresh context, signed in; `ready` opens the page and waits for what is shown. */
+export async function screenshotsLightDark(browser: Browser, name: string, base: string, user: string, password: string, ready: (p: Page) => Promise<void>): Promise<void> {
+  for (const dark of [false, true]) {
+    for (const width of [1440, 390]) {
+      const ctx = await newContext(browser, { dark, width, height: width > 400 ? 900 : 844 });
+      try {
+        const p = await ctx.newPage();
+        await signIn(p, base, user, password);
+        await ready(p);
+        await screenshot(p, `${name}-${dark ? 'dark' : 'light'}-${width}`);
+      } finally {
+        await ctx.close();
+      }
+    }
+  }
 }

@@ -101,6 +101,18 @@ export function cli(dataDir: string, args: string[], timeoutMs = 20_000): Promis
   });
 }
 
+/** `manager <args> --data-dir <dir>` with `input` on its standard input (`user add --password-stdin`). */
+export function cliWithInput(dataDir: string, args: string[], input: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [MANAGER_JS, ...args, '--data-dir', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => resolvePromise({ code, out }));
+    child.stdin.end(input);
+  });
+}
+
 export async function cliJson<T = any>(dataDir: string, args: string[]): Promise<T> {
   const r = await cli(dataDir, [...args, '--json']);
   if (r.code !== 0) throw new Error(`manager ${args.join(' ')} exited ${r.code}: ${r.stderr}`);

@@ -2,7 +2,6 @@
 // manager and real agents on loopback: sign-in, the fleet against `agents --json`, a host's charts
 // and commands, roles, CSRF, HTML in names, live alerts, one-time links; screenshots of every page.
 
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { duration, pct, rate } from '../../web/format.ts';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { browserMissing, launch, newContext, screenshot, signIn } from './browser.helper.ts';
-import { apiJson, cli, cliJson, killAll, MANAGER_JS, startAgent, startManager, waitOnline, type ManagerProc } from './procs.helper.ts';
+import { apiJson, cli, cliJson, cliWithInput as cliInputAt, killAll, startAgent, startManager, waitOnline, type ManagerProc } from './procs.helper.ts';
 
 const missing = browserMissing();
 const work = tempDir('hw-web-');
@@ -33,16 +32,7 @@ let setupError: unknown;
 const pageErrors: string[] = [];
 
 /** `manager <args>` with `input` on its standard input. */
-function cliWithInput(args: string[], input: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MANAGER_JS, ...args, '--data-dir', mgr.dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('exit', (code) => resolve({ code, out }));
-    child.stdin.end(input);
-  });
-}
+const cliWithInput = (args: string[], input: string) => cliInputAt(mgr.dataDir, args, input);
 
 function events(): any[] {
   return readFileSync(join(mgr.dataDir, 'events.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));

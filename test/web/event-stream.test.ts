@@ -1,19 +1,27 @@
-// The event stream against real HTTP clients on loopback: batched agent changes, alerts, and a
-// client that does not read is cut once its queue passes the bound (the others keep getting data).
+// The event stream against real HTTP clients on loopback: batched agent changes, alerts, a
+// rollout's steps, and a client that does not read is cut once its queue passes the bound (the
+// others keep getting data).
 
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ManagerState } from '../../common/manager/state.ts';
+import { Rollouts } from '../../common/manager/upgrade-rollout.ts';
+import { UpgradeSender } from '../../common/manager/upgrade-sender.ts';
+import { createUpgradeKey, loadPrivateKey, signExecutable } from '../../common/security/upgrade-sign.ts';
 import { EventStream } from '../../common/web/event-stream.ts';
-import { timed, waitFor } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
 
 const metrics = { cpuPercent: 12, memPercent: 30, diskPercent: 40, netRxBytes: 1, netTxBytes: 2, uptimeSeconds: 3, processCount: 4 };
 
-async function setup(maxQueued: number): Promise<{ state: ManagerState; stream: EventStream; server: Server; port: number }> {
+test.after(() => cleanTempDirs());
+
+async function setup(maxQueued: number, rollouts?: (state: ManagerState) => Rollouts): Promise<{ state: ManagerState; stream: EventStream; server: Server; port: number }> {
   const state = new ManagerState();
-  const stream = new EventStream(state, { flushMs: 20, maxQueued });
+  const stream = new EventStream(state, { flushMs: 20, maxQueued, ...(rollouts ? { rollouts: rollouts(state) } : {}) });
   const server = createServer((_req, res) => stream.open(res, 'test'));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -79,6 +87,36 @@ test('a client that does not read is cut at the bound; one that reads keeps its 
   } finally {
     slow.destroy();
     fast.destroy();
+    stream.close();
+    server.close();
+  }
+}));
+
+test('each step of a rollout is an upgrade event with the host and the rollout\'s state, and so is its end', timed(10_000, async () => {
+  const dir = tempDir('hw-es-upg-');
+  const exe = join(dir, 'agent.mjs');
+  writeFileSync(exe, 'process.exit(0);\n');
+  await signExecutable(exe, loadPrivateKey(createUpgradeKey(dir).keyFile), { platform: 'linux', arch: 'x64', version: '0.2.0' });
+  let rollouts!: Rollouts;
+  const { state, stream, server, port } = await setup(1 << 20, (st) => (rollouts = new Rollouts({ dataDir: dir, state: st, link: () => undefined, sender: new UpgradeSender(), now: Date.now, notice: () => {} })));
+  addAgent(state, 'a1');
+  const res = await connect(port);
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (d) => (text += d));
+  try {
+    await waitFor(() => stream.stats().clients === 1, 2000, 'connected');
+    // a1 is not connected to this manager: its step is `failed` (AGENT_OFFLINE) at once.
+    rollouts.start({ targets: [state.agent('a1')!], file: exe, batch: { count: 1 }, maxFailures: 1, by: 'admin' });
+    await waitFor(() => text.includes('event: upgrade'), 2000, 'upgrade event');
+    const ev = JSON.parse(text.split('\n\n').find((b) => b.startsWith('event: upgrade'))!.split('\ndata: ')[1]!);
+    assert.is(ev.host.agentId, 'a1');
+    assert.is(ev.host.step, 'failed');
+    assert.is(ev.host.error.code, 'AGENT_OFFLINE');
+    assert.is(ev.state, 'running');
+    await waitFor(() => text.includes('"state":"done"'), 2000, 'the end of the rollout');
+  } finally {
+    res.destroy();
     stream.close();
     server.close();
   }

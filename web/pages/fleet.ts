@@ -1,14 +1,21 @@
 // The fleet: one row per agent, counts on top, filter by name and state, sort by any column, live.
+// CPU, memory and disk are meters in the colours of the host's own rules; an alerting row names
+// what fires and the process behind a CPU or memory alert; an agent older than the manager is
+// marked; the last rollout sits above the table.
 // Rows are built once and patched in place (textContent only when it changed); the first 150 are
 // drawn at once and the rest in the next frames, so 1,000 agents show in well under a second.
 
 import { h, replace, setText } from '../dom.ts';
-import { ago, duration, pct, rate, samplesLost } from '../format.ts';
+import { ago, bytes, duration, pct, rate, samplesLost } from '../format.ts';
+import { meterIn, setMeter, type Meter } from '../meter.ts';
+import { diskLimit, limitOf, limitText, type Limit, type MeterMetric } from '../rule-limits.ts';
 import type { PageContext } from '../page.ts';
+import { drawRollout } from '../rollout.ts';
 import { drawSpark, sparkCanvas } from '../sparkline.ts';
 import { store } from '../store.ts';
 import { cssVar, onThemeChange } from '../theme.ts';
-import { stateOf, worstMount, type Agent } from '../types.ts';
+import { stateOf, worstMount, type Agent, type Alert } from '../types.ts';
+import { versionMark } from '../version.ts';
 
 interface Column {
   key: string;
@@ -18,6 +25,8 @@ interface Column {
   text: (a: Agent) => string;
   /** the cell's tooltip */
   title?: (a: Agent) => string;
+  /** drawn as a meter in the colours of this metric's rules */
+  gauge?: MeterMetric;
 }
 
 const m = (a: Agent, k: string) => a.metrics?.[k];
@@ -26,18 +35,51 @@ const num = (v: unknown) => (typeof v === 'number' ? v : -1);
 const COLUMNS: Column[] = [
   { key: 'name', label: 'Name', value: (a) => a.name.toLowerCase(), text: (a) => a.name },
   { key: 'state', label: 'State', value: (a) => stateOf(a), text: (a) => stateOf(a) },
-  { key: 'cpu', label: 'CPU', num: true, value: (a) => num(m(a, 'cpuPercent')), text: (a) => pct(m(a, 'cpuPercent')) },
-  { key: 'mem', label: 'Memory', num: true, value: (a) => num(m(a, 'memPercent')), text: (a) => pct(m(a, 'memPercent')) },
+  { key: 'cpu', label: 'CPU', num: true, gauge: 'cpu', value: (a) => num(m(a, 'cpuPercent')), text: (a) => pct(m(a, 'cpuPercent')) },
+  { key: 'mem', label: 'Memory', num: true, gauge: 'memory', value: (a) => num(m(a, 'memPercent')), text: (a) => pct(m(a, 'memPercent')) },
   // The fullest mount, named in the tooltip: a full /var matters as much as a full root.
-  { key: 'disk', label: 'Disk', num: true, value: (a) => num(worstMount(a)?.percent), text: (a) => pct(worstMount(a)?.percent),
+  { key: 'disk', label: 'Disk', num: true, gauge: 'disk', value: (a) => num(worstMount(a)?.percent), text: (a) => pct(worstMount(a)?.percent),
     title: (a) => { const w = worstMount(a); return w ? `fullest mount: ${w.mount} (${pct(w.percent)})` : ''; } },
   { key: 'rx', label: 'Net in', num: true, value: (a) => num(m(a, 'netRxRate')), text: (a) => rate(m(a, 'netRxRate')) },
   { key: 'tx', label: 'Net out', num: true, value: (a) => num(m(a, 'netTxRate')), text: (a) => rate(m(a, 'netTxRate')) },
   { key: 'uptime', label: 'Uptime', num: true, value: (a) => num(m(a, 'uptimeSeconds')), text: (a) => duration(m(a, 'uptimeSeconds')) },
   { key: 'procs', label: 'Processes', num: true, value: (a) => num(m(a, 'processCount')), text: (a) => (typeof m(a, 'processCount') === 'number' ? String(m(a, 'processCount')) : '-') },
   { key: 'seen', label: 'Last seen', num: true, value: (a) => (a.lastSeen ? Date.parse(a.lastSeen) : 0), text: (a) => ago(a.lastSeen) },
-  { key: 'alerts', label: 'Alerts', num: true, value: (a) => store.activeAlerts(a.id).length, text: (a) => store.activeAlerts(a.id).join(' ') || '-' },
+  { key: 'alerts', label: 'Alerts', num: true, value: (a) => store.activeAlerts(a.id).length, text: (a) => firingText(a, false) || '-', title: (a) => firingText(a, true) },
+  // Older agents first when sorted ascending: the ones a rollout has left to do.
+  { key: 'version', label: 'Version', value: (a) => `${versionMark(a.version, store.managerVersion) === 'older' ? 0 : 1} ${a.version}`, text: (a) => a.version || 'unknown' },
 ];
+
+const ALERTS_COL = COLUMNS.findIndex((c) => c.key === 'alerts');
+const SEEN_COL = COLUMNS.findIndex((c) => c.key === 'seen');
+const VERSION_COL = COLUMNS.findIndex((c) => c.key === 'version');
+
+/** The value a meter shows and the rule line it is judged against. */
+function gaugeOf(a: Agent, g: MeterMetric): { v: number | null | undefined; limit: Limit | null } {
+  const rules = store.rules.get(a.id);
+  if (g !== 'disk') return { v: m(a, g === 'cpu' ? 'cpuPercent' : 'memPercent'), limit: limitOf(rules, g) };
+  const w = worstMount(a);
+  if (!w) return { v: undefined, limit: null };
+  return { v: w.percent, limit: diskLimit(rules, w.mount, a.mounts?.find((x) => x.mount === w.mount)?.type) };
+}
+
+/** The process an alert names first: its CPU for a cpu rule, its memory for a memory rule. */
+function causeOf(a: Agent, al: Alert, all: boolean): string {
+  const top = al.top ?? [];
+  if (!top.length) return '';
+  const metric = store.rules.get(a.id)?.find((r) => r.name === al.rule)?.metric ?? (/CPU/.test(al.type) ? 'cpu' : 'memory');
+  const one = (p: (typeof top)[number]) => `${p.name} (pid ${p.pid}) ${metric === 'memory' ? bytes(p.memBytes) : pct(p.cpuPercent)}`;
+  return (all ? top : top.slice(0, 1)).map(one).join(', ');
+}
+
+/** What fires on the host: each alert's type, its mount or interface, and the process behind it. */
+function firingText(a: Agent, all: boolean): string {
+  return store.activeAlerts(a.id).map((al) => {
+    const where = al.labels ? Object.values(al.labels).join(' ') : '';
+    const cause = causeOf(a, al, all);
+    return `${al.type}${where ? ` ${where}` : ''}${cause ? `: ${cause}` : ''}${all && typeof al.threshold === 'number' ? ` (${pct(al.value)}, fires at ${pct(al.threshold)})` : ''}`;
+  }).join(all ? '\n' : '; ');
+}
 
 interface Row {
   tr: HTMLTableRowElement;
@@ -47,6 +89,10 @@ interface Row {
   stateBadge: HTMLSpanElement;
   /** shown beside the state when samples of the host never reached its history */
   lostBadge: HTMLSpanElement;
+  meters: Map<string, Meter>;
+  version: Text;
+  /** shown beside the version when it is older than the manager's or unknown */
+  versionBadge: HTMLSpanElement;
 }
 
 const STATES = ['online', 'offline', 'down', 'restarting'] as const;
@@ -99,9 +145,14 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     const cells = COLUMNS.map((c) => h('td', c.num ? { class: 'num' } : null));
     cells[0]!.appendChild(link);
     cells[1]!.appendChild(stateBadge);
+    const meters = new Map<string, Meter>();
+    COLUMNS.forEach((c, i) => c.gauge && meters.set(c.key, meterIn(cells[i]!)));
+    const version = document.createTextNode('');
+    const versionBadge = h('span', { class: 'badge', 'data-version': '' });
+    cells[VERSION_COL]!.appendChild(version);
     const spark = sparkCanvas();
     const tr = h('tr', { 'data-id': a.id }, cells, h('td', { class: 'spark-cell' }, spark));
-    const r = { tr, cells, link, spark, stateBadge, lostBadge };
+    const r = { tr, cells, link, spark, stateBadge, lostBadge, meters, version, versionBadge };
     fill(r, a);
     return r;
   }
@@ -120,16 +171,54 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
           if (r.lostBadge.title !== t) r.lostBadge.title = t;
           if (r.lostBadge.parentNode !== r.cells[1]) r.cells[1]!.appendChild(r.lostBadge);
         }
-      } else setText(r.cells[i]!, c.text(a));
+      } else if (c.gauge) return fillGauge(r, a, c, i);
+      else if (i === VERSION_COL) fillVersion(r, a);
+      else setText(r.cells[i]!, c.text(a));
       if (c.title) {
         const t = c.title(a);
         if (r.cells[i]!.title !== t) r.cells[i]!.title = t;
       }
     });
-    r.cells[10]!.dataset.alerting = store.activeAlerts(a.id).length ? 'yes' : 'no';
+    r.cells[ALERTS_COL]!.dataset.alerting = store.activeAlerts(a.id).length ? 'yes' : 'no';
     // When the manager last heard from the agent: lets a benchmark time report -> row.
     r.tr.dataset.seen = a.lastSeen ?? '';
     drawSpark(r.spark, store.sparks.get(a.id), cssVar('--accent'));
+  }
+
+  function fillGauge(r: Row, a: Agent, c: Column, i: number): void {
+    const g = gaugeOf(a, c.gauge!);
+    setMeter(r.meters.get(c.key)!, r.cells[i]!, g.v, g.limit);
+    const t = [c.title?.(a), limitText(g.limit, store.rules.get(a.id), c.gauge!)].filter(Boolean).join('; ');
+    if (r.cells[i]!.title !== t) r.cells[i]!.title = t;
+  }
+
+  /** New rules or the manager's version: only what they colour or name (a whole fill redraws 1,000 sparklines). */
+  function fillRules(r: Row, a: Agent): void {
+    COLUMNS.forEach((c, i) => c.gauge && fillGauge(r, a, c, i));
+    fillVersion(r, a);
+    const alerts = COLUMNS[ALERTS_COL]!;
+    setText(r.cells[ALERTS_COL]!, alerts.text(a));
+    const t = alerts.title!(a);
+    if (r.cells[ALERTS_COL]!.title !== t) r.cells[ALERTS_COL]!.title = t;
+  }
+
+  function fillVersion(r: Row, a: Agent): void {
+    if (r.version.data !== (a.version || 'unknown')) r.version.data = a.version || 'unknown';
+    const mark = versionMark(a.version, store.managerVersion);
+    const manager = store.managerVersion;
+    const badge = mark === 'older' ? 'older' : mark === 'unknown' && manager ? '?' : '';
+    const cell = r.cells[VERSION_COL]!;
+    cell.dataset.version = manager ? mark : '';
+    if (!badge) {
+      r.versionBadge.remove();
+      if (cell.title) cell.title = '';
+      return;
+    }
+    setText(r.versionBadge, badge);
+    r.versionBadge.dataset.version = mark;
+    const t = mark === 'older' ? `older than the manager (${manager}): upgrade it with \`manager upgrade\`` : `the agent's version "${a.version}" is not one the dashboard can compare with the manager's (${manager})`;
+    if (cell.title !== t) cell.title = t;
+    if (r.versionBadge.parentNode !== cell) cell.appendChild(r.versionBadge);
   }
 
   function visible(a: Agent): boolean {
@@ -226,7 +315,20 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     changed.clear();
     updateCounts();
   };
+  const refill = () => {
+    for (const [id, r] of rows) {
+      const a = store.agents.get(id);
+      if (a) fill(r, a);
+    }
+  };
   const unsub = store.subscribe({
+    rules: () => {
+      for (const [id, r] of rows) {
+        const a = store.agents.get(id);
+        if (a) fillRules(r, a);
+      }
+    },
+    rollout: () => drawRollout(rollout, store.rollout),
     sparks: () => {
       for (const [id, r] of rows) drawSpark(r.spark, store.sparks.get(id), cssVar('--accent'));
     },
@@ -240,10 +342,7 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
       patchTimer ||= window.setTimeout(patch, 100);
     },
     reset: () => {
-      for (const [id, r] of rows) {
-        const a = store.agents.get(id);
-        if (a) fill(r, a);
-      }
+      refill();
       dirtyOrder = true;
       updateCounts();
       layout();
@@ -254,15 +353,18 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     if (dirtyOrder) layout();
     for (const [id, r] of rows) {
       const a = store.agents.get(id);
-      if (a && r.tr.isConnected) setText(r.cells[9]!, ago(a.lastSeen));
+      if (a && r.tr.isConnected) setText(r.cells[SEEN_COL]!, ago(a.lastSeen));
     }
   }, 1000);
   const unTheme = onThemeChange(() => {
     for (const [id, r] of rows) drawSpark(r.spark, store.sparks.get(id), cssVar('--accent'));
   });
 
+  const rollout = h('section', { class: 'rollout', 'aria-labelledby': 'rollout-head' });
+  drawRollout(rollout, store.rollout);
   replace(main,
     h('div', { class: 'page-head' }, h('h1', null, 'Fleet'), counts),
+    rollout,
     h('div', { class: 'filters', role: 'search' },
       h('span', { class: 'field' }, h('label', { for: 'fleet-filter' }, 'Filter by name'), filter),
       h('span', { class: 'field' }, h('label', { for: 'fleet-state' }, 'State'), stateSel)),

@@ -11,12 +11,14 @@ import { ago, bytes, duration, pct, rate, samplesLost, time } from '../format.ts
 import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } from '../history.ts';
 import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
+import { versionFact } from '../version.ts';
+import { diskLimit, levelOf, limitText } from '../rule-limits.ts';
 import { containersWidget } from './containers.ts';
 import { containerCharts } from '../container-charts.ts';
 import { onThemeChange } from '../theme.ts';
 import { failedServices } from '../services.ts';
 import { topProcesses } from './top-table.ts';
-import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount } from '../types.ts';
+import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount, type RuleView } from '../types.ts';
 
 const RANGES = [
   { key: 'live', label: 'Live', ms: 10 * 60_000 },
@@ -131,7 +133,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
     const item = (k: string, v: string) => [h('dt', null, k), h('dd', null, v)];
     replace(facts,
       item('Host name', a.hostname || '-'), item('Address', a.address || '-'), item('Platform', a.platform || '-'),
-      item('Agent version', a.version || '-'), item('Last seen', ago(a.lastSeen)), item('Uptime', duration(a.metrics?.uptimeSeconds)),
+      item('Agent version', versionFact(a.version, store.managerVersion)), item('Last seen', ago(a.lastSeen)), item('Uptime', duration(a.metrics?.uptimeSeconds)),
       item('CPU', pct(a.metrics?.cpuPercent)), item('Memory', pct(a.metrics?.memPercent)), item('Disk', diskFact(a)),
       item('Processes', a.metrics?.processCount == null ? '-' : String(a.metrics.processCount)), item('Id', a.id), item('Key (SHA-256)', a.fingerprint || '-'),
     );
@@ -257,14 +259,15 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   /** From the record's mounts (every report carries them), so a viewer sees them too. */
   let mountsShown = '';
   function renderMounts(list: Mount[] | undefined): void {
-    const key = JSON.stringify(list ?? []);
+    const rules = store.rules.get(agentId);
+    const key = JSON.stringify([list ?? [], rules === undefined ? 'loading' : rules?.filter((r) => r.metric === 'disk') ?? null]);
     if (key === mountsShown) return;
     mountsShown = key;
     replace(mounts, list && list.length ? h('table', { 'data-table': 'mounts' }, h('caption', { class: 'sr-only' }, 'Mounts'),
       h('thead', null, h('tr', null, ['Mount', 'Type', 'Size', 'Used', 'Free', 'Use'].map((c, i) => h('th', { scope: 'col', ...(i >= 2 ? { class: 'num' } : {}) }, c)))),
       h('tbody', null, list.map((d) => h('tr', null, h('td', { class: 'path' }, d.mount), h('td', null, d.type ?? '-'),
         h('td', { class: 'num' }, bytes(d.size)), h('td', { class: 'num' }, bytes(d.used)), h('td', { class: 'num' }, bytes(d.available)),
-        h('td', { class: 'num' }, meter(d.percent))))))
+        h('td', { class: 'num' }, meter(d, rules))))))
       : h('p', { class: 'muted' }, agent?.online ? 'No mounts reported yet (they come with the next report).' : 'No mounts reported.'));
   }
 
@@ -445,6 +448,7 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
       addLivePoint(a);
     },
     alert: (al: Alert) => al.agentId === agentId && renderAlerts(),
+    rules: () => agent && renderMounts(agent.mounts),
     command: (e) => awaitingSha?.(e),
     reset: () => {
       const a = store.agents.get(agentId);
@@ -518,9 +522,10 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   };
 }
 
-function meter(p: unknown): HTMLElement {
-  const v = typeof p === 'number' ? p : 0;
-  return h('span', { class: 'meter', 'data-level': v >= 90 ? 'high' : v >= 75 ? 'warn' : 'ok' }, pct(p));
+/** A mount's use in the colours of the host's disk rules (as on the fleet page), the rule's lines in its tooltip. */
+function meter(d: Mount, rules: RuleView[] | null | undefined): HTMLElement {
+  const limit = diskLimit(rules, d.mount, d.type);
+  return h('span', { class: 'meter', 'data-level': levelOf(d.percent, limit), title: limitText(limit, rules, 'disk') }, pct(d.percent));
 }
 
 function hex(buf: ArrayBuffer): string {
