@@ -211,6 +211,9 @@ it('a host page draws its charts with data', async () => {
     return n > 20 ? n : 0;
   }), 10_000, 'the first mount\'s line pixels');
   assert.ok(diskDrawn > 20);
+  // Each section once: the headings' ids are unique (a section added twice took the first one's nodes).
+  const ids: string[] = await page.locator('main h2').evaluateAll((els) => els.map((e) => e.id));
+  assert.equal(ids, [...new Set(ids)], 'one heading a section');
   const note = await page.locator('section', { has: page.getByRole('heading', { name: 'Charts' }) }).locator('p.small').textContent();
   assert.match(note ?? '', /^[1-9]\d* points/);
   // The ranges load without an error.
