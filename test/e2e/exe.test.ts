@@ -299,6 +299,17 @@ if (linuxMissing.length && !REQUIRE) {
     assert.ok(Math.abs(p.processCount - procs) <= Math.max(25, procs * 0.3), `processCount ${p.processCount} vs /proc ${procs}`);
   }));
 
+  test('top --json from the built agent: the host\'s processes from /proc, sorted by memory', timed(30_000, async () => {
+    const t = await clientJson(['top', AGENT_NAME, '--sort', 'mem', '-n', '100']);
+    const procs = processCount();
+    assert.ok(Math.abs(t.total - procs) <= Math.max(25, procs * 0.3), `total ${t.total} vs /proc ${procs}`);
+    assert.ok(t.processes.length > 0 && t.processes.length <= 100, `${t.processes.length} rows`);
+    for (const r of t.processes) assert.ok(Number.isInteger(r.pid) && typeof r.name === 'string' && (r.memBytes === null || r.memBytes >= 0), JSON.stringify(r));
+    const mem = t.processes.map((r: { memBytes: number | null }) => r.memBytes ?? -1);
+    assert.equal(mem, [...mem].sort((x: number, y: number) => y - x), 'sorted by memory');
+    if (t.total <= 100) assert.ok(t.processes.some((r: { pid: number }) => r.pid === process.pid), 'this test\'s own process listed');
+  }));
+
   test('logs --json --lines 5 gives the tail of the --log-file', timed(20_000, async () => {
     const l = await clientJson(['logs', AGENT_NAME, '--lines', '5']);
     assert.ok(String(l.source).includes(s.logFile), `source ${l.source}`);
