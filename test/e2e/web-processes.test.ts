@@ -10,8 +10,8 @@ import type { Browser, Page } from 'playwright-core';
 import type { Agent } from '../../common/agent/agent.ts';
 import type { Serving } from '../../common/serve/serve.ts';
 import type { ProcessRow } from '../../common/collect/types.ts';
-import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
-import { browserMissing, launch, newContext, screenshot, signIn } from './browser.helper.ts';
+import { cleanTempDirs, waitFor } from '../harness.helper.ts';
+import { browserIt, browserMissing, collectPageErrors, launch, newContext, screenshot, signIn } from './browser.helper.ts';
 import { drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 
 const missing = browserMissing();
@@ -50,8 +50,7 @@ test.before(async () => {
     await waitFor(() => s.manager.processHistory.range(agent.id, 0, Infinity).records.length >= 2, 20_000, 'process records');
     browser = await launch();
     page = await (await newContext(browser)).newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && pageErrors.push(`console: ${m.text()}`));
+    collectPageErrors(page, pageErrors);
     await signIn(page, base, 'admin', PW);
   } catch (err) {
     setupError = err;
@@ -65,18 +64,7 @@ test.after(async () => {
   cleanTempDirs();
 });
 
-if (missing) {
-  test(`browser tests skipped: ${missing}`, () => {
-    console.warn(`web-processes.test: SKIPPED, ${missing}`);
-  });
-}
-
-const it = (name: string, fn: () => Promise<void>, ms = 60_000) => {
-  if (!missing) test(name, timed(ms, async () => {
-    if (setupError) throw setupError;
-    await fn();
-  }));
-};
+const it = browserIt('web-processes.test', () => setupError, 60_000);
 
 async function openAndClick(p: Page, chart = 'CPU'): Promise<void> {
   await p.goto(`${base}#/host/${agent.id}`);

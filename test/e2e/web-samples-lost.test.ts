@@ -7,8 +7,8 @@ import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
 import type { Agent } from '../../common/agent/agent.ts';
 import type { Serving } from '../../common/serve/serve.ts';
-import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
-import { browserMissing, launch, newContext, screenshot, signIn } from './browser.helper.ts';
+import { cleanTempDirs, waitFor } from '../harness.helper.ts';
+import { browserIt, browserMissing, collectPageErrors, launch, newContext, screenshot, signIn } from './browser.helper.ts';
 import { drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 
 const missing = browserMissing();
@@ -36,8 +36,7 @@ test.before(async () => {
     await waitFor(() => idOf('lossy') && idOf('steady'), 15_000, 'both agents online');
     browser = await launch();
     page = await (await newContext(browser)).newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && pageErrors.push(`console: ${m.text()}`));
+    collectPageErrors(page, pageErrors);
     await signIn(page, base, 'admin', PW);
   } catch (err) {
     setupError = err;
@@ -51,18 +50,7 @@ test.after(async () => {
   cleanTempDirs();
 });
 
-if (missing) {
-  test(`browser tests skipped: ${missing}`, () => {
-    console.warn(`web-samples-lost.test: SKIPPED, ${missing}`);
-  });
-}
-
-const it = (name: string, fn: () => Promise<void>, ms = 40_000) => {
-  if (!missing) test(name, timed(ms, async () => {
-    if (setupError) throw setupError;
-    await fn();
-  }));
-};
+const it = browserIt('web-samples-lost.test', () => setupError, 40_000);
 
 const notice = () => page.getByRole('status').filter({ hasText: 'samples lost' });
 const row = (name: string) => page.locator('table.fleet tbody tr', { has: page.getByRole('link', { name, exact: true }) });

@@ -12,8 +12,8 @@ import type { Agent } from '../../common/agent/agent.ts';
 import type { Serving } from '../../common/serve/serve.ts';
 import type { Runner } from '../../common/util/runner.ts';
 import { fixture } from '../collect/fake-proc.helper.ts';
-import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
-import { browserMissing, launch, newContext, screenshot, signIn } from './browser.helper.ts';
+import { cleanTempDirs, waitFor } from '../harness.helper.ts';
+import { browserIt, browserMissing, collectPageErrors, launch, newContext, screenshot, signIn } from './browser.helper.ts';
 import { drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 
 const missing = browserMissing();
@@ -48,8 +48,7 @@ test.before(async () => {
     await waitFor(() => idOf('web-db') && idOf('container'), 15_000, 'both agents online');
     browser = await launch();
     page = await (await newContext(browser)).newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && pageErrors.push(`console: ${m.text()}`));
+    collectPageErrors(page, pageErrors);
     await signIn(page, base, 'watcher', PW);
   } catch (err) {
     setupError = err;
@@ -63,18 +62,7 @@ test.after(async () => {
   cleanTempDirs();
 });
 
-if (missing) {
-  test(`browser tests skipped: ${missing}`, () => {
-    console.warn(`web-services.test: SKIPPED, ${missing}`);
-  });
-}
-
-const it = (name: string, fn: () => Promise<void>, ms = 40_000) => {
-  if (!missing) test(name, timed(ms, async () => {
-    if (setupError) throw setupError;
-    await fn();
-  }));
-};
+const it = browserIt('web-services.test', () => setupError, 40_000);
 
 const servicesSection = (p: Page) => p.locator('section', { has: p.getByRole('heading', { name: 'Failed services' }) });
 
