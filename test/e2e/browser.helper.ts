@@ -77,6 +77,14 @@ export function collectPageErrors(page: Page, into: string[]): void {
   page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && into.push(`console: ${m.text()}`));
 }
 
+/** A page in a fresh context of `browser`, its script errors collected into `errors`, signed in as `user`. */
+export async function signedInPage(browser: Browser, base: string, user: string, password: string, errors: string[]): Promise<Page> {
+  const page = await (await newContext(browser)).newPage();
+  collectPageErrors(page, errors);
+  await signIn(page, base, user, password);
+  return page;
+}
+
 /** `<name>-light|dark-1440|390.png`: each in a fresh context, signed in; `ready` opens the page and waits for what is shown. */
 export async function screenshotsLightDark(browser: Browser, name: string, base: string, user: string, password: string, ready: (p: Page) => Promise<void>): Promise<void> {
   for (const dark of [false, true]) {

@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
 import { cleanTempDirs, tempDir, waitFor } from '../harness.helper.ts';
-import { browserIt, browserMissing, collectPageErrors, launch, newContext, screenshotsLightDark, signIn } from './browser.helper.ts';
+import { browserIt, browserMissing, launch, screenshotsLightDark, signedInPage } from './browser.helper.ts';
 import { AGENT_JS, apiJson, BUILD, cli, cliWithInput, killAll, run, startAgent, startManager, waitOnline, type ManagerProc, type Proc } from './procs.helper.ts';
 
 const missing = browserMissing();
@@ -74,9 +74,7 @@ test.before(async () => {
     const procs = [startAgent(mgr, ['--name', 'hot']), startAgent(mgr, ['--name', 'cool']), upgraded, oldAgent('old-b')];
     for (const [i, n] of ['hot', 'cool', 'old-a', 'old-b'].entries()) await waitOnline(mgr.dataDir, n, 30_000, procs[i]!, mgr);
     browser = await launch();
-    page = await (await newContext(browser)).newPage();
-    collectPageErrors(page, pageErrors);
-    await signIn(page, base, 'admin', PW);
+    page = await signedInPage(browser, base, 'admin', PW, pageErrors);
   } catch (err) {
     setupError = err;
   }

@@ -11,7 +11,7 @@ import type { Agent } from '../../common/agent/agent.ts';
 import type { Serving } from '../../common/serve/serve.ts';
 import type { ProcessRow } from '../../common/collect/types.ts';
 import { cleanTempDirs, waitFor } from '../harness.helper.ts';
-import { browserIt, browserMissing, collectPageErrors, launch, newContext, screenshot, signIn } from './browser.helper.ts';
+import { browserIt, browserMissing, launch, newContext, screenshot, signedInPage, signIn } from './browser.helper.ts';
 import { drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 
 const missing = browserMissing();
@@ -49,9 +49,7 @@ test.before(async () => {
     agent = await testAgent(s, d, { name: 'busy', processesEveryMs: 1000 });
     await waitFor(() => s.manager.processHistory.range(agent.id, 0, Infinity).records.length >= 2, 20_000, 'process records');
     browser = await launch();
-    page = await (await newContext(browser)).newPage();
-    collectPageErrors(page, pageErrors);
-    await signIn(page, base, 'admin', PW);
+    page = await signedInPage(browser, base, 'admin', PW, pageErrors);
   } catch (err) {
     setupError = err;
   }

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Agent } from '../../common/agent/agent.ts';
 import type { Serving } from '../../common/serve/serve.ts';
 import { cleanTempDirs, waitFor } from '../harness.helper.ts';
-import { browserIt, browserMissing, collectPageErrors, launch, newContext, screenshot, signIn } from './browser.helper.ts';
+import { browserIt, browserMissing, launch, newContext, screenshot, signedInPage, signIn } from './browser.helper.ts';
 import { drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 
 const missing = browserMissing();
@@ -35,9 +35,7 @@ test.before(async () => {
     for (const name of ['lossy', 'steady']) agents.push(await testAgent(s, drivenDeps(), { name }));
     await waitFor(() => idOf('lossy') && idOf('steady'), 15_000, 'both agents online');
     browser = await launch();
-    page = await (await newContext(browser)).newPage();
-    collectPageErrors(page, pageErrors);
-    await signIn(page, base, 'admin', PW);
+    page = await signedInPage(browser, base, 'admin', PW, pageErrors);
   } catch (err) {
     setupError = err;
   }

@@ -13,7 +13,7 @@ import type { Serving } from '../../common/serve/serve.ts';
 import type { Runner } from '../../common/util/runner.ts';
 import { fixture } from '../collect/fake-proc.helper.ts';
 import { cleanTempDirs, waitFor } from '../harness.helper.ts';
-import { browserIt, browserMissing, collectPageErrors, launch, newContext, screenshot, signIn } from './browser.helper.ts';
+import { browserIt, browserMissing, launch, newContext, screenshot, signedInPage, signIn } from './browser.helper.ts';
 import { drivenDeps, serveTest, testAgent } from './inproc.helper.ts';
 
 const missing = browserMissing();
@@ -47,9 +47,7 @@ test.before(async () => {
     agents.push(await testAgent(s, { ...drivenDeps(), services: (o) => listServices({ ...o, platform: 'linux', runner: bare }) }, { name: 'container' }));
     await waitFor(() => idOf('web-db') && idOf('container'), 15_000, 'both agents online');
     browser = await launch();
-    page = await (await newContext(browser)).newPage();
-    collectPageErrors(page, pageErrors);
-    await signIn(page, base, 'watcher', PW);
+    page = await signedInPage(browser, base, 'watcher', PW, pageErrors);
   } catch (err) {
     setupError = err;
   }
