@@ -2,17 +2,15 @@
 // them the sample is not taken (nor acknowledged, so the agent sends it again); once written, it is.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { join } from 'node:path';
 import { AgentLink } from '../../common/manager/agent-link.ts';
-import { EventLog } from '../../common/manager/event-log.ts';
 import { SampleAcks } from '../../common/manager/sample-acks.ts';
 import { Router } from '../../common/manager/router.ts';
-import { ManagerState } from '../../common/manager/state.ts';
 import { parseAgentMessage, parseManagerMessage, type AgentMessage, type ManagerMessage } from '../../common/wire/messages.ts';
 import { Peer } from '../../common/wire/peer.ts';
 import type { SampleProcesses } from '../../common/collect/types.ts';
-import { cleanTempDirs, tempDir, timed } from '../harness.helper.ts';
+import { cleanTempDirs, timed } from '../harness.helper.ts';
 import { socketPair, type SocketPair } from '../wire/loopback.helper.ts';
+import { oneAgentState } from './one-agent.helper.ts';
 
 const test = suite('manager/router-processes');
 const pairs: SocketPair[] = [];
@@ -30,13 +28,7 @@ const PROCS: SampleProcesses = {
 async function rig(files: Pick<ConstructorParameters<typeof Router>[0], 'processes' | 'containers'>) {
   const p = await socketPair();
   pairs.push(p);
-  const log = new EventLog(join(tempDir(), 'events.jsonl'));
-  log.open();
-  const state = new ManagerState({ log });
-  state.agentUp({
-    id: 'a1', name: 'web1', hostname: 'web1', address: '127.0.0.1', platform: 'linux', arch: 'x64', version: '0', interval: 1,
-    restartAllowed: false, filesEnabled: true, trust: 'accepted', fingerprint: 'AA',
-  });
+  const { state } = oneAgentState('accepted');
   const link = new AgentLink('a1', new Peer<AgentMessage, ManagerMessage>(p.server, { parse: parseAgentMessage }), { ackedSamples: true });
   void new Peer<ManagerMessage, AgentMessage>(p.client, { parse: parseManagerMessage });
   const acks = new SampleAcks({ post: () => {}, pending: () => 0 });

@@ -3,17 +3,15 @@
 // alert is neither stored nor acknowledged; a second hello closes the connection.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { join } from 'node:path';
 import { AgentLink } from '../../common/manager/agent-link.ts';
-import { EventLog } from '../../common/manager/event-log.ts';
 import { SampleAcks } from '../../common/manager/sample-acks.ts';
 import { Router } from '../../common/manager/router.ts';
-import { ManagerState } from '../../common/manager/state.ts';
 import { parseAgentMessage, parseManagerMessage, type AgentMessage, type ManagerMessage } from '../../common/wire/messages.ts';
 import { Peer } from '../../common/wire/peer.ts';
 import { HwError } from '../../common/errors.ts';
-import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
+import { cleanTempDirs, timed, waitFor } from '../harness.helper.ts';
 import { socketPair, type SocketPair } from '../wire/loopback.helper.ts';
+import { oneAgentState } from './one-agent.helper.ts';
 
 const test = suite('manager/router');
 const pairs: SocketPair[] = [];
@@ -25,13 +23,7 @@ test.after.each(async () => {
 async function setup(trust: 'accepted' | 'pending') {
   const p = await socketPair();
   pairs.push(p);
-  const log = new EventLog(join(tempDir(), 'events.jsonl'));
-  log.open();
-  const state = new ManagerState({ log });
-  state.agentUp({
-    id: 'a1', name: 'web1', hostname: 'web1', address: '127.0.0.1', platform: 'linux', arch: 'x64', version: '0', interval: 1,
-    restartAllowed: false, filesEnabled: true, trust, fingerprint: 'AA',
-  });
+  const { state, log } = oneAgentState(trust);
   const mgr = new Peer<AgentMessage, ManagerMessage>(p.server, { parse: parseAgentMessage });
   const agent = new Peer<ManagerMessage, AgentMessage>(p.client, { parse: parseManagerMessage });
   const link = new AgentLink('a1', mgr);
