@@ -20,6 +20,13 @@ export interface ChartSpec {
 const fmt = (unit: ChartSpec['unit'], v: number | null) =>
   v === null || v === undefined ? '-' : unit === 'pct' ? `${v.toFixed(1)}%` : unit === 'rate' ? `${bytes(v)}/s` : unit === 'bytes' ? bytes(v) : v.toFixed(0);
 
+/**
+ * The x axis's tick steps, in seconds: whole seconds and up (uPlot's own list goes down to 1 ms, so a
+ * live chart of a few seconds was labelled every 200 ms, ":21.400 :21.600 ..."). Samples are whole seconds apart.
+ */
+const M = 60, H = 3600, D = 86400;
+const TIME_INCRS_S = [1, 2, 5, 10, 15, 30, M, 2 * M, 5 * M, 10 * M, 15 * M, 30 * M, H, 2 * H, 3 * H, 4 * H, 6 * H, 8 * H, 12 * H, D, 2 * D, 3 * D, 7 * D, 14 * D, 30 * D, 60 * D, 91 * D, 182 * D, 365 * D];
+
 /** The columns a chart draws, in its series' order (for setData on a live update). */
 export function chartColumns(spec: ChartSpec, data: HistoryData): (number | null)[][] {
   const cols: (number | null)[][] = [];
@@ -64,7 +71,7 @@ export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, w
     cursor: { sync: { key: 'host' }, drag: { x: true, y: false } },
     scales: { x: { time: true }, y: spec.unit === 'pct' && !spec.fit ? { range: [0, 100] } : { range: (_u, min, max) => [0, Math.max(max, min + 1, spec.unit === 'pct' ? 100 : spec.unit === 'count' ? 0 : 10) * 1.1] } },
     // Rates need room for "750 kB/s".
-    axes: [axis(), { ...axis(), size: spec.unit === 'rate' || spec.unit === 'bytes' ? 80 : 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
+    axes: [{ ...axis(), incrs: TIME_INCRS_S }, { ...axis(), size: spec.unit === 'rate' || spec.unit === 'bytes' ? 80 : 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
     legend: { live: true },
   };
   const u = new uPlot(opts, [data.t, ...columns] as uPlot.AlignedData, el);

@@ -28,7 +28,8 @@ export function containerCharts(agentId: string, width: () => number): Container
   const select = h('select', { id: 'container-pick', onchange: () => draw() }) as HTMLSelectElement;
   const note = h('p', { class: 'muted small', 'aria-live': 'polite', 'data-note': 'container-history' });
   const box = h('div', { class: 'charts' });
-  const el = h('div', null, h('p', null, h('label', { for: 'container-pick' }, 'Chart container '), select), note, box);
+  const picker = h('p', null, h('label', { for: 'container-pick' }, 'Chart container '), select);
+  const el = h('div', null, picker, note, box);
   let charts: uPlot[] = [];
   let last: ContainerHistory | undefined;
   let seq = 0;
@@ -42,6 +43,8 @@ export function containerCharts(agentId: string, width: () => number): Container
     const keep = select.value;
     replace(select, h('option', { value: BUSIEST }, `Busiest ${Math.min(SHOWN, r.containers.length)}`), ...r.containers.map((c) => h('option', { value: c.name }, c.name)));
     select.value = r.containers.some((c) => c.name === keep) ? keep : BUSIEST;
+    // Nothing to pick between when nothing was reported (the note says why).
+    picker.hidden = !r.containers.length;
   }
 
   function draw(): void {
