@@ -112,7 +112,10 @@ test('Alertmanager: failing, dropping and hanging answers are retried with backo
   cpu(s, 'CPU_HIGH', 97);
   await waitFor(() => a.got.length === 1, 8000, 'delivered after the failures');
   assert.is(a.attempts, 5);
-  const st = n.status().destinations[0]!;
+  const st = await waitFor(() => {
+    const d = n.status().destinations[0]!;
+    return d.sent === 1 ? d : null;
+  }, 5000, 'the delivery counted as sent');
   assert.is(st.failed, 4);
   assert.is(st.sent, 1);
   assert.type(st.lastSuccessAt, 'string');
@@ -165,7 +168,11 @@ test('webhook: an event refused with a 4xx is retried, then set aside and record
   const rejected = events.filter((e) => e.event === 'notify-rejected');
   assert.is(rejected.length, 1);
   assert.match(rejected[0]!.error!, 'HTTP 404');
-  const st = n.status().destinations[0]!;
+  // The receiver has the body before the sender has its answer: wait until the sender counts it.
+  const st = await waitFor(() => {
+    const d = n.status().destinations[0]!;
+    return d.sent === 1 ? d : null;
+  }, 5000, 'the second event counted as sent');
   assert.is(st.rejected, 1);
   assert.is(st.sent, 1);
   assert.is(st.queued, 0);
