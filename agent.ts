@@ -3,6 +3,7 @@
 import { cac } from 'cac';
 import { ENROLL_TOKEN_ENV, resolveEnrollToken } from './common/agent/enroll-token.ts';
 import { startAgent, DEFAULT_INTERVAL_S } from './common/agent/start.ts';
+import { watchStopRequest } from './common/agent/stop-request.ts';
 import { durationFlag, exitOnSignal, last, numberFlag, runCli, tidyHelp } from './common/cli/run.ts';
 import { DEFAULT_TCP_PORT, DEFAULT_UDP_PORT, HEARTBEAT_MS, MAX_INTERVAL_S, MIN_INTERVAL_S } from './common/wire/constants.ts';
 import { VERSION } from './common/version.ts';
@@ -96,7 +97,9 @@ cli.command('', 'Report this host to a manager and answer its commands')
     });
     switchOnUpgrade(agent, { stateDir: String(last(opts.stateDir)), probationMs: durationFlag(last(opts.upgradeProbation), '--upgrade-probation', 1000, 3_600_000), log });
     process.stdout.write(`agent ${VERSION} reporting to ${managers.map((m) => `${m.host}:${m.port}`).join(', ')} every ${intervalS} s\n`);
-    exitOnSignal('finishing what is being written', () => agent.stop());
+    const stop = exitOnSignal('finishing what is being written', () => agent.stop());
+    // `agent uninstall` (or install again) asks this process to stop: stop-request.ts.
+    watchStopRequest(String(last(opts.stateDir)), () => stop('stop requested (agent install or uninstall)'));
   });
 
 cli.command('install', 'Install this executable as a service (systemd; on Windows a task at startup as SYSTEM), start it and wait until it is connected (as root/Administrator)')

@@ -316,6 +316,20 @@ say "  cut between the renames, restarted by the task's .cmd: back on 0.2.0"
 
 upgrade_to 0.1.0 "$TMP/a3/agent.exe"
 say "  back on 0.1.0: same id"
+
+# Now the agent runs outside the task's instance (the upgrade's watcher started it), where
+# `schtasks /End` does not reach: uninstall asks it to stop through its state folder.
+winrun "$TMP/uninstall3.txt" "$WAGENT" uninstall --root 'C:\' \
+  || fail "agent uninstall while the upgraded agent runs: $(cat "$TMP/uninstall3.txt" "$TMP/uninstall3.txt.err")"
+grep -q 'the running agent stopped' "$TMP/uninstall3.txt" || fail "uninstall did not stop the agent: $(cat "$TMP/uninstall3.txt")"
+wait_agent "a.id === \"$ID\" && a.online === false" "the agent offline after uninstall"
+local deadline=$((SECONDS + TIMEOUT))
+while [ -n "$(installed_pids)" ]; do
+  [ $SECONDS -lt $deadline ] || fail "agent processes still running after uninstall: $(installed_pids)"
+  sleep 0.5
+done
+[ ! -e "$PF/agent.exe" ] || fail "agent.exe still there after uninstall"
+say "  uninstalled while it ran outside the task: asked to stop, stopped, its files removed"
 }
 
 if wants 1; then scenario1; fi

@@ -12,6 +12,8 @@ import { runProgram, type Runner } from '../util/runner.ts';
 import { readConnectedMarker, type ConnectedMarker } from './connected-marker.ts';
 import { resolveEnrollToken } from './enroll-token.ts';
 import { systemdUnit, UNIT_NAME } from './install-unit.ts';
+import { stopRunningAgent } from './stop-request.ts';
+import { readUpgradeState, UPGRADE_STATE_FILE } from './upgrade-switch.ts';
 
 export const TASK_NAME = 'hostwatch-agent';
 const DEFAULT_WAIT_MS = 60_000;
@@ -37,6 +39,8 @@ export interface InstallOptions {
   isAdmin?: () => Promise<boolean>;
   out: (line: string) => void;
   now?: () => number;
+  /** how long to wait for a running agent to stop when asked (default 20 s) */
+  stopWaitMs?: number;
 }
 
 export interface Layout {
@@ -125,8 +129,12 @@ export async function install(o: InstallOptions): Promise<Layout> {
   const sep = platform === 'win32' ? win32 : { join: (...p: string[]) => p.join('/') };
   const tokenFile = token ? sep.join(l.stateDir, 'enroll-token') : undefined;
 
-  // A reinstall on Windows: the running agent.exe cannot be replaced.
-  if (platform === 'win32' && runner) await run(runner, 'schtasks', ['/End', '/TN', TASK_NAME], o.out, [0, 1]);
+  // A reinstall on Windows: the running agent.exe cannot be replaced. After an upgrade the agent
+  // runs outside the task's instance, so it is asked itself too (stop-request.ts).
+  if (platform === 'win32') {
+    if (runner) await run(runner, 'schtasks', ['/End', '/TN', TASK_NAME], o.out, [0, 1]);
+    await stopAgent(under(o.root, l.stateDir), o, o.stopWaitMs);
+  }
   const exec = under(o.root, l.exec);
   const source = o.execPath ?? process.execPath;
   // From a checkout this is `node`: the service would run node with no program.
@@ -134,6 +142,9 @@ export async function install(o: InstallOptions): Promise<Layout> {
     throw new HwError('INSTALL_FAILED', `agent install copies the running executable, here ${source}: run it from the single-file agent (npm run build: dist/agent-linux-x64), not from a checkout`);
   }
   mkdirSync(dirname(exec), { recursive: true });
+  // A new executable ends a switch that was never finished (its watcher and B are stopped above on
+  // Windows; on Linux systemctl restarts the unit on this one below).
+  dropUnfinishedUpgrade(under(o.root, l.stateDir), o.out);
   if (source !== exec) {
     const tmp = `${exec}.tmp-${process.pid}`;
     copyFileSync(source, tmp);
@@ -207,6 +218,37 @@ export interface UninstallOptions {
   runner?: Runner;
   isAdmin?: () => Promise<boolean>;
   out: (line: string) => void;
+  /** how long to wait for a running agent to stop when asked (default 20 s) */
+  stopWaitMs?: number;
+}
+
+/**
+ * Asks the agent running from the state folder, and an upgrade's watcher, to stop (stop-request.ts);
+ * one still running after the wait is named with the way to end it (its pid may be reused: not killed).
+ */
+async function stopAgent(state: string, o: { out: (line: string) => void }, waitMs: number | undefined): Promise<void> {
+  const s = upgradeStateOf(state);
+  const watcher = s && (s.phase === 'switching' || s.phase === 'probation') ? s.watcher : undefined;
+  const left = await stopRunningAgent(state, { out: o.out, ...(watcher ? { alsoPids: [watcher] } : {}), ...(waitMs !== undefined ? { waitMs } : {}) });
+  if (left.length) {
+    throw new HwError('INSTALL_FAILED', `the running agent did not stop when asked (pid ${left.join(', ')}): end it (taskkill /F /PID ${left[0]}) and run this again`);
+  }
+}
+
+function upgradeStateOf(state: string): ReturnType<typeof readUpgradeState> {
+  try {
+    return readUpgradeState(state);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An upgrade cut before it was confirmed names executables that are being replaced or removed: forgotten. */
+function dropUnfinishedUpgrade(state: string, out: (line: string) => void): void {
+  const s = upgradeStateOf(state);
+  if (!s || (s.phase !== 'switching' && s.phase !== 'probation')) return;
+  rmSync(join(state, UPGRADE_STATE_FILE), { force: true });
+  out(`  forgot the unfinished upgrade from ${s.from} to ${s.to}`);
 }
 
 /** Stops and removes the service and the executable; the state folder too with `purge`. */
@@ -220,6 +262,7 @@ export async function uninstall(o: UninstallOptions): Promise<Layout> {
       await run(runner, 'schtasks', ['/End', '/TN', TASK_NAME], o.out, [0, 1]);
       await run(runner, 'schtasks', ['/Delete', '/F', '/TN', TASK_NAME], o.out, [0, 1]);
     }
+    await stopAgent(under(o.root, l.stateDir), o, o.stopWaitMs);
   } else {
     // Absent already (exit 1, 5): nothing to stop.
     if (runner) await run(runner, 'systemctl', ['disable', '--now', UNIT_NAME], o.out, [0, 1, 5]);
@@ -231,6 +274,7 @@ export async function uninstall(o: UninstallOptions): Promise<Layout> {
   rmSync(under(o.root, l.exec), { force: true });
   // What upgrades leave beside it (upgrade-switch.ts): the previous executable, a cut transfer.
   for (const x of ['.previous', '.new', '.failed']) rmSync(under(o.root, l.exec + x), { force: true });
+  dropUnfinishedUpgrade(under(o.root, l.stateDir), o.out);
   o.out(`  removed ${under(o.root, l.exec)}`);
   const folder = under(o.root, platform === 'win32' ? win32.dirname(l.exec) : dirname(l.exec));
   try {

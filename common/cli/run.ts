@@ -55,9 +55,9 @@ export function numberFlag(v: unknown, flag: string, min: number, max: number, i
 }
 
 /** On SIGINT or SIGTERM (the first only): say so, run `stop`, then exit 0. */
-export function exitOnSignal(what: string, stop: () => Promise<void>): void {
+export function exitOnSignal(what: string, stop: () => Promise<void>): (why: string) => void {
   let stopping = false;
-  const onSignal = (sig: NodeJS.Signals) => {
+  const onSignal = (sig: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${sig}: stopping${what ? ` (${what})` : ''}\n`);
@@ -65,6 +65,8 @@ export function exitOnSignal(what: string, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The same stop for a reason other than a signal (a stop request).
+  return onSignal;
 }
 
 /** A duration flag (retention, timeouts) within bounds in ms, else BAD_FLAG naming the flag. */
