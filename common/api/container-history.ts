@@ -2,19 +2,22 @@
 // one series per container on the records' times (what a chart and the CLI's table both read).
 
 import type { ContainerLog, ContainerRecord } from '../history/container-log.ts';
-import type { ContainerUsageValues } from '../wire/container-usage.ts';
+import { CONTAINER_VALUE_KEYS as VALUES } from '../wire/container-usage.ts';
+import { bucketRecords } from '../history/container-buckets.ts';
 import type { ContainerHistory, ContainerHistoryOther, ContainerHistorySeries } from './types.ts';
 import type { ContainerHistoryQuery } from './validate.ts';
 
-/** Records answered at most: a day at one a minute (the newest, when the span holds more). */
-export const CONTAINER_RANGE_MAX = 1440;
+/** Points answered at most: a day at one a minute; a longer span is summarised in periods (container-buckets.ts). */
+export const CONTAINER_POINTS_MAX = 1440;
+/** Records read for one answer at most (the newest): 35 days at one a minute, more than the log keeps at the defaults. */
+const CONTAINER_READ_MAX = 50_400;
 /** Containers answered at most (the busiest); the rest are counted in `moreContainers`. */
 export const CONTAINER_SERIES_MAX = 50;
 
-const VALUES = ['cpuPercent', 'memUsedBytes', 'netRxRate', 'netTxRate', 'blockReadRate', 'blockWriteRate'] as const satisfies readonly (keyof ContainerUsageValues)[];
 
 export function containerHistoryJson(log: ContainerLog, agent: { id: string; name: string }, q: ContainerHistoryQuery): ContainerHistory {
-  const { records, truncated } = log.range(agent.id, q.from, q.to, CONTAINER_RANGE_MAX);
+  const read = log.range(agent.id, q.from, q.to, CONTAINER_READ_MAX);
+  const { records, stepMs } = bucketRecords(read.records, CONTAINER_POINTS_MAX);
   const n = records.length;
   const nulls = () => new Array<null>(n).fill(null);
   const series = new Map<string, ContainerHistorySeries>();
@@ -42,7 +45,7 @@ export function containerHistoryJson(log: ContainerLog, agent: { id: string; nam
     reported: n > 0, times: records.map((r) => r.at), total: records.map((r) => r.total),
     containers: ranked.slice(0, CONTAINER_SERIES_MAX), moreContainers: Math.max(0, ranked.length - CONTAINER_SERIES_MAX),
     other: q.container !== undefined || !n ? null : otherOf(records),
-    truncated,
+    stepMs, truncated: read.truncated,
   };
 }
 

@@ -23,7 +23,7 @@ import {
 } from './validate.ts';
 import { agentServices } from './services.ts';
 import { processHistoryJson } from './process-history.ts';
-import { CONTAINER_RANGE_MAX, containerHistoryJson } from './container-history.ts';
+import { CONTAINER_POINTS_MAX, containerHistoryJson } from './container-history.ts';
 
 export interface ApiDeps {
   manager: Manager;
@@ -116,8 +116,8 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       summary: 'each container\'s CPU, memory (and limit), network and block I/O rates, state and health over a span, as the agent\'s samples carried them (the busiest named, the rest summed as `other`)',
       doc: { query: {
         since: 'start: a time (ms or ISO 8601) or a duration back from `to` (30m, 6h, 2d); default 1h (`from` is the same)', to: 'end (default now)',
-        container: `only this container (its name); at most ${CONTAINER_RANGE_MAX} records, the newest`,
-      } },
+        container: 'only this container (its name)',
+      }, answer: `at most ${CONTAINER_POINTS_MAX} points: a longer span in periods of whole minutes (\`stepMs\`), each the mean of its records, with the state and health seen worst in it` },
       input: (i) => ({ ref: agentRef(i.params.agent), q: containerHistoryQuery(i.query, m.now()) }),
       handle: ({ input }) => containerHistoryJson(m.containerHistory, m.state.find(input.ref), input.q),
     }),

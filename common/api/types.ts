@@ -422,7 +422,12 @@ export interface ContainerHistory {
   /** names seen in the span but not answered (past the series bound): ask for one with `?container=` */
   moreContainers: number;
   other: ContainerHistoryOther | null;
-  /** a span with more records than answered (the newest are answered) */
+  /**
+   * null: each point is one record (one a minute); else the length of the periods a longer span was
+   * summarised in (whole minutes): each point the means of its records, the state and health seen worst
+   */
+  stepMs: number | null;
+  /** a span with more records than were read (the newest 35 days are) */
   truncated: boolean;
 }
 

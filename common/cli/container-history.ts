@@ -25,7 +25,8 @@ export function containerHistoryText(h: ContainerHistory): string {
     return `containers not reported by ${who} ${span}: the agent sends none (older than container history, no container engine it can reach, or --containers-every 0)`;
   }
   const last = h.times.length - 1;
-  const head = `${who}: ${h.times.length} records ${span}${h.truncated ? ' (the newest of a longer span)' : ''}; ${h.total[last]} containers at ${minute(h.times[last]!)}`;
+  const kind = h.stepMs ? `periods of ${h.stepMs / 60_000} min (means; the state seen worst)` : 'records';
+  const head = `${who}: ${h.times.length} ${kind} ${span}${h.truncated ? ' (the newest of a longer span)' : ''}; ${h.total[last]} containers at ${minute(h.times[last]!)}`;
   if (h.container !== undefined) {
     const s = h.containers[0];
     if (!s) return `${head}\nno container named ${inert(h.container)} in these records (each names the busiest ones: --containers-top on the agent)`;

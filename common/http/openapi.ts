@@ -24,7 +24,7 @@ export function openapi(routes: Route<unknown>[]): Record<string, unknown> {
       summary: r.summary, 'x-access': r.access, 'x-surface': r.surface, description: `Who may call it: ${WHO[r.access]}.`,
       ...(params.length || query.length ? { parameters: [...params, ...query] } : {}),
       ...body,
-      responses: { 200: { description: r.raw ? 'streamed or a page' : 'JSON' }, default: { description: 'an error: `{ "error": { "code", "message" } }`' } },
+      responses: { 200: { description: r.doc?.answer ? `JSON: ${r.doc.answer}` : r.raw ? 'streamed or a page' : 'JSON' }, default: { description: 'an error: `{ "error": { "code", "message" } }`' } },
       ...(r.access === 'public' ? { security: [] } : {}),
     };
   }
@@ -61,6 +61,7 @@ export function apiMarkdown(routes: Route<unknown>[]): string {
     const extra = [
       ...Object.entries(r.doc?.query ?? {}).map(([k, v]) => `\`?${k}\`: ${v}`),
       ...Object.entries(r.doc?.body ?? {}).map(([k, v]) => `body \`${k}\`: ${v}`),
+      ...(r.doc?.answer ? [`answers ${r.doc.answer}`] : []),
     ];
     const cell = (t: string) => t.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
     const what = [r.summary, ...extra].map(cell).join('<br>');

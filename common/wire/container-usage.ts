@@ -47,7 +47,8 @@ export interface SampleContainers {
   other?: ContainerUsageOther;
 }
 
-const VALUE_KEYS = ['cpuPercent', 'memUsedBytes', 'netRxRate', 'netTxRate', 'blockReadRate', 'blockWriteRate'] as const;
+/** The numeric values of a container's row, in the order they are checked and stored. */
+export const CONTAINER_VALUE_KEYS = ['cpuPercent', 'memUsedBytes', 'netRxRate', 'netTxRate', 'blockReadRate', 'blockWriteRate'] as const;
 
 /** `report.containerUsage`, or BAD_MESSAGE naming the field. */
 export function checkSampleContainers(o: Obj): SampleContainers {
@@ -69,7 +70,7 @@ export function checkSampleContainers(o: Obj): SampleContainers {
 }
 
 function values(o: Obj): ContainerUsageValues {
-  return Object.fromEntries(VALUE_KEYS.map((k) => [k, nonNegative(o, k)])) as unknown as ContainerUsageValues;
+  return Object.fromEntries(CONTAINER_VALUE_KEYS.map((k) => [k, nonNegative(o, k)])) as unknown as ContainerUsageValues;
 }
 
 function nonNegative(o: Obj, k: string): number | null {

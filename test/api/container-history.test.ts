@@ -68,4 +68,18 @@ test('at most CONTAINER_SERIES_MAX series, the rest counted', () => {
   assert.is(h.containers[0]!.cpuPercent.find((v) => v !== null), 49);
 });
 
+test('two days of records: the whole span in periods of whole minutes (stepMs), a stop still seen', () => {
+  const log = new ContainerLog({ dir: tempDir('hw-ch-') });
+  const n = 2 * 1440;
+  for (let i = 0; i < n; i++) log.write('a1', NOW - (n - i) * M, { total: 1, rows: [row('web', 10, i === 100 ? { state: 'exited' } : {})] });
+  const h = containerHistoryJson(log, { id: 'a1', name: 'a' }, q('since=3d'));
+  assert.is(h.stepMs, 3 * M, 'ceil(2879 / 1439) minutes');
+  assert.ok(h.times.length <= 1440, `${h.times.length} points`);
+  assert.is(h.times[0]! - 2 * M, NOW - n * M, 'from the first record on, not the newest day only');
+  assert.is(h.times[h.times.length - 1], NOW - M);
+  assert.is(h.truncated, false);
+  assert.is(h.containers[0]!.state.filter((s) => s === 'exited').length, 1);
+  assert.equal(containerHistoryJson(log, { id: 'a1', name: 'a' }, q('since=1h')).stepMs, null, 'an hour: the records as they are');
+});
+
 test.run();

@@ -17,7 +17,7 @@ const base = (o: Partial<ContainerHistory> = {}): ContainerHistory => ({
   agent: 'web1', agentId: 'a1', from: T - 10 * M, to: T, reported: true, times: [T - 2 * M, T - M], total: [5, 5],
   containers: [series('busy', [90, 100]), series('idle', [1, null])], moreContainers: 0,
   other: { count: [3, 3], cpuPercent: [2, 4], memUsedBytes: [10, 20], netRxRate: [null, null], netTxRate: [null, null], blockReadRate: [0, 0], blockWriteRate: [0, 0] },
-  truncated: false, ...o,
+  stepMs: null, truncated: false, ...o,
 });
 
 test('one line a container: newest state, CPU mean and peak, memory newest and peak, limit, rates; other with its count', () => {
@@ -40,8 +40,8 @@ test('one container: a line a record; a record that did not name it says so', ()
 
 test('not reported, a longer span, more containers than shown', () => {
   assert.match(containerHistoryText(base({ reported: false, times: [], total: [], containers: [], other: null })), /^containers not reported by web1 from .*--containers-every 0\)$/);
-  const t = containerHistoryText(base({ truncated: true, moreContainers: 7 }));
-  assert.match(t, /\(the newest of a longer span\)/);
+  const t = containerHistoryText(base({ truncated: true, moreContainers: 7, stepMs: 30 * M }));
+  assert.match(t, /^web1: 2 periods of 30 min \(means; the state seen worst\) from .*\(the newest of a longer span\)/);
   assert.match(t, /7 more containers in these records not shown \(--container <name> for one\)$/);
 });
 
