@@ -6,10 +6,10 @@
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { isStorageError } from '../fs/durable.ts';
 import { FRAME_HEADER as HEADER, frameRecord } from '../fs/frame-record.ts';
+import { fileNameOf } from '../fs/file-name.ts';
 
 const NOTICE_MS = 60_000;
 
@@ -56,7 +56,7 @@ export class FramedLog<S extends Timed> {
   }
 
   pathOf(id: string): string {
-    const safe = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/.test(id) ? id : createHash('sha256').update(id).digest('hex');
+    const safe = fileNameOf(id);
     return join(this.o.dir, `${safe}.${this.o.ext}`);
   }
 

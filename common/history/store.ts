@@ -7,7 +7,6 @@
 // them; an agent that numbers its samples (seq) hears which are on disk, and is refused rather
 // than losing samples when too many wait.
 
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOG_THROTTLE_PERIOD_MS } from '../util/throttle.ts';
@@ -18,6 +17,7 @@ import { FLAG_BACKFILL, recordAt, recordState, writeRaw, writeRollup, type Tier,
 import { foldedRecord, tierFor } from './old-samples.ts';
 import { aggregate } from './rollup.ts';
 import { valuesOf } from './series.ts';
+import { fileNameOf } from '../fs/file-name.ts';
 
 /** How long each tier keeps its samples. */
 const HISTORY_RAW_RETENTION_MS = 24 * 3600_000;
@@ -67,9 +67,11 @@ export interface HistoryStoreOptions {
   maxPending?: number;
   /**
    * An agent's samples are on disk (or can never be kept: older than every tier): the seqs of
-   * those that carried one, once per successful flush of that agent.
+   * those that carried one, once per successful flush of that agent; `folded`, those of them summarised
+   * into a roll-up (older than the raw ring): folding one again would count it twice there, while a
+   * raw sample written again only lands in its own slot.
    */
-  onWritten?: (id: string, seqs: number[]) => void;
+  onWritten?: (id: string, seqs: number[], folded: number[]) => void;
   /** Samples lost for good (an agent without seqs over the bound, or older than every tier): at most once a flush per agent and reason. */
   onDropped?: (id: string, count: number, reason: DropReason) => void;
 }
@@ -117,6 +119,8 @@ class AgentHistory {
   fullNoted = false;
   /** seqs written since the last onWritten (kept over a flush that failed half way); made when needed */
   written: number[] | null = null;
+  /** of those, the ones folded into a roll-up */
+  folded: number[] | null = null;
   /** samples lost since the last flush, by reason */
   droppedFull = 0;
   droppedOld = 0;
@@ -131,7 +135,7 @@ export class HistoryStore {
   private readonly openFiles: number;
   private readonly noticeFn: (line: string) => void;
   private readonly maxPending: number;
-  private readonly onWritten: (id: string, seqs: number[]) => void;
+  private readonly onWritten: (id: string, seqs: number[], folded: number[]) => void;
   private readonly onDropped: (id: string, count: number, reason: DropReason) => void;
   private readonly agents = new Map<string, AgentHistory>();
   /** agents whose file is open, least recently used first */
@@ -164,7 +168,7 @@ export class HistoryStore {
   }
 
   pathOf(id: string): string {
-    const safe = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/.test(id) ? id : createHash('sha256').update(id).digest('hex');
+    const safe = fileNameOf(id);
     return join(this.dir, `${safe}.hws`);
   }
 
@@ -376,8 +380,10 @@ export class HistoryStore {
     this.reportDropped(a);
     if (ok && a.written) {
       const seqs = a.written;
+      const folded = a.folded ?? [];
       a.written = null;
-      this.onWritten(a.id, seqs);
+      a.folded = null;
+      this.onWritten(a.id, seqs, folded);
     }
   }
 
@@ -428,9 +434,11 @@ export class HistoryStore {
     }
   }
 
-  private markDone(a: AgentHistory, r: Row): void {
+  private markDone(a: AgentHistory, r: Row, folded = false): void {
     r.done = true;
-    if (r.seq >= 0) (a.written ??= []).push(r.seq);
+    if (r.seq < 0) return;
+    (a.written ??= []).push(r.seq);
+    if (folded) (a.folded ??= []).push(r.seq);
   }
 
   /** Puts each sample (time-ordered, inside the raw ring) in its raw slot (time / step); a slot
@@ -525,7 +533,7 @@ export class HistoryStore {
       for (const r of group) {
         // A sample also in the raw ring (the minute at its start) was counted written there.
         if (r.at < horizon) this.counters.written++;
-        this.markDone(a, r);
+        this.markDone(a, r, true);
       }
       const up = tiers[k + 1];
       if (up) above[k + 1]!.add(Math.floor(from / up.step));

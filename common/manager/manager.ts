@@ -44,6 +44,7 @@ import { ProcessLog } from '../history/process-log.ts';
 import { ContainerLog } from '../history/container-log.ts';
 import { ManagerState, type AgentRecord } from './state.ts';
 import { SampleAcks } from './sample-acks.ts';
+import { FoldedRuns } from './folded-runs.ts';
 import { inert } from '../util/inert.ts';
 
 export interface ManagerOptions {
@@ -147,7 +148,7 @@ export class Manager {
     });
     this.history = new HistoryStore({
       dir: join(opts.dataDir, 'history'), now: this.now, notice: (l) => this.notice(l), ...(opts.retention ? { retention: opts.retention } : {}),
-      onWritten: (id, seqs) => this.sampleAcks.written(id, seqs),
+      onWritten: (id, seqs, folded) => this.sampleAcks.written(id, seqs, folded),
       onDropped: (id, count, reason) => this.samplesDropped(id, count, reason),
     });
     this.processHistory = new ProcessLog({ dir: join(opts.dataDir, 'history'), now: this.now, notice: (l) => this.notice(l) });
@@ -159,6 +160,8 @@ export class Manager {
       },
       pending: () => this.history.pendingSamples(),
       now: this.now,
+      folded: new FoldedRuns(join(opts.dataDir, 'history', 'folded')),
+      notice: (l) => this.notice(l),
     });
     this.state = new ManagerState({ log: this.log, now: this.now, history: this.history });
     this.silences = new Silences({ dataDir: opts.dataDir, now: this.now });

@@ -5,8 +5,11 @@
 // keeps on its disk meanwhile, are acknowledged together every ACK_LIVE_MS, so that 10,000 agents
 // reporting every second cost 500 small writes a second, not 2,000. Kept in memory across an agent's reconnections, not across a
 // manager restart: a sample resent after one lands in the same history slot again (the store files
-// a repeat in place).
+// a repeat in place); but one folded into a roll-up would count twice, so those numbers are kept on
+// disk too (folded-runs.ts) and known again at the agent's next hello.
 
+import type { FoldedRuns } from './folded-runs.ts';
+import { FOLDED_RUNS_KEPT } from './folded-runs.ts';
 import type { SamplesAck } from '../wire/messages.ts';
 import { SAMPLES_ACK_MAX_RANGES } from '../wire/messages.ts';
 
@@ -34,6 +37,8 @@ interface AgentSamples {
   written: [number, number][];
   /** written and not yet acknowledged */
   unsent: [number, number][];
+  /** written and folded into a roll-up (folded-runs.ts): kept on disk, and known again after a restart */
+  folded: [number, number][];
   /** backfill was taken since the last ack: acknowledge at the next write */
   urgent: boolean;
   sentAt: number;
@@ -47,6 +52,10 @@ export interface SampleAcksOptions {
   /** samples waiting for the history's flush, fleet-wide (counted over the fleet: asked once a second at most) */
   pending: () => number;
   now?: () => number;
+  /** where the numbers of folded samples are kept across restarts (none: memory only) */
+  folded?: FoldedRuns;
+  /** a failing disk when they are kept (the samples are acknowledged all the same) */
+  notice?: (line: string) => void;
 }
 
 export class SampleAcks {
@@ -77,18 +86,27 @@ export class SampleAcks {
   hello(agentId: string, epoch: string): void {
     const a = this.agents.get(agentId);
     if (a?.epoch === epoch) return;
-    this.agents.set(agentId, blank(epoch));
+    const fresh = blank(epoch);
+    // After a restart: what the history folded before it is written already, whatever this process knows.
+    const kept = this.o.folded?.load(agentId);
+    if (kept && kept.epoch === epoch) {
+      fresh.folded = kept.runs;
+      fresh.written = kept.runs.map(([x, y]) => [x, y]);
+    }
+    this.agents.set(agentId, fresh);
   }
 
   forget(agentId: string): void {
     this.agents.delete(agentId);
+    this.o.folded?.forget(agentId);
   }
 
   /** A numbered report arrived: take it ('new'), or not (already waiting, or written: acked again). */
   receive(agentId: string, seq: number): Receipt {
     const a = this.agent(agentId);
     if (a.waiting.includes(seq)) return 'waiting';
-    if (a.written.some(([from, to]) => seq >= from && seq <= to)) {
+    const within = ([from, to]: [number, number]) => seq >= from && seq <= to;
+    if (a.written.some(within) || a.folded.some(within)) {
       this.post(agentId, [[seq, seq]]);
       return 'written';
     }
@@ -106,9 +124,10 @@ export class SampleAcks {
    * The history wrote these (or can never keep them: acknowledged all the same, or the agent
    * would send them for ever).
    */
-  written(agentId: string, seqs: readonly number[]): void {
+  written(agentId: string, seqs: readonly number[], folded: readonly number[] = []): void {
     if (!seqs.length) return;
     const a = this.agent(agentId);
+    if (folded.length) this.keepFolded(agentId, a, folded);
     if (!a.waiting.length && inOrder(seqs)) {
       // A live agent's flush: one run in order, extending the runs in place (nothing allocated).
       extendRuns(a.written, seqs[0]!, seqs[seqs.length - 1]!);
@@ -128,6 +147,18 @@ export class SampleAcks {
     if (a.written.length > WRITTEN_RUNS_KEPT) a.written.splice(0, a.written.length - WRITTEN_RUNS_KEPT);
     a.unsent = addRuns(a.unsent, ranges);
     this.maybePost(agentId, a);
+  }
+
+  /** Folded samples are on disk as folded before they are acknowledged (a write that fails is said, not fatal). */
+  private keepFolded(agentId: string, a: AgentSamples, folded: readonly number[]): void {
+    a.folded = toRanges(folded, a.folded);
+    if (a.folded.length > FOLDED_RUNS_KEPT) a.folded.splice(0, a.folded.length - FOLDED_RUNS_KEPT);
+    if (!this.o.folded) return;
+    try {
+      this.o.folded.save(agentId, { epoch: a.epoch, runs: a.folded });
+    } catch (err) {
+      this.o.notice?.(`history: agent ${agentId}: the numbers of its folded samples not kept (${(err as Error).message}); one resent after a restart would be counted twice in its minute`);
+    }
   }
 
   /** Sends what is written and unacknowledged, now for backfill, else every ACK_LIVE_MS. */
@@ -173,7 +204,7 @@ export class SampleAcks {
 }
 
 function blank(epoch: string): AgentSamples {
-  return { epoch, waiting: [], written: [], unsent: [], urgent: false, sentAt: -Infinity };
+  return { epoch, waiting: [], written: [], unsent: [], folded: [], urgent: false, sentAt: -Infinity };
 }
 
 /** True when `seqs` is one run in order (n, n+1, ...). */
