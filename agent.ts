@@ -131,7 +131,7 @@ cli.command('install', 'Install this executable as a service (systemd; on Window
     out('installed');
   });
 
-cli.command('uninstall', 'Stop and remove the service and the installed executable (keeps the state folder unless --purge)')
+cli.command('uninstall', 'Stop and remove the service and the installed executable (keeps the state folder unless --purge); on Windows an agent still running from the state folder (after an upgrade) is asked to stop too')
   .option('--purge', 'Remove the state folder too (the agent\'s id and key: it would enroll as a new agent)')
   .option('--root <dir>', 'Uninstall from under this folder (tests)')
   .action(async (o) => {
