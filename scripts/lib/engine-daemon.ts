@@ -3,7 +3,7 @@
 // with its containers and its temp folder, and the busybox image's root file system.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './temp.ts';
 import { waitFor } from './wait.ts';
@@ -76,10 +76,27 @@ export async function startEngineDaemon(o: EngineDaemonOptions): Promise<EngineD
       proc.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000).unref())]);
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      // What the engine started outlives it a little (Podman's conmon runs `podman container
+      // cleanup` once its container is gone, writing in the data root): waited for by the folder
+      // in their arguments.
+      await waitFor(() => !runningWith(o.dir), 20_000, `the processes of ${o.dir} gone`).catch(() => {});
       // Its data root may have been mounted while it ran: removed here, once it is gone.
       rmSync(o.dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
+}
+
+/** Whether a process has `dir` in its command line (Linux: /proc/<pid>/cmdline). */
+function runningWith(dir: string): boolean {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(dir)) return true;
+    } catch {
+      // gone while listing
+    }
+  }
+  return false;
 }
 
 /** A tar of a root file system: /bin/busybox and a few links to it (the image IMAGE is made from it). */
