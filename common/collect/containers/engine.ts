@@ -299,6 +299,9 @@ export class ContainerEngine {
     });
     if (a.status === 404) throw new HwError('CONTAINER_NOT_FOUND', `no container ${name}`);
     if (a.status !== 204 && a.status !== 200) throw new HwError('ENGINE_ERROR', `the engine answered ${a.status}: ${engineMessage(a.body.toString('utf8')) ?? ''}`);
+    // The engine's events of it may come after the next list: what is kept is asked again.
+    this.inspected.clear();
+    this.lastList = undefined;
     return { restarted: name };
   }
 }
