@@ -4,8 +4,9 @@
 // health (a healthcheck run by `podman healthcheck run`: without systemd Podman runs none on its
 // own) and restart count; reads a busy container's CPU and memory from its cgroup files (Podman's
 // libpod_parent/libpod-<id> here) near `podman stats`; reads a container's log and restarts one;
-// and a `metric: container` rule fires when a container is stopped and resolves when it runs
-// again. Skipped, with the reason, where Podman cannot run, except in CI (which installs it).
+// a `metric: container` rule fires when a container is stopped and resolves when it runs again;
+// and the container history keeps the busy one. Skipped, with the reason, where Podman cannot
+// run, except in CI (which installs it).
 
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { apiJson, cli, cliJson, killAll, startAgent, startManager, waitOnline, type ManagerProc } from './procs.helper.ts';
 import { importBusyboxPodman, PODMAN_IMAGE, PODMAN_REQUIRED, podmanMissing, startPodman, type Podman } from './podman.helper.ts';
 import type { ContainerRow, ContainersResult } from '../../common/collect/containers/types.ts';
+import type { ContainerHistory } from '../../common/api/types.ts';
 
 const test = suite('e2e/podman');
 const missing = podmanMissing();
@@ -45,7 +47,7 @@ async function setUp(): Promise<void> {
   // Its healthcheck reads a file of this test's (no `podman exec`: an exec session's conmon outlives it by minutes).
   writeFileSync(join(hcDir, 'ok'), 'ok');
   await run('hc', SLEEP, ['--volume', `${hcDir}:/h`, '--health-cmd', 'cat /h/ok', '--health-retries', '1']);
-  await run('web-stop', SLEEP);
+  await run('web-stop', SLEEP, ['--memory', '64m']);
   // Restarted by Podman itself (conmon's exit command), a second apart.
   await run('looper', ['/bin/sh', '-c', 'sleep 1; exit 1'], ['--restart', 'always']);
   // Runs to its end: a stopped container with something in its log, on both streams.
@@ -54,7 +56,7 @@ async function setUp(): Promise<void> {
   writeFileSync(cfg, 'rules:\n  containers_down: { metric: container, only: ["web-*"], for: 1s }\n');
   mgr = await startManager(['--config', cfg]);
   // Only CONTAINER_HOST says where the engine is (an inherited DOCKER_HOST would come first).
-  const agent = startAgent(mgr, ['--name', 'pod', '--allow-container-restart'], undefined, true, { CONTAINER_HOST: `unix://${p.socket}`, DOCKER_HOST: '' });
+  const agent = startAgent(mgr, ['--name', 'pod', '--allow-container-restart', '--containers-every', '10s'], undefined, true, { CONTAINER_HOST: `unix://${p.socket}`, DOCKER_HOST: '' });
   await waitOnline(mgr.dataDir, 'pod', undefined, agent, mgr);
 }
 
@@ -89,6 +91,7 @@ test('found through CONTAINER_HOST: name, image, state, health and restart count
   assert.is(talker.state, 'exited');
   assert.match(talker.status, /^Exited \(0\)/);
   assert.ok(talker.reasons?.usage, 'a stopped container says why it has no usage');
+  assert.is(byName(r, 'web-stop').memLimitBytes, 64 * 1024 * 1024, 'its --memory limit, from its cgroup');
   assert.is(byName(r, 'hc').health, 'starting');
   await waitFor(async () => byName(await list(), 'looper').restartCount! >= 2, 15_000, 'looper restarted twice');
   // The healthcheck, run once: the agent learns it from the engine's event stream.
@@ -173,6 +176,21 @@ test('a container rule fires when its container is stopped and resolves when it 
   await p!.podman(['start', 'web-stop']);
   await waitFor(async () => (await alerts()).length >= 2, 25_000, 'CONTAINERS_DOWN_RESOLVED');
   assert.equal(await alerts(), [['CONTAINERS_DOWN', 'web-stop'], ['CONTAINERS_DOWN_RESOLVED', 'web-stop']]);
+}));
+
+test('the container history keeps the busy container\'s CPU and memory (a record every 10 s)', timed(30_000, async () => {
+  if (missing) return console.log(`  skipped: ${missing}`);
+  const h = await waitFor(async () => {
+    const v = await apiJson<ContainerHistory>(mgr!.dataDir, '/api/agents/pod/containers/history?since=10m');
+    return v.containers.find((c) => c.name === 'busy')?.cpuPercent.some((x) => x !== null) ? v : undefined;
+  }, 25_000, 'a record with the busy container\'s CPU');
+  const busy = h.containers.find((c) => c.name === 'busy')!;
+  const cpu = busy.cpuPercent.filter((v): v is number => v !== null);
+  console.log(`  busy container CPU in history: ${cpu.join(', ')}%`);
+  assert.ok(h.reported);
+  assert.ok(cpu.every((v) => v > 2 && v < 130), `${cpu}`);
+  assert.ok(busy.memUsedBytes.some((v) => v !== null && v > 0));
+  assert.is(h.containers[0]!.name, 'busy', 'the busiest first');
 }));
 
 test.run();
