@@ -55,8 +55,9 @@ async function setUp(): Promise<void> {
   const cfg = join(tempDir('hw-podman-cfg-'), 'manager.yaml');
   writeFileSync(cfg, 'rules:\n  containers_down: { metric: container, only: ["web-*"], for: 1s }\n');
   mgr = await startManager(['--config', cfg]);
-  // Only CONTAINER_HOST says where the engine is (an inherited DOCKER_HOST would come first).
-  const agent = startAgent(mgr, ['--name', 'pod', '--allow-container-restart', '--containers-every', '10s'], undefined, true, { CONTAINER_HOST: `unix://${p.socket}`, DOCKER_HOST: '' });
+  // Only CONTAINER_HOST says where the engine is (an inherited DOCKER_HOST would come first), in
+  // the form podman(1) shows: unix://run/podman/podman.sock, which Podman reads as /run/...
+  const agent = startAgent(mgr, ['--name', 'pod', '--allow-container-restart', '--containers-every', '10s'], undefined, true, { CONTAINER_HOST: `unix:/${p.socket}`, DOCKER_HOST: '' });
   await waitOnline(mgr.dataDir, 'pod', undefined, agent, mgr);
 }
 
@@ -188,7 +189,8 @@ test('the container history keeps the busy container\'s CPU and memory (a record
   const cpu = busy.cpuPercent.filter((v): v is number => v !== null);
   console.log(`  busy container CPU in history: ${cpu.join(', ')}%`);
   assert.ok(h.reported);
-  assert.ok(cpu.every((v) => v > 2 && v < 130), `${cpu}`);
+  // A record across the restart above covers the new process for part of its period only.
+  assert.ok(Math.max(...cpu) > 5 && cpu.every((v) => v >= 0 && v < 130), `${cpu}`);
   assert.ok(busy.memUsedBytes.some((v) => v !== null && v > 0));
   assert.is(h.containers[0]!.name, 'busy', 'the busiest first');
 }));
