@@ -56,6 +56,7 @@ cli.command('', 'Report this host to a manager and answer its commands')
   .option('--heartbeat <ms>', `Heartbeat period in ms until the manager sets its own (tests; default ${HEARTBEAT_MS})`)
   .example('agent --manager 10.0.0.5')
   .example('agent --manager 10.0.0.5,10.0.0.6:6000 --interval 10 --allow-restart')
+  .example('CONTAINER_HOST=unix:///run/podman/podman.sock agent --manager 10.0.0.5   # containers: the engine at DOCKER_HOST or CONTAINER_HOST, else /var/run/docker.sock, /run/podman/podman.sock')
   .action(async (opts) => {
     if (opts.manager === undefined || opts.manager === true) throw new HwError('BAD_FLAG', '--manager <host> is required, e.g. agent --manager 10.0.0.5');
     const managers = parseHostList([opts.manager].flat().map(String).join(','), DEFAULT_TCP_PORT, '--manager');

@@ -71,11 +71,11 @@ export async function startManager(extra: string[] = [], dataDir = tempDir('hw-m
 /**
  * Starts an agent; with `enroll` (the default) it shows the manager's enroll token and is accepted
  * at once. The token is read from the manager's own file (--enroll-token-file), as an administrator
- * would copy it, not given on the command line.
+ * would copy it, not given on the command line. `env` is added to this process's environment.
  */
-export function startAgent(mgr: { tcpPort: number; udpPort: number; dataDir?: string }, extra: string[] = [], stateDir = tempDir('hw-agent-'), enroll = true): Proc & { stateDir: string } {
+export function startAgent(mgr: { tcpPort: number; udpPort: number; dataDir?: string }, extra: string[] = [], stateDir = tempDir('hw-agent-'), enroll = true, env?: NodeJS.ProcessEnv): Proc & { stateDir: string } {
   const token = enroll && mgr.dataDir ? ['--enroll-token-file', join(mgr.dataDir, 'enroll-token')] : [];
-  const p = run(AGENT_JS, ['--manager', `127.0.0.1:${mgr.tcpPort}`, '--udp-port', String(mgr.udpPort), '--interval', '1', '--state-dir', stateDir, ...token, ...extra]);
+  const p = run(AGENT_JS, ['--manager', `127.0.0.1:${mgr.tcpPort}`, '--udp-port', String(mgr.udpPort), '--interval', '1', '--state-dir', stateDir, ...token, ...extra], { ...(env ? { env } : {}) });
   return { ...p, stateDir };
 }
 

@@ -31,7 +31,10 @@ export function socketCandidates(env: EngineEnv): SocketCandidate[] {
     const v = env[name];
     if (v === undefined || v === '') continue;
     if (v.startsWith('unix://')) {
-      const path = v.slice('unix://'.length);
+      let path = v.slice('unix://'.length);
+      // Podman's client reads unix://run/podman/podman.sock (its man page's form) as /run/...;
+      // Docker's would take it relative to its folder, which an agent's is not.
+      if (name === 'CONTAINER_HOST' && path !== '' && !path.startsWith('/')) path = `/${path}`;
       if (!path.startsWith('/')) throw new HwError('ENGINE_UNREACHABLE', `${name}=${v}: the socket path must be absolute`);
       return [{ path, from: name }];
     }

@@ -251,7 +251,8 @@ export class ContainerEngine {
     const st = (j?.State ?? {}) as Record<string, any>;
     const h = st.Health?.Status;
     return {
-      health: typeof h === 'string' && h !== 'none' ? h.slice(0, 20) : null,
+      // No healthcheck: Docker leaves Health out (or says "none"), Podman sends Status "".
+      health: typeof h === 'string' && h !== 'none' && h !== '' ? h.slice(0, 20) : null,
       restartCount: Number.isInteger(j?.RestartCount) ? j.RestartCount as number : null,
       startedAt: typeof st.StartedAt === 'string' && !st.StartedAt.startsWith('0001-') ? st.StartedAt.slice(0, 40) : null,
       pid: Number.isInteger(st.Pid) ? st.Pid as number : 0,
@@ -298,6 +299,9 @@ export class ContainerEngine {
     });
     if (a.status === 404) throw new HwError('CONTAINER_NOT_FOUND', `no container ${name}`);
     if (a.status !== 204 && a.status !== 200) throw new HwError('ENGINE_ERROR', `the engine answered ${a.status}: ${engineMessage(a.body.toString('utf8')) ?? ''}`);
+    // The engine's events of it may come after the next list: what is kept is asked again.
+    this.inspected.clear();
+    this.lastList = undefined;
     return { restarted: name };
   }
 }

@@ -55,6 +55,37 @@ test('cgroup v2: cpu.stat, memory.current less inactive_file, memory.max, io.sta
   });
 });
 
+test('Podman\'s paths: v1 cgroupfs (libpod_parent/libpod-<id>, each controller its own mount, a name=systemd line); v2 systemd with crun\'s container subgroup', async () => {
+  const root = tempDir('hw-cgp-');
+  const id = 'f52337f44c76859bb74b0f65b9810604219c696dcfb2fcc399ddc81c5a322fdc';
+  const v1 = `/libpod_parent/libpod-${id}`;
+  // As a rootful podman 4.3 (cgroupfs manager, runc) on a cgroup v1 host shows it.
+  files(root, {
+    'proc/15/cgroup': ['name=systemd', 'pids', 'blkio', 'memory', 'cpuacct', 'cpu'].map((c, i) => `${9 - i}:${c}:${v1}`).join('\n') + `\n0::${v1}\n`,
+    'proc/15/net/dev': NETDEV,
+    [`sys/cpuacct${v1}/cgroup.procs`]: '15\n',
+    [`sys/cpuacct${v1}/cpuacct.usage`]: '6898231876\n',
+    [`sys/memory${v1}/cgroup.procs`]: '15\n',
+    [`sys/memory${v1}/memory.usage_in_bytes`]: '327680\n',
+    [`sys/memory${v1}/memory.stat`]: 'total_inactive_file 0\n',
+    [`sys/memory${v1}/memory.limit_in_bytes`]: '9223372036854771712\n',
+  });
+  const u1 = await readUsage(15, { root: join(root, 'sys'), proc: join(root, 'proc') }, { hostMem: 8e9 });
+  assert.equal([u1.cpuNs, u1.memUsedBytes, u1.memLimitBytes], [6898231876, 327680, 8e9]);
+  // crun under systemd puts the container's processes (and its limits) in a `container` subgroup of the scope.
+  const v2 = `/machine.slice/libpod-${id}.scope/container`;
+  files(root, {
+    'proc/16/cgroup': `0::${v2}\n`,
+    'proc/16/net/dev': NETDEV,
+    [`sys2${v2}/cpu.stat`]: 'usage_usec 1000\n',
+    [`sys2${v2}/memory.current`]: '4096\n',
+    [`sys2${v2}/memory.stat`]: 'inactive_file 0\n',
+    [`sys2${v2}/memory.max`]: '1048576\n',
+  });
+  const u2 = await readUsage(16, { root: join(root, 'sys2'), proc: join(root, 'proc') }, { hostMem: 8e9 });
+  assert.equal([u2.cpuNs, u2.memUsedBytes, u2.memLimitBytes], [1e6, 4096, 1048576]);
+});
+
 test('a process that is gone: every value null, each with a reason', async () => {
   const root = tempDir('hw-cg0-');
   const u = await readUsage(99999, { root: join(root, 'sys'), proc: join(root, 'proc') });

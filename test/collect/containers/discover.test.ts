@@ -11,6 +11,11 @@ test('DOCKER_HOST (unix://) is the only socket tried when set, before CONTAINER_
   assert.equal(socketCandidates({ DOCKER_HOST: '', CONTAINER_HOST: 'unix:///p.sock' })[0]!.from, 'CONTAINER_HOST');
 });
 
+test('CONTAINER_HOST=unix://run/podman/podman.sock (two slashes, as podman(1) writes it) is /run/podman/podman.sock, as Podman reads it', () => {
+  assert.equal(socketCandidates({ CONTAINER_HOST: 'unix://run/podman/podman.sock' }), [{ path: '/run/podman/podman.sock', from: 'CONTAINER_HOST' }]);
+  assert.is(codeOf(() => socketCandidates({ CONTAINER_HOST: 'unix://' })), 'ENGINE_UNREACHABLE');
+});
+
 test('without either: the default Docker and Podman sockets, then the rootless one under XDG_RUNTIME_DIR', () => {
   assert.equal(socketCandidates({}).map((c) => c.path), ['/var/run/docker.sock', '/run/podman/podman.sock']);
   assert.equal(socketCandidates({ XDG_RUNTIME_DIR: '/run/user/1000' }).map((c) => c.path), [...DEFAULT_SOCKETS.map((c) => c.path), '/run/user/1000/podman/podman.sock']);

@@ -1,7 +1,8 @@
 // The engine's event stream decides what the agent asks again, on a fake engine (a unix socket
 // answering the Engine API as Docker does): with the stream open a container is inspected again
 // only when an event names it, the live reports' list is reused while nothing happened, and with
-// the stream gone every list inspects everything, as without it.
+// the stream gone every list inspects everything, as without it; a restart the agent asked for is
+// not left to the events, which may come after the next list.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -26,6 +27,10 @@ async function engine() {
     const path = (req.url ?? '').split('?')[0]!.replace(/^\/v[\d.]+/, '');
     asked.push(path);
     if (path === '/_ping') return res.end('OK');
+    if (path.endsWith('/restart')) {
+      res.statusCode = 204;
+      return res.end();
+    }
     if (path === '/containers/json') return res.end(JSON.stringify([1, 2].map((n) => ({ Id: ID(n), Names: [`/c${n}`], Image: 'img', State: 'running', Status: 'Up' }))));
     if (path.startsWith('/containers/')) return res.end(JSON.stringify({ State: { Pid: 0, StartedAt: '2026-01-01T00:00:00Z' }, RestartCount: 0, Config: {} }));
     if (path === '/events') {
@@ -77,6 +82,21 @@ test('with the stream open: inspected once, again only when an event names it; t
   }, 5000, 'an event makes the live list ask again');
   assert.is(f.count(INSPECT), afterOpen + 1, 'only the container the restart named was inspected again (a healthcheck exec is not a change)');
   assert.is(two(), twoBefore + 1);
+}));
+
+test('after a restart it asked for, the next list inspects again without waiting for the engine\'s events', timed(15_000, async () => {
+  const f = await engine();
+  await waitFor(async () => {
+    const k = f.count(INSPECT);
+    await f.e.list();
+    return f.count(INSPECT) === k;
+  }, 5000, 'a list that inspects nothing');
+  const lists = f.count('/containers/json');
+  const n = f.count(INSPECT);
+  assert.equal(await f.e.restart('c1'), { restarted: 'c1' });
+  await f.e.list({ forReport: true });
+  assert.is(f.count('/containers/json'), lists + 1, 'the list asked again');
+  assert.is(f.count(INSPECT), n + 2, 'inspected again: its start time changed');
 }));
 
 test('the stream gone: every list inspects every container again', timed(15_000, async () => {
