@@ -171,7 +171,7 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
           if (r.lostBadge.title !== t) r.lostBadge.title = t;
           if (r.lostBadge.parentNode !== r.cells[1]) r.cells[1]!.appendChild(r.lostBadge);
         }
-      } else if (c.gauge) return fillGauge(r, a, c, i);
+      } else if (c.gauge) return fillGauge(r, a, c);
       else if (i === VERSION_COL) fillVersion(r, a);
       else setText(r.cells[i]!, c.text(a));
       if (c.title) {
@@ -185,16 +185,16 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     drawSpark(r.spark, store.sparks.get(a.id), cssVar('--accent'));
   }
 
-  function fillGauge(r: Row, a: Agent, c: Column, i: number): void {
+  function fillGauge(r: Row, a: Agent, c: Column): void {
     const g = gaugeOf(a, c.gauge!);
-    setMeter(r.meters.get(c.key)!, r.cells[i]!, g.v, g.limit);
-    const t = [c.title?.(a), limitText(g.limit, store.limitsOf(a.id), c.gauge!)].filter(Boolean).join('; ');
-    if (r.cells[i]!.title !== t) r.cells[i]!.title = t;
+    const rule = limitText(g.limit, store.limitsOf(a.id), c.gauge!);
+    const own = c.title?.(a);
+    setMeter(r.meters.get(c.key)!, g.v, g.limit, own && rule ? `${own}; ${rule}` : own || rule);
   }
 
   /** New rules or the manager's version: only what they colour or name (a whole fill redraws 1,000 sparklines). */
   function fillRules(r: Row, a: Agent): void {
-    COLUMNS.forEach((c, i) => c.gauge && fillGauge(r, a, c, i));
+    for (const c of COLUMNS) if (c.gauge) fillGauge(r, a, c);
     fillVersion(r, a);
     const alerts = COLUMNS[ALERTS_COL]!;
     setText(r.cells[ALERTS_COL]!, alerts.text(a));
