@@ -7,7 +7,7 @@ import { api } from './api.ts';
 import type { Metric } from '../common/rules/rule.ts';
 import type { Agent, AgentLimits, Alert, CommandEvent, FleetLimits, RolloutStatus, Version } from './types.ts';
 
-type Listener = { sparks?: () => void; /** the meter lines and the manager's version */ rules?: () => void; rollout?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
+type Listener = { sparks?: () => void; /** the meter lines, after a change */ rules?: () => void; rollout?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
 
 const SPARK_POINTS = 60;
 const NONE: Alert[] = [];
@@ -65,16 +65,22 @@ class Store {
     // The sparklines follow when they come: the rows do not wait for them.
     const sparks = api<{ agents: Record<string, (number | null)[]> }>(`/api/sparklines?minutes=60&points=${SPARK_POINTS}`);
     sparks.catch(() => {});
-    const [agents, pending, alerts, active] = await Promise.all([
+    // The meter lines and the version are small: the rows wait for them and are drawn in their
+    // colours once, rather than drawn, then coloured and laid out again. Without them (a manager
+    // that does not answer) the rows are drawn anyway, and the lines asked again.
+    const [agents, pending, alerts, active, limits, version] = await Promise.all([
       api<Agent[]>('/api/agents'), api<Agent[]>('/api/pending'), api<Alert[]>('/api/alerts'), api<Alert[]>('/api/alerts?active=1'),
+      api<FleetLimits>('/api/limits').catch(() => undefined), api<Version>('/api/version').catch(() => null),
     ]);
     this.agents.clear();
     for (const a of [...agents, ...pending]) this.agents.set(a.id, a);
     this.alerts = alerts;
     this.setActive(active);
+    if (limits) this.limits = limits;
+    if (version) this.managerVersion = version.version;
     this.loaded = true;
     for (const l of this.listeners) l.reset?.();
-    this.loadRules();
+    if (!limits) this.loadRules();
     this.loadRollout();
     void sparks.then((r) => {
       const minute = Math.floor(Date.now() / 60_000);
@@ -119,14 +125,13 @@ class Store {
   }
 
   /**
-   * The lines every agent's meters are judged against (GET /api/limits, worked out by the manager:
-   * not the whole rules) and the manager's version; pages are told when they come (the rows do not wait).
+   * The lines every agent's meters are judged against again (GET /api/limits, worked out by the
+   * manager: not the whole rules), after the rules or a mount changed; pages are told when they come.
    */
   private loadRules(): void {
     clearTimeout(this.rulesTimer);
     this.rulesTimer = undefined;
-    void Promise.all([api<FleetLimits>('/api/limits'), api<Version>('/api/version').catch(() => null)]).then(([limits, version]) => {
-      if (version) this.managerVersion = version.version;
+    void api<FleetLimits>('/api/limits').then((limits) => {
       this.limits = limits;
       for (const l of this.listeners) l.rules?.();
     }, () => {});
