@@ -1,12 +1,13 @@
-// What the pages show, in one place: agents, alerts, sparklines, each agent's rules, the manager's
+// What the pages show, in one place: agents, alerts, sparklines, each agent's meter lines, the manager's
 // version and its last rollout, loaded from the API once and kept current by the event stream. The
 // stream is closed while the tab is hidden (a background tab costs nothing) and the snapshot
 // reloaded when it is shown again or reconnects.
 
 import { api } from './api.ts';
-import type { Agent, AgentRules, Alert, CommandEvent, RolloutStatus, RuleView, Version } from './types.ts';
+import type { Metric } from '../common/rules/rule.ts';
+import type { Agent, AgentLimits, Alert, CommandEvent, FleetLimits, RolloutStatus, Version } from './types.ts';
 
-type Listener = { sparks?: () => void; /** rules and the manager's version */ rules?: () => void; rollout?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
+type Listener = { sparks?: () => void; /** the meter lines, after a change */ rules?: () => void; rollout?: () => void; agents?: (ids: string[]) => void; alert?: (a: Alert) => void; command?: (e: CommandEvent) => void; reset?: () => void; status?: (live: boolean) => void };
 
 const SPARK_POINTS = 60;
 const NONE: Alert[] = [];
@@ -21,8 +22,10 @@ class Store {
   private lastSparkMinute = new Map<string, number>();
   /** the manager's version (null until known) */
   managerVersion: string | null = null;
-  /** agent id -> the rules it is sent (null: the manager sets none); absent until loaded */
-  readonly rules = new Map<string, RuleView[] | null>();
+  /** what the meters are coloured by (GET /api/limits); undefined until loaded */
+  private limits: FleetLimits | undefined;
+  /** agent id and mount the lines were asked again for (a mount the last answer did not know): once each */
+  private readonly askedMounts = new Set<string>();
   /** the manager's last rollout (null: none) */
   rollout: RolloutStatus | null = null;
   private rulesTimer: ReturnType<typeof setTimeout> | undefined;
@@ -62,16 +65,22 @@ class Store {
     // The sparklines follow when they come: the rows do not wait for them.
     const sparks = api<{ agents: Record<string, (number | null)[]> }>(`/api/sparklines?minutes=60&points=${SPARK_POINTS}`);
     sparks.catch(() => {});
-    const [agents, pending, alerts, active] = await Promise.all([
+    // The meter lines and the version are small: the rows wait for them and are drawn in their
+    // colours once, rather than drawn, then coloured and laid out again. Without them (a manager
+    // that does not answer) the rows are drawn anyway, and the lines asked again.
+    const [agents, pending, alerts, active, limits, version] = await Promise.all([
       api<Agent[]>('/api/agents'), api<Agent[]>('/api/pending'), api<Alert[]>('/api/alerts'), api<Alert[]>('/api/alerts?active=1'),
+      api<FleetLimits>('/api/limits').catch(() => undefined), api<Version>('/api/version').catch(() => null),
     ]);
     this.agents.clear();
     for (const a of [...agents, ...pending]) this.agents.set(a.id, a);
     this.alerts = alerts;
     this.setActive(active);
+    if (limits) this.limits = limits;
+    if (version) this.managerVersion = version.version;
     this.loaded = true;
     for (const l of this.listeners) l.reset?.();
-    this.loadRules();
+    if (!limits) this.loadRules();
     this.loadRollout();
     void sparks.then((r) => {
       const minute = Math.floor(Date.now() / 60_000);
@@ -104,16 +113,42 @@ class Store {
     this.active = next;
   }
 
-  /** Every agent's rules (GET /api/rules) and the manager's version; pages are told when they come (the rows do not wait). */
+  /** An agent's meter lines: null when the manager sets it no rules; undefined until known. */
+  limitsOf(id: string): AgentLimits | null | undefined {
+    const i = this.limits?.agents[id];
+    return i === undefined ? undefined : this.limits!.sets[i];
+  }
+
+  /** A rule's metric, by its name (undefined until loaded, or for a rule the manager does not set). */
+  ruleMetric(name: string | undefined): Metric | undefined {
+    return name === undefined ? undefined : this.limits?.metrics[name];
+  }
+
+  /**
+   * The lines every agent's meters are judged against again (GET /api/limits, worked out by the
+   * manager: not the whole rules), after the rules or a mount changed; pages are told when they come.
+   */
   private loadRules(): void {
     clearTimeout(this.rulesTimer);
     this.rulesTimer = undefined;
-    void Promise.all([api<AgentRules[]>('/api/rules'), api<Version>('/api/version').catch(() => null)]).then(([list, version]) => {
-      if (version) this.managerVersion = version.version;
-      this.rules.clear();
-      for (const r of list) this.rules.set(r.agentId, r.rules);
+    void api<FleetLimits>('/api/limits').then((limits) => {
+      this.limits = limits;
       for (const l of this.listeners) l.rules?.();
     }, () => {});
+  }
+
+  /** A mount the agent's lines do not name (it came after them): asked again, once for it. */
+  private newMount(a: Agent): boolean {
+    const set = this.limitsOf(a.id);
+    if (!set || !a.mounts) return false;
+    let ask = false;
+    for (const m of a.mounts) {
+      const key = `${a.id}\0${m.mount}`;
+      if (m.mount in set.disk || this.askedMounts.has(key) || this.askedMounts.size >= 10_000) continue;
+      this.askedMounts.add(key);
+      ask = true;
+    }
+    return ask;
   }
 
   /** The last rollout (GET /api/upgrade); asked again every few seconds while it runs. */
@@ -162,8 +197,8 @@ class Store {
       for (const a of rows) {
         const old = this.agents.get(a.id);
         if (old?.interfaces && !a.interfaces) a.interfaces = old.interfaces;
-        // A reload changed its rules (the agent reports the new set), or a new agent: ask once for all.
-        if (a.trust === 'accepted' && (!old || old.rulesVersion !== a.rulesVersion)) this.rulesTimer ??= setTimeout(() => this.loadRules(), 500);
+        // A reload changed its rules (the agent reports the new set), a new agent, or a new mount: ask once for all.
+        if (a.trust === 'accepted' && (!old || old.rulesVersion !== a.rulesVersion || this.newMount(a))) this.rulesTimer ??= setTimeout(() => this.loadRules(), 500);
         this.agents.set(a.id, a);
         this.addSpark(a, minute);
       }

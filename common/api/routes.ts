@@ -186,6 +186,11 @@ export function apiRoutes(d: ApiDeps): Route<unknown>[] {
       method: 'GET', path: '/api/rules/:agent', access: viewer, surface: api, summary: 'the rules one agent is sent', input: agentParam,
       handle: ({ input }) => rulesJson(m, input),
     }),
+    route({
+      method: 'GET', path: '/api/limits', access: viewer, surface: api,
+      summary: 'the lines the dashboard\'s CPU, memory and disk meters are coloured by: each agent\'s lowest `above` threshold and its rule, disk per mount; each distinct set once (`agents` maps an id to its index in `sets`)',
+      handle: () => m.rules.limits(m.state.agents()),
+    }),
     route({ method: 'POST', path: '/api/reload', access: admin, surface: api, summary: 'read the config file again', handle: ({ caller }) => d.config.reload(caller.who) }),
     route({ method: 'GET', path: '/api/config', access: viewer, surface: api, summary: 'the effective config (destinations redacted for viewers)', handle: ({ caller }) => configFor(d.config, caller) }),
     route({ method: 'GET', path: '/api/pending', access: viewer, surface: api, summary: 'agents waiting to be accepted', handle: () => m.state.pending().map(agentJson) }),

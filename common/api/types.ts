@@ -5,7 +5,7 @@ import type { AlertTop } from '../collect/types.ts';
 /** GET /api/agents/:agent/top: the agent's answer; `command` is null for viewers (unavailable.command says why). */
 export type { ProcessRow, ProcessSort, TopProcesses } from '../collect/types.ts';
 import type { ProcessRow } from '../collect/types.ts';
-import type { Rule } from '../rules/rule.ts';
+import type { Metric, Rule } from '../rules/rule.ts';
 export type { AlertTop };
 
 export interface Mount {
@@ -448,4 +448,18 @@ export interface AgentRules {
   agentDown: { after: number; firing: Alert[] };
   /** firing alerts of rules the set no longer has */
   other: Alert[];
+}
+
+/** The lines an agent's meters are judged against (per figure, per mount). */
+export type { AgentLimits, MeterLimit } from '../rules/meter-limits.ts';
+import type { AgentLimits } from '../rules/meter-limits.ts';
+
+/** GET /api/limits: what the fleet's meters are coloured by, each distinct set of lines once. */
+export interface FleetLimits {
+  /** every rule's metric, by rule name (an alert's processes are shown by CPU or by memory) */
+  metrics: Record<string, Metric>;
+  /** distinct sets; null: the manager sets no rules, the agent's own flags apply */
+  sets: (AgentLimits | null)[];
+  /** agent id -> its set's index in `sets` */
+  agents: Record<string, number>;
 }

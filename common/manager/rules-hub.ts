@@ -8,6 +8,8 @@ import type { Metric, RuleSetForAgent } from '../rules/rule.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { Liveness } from './liveness.ts';
 import type { AgentRecord } from './state.ts';
+import { LimitsCache, type LimitsAgent } from './limits-cache.ts';
+import type { FleetLimits } from '../api/types.ts';
 
 /** The feature an agent must name to be sent rules of a metric (an older one's validator would refuse the whole set). */
 export const METRIC_FEATURES: Partial<Record<Metric, string>> = {
@@ -19,7 +21,14 @@ export class RulesHub {
   /** by agent id, the metrics of METRIC_FEATURES its hello did not name a feature for: not sent those rules */
   private readonly lacking = new Map<string, Set<Metric>>();
 
+  private readonly limitsCache = new LimitsCache({ config: () => this.cfg, rulesOf: (rec) => this.forAgent(rec)?.rules ?? null });
+
   constructor(private readonly o: { liveness: Liveness; defaultSilentIntervals: number }) {}
+
+  /** The lines the dashboard's meters are coloured by (GET /api/limits), worked out again only when they can change. */
+  limits(agents: Iterable<LimitsAgent>): FleetLimits {
+    return this.limitsCache.fleet(agents);
+  }
 
   get config(): RulesConfig | undefined {
     return this.cfg;

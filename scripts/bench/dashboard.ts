@@ -3,10 +3,12 @@
 // clients that parse every event as the page does, and one real Chromium page on the fleet.
 // Measures the manager's extra CPU for them, the time from a report arriving at the manager
 // (lastSeen) to a client having it and to the page's row showing it, and the fleet page's first
-// render with every agent in it.
+// render with every agent in it, its meters coloured by the rules, and the bytes the page loads.
+// The manager runs a usual set of rules (CPU, memory, disk per mount; a tenth of the fleet with
+// lower lines), none of them firing within the run: the meters have lines to be coloured by.
 
 import { request, type IncomingMessage } from 'node:http';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserStore } from '../../common/web/users.ts';
 import { CpuMeter } from './proc-stats.ts';
@@ -17,6 +19,19 @@ const CHROMIUM = '/usr/bin/chromium';
 const CPU_GOAL = 5;
 const LATENCY_GOAL_MS = 500;
 const RENDER_GOAL_MS = 1000;
+/** The rules: lines no simulated agent crosses for an hour, a tenth of the fleet (web-*0) with lower ones. */
+const RULES = [
+  'rules:',
+  '  cpu_high: { metric: cpu, above: 90, for: 1h }',
+  '  memory_high: { metric: memory, above: 90, for: 1h }',
+  '  disk_full: { metric: disk, above: 90, for: 1h, per: mount, exclude_fstypes: [tmpfs] }',
+  'agents:',
+  '  "web-*0": { cpu_high: { above: 30 }, memory_high: { above: 50 }, disk_full: { above: 45 } }',
+  '',
+].join('\n');
+
+/** What a page loaded: its document's and every resource's body bytes, and the API's share. */
+interface Loaded { all: number; api: number; requests: number; largest: string }
 
 function signIn(port: number, user: string, password: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -75,7 +90,8 @@ export const dashboard: Scenario = {
     const windowS = ctx.quick ? 5 : 30;
     const dataDir = tempDir('hw-bench-web-');
     await new UserStore(dataDir).add('bench', 'viewer', 'bench password');
-    const mgr = await startManager({ dataDir });
+    writeFileSync(join(dataDir, 'manager.yaml'), RULES);
+    const mgr = await startManager({ dataDir, extra: ['--config', join(dataDir, 'manager.yaml')] });
     const port = mgr.api.port;
     const procs: Proc[] = [];
     const streams: { close: () => void; bytes: () => number }[] = [];
@@ -99,6 +115,8 @@ export const dashboard: Scenario = {
       // The browser: the fleet's first render with every agent, then it stays open as one dashboard.
       let firstRenderMs: number | null = null;
       let firstRowMs: number | null = null;
+      let colouredMs: number | null = null;
+      let pageLoad: Loaded | null = null;
       const pageAges: number[] = [];
       const haveBrowser = existsSync(CHROMIUM);
       const cookie = await signIn(port, 'bench', 'bench password');
@@ -124,6 +142,24 @@ export const dashboard: Scenario = {
           if (i) {
             renders.push(all);
             firsts.push(first);
+          }
+          if (i === 2) {
+            // The last load: when its meters have their rules' colours, and what it fetched by then.
+            await page.waitForFunction(() => (globalThis as any).document.querySelector('table.fleet tbody td[data-level]:not([data-level="none"])'), undefined, { polling: 'raf', timeout: 30_000 });
+            colouredMs = await page.evaluate(() => performance.now());
+            pageLoad = await page.evaluate(() => {
+              type Entry = { name: string; encodedBodySize: number };
+              const perf = (globalThis as any).performance;
+              const list: Entry[] = [...perf.getEntriesByType('navigation'), ...perf.getEntriesByType('resource')];
+              const path = (e: Entry) => new URL(e.name).pathname;
+              const big = [...list].sort((a, b) => b.encodedBodySize - a.encodedBodySize)[0];
+              return {
+                all: list.reduce((a, e) => a + e.encodedBodySize, 0),
+                api: list.filter((e) => path(e).startsWith('/api/')).reduce((a, e) => a + e.encodedBodySize, 0),
+                requests: list.length,
+                largest: big ? `${path(big)} ${Math.round(big.encodedBodySize / 1024)} KiB` : '-',
+              };
+            });
           }
         }
         firstRenderMs = quantile(renders, 0.5);
@@ -175,6 +211,8 @@ export const dashboard: Scenario = {
           ['report at the manager -> page row updated, p50 / p99', haveBrowser ? `${p(pageAges, 0.5)} / ${p(pageAges, 0.99)}` : 'no Chromium'],
           [`page's long tasks (over 50 ms) in ${windowS} s, sorted by CPU`, page ? `${longTasks.length}, longest ${longTasks.length ? fmt.ms(Math.max(...longTasks)) : '-'}, ${fmt.ms(longTasks.reduce((a, b) => a + b, 0))} in all` : 'no Chromium'],
           [`fleet page, first row / all ${n} rows drawn (from navigation)`, firstRenderMs === null ? 'no Chromium' : `${fmt.ms(firstRowMs!)} / ${fmt.ms(firstRenderMs)}`],
+          ['fleet page, meters in their rules\' colours (from navigation)', colouredMs === null ? 'no Chromium' : fmt.ms(colouredMs)],
+          ['fleet page, bytes loaded by then: all / API answers (requests; the largest)', pageLoad === null ? 'no Chromium' : `${fmt.int(pageLoad.all / 1024)} KiB / ${fmt.int(pageLoad.api / 1024)} KiB (${pageLoad.requests}; ${pageLoad.largest})`],
         ]),
         '',
         'Agent changes are sent to every client together every 250 ms, serialised once; the page patches rows at most every 100 ms. A hidden tab closes its stream (and reloads the snapshot when shown again), so it costs the manager nothing.',

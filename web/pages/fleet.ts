@@ -8,7 +8,7 @@
 import { h, replace, setText } from '../dom.ts';
 import { ago, bytes, duration, pct, rate, samplesLost } from '../format.ts';
 import { meterIn, setMeter, type Meter } from '../meter.ts';
-import { diskLimit, limitOf, limitText, type Limit, type MeterMetric } from '../rule-limits.ts';
+import { limitOf, limitText, type Limit, type MeterMetric } from '../rule-limits.ts';
 import type { PageContext } from '../page.ts';
 import { drawRollout } from '../rollout.ts';
 import { drawSpark, sparkCanvas } from '../sparkline.ts';
@@ -56,18 +56,18 @@ const VERSION_COL = COLUMNS.findIndex((c) => c.key === 'version');
 
 /** The value a meter shows and the rule line it is judged against. */
 function gaugeOf(a: Agent, g: MeterMetric): { v: number | null | undefined; limit: Limit | null } {
-  const rules = store.rules.get(a.id);
-  if (g !== 'disk') return { v: m(a, g === 'cpu' ? 'cpuPercent' : 'memPercent'), limit: limitOf(rules, g) };
+  const set = store.limitsOf(a.id);
+  if (g !== 'disk') return { v: m(a, g === 'cpu' ? 'cpuPercent' : 'memPercent'), limit: limitOf(set?.[g]) };
   const w = worstMount(a);
   if (!w) return { v: undefined, limit: null };
-  return { v: w.percent, limit: diskLimit(rules, w.mount, a.mounts?.find((x) => x.mount === w.mount)?.type) };
+  return { v: w.percent, limit: limitOf(set?.disk[w.mount]) };
 }
 
 /** The process an alert names first: its CPU for a cpu rule, its memory for a memory rule. */
-function causeOf(a: Agent, al: Alert, all: boolean): string {
+function causeOf(al: Alert, all: boolean): string {
   const top = al.top ?? [];
   if (!top.length) return '';
-  const metric = store.rules.get(a.id)?.find((r) => r.name === al.rule)?.metric ?? (/CPU/.test(al.type) ? 'cpu' : 'memory');
+  const metric = store.ruleMetric(al.rule) ?? (/CPU/.test(al.type) ? 'cpu' : 'memory');
   const one = (p: (typeof top)[number]) => `${p.name} (pid ${p.pid}) ${metric === 'memory' ? bytes(p.memBytes) : pct(p.cpuPercent)}`;
   return (all ? top : top.slice(0, 1)).map(one).join(', ');
 }
@@ -76,7 +76,7 @@ function causeOf(a: Agent, al: Alert, all: boolean): string {
 function firingText(a: Agent, all: boolean): string {
   return store.activeAlerts(a.id).map((al) => {
     const where = al.labels ? Object.values(al.labels).join(' ') : '';
-    const cause = causeOf(a, al, all);
+    const cause = causeOf(al, all);
     return `${al.type}${where ? ` ${where}` : ''}${cause ? `: ${cause}` : ''}${all && typeof al.threshold === 'number' ? ` (${pct(al.value)}, fires at ${pct(al.threshold)})` : ''}`;
   }).join(all ? '\n' : '; ');
 }
@@ -171,7 +171,7 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
           if (r.lostBadge.title !== t) r.lostBadge.title = t;
           if (r.lostBadge.parentNode !== r.cells[1]) r.cells[1]!.appendChild(r.lostBadge);
         }
-      } else if (c.gauge) return fillGauge(r, a, c, i);
+      } else if (c.gauge) return fillGauge(r, a, c);
       else if (i === VERSION_COL) fillVersion(r, a);
       else setText(r.cells[i]!, c.text(a));
       if (c.title) {
@@ -185,16 +185,16 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     drawSpark(r.spark, store.sparks.get(a.id), cssVar('--accent'));
   }
 
-  function fillGauge(r: Row, a: Agent, c: Column, i: number): void {
+  function fillGauge(r: Row, a: Agent, c: Column): void {
     const g = gaugeOf(a, c.gauge!);
-    setMeter(r.meters.get(c.key)!, r.cells[i]!, g.v, g.limit);
-    const t = [c.title?.(a), limitText(g.limit, store.rules.get(a.id), c.gauge!)].filter(Boolean).join('; ');
-    if (r.cells[i]!.title !== t) r.cells[i]!.title = t;
+    const rule = limitText(g.limit, store.limitsOf(a.id), c.gauge!);
+    const own = c.title?.(a);
+    setMeter(r.meters.get(c.key)!, g.v, g.limit, own && rule ? `${own}; ${rule}` : own || rule);
   }
 
   /** New rules or the manager's version: only what they colour or name (a whole fill redraws 1,000 sparklines). */
   function fillRules(r: Row, a: Agent): void {
-    COLUMNS.forEach((c, i) => c.gauge && fillGauge(r, a, c, i));
+    for (const c of COLUMNS) if (c.gauge) fillGauge(r, a, c);
     fillVersion(r, a);
     const alerts = COLUMNS[ALERTS_COL]!;
     setText(r.cells[ALERTS_COL]!, alerts.text(a));

@@ -12,13 +12,13 @@ import { FIELDS, ifKey, loadHistory, mountKey, type Band, type HistoryData } fro
 import type { PageContext } from '../page.ts';
 import { store } from '../store.ts';
 import { versionFact } from '../version.ts';
-import { diskLimit, levelOf, limitText } from '../rule-limits.ts';
+import { levelOf, limitOf, limitText } from '../rule-limits.ts';
 import { containersWidget } from './containers.ts';
 import { containerCharts } from '../container-charts.ts';
 import { onThemeChange } from '../theme.ts';
 import { failedServices } from '../services.ts';
 import { topProcesses } from './top-table.ts';
-import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type Mount, type RuleView } from '../types.ts';
+import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type AgentLimits, type Mount } from '../types.ts';
 
 const RANGES = [
   { key: 'live', label: 'Live', ms: 10 * 60_000 },
@@ -259,15 +259,15 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
   /** From the record's mounts (every report carries them), so a viewer sees them too. */
   let mountsShown = '';
   function renderMounts(list: Mount[] | undefined): void {
-    const rules = store.rules.get(agentId);
-    const key = JSON.stringify([list ?? [], rules === undefined ? 'loading' : rules?.filter((r) => r.metric === 'disk') ?? null]);
+    const limits = store.limitsOf(agentId);
+    const key = JSON.stringify([list ?? [], limits === undefined ? 'loading' : limits?.disk ?? null]);
     if (key === mountsShown) return;
     mountsShown = key;
     replace(mounts, list && list.length ? h('table', { 'data-table': 'mounts' }, h('caption', { class: 'sr-only' }, 'Mounts'),
       h('thead', null, h('tr', null, ['Mount', 'Type', 'Size', 'Used', 'Free', 'Use'].map((c, i) => h('th', { scope: 'col', ...(i >= 2 ? { class: 'num' } : {}) }, c)))),
       h('tbody', null, list.map((d) => h('tr', null, h('td', { class: 'path' }, d.mount), h('td', null, d.type ?? '-'),
         h('td', { class: 'num' }, bytes(d.size)), h('td', { class: 'num' }, bytes(d.used)), h('td', { class: 'num' }, bytes(d.available)),
-        h('td', { class: 'num' }, meter(d, rules))))))
+        h('td', { class: 'num' }, meter(d, limits))))))
       : h('p', { class: 'muted' }, agent?.online ? 'No mounts reported yet (they come with the next report).' : 'No mounts reported.'));
   }
 
@@ -522,9 +522,9 @@ export function hostPage(main: HTMLElement, ctx: PageContext, id: string): () =>
 }
 
 /** A mount's use in the colours of the host's disk rules (as on the fleet page), the rule's lines in its tooltip. */
-function meter(d: Mount, rules: RuleView[] | null | undefined): HTMLElement {
-  const limit = diskLimit(rules, d.mount, d.type);
-  return h('span', { class: 'meter', 'data-level': levelOf(d.percent, limit), title: limitText(limit, rules, 'disk') }, pct(d.percent));
+function meter(d: Mount, limits: AgentLimits | null | undefined): HTMLElement {
+  const limit = limitOf(limits?.disk[d.mount]);
+  return h('span', { class: 'meter', 'data-level': levelOf(d.percent, limit), title: limitText(limit, limits, 'disk') }, pct(d.percent));
 }
 
 function hex(buf: ArrayBuffer): string {
