@@ -53,11 +53,11 @@ export function table(rows: string[][]): string {
 export function agentsTable(agents: Json[]): string {
   if (!agents.length) return 'no agents yet: start one with `agent --manager <this host>`';
   const withLabels = agents.some((a) => a.labels && Object.keys(a.labels).length);
-  const rows = [['NAME', 'ADDRESS', 'STATE', 'CPU', 'MEM', 'DISK', 'NET IN', 'NET OUT', 'UPTIME', 'PROCS', 'LAST SEEN', 'ID', ...(withLabels ? ['LABELS'] : [])]];
+  const rows = [['NAME', 'ADDRESS', 'STATE', 'VERSION', 'CPU', 'MEM', 'DISK', 'NET IN', 'NET OUT', 'UPTIME', 'PROCS', 'LAST SEEN', 'ID', ...(withLabels ? ['LABELS'] : [])]];
   for (const a of agents) {
     const m = a.metrics ?? {};
     rows.push([
-      a.name, a.address, a.restarting ? 'restarting' : a.online ? 'online' : 'offline', pct(m.cpuPercent), pct(m.memPercent),
+      a.name, a.address, a.restarting ? 'restarting' : a.online ? 'online' : 'offline', typeof a.version === 'string' && a.version ? a.version : '-', pct(m.cpuPercent), pct(m.memPercent),
       pct(m.diskPercent), rate(m.netRxRate), rate(m.netTxRate), duration(m.uptimeSeconds),
       m.processCount == null ? '-' : String(m.processCount), ago(a.lastSeen), String(a.id).slice(0, 8),
       ...(withLabels ? [Object.entries(a.labels ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',')] : []),

@@ -63,11 +63,11 @@ test('table: columns padded to the widest cell, two spaces apart, no trailing sp
   assert.is(table([['a', '', '']]), 'a', 'empty trailing cells leave no spaces');
 });
 
-test('agents table: one aligned row per agent, "-" for unknown values, short id', () => {
+test('agents table: one aligned row per agent with its version, "-" for unknown values, short id', () => {
   const now = Date.now();
   const out = agentsTable([
     {
-      name: 'web1', address: '10.0.0.1', online: true, id: '0123456789abcdef',
+      name: 'web1', address: '10.0.0.1', online: true, id: '0123456789abcdef', version: '0.2.0',
       lastSeen: new Date(now).toISOString(),
       metrics: { cpuPercent: 12.34, memPercent: 50, diskPercent: null, netRxRate: 2048, netTxRate: null, uptimeSeconds: 3700, processCount: 0 },
     },
@@ -75,9 +75,9 @@ test('agents table: one aligned row per agent, "-" for unknown values, short id'
   ]);
   const lines = out.split('\n');
   assert.is(lines.length, 3);
-  assert.match(lines[0]!, /^NAME\s+ADDRESS\s+STATE\s+CPU\s+MEM\s+DISK\s+NET IN\s+NET OUT\s+UPTIME\s+PROCS\s+LAST SEEN\s+ID$/);
-  assert.match(lines[1]!, /^web1\s+10\.0\.0\.1\s+online\s+12\.3%\s+50\.0%\s+-\s+2\.0 KiB\/s\s+-\s+1h 1m\s+0\s+now\s+01234567$/);
-  assert.match(lines[2]!, /^db\s+10\.0\.0\.22\s+restarting\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+never\s+ffffffff$/);
+  assert.match(lines[0]!, /^NAME\s+ADDRESS\s+STATE\s+VERSION\s+CPU\s+MEM\s+DISK\s+NET IN\s+NET OUT\s+UPTIME\s+PROCS\s+LAST SEEN\s+ID$/);
+  assert.match(lines[1]!, /^web1\s+10\.0\.0\.1\s+online\s+0\.2\.0\s+12\.3%\s+50\.0%\s+-\s+2\.0 KiB\/s\s+-\s+1h 1m\s+0\s+now\s+01234567$/);
+  assert.match(lines[2]!, /^db\s+10\.0\.0\.22\s+restarting\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+never\s+ffffffff$/);
   // Aligned: the ADDRESS and ID columns start at the same offset on every line.
   for (const col of ['ADDRESS', 'ID']) {
     const at = lines[0]!.lastIndexOf(col);

@@ -143,11 +143,12 @@ test('agents shows web1 online', timed(25_000, async () => {
   });
   await term.until((rows) => rows.some((l) => /^agent web1 connected from 127\.0\.0\.1 \(linux, id [0-9a-f]{8}\)$/.test(l)), 'connected notice', { history: true });
   const out = await run('agents');
-  assert.equal(out[0]!.split(/ {2,}/), ['NAME', 'ADDRESS', 'STATE', 'CPU', 'MEM', 'DISK', 'NET IN', 'NET OUT', 'UPTIME', 'PROCS', 'LAST SEEN', 'ID']);
+  assert.equal(out[0]!.split(/ {2,}/), ['NAME', 'ADDRESS', 'STATE', 'VERSION', 'CPU', 'MEM', 'DISK', 'NET IN', 'NET OUT', 'UPTIME', 'PROCS', 'LAST SEEN', 'ID']);
   assert.is(out.length, 2, 'header and one agent');
   const cols = out[1]!.split(/ {2,}/);
   assert.equal(cols.slice(0, 3), ['web1', '127.0.0.1', 'online']);
-  assert.match(cols[4]!, /^\d+\.\d%$/, 'memory in percent');
+  assert.match(cols[3]!, /^\d+\.\d+\.\d+/, 'the agent\'s version');
+  assert.match(cols[5]!, /^\d+\.\d%$/, 'memory in percent');
 }));
 
 test('status web1 shows host, uptime, cpu, memory and disk', timed(20_000, async () => {
