@@ -218,6 +218,8 @@ export async function serve(cfg: ServeConfig): Promise<Serving> {
     const present = install.dist.present();
     out(`  agent downloads    ${present.length ? `${present.join(', ')} from ${install.dist.dir}, at /dist/ on the dashboard (\`manager install-command\`)` : `none in ${install.dist.dir} (npm run build, or --agent-dist <dir>)`}`);
   }
+  const rollout = manager.upgrades.status();
+  if (rollout?.state === 'interrupted') out(`  upgrade rollout    to ${rollout.version}, interrupted in batch ${rollout.batch ?? '?'} of ${rollout.batches ?? '?'} by a manager restart: \`manager upgrade status\` shows each host, \`manager upgrade resume\` goes on`);
   if (cfg.console && dashboard.baseUrl) out(`  sign in once       ${dashboard.loginLink().url}  (valid 10 minutes, once)`);
   if (!dashboard.users.list().length) out('  dashboard users    none yet: `manager user add <name> --role admin` (or `manager login-link`)');
   if (metrics && cfg.metrics) {

@@ -197,6 +197,7 @@ test('a manager killed -9 mid-rollout: restarted, the status says where it stopp
   await mgr.kill('SIGKILL');
   await rollout; // the CLI loses its manager
   mgr = await startManager(ports, dataDir);
+  await waitFor(() => /upgrade rollout {4}to 0\.2\.0, interrupted in batch [23] of 3 .*`manager upgrade resume`/.test(mgr.output()), 5000, 'the start banner saying the rollout was cut short');
   const status = await cliJson<any>(dataDir, ['upgrade', 'status']);
   assert.is(status.state, 'interrupted');
   assert.is(status.hosts[0].step, 'done');
