@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError } from '../errors.ts';
+import { checkExeTarget, exeTarget } from '../security/exe-format.ts';
 import {
   createUpgradeKey, loadPrivateKey, parsePublicKey, publicKeyBase64, signExecutable, UPGRADE_KEY_FILE, UPGRADE_PUB_FILE,
 } from '../security/upgrade-sign.ts';
@@ -41,8 +42,10 @@ export async function upgradeKeyCmd(dataDir: string, action: string, exe: string
     case 'sign': {
       if (!exe) throw new HwError('BAD_ARGS', 'upgrade-key sign needs the executable: manager upgrade-key sign ./agent-linux-x64');
       const key = loadPrivateKey(o.key !== undefined ? String(last(o.key)) : join(dataDir, UPGRADE_KEY_FILE));
-      const platform = o.platform !== undefined ? String(last(o.platform)) : process.platform;
-      const arch = o.arch !== undefined ? String(last(o.arch)) : process.arch;
+      const header = exeTarget(exe); // also says a missing file before the key is used
+      const platform = o.platform !== undefined ? String(last(o.platform)) : header?.platform ?? process.platform;
+      const arch = o.arch !== undefined ? String(last(o.arch)) : header?.arch ?? process.arch;
+      checkExeTarget(exe, { platform, arch });
       let version = o.agentVersion !== undefined ? String(last(o.agentVersion)) : undefined;
       if (version === undefined) {
         if (platform !== process.platform || arch !== process.arch) throw new HwError('BAD_ARGS', `${exe} is for ${platform}-${arch}, not this host: give --agent-version`);
@@ -61,8 +64,8 @@ export function registerUpgradeKeyCommands(cli: CAC): void {
   cli.command('upgrade-key <create|show|sign> [executable]', 'The Ed25519 key agents trust for upgrades: create it (in --data-dir, once), show its public key, sign an agent executable (writes <executable>.sig)')
     .option('--key <file>', 'sign: the private key (default: <data-dir>/upgrade-key.pem)')
     .option('--pem', 'show: PEM instead of one line of base64')
-    .option('--platform <os>', 'sign: the executable\'s OS, as Node names it (linux, win32; default: this host\'s)')
-    .option('--arch <arch>', 'sign: its architecture (x64, arm64; default: this host\'s)')
+    .option('--platform <os>', 'sign: the executable\'s OS, as Node names it (linux, win32; default: read from its ELF or PE header, else this host\'s)')
+    .option('--arch <arch>', 'sign: its architecture (x64, arm64; default: read from its header, else this host\'s)')
     .option('--agent-version <v>', 'sign: its version (default: asked from the executable with --version)')
     .option('--json', 'sign: the signed manifest as JSON')
     .example('manager upgrade-key create')

@@ -13,6 +13,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HwError, toWireError } from '../errors.ts';
 import { readState, writeDurable } from '../fs/durable.ts';
+import { checkExeTarget } from '../security/exe-format.ts';
 import { hashFile, readSignature, type SignedManifest } from '../security/upgrade-sign.ts';
 import { FEATURES, type Hello, type UpgradeOutcome } from '../wire/messages.ts';
 import type { HostProgress, HostStep, RolloutStatus } from '../api/types.ts';
@@ -143,6 +144,7 @@ export class Rollouts {
       throw new HwError('FILE_NOT_FOUND', `cannot read ${req.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     if (size !== sig.manifest.size) throw new HwError('UPGRADE_TRUNCATED', `${req.file} has ${size} bytes, its signature says ${sig.manifest.size}: sign it again`);
+    checkExeTarget(req.file, sig.manifest);
     const t = this.d.now();
     const n = req.targets.length;
     const batchSize = 'count' in req.batch ? req.batch.count : Math.max(1, Math.ceil((n * req.batch.percent) / 100));

@@ -10,7 +10,7 @@ import { ROLLOUT_FILE, Rollouts, type RolloutDeps, type RolloutStatus } from '..
 import { UpgradeSender } from '../../common/manager/upgrade-sender.ts';
 import { ManagerState } from '../../common/manager/state.ts';
 import type { LoggedEvent } from '../../common/manager/event-log.ts';
-import { signExecutable } from '../../common/security/upgrade-sign.ts';
+import { signExecutable, signManifest } from '../../common/security/upgrade-sign.ts';
 import type { Hello } from '../../common/wire/messages.ts';
 import { cleanTempDirs, codeOf, codeOfAsync, tempDir, waitFor } from '../harness.helper.ts';
 
@@ -123,6 +123,23 @@ test('an executable without a signature is refused before anything starts', () =
   const dir = tempDir();
   const r = new Rollouts(deps(dir));
   assert.is(codeOf(() => r.start({ targets: [], file: join(dir, 'nothing'), batch: { count: 1 }, maxFailures: 1, by: 'api' })), 'UPGRADE_BAD_SIGNATURE');
+  assert.is(r.status(), undefined);
+});
+
+test('a rollout of a file whose signature contradicts its header is refused before anything starts', () => {
+  const dir = tempDir();
+  const lying = join(dir, 'agent-linux-x64');
+  const bytes = Buffer.alloc(1024); // a PE header, as the Windows builds start: MZ, the offset at 0x3c, PE\0\0, Machine x64
+  bytes.write('MZ', 0, 'latin1');
+  bytes.writeUInt32LE(0x80, 0x3c);
+  bytes.write('PE\0\0', 0x80, 'latin1');
+  bytes.writeUInt16LE(0x8664, 0x84);
+  writeFileSync(lying, bytes);
+  const { privateKey } = generateKeyPairSync('ed25519');
+  // A .sig made by hand (or by an older `upgrade-key sign`) that says linux-x64.
+  writeFileSync(`${lying}.sig`, JSON.stringify(signManifest({ sha256: 'a'.repeat(64), size: bytes.length, platform: 'linux', arch: 'x64', version: '0.2.0' }, privateKey)));
+  const r = new Rollouts(deps(dir));
+  assert.is(codeOf(() => r.start({ targets: [], file: lying, batch: { count: 1 }, maxFailures: 1, by: 'api' })), 'UPGRADE_WRONG_PLATFORM');
   assert.is(r.status(), undefined);
 });
 
