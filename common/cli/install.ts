@@ -39,7 +39,7 @@ export async function installCommandCmd(c: HttpClient, o: Record<string, unknown
   const a = await c.installCommand({ ...(os ? { os } : {}), ...(arch ? { arch } : {}), labels, ...(ttl ? { ttl } : {}), ...(address ? { address } : {}), ...(o.allowUpgrade ? { allowUpgrade: true } : {}) });
   if (o.json) return io.out(JSON.stringify(a, null, 2));
   io.err(`# Run on the new ${a.os} ${a.arch} host ${a.runAs}. One use; expires ${a.expiresAt} (token ${a.tokenId}: manager install-command --revoke ${a.tokenId}).`);
-  io.err(`# It downloads ${a.url} (key pinned: ${a.pin}; sha256 ${a.sha256}) and runs \`agent install\`.`);
+  io.err(`# It downloads ${a.url} (${a.os === 'windows' ? `the certificate pinned by its SHA-1 thumbprint ${a.thumbprint}` : `the key pinned: ${a.pin}`}; sha256 ${a.sha256}) and runs \`agent install\`.`);
   io.out(a.command);
 }
 

@@ -71,6 +71,7 @@ test('the Linux command, run as printed: pinned download, sha256 checked, agent 
   assert.is(command.split('\n').length, 1, 'one line');
   assert.match(command, `https://127.0.0.1:${webPort}/dist/agent-linux-x64`);
   assert.match(r.stderr, /as root/);
+  assert.match(r.stderr, /the key pinned: sha256\/\//);
   if (!hasCurl) {
     console.log('  (curl or sha256sum missing: the command is not run)');
     return;
@@ -119,6 +120,10 @@ test('/dist/<name>.sha256 and the file itself; a missing platform is DIST_MISSIN
 test('Windows: a PowerShell line with the certificate thumbprint and the exe\'s sha256', timed(20_000, async () => {
   if (setupError) throw setupError;
   const a = await cliJson(mgr.dataDir, ['install-command', '--os', 'windows', '--label', 'role=db']);
+  // The comment above the line says what the line checks: the thumbprint, not curl's key pin.
+  const text = await cli(mgr.dataDir, ['install-command', '--os', 'windows']);
+  assert.match(text.stderr, `the certificate pinned by its SHA-1 thumbprint ${a.thumbprint}`);
+  assert.not.match(text.stderr, 'sha256//');
   const cert = new X509Certificate(webCert());
   assert.is(a.thumbprint, cert.fingerprint.replace(/:/g, ''));
   assert.match(a.command, `GetCertHashString() -eq '${a.thumbprint}'`);
