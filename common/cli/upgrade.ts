@@ -28,7 +28,7 @@ function hostLine(h: HostProgress): string {
 function summary(s: RolloutStatus): string {
   const by = (step: string) => s.hosts.filter((h) => h.step === step).length;
   const midway = by('sending') + by('switching');
-  return `upgrade to ${inert(s.version)} (${inert(s.platform)}-${inert(s.arch)}) by ${inert(s.by)}${s.resumedBy ? `, resumed by ${inert(s.resumedBy)}` : ''}: ${s.state}; ${s.hosts.length} hosts: ${by('done')} done, ${by('skipped')} already on it, ${by('failed')} failed, ${by('waiting')} not started${midway && s.state === 'interrupted' ? `, ${midway} cut short (judged when they reconnect)` : ''}`;
+  return `upgrade to ${inert(s.version)} (${inert(s.platform)}-${inert(s.arch)}) by ${inert(s.by)}${s.resumedBy ? `, resumed by ${inert(s.resumedBy)}` : ''}: ${s.state}; ${s.hosts.length} host${s.hosts.length === 1 ? '' : 's'}: ${by('done')} done, ${by('skipped')} already on it, ${by('failed')} failed, ${by('waiting')} not started${midway && s.state === 'interrupted' ? `, ${midway} cut short (judged when they reconnect)` : ''}`;
 }
 
 /** Where an interrupted rollout stopped, and what to do. */
