@@ -65,7 +65,7 @@ export class UpgradeReceiver {
       if (!this.o.allowed) throw new HwError('UPGRADE_NOT_ALLOWED', UPGRADE_OFF);
       if (this.t || this.done) throw new HwError('UPGRADE_BUSY', 'an upgrade is already under way on this agent');
       const key = this.o.key();
-      if (!key) throw new HwError('UPGRADE_NO_KEY', 'this agent has no upgrade key pinned: give it `agent --upgrade-key <key>` (manager upgrade-key show), or let the manager offer it at its welcome');
+      if (!key) throw new HwError('UPGRADE_NO_KEY', 'this agent has no upgrade key pinned: give it `agent --upgrade-key <key>` (`manager upgrade-key show`), or restart it: it pins the key the manager offers when it welcomes it (a key made after the agent connected is offered at its next connection)');
       const sig = parseSignedManifest(msg.sig);
       verifyManifest(sig, key);
       checkPlatform(sig.manifest, this.o.platform ?? process.platform, this.o.arch ?? process.arch);
