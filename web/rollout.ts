@@ -1,5 +1,6 @@
 // The manager's last rollout as a compact panel: the version, where it stands (hosts done, failed,
-// updating, waiting), the batch size, who started it and when, and the hosts that failed with why.
+// updating, waiting), the batch size, who started (and resumed) it and when, where a manager restart
+// cut it short with the command that goes on, and the hosts that failed with why.
 
 import { h, replace } from './dom.ts';
 import { ago, count } from './format.ts';
@@ -40,7 +41,11 @@ export function drawRollout(box: HTMLElement, s: RolloutStatus | null): void {
       h('span', { 'data-kind': 'updating' }, h('b', null, count(c.updating)), ' updating'),
       h('span', { 'data-kind': 'waiting' }, h('b', null, count(c.waiting)), ' waiting')),
     h('p', { class: 'muted small' }, `${count(total)} host${total === 1 ? '' : 's'} in batches of ${count(s.batchSize)} · started by ${s.by} ${ago(new Date(s.startedAt).toISOString())}`,
+      s.resumedBy ? `, resumed by ${s.resumedBy}${s.resumedAt ? ` ${ago(new Date(s.resumedAt).toISOString())}` : ''}` : '',
       s.finishedAt ? `, ended ${ago(when)}` : '', ` · ${s.platform}-${s.arch} · sha256 ${s.sha256.slice(0, 12)}`),
+    // Cut short by a manager restart: where it stopped, and the one command that goes on.
+    s.state === 'interrupted' ? h('p', { class: 'rollout-interrupted' }, `Interrupted in batch ${s.batch ?? '?'} of ${s.batches ?? '?'} by a manager restart${typeof s.interruptedAt === 'number' ? ` ${ago(new Date(s.interruptedAt).toISOString())}` : ''}: `,
+      h('code', null, 'manager upgrade resume'), ' goes on with the hosts not yet done.') : null,
     failed.length ? h('ul', { class: 'rollout-failed' }, failed.slice(0, FAILED_SHOWN).map((x) => h('li', null,
       h('a', { href: `#/host/${encodeURIComponent(x.agentId)}` }, x.agent), ` (from ${x.from || 'unknown'}): `,
       h('code', null, x.error?.code ?? 'failed'), x.error?.message ? ` ${x.error.message}` : '')),
