@@ -158,6 +158,10 @@ it('agents older than the manager are marked, on the fleet and on the host\'s pa
     assert.is(await v.textContent(), '0.0.9older');
     assert.is(await v.getAttribute('title'), 'older than the manager (0.1.0): upgrade it with `manager upgrade`');
   }
+  // Counted on top as well (on a phone the Version column is scrolled out of sight).
+  const older = page.locator('.counts [data-kind="older"]');
+  await waitFor(async () => (await older.count()) === 1 && (await older.textContent()) === '2 older', 10_000, 'two older agents counted');
+  assert.is(await older.getAttribute('title'), 'older than the manager (0.1.0): upgrade them with `manager upgrade`');
   for (const name of ['hot', 'cool']) {
     const v = await cell(name, 'Version');
     assert.is(await v.textContent(), '0.1.0');
@@ -204,6 +208,7 @@ it('a rollout shows live: the panel appears, counts done and failed, names the f
   assert.match((await failed.textContent()) ?? '', /^old-b \(from 0\.0\.9\): UPGRADE_NOT_ALLOWED /);
   await waitFor(async () => (await (await cell('old-a', 'Version')).textContent()) === '0.1.0', 30_000, 'old-a back on 0.1.0, unmarked');
   assert.is(await (await cell('old-b', 'Version')).textContent(), '0.0.9older');
+  await waitFor(async () => (await page.locator('.counts [data-kind="older"]').textContent()) === '1 older', 10_000, 'one older agent counted');
 }, 150_000);
 
 it('screenshots of the fleet and a host\'s page, light and dark, wide and 390 px', async () => {

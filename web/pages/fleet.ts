@@ -229,7 +229,7 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
   }
 
   function updateCounts(): void {
-    let online = 0, offline = 0, alerting = 0, pending = 0;
+    let online = 0, offline = 0, alerting = 0, pending = 0, older = 0;
     for (const a of store.agents.values()) {
       if (a.trust === 'pending') {
         pending++;
@@ -238,12 +238,15 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
       if (a.online) online++;
       else offline++;
       if (store.activeAlerts(a.id).length) alerting++;
+      if (versionMark(a.version, store.managerVersion) === 'older') older++;
     }
     replace(counts,
       h('span', { class: 'count', 'data-kind': 'online' }, h('b', null, online), ' online'),
       h('span', { class: 'count', 'data-kind': 'offline' }, h('b', null, offline), ' offline'),
       h('span', { class: 'count', 'data-kind': 'alerting' }, h('b', null, alerting), ' alerting'),
       h('a', { class: 'count', 'data-kind': 'pending', href: '#/pending' }, h('b', null, pending), ' pending'),
+      // Said on top too: at 390 px the Version column is off to the right of the table.
+      older ? h('span', { class: 'count', 'data-kind': 'older', title: `older than the manager (${store.managerVersion}): upgrade them with \`manager upgrade\`` }, h('b', null, older), ' older') : null,
     );
   }
 
