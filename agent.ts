@@ -118,8 +118,7 @@ cli.command('install', 'Install this executable as a service (systemd; on Window
     const manager = String(last(o.manager));
     parseHostList(manager, DEFAULT_TCP_PORT, '--manager');
     if (o.label !== undefined) parseLabelFlags([o.label].flat().map(String));
-    const out = (line: string) => process.stdout.write(inertText(line) + '\n');
-    out('installing the hostwatch agent:');
+    const out = headed('installing the hostwatch agent:');
     await install({
       manager, labels: o.label === undefined ? [] : [o.label].flat().map(String), allowUpgrade: !!o.allowUpgrade,
       ...(last(o.udpPort) !== undefined ? { udpPort: parsePort(last(o.udpPort), '--udp-port', false) } : {}),
@@ -136,11 +135,20 @@ cli.command('uninstall', 'Stop and remove the service and the installed executab
   .option('--purge', 'Remove the state folder too (the agent\'s id and key: it would enroll as a new agent)')
   .option('--root <dir>', 'Uninstall from under this folder (tests)')
   .action(async (o) => {
-    const out = (line: string) => process.stdout.write(inertText(line) + '\n');
-    out('uninstalling the hostwatch agent:');
+    const out = headed('uninstalling the hostwatch agent:');
     await uninstall({ purge: !!o.purge, ...(last(o.root) !== undefined ? { root: String(last(o.root)) } : {}), out });
     out('uninstalled');
   });
+/** A printer whose first line is `head`, printed only once there is something under it (not before a refusal). */
+function headed(head: string): (line: string) => void {
+  let said = false;
+  return (line) => {
+    if (!said) process.stdout.write(`${head}\n`);
+    said = true;
+    process.stdout.write(inertText(line) + '\n');
+  };
+}
+
 /** --processes-every (from 1 s) and --containers-every (from 10 s, the container list's own refresh): 0 for never, else up to 1 h. */
 function everyFlag(v: unknown, flag: string, minMs: number): number {
   const ms = durationFlag(v, flag, 0, 3_600_000);

@@ -130,6 +130,7 @@ test('the built agent as nobody: refused with NOT_ROOT, exit 2', timed(20_000, a
   const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, AGENT_JS, 'install', '--manager', '10.0.0.5', '--root', root], { encoding: 'utf8' });
   assert.is(r.status, 2, r.stderr);
   assert.match(r.stderr, /must run as root.*\[NOT_ROOT\]/);
+  assert.is(r.stdout, '', 'no "installing..." heading above a refusal');
   assert.not.ok(existsSync(join(root, 'usr')));
 }));
 
