@@ -69,6 +69,7 @@ export function registerUpgradeKeyCommands(cli: CAC): void {
     .option('--agent-version <v>', 'sign: its version (default: asked from the executable with --version)')
     .option('--json', 'sign: the signed manifest as JSON')
     .example('manager upgrade-key create')
-    .example('manager upgrade-key sign ./hostwatch-agent-linux-x64')
+    .example('manager upgrade-key sign ./agent-linux-x64')
+    .example('manager upgrade-key sign ./agent-win-x64.exe --agent-version 0.2.0 --key /secure/upgrade-key.pem')
     .action((action, exe, o) => upgradeKeyCmd(String(last(o.dataDir)), String(action), exe === undefined ? undefined : String(exe), o, (s) => process.stdout.write(s)));
 }

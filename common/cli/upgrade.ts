@@ -9,6 +9,7 @@ import { upgradeRequest } from '../api/validate.ts';
 import { HwError } from '../errors.ts';
 import { readSignature } from '../security/upgrade-sign.ts';
 import { inert } from '../util/inert.ts';
+import { bytes } from './format.ts';
 import type { HostProgress, RolloutStatus } from '../api/types.ts';
 import type { HttpClient } from './client.ts';
 import type { Io } from './io.ts';
@@ -21,8 +22,14 @@ type Json = any;
 /** How often the CLI asks for the rollout's progress while it runs. */
 const FOLLOW_EVERY_MS = 1000;
 
-function hostLine(h: HostProgress): string {
-  return `${inert(h.agent)}: ${h.step}${h.error ? `  ${inert(h.error.code)}: ${inert(h.error.message)}` : ''}${h.note ? `  (${inert(h.note)})` : ''}`;
+/** How long the file took to reach the host, once it is there: "(104.2 MiB sent in 1.3 s)". */
+function sentText(h: HostProgress, size: number | undefined): string {
+  if (typeof h.sendingAt !== 'number' || typeof h.sentAt !== 'number' || h.step === 'failed') return '';
+  return `  (${size ? `${bytes(size)} ` : ''}sent in ${((h.sentAt - h.sendingAt) / 1000).toFixed(1)} s)`;
+}
+
+function hostLine(h: HostProgress, size?: number): string {
+  return `${inert(h.agent)}: ${h.step}${sentText(h, size)}${h.error ? `  ${inert(h.error.code)}: ${inert(h.error.message)}` : ''}${h.note ? `  (${inert(h.note)})` : ''}`;
 }
 
 function summary(s: RolloutStatus): string {
@@ -41,7 +48,7 @@ export async function upgradeStatusCmd(c: HttpClient, o: { json?: boolean }, io:
   const s = (await c.request('GET', '/api/upgrade')) as RolloutStatus | null;
   if (o.json) return io.out(JSON.stringify(s));
   if (!s) return io.out('no rollout yet');
-  for (const h of s.hosts) io.out(hostLine(h));
+  for (const h of s.hosts) io.out(hostLine(h, s.size));
   io.out(summary(s));
   if (s.state === 'interrupted') io.out(interruptedLine(s));
 }
@@ -55,7 +62,7 @@ async function follow(c: HttpClient, first: RolloutStatus, o: { json?: unknown }
       const key = `${h.step}${h.error?.code ?? ''}`;
       if (seen.get(h.agentId) === key) continue;
       seen.set(h.agentId, key);
-      io.out(o.json ? JSON.stringify(h) : hostLine(h));
+      io.out(o.json ? JSON.stringify(h) : hostLine(h, st.size));
     }
   };
   show(s);
@@ -93,7 +100,8 @@ export function registerUpgradeCommand(cli: CAC, client: ClientOf, io: () => Io)
     .option('--batch <n|n%>', 'Hosts upgraded at once: a count or a percentage (default 10%)')
     .option('--max-failures <n>', 'Failures in one batch that stop the rollout (default 1)')
     .option('--json', 'JSON output: one line per host step, then a summary')
-    .example('manager upgrade --all --to ./hostwatch-agent-linux-x64 --batch 5')
+    .example('manager upgrade --all --to ./agent-linux-x64 --batch 5')
+    .example('manager upgrade role=web --to ./agent-linux-x64 --batch 10% --max-failures 1')
     .example('manager upgrade status')
     .example('manager upgrade resume')
     .action((ref, o) => (ref === 'status' ? upgradeStatusCmd(client(o), o, io())

@@ -31,4 +31,14 @@ test('one host: "1 host"; several: "2 hosts"; each host with its error code', as
   assert.equal(await status(null), ['no rollout yet']);
 });
 
+test('a host the file reached says how much was sent and how fast; one refused at the offer says nothing of it', async () => {
+  const s = { ...rollout([
+    { agent: 'a', agentId: '1', step: 'done', from: '0.1.0', at: 1, sendingAt: 1000, sentAt: 2300 },
+    { agent: 'b', agentId: '2', step: 'failed', from: '0.1.0', at: 1, sendingAt: 1000, error: { code: 'UPGRADE_NOT_ALLOWED', message: 'no' } },
+  ]), size: 100 * 1024 * 1024 };
+  const lines = await status(s);
+  assert.is(lines[0], 'a: done  (100.0 MiB sent in 1.3 s)');
+  assert.is(lines[1], 'b: failed  UPGRADE_NOT_ALLOWED: no');
+});
+
 test.run();
