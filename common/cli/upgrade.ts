@@ -6,7 +6,7 @@
 import type { CAC } from 'cac';
 import { resolve } from 'node:path';
 import { upgradeRequest } from '../api/validate.ts';
-import { HwError } from '../errors.ts';
+import { HwError, isHwError } from '../errors.ts';
 import { readSignature } from '../security/upgrade-sign.ts';
 import { inert } from '../util/inert.ts';
 import { bytes } from './format.ts';
@@ -68,7 +68,11 @@ async function follow(c: HttpClient, first: RolloutStatus, o: { json?: unknown }
   show(s);
   while (s.state === 'running') {
     await new Promise((r) => setTimeout(r, FOLLOW_EVERY_MS));
-    s = (await c.request('GET', '/api/upgrade')) as RolloutStatus;
+    s = (await c.request('GET', '/api/upgrade').catch((err: unknown) => {
+      throw isHwError(err) && err.code === 'API_UNREACHABLE'
+        ? new HwError('API_UNREACHABLE', `${err.message}; the manager stopped during the rollout: once it is back, \`manager upgrade status\` shows where it stopped and \`manager upgrade resume\` goes on`)
+        : err;
+    })) as RolloutStatus;
     show(s);
   }
   io.out(o.json ? JSON.stringify({ summary: { state: s.state, version: s.version, hosts: s.hosts.length, failed: s.hosts.filter((h) => h.step === 'failed').length } }) : summary(s));

@@ -2,7 +2,9 @@
 // in plain words ("1 host", not "1 hosts"), and where an interrupted rollout stopped.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { upgradeStatusCmd } from '../../common/cli/upgrade.ts';
+import { upgradeResumeCmd, upgradeStatusCmd } from '../../common/cli/upgrade.ts';
+import { HwError } from '../../common/errors.ts';
+import { codeOfAsync } from '../harness.helper.ts';
 import type { RolloutStatus } from '../../common/api/types.ts';
 import type { HttpClient } from '../../common/cli/client.ts';
 
@@ -39,6 +41,20 @@ test('a host the file reached says how much was sent and how fast; one refused a
   const lines = await status(s);
   assert.is(lines[0], 'a: done  (100.0 MiB sent in 1.3 s)');
   assert.is(lines[1], 'b: failed  UPGRADE_NOT_ALLOWED: no');
+});
+
+test('the manager gone while a rollout is followed: API_UNREACHABLE saying how to see where it stopped and go on', async () => {
+  let asked = 0;
+  const client = {
+    request: async () => {
+      if (asked++ === 0) return rollout([{ agent: 'a', agentId: '1', step: 'sending', from: '0.1.0', at: 1 }], 'running');
+      throw new HwError('API_UNREACHABLE', 'no manager answers on 127.0.0.1:5007: is it running?');
+    },
+  } as unknown as HttpClient;
+  const errs: unknown[] = [];
+  const p = upgradeResumeCmd(client, {}, { out: () => {}, err: () => {} }).catch((e: unknown) => { errs.push(e); throw e; });
+  assert.is(await codeOfAsync(p), 'API_UNREACHABLE');
+  assert.match((errs[0] as Error).message, /is it running\?; the manager stopped during the rollout: once it is back, `manager upgrade status` shows where it stopped and `manager upgrade resume` goes on$/);
 });
 
 test.run();
