@@ -146,15 +146,18 @@ export class Rollouts {
     if (size !== sig.manifest.size) throw new HwError('UPGRADE_TRUNCATED', `${req.file} has ${size} bytes, its signature says ${sig.manifest.size}: sign it again`);
     checkExeTarget(req.file, sig.manifest);
     const t = this.d.now();
-    const n = req.targets.length;
+    // Hosts already on the version are skipped at once: the batches (and a --batch 10%) are of the others.
+    const hosts: HostProgress[] = req.targets.map((a) => ({ agent: a.name, agentId: a.id, step: a.version === sig.manifest.version ? 'skipped' : 'waiting', from: a.version, at: t }));
+    const todo = hosts.filter((h) => h.step === 'waiting');
+    const n = todo.length;
     const batchSize = 'count' in req.batch ? req.batch.count : Math.max(1, Math.ceil((n * req.batch.percent) / 100));
     this.unjudged.clear();
     this.current = {
       by: req.by, file: req.file, version: sig.manifest.version, platform: sig.manifest.platform, arch: sig.manifest.arch, sha256: sig.manifest.sha256, size,
       batchSize, maxFailures: req.maxFailures, state: 'running', startedAt: t, batch: 1, batches: Math.max(1, Math.ceil(n / batchSize)),
-      hosts: req.targets.map((a) => ({ agent: a.name, agentId: a.id, step: 'waiting', from: a.version, at: t })),
+      hosts,
     };
-    this.launch(this.current, sig, this.current.hosts, 1);
+    this.launch(this.current, sig, todo, 1);
     return this.current;
   }
 

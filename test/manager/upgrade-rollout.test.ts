@@ -8,7 +8,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROLLOUT_FILE, Rollouts, type RolloutDeps, type RolloutStatus } from '../../common/manager/upgrade-rollout.ts';
 import { UpgradeSender } from '../../common/manager/upgrade-sender.ts';
-import { ManagerState } from '../../common/manager/state.ts';
+import { ManagerState, type AgentRecord } from '../../common/manager/state.ts';
 import type { LoggedEvent } from '../../common/manager/event-log.ts';
 import { signExecutable, signManifest } from '../../common/security/upgrade-sign.ts';
 import type { Hello } from '../../common/wire/messages.ts';
@@ -141,6 +141,24 @@ test('a rollout of a file whose signature contradicts its header is refused befo
   const r = new Rollouts(deps(dir));
   assert.is(codeOf(() => r.start({ targets: [], file: lying, batch: { count: 1 }, maxFailures: 1, by: 'api' })), 'UPGRADE_WRONG_PLATFORM');
   assert.is(r.status(), undefined);
+});
+
+test('hosts already on the version are skipped at once, and the batches are of the others', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'agent-b');
+  writeFileSync(file, Buffer.alloc(4096, 7));
+  const { privateKey } = generateKeyPairSync('ed25519');
+  await signExecutable(file, privateKey, { platform: 'linux', arch: 'x64', version: '0.2.0' });
+  const records = new Map([['1', '0.2.0'], ['2', '0.2.0'], ['3', '0.1.0'], ['4', '0.2.0']].map(([id, version]) => [id!, { id, name: `h${id}`, version, platform: 'linux', arch: 'x64', online: false } as unknown as AgentRecord]));
+  const state = { agent: (id: string) => records.get(id), record: () => {} } as unknown as RolloutDeps['state'];
+  const r = new Rollouts({ ...deps(dir), state });
+  const first = r.start({ targets: [...records.values()], file, batch: { percent: 50 }, maxFailures: 1, by: 'alice' });
+  assert.equal([0, 1, 3].map((i) => first.hosts[i]!.step), ['skipped', 'skipped', 'skipped']);
+  assert.is(first.batchSize, 1, '50% of the one host to upgrade');
+  assert.is(first.batches, 1);
+  const s = await waitFor(() => (r.status()?.state === 'running' ? undefined : r.status()), 5000, 'the rollout over');
+  assert.equal(s.hosts.map((h) => h.step), ['skipped', 'skipped', 'failed', 'skipped'], 'the offline one failed, the others untouched');
+  assert.is(s.hosts[2]!.error?.code, 'AGENT_OFFLINE');
 });
 
 test.run();
