@@ -20,8 +20,11 @@ export async function installCommandCmd(c: HttpClient, o: Record<string, unknown
   if (o.list) {
     const rows = await c.installTokens();
     if (o.json) return io.out(JSON.stringify(rows, null, 2));
+    // The agent that used a token by its name, as `agents` shows it (the id stays in --json).
+    const names = new Map(rows.some((r) => r.usedBy) ? (await c.agents()).map((a) => [String(a.id), String(a.name)]) : []);
+    const usedBy = (id: string | undefined) => (id === undefined ? '' : names.has(id) ? `${names.get(id)} (${id.slice(0, 8)})` : id.slice(0, 8));
     io.out(rows.length
-      ? table([['ID', 'STATE', 'OS', 'ARCH', 'LABELS', 'EXPIRES', 'BY', 'USED BY'], ...rows.map((r) => [r.id, r.state, r.os, r.arch, r.labels.join(',') || '-', r.expiresAt, r.by, r.usedBy ?? ''])])
+      ? table([['ID', 'STATE', 'OS', 'ARCH', 'LABELS', 'EXPIRES', 'BY', 'USED BY'], ...rows.map((r) => [r.id, r.state, r.os, r.arch, r.labels.join(',') || '-', r.expiresAt, r.by, usedBy(r.usedBy)])])
       : 'no install tokens (manager install-command makes one)');
     return;
   }

@@ -165,6 +165,8 @@ test('the printed token enrolls one agent at once (connected marker written); a 
   const row = list.find((t) => t.id === a.tokenId);
   assert.is(row.state, 'used');
   assert.is(row.usedBy, rec.id);
+  const text = (await cli(mgr.dataDir, ['install-command', '--list'])).stdout.split('\n').find((l) => l.startsWith(a.tokenId))!;
+  assert.match(text, new RegExp(`\\s+used\\s.*\\sfresh-1 \\(${rec.id.slice(0, 8)}\\)$`), 'the agent that used it by name, as `agents` shows it');
   const second = agentWith(tokenOf(a.command), ['--name', 'fresh-2']);
   await waitFor(() => second.proc.output().includes('ENROLL_TOKEN_USED'), 20_000, 'the second use refused');
   assert.ok(events().some((e) => e.event === 'refused' && e.code === 'ENROLL_TOKEN_USED'));
