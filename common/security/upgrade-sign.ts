@@ -152,7 +152,7 @@ export function readSignature(exe: string): SignedManifest {
 /** Throws UPGRADE_BAD_SIGNATURE unless `key` signed this manifest. */
 export function verifyManifest(s: SignedManifest, key: KeyObject): void {
   if (!verify(null, signedBytes(s.manifest), key, Buffer.from(s.signature, 'base64'))) {
-    throw new HwError('UPGRADE_BAD_SIGNATURE', 'the executable is not signed with the upgrade key this agent trusts');
+    throw new HwError('UPGRADE_BAD_SIGNATURE', `the executable is not signed with the upgrade key this agent trusts (${publicKeyBase64(key)}; \`manager upgrade-key show\` prints the one \`sign\` uses by default)`);
   }
 }
 

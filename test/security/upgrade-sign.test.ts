@@ -62,6 +62,9 @@ test('another key, or a manifest changed after signing: UPGRADE_BAD_SIGNATURE', 
   const { exe, sig } = await signed(dir);
   const other = generateKeyPairSync('ed25519').publicKey;
   assert.is(await codeOfAsync(verifyFile(exe, sig, other, HOST)), 'UPGRADE_BAD_SIGNATURE');
+  // It names the key it trusts, to compare with `manager upgrade-key show`.
+  const said = await verifyFile(exe, sig, other, HOST).then(() => '', (err: Error) => err.message);
+  assert.ok(said.includes(`(${publicKeyBase64(other)}; \`manager upgrade-key show\``), said);
   const d2 = tempDir();
   const b = await signed(d2);
   const forged = { ...b.sig, manifest: { ...b.sig.manifest, version: '9.9.9' } };
