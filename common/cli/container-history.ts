@@ -52,8 +52,10 @@ function summary(s: ContainerHistorySeries): string[] {
 }
 
 function recordsTable(h: ContainerHistory, s: ContainerHistorySeries): string {
+  // An agent at --containers-every under a minute keeps several records a minute: the seconds tell them apart.
+  const seconds = h.times.some((t, i) => i > 0 && t - h.times[i - 1]! < 60_000);
   const rows = h.times.map((t, i) => [
-    minute(t), s.state[i] ?? 'not named', s.health[i] ?? '-', pct(s.cpuPercent[i]), bytes(s.memUsedBytes[i]), bytes(s.memLimitBytes[i]),
+    minute(t, seconds), s.state[i] ?? 'not named', s.health[i] ?? '-', pct(s.cpuPercent[i]), bytes(s.memUsedBytes[i]), bytes(s.memLimitBytes[i]),
     rate(s.netRxRate[i]), rate(s.netTxRate[i]), rate(s.blockReadRate[i]), rate(s.blockWriteRate[i]),
   ]);
   return table([['TIME', 'STATE', 'HEALTH', 'CPU', 'MEM', 'LIMIT', 'NET IN', 'NET OUT', 'DISK READ', 'DISK WRITE'], ...rows]);

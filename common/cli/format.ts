@@ -114,7 +114,7 @@ export function topText(r: Json, width?: number): string {
   for (const p of (r.processes ?? []) as Json[]) {
     rows.push([
       String(p.pid), p.user ?? '-', p.name, p.cpuPercent == null ? '-' : p.cpuPercent.toFixed(1), bytes(p.memBytes), rate(p.ioBytesPerSec),
-      p.state ?? '-', typeof p.startedAt === 'number' ? new Date(p.startedAt).toISOString().slice(0, 16).replace('T', ' ') : '-', p.command ?? '-',
+      p.state ?? '-', typeof p.startedAt === 'number' ? started(p.startedAt, typeof r.at === 'number' ? r.at : Date.now()) : '-', p.command ?? '-',
     ]);
   }
   let lines = table(rows).split('\n');
@@ -122,6 +122,21 @@ export function topText(r: Json, width?: number): string {
   if (width && width > 20) lines = lines.map((l, i) => (i > 0 && l.length > width ? `${l.slice(0, width - 1)}…` : l));
   const notes = Object.entries((r.unavailable ?? {}) as Record<string, string>).map(([k, v]) => `${inert(k)}: ${inert(v)}`);
   return [`${r.total ?? '?'} processes`, ...lines, ...notes].join('\n');
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A process's start in local time, as ps(1)'s START column: "14:05" on the day of the sample,
+ * "Dec05" earlier that year, else the year; short, so the command line keeps room on 80 columns.
+ */
+export function started(at: number, now: number): string {
+  const d = new Date(at);
+  const n = new Date(now);
+  const p = (x: number) => String(x).padStart(2, '0');
+  if (d.getFullYear() !== n.getFullYear()) return String(d.getFullYear());
+  if (d.getMonth() !== n.getMonth() || d.getDate() !== n.getDate()) return `${MONTHS[d.getMonth()]}${p(d.getDate())}`;
+  return `${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 /** An alert's cause: "(top: yes 1234 98.0% 1.5 MiB, ...)". */

@@ -54,10 +54,10 @@ function rowsTable(rows: ProcessHistoryRow[], commands: boolean): string {
 }
 
 /** The minute as local time with its date, and the zone offset (what --at HH:MM means). */
-export function minute(at: number): string {
+export function minute(at: number, seconds = false): string {
   const d = new Date(at);
   const p = (n: number) => String(n).padStart(2, '0');
   const off = -d.getTimezoneOffset();
   const zone = off === 0 ? 'UTC' : `UTC${off > 0 ? '+' : '-'}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())} ${zone}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}${seconds ? `:${p(d.getSeconds())}` : ''} ${zone}`;
 }
