@@ -99,11 +99,25 @@ function labelText(l: unknown): string {
   return parts.length ? ` ${parts.join(' ')}` : '';
 }
 
+/**
+ * A rule alert's value in words: a container or service rule's 0/1 is what it means (not "0
+ * (threshold 1)"), a process rule's value is how many run; other rules give value and threshold.
+ */
+function ruleValueText(a: Json): string {
+  // a container's resolution with value 0 is the agent's "gone from the list" (removed)
+  const l = (a.labels ?? {}) as Record<string, unknown>;
+  const resolved = a.state === 'resolved';
+  if (l.container !== undefined) return resolved ? (a.value === 0 ? 'container removed' : 'container running and healthy') : 'container not running, unhealthy or restarted';
+  if (l.service !== undefined) return resolved ? 'service running' : 'service not running';
+  if (l.match !== undefined || l.cmdline !== undefined) return `${a.value} running (fewer than ${a.threshold} fires)`;
+  return `${a.value} (threshold ${a.threshold})`;
+}
+
 export function alertLine(a: Json): string {
   const when = typeof a.at === 'string' ? a.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
   const what = a.type === 'CPU_HIGH' ? `CPU high: ${a.value}% (threshold ${a.threshold}%)`
     : a.type === 'CPU_NORMAL' ? `CPU back to normal: ${a.value}%`
-    : a.rule && a.rule !== 'agent_down' ? `${a.rule} ${a.state === 'resolved' ? 'resolved' : `firing (${a.severity ?? 'warning'})`}: ${a.value} (threshold ${a.threshold})${labelText(a.labels)}`
+    : a.rule && a.rule !== 'agent_down' ? `${a.rule} ${a.state === 'resolved' ? 'resolved' : `firing (${a.severity ?? 'warning'})`}: ${ruleValueText(a)}${labelText(a.labels)}`
     : `${a.type}${a.value != null ? ` ${a.value}` : ''}`;
   return `${inert(when)}  ${inert(a.agent)}  ${inert(a.type)}  ${inert(what)}${alertTopText(a.top)}${a.silenced ? `  [silenced ${inert(a.silenced)}]` : ''}`;
 }

@@ -98,6 +98,18 @@ test('alert lines', () => {
   assert.is(alertLine({ at: 5, agent: 'x', type: 'AGENT_SILENT', value: null }), '  x  AGENT_SILENT  AGENT_SILENT');
 });
 
+test('rule alert lines say what a container, service or process rule means instead of "0 (threshold 1)"', () => {
+  const at = '2026-12-06T14:36:18.024Z';
+  const base = { at, agent: 'web1', rule: 'containers_down', type: 'CONTAINERS_DOWN', severity: 'warning', threshold: 1 };
+  assert.is(alertLine({ ...base, state: 'firing', value: 0, labels: { container: 'web-sick' } }),
+    '2026-12-06 14:36:18Z  web1  CONTAINERS_DOWN  containers_down firing (warning): container not running, unhealthy or restarted container=web-sick');
+  assert.match(alertLine({ ...base, state: 'resolved', value: 1, labels: { container: 'web-sick' } }), /containers_down resolved: container running and healthy container=web-sick$/);
+  assert.match(alertLine({ ...base, state: 'resolved', value: 0, labels: { container: 'web-old' } }), /containers_down resolved: container removed container=web-old$/);
+  assert.match(alertLine({ ...base, rule: 'web_service', type: 'WEB_SERVICE', state: 'firing', value: 0, labels: { service: 'nginx.service' } }), /web_service firing \(warning\): service not running service=nginx\.service$/);
+  assert.match(alertLine({ ...base, rule: 'app_running', type: 'APP_RUNNING', state: 'firing', value: 0, labels: { cmdline: '*app*' } }), /app_running firing \(warning\): 0 running \(fewer than 1 fires\) cmdline=\*app\*$/);
+  assert.match(alertLine({ ...base, rule: 'mem', type: 'MEM', state: 'firing', value: 93, threshold: 90, labels: {} }), /mem firing \(warning\): 93 \(threshold 90\)$/);
+});
+
 test('status text shows null values as "-" and lists the reasons', () => {
   const out = statusText({
     hostname: 'web1', platform: 'linux', arch: 'x64', os: { distro: 'Debian', release: '12' },
