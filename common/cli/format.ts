@@ -109,7 +109,7 @@ function ruleValueText(a: Json): string {
   const resolved = a.state === 'resolved';
   if (l.container !== undefined) return resolved ? (a.value === 0 ? 'container removed' : 'container running and healthy') : 'container not running, unhealthy or restarted';
   if (l.service !== undefined) return resolved ? 'service running' : 'service not running';
-  if (l.match !== undefined || l.cmdline !== undefined) return `${a.value} running (fewer than ${a.threshold} fires)`;
+  if (l.match !== undefined || l.cmdline !== undefined) return `${a.value} running (${resolved ? 'at least' : 'fewer than'} ${a.threshold})`;
   return `${a.value} (threshold ${a.threshold})`;
 }
 

@@ -106,7 +106,8 @@ test('rule alert lines say what a container, service or process rule means inste
   assert.match(alertLine({ ...base, state: 'resolved', value: 1, labels: { container: 'web-sick' } }), /containers_down resolved: container running and healthy container=web-sick$/);
   assert.match(alertLine({ ...base, state: 'resolved', value: 0, labels: { container: 'web-old' } }), /containers_down resolved: container removed container=web-old$/);
   assert.match(alertLine({ ...base, rule: 'web_service', type: 'WEB_SERVICE', state: 'firing', value: 0, labels: { service: 'nginx.service' } }), /web_service firing \(warning\): service not running service=nginx\.service$/);
-  assert.match(alertLine({ ...base, rule: 'app_running', type: 'APP_RUNNING', state: 'firing', value: 0, labels: { cmdline: '*app*' } }), /app_running firing \(warning\): 0 running \(fewer than 1 fires\) cmdline=\*app\*$/);
+  assert.match(alertLine({ ...base, rule: 'app_running', type: 'APP_RUNNING', state: 'firing', value: 0, labels: { cmdline: '*app*' } }), /app_running firing \(warning\): 0 running \(fewer than 1\) cmdline=\*app\*$/);
+  assert.match(alertLine({ ...base, rule: 'app_running', type: 'APP_RUNNING_RESOLVED', state: 'resolved', value: 2, labels: { match: 'app' } }), /app_running resolved: 2 running \(at least 1\) match=app$/);
   assert.match(alertLine({ ...base, rule: 'mem', type: 'MEM', state: 'firing', value: 93, threshold: 90, labels: {} }), /mem firing \(warning\): 93 \(threshold 90\)$/);
 });
 
