@@ -25,7 +25,8 @@ export function containerHistoryText(h: ContainerHistory): string {
     return `containers not reported by ${who} ${span}: the agent sends none (older than container history, no container engine it can reach, or --containers-every 0)`;
   }
   const last = h.times.length - 1;
-  const kind = h.stepMs ? `periods of ${h.stepMs / 60_000} min (means; the state seen worst)` : 'records';
+  const one = h.times.length === 1;
+  const kind = h.stepMs ? `period${one ? '' : 's'} of ${h.stepMs / 60_000} min (means; the state seen worst)` : one ? 'record' : 'records';
   const head = `${who}: ${h.times.length} ${kind} ${span}${h.truncated ? ' (the newest of a longer span)' : ''}; ${h.total[last]} containers at ${minute(h.times[last]!)}`;
   if (h.container !== undefined) {
     const s = h.containers[0];

@@ -47,6 +47,10 @@ test('one container recorded every 10 s: each record\'s time has its seconds (re
   assert.match(perMinute, /^\d{4}-\d\d-\d\d \d\d:\d\d [A-Z]/);
 });
 
+test('one record is "1 record"', () => {
+  assert.match(containerHistoryText(base({ times: [T], total: [5], containers: [series('busy', [90])], other: null })), /^web1: 1 record from /);
+});
+
 test('not reported, a longer span, more containers than shown', () => {
   assert.match(containerHistoryText(base({ reported: false, times: [], total: [], containers: [], other: null })), /^containers not reported by web1 from .*--containers-every 0\)$/);
   const t = containerHistoryText(base({ truncated: true, moreContainers: 7, stepMs: 30 * M }));

@@ -26,7 +26,7 @@ export function topProcesses(agentId: string): { el: HTMLElement; stop: () => vo
     busy = true;
     try {
       const r = await api<TopProcesses>(`${agentPath(agentId)}/top?sort=${sort}&n=${ROWS}`);
-      replace(box, table(r));
+      replace(box, r.processes.length ? table(r) : h('p', { class: 'muted' }, 'The agent listed no processes.'));
       const why = Object.entries(r.unavailable ?? {}).map(([k, v]) => `${k}: ${v}`).join(' · ');
       replace(note, `${r.total} processes, at ${time(new Date(r.at).toISOString())}${why ? ` · ${why}` : ''}`);
     } catch (err) {
