@@ -248,7 +248,7 @@ export class ManagerConsole {
             break;
           }
           if (words.includes('--processes')) {
-            await processHistoryCmd(this.client, need(a1, 'an agent'), { ...(valued.at !== undefined ? { at: valued.at } : {}), since: valued.since ?? a2 ?? '10m', json }, io);
+            await processHistoryCmd(this.client, need(a1, 'an agent'), { ...(valued.at !== undefined ? { at: valued.at } : {}), since: valued.since ?? a2 ?? '10m', json, ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}) }, io);
             break;
           }
           await historyCmd(this.client, need(a1, 'an agent'), { since: valued.since ?? a2 ?? '10m', points: valued.points ?? valued.n, json }, io);

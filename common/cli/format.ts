@@ -122,6 +122,12 @@ export function alertLine(a: Json): string {
   return `${inert(when)}  ${inert(a.agent)}  ${inert(a.type)}  ${inert(what)}${alertTopText(a.top)}${a.silenced ? `  [silenced ${inert(a.silenced)}]` : ''}`;
 }
 
+/** A table's rows cut to `width` (a terminal's), their last column (a command line) losing its end; the header is left whole. */
+export function cutRows(t: string, width?: number): string {
+  if (!width || width <= 20) return t;
+  return t.split('\n').map((l, i) => (i > 0 && l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n');
+}
+
 /** `top`: a table like top's; the command line (last column) cut to `width` when printing to a terminal. */
 export function topText(r: Json, width?: number): string {
   const rows = [['PID', 'USER', 'NAME', 'CPU%', 'MEM', 'IO/s', 'STATE', 'STARTED', 'COMMAND']];
@@ -131,9 +137,7 @@ export function topText(r: Json, width?: number): string {
       p.state ?? '-', typeof p.startedAt === 'number' ? started(p.startedAt, typeof r.at === 'number' ? r.at : Date.now()) : '-', p.command ?? '-',
     ]);
   }
-  let lines = table(rows).split('\n');
-  // Rows are cut (their last column is the command line); the header is left whole.
-  if (width && width > 20) lines = lines.map((l, i) => (i > 0 && l.length > width ? `${l.slice(0, width - 1)}…` : l));
+  const lines = cutRows(table(rows), width).split('\n');
   const notes = Object.entries((r.unavailable ?? {}) as Record<string, string>).map(([k, v]) => `${inert(k)}: ${inert(v)}`);
   return [`${r.total ?? '?'} processes`, ...lines, ...notes].join('\n');
 }

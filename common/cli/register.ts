@@ -130,7 +130,7 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
       : o.containers
       ? containerHistoryCmd(client(o), String(ref), { since: last(o.since), ...(o.container !== undefined ? { container: last(o.container) } : {}), json: o.json }, io())
       : o.processes
-      ? processHistoryCmd(client(o), String(ref), { ...(last(o.at) !== undefined ? { at: last(o.at) } : {}), since: last(o.since), json: o.json }, io())
+      ? processHistoryCmd(client(o), String(ref), { ...(last(o.at) !== undefined ? { at: last(o.at) } : {}), since: last(o.since), json: o.json, ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}) }, io())
       : historyCmd(client(o), String(ref), { since: last(o.since), points: last(o.points), json: o.json, detail: !!o.mounts }, io()));
   cli.command('pending', 'Agents waiting to be accepted, with their key fingerprints')
     .option('--json', 'JSON output')
