@@ -124,8 +124,9 @@ registerInstallCommands(cli, client, io);
 
 cli.help(tidyHelp('manager', [
   { title: 'Agents', body: `  <agent> is an agent's name, id (or its first 8+ characters) or IP address; id:<id> or name:<name>
-  says which when one agent's id is another's name (AGENT_AMBIGUOUS). status, procs, logs,
-  fetch and restart also take a glob ('web-*'), label=value, --label role=db or --all, answer host
+  says which when one agent's id is another's name (AGENT_AMBIGUOUS). status, procs, top, logs,
+  fetch, restart, services and containers also take a glob ('web-*'), label=value, --label role=db
+  or --all, answer host
   by host as each does, then a summary line, and exit 0 only if every host succeeded.
   Client commands find the running manager through <data-dir>/${MANAGER_FILE} and its token in
   <data-dir>/api-token: run them as the manager's user, with the same --data-dir.` },

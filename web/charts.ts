@@ -5,6 +5,7 @@ import uPlot from 'uplot';
 import { bytes } from './format.ts';
 import type { Band, HistoryData } from './history.ts';
 import { cssVar } from './theme.ts';
+import { xRange } from './x-range.ts';
 
 export interface ChartSpec {
   title: string;
@@ -69,7 +70,7 @@ export function makeChart(el: HTMLElement, spec: ChartSpec, data: HistoryData, w
     series,
     bands,
     cursor: { sync: { key: 'host' }, drag: { x: true, y: false } },
-    scales: { x: { time: true }, y: spec.unit === 'pct' && !spec.fit ? { range: [0, 100] } : { range: (_u, min, max) => [0, Math.max(max, min + 1, spec.unit === 'pct' ? 100 : spec.unit === 'count' ? 0 : 10) * 1.1] } },
+    scales: { x: { time: true, range: (u, min, max) => xRange(min, max, u.data?.[0] ?? []) }, y: spec.unit === 'pct' && !spec.fit ? { range: [0, 100] } : { range: (_u, min, max) => [0, Math.max(max, min + 1, spec.unit === 'pct' ? 100 : spec.unit === 'count' ? 0 : 10) * 1.1] } },
     // Rates need room for "750 kB/s".
     axes: [{ ...axis(), incrs: TIME_INCRS_S }, { ...axis(), size: spec.unit === 'rate' || spec.unit === 'bytes' ? 80 : 64, values: (_u, vals) => vals.map((v) => fmt(spec.unit, v)) }],
     legend: { live: true },

@@ -105,7 +105,7 @@ export function containerCharts(agentId: string, width: () => number): Container
       const n = r.total[r.total.length - 1];
       replace(note, !r.reported
         ? 'Containers not reported by this agent in this range (an older agent, no container engine it can reach, or --containers-every 0).'
-        : `${r.times.length} ${r.stepMs ? `points, each the mean of ${r.stepMs / 60_000} minutes (the state seen worst)` : 'records'}${r.truncated ? ' (the newest of this range)' : ''}; ${n} container${n === 1 ? '' : 's'} at the last`
+        : `${r.times.length} ${r.stepMs ? `point${r.times.length === 1 ? '' : 's'}, each the mean of ${r.stepMs / 60_000} minutes (the state seen worst)` : r.times.length === 1 ? 'record' : 'records'}${r.truncated ? ' (the newest of this range)' : ''}; ${n} container${n === 1 ? '' : 's'} at the last`
           + `${r.moreContainers ? `; ${r.moreContainers} more not listed` : ''}. Each record names the busiest; the rest are summed as "other".`);
       draw();
     } catch (err) {

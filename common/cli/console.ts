@@ -5,6 +5,7 @@ import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type
 import type { Client } from './client.ts';
 import { processHistoryCmd } from './process-history.ts';
 import { containerHistoryCmd } from './container-history.ts';
+import { containersCmd } from './containers.ts';
 import {
   acceptCmd, agentsCmd, rejectCmd, alertsCmd, fetchCmd, historyCmd, logsCmd, pendingCmd, procsCmd, reloadCmd, restartCmd, revokeCmd, configShowCmd, rulesCmd, servicesCmd, silenceCmd, statusCmd, topCmd,
 } from './commands.ts';
@@ -27,13 +28,13 @@ export interface ConsoleSource {
 
 export const CONSOLE_COMMANDS = [
   'help', 'agents', 'status', 'procs', 'logs', 'fetch', 'restart', 'alerts', 'history', 'pending', 'accept', 'reject', 'revoke', 'reload', 'config', 'rules', 'silence', 'watch', 'quit', 'top',
-  'services',
+  'services', 'containers',
 ];
 
 const HELP = `commands:
   agents                          every agent with its latest metrics
   status <agent>                  complete system status, asked from the agent now
-    (status, procs, logs, fetch and restart also take 'web-*', role=db, --label role=db or --all,
+    (status, procs, top, logs, fetch, restart, services and containers also take 'web-*', role=db, --label role=db or --all,
      with --parallel N and --timeout S; fetch from several writes <local>/<agent>/<file>)
   procs <agent>                   number of running processes
   top <agent> [--sort cpu|mem|io] [-n 20]   the host's processes now, like top
@@ -41,6 +42,7 @@ const HELP = `commands:
   fetch <agent> <remote> [local]  download a file (sha256 checked; Ctrl-C cancels it)
   restart <agent>                 restart the agent's host (asks first)
   services <agent> [--failed]     the host's services (systemd units, Windows services), failed first
+  containers <agent>              the host's containers (Docker, Podman): state, health, CPU, memory, I/O
   alerts [--active]               alerts so far (or only what fires now)
   rules [agent]                   effective rules per agent, and what fires
   silence <agents> --for 2h [--rule r] [--reason why] | silence list | silence remove <id>
@@ -58,7 +60,7 @@ const HELP = `commands:
 <agent> is a name, an id (or its first 8 characters) or an IP address; add --json for JSON.`;
 
 const VALUED_FLAGS = new Set(['--label', '--parallel', '--timeout', '-n', '--lines', '--points', '--since', '--address', '--sort', '--at', '--container']);
-const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart', 'services', 'top']);
+const SELECTION_COMMANDS = new Set(['status', 'procs', 'logs', 'fetch', 'restart', 'services', 'top', 'containers']);
 /** With --label or --all these commands have no <agent> word: the others move up one. */
 function cmdTakesSelection(cmd: string | undefined): boolean {
   return cmd !== undefined && SELECTION_COMMANDS.has(cmd);
@@ -234,6 +236,9 @@ export class ManagerConsole {
         case 'services':
           await servicesCmd(this.client, a1, { json, failed: words.includes('--failed'), ...manyOpts }, io);
           break;
+        case 'containers':
+          await containersCmd(this.client, a1, { json, ...manyOpts }, io);
+          break;
         case 'alerts':
           await alertsCmd(this.client, { json, active: words.includes('--active') }, io);
           break;
@@ -243,7 +248,7 @@ export class ManagerConsole {
             break;
           }
           if (words.includes('--processes')) {
-            await processHistoryCmd(this.client, need(a1, 'an agent'), { ...(valued.at !== undefined ? { at: valued.at } : {}), since: valued.since ?? a2 ?? '10m', json }, io);
+            await processHistoryCmd(this.client, need(a1, 'an agent'), { ...(valued.at !== undefined ? { at: valued.at } : {}), since: valued.since ?? a2 ?? '10m', json, ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}) }, io);
             break;
           }
           await historyCmd(this.client, need(a1, 'an agent'), { since: valued.since ?? a2 ?? '10m', points: valued.points ?? valued.n, json }, io);

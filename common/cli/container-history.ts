@@ -25,7 +25,8 @@ export function containerHistoryText(h: ContainerHistory): string {
     return `containers not reported by ${who} ${span}: the agent sends none (older than container history, no container engine it can reach, or --containers-every 0)`;
   }
   const last = h.times.length - 1;
-  const kind = h.stepMs ? `periods of ${h.stepMs / 60_000} min (means; the state seen worst)` : 'records';
+  const one = h.times.length === 1;
+  const kind = h.stepMs ? `period${one ? '' : 's'} of ${h.stepMs / 60_000} min (means; the state seen worst)` : one ? 'record' : 'records';
   const head = `${who}: ${h.times.length} ${kind} ${span}${h.truncated ? ' (the newest of a longer span)' : ''}; ${h.total[last]} containers at ${minute(h.times[last]!)}`;
   if (h.container !== undefined) {
     const s = h.containers[0];
@@ -52,8 +53,10 @@ function summary(s: ContainerHistorySeries): string[] {
 }
 
 function recordsTable(h: ContainerHistory, s: ContainerHistorySeries): string {
+  // An agent at --containers-every under a minute keeps several records a minute: the seconds tell them apart.
+  const seconds = h.times.some((t, i) => i > 0 && t - h.times[i - 1]! < 60_000);
   const rows = h.times.map((t, i) => [
-    minute(t), s.state[i] ?? 'not named', s.health[i] ?? '-', pct(s.cpuPercent[i]), bytes(s.memUsedBytes[i]), bytes(s.memLimitBytes[i]),
+    minute(t, seconds), s.state[i] ?? 'not named', s.health[i] ?? '-', pct(s.cpuPercent[i]), bytes(s.memUsedBytes[i]), bytes(s.memLimitBytes[i]),
     rate(s.netRxRate[i]), rate(s.netTxRate[i]), rate(s.blockReadRate[i]), rate(s.blockWriteRate[i]),
   ]);
   return table([['TIME', 'STATE', 'HEALTH', 'CPU', 'MEM', 'LIMIT', 'NET IN', 'NET OUT', 'DISK READ', 'DISK WRITE'], ...rows]);

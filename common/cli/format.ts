@@ -99,13 +99,33 @@ function labelText(l: unknown): string {
   return parts.length ? ` ${parts.join(' ')}` : '';
 }
 
+/**
+ * A rule alert's value in words: a container or service rule's 0/1 is what it means (not "0
+ * (threshold 1)"), a process rule's value is how many run; other rules give value and threshold.
+ */
+function ruleValueText(a: Json): string {
+  // a container's resolution with value 0 is the agent's "gone from the list" (removed)
+  const l = (a.labels ?? {}) as Record<string, unknown>;
+  const resolved = a.state === 'resolved';
+  if (l.container !== undefined) return resolved ? (a.value === 0 ? 'container removed' : 'container running and healthy') : 'container not running, unhealthy or restarted';
+  if (l.service !== undefined) return resolved ? 'service running' : 'service not running';
+  if (l.match !== undefined || l.cmdline !== undefined) return `${a.value} running (${resolved ? 'at least' : 'fewer than'} ${a.threshold})`;
+  return `${a.value} (threshold ${a.threshold})`;
+}
+
 export function alertLine(a: Json): string {
   const when = typeof a.at === 'string' ? a.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
   const what = a.type === 'CPU_HIGH' ? `CPU high: ${a.value}% (threshold ${a.threshold}%)`
     : a.type === 'CPU_NORMAL' ? `CPU back to normal: ${a.value}%`
-    : a.rule && a.rule !== 'agent_down' ? `${a.rule} ${a.state === 'resolved' ? 'resolved' : `firing (${a.severity ?? 'warning'})`}: ${a.value} (threshold ${a.threshold})${labelText(a.labels)}`
+    : a.rule && a.rule !== 'agent_down' ? `${a.rule} ${a.state === 'resolved' ? 'resolved' : `firing (${a.severity ?? 'warning'})`}: ${ruleValueText(a)}${labelText(a.labels)}`
     : `${a.type}${a.value != null ? ` ${a.value}` : ''}`;
   return `${inert(when)}  ${inert(a.agent)}  ${inert(a.type)}  ${inert(what)}${alertTopText(a.top)}${a.silenced ? `  [silenced ${inert(a.silenced)}]` : ''}`;
+}
+
+/** A table's rows cut to `width` (a terminal's), their last column (a command line) losing its end; the header is left whole. */
+export function cutRows(t: string, width?: number): string {
+  if (!width || width <= 20) return t;
+  return t.split('\n').map((l, i) => (i > 0 && l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n');
 }
 
 /** `top`: a table like top's; the command line (last column) cut to `width` when printing to a terminal. */
@@ -114,14 +134,27 @@ export function topText(r: Json, width?: number): string {
   for (const p of (r.processes ?? []) as Json[]) {
     rows.push([
       String(p.pid), p.user ?? '-', p.name, p.cpuPercent == null ? '-' : p.cpuPercent.toFixed(1), bytes(p.memBytes), rate(p.ioBytesPerSec),
-      p.state ?? '-', typeof p.startedAt === 'number' ? new Date(p.startedAt).toISOString().slice(0, 16).replace('T', ' ') : '-', p.command ?? '-',
+      p.state ?? '-', typeof p.startedAt === 'number' ? started(p.startedAt, typeof r.at === 'number' ? r.at : Date.now()) : '-', p.command ?? '-',
     ]);
   }
-  let lines = table(rows).split('\n');
-  // Rows are cut (their last column is the command line); the header is left whole.
-  if (width && width > 20) lines = lines.map((l, i) => (i > 0 && l.length > width ? `${l.slice(0, width - 1)}…` : l));
+  const lines = cutRows(table(rows), width).split('\n');
   const notes = Object.entries((r.unavailable ?? {}) as Record<string, string>).map(([k, v]) => `${inert(k)}: ${inert(v)}`);
   return [`${r.total ?? '?'} processes`, ...lines, ...notes].join('\n');
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A process's start in local time, as ps(1)'s START column: "14:05" on the day of the sample,
+ * "Dec05" earlier that year, else the year; short, so the command line keeps room on 80 columns.
+ */
+export function started(at: number, now: number): string {
+  const d = new Date(at);
+  const n = new Date(now);
+  const p = (x: number) => String(x).padStart(2, '0');
+  if (d.getFullYear() !== n.getFullYear()) return String(d.getFullYear());
+  if (d.getMonth() !== n.getMonth() || d.getDate() !== n.getDate()) return `${MONTHS[d.getMonth()]}${p(d.getDate())}`;
+  return `${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 /** An alert's cause: "(top: yes 1234 98.0% 1.5 MiB, ...)". */

@@ -86,9 +86,11 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
   cli.command('container-logs <agent> <name>', 'A container\'s newest log lines (admin only)')
     .option('-n, --lines <n>', `How many of the newest lines (1 to ${CONTAINER_LOG_LINES.max})`, { default: CONTAINER_LOG_LINES.default })
     .option('--json', 'JSON output')
+    .example('manager container-logs web1 db -n 50    # <name> as `manager containers web1` lists it')
     .action((a, n, o) => containerLogsCmd(client(o), String(a), String(n), { lines: last(o.lines), json: !!o.json }, io()));
-  cli.command('container-restart <agent> <name>', 'Restart a container (the agent must run with --allow-container-restart)')
+  cli.command('container-restart <agent> <name>', 'Restart a container (admin only, audited; the agent must run with --allow-container-restart)')
     .option('-y, --yes', 'Do not ask for confirmation (asked by default; needed when no one is at a terminal)')
+    .example('manager container-restart web1 db --yes    # refused with CONTAINER_RESTART_DISABLED where the agent does not allow it')
     .action((a, n, o) => containerRestartCmd(client(o), String(a), String(n), { yes: !!o.yes }, io()));
   many(cli.command('top [agent]', 'The host\'s processes now, like top: CPU %, memory, I/O rate, state, start, command line (admins only)'))
     .option('--sort <by>', 'cpu, mem or io', { default: 'cpu' })
@@ -128,7 +130,7 @@ export function registerClientCommands(cli: CAC, client: ClientOf, io: () => Io)
       : o.containers
       ? containerHistoryCmd(client(o), String(ref), { since: last(o.since), ...(o.container !== undefined ? { container: last(o.container) } : {}), json: o.json }, io())
       : o.processes
-      ? processHistoryCmd(client(o), String(ref), { ...(last(o.at) !== undefined ? { at: last(o.at) } : {}), since: last(o.since), json: o.json }, io())
+      ? processHistoryCmd(client(o), String(ref), { ...(last(o.at) !== undefined ? { at: last(o.at) } : {}), since: last(o.since), json: o.json, ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}) }, io())
       : historyCmd(client(o), String(ref), { since: last(o.since), points: last(o.points), json: o.json, detail: !!o.mounts }, io()));
   cli.command('pending', 'Agents waiting to be accepted, with their key fingerprints')
     .option('--json', 'JSON output')

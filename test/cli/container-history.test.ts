@@ -38,6 +38,19 @@ test('one container: a line a record; a record that did not name it says so', ()
   assert.match(containerHistoryText({ ...h, containers: [] }), /no container named idle in these records/);
 });
 
+test('one container recorded every 10 s: each record\'s time has its seconds (records a minute apart do not)', () => {
+  const h = base({ container: 'busy', times: [T, T + 10_000, T + 20_000], total: [5, 5, 5], containers: [series('busy', [90, 95, 99])], other: null });
+  const times = containerHistoryText(h).split('\n').slice(2).map((l) => l.split(/ {2,}/)[0]);
+  assert.is(new Set(times).size, 3, times.join(' | '));
+  assert.ok(times.every((t) => /\d\d:\d\d:\d\d /.test(t!)), times.join(' | '));
+  const perMinute = containerHistoryText(base({ container: 'idle', containers: [series('idle', [1, null])], other: null })).split('\n')[2]!;
+  assert.match(perMinute, /^\d{4}-\d\d-\d\d \d\d:\d\d [A-Z]/);
+});
+
+test('one record is "1 record"', () => {
+  assert.match(containerHistoryText(base({ times: [T], total: [5], containers: [series('busy', [90])], other: null })), /^web1: 1 record from /);
+});
+
 test('not reported, a longer span, more containers than shown', () => {
   assert.match(containerHistoryText(base({ reported: false, times: [], total: [], containers: [], other: null })), /^containers not reported by web1 from .*--containers-every 0\)$/);
   const t = containerHistoryText(base({ truncated: true, moreContainers: 7, stepMs: 30 * M }));

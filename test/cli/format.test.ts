@@ -1,7 +1,7 @@
 // What the CLI and console print: byte sizes, durations, percentages, aligned tables, alert lines.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agentsTable, ago, alertLine, bytes, duration, pct, rate, statusText, table, topText } from '../../common/cli/format.ts';
+import { agentsTable, ago, alertLine, bytes, duration, pct, rate, started, statusText, table, topText } from '../../common/cli/format.ts';
 
 const test = suite('cli/format');
 
@@ -98,6 +98,19 @@ test('alert lines', () => {
   assert.is(alertLine({ at: 5, agent: 'x', type: 'AGENT_SILENT', value: null }), '  x  AGENT_SILENT  AGENT_SILENT');
 });
 
+test('rule alert lines say what a container, service or process rule means instead of "0 (threshold 1)"', () => {
+  const at = '2026-12-06T14:36:18.024Z';
+  const base = { at, agent: 'web1', rule: 'containers_down', type: 'CONTAINERS_DOWN', severity: 'warning', threshold: 1 };
+  assert.is(alertLine({ ...base, state: 'firing', value: 0, labels: { container: 'web-sick' } }),
+    '2026-12-06 14:36:18Z  web1  CONTAINERS_DOWN  containers_down firing (warning): container not running, unhealthy or restarted container=web-sick');
+  assert.match(alertLine({ ...base, state: 'resolved', value: 1, labels: { container: 'web-sick' } }), /containers_down resolved: container running and healthy container=web-sick$/);
+  assert.match(alertLine({ ...base, state: 'resolved', value: 0, labels: { container: 'web-old' } }), /containers_down resolved: container removed container=web-old$/);
+  assert.match(alertLine({ ...base, rule: 'web_service', type: 'WEB_SERVICE', state: 'firing', value: 0, labels: { service: 'nginx.service' } }), /web_service firing \(warning\): service not running service=nginx\.service$/);
+  assert.match(alertLine({ ...base, rule: 'app_running', type: 'APP_RUNNING', state: 'firing', value: 0, labels: { cmdline: '*app*' } }), /app_running firing \(warning\): 0 running \(fewer than 1\) cmdline=\*app\*$/);
+  assert.match(alertLine({ ...base, rule: 'app_running', type: 'APP_RUNNING_RESOLVED', state: 'resolved', value: 2, labels: { match: 'app' } }), /app_running resolved: 2 running \(at least 1\) match=app$/);
+  assert.match(alertLine({ ...base, rule: 'mem', type: 'MEM', state: 'firing', value: 93, threshold: 90, labels: {} }), /mem firing \(warning\): 93 \(threshold 90\)$/);
+});
+
 test('status text shows null values as "-" and lists the reasons', () => {
   const out = statusText({
     hostname: 'web1', platform: 'linux', arch: 'x64', os: { distro: 'Debian', release: '12' },
@@ -112,19 +125,33 @@ test('status text shows null values as "-" and lists the reasons', () => {
 });
 
 test('top: a table like top\'s, the command cut to the width, control characters inert; an alert names its processes', () => {
-  const r = { total: 2, processes: [
-    { pid: 7, user: 'ada', name: 'evil\u001b[2J', cpuPercent: 99.5, memBytes: 1048576, ioBytesPerSec: 2048, state: 'R', startedAt: Date.UTC(2026, 0, 2, 3, 4), command: `/bin/x ${'a'.repeat(200)}` },
+  const r = { total: 2, at: new Date(2026, 0, 2, 9, 0).getTime(), processes: [
+    { pid: 7, user: 'ada', name: 'evil\u001b[2J', cpuPercent: 99.5, memBytes: 1048576, ioBytesPerSec: 2048, state: 'R', startedAt: new Date(2026, 0, 2, 3, 4).getTime(), command: `/bin/x ${'a'.repeat(200)}` },
     { pid: 8, user: null, name: 'k', cpuPercent: null, memBytes: 0, ioBytesPerSec: null, state: 'I', startedAt: null, command: null },
   ], unavailable: { io: 'needs privilege' } };
   const lines = topText(r, 120).split('\n');
   assert.is(lines[0], '2 processes');
   assert.match(lines[1]!, /^PID\s+USER\s+NAME\s+CPU%\s+MEM\s+IO\/s\s+STATE\s+STARTED\s+COMMAND$/);
-  assert.match(lines[2]!, /^7\s+ada\s+evil\\x1b\[2J\s+99\.5\s+1\.0 MiB\s+2\.0 KiB\/s\s+R\s+2026-01-02 03:04\s+\/bin\/x a+…$/);
+  assert.match(lines[2]!, /^7\s+ada\s+evil\\x1b\[2J\s+99\.5\s+1\.0 MiB\s+2\.0 KiB\/s\s+R\s+03:04\s+\/bin\/x a+…$/);
   assert.is(lines[2]!.length, 120);
   assert.match(lines[3]!, /^8\s+-\s+k\s+-\s+0 B\s+-\s+I\s+-\s+-$/);
   assert.is(lines[4], 'io: needs privilege');
+  assert.ok(lines.slice(1).every((l) => l.length <= 120));
   const line = alertLine({ at: '2026-01-02T03:04:05.000Z', agent: 'web1', type: 'CPU_HIGH_RULE', rule: 'cpu_high', state: 'firing', value: 97, threshold: 90, top: [{ pid: 7, name: 'yes', cpuPercent: 99.5, memBytes: 1048576 }] });
   assert.match(line, /top: yes\[7\] 99\.5% 1\.0 MiB$/);
+});
+
+test('top: STARTED is short local time as in ps (the day\'s HH:MM, then Dec05, then the year), so 80 columns keep the command', () => {
+  const now = new Date(2026, 11, 6, 14, 40).getTime();
+  assert.is(started(new Date(2026, 11, 6, 9, 5).getTime(), now), '09:05');
+  assert.is(started(new Date(2026, 11, 5, 23, 59).getTime(), now), 'Dec05');
+  assert.is(started(new Date(2025, 11, 6, 14, 0).getTime(), now), '2025');
+  const r = { total: 1, at: now, processes: [
+    { pid: 13392, user: 'root', name: 'node', cpuPercent: 26, memBytes: 712105984, ioBytesPerSec: 0, state: 'R', startedAt: new Date(2026, 11, 6, 14, 35).getTime(), command: '/usr/bin/node /srv/app/server.js --port 8080' },
+  ] };
+  const row = topText(r, 80).split('\n')[2]!;
+  assert.ok(row.length <= 80, row);
+  assert.match(row, /R\s+14:35\s+\/usr\/bin\/node \/srv\/a/, 'the command keeps 20 of the 80 columns');
 });
 
 test.run();

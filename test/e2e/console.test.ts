@@ -111,7 +111,7 @@ test.after(async () => {
 test('help lists every command; an unknown one says so', timed(15_000, async () => {
   const out = await run('help');
   const listed = out.flatMap((l) => /^ {2}(\w+)(?:, (\w+))?/.exec(l)?.slice(1).filter(Boolean) ?? []);
-  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'config', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'reject', 'reload', 'restart', 'revoke', 'rules', 'services', 'silence', 'status', 'top', 'watch']);
+  assert.equal(listed.sort(), ['accept', 'agents', 'alerts', 'config', 'containers', 'fetch', 'help', 'history', 'logs', 'pending', 'procs', 'quit', 'reject', 'reload', 'restart', 'revoke', 'rules', 'services', 'silence', 'status', 'top', 'watch']);
   assert.equal(await run('frobnicate'), ['unknown command "frobnicate": type help']);
 }));
 
@@ -210,6 +210,11 @@ test('services in the console: a real agent on a host where systemd is not PID 1
   const out = await run('services web1 --failed');
   // Where systemctl is missing entirely the reason names that instead; never an empty list.
   assert.match(out.join('\n'), /SERVICES_UNAVAILABLE: (systemd is not running on this host \(System has not been booted with systemd|cannot list the systemd units: systemctl: not found)/);
+}));
+
+test('containers in the console: a host without a container engine says which sockets were tried, with its code (not an empty list)', timed(20_000, async () => {
+  const out = (await run('containers web1')).join(' ').replace(/\s+/g, ' ');
+  assert.match(out, /ENGINE_UNREACHABLE/, out);
 }));
 
 test('history --containers in the console: an agent whose host has no container engine reports none, said so (not zeros)', timed(20_000, async () => {

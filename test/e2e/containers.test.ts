@@ -213,6 +213,12 @@ test('the host page shows the containers table to a viewer (light and dark, wide
     const table = page.getByRole('table', { name: 'Containers' });
     await table.getByRole('cell', { name: 'busy', exact: true }).waitFor();
     assert.is(await table.locator('tr[data-state="exited"]').getByRole('cell', { name: 'talker', exact: true }).count(), 1);
+    // A stopped container's state stands out in the alert colour; a running one's does not.
+    const colour = (state: string) => table.locator(`tr[data-state="${state}"] td.state`).first().evaluate((td) => (globalThis as any).getComputedStyle(td).color as string);
+    const bad = await page.evaluate(`getComputedStyle(document.documentElement).getPropertyValue('--bad').trim()`) as string;
+    const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    assert.is(await colour('exited'), rgb(bad));
+    assert.is.not(await colour('running'), rgb(bad));
     await page.getByRole('button', { name: 'Refresh containers' }).click();
     await table.getByRole('cell', { name: 'busy', exact: true }).waitFor();
     await screenshot(page, `host-containers-${look.dark ? 'dark' : 'light'}-${look.width}`);

@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
 import { cleanTempDirs, tempDir, waitFor } from '../harness.helper.ts';
-import { browserIt, browserMissing, launch, screenshotsLightDark, signedInPage } from './browser.helper.ts';
+import { browserIt, browserMissing, launch, newContext, screenshot, screenshotsLightDark, signedInPage, signIn } from './browser.helper.ts';
 import { AGENT_JS, apiJson, BUILD, cli, cliWithInput, killAll, run, startAgent, startManager, waitOnline, type ManagerProc, type Proc } from './procs.helper.ts';
 
 const missing = browserMissing();
@@ -147,6 +147,25 @@ it('an alerting row names what fires and the process behind it, as the alert car
   assert.is(title.split('\n').length, 2, 'one line an alert');
   assert.match(title, /MEMORY_HIGH: .+ \(pid \d+\) [\d.]+ [kMG]?B/);
   assert.is((await (await cell('cool', 'Alerts')).textContent()), '-');
+});
+
+it('on a 390 px screen an alert\'s cause wraps under its badge, so the host column is not pushed out of view', async () => {
+  const ctx = await newContext(browser, { width: 390, height: 844 });
+  try {
+    const p = await ctx.newPage();
+    await signIn(p, base, 'admin', PW);
+    await p.goto(`${base}#/alerts`);
+    const row = p.locator('table.alerts tbody tr[data-type="CPU_HIGH"]').first();
+    await row.waitFor();
+    const what = (await row.locator('td.alert-what').boundingBox())!;
+    const host = (await row.locator('td.host a').boundingBox())!;
+    assert.ok(what.width < 300, `the cause's cell is ${what.width} px wide`);
+    assert.ok(what.height > 40, `the cause wraps: ${what.height} px tall`);
+    assert.ok(host.x < 390, `the host link starts in view: x ${host.x}`);
+    await screenshot(p, 'alerts-cause-light-390');
+  } finally {
+    await ctx.close();
+  }
 });
 
 it('agents older than the manager are marked, on the fleet and on the host\'s page; the others are not', async () => {

@@ -19,7 +19,7 @@ export function containersWidget(agentId: string): { el: HTMLElement; refresh: (
         h('thead', null, h('tr', null, ['Name', 'Image', 'State', 'Health', 'Restarts', 'CPU', 'Memory', 'Net in / out', 'Disk read / write', 'Status']
           .map((c, i) => h('th', { scope: 'col', ...(i >= 4 && i <= 8 ? { class: 'num' } : {}) }, c)))),
         h('tbody', null, r.containers.map((c) => h('tr', { 'data-state': c.state },
-          h('td', null, c.name), h('td', null, c.image), h('td', null, c.state), h('td', null, c.health ?? '-'),
+          h('td', null, c.name), h('td', null, c.image), h('td', { class: 'state' }, c.state), h('td', c.health ? { 'data-health': c.health } : null, c.health ?? '-'),
           h('td', { class: 'num' }, c.restartCount === null ? '-' : String(c.restartCount)), h('td', { class: 'num' }, pct(c.cpuPercent)),
           h('td', { class: 'num' }, c.memUsedBytes === null ? '-' : `${bytes(c.memUsedBytes)} of ${bytes(c.memLimitBytes)}`),
           h('td', { class: 'num' }, io(c.netRxBytes, c.netTxBytes)), h('td', { class: 'num' }, io(c.blockReadBytes, c.blockWriteBytes)),
@@ -33,6 +33,6 @@ export function containersWidget(agentId: string): { el: HTMLElement; refresh: (
       replace(note);
     }
   }
-  const el = h('div', null, h('button', { type: 'button', onclick: () => void refresh() }, 'Refresh containers'), note, box);
+  const el = h('div', null, h('button', { type: 'button', class: 'small', onclick: () => void refresh() }, 'Refresh containers'), note, box);
   return { el, refresh };
 }

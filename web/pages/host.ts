@@ -18,6 +18,7 @@ import { containerCharts } from '../container-charts.ts';
 import { onThemeChange } from '../theme.ts';
 import { failedServices } from '../services.ts';
 import { topProcesses } from './top-table.ts';
+import { alertValue } from '../alert-value.ts';
 import { stateOf, worstMount, type Agent, type Alert, type CommandEvent, type AgentLimits, type Mount } from '../types.ts';
 
 const RANGES = [
@@ -538,13 +539,13 @@ export function alertTable(list: Alert[], withHost = false): HTMLTableElement {
 }
 
 export function alertRow(a: Alert, withHost: boolean): HTMLTableRowElement {
-  const v = (x: number | undefined) => (typeof x === 'number' ? (a.type.startsWith('CPU') ? `${x.toFixed(1)}%` : String(x)) : '-');
+  const shown = alertValue(a);
   const series = Object.entries(a.labels ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
   const cause = (a.top ?? []).map((p) => `${p.name} (${p.pid}) ${p.cpuPercent ?? '?'}% CPU ${bytes(p.memBytes)}`).join(', ');
   const extra = [a.severity === 'critical' ? 'critical' : '', series, a.silenced ? 'silenced' : '', cause ? `top: ${cause}` : ''].filter(Boolean).join(' · ');
   return h('tr', { 'data-type': a.type, ...(a.state ? { 'data-state': a.state } : {}) },
     h('td', null, time(a.at)),
-    h('td', null, h('span', { class: 'badge', 'data-alert': a.type }, a.type), extra ? h('span', { class: 'muted small' }, ` ${extra}`) : null),
+    h('td', { class: 'alert-what' }, h('span', { class: 'badge', 'data-alert': a.type }, a.type), extra ? h('span', { class: 'muted small' }, ` ${extra}`) : null),
     withHost ? h('td', { class: 'host' }, h('a', { href: `#/host/${encodeURIComponent(a.agentId)}` }, a.agent)) : null,
-    h('td', null, a.type === 'AGENT_DOWN' ? `silent ${a.value} s` : v(a.value)), h('td', null, v(a.threshold)), h('td', null, a.via));
+    h('td', null, shown.value), h('td', null, shown.threshold), h('td', null, a.via));
 }

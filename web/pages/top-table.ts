@@ -3,7 +3,7 @@
 // names and command lines come from the agent.
 import { agentPath, api, ApiError } from '../api.ts';
 import { h, replace } from '../dom.ts';
-import { bytes, rate } from '../format.ts';
+import { bytes, rate, time } from '../format.ts';
 import type { ProcessRow, ProcessSort, TopProcesses } from '../../common/api/types.ts';
 
 const REFRESH_MS = 5000;
@@ -26,9 +26,9 @@ export function topProcesses(agentId: string): { el: HTMLElement; stop: () => vo
     busy = true;
     try {
       const r = await api<TopProcesses>(`${agentPath(agentId)}/top?sort=${sort}&n=${ROWS}`);
-      replace(box, table(r));
+      replace(box, r.processes.length ? table(r) : h('p', { class: 'muted' }, 'The agent listed no processes.'));
       const why = Object.entries(r.unavailable ?? {}).map(([k, v]) => `${k}: ${v}`).join(' · ');
-      replace(note, `${r.total} processes, at ${new Date(r.at).toLocaleTimeString()}${why ? ` · ${why}` : ''}`);
+      replace(note, `${r.total} processes, at ${time(new Date(r.at).toISOString())}${why ? ` · ${why}` : ''}`);
     } catch (err) {
       const code = err instanceof ApiError ? ` (${err.code})` : '';
       replace(box, h('p', { class: 'muted' }, `Processes unavailable: ${(err as Error).message}${code}`));
@@ -42,18 +42,22 @@ export function topProcesses(agentId: string): { el: HTMLElement; stop: () => vo
   return { el, stop: () => clearInterval(timer) };
 }
 
+const NUMERIC = new Set(['PID', 'CPU %', 'Memory', 'I/O']);
+
+/** A viewer is sent no command lines (the note below says so): no column of dashes then. */
 function table(r: TopProcesses): HTMLTableElement {
-  const cols = ['PID', 'User', 'Name', 'CPU %', 'Memory', 'I/O', 'State', 'Started', 'Command'];
+  const withCommand = r.processes.some((p) => p.command !== null);
+  const cols = ['PID', 'User', 'Name', 'CPU %', 'Memory', 'I/O', 'State', 'Started', ...(withCommand ? ['Command'] : [])];
   return h('table', { 'data-table': 'top' }, h('caption', { class: 'sr-only' }, 'Top processes'),
-    h('thead', null, h('tr', null, cols.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', null, r.processes.map(row)));
+    h('thead', null, h('tr', null, cols.map((c) => h('th', { scope: 'col', ...(NUMERIC.has(c) ? { class: 'num' } : {}) }, c)))),
+    h('tbody', null, r.processes.map((p) => row(p, withCommand))));
 }
 
-function row(p: ProcessRow): HTMLTableRowElement {
+function row(p: ProcessRow, withCommand: boolean): HTMLTableRowElement {
   return h('tr', null,
     h('td', { class: 'num' }, String(p.pid)), h('td', null, p.user ?? '-'), h('td', { class: 'host' }, p.name),
     h('td', { class: 'num' }, p.cpuPercent === null ? '-' : p.cpuPercent.toFixed(1)), h('td', { class: 'num' }, bytes(p.memBytes)),
     h('td', { class: 'num' }, rate(p.ioBytesPerSec)), h('td', null, p.state ?? '-'),
-    h('td', null, p.startedAt === null ? '-' : new Date(p.startedAt).toLocaleString()),
-    h('td', { class: 'cmd' }, p.command ?? '-'));
+    h('td', null, p.startedAt === null ? '-' : time(new Date(p.startedAt).toISOString())),
+    withCommand ? h('td', { class: 'cmd' }, p.command ?? '-') : null);
 }
