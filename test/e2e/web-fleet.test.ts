@@ -200,8 +200,12 @@ it('agents older than the manager are marked, on the fleet and on the host\'s pa
 });
 
 it('the sparkline shows each host from its first minute', async () => {
-  const sparks = await apiJson<{ agents: Record<string, (number | null)[]> }>(mgr.dataDir, '/api/sparklines?minutes=60&points=60');
   const agents = await apiJson<any[]>(mgr.dataDir, '/api/agents');
+  // The minute under way has a point once a report of it is in: just after a minute turns it may not yet.
+  const sparks = await waitFor(async () => {
+    const s = await apiJson<{ agents: Record<string, (number | null)[]> }>(mgr.dataDir, '/api/sparklines?minutes=60&points=60');
+    return agents.every((a) => typeof s.agents[a.id]?.[59] === 'number') ? s : null;
+  }, 15_000, 'a point for the minute under way for every host');
   for (const a of agents) assert.type(sparks.agents[a.id]?.[59], 'number', `${a.name}: the minute under way`);
   for (const name of ['hot', 'cool', 'old-a', 'old-b']) {
     assert.match((await row(name).locator('canvas.spark').getAttribute('aria-label')) ?? '', /^CPU over the last hour, \d+ to \d+%$/, name);
