@@ -3,8 +3,8 @@
 // what fires and the process behind a CPU or memory alert; an agent older than the manager is
 // marked; the last rollout sits above the table.
 // Rows are built once and patched in place (textContent only when it changed); a screenful is
-// drawn and painted first, then the rest in one go (one table layout for them, not one a batch), so 1,000 agents show in well under a second. Sparklines are drawn when in view, in a
-// colour read once (a style read), not once a row.
+// drawn and painted first, then the rest in one go (one table layout for them, not one a batch).
+// Sparklines are drawn when in view, in a colour read once (a style read), not once a row.
 
 import { h, replace, setText } from '../dom.ts';
 import { ago, bytes, duration, pct, rate, samplesLost } from '../format.ts';
