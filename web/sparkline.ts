@@ -13,15 +13,27 @@ export function sparkCanvas(): HTMLCanvasElement {
   return c;
 }
 
+/** Canvases drawn on: a blank one never drawn on needs no clearing (nor a 2D context, which costs a backing store). */
+const drawn = new WeakSet<HTMLCanvasElement>();
+
+/** What a screen reader says for the sparkline (set on the canvas whether it is drawn or not yet). */
+export function labelSpark(c: HTMLCanvasElement, values: (number | null)[] | undefined): void {
+  const known = (values ?? []).filter((x): x is number => typeof x === 'number');
+  const label = known.length ? `CPU over the last hour, ${Math.min(...known).toFixed(0)} to ${Math.max(...known).toFixed(0)}%` : 'no CPU samples in the last hour';
+  if (c.getAttribute('aria-label') !== label) c.setAttribute('aria-label', label);
+}
+
 export function drawSpark(c: HTMLCanvasElement, values: (number | null)[] | undefined, color: string): void {
+  labelSpark(c, values);
+  const v = values ?? [];
+  const known = v.filter((x): x is number => typeof x === 'number');
+  if (!known.length && !drawn.has(c)) return;
   const ctx = c.getContext('2d');
   if (!ctx) return;
+  drawn.add(c);
   const dpr = c.width / W;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, W, H);
-  const v = values ?? [];
-  const known = v.filter((x): x is number => typeof x === 'number');
-  c.setAttribute('aria-label', known.length ? `CPU over the last hour, ${Math.min(...known).toFixed(0)} to ${Math.max(...known).toFixed(0)}%` : 'no CPU samples in the last hour');
   if (!known.length) return;
   const step = W / Math.max(1, v.length - 1);
   const y = (x: number) => H - 1 - (Math.min(100, Math.max(0, x)) / 100) * (H - 2);

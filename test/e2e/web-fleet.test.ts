@@ -212,6 +212,34 @@ it('the sparkline shows each host from its first minute', async () => {
   }
 });
 
+it('a sparkline is drawn once its row comes into view, labelled before', async () => {
+  const p = await signedInPage(browser, base, 'admin', PW, pageErrors);
+  try {
+    // The page pushed far below the window, then the fleet drawn again under it: its rows out of view.
+    await p.evaluate(() => { (globalThis as any).document.body.style.paddingTop = '5000px'; });
+    await p.goto(`${base}#/alerts`);
+    await p.goto(`${base}#/`);
+    const spark = p.locator('table.fleet tbody tr', { has: p.getByRole('link', { name: 'hot', exact: true }) }).locator('canvas.spark');
+    /** the canvas's pixels with any ink */
+    const ink = () => spark.evaluate((c: any) => {
+      const d: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+      return n;
+    });
+    await waitFor(async () => /^CPU over the last hour, \d+ to \d+%$/.test((await spark.getAttribute('aria-label')) ?? ''), 10_000, 'the label, out of view');
+    await p.evaluate(() => new Promise((r) => {
+      const raf = (globalThis as any).requestAnimationFrame;
+      raf(() => raf(r));
+    }));
+    assert.is(await ink(), 0, 'out of view: not drawn yet');
+    await spark.scrollIntoViewIfNeeded();
+    await waitFor(async () => (await ink()) > 0, 10_000, 'drawn once in view');
+  } finally {
+    await p.context().close();
+  }
+});
+
 it('a rollout shows live: the panel appears, counts done and failed, names the failure; the upgraded host is no longer marked', async () => {
   assert.is(await page.locator('section.rollout').isVisible(), false, 'no rollout yet');
   assert.is((await apiJson(mgr.dataDir, '/api/upgrade')), null, 'none: null, as documented');

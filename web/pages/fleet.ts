@@ -2,8 +2,9 @@
 // CPU, memory and disk are meters in the colours of the host's own rules; an alerting row names
 // what fires and the process behind a CPU or memory alert; an agent older than the manager is
 // marked; the last rollout sits above the table.
-// Rows are built once and patched in place (textContent only when it changed); the first 150 are
-// drawn at once and the rest in the next frames, so 1,000 agents show in well under a second.
+// Rows are built once and patched in place (textContent only when it changed); a screenful is
+// drawn and painted first, then the rest in one go (one table layout for them, not one a batch).
+// Sparklines are drawn when in view, in a colour read once (a style read), not once a row.
 
 import { h, replace, setText } from '../dom.ts';
 import { ago, bytes, duration, pct, rate, samplesLost } from '../format.ts';
@@ -11,7 +12,8 @@ import { meterIn, setMeter, type Meter } from '../meter.ts';
 import { limitOf, limitText, type Limit, type MeterMetric } from '../rule-limits.ts';
 import type { PageContext } from '../page.ts';
 import { drawRollout } from '../rollout.ts';
-import { drawSpark, sparkCanvas } from '../sparkline.ts';
+import { sparkCanvas } from '../sparkline.ts';
+import { LazySparks } from '../spark-lazy.ts';
 import { store } from '../store.ts';
 import { cssVar, onThemeChange } from '../theme.ts';
 import { stateOf, worstMount, type Agent, type Alert } from '../types.ts';
@@ -96,6 +98,18 @@ interface Row {
 }
 
 const STATES = ['online', 'offline', 'down', 'restarting'] as const;
+/** Rows drawn before the first paint: a tall screen's worth. */
+const FIRST_ROWS = 60;
+
+/** Runs `fn` once the next frame is painted (a timer set in the frame's callback runs after it); returns its cancel. */
+function afterPaint(fn: () => void): () => void {
+  let timer = 0;
+  const frame = requestAnimationFrame(() => (timer = window.setTimeout(fn)));
+  return () => {
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+  };
+}
 
 export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
   const saved = JSON.parse(sessionStorage.getItem('fleet-view') ?? '{}') as { sort?: string; dir?: number; q?: string; state?: string };
@@ -110,8 +124,12 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
   const table = h('table', { class: 'fleet' }, h('caption', { class: 'sr-only' }, 'Agents'), h('thead', null, headRow), tbody);
   const empty = h('p', { class: 'muted' });
   const rows = new Map<string, Row>();
+  /** the sparklines' colour, read once (again after a theme change) */
+  let accentNow = '';
+  const accent = () => (accentNow ||= cssVar('--accent'));
+  const sparks = new LazySparks();
   let order: string[] = [];
-  let pendingDraw = 0;
+  let cancelRest = () => {};
   let dirtyOrder = true;
 
   const sortButtons = new Map<string, HTMLButtonElement>();
@@ -151,6 +169,7 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     const versionBadge = h('span', { class: 'badge', 'data-version': '' });
     cells[VERSION_COL]!.appendChild(version);
     const spark = sparkCanvas();
+    sparks.watch(spark);
     const tr = h('tr', { 'data-id': a.id }, cells, h('td', { class: 'spark-cell' }, spark));
     const r = { tr, cells, link, spark, stateBadge, lostBadge, meters, version, versionBadge };
     fill(r, a);
@@ -182,7 +201,7 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     r.cells[ALERTS_COL]!.dataset.alerting = store.activeAlerts(a.id).length ? 'yes' : 'no';
     // When the manager last heard from the agent: lets a benchmark time report -> row.
     r.tr.dataset.seen = a.lastSeen ?? '';
-    drawSpark(r.spark, store.sparks.get(a.id), cssVar('--accent'));
+    sparks.draw(r.spark, store.sparks.get(a.id), accent());
   }
 
   function fillGauge(r: Row, a: Agent, c: Column): void {
@@ -267,13 +286,14 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     const next = list.map((a) => a.id);
     for (const [id, r] of rows) if (!store.agents.has(id)) {
       r.tr.remove();
+      sparks.forget(r.spark);
       rows.delete(id);
     }
     empty.textContent = list.length ? '' : store.agents.size ? 'No agent matches the filter.' : 'No agents yet: start one with the command the manager printed.';
     if (next.length === order.length && next.every((id, i) => id === order[i])) return;
     order = next;
-    cancelAnimationFrame(pendingDraw);
-    // The first screenful now, the rest in chunks on the next frames.
+    cancelRest();
+    // The first screenful now (painted alone: a small table lays out fast), the rest in one go once it is.
     let i = 0;
     const chunk = (n: number) => {
       const frag = document.createDocumentFragment();
@@ -284,14 +304,14 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
         frag.appendChild(r.tr);
       }
       tbody.appendChild(frag);
-      if (i < order.length) pendingDraw = requestAnimationFrame(() => chunk(300));
+      if (i < order.length) cancelRest = afterPaint(() => chunk(order.length));
       else {
         // Rows filtered out are detached, not destroyed: clearing the filter is instant.
         const keep = new Set(order);
         for (const [id, r] of rows) if (!keep.has(id)) r.tr.remove();
       }
     };
-    chunk(150);
+    chunk(FIRST_ROWS);
   }
 
   filter.addEventListener('input', () => {
@@ -333,7 +353,7 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     },
     rollout: () => drawRollout(rollout, store.rollout),
     sparks: () => {
-      for (const [id, r] of rows) drawSpark(r.spark, store.sparks.get(id), cssVar('--accent'));
+      for (const [id, r] of rows) sparks.draw(r.spark, store.sparks.get(id), accent());
     },
     agents: (ids) => {
       for (const id of ids) changed.add(id);
@@ -360,7 +380,8 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
     }
   }, 1000);
   const unTheme = onThemeChange(() => {
-    for (const [id, r] of rows) drawSpark(r.spark, store.sparks.get(id), cssVar('--accent'));
+    accentNow = '';
+    for (const [id, r] of rows) sparks.draw(r.spark, store.sparks.get(id), accent());
   });
 
   const rollout = h('section', { class: 'rollout', 'aria-labelledby': 'rollout-head' });
@@ -379,8 +400,9 @@ export function fleetPage(main: HTMLElement, _ctx: PageContext): () => void {
   return () => {
     unsub();
     unTheme();
+    sparks.stop();
     clearInterval(tick);
     clearTimeout(patchTimer);
-    cancelAnimationFrame(pendingDraw);
+    cancelRest();
   };
 }
