@@ -151,9 +151,16 @@ test('1,000 agents reconnecting after a manager restart: spread by jitter, API a
     const restarted = Date.now();
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
     let answered = 0;
-    const deadline = restarted + 120_000;
+    // Bounded by progress, not by a total: a loaded machine slows the thousand handshakes, but 30 s
+    // with none more back is a stall (the test's own budget bounds the whole).
+    let back = fleet.connected();
+    let progressAt = Date.now();
     while (fleet.connected() < n) {
-      assert.ok(Date.now() < deadline, `all ${n} back within 120 s of the restart (${fleet.connected()} are)`);
+      if (fleet.connected() > back) {
+        back = fleet.connected();
+        progressAt = Date.now();
+      }
+      assert.ok(Date.now() - progressAt < 30_000, `none more back for 30 s (${fleet.connected()} of ${n} are)`);
       assert.is(await apiGet(m2.apiPort, token, '/api/agents'), 200, 'API answers during the reconnect storm');
       answered++;
       await new Promise((r) => setTimeout(r, 100));
