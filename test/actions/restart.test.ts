@@ -16,13 +16,13 @@ test('the command per platform', () => {
   assert.equal(restartCommand('linux', '  '), { file: 'shutdown', args: ['-r', 'now'], shell: false }, 'blank override is no override');
 });
 
-test('the override runs through the shell, detached, and its exit code is reported', timed(5000, async () => {
+test('the override runs through the shell, detached, and its exit code is reported', timed(20_000, async () => {
   if (process.platform === 'win32') return;
   const marker = join(tempDir('hw-restart-'), 'restarted');
   const started = await runRestart(process.platform, `echo restarted > '${marker}'`);
   assert.type(started.pid, 'number');
   assert.is(await started.exit, 0);
-  await waitFor(() => existsSync(marker), 2000, 'marker');
+  await waitFor(() => existsSync(marker), 10_000, 'marker');
   assert.is(readFileSync(marker, 'utf8'), 'restarted\n');
   const failing = await runRestart(process.platform, 'exit 3');
   assert.is(await failing.exit, 3);

@@ -33,12 +33,18 @@ async function frozenPort(): Promise<number> {
   for (let i = 0; i < 16; i++) {
     const s = connect(port, '127.0.0.1');
     fillers.push(s);
-    const connected = await new Promise<boolean>((resolve) => {
+    const settled = new Promise<boolean>((resolve) => {
       s.once('connect', () => resolve(true));
       s.once('error', () => resolve(false));
-      setTimeout(() => resolve(false), 500);
     });
-    if (!connected) return port;
+    // Pending after 500 ms and after 20 more turns of the event loop (each reads what the kernel
+    // has for us): its SYN was dropped. A 500 ms timer alone could fire, on a loaded machine,
+    // before a connect the kernel had completed was read.
+    const hangs = await Promise.race([settled.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 500))]);
+    if (hangs) {
+      for (let turn = 0; turn < 20 && s.connecting; turn++) await new Promise((r) => setImmediate(r));
+      if (s.connecting) return port;
+    }
   }
   throw new Error('the accept queue never filled');
 }

@@ -46,7 +46,6 @@ test('usage in bytes from statfs; reserved blocks count as neither used nor avai
 }));
 
 test('a hung statfs (dead NFS) gives up with UNAVAILABLE', timed(2000, async () => {
-  const t0 = Date.now();
   try {
     await diskUsage({ fs: 's:/e', mount: '/mnt/nfs', type: 'nfs4' }, { timeoutMs: 100, statfs: () => new Promise<StatsFs>(() => {}) });
     assert.unreachable('should time out');
@@ -54,8 +53,9 @@ test('a hung statfs (dead NFS) gives up with UNAVAILABLE', timed(2000, async () 
     assert.instance(err, HwError);
     assert.is((err as HwError).code, 'UNAVAILABLE');
     assert.match((err as Error).message, '/mnt/nfs');
+    // Given up at the deadline it was given (said, not timed: a loaded machine runs timers late).
+    assert.match((err as Error).message, 'no answer in 100 ms');
   }
-  assert.ok(Date.now() - t0 < 1000);
 }));
 
 test('a filesystem with no blocks is not a percent', timed(2000, async () => {

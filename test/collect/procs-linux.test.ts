@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LinuxProcesses, parseStat } from '../../common/collect/procs-linux.ts';
+import { LinuxProcesses, TOP_MAX, parseStat } from '../../common/collect/procs-linux.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cleanTempDirs } from '../harness.helper.ts';
 
@@ -159,8 +159,10 @@ function ticksOf(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
-test('real /proc: a busy child is first by CPU, its CPU % within a few points of /proc over the same interval', timed(60_000, async () => {
+test('real /proc: a busy child is among the busiest by CPU (busiest first), its CPU % within a few points of /proc over the same interval', timed(60_000, async () => {
   // process.title sets the command line; comm stays the executable's, so the test finds it by pid and title.
+  // Found by pid among the busiest, not required first: on a loaded machine other processes can
+  // be as busy as the child.
   const child: ChildProcess = spawn(process.execPath, ['-e', "process.title='hw-busy-test'; for(;;){}"], { stdio: 'ignore' });
   try {
     const pid = child.pid!;
@@ -171,12 +173,14 @@ test('real /proc: a busy child is first by CPU, its CPU % within a few points of
       const k0 = ticksOf(pid);
       p.top({ n: 1, sort: 'cpu' }); // the reading the next one is a delta from
       await new Promise((r) => setTimeout(r, 1000));
-      const r = p.top({ n: 5, sort: 'cpu' });
+      const r = p.top({ n: TOP_MAX, sort: 'cpu' });
       const k1 = ticksOf(pid);
       const ours = ((k1 - k0) / 100 / ((performance.now() - t0) / 1000)) * 100;
-      const first = r.processes[0];
-      return first?.pid === pid ? { first, ours } : null;
-    }, 30_000, 'the busy child first by CPU');
+      const first = r.processes.find((x) => x.pid === pid);
+      return first && ours > 0 ? { first, ours, rows: r.processes } : null;
+    }, 30_000, 'the busy child among the busiest by CPU');
+    const cpus = row.rows.map((x) => x.cpuPercent ?? -1);
+    assert.equal(cpus, [...cpus].sort((a, b) => b - a), 'busiest first');
     assert.match(row.first.command ?? '', /hw-busy-test/);
     assert.ok(Math.abs(row.first.cpuPercent! - row.ours) < 10, `top says ${row.first.cpuPercent} %, /proc over the same second ${row.ours.toFixed(1)} %`);
     assert.ok(row.first.memBytes! > 1024 * 1024, 'RSS of a node process is megabytes');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startFleet } from '../../scripts/lib/fleet.ts';
+import { Backoff } from '../../common/util/backoff.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
 import { BACK_AFTER_RESTART_MS, cli, startAgent, startManager, waitOnline } from './procs.helper.ts';
 import { drivenDeps, testAgent, testIdentity, cleanupAfterEach } from './inproc.helper.ts';
@@ -32,7 +33,12 @@ test('kill -9 of the manager during an alert storm: after a restart every alert 
   await waitFor(() => raised >= 30, 10_000, 'more alerts while the manager is dead');
   clearInterval(flip);
   deps.cpu = 50; // inside the hysteresis band: neither high nor normal, so no further alert
-  await new Promise((r) => setTimeout(r, 300));
+  // Counted once the agent has read 50% a few windows over (counted in readings, not waited out in
+  // time: a loaded machine may not have evaluated the last flip yet after any fixed wait).
+  const read = deps.cpuPercent;
+  let reads = 0;
+  deps.cpuPercent = () => { reads++; return read(); };
+  await waitFor(() => reads >= 10, 10_000, 'ten readings at 50%');
   const total = raised;
   const m2 = await startManager(['--auto-accept', '--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
   // The agent (default backoff) may be up to the cap away from its next attempt.
@@ -70,23 +76,38 @@ test('kill -9 of the manager during a download: no file that looks complete, the
   await m2.kill();
 }));
 
-test('manager down for longer than the backoff cap: agents are back within cap plus jitter', timed(60_000, async () => {
+test('manager down for longer than the backoff cap: agents retry at most a cap apart and all come back', timed(60_000, async () => {
   const dataDir = tempDir('hw-mgr-');
   const m1 = await startManager(['--auto-accept'], dataDir);
   const capMs = 500;
-  const fleet = await startFleet({ count: 20, tcpPort: m1.tcpPort, udpPort: m1.udpPort, tls: await testIdentity(), backoffBaseMs: 50, backoffCapMs: capMs, namePrefix: 'longout' });
+  // Every reconnect delay the agents draw (they are the only users of Backoff in this process).
+  const delays: { ceiling: number; ms: number }[] = [];
+  const draw = Backoff.prototype.next;
+  Backoff.prototype.next = function (this: Backoff) {
+    const ceiling = this.ceiling;
+    const ms = draw.call(this);
+    delays.push({ ceiling, ms });
+    return ms;
+  };
+  const fleet = await startFleet({ count: 20, tcpPort: m1.tcpPort, udpPort: m1.udpPort, tls: await testIdentity(), backoffBaseMs: 50, backoffCapMs: capMs, namePrefix: 'longout' }).catch((err) => {
+    Backoff.prototype.next = draw;
+    throw err;
+  });
   try {
     await waitFor(() => fleet.connected() === 20, 10_000, 'all connected');
     await m1.kill('SIGKILL');
     await waitFor(() => fleet.connected() === 0, 10_000, 'all disconnected');
-    await new Promise((r) => setTimeout(r, capMs * 4)); // every agent's delay has reached the cap
-    const restarted = Date.now();
+    // Every agent's delay reaches the cap: checked by the delays they draw, not by the time they take
+    // to come back (a loaded machine makes any reconnection slow).
+    await waitFor(() => delays.filter((d) => d.ceiling === capMs).length >= 20 * 2, 30_000, 'delays at the cap');
     const m2 = await startManager(['--auto-accept', '--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
-    await waitFor(() => fleet.connected() === 20, 10_000, 'all back');
-    const last = Math.max(...fleet.connectTimes);
-    assert.ok(last - restarted < capMs + 2000, `last agent back ${last - restarted} ms after the restart`);
+    await waitFor(() => fleet.connected() === 20, 30_000, 'all back');
+    const longest = Math.max(...delays.map((d) => d.ms));
+    assert.ok(longest < capMs, `a reconnect waited ${longest} ms, past the ${capMs} ms cap`);
+    assert.ok(delays.every((d) => d.ceiling <= capMs), 'no ceiling past the cap');
     await m2.kill();
   } finally {
+    Backoff.prototype.next = draw;
     await fleet.stop();
   }
 }));
@@ -130,9 +151,16 @@ test('1,000 agents reconnecting after a manager restart: spread by jitter, API a
     const restarted = Date.now();
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
     let answered = 0;
-    const deadline = restarted + 120_000;
+    // Bounded by progress, not by a total: a loaded machine slows the thousand handshakes, but 30 s
+    // with none more back is a stall (the test's own budget bounds the whole).
+    let back = fleet.connected();
+    let progressAt = Date.now();
     while (fleet.connected() < n) {
-      assert.ok(Date.now() < deadline, `all ${n} back within 120 s of the restart (${fleet.connected()} are)`);
+      if (fleet.connected() > back) {
+        back = fleet.connected();
+        progressAt = Date.now();
+      }
+      assert.ok(Date.now() - progressAt < 30_000, `none more back for 30 s (${fleet.connected()} of ${n} are)`);
       assert.is(await apiGet(m2.apiPort, token, '/api/agents'), 200, 'API answers during the reconnect storm');
       answered++;
       await new Promise((r) => setTimeout(r, 100));

@@ -18,7 +18,8 @@ test('agent comes back after a manager restart, with the same id', timed(BACK_AF
   const first = await waitOnline(dataDir, 'phoenix');
   assert.is(await m1.kill('SIGTERM'), 0, 'manager exits 0 on SIGTERM');
   await waitFor(() => /disconnected from/.test(agent.output()), 5000, 'agent noticed');
-  await new Promise((r) => setTimeout(r, 1500)); // a few failed attempts while the manager is down
+  // A failed attempt while the manager is down (waited for: a loaded machine may make none in a fixed wait).
+  await waitFor(() => /retrying in/.test(agent.output()), 10_000, 'a failed attempt while the manager is down');
   const m2 = await startManager(['--port', String(m1.tcpPort), '--udp-port', String(m1.udpPort)], dataDir);
   // The agent may be anywhere in its backoff (up to the cap) when the manager is back.
   const back = await waitOnline(dataDir, 'phoenix', BACK_AFTER_RESTART_MS, agent, m2);

@@ -43,7 +43,7 @@ test('a corrupt agents.json: the manager refuses to start, naming the file and w
   assert.not.ok(existsSync(join(dataDir, 'manager.json')), 'never served');
 }));
 
-test('after a restart, an agent that came back and then died is AGENT_DOWN after its own silence, not the grace', timed(40_000, async () => {
+test('after a restart, an agent that came back and then died is AGENT_DOWN after its own silence, not the grace', timed(60_000, async () => {
   const s1 = await serveTest();
   const stateDir = tempDir('hw-agent-');
   const id = randomUUID();
@@ -57,12 +57,12 @@ test('after a restart, an agent that came back and then died is AGENT_DOWN after
   const a2 = await testAgent(s2, drivenDeps(), { id, name: 'lazarus', stateDir });
   await waitFor(() => s2.manager.state.agent(id)?.online && s2.manager.state.agent(id)?.metrics, 10_000, 'back');
   await a2.stop();
-  const died = Date.now();
-  await waitFor(() => s2.manager.state.alerts().some((x) => x.agentId === id && x.type === 'AGENT_DOWN'), 20_000, 'AGENT_DOWN');
-  const after = Date.now() - died;
-  // Three 1 s intervals, never under 3 s, plus a sweep: well inside the 30 s grace.
-  assert.ok(Date.now() - started < 30_000, 'before the grace ran out');
-  assert.ok(after < 8000, `AGENT_DOWN ${after} ms after it went silent`);
+  const down = await waitFor(() => s2.manager.state.alerts().find((x) => x.agentId === id && x.type === 'AGENT_DOWN'), 40_000, 'AGENT_DOWN');
+  // Three 1 s intervals, never under 3 s, plus a sweep: raised (by the manager's own clock) before
+  // the 30 s grace could have run out, after at least 3 s of its silence. How soon after is not
+  // timed: a loaded machine delays the sweep.
+  assert.ok(down.at - started < 30_000, `AGENT_DOWN at ${down.at - started} ms, before the grace ran out`);
+  assert.ok(down.value >= 3, `AGENT_DOWN after ${down.value} s of silence`);
 }));
 
 test('accept of an accepted agent changes nothing: no second record, no second "accepted"', timed(30_000, async () => {

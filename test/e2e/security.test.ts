@@ -218,7 +218,8 @@ test('a thousand connections left idle: capped, all closed in time, the manager 
     so.on('error', () => {});
     socks.push(so);
   }
-  await new Promise((r) => setTimeout(r, 500));
+  // Every connection made (or refused) before the API is asked: waited for, not a fixed 500 ms.
+  await waitFor(() => socks.every((so) => !so.connecting), 20_000, 'the thousand connections made');
   const list = await cli(s.dataDir, ['agents', '--json']);
   assert.is(list.code, 0, 'API answers while 1000 connections hang');
   const results = await Promise.all(socks.map((so) => closed(so, 10_000)));
@@ -261,7 +262,9 @@ test('forged, replayed and out-of-allowlist alert datagrams are dropped and coun
   const outsider = createSocket('udp4');
   await new Promise<void>((r) => outsider.bind(0, '127.0.0.9', () => r()));
   await send(seal(randomBytes(32), body), outsider);
-  await new Promise((r) => setTimeout(r, 300));
+  // Waited for until all four are counted (a fixed 300 ms could end before a loaded manager read them).
+  const counted = () => Object.values(s.manager.droppedDatagrams()).reduce((a, b) => a + b, 0);
+  await waitFor(() => counted() >= 4, 5000, 'the four datagrams counted');
   const d = s.manager.droppedDatagrams();
   assert.is(d['bad-mac'], 2, 'bad MACs counted');
   assert.is(d['malformed'], 1, 'no MAC counted as malformed');

@@ -131,7 +131,8 @@ test('a B that exits at once: rolled back to A, which comes back; UPGRADE_FAILED
   notePids(a);
   assert.is(r.code, 1, r.stdout);
   assert.match(r.stdout, /UPGRADE_FAILED/);
-  assert.ok(readFileSync(a.exe).equals(readFileSync(AGENT_JS)), 'A back at the executable\'s path');
+  // The rollout's answer and the watcher's restore of A are two processes' doings: waited for, not assumed in order.
+  await waitFor(() => readFileSync(a.exe).equals(readFileSync(AGENT_JS)), 10_000, 'A back at the executable\'s path');
   const back = await waitFor(async () => (await cliJson<any[]>(mgr.dataDir, ['agents'])).find((x) => x.name === 'rollback' && x.online), 30_000, 'A back');
   assert.is(back.version, '0.1.0');
   assert.is(back.id, before.id);
@@ -148,7 +149,7 @@ test('a B that starts but is never welcomed: stopped at the end of --upgrade-pro
   const r = await cli(mgr.dataDir, ['upgrade', 'never', '--to', silent, '--json'], 30_000);
   notePids(a);
   assert.is(r.code, 1, `${r.stdout}\n${a.output()}`);
-  assert.ok(readFileSync(a.exe).equals(readFileSync(AGENT_JS)), 'A back');
+  await waitFor(() => readFileSync(a.exe).equals(readFileSync(AGENT_JS)), 10_000, 'A back');
   const failed = await waitFor(() => events().find((e) => e.type === 'UPGRADE_FAILED' && e.agent.id === before.id), 10_000, 'UPGRADE_FAILED');
   assert.match(failed.reason, /not connected and welcomed within 3 s/);
 }));

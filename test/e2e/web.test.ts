@@ -149,13 +149,13 @@ it('the fleet shows each agent with the values of agents --json', async () => {
 
 it('sorting and filtering the fleet', async () => {
   await page.getByLabel('Filter by name').fill('alp');
-  await waitFor(async () => (await page.locator('table.fleet tbody tr').count()) === 1, 5000, 'one row');
+  await waitFor(async () => (await page.locator('table.fleet tbody tr').count()) === 1, 15_000, 'one row');
   await page.getByLabel('Filter by name').fill('');
   await page.getByRole('button', { name: 'Name' }).click();
-  await waitFor(async () => (await page.locator('table.fleet tbody tr').first().locator('td').first().textContent()) === XSS_NAME || (await page.locator('table.fleet tbody tr').first().locator('td').first().textContent()) === 'beta', 5000, 'sorted descending');
+  await waitFor(async () => (await page.locator('table.fleet tbody tr').first().locator('td').first().textContent()) === XSS_NAME || (await page.locator('table.fleet tbody tr').first().locator('td').first().textContent()) === 'beta', 15_000, 'sorted descending');
   await page.getByRole('button', { name: 'Name' }).click();
   await page.getByLabel('State').selectOption('offline');
-  await waitFor(async () => (await page.locator('table.fleet tbody tr').count()) === 0, 5000, 'no offline agent');
+  await waitFor(async () => (await page.locator('table.fleet tbody tr').count()) === 0, 15_000, 'no offline agent');
   await page.getByLabel('State').selectOption('');
 });
 
@@ -218,7 +218,7 @@ it('a host page draws its charts with data', async () => {
   assert.match(note ?? '', /^[1-9]\d* points/);
   // The ranges load without an error.
   await page.getByRole('button', { name: '24 h' }).click();
-  await waitFor(async () => /points/.test((await page.locator('section', { has: page.getByRole('heading', { name: 'Charts' }) }).locator('p.small').textContent()) ?? ''), 5000, '24 h loaded');
+  await waitFor(async () => /points/.test((await page.locator('section', { has: page.getByRole('heading', { name: 'Charts' }) }).locator('p.small').textContent()) ?? ''), 15_000, '24 h loaded');
   await page.getByRole('button', { name: 'Live' }).click();
   // The mounts table comes from the record's mounts, with the filesystem type.
   const mountsBox = page.locator('section', { has: page.getByRole('heading', { name: 'Mounts' }) });
@@ -275,7 +275,7 @@ it('Restart runs the restart command only after the typed confirmation, recorded
   await confirm.click();
   await waitFor(() => existsSync(marker), 10_000, 'the restart command ran');
   await page.getByText(/Restart acknowledged by alpha/).waitFor();
-  const rec = await waitFor(() => events().find((e) => e.event === 'command' && e.cmd === 'restart'), 5000, 'restart in events.jsonl');
+  const rec = await waitFor(() => events().find((e) => e.event === 'command' && e.cmd === 'restart'), 15_000, 'restart in events.jsonl');
   assert.match(rec.by, /^web admin \(/);
 });
 
@@ -316,8 +316,9 @@ it('the host page\'s Top processes: a live table sorted by the select, command l
   assert.equal(align, ['right', 'left', 'left', 'right', 'right', 'right', 'left', 'left', 'left'], 'numeric headers over their right-aligned numbers');
   const started = await table.locator('tbody tr td:nth-child(8)').allInnerTexts();
   assert.ok(started.every((t) => /^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d$|^-$/.test(t)), `24-hour times as elsewhere on the page: ${started.join(' | ')}`);
-  // The agent itself is running: its command line is shown to an admin.
-  await table.getByRole('cell', { name: /agent\.mjs/ }).first().waitFor({ timeout: 10_000 });
+  // Command lines are shown to an admin (any of the busiest: on a loaded machine the agent itself
+  // need not be among the 15 busiest, so it is not looked for by name).
+  await waitFor(async () => (await table.locator('tbody tr td:nth-child(9)').allInnerTexts()).some((c) => c.trim() !== '' && c !== '-'), 15_000, 'command lines shown to an admin');
   await page.getByLabel('Sort by').selectOption('mem');
   await waitFor(async () => {
     const mem = await table.locator('tbody tr td:nth-child(5)').allInnerTexts();
@@ -410,7 +411,7 @@ it('Reject on the pending page, once the name is typed, refuses the key from now
   await confirm.click();
   await page.getByText(/Rejected stranger/).waitFor();
   await waitFor(async () => !(await apiJson<any[]>(mgr.dataDir, '/api/pending')).some((a) => a.name === 'stranger'), 10_000, 'no longer pending');
-  const rec = await waitFor(() => events().find((e) => e.event === 'reject' && e.agent?.name === 'stranger'), 5000, 'reject recorded');
+  const rec = await waitFor(() => events().find((e) => e.event === 'reject' && e.agent?.name === 'stranger'), 15_000, 'reject recorded');
   assert.match(rec.by, /^web admin /);
 });
 
@@ -506,7 +507,7 @@ it('Revoke from the host page, after typing the name, disconnects the agent and 
   await page.getByRole('button', { name: 'Confirm revoke' }).click();
   await page.getByText(/newcomer is revoked/).waitFor();
   await waitFor(async () => !(await apiJson<any[]>(mgr.dataDir, '/api/agents')).some((a) => a.name === 'newcomer'), 10_000, 'revoked');
-  const rec = await waitFor(() => events().find((e) => e.event === 'revoke' && e.agent?.name === 'newcomer'), 5000, 'revoke recorded');
+  const rec = await waitFor(() => events().find((e) => e.event === 'revoke' && e.agent?.name === 'newcomer'), 15_000, 'revoke recorded');
   assert.match(rec.by, /^web admin \(/);
 });
 

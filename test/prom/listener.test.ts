@@ -104,13 +104,12 @@ test('off loopback: HTTPS with the manager\'s certificate, and the bearer token 
 }));
 
 /** A raw connection and everything it receives until the server closes it. */
-function raw(port: number): { socket: Socket; got: () => string; closed: Promise<number> } {
+function raw(port: number): { socket: Socket; got: () => string; closed: Promise<void> } {
   const socket = connect(port, '127.0.0.1');
   let got = '';
   socket.on('data', (d) => { got += d; });
   socket.on('error', () => {});
-  const t = Date.now();
-  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now() - t)));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   return { socket, got: () => got, closed };
 }
 
@@ -131,8 +130,9 @@ test('bounded like the control API: a connection cap (503 TOO_MANY_CONNECTIONS),
   assert.match(over.got(), 'TOO_MANY_CONNECTIONS');
   // The held ones never finish their headers: cut by the header timeout, not left open.
   held[0]!.socket.write('GET /metrics HTTP/1.1\r\nhost: x\r\n');
-  const ms = await held[0]!.closed;
-  assert.ok(ms < 8000, `cut after ${ms} ms`);
+  await held[0]!.closed;
+  // By the header timeout (its 408 answer), not timed: a loaded machine runs timers late.
+  assert.match(held[0]!.got(), /^HTTP\/1\.1 408 /);
   for (const h of held) h.socket.destroy();
   await waitFor(async () => (await fetch(`http://127.0.0.1:${l.port}/metrics`)).status === 200, 5000, 'room again once they are gone');
 }));
