@@ -138,6 +138,8 @@ export interface AgentEvents {
   alert: [AgentMessage];
   /** the manager was refused (MANAGER_CHANGED); the agent keeps retrying */
   rejected: [HwError];
+  /** the manager refused this agent's hello, with its reason; the agent keeps retrying */
+  refused: [ManagerAddress, string];
   /** an upgrade is on disk and verified: the owner stops the agent and switches (upgrade-run.ts) */
   upgrade: [VerifiedUpgrade];
 }
@@ -291,6 +293,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.emit('disconnected', reason);
     });
     this.conn.on('rejected', (err) => this.emit('rejected', err));
+    this.conn.on('refused', (target, reason) => this.emit('refused', target, reason));
   }
 
   get id(): string {

@@ -54,6 +54,8 @@ export interface ConnectionEvents {
   lost: [Link, string];
   /** the manager's certificate was refused (MANAGER_CHANGED); retrying goes on */
   rejected: [HwError];
+  /** the manager said `bye` before any welcome (an expired enroll token, a rejected key): its reason */
+  refused: [ManagerAddress, string];
   /** file data from the manager after the welcome (an upgrade's) */
   data: [Link, number, Buffer[], number];
 }
@@ -149,6 +151,8 @@ export class ManagerConnection extends EventEmitter<ConnectionEvents> {
       }
       if (msg.type === 'bye') {
         this.lastDisconnect = `manager refused: ${msg.reason}`;
+        // For `agent install`, which waits for this agent: why it will not be welcomed (start.ts).
+        this.emit('refused', target, msg.reason);
         return;
       }
       if (msg.type !== 'welcome') {

@@ -192,6 +192,8 @@ export async function install(o: InstallOptions): Promise<Layout> {
         ? 'see the task in Task Scheduler, or run the agent by hand to read its log'
         : `journalctl -u ${UNIT_NAME} says why (an expired or used token: ENROLL_TOKEN_EXPIRED, ENROLL_TOKEN_USED)`}`);
     }
+    // The manager's reason, at once (the service goes on retrying: it connects once that is fixed).
+    if (m.status === 'refused') throw new HwError('NOT_CONNECTED', `installed and started, but manager ${m.manager} refused the agent: ${m.reason}`);
     o.out(m.status === 'pending'
       ? `  connected to manager ${m.manager}, pending: on the manager run \`manager accept <this host>\` (no enroll token, or one that was revoked)`
       : `  connected to manager ${m.manager}`);
@@ -199,7 +201,7 @@ export async function install(o: InstallOptions): Promise<Layout> {
   return l;
 }
 
-/** Polls <state>/connected for a welcome after `since`. */
+/** Polls <state>/connected for a welcome (or a refusal) after `since`. */
 async function waitConnected(state: string, since: number, waitMs: number, now: () => number): Promise<ConnectedMarker | undefined> {
   const deadline = now() + waitMs;
   for (;;) {

@@ -3,7 +3,7 @@
 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeConnectedMarker } from './connected-marker.ts';
+import { writeConnectedMarker, writeRefusedMarker } from './connected-marker.ts';
 import { readLogs } from '../actions/logs.ts';
 import { runRestart } from '../actions/restart.ts';
 import { listServices } from '../actions/services.ts';
@@ -68,6 +68,7 @@ export async function startAgent(cfg: StartConfig, deps?: AgentDeps): Promise<Ag
   const agent = new Agent({ containerEngine: {}, ...cfg, id, name, tls }, deps ?? realDeps(cfg));
   // For `agent install`, which waits for it (connected-marker.ts).
   agent.on('connected', (target: { host: string; port: number }) => writeConnectedMarker(cfg.stateDir, `${target.host}:${target.port}`, agent.isAccepted));
+  agent.on('refused', (target, reason) => writeRefusedMarker(cfg.stateDir, `${target.host}:${target.port}`, reason));
   agent.start();
   return agent;
 }

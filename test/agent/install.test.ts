@@ -188,4 +188,17 @@ test('the install waits for the welcome: <state-dir>/connected written after it 
   assert.is(await stale, 'NOT_CONNECTED');
 }));
 
+test('the manager refuses the new agent (an expired token): NOT_CONNECTED at once, with the manager\'s reason', timed(10_000, async () => {
+  const root = tempDir('hw-root-');
+  const reason = 'ENROLL_TOKEN_EXPIRED: install token 1a2b expired at 2026-12-06T10:00:00.000Z: make a new one (manager install-command)';
+  const runner: Runner = async (file, args, o) => {
+    if (args[0] === 'enable') writeFileSync(join(root, 'var/lib/hostwatch-agent/connected'), JSON.stringify({ at: Date.now() + 1, manager: '10.0.0.5:5005', status: 'refused', reason }));
+    return recorder().runner(file, args, o);
+  };
+  // waitMs 60 s against the test's 10 s budget: only a refusal read at once ends it in time.
+  const err = await install({ manager: '10.0.0.5', root, execPath: fakeExec(), runner, isAdmin: yes, waitMs: 60_000, out }).catch((e) => e);
+  assert.is(err.code, 'NOT_CONNECTED');
+  assert.is(err.message, `installed and started, but manager 10.0.0.5:5005 refused the agent: ${reason}`);
+}));
+
 test.run();

@@ -12,6 +12,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readConnectedMarker } from '../../common/agent/connected-marker.ts';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { cli, cliJson, killAll, run, AGENT_JS, startManager, waitOnline, type ManagerProc } from './procs.helper.ts';
 
@@ -206,6 +207,10 @@ test('an expired token is refused at hello with ENROLL_TOKEN_EXPIRED; a revoked 
   const late = agentWith(tokenOf(a.command), ['--name', 'late-1']);
   await waitFor(() => late.proc.output().includes('ENROLL_TOKEN_EXPIRED'), 20_000, 'the expired token refused');
   assert.ok(events().some((e) => e.event === 'refused' && e.code === 'ENROLL_TOKEN_EXPIRED'));
+  // What `agent install` reads to say why at once, instead of waiting out its time.
+  const marker = await waitFor(() => readConnectedMarker(late.state), 10_000, 'the refusal in <state>/connected');
+  assert.is(marker.status, 'refused');
+  assert.match(marker.reason ?? '', /^ENROLL_TOKEN_EXPIRED: install token \S+ expired at .*make a new one/);
   assert.is((await cliJson<any[]>(mgr.dataDir, ['install-command', '--list'])).find((t) => t.id === a.tokenId).state, 'expired');
 
   const b = await cliJson(mgr.dataDir, ['install-command']);
