@@ -57,7 +57,7 @@ interface Seen {
   at: number;
 }
 
-interface Scan { dir: Dir; gen: number; uptimeTicks: number; total: number; ioDenied: boolean; withIo: boolean }
+interface Scan { dir: Dir; gen: number; uptimeTicks: number; total: number; untracked: number; ioDenied: boolean; withIo: boolean }
 interface Last { total: number; unavailable: Record<string, string>; withIo: boolean; uptimeTicks: number }
 
 /** Seen.io before its first reading. */
@@ -148,7 +148,7 @@ export class LinuxProcesses {
     } catch (err) {
       throw new HwError('UNAVAILABLE', `cannot list ${this.root}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    return { dir, gen: ++this.gen, uptimeTicks: this.uptimeTicks(), total: 0, ioDenied: false, withIo };
+    return { dir, gen: ++this.gen, uptimeTicks: this.uptimeTicks(), total: 0, untracked: 0, ioDenied: false, withIo };
   }
 
   /** Reads up to `max` processes; false when the listing is done. */
@@ -162,8 +162,14 @@ export class LinuxProcesses {
       if (pid < 0) continue;
       scan.total++;
       let s = this.seen.get(pid);
-      if (!s && this.seen.size >= this.maxTracked) continue;
-      if (!this.readStat(pid)) continue; // gone since the listing
+      if (!s && this.seen.size >= this.maxTracked) {
+        scan.untracked++;
+        continue;
+      }
+      if (!this.readStat(pid)) {
+        scan.total--; // gone since the listing: ordinary churn, not a process left out
+        continue;
+      }
       const start = statField.start;
       const ticks = statField.ticks;
       if (!s || s.start !== start) {
@@ -193,7 +199,7 @@ export class LinuxProcesses {
   private end(scan: Scan): Last {
     for (const [pid, s] of this.seen) if (s.gen !== scan.gen) this.seen.delete(pid);
     const unavailable: Record<string, string> = {};
-    if (scan.total > this.seen.size) unavailable.processes = `${scan.total - this.seen.size} of ${scan.total} processes not tracked (at most ${this.maxTracked}, or gone while read)`;
+    if (scan.untracked) unavailable.processes = `${scan.untracked} of ${scan.total} processes not tracked (at most ${this.maxTracked} are)`;
     if (scan.ioDenied) unavailable.io = IO_DENIED_REASON;
     this.last = { total: scan.total, unavailable, withIo: scan.withIo, uptimeTicks: scan.uptimeTicks };
     this.lastAt = this.clock();

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinuxProcesses, TOP_MAX, parseStat } from '../../common/collect/procs-linux.ts';
 import { tempDir, timed, waitFor } from '../harness.helper.ts';
@@ -119,11 +119,17 @@ test('vanished, unreadable and capped: skipped and said, never an error', () => 
   for (let pid = 1; pid <= 5; pid++) put(root, { pid, comm: `p${pid}`, ticks: pid * CLK, start: 0, rssPages: pid, io: pid === 2 ? 'denied' : 0 });
   mkdirSync(join(root, '77')); // gone between the listing and the read: no stat
   mkdirSync(join(root, 'sys'));
+  // One gone between the listing and the read is ordinary churn: not counted, nothing said.
+  const all = new LinuxProcesses({ procRoot: root, pageSize: 4096 }).top({ n: 100, sort: 'cpu' });
+  assert.is(all.total, 5);
+  assert.is(all.processes.length, 5);
+  assert.is(all.unavailable?.processes, undefined);
+  rmdirSync(join(root, '77'));
   const p = new LinuxProcesses({ procRoot: root, pageSize: 4096, maxTracked: 3 });
   const r = p.top({ n: 100, sort: 'cpu' });
-  assert.is(r.total, 6);
+  assert.is(r.total, 5);
   assert.is(r.processes.length, 3);
-  assert.match(r.unavailable?.processes ?? '', /3 of 6 processes not tracked \(at most 3/);
+  assert.is(r.unavailable?.processes, '2 of 5 processes not tracked (at most 3 are)');
   if (process.getuid?.() !== 0) assert.match(r.unavailable?.io ?? '', /needs privilege/);
   const denied = r.processes.find((x) => x.pid === 2);
   if (denied && process.getuid?.() !== 0) assert.is(denied.ioBytesPerSec, null);
