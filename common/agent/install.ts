@@ -233,7 +233,7 @@ async function stopAgent(state: string, o: { out: (line: string) => void }, wait
   const watcher = s && (s.phase === 'switching' || s.phase === 'probation') ? s.watcher : undefined;
   const left = await stopRunningAgent(state, { out: o.out, ...(watcher ? { alsoPids: [watcher] } : {}), ...(waitMs !== undefined ? { waitMs } : {}) });
   if (left.length) {
-    throw new HwError('INSTALL_FAILED', `the running agent did not stop when asked (pid ${left.join(', ')}): end it (taskkill /F /PID ${left[0]}) and run this again`);
+    throw new HwError('INSTALL_FAILED', `the running agent did not stop when asked (pid ${left.join(', ')}): if that is the agent, end it (taskkill /F /PID ${left[0]}) and run this again; if it is another program (the pid in ${join(state, 'running')} is left from a crash), remove that file and run this again`);
   }
 }
 
