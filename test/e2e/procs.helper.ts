@@ -113,6 +113,17 @@ export function cliWithInput(dataDir: string, args: string[], input: string): Pr
   });
 }
 
+/** The dashboard's address from the manager's start lines (manager.json is written before them: the line itself is waited for). */
+export async function dashboardUrl(mgr: Proc): Promise<string> {
+  return (await waitFor(() => /dashboard\s+(http:\/\/\S+)/.exec(mgr.output()), 10_000, 'the dashboard line'))[1]!;
+}
+
+/** A dashboard user added through the CLI (`user add --password-stdin`); throws with its output when refused. */
+export async function addUser(dataDir: string, name: string, role: 'admin' | 'viewer', password: string): Promise<void> {
+  const r = await cliWithInput(dataDir, ['user', 'add', name, '--role', role, '--password-stdin'], `${password}\n`);
+  if (r.code !== 0) throw new Error(`manager user add ${name} exited ${r.code}: ${r.out}`);
+}
+
 export async function cliJson<T = any>(dataDir: string, args: string[]): Promise<T> {
   const r = await cli(dataDir, [...args, '--json']);
   if (r.code !== 0) throw new Error(`manager ${args.join(' ')} exited ${r.code}: ${r.stderr}`);

@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
 import { cleanTempDirs, tempDir, waitFor } from '../harness.helper.ts';
 import { browserIt, browserMissing, launch, newContext, screenshot, screenshotsLightDark, signedInPage, signIn } from './browser.helper.ts';
-import { AGENT_JS, apiJson, BUILD, cli, cliWithInput, killAll, run, startAgent, startManager, waitOnline, type ManagerProc, type Proc } from './procs.helper.ts';
+import { addUser, AGENT_JS, apiJson, BUILD, cli, dashboardUrl, killAll, run, startAgent, startManager, waitOnline, type ManagerProc, type Proc } from './procs.helper.ts';
 
 const missing = browserMissing();
 const PW = 'correct horse battery';
@@ -67,9 +67,8 @@ test.before(async () => {
       assert.is(r.code, 0, r.stderr);
     }
     mgr = await startManager(['--config', config], data);
-    base = (await waitFor(() => /dashboard\s+(http:\/\/\S+)/.exec(mgr.output()), 10_000, 'the dashboard line'))[1]!;
-    const added = await cliWithInput(mgr.dataDir, ['user', 'add', 'admin', '--role', 'admin', '--password-stdin'], `${PW}\n`);
-    assert.is(added.code, 0, added.out);
+    base = await dashboardUrl(mgr);
+    await addUser(mgr.dataDir, 'admin', 'admin', PW);
     upgraded = oldAgent('old-a', ['--allow-upgrade']);
     const procs = [startAgent(mgr, ['--name', 'hot']), startAgent(mgr, ['--name', 'cool']), upgraded, oldAgent('old-b')];
     for (const [i, n] of ['hot', 'cool', 'old-a', 'old-b'].entries()) await waitOnline(mgr.dataDir, n, 30_000, procs[i]!, mgr);

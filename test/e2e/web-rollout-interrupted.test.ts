@@ -9,9 +9,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
 import type { RolloutStatus } from '../../common/api/types.ts';
-import { cleanTempDirs, tempDir, waitFor } from '../harness.helper.ts';
+import { cleanTempDirs, tempDir } from '../harness.helper.ts';
 import { browserIt, browserMissing, launch, screenshotsLightDark, signedInPage } from './browser.helper.ts';
-import { cliWithInput, killAll, startManager, type ManagerProc } from './procs.helper.ts';
+import { addUser, dashboardUrl, killAll, startManager, type ManagerProc } from './procs.helper.ts';
 
 const PW = 'correct horse battery';
 let mgr: ManagerProc;
@@ -39,9 +39,8 @@ test.before(async () => {
     };
     writeFileSync(join(data, 'upgrade-rollout.json'), JSON.stringify(saved));
     mgr = await startManager([], data);
-    base = (await waitFor(() => /dashboard\s+(http:\/\/\S+)/.exec(mgr.output()), 10_000, 'the dashboard line'))[1]!;
-    const added = await cliWithInput(mgr.dataDir, ['user', 'add', 'admin', '--role', 'admin', '--password-stdin'], `${PW}\n`);
-    assert.is(added.code, 0, added.out);
+    base = await dashboardUrl(mgr);
+    await addUser(mgr.dataDir, 'admin', 'admin', PW);
     browser = await launch();
     page = await signedInPage(browser, base, 'admin', PW, pageErrors);
   } catch (err) {

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { duration, pct, rate } from '../../web/format.ts';
 import { cleanTempDirs, tempDir, timed, waitFor } from '../harness.helper.ts';
 import { browserMissing, launch, newContext, screenshot, signIn } from './browser.helper.ts';
-import { apiJson, cli, cliJson, cliWithInput as cliInputAt, killAll, startAgent, startManager, waitOnline, type ManagerProc } from './procs.helper.ts';
+import { addUser, apiJson, cli, cliJson, cliWithInput as cliInputAt, dashboardUrl, killAll, startAgent, startManager, waitOnline, type ManagerProc } from './procs.helper.ts';
 
 const missing = browserMissing();
 const work = tempDir('hw-web-');
@@ -44,12 +44,8 @@ test.before(async () => {
     writeFileSync(logFile, Array.from({ length: 200 }, (_, i) => `line ${i + 1} <b>not bold</b>`).join('\n') + '\n');
     writeFileSync(payload, randomBytes(300_000));
     mgr = await startManager();
-    // manager.json is written before the address lines are printed: wait for the line itself.
-    base = (await waitFor(() => /dashboard\s+(http:\/\/\S+)/.exec(mgr.output()), 10_000, 'the dashboard line'))[1]!;
-    for (const [name, role, pw] of [['admin', 'admin', ADMIN_PW], ['watcher', 'viewer', VIEWER_PW]] as const) {
-      const r = await cliWithInput(['user', 'add', name, '--role', role, '--password-stdin'], `${pw}\n`);
-      assert.is(r.code, 0, r.out);
-    }
+    base = await dashboardUrl(mgr);
+    for (const [name, role, pw] of [['admin', 'admin', ADMIN_PW], ['watcher', 'viewer', VIEWER_PW]] as const) await addUser(mgr.dataDir, name, role, pw);
     const procs = [
       startAgent(mgr, ['--name', 'alpha', '--log-file', logFile, '--allow-restart', '--restart-command', `echo restarted > ${marker}`, '--files-root', work]),
       startAgent(mgr, ['--name', 'beta']),
