@@ -47,7 +47,7 @@ const COLUMNS: Column[] = [
   { key: 'uptime', label: 'Uptime', num: true, value: (a) => num(m(a, 'uptimeSeconds')), text: (a) => duration(m(a, 'uptimeSeconds')) },
   { key: 'procs', label: 'Processes', num: true, value: (a) => num(m(a, 'processCount')), text: (a) => (typeof m(a, 'processCount') === 'number' ? String(m(a, 'processCount')) : '-') },
   { key: 'seen', label: 'Last seen', num: true, value: (a) => (a.lastSeen ? Date.parse(a.lastSeen) : 0), text: (a) => ago(a.lastSeen) },
-  { key: 'alerts', label: 'Alerts', num: true, value: (a) => store.activeAlerts(a.id).length, text: (a) => firingText(a, false) || '-', title: (a) => firingText(a, true) },
+  { key: 'alerts', label: 'Alerts', value: (a) => store.activeAlerts(a.id).length, text: (a) => firingText(a, false) || '-', title: (a) => firingText(a, true) },
   // Older agents first when sorted ascending: the ones a rollout has left to do.
   { key: 'version', label: 'Version', value: (a) => `${versionMark(a.version, store.managerVersion) === 'older' ? 0 : 1} ${a.version}`, text: (a) => a.version || 'unknown' },
 ];
